@@ -1,0 +1,286 @@
+"""Ports: what the domain needs from the outside world, and the records it exchanges.
+
+The domain (catalog, cart, orders, accounts, admin) talks only to these. Each cloud
+provides adapters (functions/adapters/): DynamoDB/SNS/SES/Cognito, Cosmos DB, Firestore,
+and an in-memory set for tests and local runs. Every store adapter passes the same
+contract tests (tests/contract/).
+
+Stdlib only: this module is on every function's cold-start path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, Sequence, TypeVar
+
+T = TypeVar("T")
+
+# Order status lifecycle: PLACED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED before SHIPPED.
+PLACED, PAID, SHIPPED, DELIVERED, CANCELLED = "PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"
+ORDER_STATUSES = (PLACED, PAID, SHIPPED, DELIVERED, CANCELLED)
+NEXT_STATUS = {PLACED: (PAID, CANCELLED), PAID: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,), DELIVERED: (), CANCELLED: ()}
+CANCELLABLE = (PLACED, PAID)
+
+
+# ---------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    category_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Product:
+    product_id: str
+    name: str
+    description: str
+    category: str
+    price: int  # minor units (cents)
+    currency: str  # ISO 4217, upper case
+    stock: int
+    image_url: str | None = None
+    updated_at: str = ""  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-2
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str  # sorts by creation time
+    user_id: str
+    status: str
+    lines: tuple[OrderLine, ...]
+    total: int
+    currency: str
+    created_at: str  # ISO 8601 UTC
+    updated_at: str
+    shipping_address: Address
+    email: str | None = None  # where notifications go, when known at checkout
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None  # opaque; None at the end
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, from the gateway-verified token's claims."""
+
+    user_id: str  # the token's `sub`
+    groups: tuple[str, ...] = ()
+    email: str | None = None  # access tokens usually lack it
+    username: str | None = None
+    access_token: str | None = None  # for identity calls made on the user's behalf (me)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    user_id: str
+    email: str
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """Published to the order-events topic; the notifications function consumes it."""
+
+    type: str  # "OrderPlaced" | "OrderStatusChanged" | "OrderCancelled"
+    order_id: str
+    user_id: str
+    status: str
+    total: int
+    currency: str
+    lines: tuple[OrderLine, ...]
+    email: str | None = None
+    occurred_at: str = ""
+
+
+@dataclass(frozen=True)
+class PlaceOrderResult:
+    order: Order
+    created: bool  # False: the idempotency key was seen before with the same request
+
+
+# ---------------------------------------------------------------------------
+# Errors the ports raise (the API maps them to 4xx/5xx JSON errors)
+# ---------------------------------------------------------------------------
+
+
+class StoreError(Exception):
+    """Base class for store failures the domain understands."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class AlreadyExists(StoreError):
+    pass
+
+
+@dataclass
+class InsufficientStock(StoreError):
+    product_ids: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"insufficient stock for {', '.join(self.product_ids)}"
+
+
+@dataclass
+class IdempotencyConflict(StoreError):
+    """The key was used before with a different request."""
+
+    order_id: str = ""
+
+
+@dataclass
+class StaleState(StoreError):
+    """A conditional write lost: the item changed (order status, price, cart) since it was read."""
+
+    detail: str = ""
+
+
+class Unavailable(StoreError):
+    """A transient backend failure (throttling, timeouts, contention): safe to retry."""
+
+
+class IdentityError(Exception):
+    """Sign-up/sign-in failures with a client-facing code."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+# ---------------------------------------------------------------------------
+# Ports
+# ---------------------------------------------------------------------------
+
+
+class Store(Protocol):
+    # catalog
+    def list_categories(self) -> list[Category]: ...
+    def put_category(self, category: Category) -> None: ...
+    def list_products(
+        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+    ) -> Page[Product]:
+        """Products of one category (or all), optionally filtered by a case-insensitive
+        substring of the name, ordered by name. Raises ValueError on a malformed cursor."""
+        ...
+    def get_product(self, product_id: str) -> Product | None: ...
+    def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        """One round trip for many products; missing ids are absent from the result."""
+        ...
+    def create_product(self, product: Product) -> None:
+        """Raises AlreadyExists."""
+        ...
+    def update_product(self, product: Product) -> Product:
+        """Replace every field but stock (kept as stored). Raises NotFound. Returns the stored product."""
+        ...
+    def delete_product(self, product_id: str) -> None:
+        """Raises NotFound."""
+        ...
+    def set_stock(self, product_id: str, stock: int) -> Product:
+        """Raises NotFound."""
+        ...
+
+    # cart
+    def get_cart(self, user_id: str) -> list[CartLine]: ...
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        """quantity 0 removes the line."""
+        ...
+    def clear_cart(self, user_id: str) -> None: ...
+
+    # orders
+    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+        """One atomic write: for every line, decrement stock only if enough remains; create
+        the order only if (user, order.idempotency_key) is new; delete the ordered cart lines.
+        Same key + same request_hash -> PlaceOrderResult(existing, created=False).
+        Same key + other hash -> IdempotencyConflict. Not enough stock -> InsufficientStock
+        naming every short product (nothing written). Contention -> Unavailable."""
+        ...
+    def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
+        """(order, request_hash) recorded for this key, or None."""
+        ...
+    def get_order(self, user_id: str, order_id: str) -> Order | None: ...
+    def find_order(self, order_id: str) -> Order | None:
+        """Any user's order (admin)."""
+        ...
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        """Newest first."""
+        ...
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        """Newest first."""
+        ...
+    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
+        """Atomically move `order` from its current status (as read) to `new_status`,
+        restocking every line when `restock`. Raises StaleState if the status changed."""
+        ...
+
+
+class Notifier(Protocol):
+    def publish_order_event(self, event: OrderEvent) -> None:
+        """Put the event on the order-events topic (consumed by the notifications function)."""
+        ...
+
+    def send_email(self, to: str, subject: str, text: str) -> None: ...
+
+
+class Identity(Protocol):
+    def sign_up(self, email: str, password: str) -> str:
+        """Returns the new user's id. Raises IdentityError (e.g. USER_EXISTS 409, INVALID_PASSWORD 400)."""
+        ...
+    def confirm(self, email: str, code: str) -> None: ...
+    def log_in(self, email: str, password: str) -> Tokens:
+        """Raises IdentityError(NOT_AUTHORIZED, 401) / (USER_NOT_CONFIRMED, 403)."""
+        ...
+    def refresh(self, refresh_token: str) -> Tokens: ...
+    def user_info(self, principal: Principal) -> UserInfo:
+        """The caller's profile (uses the access token where the cloud needs it)."""
+        ...
+    def lookup_email(self, user_id: str) -> str | None:
+        """Email of any user by id (notifications)."""
+        ...
