@@ -269,6 +269,13 @@ class Notifier(Protocol):
     def send_email(self, to: str, subject: str, text: str) -> None: ...
 
 
+class Media(Protocol):
+    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+        """(upload URL the client PUTs the file to, public URL the file will be served from).
+        `key` is relative to datamodel.MEDIA_PREFIX."""
+        ...
+
+
 class Identity(Protocol):
     def sign_up(self, email: str, password: str) -> str:
         """Returns the new user's id. Raises IdentityError (e.g. USER_EXISTS 409, INVALID_PASSWORD 400)."""
