@@ -166,3 +166,94 @@ ENV_USER_POOL_CLIENT = "SHOP_USER_POOL_CLIENT_ID"
 ENV_CURRENCY = "SHOP_CURRENCY"
 ENV_CLOUD = "SHOP_CLOUD"  # aws | azure | gcp | local
 ENV_PARAMETERS_PATH = "SHOP_PARAMETERS_PATH"  # Parameter Store / Key Vault / Secret Manager prefix
+
+
+# ---------------------------------------------------------------------------
+# Document-database layouts of SHOP_TABLE on Azure and GCP (the store adapters
+# functions/adapters/cosmos_store.py and firestore_store.py explain the item shapes).
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CosmosContainerSpec:
+    """A Cosmos DB for NoSQL container. default_ttl=-1: TTL on, items expire only when they
+    carry their own `ttl` (the idempotency records)."""
+
+    name: str
+    partition_key_path: str
+    default_ttl: int | None = -1
+
+
+# Stock, orders and idempotency keys share the logical partition "LEDGER" so checkout and
+# cancel are each one transactional batch; categories and each user's cart have their own.
+COSMOS_CONTAINER = CosmosContainerSpec(name=SHOP_TABLE.name, partition_key_path="/pk")
+
+
+@dataclass(frozen=True)
+class IndexField:
+    field: str
+    order: str = "ASCENDING"  # "ASCENDING" | "DESCENDING" (Firestore's own words)
+
+
+@dataclass(frozen=True)
+class FirestoreIndex:
+    """A composite index (query scope COLLECTION) the Firestore store's queries need."""
+
+    collection_group: str
+    fields: tuple[IndexField, ...]
+
+
+# Collections live under shops/<SHOP_TABLE.name>/: categories, products, orders,
+# users/<uid>/cart, users/<uid>/idempotency.
+FIRESTORE_ROOT_COLLECTION = "shops"
+FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
+    # products of a category in name order
+    FirestoreIndex("products", (IndexField("category"), IndexField("sortKey"))),
+    # my orders, newest first
+    FirestoreIndex("orders", (IndexField("userId"), IndexField("orderId", "DESCENDING"))),
+    # admin: orders by status, newest first
+    FirestoreIndex("orders", (IndexField("status"), IndexField("statusSortKey", "DESCENDING"))),
+)
+# (collection group, timestamp field) pairs with a Firestore TTL policy.
+FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"),)
+
+# Settings only some clouds' functions read. Deliberately NOT named ENV_*: every ENV_* above
+# is required in every function's environment on every cloud (components/functions.py);
+# the Azure/GCP providers set these per cloud. ENV_TOPIC holds the Service Bus topic name
+# on Azure and projects/<p>/topics/<t> on GCP; ENV_USER_POOL_CLIENT the storefront app's
+# client id on Azure. Secrets arrive as Key Vault references / Secret Manager env mounts.
+class TokenEnv:
+    """Azure and GCP: how the HTTP function learns the caller (functions/runtimes/_tokens.py)."""
+
+    GATEWAY_VALIDATED_JWT = "SHOP_GATEWAY_VALIDATED_JWT"  # "true": the gateway verified the bearer JWT
+    JWKS_URL = "SHOP_JWKS_URL"  # else the function verifies it against this JWKS ...
+    JWT_ISSUER = "SHOP_JWT_ISSUER"  # ... with this issuer
+    JWT_AUDIENCE = "SHOP_JWT_AUDIENCE"  # ... and this audience
+
+
+class AzureEnv:
+    COSMOS_ENDPOINT = "SHOP_COSMOS_ENDPOINT"  # https://<account>.documents.azure.com:443/
+    COSMOS_DATABASE = "SHOP_COSMOS_DATABASE"
+    COSMOS_KEY = "SHOP_COSMOS_KEY"  # emulator/local only: deployed functions use managed identity
+    SERVICEBUS_NAMESPACE = "SHOP_SERVICEBUS_NAMESPACE"  # <ns>.servicebus.windows.net
+    SUBSCRIPTION = "SHOP_SUBSCRIPTION_NAME"  # subscription the notifications trigger reads
+    SERVICEBUS_CONNECTION = "SHOP_SERVICEBUS__fullyQualifiedNamespace"  # trigger's identity-based connection
+    EMAIL_ENDPOINT = "SHOP_EMAIL_ENDPOINT"  # https://<acs>.communication.azure.com
+    NOTIFICATION_HUB = "SHOP_NOTIFICATION_HUB"  # optional: <ns>.servicebus.windows.net/<hub>
+    NOTIFICATION_HUB_KEY = "SHOP_NOTIFICATION_HUB_KEY"  # optional secret: <keyName>:<key>
+    STORAGE_ACCOUNT = "SHOP_STORAGE_ACCOUNT"  # storage account of the site container
+    IDENTITY_AUTHORITY = "SHOP_IDENTITY_AUTHORITY"  # https://<sub>.ciamlogin.com/<tenant-id>
+    IDENTITY_TENANT_DOMAIN = "SHOP_IDENTITY_TENANT_DOMAIN"  # <sub>.onmicrosoft.com
+    IDENTITY_SCOPE = "SHOP_IDENTITY_SCOPE"  # api://<app-id>/shop.access
+    IDENTITY_BACKEND_CLIENT_ID = "SHOP_IDENTITY_BACKEND_CLIENT_ID"  # Graph app (sign-up, lookups)
+    IDENTITY_CLIENT_SECRET = "SHOP_IDENTITY_CLIENT_SECRET"  # that app's secret (Key Vault reference)
+    TRIGGERS = "SHOP_AZURE_TRIGGERS"  # optional: "http", "notifications" or both (default)
+
+
+class GcpEnv:
+    PROJECT = "SHOP_GCP_PROJECT"
+    FIRESTORE_DATABASE = "SHOP_FIRESTORE_DATABASE"  # default "(default)"
+    IDENTITY_API_KEY = "SHOP_IDENTITY_API_KEY"  # Identity Platform API key (Secret Manager)
+    EMAIL_API_KEY = "SHOP_EMAIL_API_KEY"  # SendGrid-compatible mail API key (Secret Manager)
+    EMAIL_API_URL = "SHOP_EMAIL_API_URL"  # optional, default SendGrid v3 mail/send
+    SMTP_URL = "SHOP_SMTP_URL"  # or an SMTP relay: smtp+starttls://user:pass@host:587 (Secret Manager)

@@ -1,0 +1,1 @@
+"""Cloud-neutral ComponentResources; each asks the provider to build its cloud's resources."""

@@ -1,0 +1,211 @@
+"""Typed stack configuration (the ``shop:*`` keys of ``Pulumi.<stack>.yaml``).
+
+``load_stack_config()`` reads every key through ``pulumi.Config`` and validates it with
+pydantic. A wrong or missing value stops the preview with one message per problem that
+names the key, says what is wrong, and gives the ``pulumi config set`` that fixes it.
+
+Defaults here are the same as the ``config:`` schema of ``Pulumi.yaml`` (a test checks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAMESPACE = "shop"
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,32}$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+
+# An example value per key, used in the "how to fix it" part of error messages.
+EXAMPLES: dict[str, str] = {
+    "cloud": "aws",
+    "region": "eu-west-1",
+    "environment": "dev",
+    "domainName": "shop.example.com",
+    "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "alertEmail": "oncall@example.com",
+    "senderEmail": "shop@example.com",
+    "azCount": "2",
+    "natMode": "single",
+    "functionMemoryMb": "512",
+    "functionTimeoutSeconds": "15",
+    "logRetentionDays": "30",
+    "wafRateLimit": "2000",
+    "owner": "platform-team",
+    "currency": "EUR",
+    "authThreatProtection": "audit",
+    "reservedConcurrency": "50",
+    "tags": '\'{"costCenter": "1234"}\' --path',
+}
+
+
+class CloudSettings(BaseModel):
+    """A per-cloud section (``shop:azure``, ``shop:gcp``): reserved for that cloud's provider.
+
+    Extra keys are kept; the Azure/GCP issue replaces these with typed models.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class StackConfig(BaseModel):
+    """Everything a stack can set. Field aliases are the config keys (camelCase)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    cloud: Literal["aws", "azure", "gcp"] = "aws"
+    region: str = "eu-west-1"
+    environment: Literal["dev", "prod"] = "dev"
+    domain_name: str | None = Field(None, alias="domainName")
+    hosted_zone_id: str | None = Field(None, alias="hostedZoneId")
+    alert_email: str = Field(alias="alertEmail")
+    sender_email: str = Field(alias="senderEmail")
+    az_count: int = Field(2, alias="azCount", ge=2, le=6)
+    nat_mode: Literal["single", "perAz"] = Field("single", alias="natMode")
+    function_memory_mb: int = Field(512, alias="functionMemoryMb", ge=128, le=10240)
+    # HTTP APIs end an integration after 30 s; a longer function timeout would only hide that.
+    function_timeout_seconds: int = Field(15, alias="functionTimeoutSeconds", ge=1, le=29)
+    log_retention_days: int = Field(30, alias="logRetentionDays")
+    waf_rate_limit: int = Field(2000, alias="wafRateLimit", ge=10, le=2_000_000_000)
+    reserved_concurrency: int | None = Field(None, alias="reservedConcurrency", ge=1)
+    # Risk-based sign-in protection; anything but "off" needs the Cognito Plus tier (billed per user).
+    auth_threat_protection: Literal["off", "audit", "enforced"] = Field("off", alias="authThreatProtection")
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    owner: str = Field("platform-team", min_length=1, max_length=256)
+    tags: dict[str, str] = Field(default_factory=dict)
+    azure: CloudSettings = Field(default_factory=CloudSettings)
+    gcp: CloudSettings = Field(default_factory=CloudSettings)
+
+    @field_validator("alert_email", "sender_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("must be an e-mail address like name@example.com")
+        return value
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.rstrip(".").lower()
+        if not _DOMAIN.match(value):
+            raise ValueError("must be a fully qualified domain name like shop.example.com")
+        return value
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _HOSTED_ZONE.match(value):
+            raise ValueError("must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"must be one of the CloudWatch Logs retention periods {list(CLOUDWATCH_RETENTION_DAYS)}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not _TAG_KEY.match(k) or k.lower().startswith("aws:")]
+        if bad:
+            raise ValueError(
+                f"tag keys {bad} are not allowed (1-128 letters, digits, spaces, _.:/=+-@; no aws: prefix)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> StackConfig:
+        if bool(self.domain_name) != bool(self.hosted_zone_id) and self.cloud == "aws":
+            missing = "hostedZoneId" if self.domain_name else "domainName"
+            raise ValueError(
+                f"{NAMESPACE}:domainName and {NAMESPACE}:hostedZoneId go together (the certificate is validated "
+                f"in that zone): set `pulumi config set {NAMESPACE}:{missing} {EXAMPLES[missing]}` "
+                f"or remove the other one"
+            )
+        if self.cloud == "aws" and not _AWS_REGION.match(self.region):
+            raise ValueError(
+                f"{NAMESPACE}:region {self.region!r} is not an AWS region: "
+                f"set `pulumi config set {NAMESPACE}:region {EXAMPLES['region']}`"
+            )
+        return self
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+
+class ConfigError(ValueError):
+    """Raised with every problem of the stack config, one line each."""
+
+
+# Field name -> config key (the alias), for error messages.
+_KEY_BY_FIELD = {name: (f.alias or name) for name, f in StackConfig.model_fields.items()}
+CONFIG_KEYS: tuple[str, ...] = tuple(_KEY_BY_FIELD.values())
+
+
+def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
+    """Validate raw config values (config key -> value as Pulumi returns it, strings included)."""
+    try:
+        return StackConfig.model_validate(dict(values))
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, values)) from None
+
+
+def _explain(exc: ValidationError, values: Mapping[str, Any]) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if not loc:  # model-level check: its message already names keys and the fix
+            lines.append(str(err["msg"]).removeprefix("Value error, "))
+            continue
+        key = _KEY_BY_FIELD.get(loc[0], loc[0])
+        full_key = f"{NAMESPACE}:{key}"
+        example = EXAMPLES.get(key, "<value>")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "missing":
+            lines.append(f"{full_key} is required: set `pulumi config set {full_key} {example}`")
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"{full_key} is not a known setting (known: {', '.join(CONFIG_KEYS)}): remove it")
+        else:
+            got = values.get(key, err.get("input"))
+            lines.append(f"{full_key} {_lower_first(msg)} (got {got!r}): set `pulumi config set {full_key} {example}`")
+    return "invalid stack configuration:\n  " + "\n  ".join(lines)
+
+
+def _lower_first(text: str) -> str:
+    text = text.replace("Input should be", "must be").replace("greater than or equal to", ">=")
+    text = text.replace("less than or equal to", "<=")
+    return text[:1].lower() + text[1:]
+
+
+_OBJECT_KEYS = {"tags", "azure", "gcp"}
+
+
+def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
+    """Read and validate the ``shop:*`` keys of the current stack."""
+    config = config or pulumi.Config(NAMESPACE)
+    values: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        value = config.get_object(key) if key in _OBJECT_KEYS else config.get(key)
+        if value is not None:
+            values[key] = value
+    return parse_stack_config(values)

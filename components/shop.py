@@ -1,0 +1,243 @@
+"""The whole shop: composes the components in dependency order. Knows no cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from components.api import Api
+from components.auth import Auth
+from components.cdn import Cdn
+from components.config import StackConfig
+from components.configuration import Configuration
+from components.database import Database
+from components.encryption import Encryption
+from components.functions import Functions, function_environment
+from components.monitoring import Monitoring
+from components.network import Network
+from components.notifications import Notifications
+from components.specs import (
+    ApiArgs,
+    AuthArgs,
+    CdnArgs,
+    CodePackage,
+    ConfigurationArgs,
+    DatabaseArgs,
+    EncryptionArgs,
+    FunctionsArgs,
+    GrantTargets,
+    MonitoringArgs,
+    NetworkArgs,
+    NotificationsArgs,
+    ParameterSpec,
+    StaticSiteArgs,
+)
+from components.static_site import StaticSite
+from functions.shop import datamodel, routes
+from providers.base import CloudProvider
+
+ROOT = Path(__file__).resolve().parent.parent
+# The CDN sends this path pattern to the API; every route of the route table lives under it.
+API_PATH_PATTERN = "/api/*"
+# Parts of functions/ that are never deployed: the local dev stack and tests.
+CODE_EXCLUDES = ("local", "tests")
+
+
+class Shop(pulumi.ComponentResource):
+    """Storefront, API, functions, data, identity, notifications and monitoring of one stack."""
+
+    def __init__(
+        self,
+        name: str,
+        config: StackConfig,
+        provider: CloudProvider,
+        *,
+        site_dir: Path = ROOT / "site",
+        build_dependencies: bool = True,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("shop:components:Shop", name, None, opts)
+        ctx = provider.context
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.encryption = Encryption("encryption", EncryptionArgs(), provider, child)
+        key = self.encryption.result
+        self.network = Network(
+            "network", NetworkArgs(az_count=config.az_count, nat_mode=config.nat_mode, encryption=key), provider, child
+        )
+        self.database = Database(
+            "database",
+            DatabaseArgs(tables=datamodel.TABLES, encryption=key, deletion_protection=config.is_prod),
+            provider,
+            child,
+        )
+        self.notifications = Notifications(
+            "notifications",
+            NotificationsArgs(
+                topic_name=datamodel.ORDER_EVENTS_TOPIC,
+                queue_name=datamodel.NOTIFICATIONS_QUEUE,
+                max_receives=datamodel.NOTIFICATION_MAX_RECEIVES,
+                sender_email=config.sender_email,
+                encryption=key,
+                # Six times the function timeout, as AWS recommends for queue-triggered functions.
+                visibility_timeout_seconds=6 * config.function_timeout_seconds,
+            ),
+            provider,
+            child,
+        )
+        self.auth = Auth(
+            "auth",
+            AuthArgs(
+                admin_group=routes.ADMIN_GROUP,
+                deletion_protection=config.is_prod,
+                threat_protection=config.auth_threat_protection,
+            ),
+            provider,
+            child,
+        )
+        auth = self.auth.result
+        # The storefront calls the API on its own origin (the CDN routes /api/* to it), so
+        # config.json needs no API URL and the site needs no CORS.
+        self.static_site = StaticSite(
+            "site",
+            StaticSiteArgs(
+                site_dir=site_dir,
+                runtime_config={
+                    "apiBase": "/api",
+                    "cloud": config.cloud,
+                    "region": config.region,
+                    "userPoolId": auth.user_pool_id,
+                    "userPoolClientId": auth.client_id,
+                    "currency": config.currency,
+                    "environment": config.environment,
+                },
+                media_prefix=datamodel.MEDIA_PREFIX,
+                force_destroy=not config.is_prod,
+                upload_origins=(f"https://{config.domain_name}",) if config.domain_name else ("*",),
+            ),
+            provider,
+            child,
+        )
+        site = self.static_site.result
+        # Images are served by the CDN with the site: same origin unless a domain is known up front
+        # (the CDN host name only exists after the functions it fronts).
+        media_base_url = (
+            f"https://{config.domain_name}/{datamodel.MEDIA_PREFIX}"
+            if config.domain_name
+            else f"/{datamodel.MEDIA_PREFIX}"
+        )
+        self.functions = Functions(
+            "functions",
+            FunctionsArgs(
+                services=datamodel.SERVICES,
+                code=CodePackage(
+                    source_dir=ROOT / "functions",
+                    exclude=CODE_EXCLUDES,
+                    requirements_file=ROOT / "requirements" / "runtime.txt",
+                    python_version="3.12",
+                    build_dependencies=build_dependencies,
+                ),
+                environment=function_environment(
+                    cloud=config.cloud,
+                    currency=config.currency,
+                    parameters_path=ctx.parameters_path,
+                    media_base_url=media_base_url,
+                    database=self.database.result,
+                    notifications=self.notifications.result,
+                    auth=auth,
+                    site=site,
+                ),
+                targets=GrantTargets(
+                    database=self.database.result,
+                    notifications=self.notifications.result,
+                    auth=auth,
+                    site=site,
+                    media_prefix=datamodel.MEDIA_PREFIX,
+                    encryption=key,
+                ),
+                network=self.network.result,
+                memory_mb=config.function_memory_mb,
+                timeout_seconds=config.function_timeout_seconds,
+                log_retention_days=config.log_retention_days,
+                parameters_path=ctx.parameters_path,
+                reserved_concurrency=config.reserved_concurrency,
+            ),
+            provider,
+            child,
+        )
+        self.api = Api(
+            "api",
+            ApiArgs(
+                routes=routes.ROUTES,
+                functions=self.functions.result,
+                auth=auth,
+                admin_group=routes.ADMIN_GROUP,
+                log_retention_days=config.log_retention_days,
+                encryption=key,
+            ),
+            provider,
+            child,
+        )
+        self.cdn = Cdn(
+            "cdn",
+            CdnArgs(
+                site=site,
+                api=self.api.result,
+                api_path_pattern=API_PATH_PATTERN,
+                waf_rate_limit=config.waf_rate_limit,
+                domain_name=config.domain_name,
+                dns_zone_id=config.hosted_zone_id,
+                log_retention_days=config.log_retention_days,
+            ),
+            provider,
+            child,
+        )
+        self.configuration = Configuration(
+            "configuration",
+            ConfigurationArgs(
+                parameters=(
+                    ParameterSpec("environment", config.environment, description="dev or prod"),
+                    ParameterSpec("currency", config.currency, description="Currency of every price"),
+                    ParameterSpec("senderEmail", config.sender_email, description="From: of customer e-mails"),
+                    ParameterSpec("tableName", self.database.result.table_names[datamodel.SHOP_TABLE.name]),
+                    ParameterSpec("topic", self.notifications.result.topic_ref, description="Order events"),
+                    ParameterSpec("userPoolId", auth.user_pool_id),
+                    ParameterSpec("userPoolClientId", auth.client_id),
+                    ParameterSpec("apiUrl", self.api.result.url),
+                    ParameterSpec("siteUrl", self.cdn.result.url),
+                    # Secret: who gets paged. Not sensitive enough to hide from operators, but
+                    # kept out of plain text to exercise (and prove) the secure-parameter path.
+                    ParameterSpec("alertEmail", config.alert_email, secret=True, description="Alarm recipient"),
+                ),
+                encryption=key,
+            ),
+            provider,
+            child,
+        )
+        self.monitoring = Monitoring(
+            "monitoring",
+            MonitoringArgs(
+                alert_email=config.alert_email,
+                functions=self.functions.result,
+                api=self.api.result,
+                database=self.database.result,
+                notifications=self.notifications.result,
+                encryption=key,
+            ),
+            provider,
+            child,
+        )
+
+        self.site_url = self.cdn.result.url
+        self.api_url = self.api.result.url
+        self.register_outputs(
+            {
+                "siteUrl": self.site_url,
+                "apiUrl": self.api_url,
+                "userPoolId": auth.user_pool_id,
+                "userPoolClientId": auth.client_id,
+                "tableName": self.database.result.table_names[datamodel.SHOP_TABLE.name],
+                "alarmTopic": self.monitoring.result.alarm_topic_ref,
+            }
+        )

@@ -1,0 +1,351 @@
+"""Cloud-neutral arguments and results exchanged between components and providers.
+
+A component builds an ``*Args`` value saying *what* it needs, hands it to the provider
+(``providers/base.py``) with itself as the parent, and gets back an ``*Result`` of
+Outputs. Components read only the neutral fields of a result. The ``native`` field is
+the provider's own handle (e.g. the AWS ``Table`` resource object): components never
+look inside it, they only pass the whole result back to the same provider in a later
+call (functions need the table, the CDN needs the bucket...). That keeps the interface
+small without forcing every cloud's identifiers into one shape.
+
+Everything here is plain dataclasses: no cloud SDK import, cheap to construct in tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from functions.shop.datamodel import ServiceSpec, TableSpec
+from functions.shop.routes import Route
+
+# ---------------------------------------------------------------------------
+# Shared context: who/where this deployment is. Given to the provider once.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploymentContext:
+    """Facts every provider method may need; built once from the stack config."""
+
+    project: str  # Pulumi project name, e.g. "shop"
+    stack: str  # Pulumi stack name, e.g. "dev"
+    cloud: str  # aws | azure | gcp
+    region: str  # the cloud's region / location
+    environment: str  # dev | prod: prod turns on deletion protection, retention...
+    tags: Mapping[str, str]  # applied to every taggable resource (labels on GCP)
+    # Per-cloud settings section of the stack config (e.g. {"tenantId": ...} for azure);
+    # only that cloud's provider reads it.
+    cloud_settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix for physical names that must be unique per stack (``shop-dev``)."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def parameters_path(self) -> str:
+        """Hierarchical settings path, ``/<project>/<stack>/`` (Parameter Store style)."""
+        return f"/{self.project}/{self.stack}/"
+
+
+# ---------------------------------------------------------------------------
+# Encryption: the stack's customer-managed key (KMS key, Key Vault key, Cloud KMS key).
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptionArgs:
+    description: str = "Encrypts the shop's data at rest (table, topic, queues, secure parameters)"
+    rotation: bool = True
+
+
+@dataclass(frozen=True)
+class EncryptionResult:
+    key_id: pulumi.Output[str]  # key ARN / Key Vault key id / Cloud KMS key id
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Network
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    az_count: int  # zones to spread over, >= 2
+    nat_mode: str  # "single" (one shared NAT) | "perAz" (one per zone, zone-independent egress)
+    cidr_block: str = "10.40.0.0/16"
+    encryption: EncryptionResult | None = None  # encrypts flow logs where the cloud supports it
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    network_id: pulumi.Output[str]  # VPC / VNet / VPC network
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]  # where functions run
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    tables: tuple[TableSpec, ...]
+    encryption: EncryptionResult
+    deletion_protection: bool  # on in prod
+
+
+@dataclass(frozen=True)
+class DatabaseResult:
+    # TableSpec.name -> the physical name the functions use (ENV_TABLE)
+    table_names: Mapping[str, pulumi.Output[str]]
+    table_ids: Mapping[str, pulumi.Output[str]]  # ARN / resource id
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Notifications: order-events topic, the queue feeding the notifications function, its
+# dead-letter queue, and the sender e-mail identity.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotificationsArgs:
+    topic_name: str  # datamodel.ORDER_EVENTS_TOPIC
+    queue_name: str  # datamodel.NOTIFICATIONS_QUEUE
+    max_receives: int  # deliveries before a message goes to the dead-letter queue
+    sender_email: str
+    encryption: EncryptionResult
+    # A message must stay invisible at least as long as the consumer may run.
+    visibility_timeout_seconds: int = 180
+
+
+@dataclass(frozen=True)
+class NotificationsResult:
+    topic_ref: pulumi.Output[str]  # what a publisher needs (ENV_TOPIC): ARN / id / name
+    queue_ref: pulumi.Output[str]
+    dead_letter_queue_ref: pulumi.Output[str]
+    dead_letter_queue_name: pulumi.Output[str]
+    sender_email: pulumi.Output[str]
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Auth
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthArgs:
+    admin_group: str  # routes.ADMIN_GROUP
+    deletion_protection: bool
+    password_min_length: int = 10
+    # Risk-based sign-in protection: "off" | "audit" | "enforced" (Cognito: Plus tier, billed per user).
+    threat_protection: str = "off"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    user_pool_id: pulumi.Output[str]  # ENV_USER_POOL
+    client_id: pulumi.Output[str]  # ENV_USER_POOL_CLIENT; public client, no secret
+    issuer_url: pulumi.Output[str]  # JWT "iss" the API gateway checks
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Static site: private storage holding the storefront files and product media.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaticSiteArgs:
+    site_dir: Path  # may be missing or empty: the bucket is still created
+    # Written as config.json next to index.html; values may be Outputs.
+    runtime_config: Mapping[str, pulumi.Input[Any]]
+    media_prefix: str  # datamodel.MEDIA_PREFIX, writable by the admin function
+    force_destroy: bool  # dev stacks may delete a non-empty bucket
+    # Browser origins allowed to PUT media through pre-signed URLs (CORS); "*" when the
+    # site's own origin is not known before the CDN exists. The signature is the authorisation.
+    upload_origins: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class StaticSiteResult:
+    bucket_name: pulumi.Output[str]  # ENV_BUCKET
+    bucket_id: pulumi.Output[str]  # ARN / resource id
+    file_count: int  # uploaded files, config.json included
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Functions: one deployed function per datamodel.SERVICES entry.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodePackage:
+    """The handler code and its third-party dependencies, as the provider should package them."""
+
+    source_dir: Path  # the ``functions/`` package; zipped with ``functions/`` at the root
+    exclude: tuple[str, ...]  # paths relative to source_dir, e.g. ("local", "tests")
+    requirements_file: Path  # requirements/runtime.txt
+    python_version: str  # "3.12": wheels are fetched for this, not the deploying machine's
+    # False under tests/mocks: no pip, no network; the provider uses a placeholder asset.
+    build_dependencies: bool = True
+
+
+@dataclass(frozen=True)
+class GrantTargets:
+    """The resources a neutral Grant may name (datamodel TABLE, TOPIC, QUEUE, ...)."""
+
+    database: DatabaseResult  # "table"
+    notifications: NotificationsResult  # "topic", "queue", "email"
+    auth: AuthResult  # "identity"
+    site: StaticSiteResult  # "media" (under media_prefix)
+    media_prefix: str
+    encryption: EncryptionResult  # every function may decrypt what the stack key encrypts
+
+
+@dataclass(frozen=True)
+class FunctionsArgs:
+    services: tuple[ServiceSpec, ...]
+    code: CodePackage
+    environment: Mapping[str, pulumi.Input[str]]  # same for every function (datamodel ENV_*)
+    targets: GrantTargets
+    network: NetworkResult
+    memory_mb: int
+    timeout_seconds: int
+    log_retention_days: int
+    parameters_path: str  # functions may read settings under this path
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    service: str
+    name: pulumi.Output[str]  # physical function name (metrics, logs)
+    function_id: pulumi.Output[str]  # ARN / resource id
+    invoke_ref: pulumi.Output[str]  # what the API gateway integrates with
+    identity_ref: pulumi.Output[str]  # role ARN / managed identity / service account
+    trigger: str  # "http" | "queue"
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+@dataclass(frozen=True)
+class FunctionsResult:
+    functions: Mapping[str, FunctionResult]  # by service name
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# API gateway
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiArgs:
+    routes: tuple[Route, ...]  # functions.shop.routes.ROUTES
+    functions: FunctionsResult  # route.service -> its function
+    auth: AuthResult  # JWT issuer and audience for customer/admin routes
+    admin_group: str
+    log_retention_days: int
+    throttle_rate_limit: float = 100.0  # steady requests/s per stage (default route)
+    throttle_burst_limit: int = 200
+    encryption: EncryptionResult | None = None  # encrypts access logs where the cloud supports it
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    url: pulumi.Output[str]  # https://... base URL (routes are under /api)
+    host: pulumi.Output[str]  # host name the CDN uses as its API origin
+    api_id: pulumi.Output[str]
+    route_count: int
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# CDN (+ web application firewall + certificate)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CdnArgs:
+    site: StaticSiteResult
+    api: ApiResult
+    api_path_pattern: str  # "/api/*": forwarded to the API, never cached
+    waf_rate_limit: int  # requests per 5 minutes per client IP before blocking
+    domain_name: str | None = None
+    dns_zone_id: str | None = None  # hosted zone / DNS zone the certificate is validated in
+    log_retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class CdnResult:
+    url: pulumi.Output[str]  # https://<domain or CDN host>
+    host: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    firewall_id: pulumi.Output[str]  # WAF web ACL / Front Door WAF policy / Cloud Armor policy
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Configuration: settings and secrets under DeploymentContext.parameters_path
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str  # relative to the path, e.g. "tableName"
+    value: pulumi.Input[str]
+    secret: bool = False  # stored encrypted with the stack key
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigurationArgs:
+    parameters: tuple[ParameterSpec, ...]
+    encryption: EncryptionResult
+
+
+@dataclass(frozen=True)
+class ConfigurationResult:
+    path: str
+    parameter_names: Mapping[str, pulumi.Output[str]]  # spec name -> full name / id
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
+
+
+# ---------------------------------------------------------------------------
+# Monitoring
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    alert_email: str
+    functions: FunctionsResult
+    api: ApiResult
+    database: DatabaseResult
+    notifications: NotificationsResult
+    encryption: EncryptionResult
+    api_latency_p99_ms: int = 2000
+    api_5xx_threshold: int = 5  # per 5 minutes
+
+
+@dataclass(frozen=True)
+class MonitoringResult:
+    alarm_topic_ref: pulumi.Output[str]
+    dashboard_name: pulumi.Output[str]
+    alarm_count: int
+    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle

@@ -1,0 +1,142 @@
+"""HTTP API generated from the route table: Cognito JWT authorizer, one route per Route,
+one Lambda proxy integration (payload 2.0) per service, $default stage with JSON access
+logs and throttling, and invoke permissions scoped to this API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+from components.specs import ApiArgs, ApiResult
+from functions.shop.routes import PUBLIC
+from providers.aws.env import AwsEnv
+from providers.base import Parent
+
+# API Gateway ends an HTTP API integration after 30 s whatever the function's timeout.
+INTEGRATION_TIMEOUT_MS = 30_000
+
+# One JSON object per request: who, what, how long, and why it failed.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "path": "$context.path",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+        "userAgent": "$context.identity.userAgent",
+    },
+    separators=(",", ":"),
+)
+
+
+@dataclass(frozen=True)
+class ApiNative:
+    api: aws.apigatewayv2.Api
+    stage: aws.apigatewayv2.Stage
+    authorizer: aws.apigatewayv2.Authorizer
+    routes: dict[str, aws.apigatewayv2.Route]  # route_key -> route
+
+
+def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
+    opts = env.opts(parent)
+    api = aws.apigatewayv2.Api(
+        "http-api",
+        protocol_type="HTTP",
+        description="Shop API (routes from functions/shop/routes.py)",
+        # No CORS: the storefront calls the API on its own origin through the CDN.
+        opts=opts,
+    )
+    authorizer = aws.apigatewayv2.Authorizer(
+        "cognito",
+        api_id=api.id,
+        authorizer_type="JWT",
+        identity_sources=["$request.header.Authorization"],
+        jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+            issuer=args.auth.issuer_url,
+            # Cognito access tokens carry the app client id in client_id, which API Gateway
+            # checks against the audience list.
+            audiences=[args.auth.client_id],
+        ),
+        opts=opts,
+    )
+
+    integrations: dict[str, aws.apigatewayv2.Integration] = {}
+    for service in sorted({r.service for r in args.routes}):
+        fn = args.functions.functions.get(service)
+        if fn is None:
+            raise ValueError(f"routes name service {service!r} but no function serves it (datamodel.SERVICES)")
+        integrations[service] = aws.apigatewayv2.Integration(
+            service,
+            api_id=api.id,
+            integration_type="AWS_PROXY",
+            integration_uri=fn.invoke_ref,
+            integration_method="POST",
+            payload_format_version="2.0",
+            timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
+            opts=opts,
+        )
+        # Only this API (any stage, any route) may invoke the function.
+        aws.lambda_.Permission(
+            f"{service}-invoke",
+            action="lambda:InvokeFunction",
+            function=fn.function_id,
+            principal="apigateway.amazonaws.com",
+            source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+            opts=opts,
+        )
+
+    routes: dict[str, aws.apigatewayv2.Route] = {}
+    for route in args.routes:
+        protected = route.auth != PUBLIC
+        # Admin routes need a valid token here; membership of the admin group (the
+        # cognito:groups claim) is checked by the handler, which JWT authorizers cannot do.
+        routes[route.route_key] = aws.apigatewayv2.Route(
+            f"route-{route.operation_id}",
+            api_id=api.id,
+            route_key=route.route_key,
+            operation_name=route.operation_id,
+            target=integrations[route.service].id.apply(lambda i: f"integrations/{i}"),
+            authorization_type="JWT" if protected else "NONE",
+            authorizer_id=authorizer.id if protected else None,
+            opts=opts,
+        )
+
+    access_logs = aws.cloudwatch.LogGroup(
+        "api-access-logs",
+        retention_in_days=args.log_retention_days,
+        kms_key_id=args.encryption.key_id if args.encryption else None,
+        opts=opts,
+    )
+    stage = aws.apigatewayv2.Stage(
+        "default",
+        api_id=api.id,
+        name="$default",
+        auto_deploy=True,
+        access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+            destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
+        ),
+        default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+            throttling_rate_limit=args.throttle_rate_limit,
+            throttling_burst_limit=args.throttle_burst_limit,
+            detailed_metrics_enabled=True,
+        ),
+        opts=env.opts(parent, depends_on=list(routes.values())),
+    )
+    return ApiResult(
+        url=stage.invoke_url.apply(lambda u: u.rstrip("/")),
+        host=api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
+        api_id=api.id,
+        route_count=len(routes),
+        native=ApiNative(api, stage, authorizer, routes),
+    )

@@ -1,0 +1,307 @@
+"""CloudFront in front of the site bucket (OAC) and the HTTP API (/api/*).
+
+SPA fallback without hiding API errors: distribution-wide custom error responses
+(403/404 -> /index.html) would also rewrite the API's own 404s and 403s into the app
+shell. Instead a CloudFront Function on the *default* (bucket) behaviour sends extension-
+less paths (client-side routes) to /index.html; the /api/* behaviour has no function and
+the distribution no custom error responses, so API status codes reach the client intact,
+and a missing asset is an honest 404 (CloudFront may list the bucket).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.specs import CdnArgs, CdnResult
+from providers.aws.certificate import create_certificate
+from providers.aws.env import AwsEnv
+from providers.aws.static_site import StaticSiteNative, site_bucket_policy
+from providers.aws.waf import create_web_acl
+from providers.base import Parent
+
+SITE_ORIGIN = "site"
+API_ORIGIN = "api"
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+# AWS managed policies (looked up by name so their ids never get hand-copied).
+CACHING_OPTIMIZED = "Managed-CachingOptimized"
+CACHING_DISABLED = "Managed-CachingDisabled"
+ALL_VIEWER_EXCEPT_HOST = "Managed-AllViewerExceptHostHeader"  # API Gateway needs its own Host
+
+SPA_ROUTING_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  // A path whose last segment has no dot is a client-side route: serve the app shell.
+  if (uri.lastIndexOf('.') <= uri.lastIndexOf('/')) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        # Pre-signed image uploads go straight to S3.
+        "connect-src 'self' https://*.amazonaws.com",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class CdnNative:
+    distribution: aws.cloudfront.Distribution
+    web_acl: aws.wafv2.WebAcl
+    logs_bucket: aws.s3.Bucket
+
+
+def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
+    opts = env.opts(parent)
+    site: StaticSiteNative = args.site.native
+    invoke = env.invoke_opts(parent)
+
+    oac = aws.cloudfront.OriginAccessControl(
+        "site",
+        description="CloudFront reads the private site bucket with SigV4",
+        origin_access_control_origin_type="s3",
+        signing_behavior="always",
+        signing_protocol="sigv4",
+        opts=opts,
+    )
+    headers = _security_headers(env, parent)
+    spa_routing = aws.cloudfront.Function(
+        "spa-routing",
+        runtime="cloudfront-js-2.0",
+        comment="Client-side routes -> /index.html (default behaviour only, never /api/*)",
+        code=SPA_ROUTING_FUNCTION,
+        publish=True,
+        opts=opts,
+    )
+    web_acl = create_web_acl(env, args.waf_rate_limit, parent)
+    logs_bucket = _access_logs_bucket(env, args.log_retention_days, parent)
+
+    if args.domain_name and args.dns_zone_id:
+        certificate_arn = create_certificate(env, args.domain_name, args.dns_zone_id, parent)
+        viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=certificate_arn, ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"
+        )
+        aliases = [args.domain_name]
+    else:
+        # The *.cloudfront.net certificate cannot have a minimum protocol version set (CloudFront
+        # pins it to TLSv1); configure shop:domainName to get TLSv1.2_2021.
+        viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
+        aliases = []
+
+    cache_optimized = aws.cloudfront.get_cache_policy_output(name=CACHING_OPTIMIZED, opts=invoke).id
+    cache_disabled = aws.cloudfront.get_cache_policy_output(name=CACHING_DISABLED, opts=invoke).id
+    all_viewer = aws.cloudfront.get_origin_request_policy_output(name=ALL_VIEWER_EXCEPT_HOST, opts=invoke).id
+
+    distribution = aws.cloudfront.Distribution(
+        "cdn",
+        enabled=True,
+        comment=f"{env.context.name_prefix} storefront and API",
+        is_ipv6_enabled=True,
+        http_version="http2and3",
+        price_class="PriceClass_All" if env.context.is_prod else "PriceClass_100",
+        default_root_object="index.html",
+        aliases=aliases,
+        origins=[
+            aws.cloudfront.DistributionOriginArgs(
+                origin_id=SITE_ORIGIN,
+                domain_name=site.bucket.bucket_regional_domain_name,
+                origin_access_control_id=oac.id,
+            ),
+            aws.cloudfront.DistributionOriginArgs(
+                origin_id=API_ORIGIN,
+                domain_name=args.api.host,
+                custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                    http_port=80,
+                    https_port=443,
+                    origin_protocol_policy="https-only",
+                    origin_ssl_protocols=["TLSv1.2"],
+                ),
+            ),
+        ],
+        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            target_origin_id=SITE_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD", "OPTIONS"],
+            cached_methods=["GET", "HEAD"],
+            cache_policy_id=cache_optimized,
+            response_headers_policy_id=headers.id,
+            compress=True,
+            function_associations=[
+                aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                    event_type="viewer-request", function_arn=spa_routing.arn
+                )
+            ],
+        ),
+        ordered_cache_behaviors=[
+            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=args.api_path_pattern,
+                target_origin_id=API_ORIGIN,
+                # https-only, not redirect: a redirected POST would lose its body.
+                viewer_protocol_policy="https-only",
+                allowed_methods=ALL_METHODS,
+                cached_methods=["GET", "HEAD"],
+                # Never cache; forward every viewer header (Authorization included), query
+                # string and cookie, except Host, which must be the API's own.
+                cache_policy_id=cache_disabled,
+                origin_request_policy_id=all_viewer,
+                response_headers_policy_id=headers.id,
+                compress=True,
+            )
+        ],
+        restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+            geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
+        ),
+        viewer_certificate=viewer_certificate,
+        web_acl_id=web_acl.arn,
+        logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
+            bucket=logs_bucket.bucket_domain_name, prefix="cloudfront/", include_cookies=False
+        ),
+        opts=opts,
+    )
+    aws.s3.BucketPolicy(
+        "site",
+        bucket=site.bucket.id,
+        policy=pulumi.Output.all(site.bucket.arn, distribution.arn).apply(
+            lambda v: json.dumps(site_bucket_policy(v[0], v[1]))
+        ),
+        opts=opts,
+    )
+    if args.domain_name and args.dns_zone_id:
+        for record_type in ("A", "AAAA"):
+            aws.route53.Record(
+                f"cdn-{record_type.lower()}",
+                zone_id=args.dns_zone_id,
+                name=args.domain_name,
+                type=record_type,
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=distribution.domain_name,
+                        zone_id=distribution.hosted_zone_id,
+                        evaluate_target_health=False,
+                    )
+                ],
+                opts=opts,
+            )
+    host = pulumi.Output.from_input(args.domain_name) if args.domain_name else distribution.domain_name
+    return CdnResult(
+        url=host.apply(lambda h: f"https://{h}"),
+        host=host,
+        distribution_id=distribution.id,
+        firewall_id=web_acl.arn,
+        native=CdnNative(distribution, web_acl, logs_bucket),
+    )
+
+
+def _security_headers(env: AwsEnv, parent: Parent) -> aws.cloudfront.ResponseHeadersPolicy:
+    return aws.cloudfront.ResponseHeadersPolicy(
+        "security-headers",
+        comment="HSTS, CSP, no sniffing, no framing",
+        security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+            strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
+            ),
+            content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+            ),
+            content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                override=True
+            ),
+            frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                frame_option="DENY", override=True
+            ),
+            referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                referrer_policy="strict-origin-when-cross-origin", override=True
+            ),
+            xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
+                protection=True, mode_block=True, override=True
+            ),
+        ),
+        opts=env.opts(parent),
+    )
+
+
+def _access_logs_bucket(env: AwsEnv, retention_days: int, parent: Parent) -> aws.s3.Bucket:
+    """Private bucket for CloudFront standard logs (which CloudFront writes through an ACL grant)."""
+    opts = env.opts(parent)
+    bucket = aws.s3.Bucket("cdn-logs", force_destroy=not env.context.is_prod, opts=opts)
+    # CloudFront standard logging still delivers via a bucket ACL: ACLs must stay enabled.
+    aws.s3.BucketOwnershipControls(
+        "cdn-logs",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerPreferred"),
+        opts=opts,
+    )
+    aws.s3.BucketPublicAccessBlock(
+        "cdn-logs",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    # SSE-S3: CloudFront log delivery cannot write with a customer-managed key.
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        "cdn-logs",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+            )
+        ],
+        opts=opts,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        "cdn-logs",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-logs",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
+            )
+        ],
+        opts=opts,
+    )
+    aws.s3.BucketPolicy(
+        "cdn-logs",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                }
+            )
+        ),
+        opts=opts,
+    )
+    return bucket

@@ -1,0 +1,184 @@
+"""Lambda functions, one per service: arm64, shared layer, X-Ray, private subnets, a log
+group with retention created first, and a role allowing exactly the service's grants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
+from functions.shop.datamodel import ServiceSpec
+from providers.aws import iam, packaging
+from providers.aws.auth import AuthNative
+from providers.aws.database import DatabaseNative
+from providers.aws.env import AwsEnv
+from providers.aws.network import NetworkNative
+from providers.aws.notifications import NotificationsNative
+from providers.aws.static_site import StaticSiteNative
+from providers.base import Parent
+
+# Entry points per trigger (functions/runtimes/): API Gateway v2 events and SQS batches.
+HANDLERS = {
+    "http": "functions.runtimes.aws_http.handler",
+    "queue": "functions.runtimes.aws_notifications.handler",
+}
+QUEUE_BATCH_SIZE = 10
+QUEUE_MAX_CONCURRENCY = 5
+
+
+@dataclass(frozen=True)
+class FunctionNative:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+
+
+def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> FunctionsResult:
+    opts = env.opts(parent)
+    layer = aws.lambda_.LayerVersion(
+        "dependencies",
+        layer_name=f"{env.context.name_prefix}-dependencies",
+        description="Third-party packages of requirements/runtime.txt for Lambda arm64",
+        code=packaging.layer_archive(args.code),
+        compatible_runtimes=[packaging.runtime_name(args.code.python_version)],
+        compatible_architectures=[packaging.LAMBDA_ARCHITECTURE],
+        opts=opts,
+    )
+    code = packaging.code_archive(args.code)
+    grant_arns = _grant_arns(env, args)
+    network: NetworkNative = args.network.native
+
+    results: dict[str, FunctionResult] = {}
+    for service in args.services:
+        results[service.name] = _create_function(env, args, service, layer, code, grant_arns, network, parent)
+    return FunctionsResult(functions=results)
+
+
+def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns]:
+    t = args.targets
+    db: DatabaseNative = t.database.native
+    notes: NotificationsNative = t.notifications.native
+    auth: AuthNative = t.auth.native
+    site: StaticSiteNative = t.site.native
+    return pulumi.Output.all(
+        tables=pulumi.Output.all(*[tbl.arn for tbl in db.tables.values()]),
+        indexes=pulumi.Output.all(*db.index_arns()),
+        topic=notes.topic.arn,
+        queue=notes.queue.arn,
+        identity=notes.email_identity.arn,
+        configuration_set=notes.configuration_set.arn,
+        sender=t.notifications.sender_email,
+        pool=auth.user_pool.arn,
+        bucket=site.bucket.arn,
+        key=t.encryption.key_id,
+    ).apply(
+        lambda v: iam.GrantArns(
+            table_arns=v["tables"],
+            index_arns=v["indexes"],
+            topic_arn=v["topic"],
+            queue_arn=v["queue"],
+            email_identity_arn=v["identity"],
+            configuration_set_arn=v["configuration_set"],
+            sender_email=v["sender"],
+            user_pool_arn=v["pool"],
+            bucket_arn=v["bucket"],
+            media_prefix=t.media_prefix,
+            key_arn=v["key"],
+        )
+    )
+
+
+def _create_function(
+    env: AwsEnv,
+    args: FunctionsArgs,
+    service: ServiceSpec,
+    layer: aws.lambda_.LayerVersion,
+    code: pulumi.AssetArchive,
+    grant_arns: pulumi.Output[iam.GrantArns],
+    network: NetworkNative,
+    parent: Parent,
+) -> FunctionResult:
+    opts = env.opts(parent)
+    # Explicit name: the log group must exist, with retention, before Lambda would create
+    # one without it, and Lambda writes to /aws/lambda/<function name>.
+    function_name = f"{env.context.name_prefix}-{service.name}"
+    log_group = aws.cloudwatch.LogGroup(
+        f"{service.name}-logs",
+        name=f"/aws/lambda/{function_name}",
+        retention_in_days=args.log_retention_days,
+        kms_key_id=args.targets.encryption.key_id,
+        opts=opts,
+    )
+    role = aws.iam.Role(
+        f"{service.name}-role",
+        description=f"Runs the {service.name} function: {service.description}",
+        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+        opts=opts,
+    )
+    parameters_path_arn = env.arn("ssm", f"parameter{args.parameters_path.rstrip('/')}")
+    policy = aws.iam.RolePolicy(
+        f"{service.name}-grants",
+        role=role.id,
+        policy=pulumi.Output.all(grant_arns, log_group.arn, parameters_path_arn).apply(
+            lambda v: json.dumps(
+                iam.function_policy(
+                    service.grants,
+                    v[0],
+                    iam.RuntimeArns(log_group_arn=v[1], parameters_path_arn=v[2], region=env.region),
+                ),
+                indent=1,
+            )
+        ),
+        opts=opts,
+    )
+    function = aws.lambda_.Function(
+        service.name,
+        name=function_name,
+        description=service.description,
+        role=role.arn,
+        runtime=packaging.runtime_name(args.code.python_version),
+        architectures=[packaging.LAMBDA_ARCHITECTURE],
+        handler=HANDLERS[service.trigger],
+        code=code,
+        layers=[layer.arn],
+        memory_size=args.memory_mb,
+        timeout=args.timeout_seconds,
+        reserved_concurrent_executions=args.reserved_concurrency,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+        vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+            subnet_ids=[s.id for s in network.private_subnets],
+            security_group_ids=[network.function_security_group.id],
+        ),
+        # The role's policy must exist before the first invocation/ENI creation, and the log
+        # group before Lambda would create its own.
+        opts=env.opts(parent, depends_on=[log_group, policy]),
+    )
+    if service.trigger == "queue":
+        notes: NotificationsNative = args.targets.notifications.native
+        aws.lambda_.EventSourceMapping(
+            f"{service.name}-queue",
+            event_source_arn=notes.queue.arn,
+            function_name=function.arn,
+            batch_size=QUEUE_BATCH_SIZE,
+            maximum_batching_window_in_seconds=1,
+            # Only failed messages go back to the queue (and, after retries, to the DLQ).
+            function_response_types=["ReportBatchItemFailures"],
+            # A burst of orders must not outrun SES's per-second sending quota.
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
+            opts=env.opts(parent, depends_on=[policy]),
+        )
+    return FunctionResult(
+        service=service.name,
+        name=function.name,
+        function_id=function.arn,
+        invoke_ref=function.arn,
+        identity_ref=role.arn,
+        trigger=service.trigger,
+        native=FunctionNative(function, role, log_group),
+    )

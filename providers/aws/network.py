@@ -1,0 +1,176 @@
+"""VPC over N availability zones: public subnets (NAT, IGW), private subnets (functions),
+NAT gateway(s) per nat_mode, gateway endpoints for DynamoDB and S3, the functions' security
+group, flow logs, and a locked-down default security group.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.specs import EncryptionResult, NetworkArgs, NetworkResult
+from providers.aws.env import AwsEnv
+from providers.aws.iam import assume_role_policy
+from providers.base import Parent
+
+# /20 per subnet: room for Lambda's network interfaces in each private subnet.
+_SUBNET_PREFIX = 20
+# Private subnets start at this /20 index so public and private ranges never collide.
+_PRIVATE_OFFSET = 8
+
+
+@dataclass(frozen=True)
+class NetworkNative:
+    vpc: aws.ec2.Vpc
+    function_security_group: aws.ec2.SecurityGroup
+    private_subnets: list[aws.ec2.Subnet]
+
+
+def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkResult:
+    opts = env.opts(parent)
+    # A plain (blocking) invoke: the zone count decides how many subnets exist, so it must be
+    # known while the program runs, and a too-small region fails before anything is created.
+    zones = sorted(aws.get_availability_zones(state="available", opts=env.invoke_opts(parent)).names)
+    if len(zones) < args.az_count:
+        raise ValueError(
+            f"shop:azCount is {args.az_count} but {env.region} has only {len(zones)} available zones: "
+            f"set `pulumi config set shop:azCount {len(zones)}`"
+        )
+    blocks = list(ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX))
+    if args.az_count > _PRIVATE_OFFSET:
+        raise ValueError(f"at most {_PRIVATE_OFFSET} availability zones fit the {args.cidr_block} layout")
+
+    vpc = aws.ec2.Vpc("vpc", cidr_block=args.cidr_block, enable_dns_hostnames=True, enable_dns_support=True, opts=opts)
+    # The default security group allows all traffic between its members: empty it (CIS 5.4).
+    aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.id, ingress=[], egress=[], opts=opts)
+    igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id, opts=opts)
+
+    public_rt = aws.ec2.RouteTable("public-rt", vpc_id=vpc.id, opts=opts)
+    aws.ec2.Route("public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+                  gateway_id=igw.id, opts=opts)  # fmt: skip
+
+    public_subnets: list[aws.ec2.Subnet] = []
+    private_subnets: list[aws.ec2.Subnet] = []
+    private_route_tables: list[aws.ec2.RouteTable] = []
+    nat_gateways: list[aws.ec2.NatGateway] = []
+    for i in range(args.az_count):
+        az = zones[i]
+        public = aws.ec2.Subnet(
+            f"public-{i}",
+            vpc_id=vpc.id,
+            cidr_block=str(blocks[i]),
+            availability_zone=az,
+            map_public_ip_on_launch=False,  # only NAT gateways live here; nothing gets a public IP
+            tags={"tier": "public"},
+            opts=opts,
+        )
+        aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=public.id, route_table_id=public_rt.id, opts=opts)
+        public_subnets.append(public)
+
+        private = aws.ec2.Subnet(
+            f"private-{i}",
+            vpc_id=vpc.id,
+            cidr_block=str(blocks[_PRIVATE_OFFSET + i]),
+            availability_zone=az,
+            tags={"tier": "private"},
+            opts=opts,
+        )
+        private_subnets.append(private)
+
+        # "perAz": one NAT per zone, so losing a zone never cuts the others' egress.
+        # "single": one shared NAT in the first zone (cheaper; dev).
+        if args.nat_mode == "perAz" or i == 0:
+            eip = aws.ec2.Eip(f"nat-{i}", domain="vpc", opts=opts)
+            nat_gateways.append(
+                aws.ec2.NatGateway(
+                    f"nat-{i}", allocation_id=eip.id, subnet_id=public.id, opts=env.opts(parent, depends_on=[igw])
+                )
+            )
+        rt = aws.ec2.RouteTable(f"private-rt-{i}", vpc_id=vpc.id, opts=opts)
+        aws.ec2.Route(f"private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                      nat_gateway_id=nat_gateways[-1].id, opts=opts)  # fmt: skip
+        aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=private.id, route_table_id=rt.id, opts=opts)
+        private_route_tables.append(rt)
+
+    # DynamoDB and S3 traffic stays on the AWS network and costs no NAT processing.
+    for service in ("dynamodb", "s3"):
+        aws.ec2.VpcEndpoint(
+            f"{service}-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{env.region}.{service}",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_route_tables],
+            opts=opts,
+        )
+
+    # Functions accept no inbound traffic and call AWS APIs over HTTPS only.
+    function_sg = aws.ec2.SecurityGroup(
+        "functions-sg",
+        vpc_id=vpc.id,
+        description="Shop functions: no inbound, HTTPS out",
+        egress=[
+            aws.ec2.SecurityGroupEgressArgs(
+                description="HTTPS to AWS APIs (endpoints and NAT)",
+                protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_blocks=["0.0.0.0/0"],
+            )
+        ],
+        opts=opts,
+    )
+
+    _flow_logs(env, vpc, args.encryption, parent)
+
+    return NetworkResult(
+        network_id=vpc.id,
+        public_subnet_ids=pulumi.Output.all(*[s.id for s in public_subnets]),
+        private_subnet_ids=pulumi.Output.all(*[s.id for s in private_subnets]),
+        native=NetworkNative(vpc, function_sg, private_subnets),
+    )
+
+
+def _flow_logs(env: AwsEnv, vpc: aws.ec2.Vpc, encryption: EncryptionResult | None, parent: Parent) -> None:
+    """Rejected and accepted flows to an encrypted log group (audit trail of network traffic)."""
+    opts = env.opts(parent)
+    log_group = aws.cloudwatch.LogGroup(
+        "flow-logs",
+        retention_in_days=90 if env.context.is_prod else 14,
+        kms_key_id=encryption.key_id if encryption else None,
+        opts=opts,
+    )
+    role = aws.iam.Role("flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"), opts=opts)
+    aws.iam.RolePolicy(
+        "flow-logs",
+        role=role.id,
+        policy=log_group.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WriteFlowLogs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                            "Resource": [arn, f"{arn}:*"],
+                        }
+                    ],
+                }
+            )
+        ),
+        opts=opts,
+    )
+    aws.ec2.FlowLog(
+        "vpc",
+        vpc_id=vpc.id,
+        traffic_type="ALL",
+        log_destination_type="cloud-watch-logs",
+        log_destination=log_group.arn,
+        iam_role_arn=role.arn,
+        max_aggregation_interval=600,
+        opts=opts,
+    )

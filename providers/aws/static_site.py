@@ -1,0 +1,197 @@
+"""The storefront bucket: private, encrypted, versioned; site/ files + generated config.json.
+
+Only CloudFront reads it (origin access control); the bucket policy saying so is created by
+the CDN module (it needs the distribution's ARN) from ``site_bucket_policy`` below.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.specs import StaticSiteArgs, StaticSiteResult
+from providers.aws.env import AwsEnv
+from providers.base import Parent
+
+# Types the platform's mimetypes table may lack or get wrong (text/javascript is the standard).
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
+    ".woff2": "font/woff2",
+    ".ico": "image/x-icon",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".txt": "text/plain; charset=utf-8",
+}
+GENERATED_CONFIG = "config.json"
+# Entry points are revalidated on every load so a deployment shows at once; other files are
+# not content-hashed (no build step), so they get a short cache too.
+NO_CACHE = ("index.html", GENERATED_CONFIG)
+
+
+@dataclass(frozen=True)
+class StaticSiteNative:
+    bucket: aws.s3.Bucket
+
+
+def content_type(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def site_files(site_dir: Path) -> list[tuple[str, Path]]:
+    """(object key, file) for every file of site_dir, sorted; none if the folder is missing."""
+    if not site_dir.is_dir():
+        return []
+    files = []
+    for path in sorted(site_dir.rglob("*")):
+        rel = path.relative_to(site_dir)
+        if not path.is_file() or any(part.startswith(".") for part in rel.parts) or rel.as_posix() == GENERATED_CONFIG:
+            continue
+        files.append((rel.as_posix(), path))
+    return files
+
+
+def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> StaticSiteResult:
+    opts = env.opts(parent)
+    bucket = aws.s3.Bucket("site", force_destroy=args.force_destroy, opts=opts)
+    aws.s3.BucketOwnershipControls(
+        "site",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=opts,
+    )
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        "site",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    # SSE-S3 rather than the stack key: the content is published by the CDN anyway, and
+    # SSE-KMS would make CloudFront (OAC) and every pre-signed upload need key permissions.
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        "site",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+            )
+        ],
+        opts=opts,
+    )
+    aws.s3.BucketVersioning(
+        "site",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=opts,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        "site",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-old-versions",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=30
+                ),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=1
+                ),
+            )
+        ],
+        opts=opts,
+    )
+    # Admins upload product images straight from the browser with pre-signed PUT URLs.
+    aws.s3.BucketCorsConfiguration(
+        "site",
+        bucket=bucket.id,
+        cors_rules=[
+            aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                allowed_methods=["PUT"],
+                allowed_origins=list(args.upload_origins),
+                allowed_headers=["content-type", "content-md5", "x-amz-*"],
+                max_age_seconds=3600,
+            )
+        ],
+        opts=opts,
+    )
+
+    upload_opts = env.opts(parent, depends_on=[public_access_block])
+    files = site_files(args.site_dir)
+    for key, path in files:
+        aws.s3.BucketObjectv2(
+            f"file-{key}",
+            bucket=bucket.id,
+            key=key,
+            source=pulumi.FileAsset(str(path)),
+            content_type=content_type(path),
+            cache_control="no-cache" if key in NO_CACHE else "public, max-age=300",
+            opts=upload_opts,
+        )
+    aws.s3.BucketObjectv2(
+        f"file-{GENERATED_CONFIG}",
+        bucket=bucket.id,
+        key=GENERATED_CONFIG,
+        content=pulumi.Output.from_input(dict(args.runtime_config)).apply(
+            lambda cfg: json.dumps(cfg, indent=2, sort_keys=True)
+        ),
+        content_type="application/json",
+        cache_control="no-cache",
+        opts=upload_opts,
+    )
+    return StaticSiteResult(
+        bucket_name=bucket.bucket,
+        bucket_id=bucket.arn,
+        file_count=len(files) + 1,
+        native=StaticSiteNative(bucket),
+    )
+
+
+def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
+    """Read access for exactly one CloudFront distribution (OAC); TLS-only for everyone."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudFrontReadsObjects",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            },
+            {
+                # Lets S3 answer 404 (not 403) for a missing file, so errors are honest.
+                "Sid": "CloudFrontListsBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }

@@ -1,0 +1,331 @@
+"""Build the whole Pulumi program under mocks (no CLI, no account, no network).
+
+``build_stack(config)`` runs ``components.program.build`` exactly as ``pulumi up`` would,
+with Pulumi's mock monitor. The mocks record every resource (type, logical name, resolved
+inputs, provider, parent) and answer every invoke the program makes with realistic values,
+so tests assert on real property values across the whole stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ACCOUNT = "123456789012"
+PROJECT = "shop"
+
+# AWS managed CloudFront policies (real ids, published by AWS).
+MANAGED_CACHE_POLICIES = {
+    "Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    "Managed-CachingDisabled": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+}
+MANAGED_ORIGIN_REQUEST_POLICIES = {
+    "Managed-AllViewerExceptHostHeader": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+}
+
+DEV_CONFIG: dict[str, Any] = {
+    "cloud": "aws",
+    "region": "eu-west-1",
+    "environment": "dev",
+    "alertEmail": "oncall@example.com",
+    "senderEmail": "shop@example.com",
+    "owner": "platform-team",
+}
+PROD_CONFIG: dict[str, Any] = {
+    **DEV_CONFIG,
+    "region": "eu-central-1",
+    "environment": "prod",
+    "domainName": "shop.example.com",
+    "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "azCount": 3,
+    "natMode": "perAz",
+    "functionMemoryMb": 1024,
+    "logRetentionDays": 90,
+    "wafRateLimit": 1000,
+    "reservedConcurrency": 50,
+    "authThreatProtection": "audit",
+    "tags": {"costCenter": "shop-42"},
+}
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    provider: str | None
+    parent_type: str | None = None
+    parent_name: str | None = None
+
+    def policy(self, key: str = "policy") -> dict:
+        value = self.inputs[key]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class BuiltStack:
+    stack: str
+    config: dict[str, Any]
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    invokes: list[str]
+    seconds: float
+
+    def of_type(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def of_type_prefix(self, prefix: str) -> list[Resource]:
+        return [r for r in self.resources if r.type.startswith(prefix)]
+
+    def one(self, typ: str, name: str | None = None) -> Resource:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {typ} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def counts(self) -> Counter[str]:
+        return Counter(r.type for r in self.resources)
+
+
+def _suffix(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:7]
+
+
+class ShopMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would: ARNs, names, URLs and ids shaped as the real ones."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.resources: list[Resource] = []
+        self.invokes: list[str] = []
+
+    # -- invokes ----------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        self.invokes.append(args.token)
+        token, a = args.token, args.args
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "userId": "AIDAEXAMPLE",
+                "id": ACCOUNT,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": "aws"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{self.region}{z}" for z in "abc"]
+            return {
+                "names": names,
+                "zoneIds": [f"euw1-az{i}" for i in range(1, 4)],
+                "groupNames": [self.region] * 3,
+                "id": self.region,
+                "state": a.get("state"),
+            }
+        if token == "aws:cloudfront/getCachePolicy:getCachePolicy":
+            return {"id": MANAGED_CACHE_POLICIES[a["name"]], "name": a["name"]}
+        if token == "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
+            return {"id": MANAGED_ORIGIN_REQUEST_POLICIES[a["name"]], "name": a["name"]}
+        raise NotImplementedError(f"the infra mocks do not answer invoke {token}: add it to ShopMocks.call")
+
+    # -- resources --------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        region = "us-east-1" if args.provider and "aws-us-east-1" in args.provider else self.region
+        rid = f"{name}-{_suffix(typ, name)}"
+        out: dict[str, Any] = {}
+        physical = inputs.get("name") or rid
+
+        def arn(service: str, resource: str, reg: str = region) -> str:
+            return f"arn:aws:{service}:{reg}:{ACCOUNT}:{resource}"
+
+        match typ:
+            case "aws:kms/key:Key":
+                rid = f"1234abcd-{_suffix(name)}"
+                out = {"arn": arn("kms", f"key/{rid}"), "keyId": rid}
+            case "aws:kms/alias:Alias":
+                out = {"arn": arn("kms", inputs["name"])}
+            case "aws:dynamodb/table:Table":
+                out = {"name": physical, "arn": arn("dynamodb", f"table/{physical}")}
+                rid = physical
+            case "aws:sns/topic:Topic":
+                out = {"name": physical, "arn": arn("sns", physical)}
+                rid = out["arn"]
+            case "aws:sqs/queue:Queue":
+                url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{physical}"
+                out = {"name": physical, "arn": arn("sqs", physical), "url": url}
+                rid = url
+            case "aws:sesv2/emailIdentity:EmailIdentity":
+                out = {"arn": arn("ses", f"identity/{inputs['emailIdentity']}")}
+            case "aws:sesv2/configurationSet:ConfigurationSet":
+                out = {"arn": arn("ses", f"configuration-set/{inputs['configurationSetName']}")}
+            case "aws:cognito/userPool:UserPool":
+                rid = f"{region}_AbC{_suffix(name)}"
+                out = {
+                    "arn": arn("cognito-idp", f"userpool/{rid}"),
+                    "endpoint": f"cognito-idp.{region}.amazonaws.com/{rid}",
+                }
+            case "aws:cognito/userPoolClient:UserPoolClient":
+                rid = f"client{_suffix(name)}abcdefghijklmn"
+            case "aws:s3/bucket:Bucket":
+                bucket = inputs.get("bucket") or f"{name}-{_suffix(name)}"
+                rid = bucket
+                out = {
+                    "bucket": bucket,
+                    "arn": f"arn:aws:s3:::{bucket}",
+                    "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                    "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+                }
+            case "aws:lambda/function:Function":
+                fn_arn = arn("lambda", f"function:{physical}")
+                out = {
+                    "name": physical,
+                    "arn": fn_arn,
+                    "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations",
+                }
+                rid = physical
+            case "aws:lambda/layerVersion:LayerVersion":
+                out = {"arn": arn("lambda", f"layer:{inputs['layerName']}:1"), "version": "1"}
+            case "aws:iam/role:Role":
+                out = {"name": physical, "arn": f"arn:aws:iam::{ACCOUNT}:role/{physical}"}
+                rid = physical
+            case "aws:cloudwatch/logGroup:LogGroup":
+                out = {"name": physical, "arn": arn("logs", f"log-group:{physical}")}
+                rid = physical
+            case "aws:apigatewayv2/api:Api":
+                rid = f"a1b2{_suffix(name)}"
+                out = {
+                    "apiEndpoint": f"https://{rid}.execute-api.{region}.amazonaws.com",
+                    "executionArn": arn("execute-api", rid),
+                    "arn": f"arn:aws:apigateway:{region}::/apis/{rid}",
+                }
+            case "aws:apigatewayv2/stage:Stage":
+                api_id = inputs["apiId"]
+                out = {"invokeUrl": f"https://{api_id}.execute-api.{region}.amazonaws.com/"}
+                rid = inputs["name"]
+            case "aws:cloudfront/distribution:Distribution":
+                rid = f"E{_suffix(name).upper()}XYZ"
+                out = {
+                    "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{rid}",
+                    "domainName": f"d{_suffix(rid)}.cloudfront.net",
+                    "hostedZoneId": "Z2FDTNDATAQYW2",
+                }
+            case "aws:cloudfront/function:Function":
+                out = {"arn": f"arn:aws:cloudfront::{ACCOUNT}:function/{physical}"}
+            case "aws:wafv2/webAcl:WebAcl":
+                rid = f"{_suffix(name)}-0000-1111"
+                out = {"arn": arn("wafv2", f"global/webacl/{physical}/{rid}", "us-east-1")}
+            case "aws:acm/certificate:Certificate":
+                domain = inputs["domainName"]
+                out = {
+                    "arn": arn("acm", f"certificate/{_suffix(domain)}"),
+                    "domainValidationOptions": [
+                        {
+                            "domainName": domain,
+                            "resourceRecordName": f"_x1.{domain}.",
+                            "resourceRecordType": "CNAME",
+                            "resourceRecordValue": "_y2.acm-validations.aws.",
+                        }
+                    ],
+                }
+            case "aws:acm/certificateValidation:CertificateValidation":
+                out = {"certificateArn": inputs["certificateArn"]}
+            case "aws:route53/record:Record":
+                out = {"fqdn": inputs["name"].rstrip(".")}
+            case "aws:ssm/parameter:Parameter":
+                out = {"arn": arn("ssm", f"parameter{inputs['name']}")}
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                out = {"arn": arn("cloudwatch", f"alarm:{physical}")}
+            case "aws:cloudwatch/dashboard:Dashboard":
+                out = {"dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{inputs['dashboardName']}"}
+            case "aws:ec2/vpc:Vpc":
+                rid = f"vpc-{_suffix(name)}"
+            case "aws:ec2/subnet:Subnet":
+                rid = f"subnet-{_suffix(name)}"
+            case "aws:ec2/securityGroup:SecurityGroup":
+                rid = f"sg-{_suffix(name)}"
+        self.resources.append(Resource(typ, name, inputs, out, args.provider))
+        return rid, {**inputs, **out}
+
+
+def _parent_recorder(parents: dict[tuple[str, str], tuple[str, str]]) -> Callable:
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        parent = args.opts.parent if args.opts else None
+        if parent is not None:
+            parents[(args.type_, args.name)] = (parent._type if hasattr(parent, "_type") else "", parent._name)
+        return None
+
+    return record
+
+
+def configure_mocks(config: Mapping[str, Any], stack: str) -> ShopMocks:
+    """Fresh mocks, root stack and stack config, as `pulumi up` would provide them."""
+    from pulumi.runtime import settings
+
+    mocks = ShopMocks(region=str(config.get("region", "eu-west-1")))
+    settings.set_root_resource(None)  # a fresh root Stack per build
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
+    )
+    return mocks
+
+
+def build_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
+    """Run the program under fresh mocks with this stack config; return what it created."""
+    mocks = configure_mocks(config, stack)
+    parents: dict[tuple[str, str], tuple[str, str]] = {}
+    pulumi.runtime.register_stack_transformation(_parent_recorder(parents))
+    outputs: dict[str, Any] = {}
+
+    from components.program import build
+
+    started = time.perf_counter()
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output:
+        shop = build(build_dependencies=False, site_dir=site_dir)
+        exported = {
+            "siteUrl": shop.site_url,
+            "apiUrl": shop.api_url,
+            "userPoolId": shop.auth.result.user_pool_id,
+            "userPoolClientId": shop.auth.result.client_id,
+            "tableName": shop.database.result.table_names["shop"],
+            "alarmTopic": shop.monitoring.result.alarm_topic_ref,
+        }
+        return pulumi.Output.all(**exported).apply(outputs.update)
+
+    run()
+    seconds = time.perf_counter() - started
+    for r in mocks.resources:
+        r.parent_type, r.parent_name = parents.get((r.type, r.name), (None, None))
+    return BuiltStack(stack, dict(config), mocks.resources, outputs, mocks.invokes, seconds)
+
+
+# One build per config for the whole session: every test reads the same recorded stack.
+@pytest.fixture(scope="session")
+def dev() -> BuiltStack:
+    return build_stack(DEV_CONFIG, "dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> BuiltStack:
+    return build_stack(PROD_CONFIG, "prod")
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def any_stack(request: pytest.FixtureRequest, dev: BuiltStack, prod: BuiltStack) -> BuiltStack:
+    return dev if request.param == "dev" else prod
