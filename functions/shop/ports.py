@@ -10,8 +10,9 @@ Stdlib only: this module is on every function's cold-start path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, Sequence, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 

@@ -1,0 +1,36 @@
+"""Services for the AWS functions, wired from the environment once per container."""
+
+from __future__ import annotations
+
+import os
+
+from functions.shop import datamodel as dm
+from functions.shop.services import Services
+
+_services: Services | None = None
+
+
+def build_services() -> Services:
+    global _services
+    if _services is None:
+        from .aws_notifier import SnsSesNotifier
+        from .cognito_identity import CognitoIdentity
+        from .dynamodb_store import DynamoDBStore
+        from .s3_media import S3Media
+
+        env = os.environ
+        _services = Services(
+            store=DynamoDBStore(env[dm.ENV_TABLE]),
+            notifier=SnsSesNotifier(env.get(dm.ENV_TOPIC, ""), env.get(dm.ENV_SENDER, ""),
+                                    env.get("SHOP_SES_CONFIGURATION_SET") or None),
+            identity=CognitoIdentity(env.get(dm.ENV_USER_POOL, ""), env.get(dm.ENV_USER_POOL_CLIENT, ""),
+                                     auto_confirm=env.get("SHOP_LOCAL_AUTO_CONFIRM") == "1"),
+            media=S3Media(env.get(dm.ENV_BUCKET, ""), env.get(dm.ENV_MEDIA_BASE_URL, "/media/")),
+            currency=env.get(dm.ENV_CURRENCY, "USD"),
+        )
+    return _services
+
+
+def reset() -> None:
+    global _services
+    _services = None

@@ -1,0 +1,426 @@
+"""Store on one DynamoDB table (datamodel.SHOP_TABLE), low-level client.
+
+Item shapes (see datamodel.py):
+  category     PK=CATEGORY            SK=<categoryId>
+  product      PK=PRODUCT#<id>        SK=PRODUCT     GSI1=CATEGORY#<cat> / <name>#<id>
+                                                     GSI2=PRODUCTS / <name>#<id>  (all products by name)
+  cart line    PK=USER#<uid>          SK=CART#<productId>
+  order        PK=USER#<uid>          SK=ORDER#<orderId>   GSI1=ORDER#<id> / ORDER
+                                                          GSI2=STATUS#<status> / <orderId>
+  idempotency  PK=USER#<uid>          SK=IDEMPOTENCY#<key>  expiresAt (TTL)
+
+Round trips: browse = 1 Query; product = 1 GetItem; cart change = 1 Put/Delete; checkout =
+cart Query + BatchGetItem + ONE TransactWriteItems; cancel = 1 TransactWriteItems.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from functions.shop import datamodel as dm
+from functions.shop.ports import (
+    Address,
+    AlreadyExists,
+    CartLine,
+    Category,
+    IdempotencyConflict,
+    InsufficientStock,
+    NotFound,
+    Order,
+    OrderLine,
+    Page,
+    PlaceOrderResult,
+    Product,
+    StaleState,
+    Unavailable,
+)
+
+RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+             "InternalServerError", "ServiceUnavailable", "TransactionConflictException", "TransactionInProgressException"}
+SEARCH_MAX_PAGES = 10
+
+
+def _s(v: str) -> dict:
+    return {"S": v}
+
+
+def _n(v: int) -> dict:
+    return {"N": str(int(v))}
+
+
+def _cursor_out(key: dict | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _cursor_in(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or not all(isinstance(v, dict) and list(v) == ["S"] for v in key.values()):
+            raise ValueError
+        return key
+    except Exception as exc:
+        raise ValueError("malformed cursor") from exc
+
+
+def _product_item(p: Product) -> dict:
+    name = p.name.lower()
+    item = {
+        "PK": _s(f"PRODUCT#{p.product_id}"), "SK": _s("PRODUCT"), "kind": _s("product"),
+        "productId": _s(p.product_id), "name": _s(p.name), "nameLower": _s(name), "description": _s(p.description),
+        "category": _s(p.category), "price": _n(p.price), "currency": _s(p.currency), "stock": _n(p.stock),
+        "updatedAt": _s(p.updated_at),
+        "GSI1PK": _s(f"CATEGORY#{p.category}"), "GSI1SK": _s(f"{name}#{p.product_id}"),
+        "GSI2PK": _s("PRODUCTS"), "GSI2SK": _s(f"{name}#{p.product_id}"),
+    }
+    if p.image_url:
+        item["imageUrl"] = _s(p.image_url)
+    return item
+
+
+def _product(item: dict) -> Product:
+    return Product(
+        product_id=item["productId"]["S"], name=item["name"]["S"], description=item.get("description", {}).get("S", ""),
+        category=item["category"]["S"], price=int(item["price"]["N"]), currency=item["currency"]["S"],
+        stock=int(item["stock"]["N"]), image_url=item.get("imageUrl", {}).get("S"),
+        updated_at=item.get("updatedAt", {}).get("S", ""),
+    )
+
+
+def _order_item(o: Order) -> dict:
+    doc = {
+        "lines": [[li.product_id, li.name, li.unit_price, li.quantity] for li in o.lines],
+        "address": o.shipping_address.__dict__, "email": o.email, "idempotencyKey": o.idempotency_key,
+        "createdAt": o.created_at,
+    }
+    return {
+        "PK": _s(f"USER#{o.user_id}"), "SK": _s(f"ORDER#{o.order_id}"), "kind": _s("order"),
+        "orderId": _s(o.order_id), "userId": _s(o.user_id), "status": _s(o.status), "total": _n(o.total),
+        "currency": _s(o.currency), "updatedAt": _s(o.updated_at), "doc": _s(json.dumps(doc, separators=(",", ":"))),
+        "GSI1PK": _s(f"ORDER#{o.order_id}"), "GSI1SK": _s("ORDER"),
+        "GSI2PK": _s(f"STATUS#{o.status}"), "GSI2SK": _s(o.order_id),
+    }
+
+
+def _order(item: dict) -> Order:
+    doc = json.loads(item["doc"]["S"])
+    return Order(
+        order_id=item["orderId"]["S"], user_id=item["userId"]["S"], status=item["status"]["S"],
+        lines=tuple(OrderLine(p, n, int(u), int(q)) for p, n, u, q in doc["lines"]),
+        total=int(item["total"]["N"]), currency=item["currency"]["S"], created_at=doc["createdAt"],
+        updated_at=item["updatedAt"]["S"], shipping_address=Address(**doc["address"]), email=doc.get("email"),
+        idempotency_key=doc.get("idempotencyKey"),
+    )
+
+
+class DynamoDBStore:
+    def __init__(self, table_name: str, client: Any = None) -> None:
+        self.table = table_name
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            from .aws_clients import client
+
+            self._client = client("dynamodb")
+        return self._client
+
+    def _call(self, op: str, **kwargs) -> dict:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, op)(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in RETRYABLE:
+                raise Unavailable(f"database busy ({exc.response['Error']['Code']}); retry") from exc
+            raise
+        except BotoCoreError as exc:
+            raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
+
+    def _query(self, limit: int, cursor: str | None, reverse: bool = False, index: str | None = None,
+               **kw) -> tuple[list[dict], str | None]:
+        """One Query of limit+1 items: the extra item tells whether a next page exists."""
+        args: dict[str, Any] = {"TableName": self.table, "Limit": limit + 1, "ScanIndexForward": not reverse, **kw}
+        if index:
+            args["IndexName"] = index
+        start = _cursor_in(cursor)
+        if start:
+            args["ExclusiveStartKey"] = start
+        items = self._call("query", **args)["Items"]
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        keys = ["PK", "SK"] + ([f"{index}PK", f"{index}SK"] if index else [])
+        return items, _cursor_out({k: items[-1][k] for k in keys})
+
+    # ----------------------------------------------------------------- catalog
+    def list_categories(self) -> list[Category]:
+        items = self._call("query", TableName=self.table, KeyConditionExpression="PK = :pk",
+                           ExpressionAttributeValues={":pk": _s("CATEGORY")})["Items"]
+        return sorted((Category(i["SK"]["S"], i["name"]["S"]) for i in items), key=lambda c: c.name.lower())
+
+    def put_category(self, category: Category) -> None:
+        self._call("put_item", TableName=self.table,
+                   Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)})
+
+    def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
+        index, pk = ("GSI1", f"CATEGORY#{category}") if category else ("GSI2", "PRODUCTS")
+        cond = {"KeyConditionExpression": f"{index}PK = :pk", "ExpressionAttributeValues": {":pk": _s(pk)}}
+        if query is None:
+            items, nxt = self._query(limit, cursor, index=index, **cond)
+            return Page([_product(i) for i in items], nxt)
+        # Name search: a filter over the name-ordered index, read page by page (bounded).
+        cond["FilterExpression"] = "contains(nameLower, :q)"
+        cond["ExpressionAttributeValues"][":q"] = _s(query.lower())
+        found: list[dict] = []
+        start = _cursor_in(cursor)
+        last_key = None
+        for _ in range(SEARCH_MAX_PAGES):
+            args = {"TableName": self.table, "IndexName": index, "Limit": 100, **cond}
+            if start:
+                args["ExclusiveStartKey"] = start
+            resp = self._call("query", **args)
+            found.extend(resp["Items"])
+            start = last_key = resp.get("LastEvaluatedKey")
+            if len(found) > limit or not start:
+                break
+        keys = ["PK", "SK", f"{index}PK", f"{index}SK"]
+        if len(found) > limit:
+            found = found[:limit]
+            return Page([_product(i) for i in found], _cursor_out({k: found[-1][k] for k in keys}))
+        return Page([_product(i) for i in found], _cursor_out(last_key))
+
+    def get_product(self, product_id: str) -> Product | None:
+        item = self._call("get_item", TableName=self.table,
+                          Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")}).get("Item")
+        return _product(item) if item else None
+
+    def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        ids = list(dict.fromkeys(product_ids))
+        out: dict[str, Product] = {}
+        for i in range(0, len(ids), 100):
+            keys = [{"PK": _s(f"PRODUCT#{p}"), "SK": _s("PRODUCT")} for p in ids[i:i + 100]]
+            request = {self.table: {"Keys": keys}}
+            for attempt in range(5):
+                resp = self._call("batch_get_item", RequestItems=request)
+                for item in resp["Responses"].get(self.table, []):
+                    p = _product(item)
+                    out[p.product_id] = p
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(0.02 * 2**attempt)
+            if request:
+                raise Unavailable("database busy (unprocessed keys); retry")
+        return out
+
+    def create_product(self, product: Product) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("put_item", TableName=self.table, Item=_product_item(product),
+                       ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise AlreadyExists(f"product {product.product_id} already exists") from exc
+            raise
+
+    def update_product(self, product: Product) -> Product:
+        from botocore.exceptions import ClientError
+
+        item = _product_item(product)
+        item.pop("stock")
+        names = {f"#a{i}": k for i, k in enumerate(k for k in item if k not in ("PK", "SK"))}
+        values = {f":v{i}": item[k] for i, k in enumerate(names.values())}
+        set_expr = ", ".join(f"{n} = :v{i}" for i, n in enumerate(names))
+        remove = "" if product.image_url else " REMOVE imageUrl"
+        try:
+            resp = self._call(
+                "update_item", TableName=self.table, Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression=f"SET {set_expr}{remove}", ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"product {product.product_id} not found") from exc
+            raise
+        return _product(resp["Attributes"])
+
+    def delete_product(self, product_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("delete_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
+                       ConditionExpression="attribute_exists(PK)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"product {product_id} not found") from exc
+            raise
+
+    def set_stock(self, product_id: str, stock: int) -> Product:
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = self._call(
+                "update_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
+                UpdateExpression="SET stock = :s", ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":s": _n(stock)}, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"product {product_id} not found") from exc
+            raise
+        return _product(resp["Attributes"])
+
+    # -------------------------------------------------------------------- cart
+    def get_cart(self, user_id: str) -> list[CartLine]:
+        items = self._call("query", TableName=self.table, KeyConditionExpression="PK = :pk AND begins_with(SK, :c)",
+                           ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":c": _s("CART#")})["Items"]
+        return [CartLine(i["SK"]["S"][5:], int(i["quantity"]["N"])) for i in items]
+
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        key = {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{product_id}")}
+        if quantity <= 0:
+            self._call("delete_item", TableName=self.table, Key=key)
+        else:
+            self._call("put_item", TableName=self.table, Item={**key, "quantity": _n(quantity)})
+
+    def clear_cart(self, user_id: str) -> None:
+        lines = self.get_cart(user_id)
+        for i in range(0, len(lines), 25):
+            self._call("batch_write_item", RequestItems={self.table: [
+                {"DeleteRequest": {"Key": {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{li.product_id}")}}}
+                for li in lines[i:i + 25]]})
+
+    # ------------------------------------------------------------------ orders
+    def _idem_key(self, user_id: str, key: str) -> dict:
+        return {"PK": _s(f"USER#{user_id}"), "SK": _s(f"IDEMPOTENCY#{key}")}
+
+    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+        from botocore.exceptions import ClientError
+
+        idem = {**self._idem_key(order.user_id, order.idempotency_key or ""), "orderId": _s(order.order_id),
+                "requestHash": _s(request_hash), "expiresAt": _n(time.time() + dm.IDEMPOTENCY_TTL_SECONDS)}
+        items: list[dict] = [
+            {"Put": {"TableName": self.table, "Item": idem, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": self.table, "Item": _order_item(order),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
+        for li in order.lines:
+            items.append({"Update": {
+                "TableName": self.table, "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
+                "UpdateExpression": "SET stock = stock - :q",
+                "ConditionExpression": "attribute_exists(PK) AND stock >= :q",
+                "ExpressionAttributeValues": {":q": _n(li.quantity)}}})
+        for li in order.lines:
+            items.append({"Delete": {"TableName": self.table,
+                                     "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")}}})
+        for attempt in range(4):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return PlaceOrderResult(order, created=True)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code != "TransactionCanceledException" and code not in RETRYABLE:
+                    raise
+                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+                if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
+                    return self._explain_failed_checkout(order, request_hash, reasons)
+                if code == "TransactionCanceledException" and not reasons:
+                    return self._explain_failed_checkout(order, request_hash, None)
+                # contention (TransactionConflict) or throttling: back off and retry
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        raise Unavailable("checkout contention; retry with the same Idempotency-Key")
+
+    def _explain_failed_checkout(self, order: Order, request_hash: str, reasons: list[str] | None) -> PlaceOrderResult:
+        if reasons is None or reasons[0] == "ConditionalCheckFailed":
+            seen = self.find_idempotent_order(order.user_id, order.idempotency_key or "")
+            if seen is not None:
+                existing, seen_hash = seen
+                if seen_hash != request_hash:
+                    raise IdempotencyConflict(existing.order_id)
+                return PlaceOrderResult(existing, created=False)
+        if reasons is not None:
+            short = [li.product_id for li, r in zip(order.lines, reasons[2:2 + len(order.lines)], strict=False)
+                     if r == "ConditionalCheckFailed"]
+        else:
+            stock = self.get_products([li.product_id for li in order.lines])
+            short = [li.product_id for li in order.lines
+                     if li.product_id not in stock or stock[li.product_id].stock < li.quantity]
+        if short:
+            raise InsufficientStock(short)
+        raise StaleState("checkout could not be completed; retry")
+
+    def find_idempotent_order(self, user_id: str, idempotency_key: str):
+        item = self._call("get_item", TableName=self.table, Key=self._idem_key(user_id, idempotency_key),
+                          ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        order = self.get_order(user_id, item["orderId"]["S"])
+        return None if order is None else (order, item["requestHash"]["S"])
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        item = self._call("get_item", TableName=self.table,
+                          Key={"PK": _s(f"USER#{user_id}"), "SK": _s(f"ORDER#{order_id}")}).get("Item")
+        return _order(item) if item else None
+
+    def find_order(self, order_id: str) -> Order | None:
+        items = self._call("query", TableName=self.table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
+                           ExpressionAttributeValues={":pk": _s(f"ORDER#{order_id}")})["Items"]
+        if not items:
+            return None
+        # GSIs are eventually consistent: read the item itself for the current status
+        return self.get_order(items[0]["userId"]["S"], order_id)
+
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        items, nxt = self._query(limit, cursor, reverse=True,
+                                 KeyConditionExpression="PK = :pk AND begins_with(SK, :o)",
+                                 ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":o": _s("ORDER#")})
+        return Page([_order(i) for i in items], nxt)
+
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        items, nxt = self._query(limit, cursor, reverse=True, index="GSI2", KeyConditionExpression="GSI2PK = :pk",
+                                 ExpressionAttributeValues={":pk": _s(f"STATUS#{status}")})
+        return Page([_order(i) for i in items], nxt)
+
+    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
+        from botocore.exceptions import ClientError
+
+        from functions.shop.orders import now_iso
+
+        updated = replace(order, status=new_status, updated_at=now_iso())
+        items: list[dict] = [{"Update": {
+            "TableName": self.table, "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"ORDER#{order.order_id}")},
+            "UpdateExpression": "SET #s = :new, GSI2PK = :g, updatedAt = :u",
+            "ConditionExpression": "#s = :old", "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":new": _s(new_status), ":old": _s(order.status),
+                                          ":g": _s(f"STATUS#{new_status}"), ":u": _s(updated.updated_at)}}}]
+        if restock:
+            for li in order.lines:
+                items.append({"Update": {
+                    "TableName": self.table, "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
+                    # a product deleted since the order keeps no stock to return to
+                    "UpdateExpression": "SET stock = stock + :q", "ConditionExpression": "attribute_exists(PK)",
+                    "ExpressionAttributeValues": {":q": _n(li.quantity)}}})
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] != "ConditionalCheckFailed" and restock:
+                    # some product is gone: return what can be returned, still change the status
+                    existing = self.get_products([li.product_id for li in order.lines])
+                    kept = replace(order, lines=tuple(li for li in order.lines if li.product_id in existing))
+                    if len(kept.lines) < len(order.lines):
+                        return replace(self.transition_order(kept, new_status, restock=True), lines=order.lines)
+                raise StaleState(f"order {order.order_id} changed since it was read") from exc
+            raise
+        return updated

@@ -1,0 +1,312 @@
+"""In-memory adapters: the reference semantics of every port, for fast tests.
+
+MemoryStore is the executable form of the Store contract: one lock makes each method
+atomic, exactly as the cloud stores make their single writes atomic.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+from functions.shop import ports
+from functions.shop.ports import (
+    AlreadyExists,
+    CartLine,
+    Category,
+    IdempotencyConflict,
+    IdentityError,
+    InsufficientStock,
+    NotFound,
+    Order,
+    Page,
+    PlaceOrderResult,
+    Principal,
+    Product,
+    StaleState,
+    Tokens,
+    UserInfo,
+)
+from functions.shop.services import Services
+
+
+def encode_cursor(value: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return str(data["after"])
+    except Exception as exc:
+        raise ValueError("malformed cursor") from exc
+
+
+def _page(items: list, key, limit: int, cursor: str | None, reverse: bool = False) -> Page:
+    after = decode_cursor(cursor)
+    ordered = sorted(items, key=key, reverse=reverse)
+    if after is not None:
+        ordered = [i for i in ordered if (key(i) < after if reverse else key(i) > after)]
+    chunk = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(chunk, encode_cursor(key(chunk[-1])) if more and chunk else None)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.categories: dict[str, Category] = {}
+        self.products: dict[str, Product] = {}
+        self.carts: dict[str, dict[str, int]] = {}
+        self.orders: dict[str, Order] = {}
+        self.idempotency: dict[tuple[str, str], tuple[str, str]] = {}
+
+    # catalog
+    def list_categories(self) -> list[Category]:
+        with self._lock:
+            return sorted(self.categories.values(), key=lambda c: c.name.lower())
+
+    def put_category(self, category: Category) -> None:
+        with self._lock:
+            self.categories[category.category_id] = category
+
+    def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
+        with self._lock:
+            items = [p for p in self.products.values()
+                     if (category is None or p.category == category)
+                     and (query is None or query.lower() in p.name.lower())]
+        return _page(items, lambda p: f"{p.name.lower()}#{p.product_id}", limit, cursor)
+
+    def get_product(self, product_id: str) -> Product | None:
+        with self._lock:
+            return self.products.get(product_id)
+
+    def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        with self._lock:
+            return {i: self.products[i] for i in product_ids if i in self.products}
+
+    def create_product(self, product: Product) -> None:
+        with self._lock:
+            if product.product_id in self.products:
+                raise AlreadyExists(f"product {product.product_id} already exists")
+            self.products[product.product_id] = product
+
+    def update_product(self, product: Product) -> Product:
+        with self._lock:
+            current = self.products.get(product.product_id)
+            if current is None:
+                raise NotFound(f"product {product.product_id} not found")
+            stored = replace(product, stock=current.stock)
+            self.products[product.product_id] = stored
+            return stored
+
+    def delete_product(self, product_id: str) -> None:
+        with self._lock:
+            if self.products.pop(product_id, None) is None:
+                raise NotFound(f"product {product_id} not found")
+
+    def set_stock(self, product_id: str, stock: int) -> Product:
+        with self._lock:
+            current = self.products.get(product_id)
+            if current is None:
+                raise NotFound(f"product {product_id} not found")
+            self.products[product_id] = replace(current, stock=stock)
+            return self.products[product_id]
+
+    # cart
+    def get_cart(self, user_id: str) -> list[CartLine]:
+        with self._lock:
+            return [CartLine(p, q) for p, q in sorted(self.carts.get(user_id, {}).items())]
+
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        with self._lock:
+            cart = self.carts.setdefault(user_id, {})
+            if quantity <= 0:
+                cart.pop(product_id, None)
+            else:
+                cart[product_id] = quantity
+
+    def clear_cart(self, user_id: str) -> None:
+        with self._lock:
+            self.carts.pop(user_id, None)
+
+    # orders
+    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+        key = (order.user_id, order.idempotency_key or "")
+        with self._lock:
+            seen = self.idempotency.get(key)
+            if seen is not None:
+                order_id, seen_hash = seen
+                if seen_hash != request_hash:
+                    raise IdempotencyConflict(order_id)
+                return PlaceOrderResult(self.orders[order_id], created=False)
+            short = [li.product_id for li in order.lines
+                     if li.product_id not in self.products or self.products[li.product_id].stock < li.quantity]
+            if short:
+                raise InsufficientStock(short)
+            for li in order.lines:
+                p = self.products[li.product_id]
+                self.products[li.product_id] = replace(p, stock=p.stock - li.quantity)
+            self.orders[order.order_id] = order
+            self.idempotency[key] = (order.order_id, request_hash)
+            cart = self.carts.get(order.user_id, {})
+            for li in order.lines:
+                cart.pop(li.product_id, None)
+            return PlaceOrderResult(order, created=True)
+
+    def find_idempotent_order(self, user_id: str, idempotency_key: str):
+        with self._lock:
+            seen = self.idempotency.get((user_id, idempotency_key))
+            return None if seen is None else (self.orders[seen[0]], seen[1])
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        with self._lock:
+            order = self.orders.get(order_id)
+            return order if order is not None and order.user_id == user_id else None
+
+    def find_order(self, order_id: str) -> Order | None:
+        with self._lock:
+            return self.orders.get(order_id)
+
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        with self._lock:
+            items = [o for o in self.orders.values() if o.user_id == user_id]
+        return _page(items, lambda o: o.order_id, limit, cursor, reverse=True)
+
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        with self._lock:
+            items = [o for o in self.orders.values() if o.status == status]
+        return _page(items, lambda o: o.order_id, limit, cursor, reverse=True)
+
+    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
+        from functions.shop.orders import now_iso
+
+        with self._lock:
+            current = self.orders.get(order.order_id)
+            if current is None or current.status != order.status:
+                raise StaleState(f"order {order.order_id} changed since it was read")
+            if restock:
+                for li in current.lines:
+                    p = self.products.get(li.product_id)
+                    if p is not None:
+                        self.products[li.product_id] = replace(p, stock=p.stock + li.quantity)
+            updated = replace(current, status=new_status, updated_at=now_iso())
+            self.orders[order.order_id] = updated
+            return updated
+
+
+class MemoryNotifier:
+    """Records events and emails; `deliver` runs the consumer inline (local runs and tests)."""
+
+    def __init__(self, deliver: bool = False) -> None:
+        self.events: list[ports.OrderEvent] = []
+        self.outbox: list[dict] = []
+        self.deliver = deliver
+        self.fail_publish = False
+        self.fail_email = False
+        self.services: Services | None = None
+
+    def publish_order_event(self, event: ports.OrderEvent) -> None:
+        if self.fail_publish:
+            raise RuntimeError("topic unavailable (injected)")
+        self.events.append(event)
+        if self.deliver and self.services is not None:
+            from functions.shop.notifications import event_to_json, handle_order_event
+
+            handle_order_event(event_to_json(event), self.services)
+
+    def send_email(self, to: str, subject: str, text: str) -> None:
+        if self.fail_email:
+            raise RuntimeError("email provider unavailable (injected)")
+        self.outbox.append({"to": to, "subject": subject, "text": text})
+
+
+def _hash(password: str, salt: bytes) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 10_000)
+
+
+class MemoryIdentity:
+    def __init__(self, auto_confirm: bool = True) -> None:
+        self.auto_confirm = auto_confirm
+        self._lock = threading.Lock()
+        self.users: dict[str, dict] = {}  # email -> {id, salt, hash, confirmed, groups, code}
+        self.tokens: dict[str, Principal] = {}
+        self.refresh_tokens: dict[str, str] = {}
+
+    def sign_up(self, email: str, password: str) -> str:
+        email = email.lower()
+        with self._lock:
+            if email in self.users:
+                raise IdentityError("USER_EXISTS", "an account with this email already exists", 409)
+            salt = os.urandom(16)
+            user_id = os.urandom(16).hex()
+            self.users[email] = {"id": user_id, "salt": salt, "hash": _hash(password, salt),
+                                 "confirmed": self.auto_confirm, "groups": (), "code": "123456"}
+            return user_id
+
+    def add_to_group(self, email: str, group: str) -> None:
+        u = self.users[email.lower()]
+        u["groups"] = (*u["groups"], group)
+
+    def confirm(self, email: str, code: str) -> None:
+        u = self.users.get(email.lower())
+        if u is None or u["code"] != code:
+            raise IdentityError("CODE_MISMATCH", "invalid confirmation code", 400)
+        u["confirmed"] = True
+
+    def _issue(self, email: str) -> Tokens:
+        u = self.users[email]
+        access, refresh = "at-" + os.urandom(16).hex(), "rt-" + os.urandom(16).hex()
+        self.tokens[access] = Principal(user_id=u["id"], groups=tuple(u["groups"]), email=email, access_token=access)
+        self.refresh_tokens[refresh] = email
+        return Tokens(id_token="it-" + os.urandom(8).hex(), access_token=access, refresh_token=refresh, expires_in=3600)
+
+    def log_in(self, email: str, password: str) -> Tokens:
+        email = email.lower()
+        u = self.users.get(email)
+        if u is None or _hash(password, u["salt"]) != u["hash"]:
+            raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
+        if not u["confirmed"]:
+            raise IdentityError("USER_NOT_CONFIRMED", "confirm your account first", 403)
+        return self._issue(email)
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        email = self.refresh_tokens.get(refresh_token)
+        if email is None:
+            raise IdentityError("NOT_AUTHORIZED", "invalid refresh token", 401)
+        return replace(self._issue(email), refresh_token=None)
+
+    def principal_for(self, access_token: str) -> Principal | None:
+        return self.tokens.get(access_token)
+
+    def user_info(self, principal: Principal) -> UserInfo:
+        for email, u in self.users.items():
+            if u["id"] == principal.user_id:
+                return UserInfo(user_id=u["id"], email=email, groups=tuple(u["groups"]))
+        raise NotFound("user not found")
+
+    def lookup_email(self, user_id: str) -> str | None:
+        return next((e for e, u in self.users.items() if u["id"] == user_id), None)
+
+
+class MemoryMedia:
+    def __init__(self, base_url: str = "/media/") -> None:
+        self.base_url = base_url
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+        return f"https://uploads.invalid/{key}?contentType={content_type}", self.base_url.rstrip("/") + "/" + key
+
+
+def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
+    notifier = MemoryNotifier(deliver=deliver)
+    services = Services(store=MemoryStore(), notifier=notifier, identity=MemoryIdentity(), media=MemoryMedia(),
+                        currency=currency)
+    notifier.services = services
+    return services

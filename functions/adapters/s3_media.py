@@ -1,0 +1,33 @@
+"""Pre-signed S3 uploads for product images under datamodel.MEDIA_PREFIX."""
+
+from __future__ import annotations
+
+import os
+
+from functions.shop.datamodel import MEDIA_PREFIX
+
+from .aws_clients import client
+
+
+class S3Media:
+    def __init__(self, bucket: str, media_base_url: str) -> None:
+        self.bucket = bucket
+        # SHOP_MEDIA_BASE_URL already names the media/ prefix ("/media/" or "https://host/media/")
+        self.base = media_base_url.rstrip("/") + "/"
+
+    def _presigner(self):
+        # Locally the browser cannot reach the emulator's port (no CORS there); the local
+        # gateway proxies uploads, so URLs are signed for its endpoint instead.
+        endpoint = os.environ.get("SHOP_S3_PRESIGN_ENDPOINT")
+        if not endpoint:
+            return client("s3")
+        import boto3
+        from botocore.config import Config
+
+        return boto3.session.Session().client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+        url = self._presigner().generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": MEDIA_PREFIX + key, "ContentType": content_type},
+            ExpiresIn=expires_in)
+        return url, self.base + key

@@ -1,0 +1,40 @@
+"""`make dev`: run the whole shop locally until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from .stack import LocalStack
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack(port=int(os.environ.get("PORT", "8000")))
+    stack.start()
+    print(f"""
+Shop running on {stack.base_url}/
+  storefront     {stack.base_url}/
+  API            {stack.base_url}/api/health   (OpenAPI: {stack.base_url}/api/openapi.json)
+  sent emails    {stack.base_url}/local/outbox
+  AWS emulator   {stack.moto_url} (moto: DynamoDB, Cognito, SNS, SQS, SES, S3)
+  admin user     {stack.admin_email} / {stack.admin_password}  (SHOP_ADMIN_EMAIL / SHOP_ADMIN_PASSWORD)
+Ctrl-C stops.
+""", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""AWS Lambda entrypoint for the HTTP API: API Gateway HTTP API payload 2.0 -> the domain.
+
+API Gateway matches the route (its routes are generated from functions/shop/routes.py),
+verifies the Cognito access token with its JWT authorizer and passes the verified claims
+in requestContext.authorizer.jwt.claims; this module only translates shapes:
+
+    event (payload 2.0) -> functions.shop.http.Request -> api.handle -> {statusCode, ...}
+
+Cold start: module import pulls in only the stdlib and the domain's stdlib-only core
+(functions.shop.http/ports/routes). boto3 is imported when the first request builds the
+adapters (functions/adapters/aws_services.py), once per container.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from typing import Any
+
+from functions.shop.http import Request, Response, error
+from functions.shop.ports import Principal
+
+log = logging.getLogger("shop.aws_http")
+
+# Content types whose bodies go back to API Gateway as text; anything else is base64.
+_TEXT_TYPES = ("application/json", "text/", "application/xml", "application/javascript")
+
+
+def services():
+    """The adapters, built on first use and reused by every later invocation of this container."""
+    from functions.adapters.aws_services import build_services
+
+    return build_services()  # caches per container
+
+
+# ---------------------------------------------------------------------------
+# Event -> neutral request
+# ---------------------------------------------------------------------------
+
+
+def parse_groups(value: Any) -> tuple[str, ...]:
+    """cognito:groups as API Gateway hands it over.
+
+    The JWT carries a JSON array, but the HTTP API authorizer flattens every claim to a
+    string: one group arrives as "[admin]", several as "[admin editors]" (space separated);
+    hand-built events and other gateways use "admin", "admin,editors" or a real list.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        items = [str(v) for v in value]
+    else:
+        text = str(value).strip()
+        if text.startswith("[") and text.endswith("]"):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, list):
+                return tuple(dict.fromkeys(str(v).strip() for v in decoded if str(v).strip()))
+            text = text[1:-1]
+        items = text.replace(",", " ").split()
+    return tuple(dict.fromkeys(i.strip().strip('"') for i in items if i.strip().strip('"')))
+
+
+def bearer_token(headers: dict[str, str]) -> str | None:
+    """The raw access token (identity calls on the user's behalf, e.g. GET /api/me).
+    API Gateway accepts the token with or without the "Bearer " prefix, so do we."""
+    value = (headers.get("authorization") or "").strip()
+    if not value:
+        return None
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return value if value.count(".") == 2 and " " not in value else None
+
+
+def principal_from_event(event: dict[str, Any], headers: dict[str, str]) -> Principal | None:
+    """The caller from the claims API Gateway's JWT authorizer verified; None on public routes
+    (no authorizer, so no claims) or when the claims have no subject."""
+    ctx = event.get("requestContext") or {}
+    claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        return None
+    email = claims.get("email")
+    username = claims.get("username") or claims.get("cognito:username")
+    return Principal(
+        user_id=sub,
+        groups=parse_groups(claims.get("cognito:groups")),
+        email=email if isinstance(email, str) and email else None,
+        username=username if isinstance(username, str) and username else None,
+        access_token=bearer_token(headers),
+    )
+
+
+class BadEvent(ValueError):
+    """The event cannot be turned into a request (undecodable body): a 400, not a 500."""
+
+
+def _body(event: dict[str, Any]) -> bytes | None:
+    raw = event.get("body")
+    if raw is None or raw == "":
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise BadEvent("request body is not valid base64") from exc
+    return raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+
+
+def _query(event: dict[str, Any]) -> dict[str, str]:
+    # queryStringParameters joins repeated keys with commas; rawQueryString keeps them
+    # apart, so "last value wins" (the neutral Request's rule) is read from it.
+    raw = event.get("rawQueryString")
+    if raw:
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    return {k: str(v) for k, v in (event.get("queryStringParameters") or {}).items()}
+
+
+def _path(event: dict[str, Any]) -> str:
+    ctx = event.get("requestContext") or {}
+    path = event.get("rawPath") or (ctx.get("http") or {}).get("path") or "/"
+    # A named stage (not $default) prefixes rawPath with "/<stage>"; routes don't have it.
+    stage = ctx.get("stage")
+    if stage and stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
+        path = path[len(stage) + 1 :] or "/"
+    return path
+
+
+def request_from_event(event: dict[str, Any], request_id: str) -> Request:
+    ctx = event.get("requestContext") or {}
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    method = str((ctx.get("http") or {}).get("method") or event.get("httpMethod") or "GET").upper()
+    route_key = event.get("routeKey")
+    # "$default" (or a catch-all) means API Gateway did not match a route of the table:
+    # let the dispatcher match the path itself.
+    if not isinstance(route_key, str) or route_key.startswith("$") or " " not in route_key:
+        route_key = None
+    params = {str(k): str(v) for k, v in (event.get("pathParameters") or {}).items()}
+    return Request(
+        method=method,
+        path=_path(event),
+        route_key=route_key,
+        path_params=params,
+        query=_query(event),
+        headers=headers,
+        body=_body(event),
+        principal=principal_from_event(event, headers),
+        request_id=request_id,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Neutral response -> payload 2.0 response
+# ---------------------------------------------------------------------------
+
+
+def to_result(resp: Response, request_id: str) -> dict[str, Any]:
+    headers = {k.lower(): str(v) for k, v in resp.headers.items()}
+    headers.setdefault("content-type", "application/json")
+    headers["x-request-id"] = request_id
+    payload = resp.json_bytes()
+    if headers["content-type"].startswith(_TEXT_TYPES):
+        try:
+            return {"statusCode": resp.status, "headers": headers, "body": payload.decode("utf-8"),
+                    "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"statusCode": resp.status, "headers": headers, "body": base64.b64encode(payload).decode("ascii"),
+            "isBase64Encoded": True}
+
+
+def _request_id(event: dict[str, Any], context: Any) -> str:
+    rid = (event.get("requestContext") or {}).get("requestId")
+    return str(rid or getattr(context, "aws_request_id", None) or uuid.uuid4())
+
+
+def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:
+    """Lambda handler. `services_factory` lets tests run the real translation on fakes."""
+    request_id = _request_id(event if isinstance(event, dict) else {}, context)
+    try:
+        request = request_from_event(event, request_id)
+    except BadEvent as exc:
+        return to_result(error(400, "BAD_REQUEST", str(exc)), request_id)
+    try:
+        from functions.shop.api import handle
+
+        resp = handle(request, (services_factory or services)())
+    except Exception:
+        # The domain maps every expected failure itself; this is a bug or an unreachable
+        # backend. Log with the request id (also in the response) so the two can be joined.
+        log.exception("request %s: unhandled error on %s %s", request_id, request.method, request.path)
+        resp = error(500, "INTERNAL", "internal error", requestId=request_id)
+    if resp.status >= 500:
+        log.error("request %s: %s %s -> %s", request_id, request.method, request.path, resp.status)
+    return to_result(resp, request_id)

@@ -1,0 +1,39 @@
+"""AWS Lambda entrypoint for the notifications queue (SQS, fed by the order-events topic).
+
+Reports partial batch failures: only the failed messages return to the queue, and after
+datamodel.NOTIFICATION_MAX_RECEIVES attempts they land in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+log = logging.getLogger("shop.aws_notifications")
+
+
+def event_of(body: str) -> dict:
+    data = json.loads(body)
+    # raw message delivery gives the event itself; without it SNS wraps it in an envelope
+    if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
+        data = json.loads(data["Message"])
+    if not isinstance(data, dict):
+        raise ValueError("order event is not a JSON object")
+    return data
+
+
+def handler(event: dict, context=None, services=None) -> dict:
+    from functions.shop.notifications import handle_order_event
+
+    if services is None:
+        from functions.adapters.aws_services import build_services
+
+        services = build_services()
+    failures = []
+    for record in event.get("Records", []):
+        try:
+            handle_order_event(event_of(record["body"]), services)
+        except Exception:
+            log.exception("notification failed for message %s", record.get("messageId"))
+            failures.append({"itemIdentifier": record.get("messageId")})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,245 @@
+"""API models: the JSON contract (camelCase) for requests and responses.
+
+Inputs are strict: unknown fields are rejected, integers must be JSON integers (no
+floats, strings or booleans), strings are bounded. The route table names these classes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic.alias_generators import to_camel
+
+from . import ports
+from .datamodel import MAX_LINE_QUANTITY
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+# --- accounts ---------------------------------------------------------------
+
+
+class SignUpRequest(_In):
+    email: Email
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+
+
+class SignUpResponse(_Out):
+    user_id: str
+    confirmed: bool
+
+
+class ConfirmRequest(_In):
+    email: Email
+    code: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class LoginRequest(_In):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RefreshRequest(_In):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class TokensResponse(_Out):
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+
+
+class MeResponse(_Out):
+    user_id: str
+    email: str
+    groups: list[str]
+
+
+class StatusResponse(_Out):
+    status: str
+
+
+class HealthResponse(_Out):
+    status: str
+    cloud: str
+
+
+# --- catalog ------------------------------------------------------------------
+
+
+class Category(_Out):
+    category_id: str
+    name: str
+
+
+class CategoryList(_Out):
+    items: list[Category]
+
+
+class Product(_Out):
+    product_id: str
+    name: str
+    description: str
+    category: str
+    price: int
+    currency: str
+    stock: int
+    image_url: str | None = None
+
+    @classmethod
+    def of(cls, p: ports.Product) -> Product:
+        return cls(
+            product_id=p.product_id, name=p.name, description=p.description, category=p.category,
+            price=p.price, currency=p.currency, stock=p.stock, image_url=p.image_url,
+        )
+
+
+class ProductList(_Out):
+    items: list[Product]
+    next_cursor: str | None
+
+
+# --- cart -----------------------------------------------------------------------
+
+
+class CartItem(_Out):
+    product_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    stock: int
+
+
+class Cart(_Out):
+    items: list[CartItem]
+    subtotal: int
+    currency: str
+
+
+class SetCartItemRequest(_In):
+    quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
+
+
+# --- orders ---------------------------------------------------------------------
+
+
+class ShippingAddress(_In):
+    name: Text
+    line1: Text
+    line2: Annotated[str, Field(max_length=200)] | None = None
+    city: Text
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+    def to_port(self) -> ports.Address:
+        return ports.Address(
+            name=self.name, line1=self.line1, line2=self.line2 or None, city=self.city,
+            postal_code=self.postal_code, country=self.country,
+        )
+
+
+class PlaceOrderRequest(_In):
+    shipping_address: ShippingAddress
+
+
+class OrderItem(_Out):
+    product_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    line_total: int
+
+
+class AddressOut(_Out):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+
+
+class Order(_Out):
+    order_id: str
+    status: str
+    items: list[OrderItem]
+    total: int
+    currency: str
+    created_at: str
+    updated_at: str
+    shipping_address: AddressOut
+    user_id: str | None = None  # filled for admin views
+
+    @classmethod
+    def of(cls, o: ports.Order, *, admin: bool = False) -> Order:
+        a = o.shipping_address
+        return cls(
+            order_id=o.order_id, status=o.status,
+            items=[OrderItem(product_id=li.product_id, name=li.name, unit_price=li.unit_price,
+                             quantity=li.quantity, line_total=li.line_total) for li in o.lines],
+            total=o.total, currency=o.currency, created_at=o.created_at, updated_at=o.updated_at,
+            shipping_address=AddressOut(name=a.name, line1=a.line1, line2=a.line2, city=a.city,
+                                        postal_code=a.postal_code, country=a.country),
+            user_id=o.user_id if admin else None,
+        )
+
+
+class OrderList(_Out):
+    items: list[Order]
+    next_cursor: str | None
+
+
+# --- admin ------------------------------------------------------------------------
+
+
+class ProductInput(_In):
+    name: Text
+    description: Annotated[str, Field(max_length=2000)] = ""
+    category: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    price: Cents
+    currency: Currency
+    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 0
+    image_url: Annotated[str, Field(max_length=1024)] | None = None
+
+
+class StockInput(_In):
+    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+
+
+class ImageUploadRequest(_In):
+    content_type: Annotated[str, Field(pattern=r"^image/(png|jpeg|webp|gif|svg\+xml)$")]
+
+
+class ImageUploadResponse(_Out):
+    upload_url: str
+    image_url: str
+    content_type: str
+
+
+class OrderStatusInput(_In):
+    status: Annotated[str, Field(pattern="^(" + "|".join(ports.ORDER_STATUSES) + ")$")]
+
+
+class ErrorBody(_Out):
+    code: str
+    message: str
+
+
+class Error(_Out):
+    error: ErrorBody

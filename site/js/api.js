@@ -1,0 +1,273 @@
+// api.js: the shop API client. One function per route of functions/shop/routes.py
+// (named after its operationId), plus the session (tokens in localStorage) and refresh.
+//
+// config.json is written by each cloud deployment next to index.html; every field is
+// optional. `apiBase` may be "/api", "https://cdn.example.com/api" or a gateway URL
+// without the "/api" suffix: all routes live under /api, so we append it when missing.
+
+const SESSION_KEY = "nimbus.session";
+const REFRESH_MARGIN_MS = 60_000; // refresh a minute before the access token expires
+
+let config = {};
+let apiBase = "/api";
+
+/** Load ./config.json once; a missing or broken file means "same origin, /api". */
+export async function loadConfig() {
+  try {
+    const res = await fetch("./config.json", { cache: "no-cache" });
+    if (res.ok) config = (await res.json()) || {};
+  } catch {
+    config = {};
+  }
+  let base = typeof config.apiBase === "string" && config.apiBase.trim() ? config.apiBase.trim() : "/api";
+  base = base.replace(/\/+$/, "");
+  if (!/\/api$/.test(base)) base += "/api";
+  apiBase = base;
+  return config;
+}
+
+export function getConfig() {
+  return config;
+}
+
+/** An API failure: HTTP status plus the {error: {code, message, ...}} body. */
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+  /** Network failures and 5xx may be retried safely (checkout reuses its idempotency key). */
+  get retryable() {
+    return this.status === 0 || this.status >= 500 || this.status === 429;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Session: tokens persisted in localStorage so a reload keeps the customer signed in.
+// ---------------------------------------------------------------------------
+
+let session = readSession();
+const listeners = new Set();
+
+function readSession() {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+    return s && s.accessToken && s.refreshToken ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeSession(next) {
+  session = next;
+  if (next) localStorage.setItem(SESSION_KEY, JSON.stringify(next));
+  else localStorage.removeItem(SESSION_KEY);
+  listeners.forEach((fn) => fn(session));
+}
+
+function sessionFromTokens(tokens, email, previous) {
+  return {
+    email: email ?? previous?.email ?? null,
+    accessToken: tokens.accessToken,
+    idToken: tokens.idToken,
+    // Cognito-style refresh responses omit the refresh token: keep the one we have.
+    refreshToken: tokens.refreshToken || previous?.refreshToken,
+    expiresAt: Date.now() + (Number(tokens.expiresIn) || 3600) * 1000,
+  };
+}
+
+export function getSession() {
+  return session;
+}
+
+export function onSessionChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export function signOut() {
+  writeSession(null);
+}
+
+// Another tab signing in or out updates this one too.
+window.addEventListener("storage", (e) => {
+  if (e.key === SESSION_KEY) {
+    session = readSession();
+    listeners.forEach((fn) => fn(session));
+  }
+});
+
+let refreshing = null; // one refresh in flight, shared by every waiting request
+
+async function refreshSession() {
+  if (!session?.refreshToken) throw new ApiError(401, "NOT_SIGNED_IN", "Please sign in.");
+  if (!refreshing) {
+    const previous = session;
+    refreshing = request("POST", "/auth/refresh", { body: { refreshToken: previous.refreshToken }, auth: false })
+      .then((tokens) => writeSession(sessionFromTokens(tokens, null, previous)))
+      .catch((err) => {
+        // A refused refresh token means the session is over; a network error does not.
+        if (err.status === 400 || err.status === 401 || err.status === 403) writeSession(null);
+        throw err.status === 0 ? err : new ApiError(401, "SESSION_EXPIRED", "Your session has expired. Please sign in again.");
+      })
+      .finally(() => {
+        refreshing = null;
+      });
+  }
+  return refreshing;
+}
+
+// ---------------------------------------------------------------------------
+// The transport
+// ---------------------------------------------------------------------------
+
+async function send(method, path, { body, query, headers = {}, token } = {}) {
+  let url = apiBase + path;
+  if (query) {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") qs.set(k, v);
+    const s = qs.toString();
+    if (s) url += "?" + s;
+  }
+  const init = { method, headers: { Accept: "application/json", ...headers } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (token) init.headers.Authorization = "Bearer " + token;
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch {
+    throw new ApiError(0, "NETWORK", "We couldn't reach the shop. Check your connection and try again.");
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    const { code, message, ...details } = e;
+    throw new ApiError(res.status, code || "HTTP_" + res.status, message || defaultMessage(res.status), details);
+  }
+  return { status: res.status, data };
+}
+
+function defaultMessage(status) {
+  if (status === 401) return "Please sign in.";
+  if (status === 403) return "You don't have access to that.";
+  if (status === 404) return "We couldn't find that.";
+  if (status >= 500) return "Something went wrong on our side. Please try again.";
+  return "The request failed (" + status + ").";
+}
+
+/**
+ * Call the API. Authenticated calls refresh the access token shortly before it
+ * expires, and once more (then retry) if the API answers 401 anyway.
+ */
+async function request(method, path, { auth = false, full = false, ...opts } = {}) {
+  if (!auth) {
+    const r = await send(method, path, opts);
+    return full ? r : r.data;
+  }
+  if (!session) throw new ApiError(401, "NOT_SIGNED_IN", "Please sign in to continue.");
+  if (session.expiresAt - REFRESH_MARGIN_MS < Date.now()) await refreshSession();
+  try {
+    const r = await send(method, path, { ...opts, token: session.accessToken });
+    return full ? r : r.data;
+  } catch (err) {
+    if (err.status !== 401 || !session) throw err;
+    await refreshSession();
+    const r = await send(method, path, { ...opts, token: session.accessToken });
+    return full ? r : r.data;
+  }
+}
+
+const enc = encodeURIComponent;
+
+// ---------------------------------------------------------------------------
+// Accounts
+// ---------------------------------------------------------------------------
+
+/** POST /api/auth/signup → 201 {userId, ...}; some clouds need a confirmation code next. */
+export const signUp = (email, password) => request("POST", "/auth/signup", { body: { email, password } });
+export const confirmSignUp = (email, code) => request("POST", "/auth/confirm", { body: { email, code } });
+export async function logIn(email, password) {
+  const tokens = await request("POST", "/auth/login", { body: { email, password } });
+  writeSession(sessionFromTokens(tokens, email, null));
+  return tokens;
+}
+export const refreshTokens = () => refreshSession();
+export const getMe = () => request("GET", "/me", { auth: true });
+
+// ---------------------------------------------------------------------------
+// Catalog
+// ---------------------------------------------------------------------------
+
+export const health = () => request("GET", "/health");
+export const listCategories = () => request("GET", "/categories");
+export const listProducts = ({ category, q, limit, cursor } = {}) =>
+  request("GET", "/products", { query: { category, q, limit, cursor } });
+export const getProduct = (productId) => request("GET", "/products/" + enc(productId));
+
+// ---------------------------------------------------------------------------
+// Cart
+// ---------------------------------------------------------------------------
+
+export const getCart = () => request("GET", "/cart", { auth: true });
+export const setCartItem = (productId, quantity) =>
+  request("PUT", "/cart/items/" + enc(productId), { auth: true, body: { quantity } });
+export const removeCartItem = (productId) => request("DELETE", "/cart/items/" + enc(productId), { auth: true });
+export const clearCart = () => request("DELETE", "/cart", { auth: true });
+
+// ---------------------------------------------------------------------------
+// Orders
+// ---------------------------------------------------------------------------
+
+/** POST /api/orders → {status: 201 new | 200 replay of the same key, data: order}. */
+export const placeOrder = (shippingAddress, idempotencyKey) =>
+  request("POST", "/orders", {
+    auth: true,
+    full: true,
+    body: { shippingAddress },
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+export const listMyOrders = ({ limit, cursor } = {}) => request("GET", "/orders", { auth: true, query: { limit, cursor } });
+export const getMyOrder = (orderId) => request("GET", "/orders/" + enc(orderId), { auth: true });
+export const cancelMyOrder = (orderId) => request("POST", "/orders/" + enc(orderId) + "/cancel", { auth: true });
+
+// ---------------------------------------------------------------------------
+// Admin
+// ---------------------------------------------------------------------------
+
+export const adminCreateProduct = (product) => request("POST", "/admin/products", { auth: true, body: product });
+export const adminUpdateProduct = (productId, product) =>
+  request("PUT", "/admin/products/" + enc(productId), { auth: true, body: product });
+export const adminDeleteProduct = (productId) => request("DELETE", "/admin/products/" + enc(productId), { auth: true });
+export const adminSetStock = (productId, stock) =>
+  request("PUT", "/admin/products/" + enc(productId) + "/stock", { auth: true, body: { stock } });
+export const adminImageUpload = (productId, contentType) =>
+  request("POST", "/admin/products/" + enc(productId) + "/image", { auth: true, body: { contentType } });
+export const adminListOrders = ({ status, limit, cursor } = {}) =>
+  request("GET", "/admin/orders", { auth: true, query: { status, limit, cursor } });
+export const adminSetOrderStatus = (orderId, status) =>
+  request("PUT", "/admin/orders/" + enc(orderId) + "/status", { auth: true, body: { status } });
+
+/** PUT the file itself to the pre-signed URL (object storage, not the API: no bearer token). */
+export async function uploadToPresignedUrl(uploadUrl, file, contentType) {
+  let res;
+  try {
+    res = await fetch(uploadUrl, { method: "PUT", headers: { "Content-Type": contentType }, body: file });
+  } catch {
+    throw new ApiError(0, "UPLOAD_FAILED", "The image upload could not reach storage.");
+  }
+  if (!res.ok) throw new ApiError(res.status, "UPLOAD_FAILED", "The image upload was refused (" + res.status + ").");
+}

@@ -1,0 +1,113 @@
+// Catalog: all products, one category (#/c/<id>) or a name search (#/search?q=),
+// a page at a time; "Show more" follows nextCursor and appends.
+
+import * as api from "../api.js";
+import { h, render, formatPrice, stockState, productImage, errorBox, link, toast } from "../ui.js";
+import { state, addToCart } from "../store.js";
+
+const PAGE_SIZE = 12;
+
+export async function catalogView(_params, query = {}, isCurrent = () => true) {
+  const category = query.category || "";
+  const q = query.q || "";
+  const catName = state.categories.find((c) => c.categoryId === category)?.name || category;
+  const title = q ? `Results for “${q}”` : category ? catName : "All products";
+
+  const grid = h("ul", { class: "product-grid", "aria-label": "Products" });
+  const status = h("p", { class: "result-count", "aria-live": "polite" });
+  const more = h("div", { class: "load-more" });
+  const errors = h("div");
+
+  let cursor = null;
+  let shown = 0;
+
+  async function loadPage(first) {
+    more.replaceChildren();
+    let page;
+    try {
+      page = await api.listProducts({ category: category || undefined, q: q || undefined, limit: PAGE_SIZE, cursor: cursor || undefined });
+    } catch (err) {
+      errors.replaceChildren(errorBox(err, h("button", { class: "btn", type: "button", onclick: () => loadPage(first) }, "Try again")));
+      return;
+    }
+    if (!isCurrent()) return;
+    errors.replaceChildren();
+    const cards = (page.items || []).map(productCard);
+    grid.append(...cards);
+    shown += cards.length;
+    cursor = page.nextCursor || null;
+    status.textContent = shown === 0 ? "" : cursor ? `Showing ${shown} products` : `${shown} ${shown === 1 ? "product" : "products"}`;
+    if (shown === 0) {
+      grid.replaceWith(
+        h(
+          "div",
+          { class: "empty" },
+          h("p", {}, q ? `Nothing matches “${q}”.` : "No products here yet."),
+          link("#/", "Browse all products", { class: "btn" }),
+        ),
+      );
+    }
+    if (cursor) {
+      more.append(
+        h("button", { type: "button", class: "btn btn-secondary", onclick: async (e) => {
+          e.currentTarget.disabled = true;
+          e.currentTarget.textContent = "Loading…";
+          const before = grid.children.length;
+          await loadPage(false);
+          // Keyboard users continue from the first new product.
+          grid.children[before]?.querySelector(".card-title a")?.focus();
+        } }, "Show more products"),
+      );
+    }
+  }
+
+  await loadPage(true);
+  if (!isCurrent()) return;
+  render(
+    h("section", { class: "catalog", "aria-labelledby": "catalog-title" },
+      h("div", { class: "section-head" }, h("h1", { id: "catalog-title" }, title), status),
+      errors,
+      grid,
+      more,
+    ),
+  );
+}
+
+export function productCard(p) {
+  const st = stockState(p.stock);
+  const href = "#/p/" + encodeURIComponent(p.productId);
+  const add = h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-primary btn-small",
+      disabled: !st.available,
+      "aria-label": st.available ? `Add ${p.name} to cart` : `${p.name} is sold out`,
+      onclick: async (e) => {
+        const btn = e.currentTarget;
+        btn.disabled = true;
+        try {
+          await addToCart(p, 1);
+        } catch (err) {
+          toast(err.message, "error");
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    },
+    st.available ? "Add to cart" : "Sold out",
+  );
+  return h(
+    "li",
+    { class: "product-card" },
+    h("a", { href, class: "card-image", tabindex: "-1", "aria-hidden": "true" }, productImage(p)),
+    h(
+      "div",
+      { class: "card-body" },
+      h("h2", { class: "card-title" }, h("a", { href }, p.name)),
+      h("p", { class: "price" }, formatPrice(p.price, p.currency)),
+      h("p", { class: "stock stock-" + st.tone }, st.text),
+      add,
+    ),
+  );
+}

@@ -1,0 +1,178 @@
+// Checkout: shipping address, validation, and placing the order exactly once.
+//
+// Idempotency: one key per checkout *attempt*. An attempt is this cart + this address;
+// its key lives in sessionStorage, so a retry after a network error or a 5xx (or even a
+// reload mid-request) resends the same key and the API returns the same order instead
+// of creating a second one. A definitive answer (success, or a 4xx such as sold out)
+// ends the attempt; changing the cart or the address starts a new one.
+
+import * as api from "../api.js";
+import { h, render, formatPrice, errorBox, link, field, showFieldErrors } from "../ui.js";
+import { state, setCart, refreshCart } from "../store.js";
+
+const ATTEMPT_KEY = "nimbus.checkoutAttempt";
+const ADDRESS_KEY = "nimbus.lastAddress";
+
+const COUNTRIES = [
+  ["US", "United States"], ["CA", "Canada"], ["GB", "United Kingdom"], ["IE", "Ireland"], ["DE", "Germany"],
+  ["FR", "France"], ["NL", "Netherlands"], ["BE", "Belgium"], ["ES", "Spain"], ["PT", "Portugal"], ["IT", "Italy"],
+  ["AT", "Austria"], ["CH", "Switzerland"], ["DK", "Denmark"], ["SE", "Sweden"], ["NO", "Norway"], ["FI", "Finland"],
+  ["PL", "Poland"], ["CZ", "Czechia"], ["AU", "Australia"], ["NZ", "New Zealand"], ["JP", "Japan"], ["SG", "Singapore"],
+  ["IN", "India"], ["BR", "Brazil"], ["MX", "Mexico"], ["ZA", "South Africa"],
+];
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // Older browsers: a v4 UUID from getRandomValues.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The key for this cart + address: reused while they are unchanged, new otherwise. */
+function attemptKey(fingerprint) {
+  try {
+    const a = JSON.parse(sessionStorage.getItem(ATTEMPT_KEY) || "null");
+    if (a && a.fingerprint === fingerprint) return a.key;
+  } catch {
+    /* start a new attempt */
+  }
+  const key = newKey();
+  sessionStorage.setItem(ATTEMPT_KEY, JSON.stringify({ key, fingerprint }));
+  return key;
+}
+const endAttempt = () => sessionStorage.removeItem(ATTEMPT_KEY);
+
+function validate(a) {
+  const e = {};
+  if (!a.name) e.name = "Enter the recipient's full name.";
+  else if (a.name.length > 100) e.name = "Keep the name under 100 characters.";
+  if (!a.line1) e.line1 = "Enter the street address.";
+  else if (a.line1.length > 200) e.line1 = "Keep the address line under 200 characters.";
+  if (a.line2 && a.line2.length > 200) e.line2 = "Keep the address line under 200 characters.";
+  if (!a.city) e.city = "Enter the town or city.";
+  if (!a.postalCode) e.postalCode = "Enter the postal code.";
+  else if (!/^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$/.test(a.postalCode)) e.postalCode = "Enter a valid postal code (letters, digits, spaces or dashes).";
+  if (!/^[A-Z]{2}$/.test(a.country || "")) e.country = "Choose a country.";
+  return e;
+}
+
+export async function checkoutView(_p, _q, isCurrent = () => true) {
+  const cart = await refreshCart();
+  if (!isCurrent()) return;
+  if (!cart?.items?.length) {
+    render(h("h1", {}, "Checkout"), h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("#/", "Start shopping", { class: "btn btn-primary" })));
+    return;
+  }
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(ADDRESS_KEY) || "{}");
+  } catch {
+    saved = {};
+  }
+  const guessCountry = (navigator.language || "en-US").split("-")[1]?.toUpperCase();
+  const country = saved.country || (COUNTRIES.some(([c]) => c === guessCountry) ? guessCountry : "US");
+
+  const summaryEl = h("div", { class: "alert-slot", tabindex: "-1" });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-large btn-block" }, "Place order");
+  let inFlight = false;
+
+  const form = h(
+    "form",
+    { class: "address-form", novalidate: true, "aria-labelledby": "shipping-title", onsubmit: onSubmit },
+    h("h2", { id: "shipping-title" }, "Shipping address"),
+    field({ id: "name", label: "Full name", required: true, autocomplete: "name", value: saved.name || "" }),
+    field({ id: "line1", label: "Address line 1", required: true, autocomplete: "address-line1", value: saved.line1 || "" }),
+    field({ id: "line2", label: "Address line 2", autocomplete: "address-line2", value: saved.line2 || "" }),
+    h("div", { class: "field-row" },
+      field({ id: "city", label: "City", required: true, autocomplete: "address-level2", value: saved.city || "" }),
+      field({ id: "postalCode", label: "Postal code", required: true, autocomplete: "postal-code", value: saved.postalCode || "" }),
+    ),
+    countrySelect(country),
+    submit,
+  );
+
+  async function onSubmit(e) {
+    e.preventDefault();
+    // The in-flight flag (set before any await) is what stops a double click from sending
+    // twice; the disabled button is the visible half of it.
+    if (inFlight) return;
+    const fd = new FormData(form);
+    const address = {};
+    for (const k of ["name", "line1", "line2", "city", "postalCode", "country"]) address[k] = String(fd.get(k) || "").trim();
+    if (!address.line2) delete address.line2;
+    summaryEl.replaceChildren();
+    if (!showFieldErrors(form, validate(address))) {
+      summaryEl.replaceChildren(errorBox("Please fix the highlighted fields."));
+      form.querySelector("[aria-invalid=true]")?.focus();
+      return;
+    }
+    inFlight = true;
+    submit.disabled = true;
+    submit.textContent = "Placing order…";
+    const fingerprint = JSON.stringify([state.cart.items.map((i) => [i.productId, i.quantity]), address]);
+    const key = attemptKey(fingerprint);
+    try {
+      const { data: order } = await api.placeOrder(address, key);
+      endAttempt();
+      localStorage.setItem(ADDRESS_KEY, JSON.stringify(address));
+      setCart({ items: [], subtotal: 0, currency: order.currency });
+      location.hash = "#/orders/" + encodeURIComponent(order.orderId) + "?placed=1";
+    } catch (err) {
+      inFlight = false;
+      submit.disabled = false;
+      submit.textContent = err.retryable ? "Try again" : "Place order";
+      if (!err.retryable) endAttempt();
+      summaryEl.replaceChildren(checkoutError(err));
+      summaryEl.focus();
+    }
+  }
+
+  render(
+    h("h1", {}, "Checkout"),
+    summaryEl,
+    h("div", { class: "checkout-layout" },
+      form,
+      h("aside", { class: "summary", "aria-labelledby": "summary-title" },
+        h("h2", { id: "summary-title" }, "Order summary"),
+        h("ul", { class: "summary-lines" },
+          cart.items.map((i) =>
+            h("li", {}, h("span", {}, `${i.quantity} × ${i.name}`), h("span", {}, formatPrice(i.lineTotal, cart.currency))),
+          ),
+        ),
+        h("dl", {}, h("div", { class: "total" }, h("dt", {}, "Total"), h("dd", {}, formatPrice(cart.subtotal, cart.currency)))),
+        h("p", { class: "muted" }, link("#/cart", "Edit cart")),
+      ),
+    ),
+  );
+}
+
+function countrySelect(selected) {
+  const sel = h(
+    "select",
+    { id: "country", name: "country", required: true, autocomplete: "country", "aria-describedby": "country-error" },
+    COUNTRIES.map(([code, name]) => h("option", { value: code, selected: code === selected }, name)),
+  );
+  return h("div", { class: "field" }, h("label", { for: "country" }, "Country"), sel, h("p", { class: "field-error", id: "country-error" }));
+}
+
+/** Readable checkout failures; sold-out lines are named. */
+function checkoutError(err) {
+  if (err.code === "INSUFFICIENT_STOCK") {
+    const ids = err.details.productIds || [];
+    const names = ids.map((id) => state.cart?.items.find((i) => i.productId === id)?.name || id);
+    return h(
+      "div",
+      { class: "alert alert-error", role: "alert" },
+      h("p", {}, h("strong", {}, "Sorry, not enough stock. "),
+        names.length ? `Sold out or short: ${names.join(", ")}.` : "Some items in your cart sold out.",
+        " Nothing was charged and no order was placed."),
+      h("p", {}, link("#/cart", "Update your cart"), " to remove these items or lower their quantity, then try again."),
+    );
+  }
+  if (err.status === 401) return errorBox(err, h("p", {}, link("#/signin?next=%23%2Fcheckout", "Sign in again")));
+  if (err.retryable) return errorBox(err.message + " Your order was not duplicated: retrying is safe.");
+  return errorBox(err);
+}
