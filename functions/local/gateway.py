@@ -106,6 +106,11 @@ def make_server(stack) -> ThreadingHTTPServer:
             try:
                 if path.startswith("/api/") or path == "/api":
                     return self._api(path, url.query)
+                if path == "/config.json" and self.command in ("GET", "HEAD"):
+                    # what each cloud's deployment generates next to the storefront
+                    return self._json(200, {"apiBase": "/api", "cloud": "local", "region": "us-east-1",
+                                            "userPoolId": stack.names["pool"],
+                                            "userPoolClientId": stack.names["client"]})
                 if path == "/local/outbox" and self.command == "GET":
                     return self._json(200, stack.outbox())
                 if path.startswith("/local/s3/") and self.command == "PUT":

@@ -36,6 +36,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_write_lock = threading.RLock()
+
+
+def serialize_emulator_writes() -> None:
+    """Give moto's DynamoDB the isolation the real service has.
+
+    DynamoDB applies each conditional write and each transaction atomically; moto checks
+    conditions and then writes without a lock, so two threads can both pass `stock >= 1`.
+    One lock around its write operations restores the real semantics locally.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None or getattr(original, "_shop_serialized", False):
+            continue
+
+        def locked(self, *args, __original=original, **kwargs):
+            with _write_lock:
+                return __original(self, *args, **kwargs)
+
+        locked._shop_serialized = True
+        setattr(DynamoDBBackend, name, locked)
+
+
 class LocalStack:
     def __init__(self, port: int = 8000, *, seed: bool = True, admin_email: str | None = None,
                  admin_password: str | None = None) -> None:
@@ -56,6 +81,7 @@ class LocalStack:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
+        serialize_emulator_writes()
         moto_port = free_port()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         self._moto.start()

@@ -1,0 +1,45 @@
+"""No oversell and no double order under parallel checkouts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .conftest import ADDRESS, create_product, new_customer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_twenty_checkouts_for_five_items_sell_exactly_five(shop, admin, anon):
+    product = create_product(admin, stock=5)
+    customers = [new_customer(shop) for _ in range(20)]
+    for c in customers:
+        assert c.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 1}).status_code == 200
+
+    def checkout(i_c):
+        i, c = i_c
+        return c.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": f"race-{i}"})
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(checkout, enumerate(customers)))
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(201) == 5, f"expected exactly 5 orders, got {codes}"
+    assert all(r.status_code == 409 and r.json()["error"]["code"] == "INSUFFICIENT_STOCK"
+               for r in results if r.status_code != 201), [r.text for r in results if r.status_code != 201]
+    assert anon.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 0
+
+
+def test_same_idempotency_key_five_times_in_parallel_is_one_order(shop, admin, customer):
+    product = create_product(admin, stock=10)
+    customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 2})
+    with ThreadPoolExecutor(5) as pool:
+        results = list(pool.map(lambda _: customer.call(
+            "POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "same-key"}), range(5)))
+    ok = [r for r in results if r.status_code in (200, 201)]
+    assert {r.json()["orderId"] for r in ok} and len({r.json()["orderId"] for r in ok}) == 1, \
+        [(r.status_code, r.text) for r in results]
+    assert all(r.status_code in (200, 201, 409, 503) for r in results), [r.text for r in results]
+    orders = customer.call("GET", "/api/orders").json()["items"]
+    assert len(orders) == 1, f"expected one order, found {len(orders)}"
+    assert customer.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 8

@@ -1,0 +1,75 @@
+"""The whole flow over HTTP, through the local gateway and the real AWS entrypoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ADDRESS, create_product, wait_for_email
+
+pytestmark = pytest.mark.e2e
+
+
+def test_customer_buys_and_gets_the_confirmation_email(shop, anon, customer):
+    cats = anon.call("GET", "/api/categories").json()["items"]
+    assert {"books", "kitchen"} <= {c["categoryId"] for c in cats}
+    page1 = anon.call("GET", "/api/products", params={"category": "books", "limit": 4}).json()
+    assert len(page1["items"]) == 4 and page1["nextCursor"]
+    page2 = anon.call("GET", "/api/products", params={"category": "books", "limit": 4,
+                                                      "cursor": page1["nextCursor"]}).json()
+    ids = [p["productId"] for p in page1["items"] + page2["items"]]
+    assert len(ids) == len(set(ids)) == 6, f"pagination lost or repeated products: {ids}"
+    found = anon.call("GET", "/api/products", params={"q": "SKILLET"}).json()["items"]
+    assert [p["productId"] for p in found] == ["cast-iron-skillet"]
+
+    me = customer.call("GET", "/api/me").json()
+    assert me["email"] == customer.email and me["groups"] == []
+    assert customer.call("PUT", "/api/cart/items/kite", json={"quantity": 1}).status_code == 200
+    assert customer.call("PUT", "/api/cart/items/scented-candle", json={"quantity": 3}).status_code == 200
+    cart = customer.call("PUT", "/api/cart/items/kite", json={"quantity": 2}).json()
+    assert cart["subtotal"] == 2 * 2800 + 3 * 2200, cart
+    stock_before = anon.call("GET", "/api/products/kite").json()["stock"]
+
+    r = customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "flow-1"})
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert order["total"] == 2 * 2800 + 3 * 2200 and order["status"] == "PLACED"
+    assert anon.call("GET", "/api/products/kite").json()["stock"] == stock_before - 2
+    assert customer.call("GET", "/api/cart").json()["items"] == []
+    replay = customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "flow-1"})
+    assert replay.status_code == 200 and replay.json()["orderId"] == order["orderId"]
+
+    history = customer.call("GET", "/api/orders").json()["items"]
+    assert history[0]["orderId"] == order["orderId"]
+    mail = wait_for_email(shop, customer.email, order["orderId"])
+    assert "Total: 122.00 USD" in mail["text"], mail["text"]
+
+
+def test_admin_creates_a_product_and_ships_the_order(shop, admin, customer):
+    product = create_product(admin, stock=4, price=999, name="Shippable lamp")
+    upload = admin.call("POST", f"/api/admin/products/{product['productId']}/image", json={"contentType": "image/png"})
+    assert upload.status_code == 200, upload.text
+    put = admin.http.put(upload.json()["uploadUrl"], data=b"\x89PNG fake", headers={"Content-Type": "image/png"})
+    assert put.status_code == 200, put.text
+    image = admin.http.get(shop.base_url + upload.json()["imageUrl"].removeprefix(shop.base_url))
+    assert image.status_code == 200 and image.content == b"\x89PNG fake"
+
+    customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 1})
+    order = customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "ship-1"}).json()
+    listed = admin.call("GET", "/api/admin/orders", params={"status": "PLACED"}).json()["items"]
+    assert order["orderId"] in [o["orderId"] for o in listed]
+    for status in ("PAID", "SHIPPED"):
+        r = admin.call("PUT", f"/api/admin/orders/{order['orderId']}/status", json={"status": status})
+        assert r.status_code == 200 and r.json()["status"] == status, r.text
+    assert customer.call("GET", f"/api/orders/{order['orderId']}").json()["status"] == "SHIPPED"
+    assert customer.call("POST", f"/api/orders/{order['orderId']}/cancel").status_code == 409
+    wait_for_email(shop, customer.email, "has shipped")
+
+
+def test_cancel_restocks(shop, admin, customer, anon):
+    product = create_product(admin, stock=3)
+    customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 2})
+    order = customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "c-1"}).json()
+    assert anon.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 1
+    r = customer.call("POST", f"/api/orders/{order['orderId']}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
+    assert anon.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 3
