@@ -1,0 +1,149 @@
+"""Identity on Microsoft Entra External ID (Azure AD B2C works the same through its
+/oauth2/v2.0/token endpoint with a ROPC user flow).
+
+- log_in / refresh: the OAuth 2.0 token endpoint of the tenant's authority
+  (https://<sub>.ciamlogin.com/<tenant-id>), grant_type=password (ROPC) and
+  refresh_token, for the shop's public client app.
+- sign_up: Microsoft Graph POST /users with an emailAddress identity and a password,
+  through a confidential "shop-backend" app registration of the external tenant
+  (client credentials; its secret comes from Key Vault). The account is usable at once,
+  so `confirm` has nothing to do (see "what the tenant must allow").
+- user_info / lookup_email: the token's claims, else Graph GET /users/{id}.
+
+What the tenant must allow (the README's Azure steps):
+1. the storefront app registration: "Allow public client flows" = yes (ROPC), an exposed
+   API scope (SHOP_IDENTITY_SCOPE, e.g. api://<app-id>/shop.access) and an app role
+   "admin" (the token's `roles` claim carries it; routes.ADMIN_GROUP);
+2. the backend app registration: Graph application permission User.ReadWrite.All with
+   admin consent, its client secret in Key Vault (SHOP_IDENTITY_CLIENT_SECRET);
+3. ROPC cannot do MFA or federated sign-in: local (email + password) accounts only.
+Email ownership is not verified by this path; to verify it, switch sign-up to the native
+authentication API (/signup/v1.0/start, /challenge, /continue), which emails a code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+from functions.shop.ports import IdentityError, Principal, Tokens, UserInfo
+
+from ._http import Transport, call, urllib_transport
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+
+
+class EntraIdentity:
+    def __init__(
+        self,
+        *,
+        authority: str,  # https://<sub>.ciamlogin.com/<tenant-id>
+        tenant_domain: str,  # <sub>.onmicrosoft.com: the issuer of emailAddress identities
+        client_id: str,  # public client (storefront) app
+        scope: str,  # "api://<app-id>/shop.access"
+        backend_client_id: str | None = None,
+        backend_client_secret: str | None = None,
+        graph_token_url: str | None = None,
+        transport: Transport = urllib_transport,
+    ) -> None:
+        self._authority = authority.rstrip("/")
+        self._domain, self._client_id = tenant_domain, client_id
+        self._scope = f"openid offline_access {scope}".strip()
+        self._backend = (backend_client_id, backend_client_secret)
+        self._graph_token_url = graph_token_url or f"{self._authority}/oauth2/v2.0/token"
+        self._transport = transport
+        self._graph_token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    # -- tokens ----------------------------------------------------------------------
+    def _token_call(self, form: dict[str, str]) -> Tokens:
+        resp = call(self._transport, "POST", f"{self._authority}/oauth2/v2.0/token",
+                    form={"client_id": self._client_id, "scope": self._scope, **form})
+        body = resp.json() or {}
+        if resp.status == 200 and "access_token" in body:
+            return Tokens(
+                id_token=body.get("id_token", ""), access_token=body["access_token"],
+                refresh_token=body.get("refresh_token"), expires_in=int(body.get("expires_in", 3600)),
+            )
+        if resp.status in (400, 401) and body.get("error") in ("invalid_grant", "invalid_request", "unauthorized_client"):
+            desc = str(body.get("error_description", ""))
+            if "AADSTS50057" in desc:  # account disabled
+                raise IdentityError("USER_DISABLED", "the account is disabled", 403)
+            raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
+        raise IdentityError("IDENTITY_UNAVAILABLE", f"identity provider answered HTTP {resp.status}", 503)
+
+    def log_in(self, email: str, password: str) -> Tokens:
+        return self._token_call({"grant_type": "password", "username": email, "password": password})
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    # -- Graph --------------------------------------------------------------------------
+    def _graph(self, method: str, path: str, body: Any = None) -> Any:
+        with self._lock:
+            cached = self._graph_token
+        if cached is None or cached[1] < time.time() + 60:
+            client_id, secret = self._backend
+            if not client_id or not secret:
+                raise IdentityError("IDENTITY_UNAVAILABLE", "Graph access is not configured", 503)
+            resp = call(self._transport, "POST", self._graph_token_url, form={
+                "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
+                "scope": "https://graph.microsoft.com/.default",
+            })
+            data = resp.json() or {}
+            if resp.status != 200 or "access_token" not in data:
+                raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph token: HTTP {resp.status}", 503)
+            cached = (data["access_token"], time.time() + int(data.get("expires_in", 3600)))
+            with self._lock:
+                self._graph_token = cached
+        return call(self._transport, method, f"{GRAPH}{path}", json_body=body,
+                    headers={"Authorization": f"Bearer {cached[0]}"})
+
+    def sign_up(self, email: str, password: str) -> str:
+        resp = self._graph("POST", "/users", {
+            "accountEnabled": True,
+            "displayName": email,
+            "mail": email,
+            "identities": [{"signInType": "emailAddress", "issuer": self._domain, "issuerAssignedId": email}],
+            "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False},
+            "passwordPolicies": "DisablePasswordExpiration",
+        })
+        body = resp.json() or {}
+        if resp.status == 201:
+            return body["id"]
+        message = str((body.get("error") or {}).get("message", "")).lower()
+        if resp.status == 400 and ("already exists" in message or "conflict" in message):
+            raise IdentityError("USER_EXISTS", "an account with this email already exists", 409)
+        if resp.status == 400 and "password" in message:
+            raise IdentityError("INVALID_PASSWORD", "the password does not meet the tenant's policy", 400)
+        raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph create user: HTTP {resp.status}", 503)
+
+    def confirm(self, email: str, code: str) -> None:
+        """Accounts created through Graph are active at once: nothing to confirm."""
+
+    def _user(self, user_id: str) -> dict[str, Any] | None:
+        resp = self._graph("GET", f"/users/{urllib.parse.quote(user_id)}?$select=id,mail,identities")
+        if resp.status == 404:
+            return None
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph get user: HTTP {resp.status}", 503)
+        return resp.json()
+
+    @staticmethod
+    def _email_of(user: dict[str, Any]) -> str | None:
+        for ident in user.get("identities") or []:
+            if ident.get("signInType") == "emailAddress":
+                return ident.get("issuerAssignedId")
+        return user.get("mail")
+
+    def lookup_email(self, user_id: str) -> str | None:
+        user = self._user(user_id)
+        return self._email_of(user) if user else None
+
+    def user_info(self, principal: Principal) -> UserInfo:
+        email = principal.email or self.lookup_email(principal.user_id)
+        if not email:
+            raise IdentityError("NOT_AUTHORIZED", "unknown user", 401)
+        return UserInfo(principal.user_id, email, principal.groups)

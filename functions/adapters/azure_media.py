@@ -1,0 +1,90 @@
+"""Media on Azure: Blob Storage user-delegation SAS for product image uploads.
+
+The function's managed identity (role: Storage Blob Delegator on the account plus Storage
+Blob Data Contributor scoped to the site container) asks for a user delegation key once
+an hour, then signs per-upload SAS URLs locally with HMAC-SHA256: no account key exists
+anywhere. The SAS allows create+write of exactly one blob under MEDIA_PREFIX, HTTPS only.
+Clients PUT the file with the header `x-ms-blob-type: BlockBlob` (Blob Storage requires it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+import urllib.parse
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.shop import datamodel
+
+from ._http import Transport, call, urllib_transport
+
+STORAGE_SCOPE = "https://storage.azure.com/.default"
+SAS_VERSION = "2022-11-02"  # string-to-sign layout of 2020-12-06 and later
+_KEY_LIFETIME = timedelta(hours=2)
+
+
+def _ts(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AzureBlobMedia:
+    def __init__(self, *, account: str, container: str, public_base_url: str, credential: Any,
+                 transport: Transport = urllib_transport, clock=lambda: datetime.now(UTC)) -> None:
+        self._account, self._container = account, container
+        self._base = public_base_url.rstrip("/")
+        self._credential, self._transport, self._clock = credential, transport, clock
+        self._key: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def _delegation_key(self, now: datetime) -> dict[str, str]:
+        with self._lock:
+            if self._key and datetime.strptime(self._key["SignedExpiry"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=UTC
+            ) - now > timedelta(minutes=30):
+                return self._key
+        body = (f"<?xml version=\"1.0\" encoding=\"utf-8\"?><KeyInfo><Start>{_ts(now - timedelta(minutes=5))}"
+                f"</Start><Expiry>{_ts(now + _KEY_LIFETIME)}</Expiry></KeyInfo>")
+        resp = call(
+            self._transport, "POST",
+            f"https://{self._account}.blob.core.windows.net/?restype=service&comp=userdelegationkey",
+            data=body.encode(),
+            headers={"Authorization": f"Bearer {self._credential.token(STORAGE_SCOPE)}",
+                     "x-ms-version": SAS_VERSION, "Content-Type": "application/xml"},
+        )
+        if resp.status != 200:
+            raise RuntimeError(f"user delegation key: HTTP {resp.status} {resp.body[:200]!r}")
+        root = ET.fromstring(resp.body)
+        key = {child.tag: child.text or "" for child in root}
+        with self._lock:
+            self._key = key
+        return key
+
+    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+        now = self._clock()
+        dk = self._delegation_key(now)
+        blob = datamodel.MEDIA_PREFIX + key.lstrip("/")
+        start, expiry = _ts(now - timedelta(minutes=5)), _ts(now + timedelta(seconds=expires_in))
+        fields = {
+            "sp": "cw", "st": start, "se": expiry,
+            "skoid": dk["SignedOid"], "sktid": dk["SignedTid"], "skt": dk["SignedStart"], "ske": dk["SignedExpiry"],
+            "sks": dk["SignedService"], "skv": dk["SignedVersion"],
+            "spr": "https", "sv": SAS_VERSION, "sr": "b", "rsct": content_type,
+        }
+        string_to_sign = "\n".join([
+            fields["sp"], start, expiry, f"/blob/{self._account}/{self._container}/{blob}",
+            fields["skoid"], fields["sktid"], fields["skt"], fields["ske"], fields["sks"], fields["skv"],
+            "", "", "",  # saoid, suoid, scid
+            "",  # signed IP
+            fields["spr"], SAS_VERSION, "b",
+            "", "",  # snapshot time, encryption scope
+            "", "", "", "", content_type,  # rscc, rscd, rsce, rscl, rsct
+        ])
+        sig = base64.b64encode(hmac.new(base64.b64decode(dk["Value"]), string_to_sign.encode(), hashlib.sha256).digest())
+        query = urllib.parse.urlencode({**fields, "sig": sig.decode()})
+        quoted = urllib.parse.quote(blob)
+        return (f"https://{self._account}.blob.core.windows.net/{self._container}/{quoted}?{query}",
+                f"{self._base}/{quoted}")

@@ -1,0 +1,65 @@
+"""Services for the Azure functions, from the Function App's settings (datamodel.ENV_*).
+
+Built once per worker process by functions/runtimes/azure_http.py. Every client is
+created here but connects lazily; all authenticate with the app's managed identity
+(Cosmos DB data-plane RBAC, Service Bus Data Sender, ACS, Storage Blob Delegator).
+SHOP_COSMOS_KEY (emulator/local runs only) switches Cosmos to key auth.
+"""
+
+from __future__ import annotations
+
+import os
+
+from functions.shop import datamodel as dm
+from functions.shop.services import Services
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise RuntimeError(f"missing app setting {name}")
+    return value
+
+
+def cosmos_container(credential):
+    from azure.cosmos import CosmosClient
+
+    key = os.environ.get(dm.AzureEnv.COSMOS_KEY)
+    client = CosmosClient(_env(dm.AzureEnv.COSMOS_ENDPOINT), credential=key or credential)
+    return client.get_database_client(_env(dm.AzureEnv.COSMOS_DATABASE, "shop")).get_container_client(
+        _env(dm.ENV_TABLE, dm.COSMOS_CONTAINER.name)
+    )
+
+
+def build_services() -> Services:
+    from .azure_auth import ManagedIdentityCredential
+    from .azure_identity import EntraIdentity
+    from .azure_media import AzureBlobMedia
+    from .azure_notifier import AzureNotifier
+    from .cosmos_store import CosmosStore
+
+    credential = ManagedIdentityCredential()
+    hub = None
+    if os.environ.get(dm.AzureEnv.NOTIFICATION_HUB) and os.environ.get(dm.AzureEnv.NOTIFICATION_HUB_KEY):
+        namespace, _, hub_name = os.environ[dm.AzureEnv.NOTIFICATION_HUB].partition("/")
+        key_name, _, key = os.environ[dm.AzureEnv.NOTIFICATION_HUB_KEY].partition(":")
+        hub = (namespace, hub_name, key_name, key)
+    return Services(
+        store=CosmosStore(cosmos_container(credential)),
+        notifier=AzureNotifier(
+            namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE), topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
+            credential=credential, email_endpoint=os.environ.get(dm.AzureEnv.EMAIL_ENDPOINT),
+            sender=os.environ.get(dm.ENV_SENDER), notification_hub=hub,
+        ),
+        identity=EntraIdentity(
+            authority=_env(dm.AzureEnv.IDENTITY_AUTHORITY), tenant_domain=_env(dm.AzureEnv.IDENTITY_TENANT_DOMAIN),
+            client_id=_env(dm.ENV_USER_POOL_CLIENT), scope=os.environ.get(dm.AzureEnv.IDENTITY_SCOPE, ""),
+            backend_client_id=os.environ.get(dm.AzureEnv.IDENTITY_BACKEND_CLIENT_ID),
+            backend_client_secret=os.environ.get(dm.AzureEnv.IDENTITY_CLIENT_SECRET),
+        ),
+        media=AzureBlobMedia(
+            account=_env(dm.AzureEnv.STORAGE_ACCOUNT), container=_env(dm.ENV_BUCKET, "$web"),
+            public_base_url=_env(dm.ENV_MEDIA_BASE_URL), credential=credential,
+        ),
+        currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
+    )

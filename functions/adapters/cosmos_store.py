@@ -1,0 +1,428 @@
+"""Store on Azure Cosmos DB for NoSQL (serverless), through azure-cosmos.
+
+Layout: one container (datamodel.COSMOS_CONTAINER: SHOP_TABLE.name, partition key
+path /pk), three kinds of logical partition:
+
+    pk="CATEGORY"        id=<categoryId>                          categories
+    pk="LEDGER"          id=PRODUCT:<productId>                    products, with their stock
+                         id=ORDER:<orderId>                        orders
+                         id=IDEMPOTENCY:<userId>:<key>             checkout keys (per-item ttl)
+    pk="USER:<userId>"   id=CART:<productId>                       cart lines
+
+(id parts are percent-encoded: Cosmos ids may not contain / \\ ? #.)
+
+Why a LEDGER partition. Cosmos transactions (transactional batch, stored procedures)
+never span logical partitions. Checkout must decrement the stock of every line, create
+the order and claim the idempotency key as one unit, and cancelling must flip the status
+and restock as one unit; so stock, orders and keys share one logical partition and each
+of those steps is ONE transactional batch:
+    checkout = [create IDEMPOTENCY, create ORDER, patch PRODUCT stock -= q if stock >= q, ...]
+    cancel   = [patch ORDER status if status == <as read>, patch PRODUCT stock += q, ...]
+Optimistic concurrency without a read-modify-write: every conditional write is a patch with
+a `filter_predicate` (stock >= q; status == the status as read), which the server checks
+atomically like an If-Match etag but on the one property that matters, so two checkouts of
+different products never conflict and no etag retry loop is needed. Product edits patch
+every field but /stock, so an edit can neither lose nor block a concurrent decrement. No
+code path replaces a whole document another writer may change (which is when an etag
+If-Match would be needed).
+
+The cart lives in the customer's own partition, so clearing it is a follow-up batch after
+the checkout batch commits. It is idempotent (deleting the ordered lines) and recoverable:
+if it fails, the order still stands, and a replay of the same Idempotency-Key returns the
+order and clears the cart again. A cart line surviving a crash is the only visible effect.
+
+Trade-offs (the price of single-partition atomicity): every checkout, cancel, order read
+and catalog read lands on the LEDGER partition, which is bounded by one physical
+partition: 20 GB of data and 10,000 RU/s (serverless containers are capped lower). For
+a shop of this scale that is ample (an order document is ~1-2 KB: millions of orders).
+Beyond it: archive delivered orders out of the LEDGER (change feed), move catalog reads to
+a cached read model, or shard the ledger by warehouse and require a cart to come from one
+shard. A batch holds at most 100 operations: datamodel.MAX_CART_LINES (25) keeps checkout at
+27 and a cancel at 26.
+
+Errors: 429 (throttled), 408, 449, 503 and client timeouts become Unavailable (safe to retry).
+Imports of azure.cosmos are lazy: the container client is passed in (tests use
+tests/fakes/cosmos.py) or built from settings by functions.adapters.azure_services.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from functions.shop import datamodel
+from functions.shop.ports import (
+    ORDER_STATUSES,
+    AlreadyExists,
+    CartLine,
+    Category,
+    IdempotencyConflict,
+    InsufficientStock,
+    NotFound,
+    Order,
+    Page,
+    PlaceOrderResult,
+    Product,
+    StaleState,
+    StoreError,
+    Unavailable,
+)
+
+from ._documents import (
+    decode_cursor,
+    encode_cursor,
+    now_iso,
+    order_fields,
+    order_from,
+    product_fields,
+    product_from,
+    quantities,
+    safe_id,
+)
+
+log = logging.getLogger(__name__)
+
+CATEGORY_PK = "CATEGORY"
+LEDGER_PK = "LEDGER"
+TRANSIENT_STATUSES = {408, 429, 449, 503}
+_ATTEMPTS = 3  # retries of a checkout/cancel batch that lost a race with another writer
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER:{safe_id(user_id)}"
+
+
+def product_id_(product_id: str) -> str:
+    return f"PRODUCT:{safe_id(product_id)}"
+
+
+def order_id_(order_id: str) -> str:
+    return f"ORDER:{safe_id(order_id)}"
+
+
+def idempotency_id(user_id: str, key: str) -> str:
+    return f"IDEMPOTENCY:{safe_id(user_id)}:{safe_id(key)}"
+
+
+def cart_id(product_id: str) -> str:
+    return f"CART:{safe_id(product_id)}"
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Map transient Cosmos failures to Unavailable; let the caller handle the rest."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.cosmos import exceptions as cx
+
+    try:
+        yield
+    except cx.CosmosHttpResponseError as e:
+        if e.status_code in TRANSIENT_STATUSES:
+            raise Unavailable(f"cosmos: {e.status_code}") from e
+        raise
+    except cx.CosmosBatchOperationError as e:
+        if e.status_code in TRANSIENT_STATUSES:
+            raise Unavailable(f"cosmos batch: {e.status_code}") from e
+        raise
+    except (cx.CosmosClientTimeoutError, ServiceRequestError, ServiceResponseError) as e:
+        raise Unavailable(f"cosmos: {type(e).__name__}") from e
+
+
+def _status(e: Exception) -> int | None:
+    return getattr(e, "status_code", None)
+
+
+class CosmosStore:
+    def __init__(self, container: Any) -> None:
+        """`container`: an azure.cosmos ContainerProxy (or the test fake) for COSMOS_CONTAINER."""
+        self._c = container
+
+    # -- small helpers ----------------------------------------------------------
+    def _read(self, item_id: str, pk: str) -> dict[str, Any] | None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                return self._c.read_item(item=item_id, partition_key=pk)
+            except CosmosResourceNotFoundError:
+                return None
+
+    def _query(self, sql: str, params: dict[str, Any], pk: str) -> list[dict[str, Any]]:
+        with _translated():
+            return list(
+                self._c.query_items(
+                    query=sql, parameters=[{"name": k, "value": v} for k, v in params.items()], partition_key=pk
+                )
+            )
+
+    def _page(self, docs: list[dict[str, Any]], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
+        # Queries ask for limit+1 documents: the extra one only says whether a next page exists.
+        if len(docs) > limit:
+            docs = docs[:limit]
+            return docs, encode_cursor(docs[-1][key])
+        return docs, None
+
+    # -- catalog ------------------------------------------------------------------
+    def list_categories(self) -> list[Category]:
+        docs = self._query("SELECT * FROM c WHERE c.type = 'category' ORDER BY c.categoryId", {}, CATEGORY_PK)
+        return [Category(d["categoryId"], d["name"]) for d in docs]
+
+    def put_category(self, category: Category) -> None:
+        with _translated():
+            self._c.upsert_item(
+                {"id": safe_id(category.category_id), "pk": CATEGORY_PK, "type": "category",
+                 "categoryId": category.category_id, "name": category.name}
+            )
+
+    def list_products(self, *, category: str | None, query: str | None, limit: int, cursor: str | None) -> Page[Product]:
+        after = decode_cursor(cursor)
+        where, params = ["c.type = 'product'"], {"@n": limit + 1}
+        if category is not None:
+            where.append("c.category = @category")
+            params["@category"] = category
+        if query:
+            where.append("CONTAINS(c.nameLower, @q)")
+            params["@q"] = query.lower()
+        if after is not None:
+            where.append("c.sortKey > @after")
+            params["@after"] = after
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.sortKey ASC"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "sortKey")
+        return Page([product_from(d) for d in docs], nxt)
+
+    def get_product(self, product_id: str) -> Product | None:
+        doc = self._read(product_id_(product_id), LEDGER_PK)
+        return product_from(doc) if doc else None
+
+    def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        if not product_ids:
+            return {}
+        docs = self._query(
+            "SELECT * FROM c WHERE c.type = 'product' AND ARRAY_CONTAINS(@ids, c.productId)",
+            {"@ids": list(dict.fromkeys(product_ids))},
+            LEDGER_PK,
+        )
+        return {d["productId"]: product_from(d) for d in docs}
+
+    def create_product(self, product: Product) -> None:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        doc = {"id": product_id_(product.product_id), "pk": LEDGER_PK, "type": "product",
+               **product_fields(product), "stock": product.stock}
+        with _translated():
+            try:
+                self._c.create_item(body=doc)
+            except CosmosResourceExistsError as e:
+                raise AlreadyExists(product.product_id) from e
+
+    def _patch(self, item_id: str, ops: list[dict[str, Any]], missing: str) -> dict[str, Any]:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                return self._c.patch_item(item=item_id, partition_key=LEDGER_PK, patch_operations=ops)
+            except CosmosResourceNotFoundError as e:
+                raise NotFound(missing) from e
+
+    def update_product(self, product: Product) -> Product:
+        # A patch of every field but /stock: atomic, and a concurrent checkout's stock
+        # decrement can neither be lost nor make this fail.
+        fields = product_fields(product)
+        ops = [{"op": "set", "path": f"/{k}", "value": v} for k, v in fields.items()]
+        return product_from(self._patch(product_id_(product.product_id), ops, product.product_id))
+
+    def delete_product(self, product_id: str) -> None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                self._c.delete_item(item=product_id_(product_id), partition_key=LEDGER_PK)
+            except CosmosResourceNotFoundError as e:
+                raise NotFound(product_id) from e
+
+    def set_stock(self, product_id: str, stock: int) -> Product:
+        ops = [{"op": "set", "path": "/stock", "value": stock}, {"op": "set", "path": "/updatedAt", "value": now_iso()}]
+        return product_from(self._patch(product_id_(product_id), ops, product_id))
+
+    # -- cart -----------------------------------------------------------------------
+    def get_cart(self, user_id: str) -> list[CartLine]:
+        docs = self._query("SELECT * FROM c WHERE c.type = 'cart' ORDER BY c.productId", {}, user_pk(user_id))
+        return [CartLine(d["productId"], int(d["quantity"])) for d in docs]
+
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            if quantity <= 0:
+                with suppress(CosmosResourceNotFoundError):
+                    self._c.delete_item(item=cart_id(product_id), partition_key=user_pk(user_id))
+                return
+            self._c.upsert_item(
+                {"id": cart_id(product_id), "pk": user_pk(user_id), "type": "cart",
+                 "productId": product_id, "quantity": quantity, "updatedAt": now_iso()}
+            )
+
+    def _delete_cart_lines(self, user_id: str, product_ids: Sequence[str] | None) -> None:
+        """One batch in the user's partition deleting the lines present (all, or those named)."""
+        lines = self.get_cart(user_id)
+        wanted = None if product_ids is None else set(product_ids)
+        ops = [("delete", (cart_id(ln.product_id),)) for ln in lines if wanted is None or ln.product_id in wanted]
+        for start in range(0, len(ops), 100):
+            with _translated():
+                self._c.execute_item_batch(batch_operations=ops[start : start + 100], partition_key=user_pk(user_id))
+
+    def clear_cart(self, user_id: str) -> None:
+        from azure.cosmos.exceptions import CosmosBatchOperationError
+
+        try:
+            self._delete_cart_lines(user_id, None)
+        except CosmosBatchOperationError as e:  # a line vanished between the read and the batch
+            if e.status_code != 404:
+                raise
+            self._delete_cart_lines(user_id, None)
+
+    # -- orders -----------------------------------------------------------------------
+    def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
+        rec = self._read(idempotency_id(user_id, idempotency_key), LEDGER_PK)
+        if rec is None:
+            return None
+        order = self._read(order_id_(rec["orderId"]), LEDGER_PK)
+        return (order_from(order), rec["requestHash"]) if order else None
+
+    def _replay(self, order: Order, request_hash: str) -> PlaceOrderResult | None:
+        found = self.find_idempotent_order(order.user_id, order.idempotency_key or "")
+        if found is None:
+            return None
+        existing, recorded_hash = found
+        if recorded_hash != request_hash:
+            raise IdempotencyConflict(existing.order_id)
+        self._clear_ordered_lines(existing)  # recovery: a crash may have left the cart
+        return PlaceOrderResult(existing, created=False)
+
+    def _clear_ordered_lines(self, order: Order) -> None:
+        try:
+            self._delete_cart_lines(order.user_id, [ln.product_id for ln in order.lines])
+        except Exception:  # the order stands; a replay of the key clears the cart again
+            log.warning("cart follow-up failed for order %s", order.order_id, exc_info=True)
+
+    def _short(self, wanted: dict[str, int]) -> list[str]:
+        stock = {pid: p.stock for pid, p in self.get_products(list(wanted)).items()}
+        return [pid for pid, q in wanted.items() if stock.get(pid, 0) < q]
+
+    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+        from azure.cosmos.exceptions import CosmosBatchOperationError
+
+        if not order.idempotency_key:
+            raise ValueError("place_order needs order.idempotency_key")
+        replay = self._replay(order, request_hash)
+        if replay:
+            return replay
+        wanted = quantities(order)
+        if len(wanted) + 2 > 100:
+            raise ValueError("too many lines for one transactional batch")
+        key_doc = {
+            "id": idempotency_id(order.user_id, order.idempotency_key), "pk": LEDGER_PK, "type": "idempotency",
+            "userId": order.user_id, "orderId": order.order_id, "requestHash": request_hash,
+            "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
+        }
+        order_doc = {"id": order_id_(order.order_id), "pk": LEDGER_PK, "type": "order", **order_fields(order)}
+
+        def checkout_ops() -> list[tuple]:
+            # Built afresh for every attempt: the SDK pops the kwargs (filter_predicate) out
+            # of the tuples it formats, so a reused list would retry WITHOUT its conditions.
+            ops: list[tuple] = [("create", (dict(key_doc),)), ("create", (dict(order_doc),))]
+            for pid, q in wanted.items():
+                ops.append((
+                    "patch",
+                    (product_id_(pid), [{"op": "incr", "path": "/stock", "value": -q}]),
+                    {"filter_predicate": f"FROM c WHERE c.stock >= {int(q)}"},
+                ))
+            return ops
+
+        for _ in range(_ATTEMPTS):
+            # Name every short product up front (a batch stops at the first failure).
+            short = self._short(wanted)
+            if short:
+                raise InsufficientStock(short)
+            try:
+                with _translated():
+                    self._c.execute_item_batch(batch_operations=checkout_ops(), partition_key=LEDGER_PK)
+            except CosmosBatchOperationError as e:
+                if e.error_index == 0 and e.status_code == 409:  # the same key won a race
+                    replay = self._replay(order, request_hash)
+                    if replay:
+                        return replay
+                    continue
+                if e.error_index is not None and e.error_index >= 2 and e.status_code in (404, 412):
+                    continue  # stock moved since we read it: re-check and retry
+                raise StoreError(f"checkout batch failed at operation {e.error_index}: {e.status_code}") from e
+            self._clear_ordered_lines(order)
+            return PlaceOrderResult(order, created=True)
+        raise Unavailable("checkout lost to concurrent writers; retry")
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        order = self.find_order(order_id)
+        return order if order and order.user_id == user_id else None
+
+    def find_order(self, order_id: str) -> Order | None:
+        doc = self._read(order_id_(order_id), LEDGER_PK)
+        return order_from(doc) if doc and doc.get("type") == "order" else None
+
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        after = decode_cursor(cursor)
+        where, params = ["c.type = 'order'", "c.userId = @u"], {"@n": limit + 1, "@u": user_id}
+        if after is not None:
+            where.append("c.orderId < @after")
+            params["@after"] = after
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.orderId DESC"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "orderId")
+        return Page([order_from(d) for d in docs], nxt)
+
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        after = decode_cursor(cursor)
+        where, params = ["c.type = 'order'", "c.status = @s"], {"@n": limit + 1, "@s": status}
+        if after is not None:
+            where.append("c.statusSortKey < @after")
+            params["@after"] = after
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.statusSortKey DESC"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "statusSortKey")
+        return Page([order_from(d) for d in docs], nxt)
+
+    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
+        from azure.cosmos.exceptions import CosmosBatchOperationError
+
+        if order.status not in ORDER_STATUSES or new_status not in ORDER_STATUSES:
+            raise ValueError(f"unknown status {order.status!r} -> {new_status!r}")
+        now = now_iso()
+        for _ in range(_ATTEMPTS):
+            ops: list[tuple] = [(
+                "patch",
+                (order_id_(order.order_id), [
+                    {"op": "set", "path": "/status", "value": new_status},
+                    {"op": "set", "path": "/updatedAt", "value": now},
+                ]),
+                # the status as the caller read it: the compare of compare-and-set
+                {"filter_predicate": f"FROM c WHERE c.status = '{order.status}'"},
+            )]
+            if restock:
+                wanted = quantities(order)
+                present = self.get_products(list(wanted))  # a deleted product is not restocked
+                ops += [
+                    ("patch", (product_id_(pid), [{"op": "incr", "path": "/stock", "value": q}]))
+                    for pid, q in wanted.items() if pid in present
+                ]
+            try:
+                with _translated():
+                    results = self._c.execute_item_batch(batch_operations=ops, partition_key=LEDGER_PK)
+            except CosmosBatchOperationError as e:
+                if e.error_index == 0 and e.status_code == 412:
+                    raise StaleState(f"order {order.order_id} is no longer {order.status}") from e
+                if e.error_index == 0 and e.status_code == 404:
+                    raise NotFound(order.order_id) from e
+                if e.status_code == 404:
+                    continue  # a product was deleted meanwhile: rebuild without it
+                raise StoreError(f"status batch failed at operation {e.error_index}: {e.status_code}") from e
+            return order_from(results[0]["resourceBody"])
+        raise Unavailable("order transition lost to concurrent writers; retry")

@@ -1,0 +1,339 @@
+"""Store on Firestore (native mode), through google-cloud-firestore.
+
+Layout (under shops/<SHOP_TABLE.name>/, so several stacks or test runs can share a
+database; composite indexes in datamodel.FIRESTORE_INDEXES, TTL in FIRESTORE_TTL_FIELDS):
+
+    categories/<categoryId>
+    products/<productId>                 fields + stock + sortKey (lower name, id)
+    orders/<orderId>                     userId, status, statusSortKey (createdAt#orderId)
+    users/<uid>/cart/<productId>         quantity
+    users/<uid>/idempotency/<key>        orderId, requestHash, expiresAt (Timestamp, TTL policy)
+
+(document ids are percent-encoded: user input may contain "/".)
+
+Checkout is ONE transaction through the SDK's `@transactional` (retried on contention):
+reads first (the key record, every product), then the writes: stock updates, the order,
+the key record, the cart deletes: at most 25 + 1 + 1 + 25 writes, far under Firestore's
+500. Cancel is one transaction too (order status compare-and-set + restock). Firestore
+serialises transactions on the documents they read, so two checkouts of one product
+cannot both pass the stock check.
+
+Name search: Firestore has no substring query. A search streams the category (or the
+catalog) in name order and filters in the function, stopping once a page is full: fine
+for a catalog of thousands; beyond that, index n-grams or use a search service.
+
+Cursors are opaque (base64 of the last sort key). Aborted (after the SDK's retries),
+ServiceUnavailable, DeadlineExceeded, ResourceExhausted and InternalServerError become
+Unavailable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from functions.shop import datamodel
+from functions.shop.ports import (
+    AlreadyExists,
+    CartLine,
+    Category,
+    IdempotencyConflict,
+    InsufficientStock,
+    NotFound,
+    Order,
+    Page,
+    PlaceOrderResult,
+    Product,
+    StaleState,
+    Unavailable,
+)
+
+from ._documents import (
+    decode_cursor,
+    encode_cursor,
+    now_iso,
+    order_fields,
+    order_from,
+    product_fields,
+    product_from,
+    quantities,
+    safe_id,
+)
+
+SEARCH_BATCH = 200  # documents per round trip while filtering a name search
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    from google.api_core import exceptions as gexc
+
+    try:
+        yield
+    except (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.ResourceExhausted,
+            gexc.InternalServerError) as e:
+        raise Unavailable(f"firestore: {type(e).__name__}") from e
+    except ValueError as e:
+        # The SDK's @transactional gives up after max_attempts with a ValueError caused by Aborted.
+        if isinstance(e.__cause__, gexc.Aborted):
+            raise Unavailable("firestore: transaction contention") from e
+        raise
+
+
+def _eq(field: str, value: Any) -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return FieldFilter(field, "==", value)
+
+
+def _cmp(field: str, op: str, value: Any) -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return FieldFilter(field, op, value)
+
+
+class FirestoreStore:
+    def __init__(self, client: Any, root: str | None = None) -> None:
+        """`client`: a google.cloud.firestore.Client (or the test fake); `root`: the shop's
+        document id under FIRESTORE_ROOT_COLLECTION (default SHOP_TABLE.name)."""
+        self._db = client
+        base = client.collection(datamodel.FIRESTORE_ROOT_COLLECTION).document(root or datamodel.SHOP_TABLE.name)
+        self._categories = base.collection("categories")
+        self._products = base.collection("products")
+        self._orders = base.collection("orders")
+        self._users = base.collection("users")
+
+    @staticmethod
+    def _transactional(fn: Any) -> Any:
+        from google.cloud.firestore_v1.transaction import transactional
+
+        return transactional(fn)
+
+    def _product_ref(self, product_id: str) -> Any:
+        return self._products.document(safe_id(product_id))
+
+    def _cart(self, user_id: str) -> Any:
+        return self._users.document(safe_id(user_id)).collection("cart")
+
+    def _key_ref(self, user_id: str, key: str) -> Any:
+        return self._users.document(safe_id(user_id)).collection("idempotency").document(safe_id(key))
+
+    @staticmethod
+    def _desc() -> str:
+        from google.cloud.firestore_v1.base_query import BaseQuery
+
+        return BaseQuery.DESCENDING
+
+    # -- catalog ---------------------------------------------------------------------
+    def list_categories(self) -> list[Category]:
+        with _translated():
+            snaps = list(self._categories.order_by("categoryId").stream())
+        return [Category(s.get("categoryId"), s.get("name")) for s in snaps]
+
+    def put_category(self, category: Category) -> None:
+        with _translated():
+            self._categories.document(safe_id(category.category_id)).set(
+                {"categoryId": category.category_id, "name": category.name}
+            )
+
+    def list_products(self, *, category: str | None, query: str | None, limit: int, cursor: str | None) -> Page[Product]:
+        after = decode_cursor(cursor)
+        base = self._products
+        if category is not None:
+            base = base.where(filter=_eq("category", category))
+        base = base.order_by("sortKey")
+        needle = query.lower() if query else None
+        found: list[dict[str, Any]] = []
+        with _translated():
+            while True:
+                q = base.start_after({"sortKey": after}) if after is not None else base
+                batch = [s.to_dict() for s in q.limit(limit + 1 if needle is None else SEARCH_BATCH).stream()]
+                found += [d for d in batch if needle is None or needle in d["nameLower"]]
+                if needle is None or len(found) > limit or len(batch) < SEARCH_BATCH:
+                    break
+                after = batch[-1]["sortKey"]
+        nxt = encode_cursor(found[limit - 1]["sortKey"]) if len(found) > limit else None
+        return Page([product_from(d) for d in found[:limit]], nxt)
+
+    def get_product(self, product_id: str) -> Product | None:
+        with _translated():
+            snap = self._product_ref(product_id).get()
+        return product_from(snap.to_dict()) if snap.exists else None
+
+    def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
+        if not product_ids:
+            return {}
+        with _translated():
+            snaps = list(self._db.get_all([self._product_ref(p) for p in dict.fromkeys(product_ids)]))
+        return {s.get("productId"): product_from(s.to_dict()) for s in snaps if s.exists}
+
+    def create_product(self, product: Product) -> None:
+        from google.api_core.exceptions import AlreadyExists as Exists
+
+        with _translated():
+            try:
+                self._product_ref(product.product_id).create({**product_fields(product), "stock": product.stock})
+            except Exists as e:
+                raise AlreadyExists(product.product_id) from e
+
+    def _update(self, product_id: str, fields: dict[str, Any]) -> Product:
+        from google.api_core.exceptions import NotFound as Missing
+
+        ref = self._product_ref(product_id)
+        with _translated():
+            try:
+                ref.update(fields)  # fails on a missing document; never touches fields not named
+            except Missing as e:
+                raise NotFound(product_id) from e
+            snap = ref.get()
+        if not snap.exists:  # deleted between the two calls
+            raise NotFound(product_id)
+        return product_from(snap.to_dict())
+
+    def update_product(self, product: Product) -> Product:
+        return self._update(product.product_id, product_fields(product))
+
+    def delete_product(self, product_id: str) -> None:
+        from google.api_core.exceptions import NotFound as Missing
+
+        with _translated():
+            try:
+                self._product_ref(product_id).delete(option=self._db.write_option(exists=True))
+            except Missing as e:
+                raise NotFound(product_id) from e
+
+    def set_stock(self, product_id: str, stock: int) -> Product:
+        return self._update(product_id, {"stock": stock, "updatedAt": now_iso()})
+
+    # -- cart ----------------------------------------------------------------------------
+    def get_cart(self, user_id: str) -> list[CartLine]:
+        with _translated():
+            snaps = list(self._cart(user_id).order_by("productId").stream())
+        return [CartLine(s.get("productId"), int(s.get("quantity"))) for s in snaps]
+
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+        ref = self._cart(user_id).document(safe_id(product_id))
+        with _translated():
+            if quantity <= 0:
+                ref.delete()
+            else:
+                ref.set({"productId": product_id, "quantity": quantity, "updatedAt": now_iso()})
+
+    def clear_cart(self, user_id: str) -> None:
+        with _translated():
+            refs = [s.reference for s in self._cart(user_id).stream()]
+            for start in range(0, len(refs), 500):
+                batch = self._db.batch()
+                for ref in refs[start : start + 500]:
+                    batch.delete(ref)
+                batch.commit()
+
+    # -- orders ---------------------------------------------------------------------------
+    @staticmethod
+    def _live_key(snap: Any) -> dict[str, Any] | None:
+        # TTL deletion runs up to a day late: an expired record must already count as gone.
+        if not snap.exists:
+            return None
+        data = snap.to_dict()
+        return data if data["expiresAt"] > datetime.now(UTC) else None
+
+    def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
+        with _translated():
+            rec = self._live_key(self._key_ref(user_id, idempotency_key).get())
+            if rec is None:
+                return None
+            snap = self._orders.document(safe_id(rec["orderId"])).get()
+        return (order_from(snap.to_dict()), rec["requestHash"]) if snap.exists else None
+
+    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+        if not order.idempotency_key:
+            raise ValueError("place_order needs order.idempotency_key")
+        wanted = quantities(order)
+        key_ref = self._key_ref(order.user_id, order.idempotency_key)
+        order_ref = self._orders.document(safe_id(order.order_id))
+        product_refs = {pid: self._product_ref(pid) for pid in wanted}
+        cart = self._cart(order.user_id)
+
+        def checkout(txn: Any) -> tuple[str, str | None]:
+            # Reads (all of them before any write, as Firestore requires).
+            rec = self._live_key(key_ref.get(transaction=txn))
+            if rec is not None:
+                return ("replay", rec["orderId"]) if rec["requestHash"] == request_hash else ("conflict", rec["orderId"])
+            snaps = {s.reference.path: s for s in self._db.get_all(list(product_refs.values()), transaction=txn)}
+            stock = {pid: (snaps[ref.path].get("stock") if snaps[ref.path].exists else 0)
+                     for pid, ref in product_refs.items()}
+            short = [pid for pid, q in wanted.items() if stock[pid] < q]
+            if short:
+                raise InsufficientStock(short)
+            # Writes.
+            now = now_iso()
+            for pid, q in wanted.items():
+                txn.update(product_refs[pid], {"stock": stock[pid] - q, "updatedAt": now})
+            txn.create(order_ref, order_fields(order))
+            txn.set(key_ref, {
+                "orderId": order.order_id, "requestHash": request_hash, "userId": order.user_id,
+                "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
+            })
+            for pid in wanted:
+                txn.delete(cart.document(safe_id(pid)))
+            return ("created", None)
+
+        with _translated():
+            outcome, existing_id = self._transactional(checkout)(self._db.transaction())
+        if outcome == "created":
+            return PlaceOrderResult(order, created=True)
+        if outcome == "conflict":
+            raise IdempotencyConflict(existing_id or "")
+        existing = self.find_order(existing_id or "")
+        if existing is None:  # the key outlived its order (only by manual deletion)
+            raise IdempotencyConflict(existing_id or "")
+        return PlaceOrderResult(existing, created=False)
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        order = self.find_order(order_id)
+        return order if order and order.user_id == user_id else None
+
+    def find_order(self, order_id: str) -> Order | None:
+        with _translated():
+            snap = self._orders.document(safe_id(order_id)).get()
+        return order_from(snap.to_dict()) if snap.exists else None
+
+    def _list(self, field: str, value: str, sort: str, limit: int, cursor: str | None) -> Page[Order]:
+        after = decode_cursor(cursor)
+        q = self._orders.where(filter=_eq(field, value)).order_by(sort, direction=self._desc())
+        if after is not None:
+            q = q.start_after({sort: after})
+        with _translated():
+            docs = [s.to_dict() for s in q.limit(limit + 1).stream()]
+        nxt = encode_cursor(docs[limit - 1][sort]) if len(docs) > limit else None
+        return Page([order_from(d) for d in docs[:limit]], nxt)
+
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        return self._list("userId", user_id, "orderId", limit, cursor)
+
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        return self._list("status", status, "statusSortKey", limit, cursor)
+
+    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
+        order_ref = self._orders.document(safe_id(order.order_id))
+        wanted = quantities(order) if restock else {}
+        product_refs = {pid: self._product_ref(pid) for pid in wanted}
+
+        def transition(txn: Any) -> dict[str, Any]:
+            snap = order_ref.get(transaction=txn)
+            if not snap.exists:
+                raise NotFound(order.order_id)
+            current = snap.to_dict()
+            if current["status"] != order.status:
+                raise StaleState(f"order {order.order_id} is {current['status']}, not {order.status}")
+            products = list(self._db.get_all(list(product_refs.values()), transaction=txn)) if product_refs else []
+            now = now_iso()
+            for s in products:
+                if s.exists:  # a deleted product is not restocked
+                    txn.update(s.reference, {"stock": s.get("stock") + wanted[s.get("productId")], "updatedAt": now})
+            txn.update(order_ref, {"status": new_status, "updatedAt": now})
+            return {**current, "status": new_status, "updatedAt": now}
+
+        with _translated():
+            return order_from(self._transactional(transition)(self._db.transaction()))

@@ -1,0 +1,58 @@
+"""Services for the GCP functions, from the function's environment (datamodel.ENV_*).
+
+Built once per instance by functions/runtimes/gcp_http.py. The function's own service
+account authenticates Firestore, Pub/Sub, Identity Platform lookups and signBlob.
+FIRESTORE_EMULATOR_HOST (honoured by google-cloud-firestore) points the store at the
+emulator for local runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from functions.shop import datamodel as dm
+from functions.shop.services import Services
+
+
+def _env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise RuntimeError(f"missing environment variable {name}")
+    return value
+
+
+def project() -> str:
+    return _env(dm.GcpEnv.PROJECT, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+
+
+def firestore_client():
+    from google.cloud import firestore
+
+    return firestore.Client(project=project(), database=os.environ.get(dm.GcpEnv.FIRESTORE_DATABASE, "(default)"))
+
+
+def build_services() -> Services:
+    from .firestore_store import FirestoreStore
+    from .gcp_auth import MetadataCredentials
+    from .gcp_identity import IdentityPlatform
+    from .gcp_media import GcsSignedUrlMedia, IamSigner
+    from .gcp_notifier import GcpNotifier
+
+    credentials = MetadataCredentials()
+    topic = _env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC)
+    if not topic.startswith("projects/"):
+        topic = f"projects/{project()}/topics/{topic}"
+    return Services(
+        store=FirestoreStore(firestore_client(), root=os.environ.get(dm.ENV_TABLE)),
+        notifier=GcpNotifier(
+            topic=topic, sender=os.environ.get(dm.ENV_SENDER),
+            email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY), email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
+            smtp_url=os.environ.get(dm.GcpEnv.SMTP_URL),
+        ),
+        identity=IdentityPlatform(api_key=_env(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials),
+        media=GcsSignedUrlMedia(
+            bucket=_env(dm.ENV_BUCKET), public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
+            signer=IamSigner(credentials),
+        ),
+        currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
+    )

@@ -1,0 +1,39 @@
+"""What the Azure and GCP HTTP entrypoints share: route matching onto the neutral
+Request, the one call into the domain, and the last-resort JSON 500."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from functions.shop.http import Request, Response, error
+from functions.shop.routes import match
+
+log = logging.getLogger(__name__)
+
+
+def neutral_request(
+    *, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes | None,
+    principal: Any, request_id: str | None,
+) -> Request:
+    method = method.upper()
+    found = match(method, path)
+    route_key, params = (found[0].route_key, found[1]) if found else (None, {})
+    return Request(
+        method=method, path=path, route_key=route_key, path_params=params, query=query,
+        headers=headers, body=body or None, principal=principal, request_id=request_id or str(uuid.uuid4()),
+    )
+
+
+def dispatch(request: Request, services_factory: Callable[[], Any]) -> Response:
+    """The domain answers every expected failure itself; this only guarantees that a bug
+    or an unreachable backend still yields the API's JSON error shape."""
+    try:
+        from functions.shop.api import handle
+
+        return handle(request, services_factory())
+    except Exception:
+        log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request.request_id)
+        return error(500, "INTERNAL", "internal error", requestId=request.request_id)

@@ -1,0 +1,49 @@
+"""Cloud Functions (2nd gen) trigger for order events: Pub/Sub CloudEvent -> the
+notification handler.
+
+Eventarc delivers each message of the order-events topic as a CloudEvent
+(`google.cloud.pubsub.topic.v1.messagePublished`; data.message.data is base64 JSON).
+Raising fails the delivery: with the trigger's retry policy on, Pub/Sub redelivers with
+backoff until the subscription's max delivery attempts (datamodel.NOTIFICATION_MAX_RECEIVES)
+and then publishes it to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+
+import functions_framework
+
+from .gcp_http import services
+
+log = logging.getLogger(__name__)
+
+
+def decode(data: dict[str, Any] | None) -> dict[str, Any]:
+    message = (data or {}).get("message") or {}
+    raw = message.get("data")
+    if not raw:
+        raise ValueError(f"Pub/Sub message {message.get('messageId', '?')} has no data")
+    try:
+        event = json.loads(base64.b64decode(raw))
+    except ValueError as e:
+        raise ValueError(f"Pub/Sub message {message.get('messageId', '?')} is not base64 JSON") from e
+    if not isinstance(event, dict):
+        raise ValueError(f"Pub/Sub message {message.get('messageId', '?')} is not a JSON object")
+    return event
+
+
+def process(data: dict[str, Any] | None, services_factory=None) -> None:
+    from functions.shop.notifications import handle_order_event
+
+    event = decode(data)
+    log.info("order event %s %s", event.get("type"), event.get("orderId"))
+    handle_order_event(event, (services_factory or services)())
+
+
+@functions_framework.cloud_event
+def on_order_event(cloud_event: Any) -> None:
+    process(cloud_event.data)

@@ -1,0 +1,66 @@
+"""build_services() wires every Azure adapter from the app settings the infrastructure
+sets (datamodel.ENV_*), with managed identity (or the emulator key) for Cosmos DB."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.adapters import azure_services
+from functions.adapters.azure_auth import ManagedIdentityCredential
+from functions.adapters.azure_identity import EntraIdentity
+from functions.adapters.azure_media import AzureBlobMedia
+from functions.adapters.azure_notifier import AzureNotifier
+from functions.adapters.cosmos_store import CosmosStore
+from functions.shop import datamodel as dm
+
+SETTINGS = {
+    dm.AzureEnv.COSMOS_ENDPOINT: "https://shop.documents.azure.com:443/", dm.AzureEnv.COSMOS_DATABASE: "shopdb",
+    dm.ENV_TABLE: "shop", dm.AzureEnv.SERVICEBUS_NAMESPACE: "shop.servicebus.windows.net", dm.ENV_TOPIC: "order-events",
+    dm.AzureEnv.EMAIL_ENDPOINT: "https://shop.communication.azure.com", dm.ENV_SENDER: "DoNotReply@shop.example",
+    dm.AzureEnv.IDENTITY_AUTHORITY: "https://shop.ciamlogin.com/tid", dm.AzureEnv.IDENTITY_TENANT_DOMAIN: "shop.onmicrosoft.com",
+    dm.ENV_USER_POOL_CLIENT: "spa-client", dm.AzureEnv.STORAGE_ACCOUNT: "shopsite", dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
+    dm.ENV_CURRENCY: "EUR",
+}
+
+
+class FakeCosmosClient:
+    made = []
+
+    def __init__(self, url, credential):
+        FakeCosmosClient.made.append((url, credential))
+
+    def get_database_client(self, name):
+        self.db = name
+        return self
+
+    def get_container_client(self, name):
+        return ("container", self.db, name)
+
+
+@pytest.fixture
+def settings(monkeypatch):
+    for k, v in SETTINGS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr("azure.cosmos.CosmosClient", FakeCosmosClient)
+    FakeCosmosClient.made = []
+
+
+def test_build_services_from_app_settings(settings):
+    s = azure_services.build_services()
+    assert isinstance(s.store, CosmosStore) and s.store._c == ("container", "shopdb", "shop")
+    url, credential = FakeCosmosClient.made[0]
+    assert url == SETTINGS[dm.AzureEnv.COSMOS_ENDPOINT] and isinstance(credential, ManagedIdentityCredential)
+    assert isinstance(s.notifier, AzureNotifier) and isinstance(s.identity, EntraIdentity)
+    assert isinstance(s.media, AzureBlobMedia) and s.currency == "EUR"
+
+
+def test_the_emulator_key_switches_cosmos_to_key_auth(settings, monkeypatch):
+    monkeypatch.setenv(dm.AzureEnv.COSMOS_KEY, "emulator-key")
+    azure_services.build_services()
+    assert FakeCosmosClient.made[0][1] == "emulator-key"
+
+
+def test_a_missing_setting_is_named(settings, monkeypatch):
+    monkeypatch.delenv(dm.AzureEnv.SERVICEBUS_NAMESPACE)
+    with pytest.raises(RuntimeError, match=dm.AzureEnv.SERVICEBUS_NAMESPACE):
+        azure_services.build_services()

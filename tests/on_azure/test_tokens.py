@@ -1,0 +1,42 @@
+"""Claims -> Principal for the token shapes the Azure and GCP gateways pass through."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from functions.runtimes import _tokens
+
+
+def unsigned(claims: dict) -> str:
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")  # noqa: E731
+    return f"{enc({'alg': 'RS256'})}.{enc(claims)}.c2ln"
+
+
+@pytest.mark.parametrize(("claims", "user", "groups", "email"), [
+    ({"oid": "o-1", "sub": "pairwise", "roles": ["admin"], "emails": ["a@x.io"]}, "o-1", ("admin",), "a@x.io"),  # Entra / B2C
+    ({"sub": "s-1", "preferred_username": "b@x.io", "groups": "admin"}, "s-1", ("admin",), "b@x.io"),
+    ({"user_id": "u-1", "sub": "u-1", "email": "c@x.io", "groups": ["admin", "staff"]}, "u-1", ("admin", "staff"), "c@x.io"),
+    ({"sub": "c-1", "cognito:groups": ["admin"]}, "c-1", ("admin",), None),  # Cognito
+])
+def test_claim_shapes(claims, user, groups, email):
+    p = _tokens.principal_from_claims(claims, "tok")
+    assert (p.user_id, p.groups, p.email, p.access_token) == (user, groups, email, "tok")
+
+
+@pytest.mark.parametrize("claims", [None, {}, {"sub": ""}, {"sub": 42}, {"email": "x@y"}])
+def test_claims_without_a_usable_subject_give_no_principal(claims):
+    assert _tokens.principal_from_claims(claims, None) is None
+
+
+def test_bearer_parsing_and_gateway_mode(monkeypatch):
+    assert _tokens.bearer("Bearer abc") == "abc" and _tokens.bearer("bearer  abc ") == "abc"
+    assert _tokens.bearer("Basic abc") is None and _tokens.bearer("Bearer ") is None and _tokens.bearer(None) is None
+    token = unsigned({"sub": "s-1"})
+    monkeypatch.setenv(_tokens.ENV_GATEWAY_VALIDATED, "true")
+    assert _tokens.principal_from_bearer(f"Bearer {token}").user_id == "s-1"
+    monkeypatch.delenv(_tokens.ENV_GATEWAY_VALIDATED)
+    monkeypatch.delenv(_tokens.ENV_JWKS_URL, raising=False)
+    assert _tokens.principal_from_bearer(f"Bearer {token}") is None, "unverified claims only in gateway mode"

@@ -1,0 +1,45 @@
+"""build_services() wires every GCP adapter from the function's environment (datamodel.ENV_*)."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.adapters import gcp_services
+from functions.adapters.firestore_store import FirestoreStore
+from functions.adapters.gcp_identity import IdentityPlatform
+from functions.adapters.gcp_media import GcsSignedUrlMedia
+from functions.adapters.gcp_notifier import GcpNotifier
+from functions.shop import datamodel as dm
+from tests.fakes.firestore import FakeFirestoreClient
+
+ENV = {dm.GcpEnv.PROJECT: "proj", dm.ENV_TABLE: "shop", dm.ENV_TOPIC: "order-events",
+       dm.GcpEnv.IDENTITY_API_KEY: "KEY", dm.ENV_BUCKET: "shop-site", dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
+       dm.ENV_SENDER: "shop@example.com", dm.GcpEnv.EMAIL_API_KEY: "SG.x"}
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(gcp_services, "firestore_client", lambda: FakeFirestoreClient(dm.FIRESTORE_INDEXES))
+
+
+def test_build_services_from_the_environment(env):
+    s = gcp_services.build_services()
+    assert isinstance(s.store, FirestoreStore) and isinstance(s.notifier, GcpNotifier)
+    assert s.notifier._topic == "projects/proj/topics/order-events", "a bare topic name gets the project path"
+    assert isinstance(s.identity, IdentityPlatform) and isinstance(s.media, GcsSignedUrlMedia)
+
+
+def test_the_real_firestore_client_honours_the_database_setting(monkeypatch):
+    monkeypatch.setenv(dm.GcpEnv.PROJECT, "proj")
+    monkeypatch.setenv(dm.GcpEnv.FIRESTORE_DATABASE, "shop-db")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "localhost:8080")  # no credentials needed, no connection made
+    client = gcp_services.firestore_client()
+    assert (client.project, client._database) == ("proj", "shop-db")
+
+
+def test_a_missing_variable_is_named(env, monkeypatch):
+    monkeypatch.delenv(dm.GcpEnv.IDENTITY_API_KEY)
+    with pytest.raises(RuntimeError, match=dm.GcpEnv.IDENTITY_API_KEY):
+        gcp_services.build_services()
