@@ -1,0 +1,84 @@
+"""The Azure implementation of the provider interface (pulumi-azure-native), one module per
+component kind. Every pulumi_azure_native submodule is imported inside the function that
+uses it: importing the whole package takes many seconds.
+
+encryption     keyvault.py       resource group, Key Vault (RBAC), stack key, CMK identity
+network        network.py        VNet, delegated function subnets, NAT gateway + IP, NSG
+database       database.py       Cosmos DB for NoSQL (serverless), database, container
+notifications  notifications.py  Service Bus topic/subscription (DLQ), ACS Email, Notification Hubs
+auth           auth.py           Entra External ID tenant reference (ARM cannot create it)
+static_site    static_site.py    storage account static website + files + config.json
+functions      functions.py      Flex Consumption Function Apps, identities, role assignments
+                                 (+ packaging.py, roles.py), Log Analytics, Application Insights
+api            api.py            API Management (Consumption), operations from the route table
+cdn            cdn.py            Front Door Standard/Premium, WAF policy, custom domain
+configuration  keyvault.py       Key Vault secrets under <project>-<stack>-
+monitoring     monitoring.py     action group + metric alerts
+"""
+
+from __future__ import annotations
+
+from components import specs
+from providers.azure.api import create_api
+from providers.azure.auth import create_auth
+from providers.azure.cdn import create_cdn
+from providers.azure.database import create_database
+from providers.azure.env import AzureEnv
+from providers.azure.functions import create_functions
+from providers.azure.keyvault import create_configuration, create_encryption
+from providers.azure.monitoring import create_monitoring
+from providers.azure.network import create_network
+from providers.azure.notifications import create_notifications
+from providers.azure.static_site import create_static_site
+from providers.base import CloudProvider, Parent
+
+
+class Provider(CloudProvider):
+    cloud = "azure"
+
+    def __init__(self, context: specs.DeploymentContext) -> None:
+        super().__init__(context)
+        self.env = AzureEnv.create(context)
+        self._network: specs.NetworkResult | None = None
+        self._encryption: specs.EncryptionResult | None = None
+
+    def encryption(self, args: specs.EncryptionArgs, parent: Parent) -> specs.EncryptionResult:
+        self._encryption = create_encryption(self.env, args, parent)
+        return self._encryption
+
+    def network(self, args: specs.NetworkArgs, parent: Parent) -> specs.NetworkResult:
+        self.env.ensure_resource_group(parent)
+        self._network = create_network(self.env, args, parent)
+        return self._network
+
+    def database(self, args: specs.DatabaseArgs, parent: Parent) -> specs.DatabaseResult:
+        self.env.ensure_resource_group(parent)
+        return create_database(self.env, args, parent, self._network)
+
+    def notifications(self, args: specs.NotificationsArgs, parent: Parent) -> specs.NotificationsResult:
+        self.env.ensure_resource_group(parent)
+        return create_notifications(self.env, args, parent)
+
+    def auth(self, args: specs.AuthArgs, parent: Parent) -> specs.AuthResult:
+        return create_auth(self.env, args, parent)
+
+    def static_site(self, args: specs.StaticSiteArgs, parent: Parent) -> specs.StaticSiteResult:
+        self.env.ensure_resource_group(parent)
+        if self._encryption is None:
+            raise RuntimeError("the Azure static site encrypts with the stack key: call encryption() first")
+        return create_static_site(self.env, args, parent, self._encryption)
+
+    def functions(self, args: specs.FunctionsArgs, parent: Parent) -> specs.FunctionsResult:
+        return create_functions(self.env, args, parent)
+
+    def api(self, args: specs.ApiArgs, parent: Parent) -> specs.ApiResult:
+        return create_api(self.env, args, parent)
+
+    def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
+        return create_cdn(self.env, args, parent)
+
+    def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
+        return create_configuration(self.env, args, parent)
+
+    def monitoring(self, args: specs.MonitoringArgs, parent: Parent) -> specs.MonitoringResult:
+        return create_monitoring(self.env, args, parent)

@@ -1,0 +1,358 @@
+"""CDN: Azure Front Door (Standard in dev, Premium in prod unless shop:azure.frontDoorSku says
+otherwise) with one endpoint, two origin groups (the static website and the API Management
+gateway), two routes (``/api/*`` -> API, never cached; ``/*`` -> site, cached, compressed),
+HTTPS redirect, and a WAF policy linked through a security policy: Microsoft_DefaultRuleSet
++ Microsoft_BotManagerRuleSet on Premium (Standard cannot run managed rule sets, so it gets
+custom rules), and always a per-client-IP rate-limit rule from shop:wafRateLimit.
+API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
+created here, once the profile id exists), so the WAF sits in front of every API call.
+A custom domain (shop:domainName) gets an AFD-managed certificate, validated in the Azure DNS
+zone shop:azure.dnsZoneId when given (TXT + CNAME created here), else by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import specs
+from providers.azure.env import AzureEnv
+
+PREMIUM = "Premium_AzureFrontDoor"
+MANAGED_RULE_SETS = (
+    ("Microsoft_DefaultRuleSet", "2.1", "Block"),
+    ("Microsoft_BotManagerRuleSet", "1.1", None),
+)
+COMPRESSIBLE = [
+    "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+    "image/svg+xml", "text/plain", "application/manifest+json",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CdnNative:
+    profile: Any
+    endpoint: Any
+    waf: Any
+    security_policy: Any
+    routes: dict[str, Any]
+    origin_groups: dict[str, Any]
+    custom_domain: Any
+
+
+def _match_all() -> dict[str, Any]:
+    # "client IP is not 255.255.255.255": true for every request (Front Door needs a condition).
+    return {"match_variable": "RemoteAddr", "operator": "IPMatch", "negate_condition": True,
+            "match_value": ["255.255.255.255/32"]}  # fmt: skip
+
+
+def waf_custom_rules(rate_limit: int, premium: bool) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = [
+        {
+            "name": "RateLimitPerClientIp",
+            "priority": 100,
+            "enabled_state": "Enabled",
+            "rule_type": "RateLimitRule",
+            "rate_limit_duration_in_minutes": 5,
+            "rate_limit_threshold": rate_limit,
+            "group_by": [{"variable_name": "SocketAddr"}],
+            "match_conditions": [_match_all()],
+            "action": "Block",
+        }
+    ]
+    if not premium:
+        # Standard has no managed rule sets: block the most common probes by hand.
+        rules += [
+            {
+                "name": "BlockPathTraversal",
+                "priority": 200,
+                "enabled_state": "Enabled",
+                "rule_type": "MatchRule",
+                "match_conditions": [
+                    {
+                        "match_variable": "RequestUri",
+                        "operator": "Contains",
+                        "negate_condition": False,
+                        "match_value": ["../", "..%2f", "%2e%2e/"],
+                        "transforms": ["Lowercase", "UrlDecode"],
+                    }
+                ],
+                "action": "Block",
+            },
+            {
+                "name": "BlockSqlAndScriptInjection",
+                "priority": 300,
+                "enabled_state": "Enabled",
+                "rule_type": "MatchRule",
+                "match_conditions": [
+                    {
+                        "match_variable": "QueryString",
+                        "operator": "Contains",
+                        "negate_condition": False,
+                        "match_value": ["<script", "union select", "' or 1=1", "javascript:"],
+                        "transforms": ["Lowercase", "UrlDecode"],
+                    }
+                ],
+                "action": "Block",
+            },
+            {
+                "name": "AllowedMethodsOnly",
+                "priority": 400,
+                "enabled_state": "Enabled",
+                "rule_type": "MatchRule",
+                "match_conditions": [
+                    {
+                        "match_variable": "RequestMethod",
+                        "operator": "Equal",
+                        "negate_condition": True,
+                        "match_value": ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE"],
+                    }
+                ],
+                "action": "Block",
+            },
+        ]
+    return rules
+
+
+def _zone_parts(zone_id: str) -> tuple[str, str]:
+    m = re.search(r"/resourceGroups/([^/]+)/providers/Microsoft\.Network/dnszones/([^/]+)", zone_id, re.I)
+    if not m:
+        raise ValueError(f"not an Azure DNS zone id: {zone_id}")
+    return m.group(1), m.group(2)
+
+
+def front_door_only_policy(front_door_id: str) -> str:
+    """API-level policy: only requests that came through this Front Door profile (its id in
+    X-Azure-FDID, which Front Door overwrites on every request) reach the operations, so the
+    WAF cannot be bypassed by calling the API Management gateway directly."""
+    return (
+        "<policies><inbound>"
+        '<check-header name="X-Azure-FDID" failed-check-httpcode="403" '
+        'failed-check-error-message="Forbidden" ignore-case="true">'
+        f"<value>{front_door_id}</value></check-header>"
+        "<base /></inbound><backend><base /></backend><outbound><base /></outbound>"
+        "<on-error><base /></on-error></policies>"
+    )
+
+
+def lock_api_to_front_door(env: AzureEnv, api: specs.ApiResult, profile: Any, parent: pulumi.Resource) -> Any:
+    import pulumi_azure_native.apimanagement as apim
+
+    native = api.native
+    return apim.ApiPolicy(
+        "api-front-door-only",
+        resource_group_name=env.rg_name,
+        service_name=native.service.name,
+        api_id=native.api.name,
+        policy_id="policy",
+        format="rawxml",
+        value=profile.front_door_id.apply(front_door_only_policy),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
+    import pulumi_azure_native.cdn as cdn
+    import pulumi_azure_native.frontdoor as frontdoor
+
+    opts = pulumi.ResourceOptions(parent=parent)
+    sku = env.settings.sku_for(env.context.is_prod)
+    premium = sku == PREMIUM
+    profile = cdn.Profile(
+        "afd",
+        resource_group_name=env.rg_name,
+        location="global",
+        sku={"name": sku},
+        origin_response_timeout_seconds=60,
+        tags=env.tags,
+        opts=opts,
+    )
+    endpoint = cdn.AFDEndpoint(
+        "endpoint",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        location="global",
+        enabled_state="Enabled",
+        tags=env.tags,
+        opts=opts,
+    )
+    site = args.site.native
+
+    def origin_group(key: str) -> Any:
+        return cdn.AFDOriginGroup(
+            f"og-{key}",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            # One origin per group: Front Door recommends no health probes (they only add
+            # traffic, and a lone origin gets every request whatever its health).
+            health_probe_settings=None,
+            load_balancing_settings={
+                "sample_size": 4,
+                "successful_samples_required": 3,
+                "additional_latency_in_milliseconds": 50,
+            },
+            session_affinity_state="Disabled",
+            opts=opts,
+        )
+
+    og_site = origin_group("site")
+    og_api = origin_group("api")
+    origin_site = cdn.AFDOrigin(
+        "origin-site",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        origin_group_name=og_site.name,
+        host_name=site.web_host,
+        origin_host_header=site.web_host,
+        https_port=443,
+        http_port=80,
+        priority=1,
+        weight=1000,
+        enforce_certificate_name_check=True,
+        enabled_state="Enabled",
+        opts=opts,
+    )
+    origin_api = cdn.AFDOrigin(
+        "origin-api",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        origin_group_name=og_api.name,
+        host_name=args.api.host,
+        origin_host_header=args.api.host,
+        https_port=443,
+        http_port=80,
+        priority=1,
+        weight=1000,
+        enforce_certificate_name_check=True,
+        enabled_state="Enabled",
+        opts=opts,
+    )
+
+    custom_domain = None
+    if args.domain_name:
+        zone_id = env.settings.dns_zone_id or args.dns_zone_id
+        custom_domain = cdn.AFDCustomDomain(
+            "domain",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            host_name=args.domain_name,
+            tls_settings={"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"},
+            azure_dns_zone={"id": zone_id} if zone_id and zone_id.startswith("/") else None,
+            opts=opts,
+        )
+
+    domains = [{"id": custom_domain.id}] if custom_domain is not None else []
+    api_pattern = args.api_path_pattern  # "/api/*"
+    route_api = cdn.Route(
+        "route-api",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        endpoint_name=endpoint.name,
+        origin_group={"id": og_api.id},
+        patterns_to_match=[api_pattern],
+        supported_protocols=["Http", "Https"],
+        https_redirect="Enabled",
+        forwarding_protocol="HttpsOnly",
+        link_to_default_domain="Enabled",
+        custom_domains=domains or None,
+        cache_configuration=None,  # never cached
+        enabled_state="Enabled",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api]),
+    )
+    route_site = cdn.Route(
+        "route-site",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        endpoint_name=endpoint.name,
+        origin_group={"id": og_site.id},
+        patterns_to_match=["/*"],
+        supported_protocols=["Http", "Https"],
+        https_redirect="Enabled",
+        forwarding_protocol="HttpsOnly",
+        link_to_default_domain="Enabled",
+        custom_domains=domains or None,
+        cache_configuration={
+            "query_string_caching_behavior": "IgnoreQueryString",
+            "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
+        },
+        enabled_state="Enabled",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api]),
+    )
+
+    waf = frontdoor.Policy(
+        "waf",
+        resource_group_name=env.rg_name,
+        policy_name=re.sub(r"[^A-Za-z0-9]", "", f"{env.context.name_prefix}waf"),
+        location="Global",
+        sku={"name": sku},
+        policy_settings={
+            "enabled_state": "Enabled",
+            "mode": env.settings.waf_mode,
+            "request_body_check": "Enabled",
+            "custom_block_response_status_code": 403,
+        },
+        custom_rules={"rules": waf_custom_rules(args.waf_rate_limit, premium)},
+        managed_rules={
+            "managed_rule_sets": [
+                {"rule_set_type": t, "rule_set_version": v, **({"rule_set_action": a} if a else {})}
+                for t, v, a in MANAGED_RULE_SETS
+            ]
+        }
+        if premium
+        else None,
+        tags=env.tags,
+        opts=opts,
+    )
+    security_policy = cdn.SecurityPolicy(
+        "security",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        parameters={
+            "type": "WebApplicationFirewall",
+            "waf_policy": {"id": waf.id},
+            "associations": [{"domains": [{"id": endpoint.id}, *domains], "patterns_to_match": ["/*"]}],
+        },
+        opts=opts,
+    )
+    if custom_domain is not None and env.settings.dns_zone_id:
+        import pulumi_azure_native.dns as dns
+
+        zone_rg, zone = _zone_parts(env.settings.dns_zone_id)
+        relative = args.domain_name.removesuffix(zone).rstrip(".") or "@"
+        dns.RecordSet(
+            "dns-validation",
+            resource_group_name=zone_rg,
+            zone_name=zone,
+            relative_record_set_name="_dnsauth" if relative == "@" else f"_dnsauth.{relative}",
+            record_type="TXT",
+            ttl=3600,
+            txt_records=[{"value": [custom_domain.validation_properties.apply(lambda v: v.validation_token)]}],
+            opts=opts,
+        )
+        if relative != "@":  # an apex needs an alias record to the endpoint instead (docs)
+            dns.RecordSet(
+                "dns-cname",
+                resource_group_name=zone_rg,
+                zone_name=zone,
+                relative_record_set_name=relative,
+                record_type="CNAME",
+                ttl=3600,
+                cname_record={"cname": endpoint.host_name},
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[route_site]),
+            )
+    lock_api_to_front_door(env, args.api, profile, parent)
+    host = pulumi.Output.from_input(args.domain_name) if args.domain_name else endpoint.host_name
+    native = CdnNative(
+        profile, endpoint, waf, security_policy, {"api": route_api, "site": route_site},
+        {"api": og_api, "site": og_site}, custom_domain,
+    )  # fmt: skip
+    return specs.CdnResult(
+        url=host.apply(lambda h: f"https://{h}"),
+        host=host,
+        distribution_id=endpoint.id,
+        firewall_id=waf.id,
+        native=native,
+    )
