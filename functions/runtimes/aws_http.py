@@ -17,7 +17,6 @@ import base64
 import binascii
 import json
 import logging
-import uuid
 from typing import Any
 
 from functions.shop.http import Request, Response, error
@@ -178,8 +177,12 @@ def to_result(resp: Response, request_id: str) -> dict[str, Any]:
 
 
 def _request_id(event: dict[str, Any], context: Any) -> str:
-    rid = (event.get("requestContext") or {}).get("requestId")
-    return str(rid or getattr(context, "aws_request_id", None) or uuid.uuid4())
+    rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
+    if rid:
+        return str(rid)
+    import uuid  # only for hand-built events: API Gateway and Lambda always supply one
+
+    return str(uuid.uuid4())
 
 
 def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:

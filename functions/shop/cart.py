@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from . import datamodel, ports
+from .http import error
 from .models import Cart, CartItem
 
 
-def cart_view(services, user_id: str) -> Cart:
-    lines = services.store.get_cart(user_id)
-    products = services.store.get_products([li.product_id for li in lines]) if lines else {}
+def cart_view(services, user_id: str, lines=None, products=None) -> Cart:
+    if lines is None:
+        lines = services.store.get_cart(user_id)
+    if products is None:
+        products = services.store.get_products([li.product_id for li in lines]) if lines else {}
     items = []
     for line in lines:
         p = products.get(line.product_id)
@@ -24,18 +27,22 @@ def get_cart(ctx):
 
 
 def set_item(ctx):
+    """Three round trips: the cart, every product in it (one batch read, which also proves the
+    product exists), the write; the response is composed from what was read."""
     store, user = ctx.services.store, ctx.principal.user_id
     product_id, quantity = ctx.param("productId"), ctx.body.quantity
+    lines = store.get_cart(user)
+    others = [li for li in lines if li.product_id != product_id]
+    products = store.get_products([li.product_id for li in others] + [product_id])
     if quantity > 0:
-        if store.get_product(product_id) is None:
+        if product_id not in products:
             raise ports.NotFound(f"product {product_id} not found")
-        lines = store.get_cart(user)
-        if len(lines) >= datamodel.MAX_CART_LINES and all(li.product_id != product_id for li in lines):
-            from .http import error
-
+        if len(others) >= datamodel.MAX_CART_LINES:
             return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
     store.set_cart_line(user, product_id, quantity)
-    return cart_view(ctx.services, user)
+    updated = others + ([ports.CartLine(product_id, quantity)] if quantity > 0 else [])
+    updated.sort(key=lambda li: li.product_id)
+    return cart_view(ctx.services, user, updated, products)
 
 
 def remove_item(ctx):
