@@ -25,7 +25,8 @@ def build_services() -> Services:
                                     env.get("SHOP_SES_CONFIGURATION_SET") or None),
             identity=CognitoIdentity(env.get(dm.ENV_USER_POOL, ""), env.get(dm.ENV_USER_POOL_CLIENT, ""),
                                      auto_confirm=env.get("SHOP_LOCAL_AUTO_CONFIRM") == "1"),
-            media=S3Media(env.get(dm.ENV_BUCKET, ""), env.get(dm.ENV_MEDIA_BASE_URL, "/media/")),
+            media=S3Media(env.get(dm.ENV_BUCKET, ""), env.get(dm.ENV_MEDIA_BASE_URL, "/media/"),
+                          env.get("SHOP_S3_PRESIGN_ENDPOINT") or None),
             currency=env.get(dm.ENV_CURRENCY, "USD"),
         )
     return _services

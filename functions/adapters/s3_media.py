@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
 from functions.shop.datamodel import MEDIA_PREFIX
 
 from .aws_clients import client
 
 
 class S3Media:
-    def __init__(self, bucket: str, media_base_url: str) -> None:
+    def __init__(self, bucket: str, media_base_url: str, presign_endpoint: str | None = None) -> None:
         self.bucket = bucket
+        self.presign_endpoint = presign_endpoint
         # SHOP_MEDIA_BASE_URL already names the media/ prefix ("/media/" or "https://host/media/")
         self.base = media_base_url.rstrip("/") + "/"
 
     def _presigner(self):
-        # Locally the browser cannot reach the emulator's port (no CORS there); the local
-        # gateway proxies uploads, so URLs are signed for its endpoint instead.
-        endpoint = os.environ.get("SHOP_S3_PRESIGN_ENDPOINT")
+        # Locally the storefront's Content-Security-Policy (the CDN's) only lets it connect
+        # to its own origin, so uploads are signed for the local gateway, which proxies them.
+        endpoint = self.presign_endpoint
         if not endpoint:
             return client("s3")
         import boto3

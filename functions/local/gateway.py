@@ -7,9 +7,12 @@ passes the claims in requestContext.authorizer.jwt.claims, list claims flattened
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import mimetypes
+import os
+import threading
 import time
 import urllib.request
 import uuid
@@ -20,7 +23,19 @@ from functions.shop import routes
 from functions.shop.datamodel import MEDIA_PREFIX
 
 log = logging.getLogger("shop.local.gateway")
+# Function invocations running at once. Everything (gateway, functions, boto3, moto) shares
+# one interpreter, so beyond a few per core extra threads only make every emulator call
+# slower until boto3's read timeout turns them into 503s; excess requests wait here
+# instead, like invocations queued behind Lambda's concurrency limit. Connections
+# themselves are unbounded (one thread each).
+CONCURRENCY = int(os.environ.get("SHOP_LOCAL_CONCURRENCY", "8"))
 MAX_BODY = 1024 * 1024  # API Gateway's own limit is 10 MB; the handlers cap JSON at 64 KiB
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 class TokenVerifier:
@@ -57,6 +72,16 @@ class TokenVerifier:
         return claims
 
 
+def _event_body(body: bytes | None) -> dict:
+    """Text bodies go in as text, anything else base64-encoded, as API Gateway does."""
+    if not body:
+        return {"body": None, "isBase64Encoded": False}
+    try:
+        return {"body": body.decode("utf-8"), "isBase64Encoded": False}
+    except UnicodeDecodeError:
+        return {"body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True}
+
+
 def flatten(claims: dict) -> dict[str, str]:
     return {k: ("[" + " ".join(map(str, v)) + "]") if isinstance(v, list) else str(v) for k, v in claims.items()}
 
@@ -68,6 +93,7 @@ def make_server(stack) -> ThreadingHTTPServer:
     verifier = TokenVerifier(f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer,
                              stack.names["client"])
     site_root = stack_site(stack)
+    invocations = threading.BoundedSemaphore(CONCURRENCY)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -90,15 +116,26 @@ def make_server(stack) -> ThreadingHTTPServer:
             self._send(status, json.dumps(data).encode())
 
         def _body(self) -> bytes | None:
-            length = int(self.headers.get("content-length") or 0)
+            raw = self.headers.get("content-length") or "0"
+            if not raw.isdigit():
+                self.close_connection = True  # we cannot know where this body ends
+                raise BadBody(400, "BAD_REQUEST", "invalid Content-Length")
+            length = int(raw)
             if length > MAX_BODY:
-                raise ValueError("too large")
+                self.close_connection = True  # the unread body must not be parsed as the next request
+                raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY} bytes")
             return self.rfile.read(length) if length else None
 
         def do_GET(self):
             self._route()
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
+
+        def __getattr__(self, name: str):
+            # any other method (QUERY, PROPFIND...) gets the API's JSON 404/405, not a 501 page
+            if name.startswith("do_"):
+                return self.do_GET
+            raise AttributeError(name)
 
         def _route(self) -> None:
             url = urlsplit(self.path)
@@ -120,10 +157,14 @@ def make_server(stack) -> ThreadingHTTPServer:
                 if self.command in ("GET", "HEAD"):
                     return self._static(path)
                 self._json(405, {"error": {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}})
-            except ValueError:
-                self._json(413, {"error": {"code": "PAYLOAD_TOO_LARGE", "message": "request body too large"}})
+            except BadBody as exc:
+                self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            except Exception:  # the gateway itself failed: API Gateway answers a JSON 500 too
+                log.exception("local gateway error on %s %s", self.command, path)
+                self._json(500, {"message": "Internal Server Error",
+                                 "error": {"code": "INTERNAL", "message": "local gateway error"}})
 
         def _api(self, path: str, raw_query: str) -> None:
             body = self._body()
@@ -141,14 +182,17 @@ def make_server(stack) -> ThreadingHTTPServer:
             if route.auth != routes.PUBLIC:
                 claims = verifier.claims(headers.get("authorization"))
                 if claims is None:  # API Gateway answers 401 before the function runs
-                    return self._json(401, {"error": {"code": "UNAUTHORIZED", "message": "Unauthorized"}})
+                    # API Gateway's own body is {"message": "Unauthorized"}; the shop's error
+                    # shape rides along so clients can handle both the same way.
+                    return self._send(401, json.dumps({"message": "Unauthorized", "error": {
+                        "code": "UNAUTHORIZED", "message": "Unauthorized"}}).encode(),
+                        {"www-authenticate": 'Bearer error="invalid_token"'})
                 authorizer = {"jwt": {"claims": flatten(claims), "scopes": None}}
             now = time.time()
             event = {
                 "version": "2.0", "routeKey": route.route_key, "rawPath": path, "rawQueryString": raw_query,
                 "headers": headers, "queryStringParameters": dict(parse_qsl(raw_query)) or None,
-                "pathParameters": params or None, "isBase64Encoded": False,
-                "body": body.decode("utf-8", "replace") if body else None,
+                "pathParameters": params or None, **_event_body(body),
                 "requestContext": {
                     "accountId": "123456789012", "apiId": "local", "domainName": "127.0.0.1",
                     "http": {"method": self.command, "path": path, "protocol": "HTTP/1.1",
@@ -158,8 +202,12 @@ def make_server(stack) -> ThreadingHTTPServer:
                     **({"authorizer": authorizer} if authorizer else {}),
                 },
             }
-            result = aws_http.handler(event, None)
-            self._send(result["statusCode"], result["body"].encode(), result.get("headers"))
+            # this stack's adapters: several stacks may share the process (stack._Emulator)
+            with invocations:  # bounded like Lambda's concurrency; see CONCURRENCY
+                result = aws_http.handler(event, None, services_factory=lambda: stack.services)
+            payload = result.get("body") or ""
+            raw = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode("utf-8")
+            self._send(result["statusCode"], raw, result.get("headers"))
 
         def _upload(self, rest: str) -> None:
             bucket, _, key = rest.partition("/")

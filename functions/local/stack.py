@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from pathlib import Path
 
 from functions.shop import datamodel as dm
@@ -61,7 +60,82 @@ def serialize_emulator_writes() -> None:
         setattr(DynamoDBBackend, name, locked)
 
 
+class _Emulator:
+    """One moto server per process, shared by every LocalStack in it.
+
+    moto keeps its state in process-wide backends, so two servers in one process would
+    serve the same data anyway (and a second stack creating the same table fails). The
+    test session starts several stacks (browser and end-to-end suites, each session
+    scoped), so stacks share the server, name their resources apart, and the last one
+    to stop shuts the server down and restores the environment it changed.
+    """
+
+    _lock = threading.Lock()
+    _server = None
+    url = ""
+    _users = 0
+    _saved_env: dict[str, str | None] = {}
+    _instances = 0
+
+    @classmethod
+    def acquire(cls) -> tuple[str, int]:
+        """(endpoint URL, instance number starting at 1)."""
+        with cls._lock:
+            if cls._server is None:
+                from moto.server import ThreadedMotoServer
+
+                logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+                serialize_emulator_writes()
+                port = free_port()
+                server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+                server.start()
+                cls._server, cls.url = server, f"http://127.0.0.1:{port}"
+                env = {"AWS_ENDPOINT_URL": cls.url, "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+                cls._saved_env = {k: os.environ.get(k) for k in (*env, *_STACK_ENV)}
+                os.environ.update(env)
+                _reset_aws_caches()
+            cls._users += 1
+            cls._instances += 1
+            return cls.url, cls._instances
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._users -= 1
+            if cls._users > 0 or cls._server is None:
+                return
+            cls._server.stop()
+            cls._server, cls.url = None, ""
+            for k, v in cls._saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _reset_aws_caches()
+
+
+# What start() puts in the environment for the functions (restored when the last stack stops).
+_STACK_ENV = (dm.ENV_TABLE, dm.ENV_TOPIC, dm.ENV_BUCKET, dm.ENV_MEDIA_BASE_URL, dm.ENV_SENDER, dm.ENV_USER_POOL,
+              dm.ENV_USER_POOL_CLIENT, dm.ENV_CURRENCY, dm.ENV_CLOUD, dm.ENV_PARAMETERS_PATH, "SHOP_LOCAL_AUTO_CONFIRM",
+              "SHOP_S3_PRESIGN_ENDPOINT")
+
+
+def _reset_aws_caches() -> None:
+    from functions.adapters import aws_clients, aws_services
+
+    aws_clients.reset()
+    aws_services.reset()
+
+
 class LocalStack:
+    """The shop on 127.0.0.1: start() returns once the API answers; stop() undoes it all.
+
+    Several stacks may run in one process (they share the moto server; see _Emulator).
+    Each stack's gateway and notification worker use that stack's own adapters, so two
+    stacks never see each other's table, pool, queue or outbox.
+    """
+
     def __init__(self, port: int = 8000, *, seed: bool = True, admin_email: str | None = None,
                  admin_password: str | None = None) -> None:
         self.port = port or free_port()
@@ -69,7 +143,10 @@ class LocalStack:
         self.admin_email = admin_email or os.environ.get("SHOP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
         self.admin_password = admin_password or os.environ.get("SHOP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._moto = None
+        self.moto_url = ""
+        self.sender = SENDER
+        self.services = None  # functions.shop.services.Services wired to this stack's resources
+        self._acquired = False
         self._server = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -77,37 +154,36 @@ class LocalStack:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
+        self.moto_url, instance = _Emulator.acquire()
+        self._acquired = True
+        try:
+            # the first stack keeps the plain names `make dev` prints; later ones get a suffix
+            self._suffix = "" if instance == 1 else f"-{instance}"
+            self.sender = SENDER if instance == 1 else SENDER.replace("@", f"+{instance}@")
+            self._create_resources()
+            # The same variables every deployed function gets (providers/aws), describing
+            # the most recently started stack: build_services() then wires this stack.
+            os.environ.update({
+                dm.ENV_TABLE: self.names["table"], dm.ENV_TOPIC: self.names["topic"],
+                dm.ENV_BUCKET: self.names["bucket"], dm.ENV_MEDIA_BASE_URL: self.base_url + "/media/",
+                dm.ENV_SENDER: self.sender, dm.ENV_USER_POOL: self.names["pool"],
+                dm.ENV_USER_POOL_CLIENT: self.names["client"], dm.ENV_CURRENCY: self.currency,
+                dm.ENV_CLOUD: "local", dm.ENV_PARAMETERS_PATH: "/shop/local/", "SHOP_LOCAL_AUTO_CONFIRM": "1",
+                # uploads go through this gateway (same origin, as on the CDN), not to the emulator's port
+                "SHOP_S3_PRESIGN_ENDPOINT": self.base_url + "/local/s3",
+            })
+            from functions.adapters import aws_services
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+            aws_services.reset()
+            self.services = aws_services.build_services()
+            from .gateway import make_server
 
-        serialize_emulator_writes()
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        self._moto.start()
-        self.moto_url = f"http://127.0.0.1:{moto_port}"
-        os.environ.update({
-            "AWS_ENDPOINT_URL": self.moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-        })
-        from functions.adapters import aws_clients, aws_services
-
-        aws_clients.reset()
-        aws_services.reset()
-        self._create_resources()
-        os.environ.update({
-            dm.ENV_TABLE: self.names["table"], dm.ENV_TOPIC: self.names["topic"], dm.ENV_BUCKET: self.names["bucket"],
-            dm.ENV_MEDIA_BASE_URL: self.base_url + "/media/", dm.ENV_SENDER: SENDER,
-            dm.ENV_USER_POOL: self.names["pool"], dm.ENV_USER_POOL_CLIENT: self.names["client"],
-            dm.ENV_CURRENCY: self.currency, dm.ENV_CLOUD: "local", dm.ENV_PARAMETERS_PATH: "/shop/local/",
-            "SHOP_LOCAL_AUTO_CONFIRM": "1", "SHOP_S3_PRESIGN_ENDPOINT": self.base_url + "/local/s3",
-        })
-        aws_services.reset()
-        from .gateway import make_server
-
-        self._server = make_server(self)
-        self._spawn(self._server.serve_forever, "gateway")
-        self._spawn(self._notification_worker, "notifications")
+            self._server = make_server(self)
+            self._spawn(self._server.serve_forever, "gateway")
+            self._spawn(self._notification_worker, "notifications")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -115,10 +191,13 @@ class LocalStack:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         for t in self._threads:
             t.join(timeout=5)
-        if self._moto is not None:
-            self._moto.stop()
+        self._threads.clear()
+        if self._acquired:
+            self._acquired = False
+            _Emulator.release()
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -136,30 +215,32 @@ class LocalStack:
         from functions.adapters.aws_clients import client
         from functions.adapters.dynamodb_schema import create_table_kwargs
 
-        table = f"shop-local-{dm.SHOP_TABLE.name}"
+        sfx = self._suffix
+        table = f"shop-local-{dm.SHOP_TABLE.name}{sfx}"
         client("dynamodb").create_table(**create_table_kwargs(dm.SHOP_TABLE, table))
         sns, sqs = client("sns"), client("sqs")
-        topic = sns.create_topic(Name=dm.ORDER_EVENTS_TOPIC)["TopicArn"]
-        dlq = sqs.create_queue(QueueName=dm.NOTIFICATIONS_QUEUE + "-dlq")["QueueUrl"]
+        topic = sns.create_topic(Name=dm.ORDER_EVENTS_TOPIC + sfx)["TopicArn"]
+        dlq = sqs.create_queue(QueueName=f"{dm.NOTIFICATIONS_QUEUE}{sfx}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue = sqs.create_queue(QueueName=dm.NOTIFICATIONS_QUEUE, Attributes={
+        queue = sqs.create_queue(QueueName=dm.NOTIFICATIONS_QUEUE + sfx, Attributes={
             "VisibilityTimeout": "2",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                          "maxReceiveCount": str(dm.NOTIFICATION_MAX_RECEIVES)})})["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
                       Attributes={"RawMessageDelivery": "true"})
-        client("ses").verify_email_identity(EmailAddress=SENDER)
-        client("s3").create_bucket(Bucket="shop-local-site")
+        client("ses").verify_email_identity(EmailAddress=self.sender)
+        bucket = f"shop-local-site{sfx}"
+        client("s3").create_bucket(Bucket=bucket)
         idp = client("cognito-idp")
         pool = idp.create_user_pool(
-            PoolName="shop-local", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
+            PoolName=f"shop-local{sfx}", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
             Policies={"PasswordPolicy": {"MinimumLength": 8}})["UserPool"]["Id"]
         app = idp.create_user_pool_client(
             UserPoolId=pool, ClientName="storefront", GenerateSecret=False,
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
         idp.create_group(UserPoolId=pool, GroupName="admin")
-        self.names = {"table": table, "topic": topic, "queue": queue, "dlq": dlq, "bucket": "shop-local-site",
+        self.names = {"table": table, "topic": topic, "queue": queue, "dlq": dlq, "bucket": bucket,
                       "pool": pool, "client": app}
         self.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool}"
         self.currency = "USD"
@@ -189,7 +270,6 @@ class LocalStack:
     def _notification_worker(self) -> None:
         """SQS -> the real notifications entrypoint, as Lambda's event source mapping would."""
         from functions.adapters.aws_clients import client
-        from functions.runtimes import aws_notifications
 
         sqs = client("sqs")
         while not self._stop.is_set():
@@ -200,16 +280,33 @@ class LocalStack:
                 if self._stop.is_set():
                     return
                 log.exception("notification poll failed")
-                time.sleep(0.5)
+                self._stop.wait(0.5)
                 continue
             if not msgs:
                 continue
-            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                        "attributes": m.get("Attributes", {}), "eventSource": "aws:sqs"} for m in msgs]
-            failed = {f["itemIdentifier"] for f in aws_notifications.handler({"Records": records})["batchItemFailures"]}
+            failed = self._invoke_notifications(msgs)
             for m in msgs:
-                if m["MessageId"] not in failed:
+                if m["MessageId"] not in failed:  # failures stay: redelivered, then dead-lettered
                     sqs.delete_message(QueueUrl=self.names["queue"], ReceiptHandle=m["ReceiptHandle"])
+
+    def _invoke_notifications(self, msgs: list[dict]) -> set[str]:
+        """Call the Lambda handler with the event Lambda's SQS event source mapping would send;
+        return the ids it reported as failed (ReportBatchItemFailures)."""
+        from functions.runtimes import aws_notifications
+
+        queue_arn = f"arn:aws:sqs:{REGION}:123456789012:{self.names['queue'].rsplit('/', 1)[-1]}"
+        records = [{
+            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+            "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+            "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
+            "awsRegion": REGION,
+        } for m in msgs]
+        try:
+            result = aws_notifications.handler({"Records": records}, None, services=self.services)
+        except Exception:  # a crashed invocation fails the whole batch, as on Lambda
+            log.exception("notifications handler crashed; the batch will be redelivered")
+            return {m["MessageId"] for m in msgs}
+        return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
 
     def outbox(self) -> list[dict]:
         from moto.core import DEFAULT_ACCOUNT_ID
@@ -218,6 +315,8 @@ class LocalStack:
         backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
         out = []
         for m in list(backend.sent_messages):
+            if getattr(m, "source", None) != self.sender:  # another stack in this process sent it
+                continue
             for to in m.destinations.get("ToAddresses", []):
                 out.append({"to": to, "subject": m.subject, "text": m.body})
         return out

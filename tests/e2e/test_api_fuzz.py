@@ -1,0 +1,36 @@
+"""Schemathesis over the generated OpenAPI document, against the local stack over HTTP:
+no 5xx, and every response matches its documented schema. `make bench` is where a long
+run belongs; here each operation gets a bounded sample (SHOP_FUZZ_EXAMPLES, default 6)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from functions.shop.openapi import build
+
+pytestmark = pytest.mark.e2e
+schema = schemathesis.openapi.from_dict(build())
+EXAMPLES = int(os.environ.get("SHOP_FUZZ_EXAMPLES", "6"))
+
+
+@pytest.fixture(scope="module")
+def admin_session(shop):
+    r = requests.post(shop.base_url + "/api/auth/login",
+                      json={"email": shop.admin_email, "password": shop.admin_password}, timeout=30)
+    session = requests.Session()
+    session.headers["Authorization"] = "Bearer " + r.json()["accessToken"]
+    return session
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_never_5xx_and_matches_its_schema(case, shop, admin_session):
+    case.call_and_validate(base_url=shop.base_url, session=admin_session,
+                           checks=[not_a_server_error, response_schema_conformance])
