@@ -6,9 +6,7 @@ atomic, exactly as the cloud stores make their single writes atomic.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Sequence
@@ -34,19 +32,7 @@ from functions.shop.ports import (
 )
 from functions.shop.services import Services
 
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": value}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return str(data["after"])
-    except Exception as exc:
-        raise ValueError("malformed cursor") from exc
+from ._documents import decode_cursor, encode_cursor
 
 
 def _page(items: list, key, limit: int, cursor: str | None, reverse: bool = False) -> Page:
