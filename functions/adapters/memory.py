@@ -7,6 +7,8 @@ atomic, exactly as the cloud stores make their single writes atomic.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -33,6 +35,8 @@ from functions.shop.ports import (
 from functions.shop.services import Services
 
 from ._documents import decode_cursor, encode_cursor
+
+log = logging.getLogger("shop.memory")
 
 
 def _page(items: list, key, limit: int, cursor: str | None, reverse: bool = False) -> Page:
@@ -65,9 +69,11 @@ class MemoryStore:
 
     def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
         with self._lock:
-            items = [p for p in self.products.values()
-                     if (category is None or p.category == category)
-                     and (query is None or query.lower() in p.name.lower())]
+            items = [
+                p
+                for p in self.products.values()
+                if (category is None or p.category == category) and (query is None or query.lower() in p.name.lower())
+            ]
         return _page(items, lambda p: f"{p.name.lower()}#{p.product_id}", limit, cursor)
 
     def get_product(self, product_id: str) -> Product | None:
@@ -133,8 +139,11 @@ class MemoryStore:
                 if seen_hash != request_hash:
                     raise IdempotencyConflict(order_id)
                 return PlaceOrderResult(self.orders[order_id], created=False)
-            short = [li.product_id for li in order.lines
-                     if li.product_id not in self.products or self.products[li.product_id].stock < li.quantity]
+            short = [
+                li.product_id
+                for li in order.lines
+                if li.product_id not in self.products or self.products[li.product_id].stock < li.quantity
+            ]
             if short:
                 raise InsufficientStock(short)
             for li in order.lines:
@@ -189,38 +198,61 @@ class MemoryStore:
 
 
 class MemoryNotifier:
-    """Records events and emails; `deliver` runs the consumer inline (local runs and tests)."""
+    """Records published events and sent e-mails (`outbox`: {to, subject, text}).
+
+    With `deliver`, each published event is handed to the notification consumer at once,
+    as the topic and queue would; a consumer failure is logged and recorded in
+    `undelivered` (the queue's retries are not modelled), and never reaches the
+    publisher. `fail_publish` / `fail_email` inject failures."""
 
     def __init__(self, deliver: bool = False) -> None:
         self.events: list[ports.OrderEvent] = []
         self.outbox: list[dict] = []
+        self.undelivered: list[ports.OrderEvent] = []
         self.deliver = deliver
         self.fail_publish = False
         self.fail_email = False
         self.services: Services | None = None
+        self._lock = threading.Lock()
 
     def publish_order_event(self, event: ports.OrderEvent) -> None:
         if self.fail_publish:
             raise RuntimeError("topic unavailable (injected)")
-        self.events.append(event)
+        with self._lock:
+            self.events.append(event)
         if self.deliver and self.services is not None:
             from functions.shop.notifications import event_to_json, handle_order_event
 
-            handle_order_event(event_to_json(event), self.services)
+            try:
+                handle_order_event(event_to_json(event), self.services)
+            except Exception:
+                log.warning("notification for order %s not delivered", event.order_id, exc_info=True)
+                self.undelivered.append(event)
 
     def send_email(self, to: str, subject: str, text: str) -> None:
         if self.fail_email:
             raise RuntimeError("email provider unavailable (injected)")
-        self.outbox.append({"to": to, "subject": subject, "text": text})
+        with self._lock:
+            self.outbox.append({"to": to, "subject": subject, "text": text})
 
 
-def _hash(password: str, salt: bytes) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 10_000)
+def _hash(password: str, salt: bytes, iterations: int) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
 
 
 class MemoryIdentity:
-    def __init__(self, auto_confirm: bool = True) -> None:
+    """Users with salted PBKDF2 password hashes, opaque random tokens, groups.
+
+    Sign-ups are confirmed at once unless `auto_confirm` is False; the confirmation code
+    is then always CONFIRM_CODE. `principal_for(access_token)` plays the gateway's part:
+    the Principal a verified token stands for. `iterations` can be lowered in tests that
+    create many users (the hash is deliberately slow)."""
+
+    CONFIRM_CODE = "123456"
+
+    def __init__(self, auto_confirm: bool = True, iterations: int = 10_000) -> None:
         self.auto_confirm = auto_confirm
+        self.iterations = iterations
         self._lock = threading.Lock()
         self.users: dict[str, dict] = {}  # email -> {id, salt, hash, confirmed, groups, code}
         self.tokens: dict[str, Principal] = {}
@@ -233,8 +265,15 @@ class MemoryIdentity:
                 raise IdentityError("USER_EXISTS", "an account with this email already exists", 409)
             salt = os.urandom(16)
             user_id = os.urandom(16).hex()
-            self.users[email] = {"id": user_id, "salt": salt, "hash": _hash(password, salt),
-                                 "confirmed": self.auto_confirm, "groups": (), "code": "123456"}
+            self.users[email] = {
+                "id": user_id,
+                "salt": salt,
+                "hash": _hash(password, salt, self.iterations),
+                "iterations": self.iterations,
+                "confirmed": self.auto_confirm,
+                "groups": (),
+                "code": self.CONFIRM_CODE,
+            }
             return user_id
 
     def add_to_group(self, email: str, group: str) -> None:
@@ -257,7 +296,7 @@ class MemoryIdentity:
     def log_in(self, email: str, password: str) -> Tokens:
         email = email.lower()
         u = self.users.get(email)
-        if u is None or _hash(password, u["salt"]) != u["hash"]:
+        if u is None or not hmac.compare_digest(_hash(password, u["salt"], u["iterations"]), u["hash"]):
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         if not u["confirmed"]:
             raise IdentityError("USER_NOT_CONFIRMED", "confirm your account first", 403)
@@ -292,7 +331,8 @@ class MemoryMedia:
 
 def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
     notifier = MemoryNotifier(deliver=deliver)
-    services = Services(store=MemoryStore(), notifier=notifier, identity=MemoryIdentity(), media=MemoryMedia(),
-                        currency=currency)
+    services = Services(
+        store=MemoryStore(), notifier=notifier, identity=MemoryIdentity(), media=MemoryMedia(), currency=currency
+    )
     notifier.services = services
     return services

@@ -6,8 +6,9 @@ from .models import MeResponse, SignUpResponse, StatusResponse, TokensResponse
 
 
 def _tokens(t):
-    return TokensResponse(id_token=t.id_token, access_token=t.access_token, refresh_token=t.refresh_token,
-                          expires_in=t.expires_in)
+    return TokensResponse(
+        id_token=t.id_token, access_token=t.access_token, refresh_token=t.refresh_token, expires_in=t.expires_in
+    )
 
 
 def sign_up(ctx):

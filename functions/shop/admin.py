@@ -11,24 +11,67 @@ from .http import error
 from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
 from .orders import now_iso, publish
 
-IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
-                    "image/svg+xml": "svg"}
+IMAGE_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/svg+xml": "svg",
+}
 
 
-def _slug(name: str) -> str:
-    return (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "product")
+def new_product_id(name: str) -> str:
+    """A readable, URL-safe id: the name's slug plus 6 random hex digits (no collisions
+    between two products of the same name)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "product"
+    return f"{slug}-{os.urandom(3).hex()}"
+
+
+def _invalid(field: str, message: str):
+    return error(
+        422,
+        "VALIDATION_ERROR",
+        f"request body is invalid: {field}: {message}",
+        details=[{"field": field, "message": message}],
+    )
+
+
+def _check_input(ctx):
+    """Rules that need the shop's configuration, beyond the model's own validation."""
+    if ctx.body.currency != ctx.services.currency:
+        # A product in another currency could never be checked out (orders are in one currency).
+        return _invalid("currency", f"this shop sells in {ctx.services.currency}")
+    return None
+
+
+def _ensure_category(store, category_id: str) -> None:
+    """Register a new category so it shows in the category list (admin writes are rare:
+    one extra read is cheap)."""
+    if all(c.category_id != category_id for c in store.list_categories()):
+        store.put_category(ports.Category(category_id, category_id.replace("-", " ").title()))
 
 
 def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.Product:
-    return ports.Product(product_id=product_id, name=body.name, description=body.description,
-                         category=body.category, price=body.price, currency=body.currency, stock=stock,
-                         image_url=image_url, updated_at=now_iso())
+    return ports.Product(
+        product_id=product_id,
+        name=body.name,
+        description=body.description,
+        category=body.category,
+        price=body.price,
+        currency=body.currency,
+        stock=stock,
+        image_url=image_url,
+        updated_at=now_iso(),
+    )
 
 
 def create_product(ctx):
-    product_id = f"{_slug(ctx.body.name)}-{os.urandom(3).hex()}"
+    if (bad := _check_input(ctx)) is not None:
+        return bad
+    product_id = ctx.body.product_id or new_product_id(ctx.body.name)
     product = _product(ctx.body, product_id, ctx.body.stock, ctx.body.image_url)
-    ctx.services.store.create_product(product)
+    ctx.services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
+    _ensure_category(ctx.services.store, product.category)
     return 201, Product.of(product)
 
 
@@ -40,13 +83,23 @@ def _existing(ctx) -> ports.Product:
 
 
 def update_product(ctx):
+    """Replace the product's fields but its stock: stock changes only through the stock
+    route, so a form opened before a sale cannot undo it. An absent imageUrl keeps the
+    current image."""
+    if ctx.body.product_id not in (None, ctx.param("productId")):
+        return _invalid("productId", "must match the product id in the path")
+    if (bad := _check_input(ctx)) is not None:
+        return bad
     current = _existing(ctx)
     image = ctx.body.image_url if ctx.body.image_url is not None else current.image_url
-    # stock is managed through the stock route only, so a stale form cannot undo sales
-    return Product.of(ctx.services.store.update_product(_product(ctx.body, current.product_id, current.stock, image)))
+    stored = ctx.services.store.update_product(_product(ctx.body, current.product_id, current.stock, image))
+    if stored.category != current.category:
+        _ensure_category(ctx.services.store, stored.category)
+    return Product.of(stored)
 
 
 def delete_product(ctx):
+    """Carts holding it drop the line from their view; placed orders keep their copy."""
     ctx.services.store.delete_product(ctx.param("productId"))
     return StatusResponse(status="deleted")
 
@@ -56,26 +109,34 @@ def set_stock(ctx):
 
 
 def image_upload_url(ctx):
+    """A pre-signed URL for one upload under products/<productId>/<uuid>.<ext>.
+
+    The product points at the new image URL right away, so the storefront needs no second
+    call; until the browser's PUT completes (seconds), the image URL answers 404 and the
+    storefront shows its placeholder. Every upload gets a fresh key, so CDN caches never
+    serve an older picture."""
     current = _existing(ctx)
-    ext = IMAGE_EXTENSIONS[ctx.body.content_type]
-    key = f"products/{current.product_id}/{uuid.uuid4().hex}.{ext}"
-    upload_url, image_url = ctx.services.media.presign_upload(key, ctx.body.content_type)
-    # The product points at the new image right away; the upload follows within minutes.
+    content_type = ctx.body.content_type
+    key = f"products/{current.product_id}/{uuid.uuid4().hex}.{IMAGE_EXTENSIONS[content_type]}"
+    upload_url, image_url = ctx.services.media.presign_upload(key, content_type)
     ctx.services.store.update_product(
-        ports.Product(**{**current.__dict__, "image_url": image_url, "updated_at": now_iso()}))
-    return ImageUploadResponse(upload_url=upload_url, image_url=image_url, content_type=ctx.body.content_type)
+        ports.Product(**{**current.__dict__, "image_url": image_url, "updated_at": now_iso()})
+    )
+    return ImageUploadResponse(upload_url=upload_url, image_url=image_url, content_type=content_type)
 
 
 def list_orders(ctx):
-    status = (ctx.request.query.get("status") or "").upper()
+    status = (ctx.query_str("status", 16) or "").upper()
     if status not in ports.ORDER_STATUSES:
         raise ValueError(f"query parameter 'status' must be one of {', '.join(ports.ORDER_STATUSES)}")
     limit = ctx.query_int("limit", 20, 1, 100)
-    page = ctx.services.store.list_orders_by_status(status, limit=limit, cursor=ctx.request.query.get("cursor") or None)
+    page = ctx.services.store.list_orders_by_status(status, limit=limit, cursor=ctx.cursor())
     return OrderList(items=[Order.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
 
 
 def set_order_status(ctx):
+    """Move an order along ports.NEXT_STATUS. Setting the current status again is a no-op
+    (a retried request succeeds); cancelling restocks in the same atomic write."""
     order = ctx.services.store.find_order(ctx.param("orderId"))
     if order is None:
         raise ports.NotFound(f"order {ctx.param('orderId')} not found")
@@ -83,7 +144,10 @@ def set_order_status(ctx):
     if new == order.status:
         return Order.of(order, admin=True)
     if new not in ports.NEXT_STATUS[order.status]:
-        return error(409, "INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}")
+        allowed = ", ".join(ports.NEXT_STATUS[order.status]) or "nothing (final)"
+        return error(
+            409, "INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}"
+        )
     updated = ctx.services.store.transition_order(order, new, restock=new == ports.CANCELLED)
     publish(ctx.services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
     return Order.of(updated, admin=True)

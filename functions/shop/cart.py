@@ -1,4 +1,13 @@
-"""The signed-in customer's cart, always shown with live catalog prices."""
+"""The signed-in customer's cart, always shown with live catalog prices.
+
+The store keeps only (product, quantity); names, prices and totals are read from the
+catalog every time, so a price change shows up in every cart at once and the client
+never supplies a price.
+
+A line whose product was deleted from the catalog is dropped from the view (and from
+checkout, which orders exactly what the view shows) and does not count towards
+MAX_CART_LINES; checkout removes such leftovers from the stored cart.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +16,27 @@ from .http import error
 from .models import Cart, CartItem
 
 
+def live_lines(lines: list[ports.CartLine], products: dict[str, ports.Product]) -> list[ports.CartLine]:
+    return [li for li in lines if li.product_id in products]
+
+
 def cart_view(services, user_id: str, lines=None, products=None) -> Cart:
     if lines is None:
         lines = services.store.get_cart(user_id)
     if products is None:
         products = services.store.get_products([li.product_id for li in lines]) if lines else {}
-    items = []
-    for line in lines:
-        p = products.get(line.product_id)
-        if p is None:  # deleted from the catalog since it was added: not purchasable
-            continue
-        items.append(CartItem(product_id=p.product_id, name=p.name, unit_price=p.price, quantity=line.quantity,
-                              line_total=p.price * line.quantity, stock=p.stock))
+    items = [
+        CartItem(
+            product_id=p.product_id,
+            name=p.name,
+            unit_price=p.price,
+            quantity=li.quantity,
+            line_total=p.price * li.quantity,
+            stock=p.stock,
+        )
+        for li in live_lines(lines, products)
+        for p in [products[li.product_id]]
+    ]
     return Cart(items=items, subtotal=sum(i.line_total for i in items), currency=services.currency)
 
 
@@ -27,8 +45,8 @@ def get_cart(ctx):
 
 
 def set_item(ctx):
-    """Three round trips: the cart, every product in it (one batch read, which also proves the
-    product exists), the write; the response is composed from what was read."""
+    """Three round trips: the cart, every product in it (one batch read, which also proves
+    the product exists), the write; the response is composed from what was read."""
     store, user = ctx.services.store, ctx.principal.user_id
     product_id, quantity = ctx.param("productId"), ctx.body.quantity
     lines = store.get_cart(user)
@@ -37,7 +55,8 @@ def set_item(ctx):
     if quantity > 0:
         if product_id not in products:
             raise ports.NotFound(f"product {product_id} not found")
-        if len(others) >= datamodel.MAX_CART_LINES:
+        is_new_line = len(others) == len(lines)
+        if is_new_line and len(live_lines(others, products)) >= datamodel.MAX_CART_LINES:
             return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
     store.set_cart_line(user, product_id, quantity)
     updated = others + ([ports.CartLine(product_id, quantity)] if quantity > 0 else [])
@@ -52,4 +71,4 @@ def remove_item(ctx):
 
 def clear(ctx):
     ctx.services.store.clear_cart(ctx.principal.user_id)
-    return cart_view(ctx.services, ctx.principal.user_id)
+    return Cart(items=[], subtotal=0, currency=ctx.services.currency)

@@ -5,21 +5,23 @@ from __future__ import annotations
 from . import ports
 from .models import Category, CategoryList, Product, ProductList
 
+# Query parameter bounds (the OpenAPI document declares the same).
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_CATEGORY = 64
+MAX_QUERY = 100
+
 
 def list_categories(ctx):
-    return CategoryList(items=[Category(category_id=c.category_id, name=c.name)
-                               for c in ctx.services.store.list_categories()])
+    return CategoryList(
+        items=[Category(category_id=c.category_id, name=c.name) for c in ctx.services.store.list_categories()]
+    )
 
 
 def list_products(ctx):
-    q = ctx.request.query
-    category = (q.get("category") or "").strip() or None
-    query = (q.get("q") or "").strip() or None
-    if query is not None and len(query) > 100:
-        raise ValueError("query parameter 'q' must be at most 100 characters")
-    limit = ctx.query_int("limit", 20, 1, 100)
-    page = ctx.services.store.list_products(category=category, query=query, limit=limit,
-                                            cursor=q.get("cursor") or None)
+    category = ctx.query_str("category", MAX_CATEGORY)
+    query = ctx.query_str("q", MAX_QUERY)
+    limit = ctx.query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    page = ctx.services.store.list_products(category=category, query=query, limit=limit, cursor=ctx.cursor())
     return ProductList(items=[Product.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 

@@ -6,7 +6,7 @@ floats, strings or booleans), strings are bounded. The route table names these c
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from pydantic.alias_generators import to_camel
@@ -14,20 +14,41 @@ from pydantic.alias_generators import to_camel
 from . import ports
 from .datamodel import MAX_LINE_QUANTITY
 
+# Deliberately simple (no extra package): one @, no spaces, a dot in the domain. The
+# identity provider is the final judge; this only keeps garbage away from it.
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+# Single-line text: no control characters (they end up in e-mails, logs and HTML).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+# Multi-line text: tabs and newlines allowed, other control characters not.
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
 
-Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Cents = Annotated[StrictInt, Field(ge=0, le=100_000_000, description="integer minor units (cents)")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, upper case")]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=LINE)]
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
+StockLevel = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+
+
+# defer_build: a model's validator is built on its first use, not at import, so a cold
+# start pays only for the two or three models its request touches.
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, str_strip_whitespace=True
+    )
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Responses always carry every field (null when empty): say so in the JSON schema.
+    model_config = ConfigDict(
+        defer_build=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 # --- accounts ---------------------------------------------------------------
@@ -45,7 +66,7 @@ class SignUpResponse(_Out):
 
 class ConfirmRequest(_In):
     email: Email
-    code: Annotated[str, Field(min_length=1, max_length=16)]
+    code: Annotated[str, Field(min_length=1, max_length=16, pattern=LINE)]
 
 
 class LoginRequest(_In):
@@ -104,8 +125,14 @@ class Product(_Out):
     @classmethod
     def of(cls, p: ports.Product) -> Product:
         return cls(
-            product_id=p.product_id, name=p.name, description=p.description, category=p.category,
-            price=p.price, currency=p.currency, stock=p.stock, image_url=p.image_url,
+            product_id=p.product_id,
+            name=p.name,
+            description=p.description,
+            category=p.category,
+            price=p.price,
+            currency=p.currency,
+            stock=p.stock,
+            image_url=p.image_url,
         )
 
 
@@ -133,7 +160,7 @@ class Cart(_Out):
 
 
 class SetCartItemRequest(_In):
-    quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)]
+    quantity: Quantity
 
 
 # --- orders ---------------------------------------------------------------------
@@ -142,15 +169,19 @@ class SetCartItemRequest(_In):
 class ShippingAddress(_In):
     name: Text
     line1: Text
-    line2: Annotated[str, Field(max_length=200)] | None = None
+    line2: Annotated[str, Field(max_length=200, pattern=LINE)] | None = None
     city: Text
-    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    postal_code: Annotated[str, Field(min_length=1, max_length=20, pattern=LINE)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case")]
 
     def to_port(self) -> ports.Address:
         return ports.Address(
-            name=self.name, line1=self.line1, line2=self.line2 or None, city=self.city,
-            postal_code=self.postal_code, country=self.country,
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2 or None,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
         )
 
 
@@ -190,12 +221,25 @@ class Order(_Out):
     def of(cls, o: ports.Order, *, admin: bool = False) -> Order:
         a = o.shipping_address
         return cls(
-            order_id=o.order_id, status=o.status,
-            items=[OrderItem(product_id=li.product_id, name=li.name, unit_price=li.unit_price,
-                             quantity=li.quantity, line_total=li.line_total) for li in o.lines],
-            total=o.total, currency=o.currency, created_at=o.created_at, updated_at=o.updated_at,
-            shipping_address=AddressOut(name=a.name, line1=a.line1, line2=a.line2, city=a.city,
-                                        postal_code=a.postal_code, country=a.country),
+            order_id=o.order_id,
+            status=o.status,
+            items=[
+                OrderItem(
+                    product_id=li.product_id,
+                    name=li.name,
+                    unit_price=li.unit_price,
+                    quantity=li.quantity,
+                    line_total=li.line_total,
+                )
+                for li in o.lines
+            ],
+            total=o.total,
+            currency=o.currency,
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+            shipping_address=AddressOut(
+                name=a.name, line1=a.line1, line2=a.line2, city=a.city, postal_code=a.postal_code, country=a.country
+            ),
             user_id=o.user_id if admin else None,
         )
 
@@ -209,17 +253,19 @@ class OrderList(_Out):
 
 
 class ProductInput(_In):
+    # Create: generated from the name unless given. Update: must match the path if given.
+    product_id: Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG)] | None = None
     name: Text
-    description: Annotated[str, Field(max_length=2000)] = ""
-    category: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    description: Annotated[str, Field(max_length=2000, pattern=MULTILINE)] = ""
+    category: Annotated[str, Field(min_length=1, max_length=64, pattern=SLUG)]
     price: Cents
     currency: Currency
-    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)] = 0
-    image_url: Annotated[str, Field(max_length=1024)] | None = None
+    stock: StockLevel = Field(0, description="used on create only; the stock route changes it later")
+    image_url: Annotated[str, Field(max_length=1024, pattern=r"^(https?://|/)[^\s]*$")] | None = None
 
 
 class StockInput(_In):
-    stock: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    stock: StockLevel
 
 
 class ImageUploadRequest(_In):
@@ -233,7 +279,7 @@ class ImageUploadResponse(_Out):
 
 
 class OrderStatusInput(_In):
-    status: Annotated[str, Field(pattern="^(" + "|".join(ports.ORDER_STATUSES) + ")$")]
+    status: Literal["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"]  # ports.ORDER_STATUSES
 
 
 class ErrorBody(_Out):

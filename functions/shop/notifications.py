@@ -25,41 +25,108 @@ SUBJECTS = {
 
 
 def event_to_json(event: OrderEvent) -> str:
-    return json.dumps({
-        "type": event.type, "orderId": event.order_id, "userId": event.user_id, "status": event.status,
-        "total": event.total, "currency": event.currency, "email": event.email, "occurredAt": event.occurred_at,
-        "lines": [{"productId": li.product_id, "name": li.name, "unitPrice": li.unit_price, "quantity": li.quantity}
-                  for li in event.lines],
-    }, separators=(",", ":"))
+    """The wire format every cloud's notifier publishes (camelCase, like the API)."""
+    return json.dumps(
+        {
+            "type": event.type,
+            "orderId": event.order_id,
+            "userId": event.user_id,
+            "status": event.status,
+            "total": event.total,
+            "currency": event.currency,
+            "email": event.email,
+            "occurredAt": event.occurred_at,
+            "lines": [
+                {"productId": li.product_id, "name": li.name, "unitPrice": li.unit_price, "quantity": li.quantity}
+                for li in event.lines
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def _str(raw: dict, key: str) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+def _int(raw: dict, key: str) -> int:
+    value = raw[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} must be a non-negative integer")
+    return value
 
 
 def event_from_json(data: str | bytes | dict) -> OrderEvent:
-    raw = data if isinstance(data, dict) else json.loads(data)
+    """Parse a published event; ValueError names what is wrong (the message then goes to
+    the dead-letter queue after its retries, where an operator can read why)."""
     try:
+        raw = data if isinstance(data, dict) else json.loads(data)
+        if not isinstance(raw, dict):
+            raise ValueError("an order event is a JSON object")
+        lines = raw.get("lines") or []
+        if not isinstance(lines, list) or not all(isinstance(li, dict) for li in lines):
+            raise ValueError("lines must be a list of objects")
+        email = raw.get("email")
         return OrderEvent(
-            type=str(raw["type"]), order_id=str(raw["orderId"]), user_id=str(raw["userId"]),
-            status=str(raw["status"]), total=int(raw["total"]), currency=str(raw["currency"]),
-            lines=tuple(OrderLine(str(li["productId"]), str(li["name"]), int(li["unitPrice"]), int(li["quantity"]))
-                        for li in raw.get("lines") or ()),
-            email=raw.get("email") or None, occurred_at=str(raw.get("occurredAt") or ""),
+            type=_str(raw, "type"),
+            order_id=_str(raw, "orderId"),
+            user_id=_str(raw, "userId"),
+            status=_str(raw, "status"),
+            total=_int(raw, "total"),
+            currency=_str(raw, "currency"),
+            lines=tuple(
+                OrderLine(_str(li, "productId"), _str(li, "name"), _int(li, "unitPrice"), _int(li, "quantity"))
+                for li in lines
+            ),
+            email=email if isinstance(email, str) and email else None,
+            occurred_at=str(raw.get("occurredAt") or ""),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise ValueError(f"malformed order event: missing {exc}") from exc
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"malformed order event: {exc}") from exc
 
 
+# ISO 4217 currencies without minor units; every other one has two (three-digit ones
+# such as BHD are not sold here).
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
+
+
 def money(cents: int, currency: str) -> str:
+    """12345, "USD" -> "123.45 USD"; amounts are integer minor units, never floats."""
+    if currency in ZERO_DECIMAL:
+        return f"{cents:,} {currency}"
     return f"{cents // 100:,}.{cents % 100:02d} {currency}"
 
 
 def compose(event: OrderEvent) -> tuple[str, str]:
     template = SUBJECTS.get(event.type) or SUBJECTS.get(event.status) or "Your order {id} is now {status}"
     subject = template.format(id=event.order_id, status=event.status)
-    rows = [f"  {li.quantity} x {li.name} @ {money(li.unit_price, event.currency)}"
-            f" = {money(li.unit_price * li.quantity, event.currency)}" for li in event.lines]
-    text = "\n".join([
-        "Hello,", "", f"{subject}.", f"Order: {event.order_id}", f"Status: {event.status}", "", *rows, "",
-        f"Total: {money(event.total, event.currency)}", "", "Thank you for shopping with us.",
-    ])
+    rows = [
+        f"  {li.quantity} x {li.name} @ {money(li.unit_price, event.currency)}"
+        f" = {money(li.unit_price * li.quantity, event.currency)}"
+        for li in event.lines
+    ]
+    text = "\n".join(
+        [
+            "Hello,",
+            "",
+            f"{subject}.",
+            f"Order: {event.order_id}",
+            f"Status: {event.status}",
+            "",
+            *rows,
+            "",
+            f"Total: {money(event.total, event.currency)}",
+            "",
+            "Thank you for shopping with us.",
+        ]
+    )
     return subject, text
 
 

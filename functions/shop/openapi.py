@@ -1,18 +1,46 @@
-"""OpenAPI 3.1 document generated from the route table and the API models.
+"""The API's OpenAPI documents, generated from the route table and the API models.
 
-Used by GET /api/openapi.json, API fuzzing, and the Azure/GCP gateways.
+- `build()`: OpenAPI 3.1, served at GET /api/openapi.json, used for API fuzzing
+  (schemathesis) and by Azure API Management.
+- `openapi2(...)`: Swagger 2.0 for GCP API Gateway, which accepts only that version;
+  it carries the gateway's JWT check and a backend per service.
+
+The bounds declared here for parameters are the ones the handlers enforce (tests check
+both sides), so a fuzzer's "valid" request is valid for the server too.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from . import models, routes
+from . import api, models, orders, ports, routes
+from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
-    "400": "Malformed request", "401": "Missing or invalid token", "403": "Not allowed",
-    "404": "Not found", "409": "Conflict", "413": "Body too large", "422": "Invalid body",
+    "400": "Malformed request (JSON, parameters, Idempotency-Key)",
+    "401": "Missing or invalid token",
+    "403": "Not allowed (admin group required)",
+    "404": "Not found",
+    "409": "Conflict (stock, idempotency, state)",
+    "413": "Body too large",
+    "422": "Invalid body",
     "503": "Temporarily unavailable; retry",
+}
+
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "category": {"type": "string", "maxLength": MAX_CATEGORY},
+    "q": {"type": "string", "maxLength": MAX_QUERY, "description": "case-insensitive substring of the name"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
+    "cursor": {"type": "string", "maxLength": api.MAX_CURSOR, "description": "nextCursor of the previous page"},
+    "status": {"type": "string", "enum": list(ports.ORDER_STATUSES)},
+}
+REQUIRED_QUERY = {("adminListOrders", "status")}
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": orders.IDEMPOTENCY_KEY_MAX,
+    "pattern": "^[\\x21-\\x7e][\\x20-\\x7e]*$",
 }
 
 
@@ -20,7 +48,10 @@ def _schemas() -> dict[str, Any]:
     names = {r.request_model for r in routes.ROUTES} | {r.response_model for r in routes.ROUTES} | {"Error"}
     schemas: dict[str, Any] = {}
     for name in sorted(n for n in names if n):
-        schema = getattr(models, name).model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        model = getattr(models, name)
+        # Inputs as the server validates them, outputs as it serialises them.
+        mode = "validation" if issubclass(model, models._In) else "serialization"
+        schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
     return schemas
@@ -30,34 +61,47 @@ def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def operation(route: routes.Route) -> dict[str, Any]:
+def _parameters(route: routes.Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": api.MAX_PATH_PARAM},
+        }
         for p in route.path_params
     ]
     for q in route.query_params:
-        schema: dict[str, Any] = {"type": "string", "maxLength": 512}
-        if q == "limit":
-            schema = {"type": "integer", "minimum": 1, "maximum": 100}
-        if q == "status":
-            schema = {"type": "string", "enum": ["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"]}
-        params.append({"name": q, "in": "query", "required": q == "status", "schema": schema})
+        required = (route.operation_id, q) in REQUIRED_QUERY
+        params.append({"name": q, "in": "query", "required": required, "schema": QUERY_SCHEMAS[q]})
     if route.operation_id == "placeOrder":
-        params.append({"name": "Idempotency-Key", "in": "header", "required": True,
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[\\x20-\\x7e]+$"}})
-    success: dict[str, Any] = {"description": "OK"}
-    if route.response_model:
-        success["content"] = {"application/json": {"schema": _ref(route.response_model)}}
-    else:
-        success["content"] = {"application/json": {"schema": {"type": "object"}}}
-    responses: dict[str, Any] = {str(route.success_status): success}
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "description": "A fresh key per checkout; a retry with the same key and body returns the same order",
+                "schema": IDEMPOTENCY_KEY_SCHEMA,
+            }
+        )
+    return params
+
+
+def operation(route: routes.Route) -> dict[str, Any]:
+    content = {
+        "application/json": {"schema": _ref(route.response_model) if route.response_model else {"type": "object"}}
+    }
+    responses: dict[str, Any] = {str(route.success_status): {"description": "OK", "content": content}}
     if route.operation_id == "placeOrder":
-        responses["200"] = {"description": "Replay of an order placed with the same key", "content": success["content"]}
+        responses["200"] = {"description": "Replay of an order placed with the same key and body", "content": content}
     for code, text in ERROR_STATUSES.items():
         responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
     op: dict[str, Any] = {
-        "operationId": route.operation_id, "summary": route.summary, "tags": [route.service],
-        "parameters": params, "responses": responses,
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.service],
+        "parameters": _parameters(route),
+        "responses": responses,
         "security": [] if route.auth == routes.PUBLIC else [{"bearerAuth": []}],
         "x-shop-auth": route.auth,
     }
@@ -72,8 +116,12 @@ def build(server_url: str = "/") -> dict[str, Any]:
         paths.setdefault(route.path, {})[route.method.lower()] = operation(route)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Shop API", "version": "1.0.0",
-                 "description": "Serverless shop API. Send the access token as `Authorization: Bearer <token>`."},
+        "info": {
+            "title": "Shop API",
+            "version": "1.0.0",
+            "description": "Serverless shop API. Send the access token as `Authorization: Bearer <token>`. "
+            'Errors are `{"error": {"code", "message"}}`; money is integer minor units.',
+        },
         "servers": [{"url": server_url}],
         "paths": paths,
         "components": {
@@ -81,3 +129,81 @@ def build(server_url: str = "/") -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+# ---------------------------------------------------------------------------
+# Swagger 2.0 for GCP API Gateway
+# ---------------------------------------------------------------------------
+
+FIREBASE_JWKS = "https://www.googleapis.com/service_accounts/v1/metadata/x509/securetoken@system.gserviceaccount.com"
+
+
+def openapi2(
+    backend_urls_by_service: dict[str, str],
+    issuer: str,
+    audience: str,
+    *,
+    jwks_uri: str = FIREBASE_JWKS,
+    title: str = "shop-api",
+    deadline_seconds: float = 30.0,
+) -> dict[str, Any]:
+    """A Swagger 2.0 document for GCP API Gateway.
+
+    Every operation goes to its service's backend (Cloud Run / Cloud Functions URL) with
+    the request path appended, so the handlers see the same /api/... paths as on every
+    cloud. Customer and admin operations require a JWT from `issuer` for `audience`
+    (Identity Platform: issuer https://securetoken.google.com/<project>, audience the
+    project id); the admin group is still checked by the handler. Request bodies are
+    described loosely (type object): the gateway does not validate them and the
+    handler does, against the exact models of the 3.1 document.
+    """
+    missing = sorted({r.service for r in routes.ROUTES} - set(backend_urls_by_service))
+    if missing:
+        raise ValueError(f"no backend URL for service(s): {', '.join(missing)}")
+    paths: dict[str, Any] = {}
+    for route in routes.ROUTES:
+        op: dict[str, Any] = {
+            "operationId": route.operation_id,
+            "summary": route.summary,
+            "tags": [route.service],
+            "x-google-backend": {
+                "address": backend_urls_by_service[route.service].rstrip("/"),
+                "path_translation": "APPEND_PATH_TO_ADDRESS",
+                "deadline": deadline_seconds,
+            },
+            "parameters": [_parameter2(p) for p in _parameters(route)],
+            "responses": {str(route.success_status): {"description": "OK"}}
+            | {code: {"description": text} for code, text in ERROR_STATUSES.items()},
+        }
+        if route.request_model:
+            op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
+        if route.auth != routes.PUBLIC:
+            op["security"] = [{"jwt": []}]
+        paths.setdefault(route.path, {})[route.method.lower()] = op
+    return {
+        "swagger": "2.0",
+        "info": {"title": title, "version": "1.0.0"},
+        "schemes": ["https"],
+        "consumes": ["application/json"],
+        "produces": ["application/json"],
+        "paths": paths,
+        "securityDefinitions": {
+            "jwt": {
+                "type": "oauth2",
+                "flow": "implicit",
+                "authorizationUrl": issuer,  # unused by the gateway; the 2.0 schema wants a URI
+                "x-google-issuer": issuer,
+                "x-google-jwks_uri": jwks_uri,
+                "x-google-audiences": audience,
+            }
+        },
+    }
+
+
+def _parameter2(param: dict[str, Any]) -> dict[str, Any]:
+    """A 3.x parameter in 2.0 form: the schema's keywords move onto the parameter."""
+    out = {k: v for k, v in param.items() if k not in ("schema", "description")}
+    schema = copy.deepcopy(param["schema"])
+    schema.pop("description", None)
+    out.update(schema)
+    return out

@@ -11,10 +11,12 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from datetime import UTC, datetime
 
 from . import ports
+from .cart import live_lines
 from .http import error
 from .models import Order, OrderList
 
@@ -25,20 +27,49 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_RANDOM_BITS = 40
+_id_lock = threading.Lock()
+_last_id = (0, 0)  # (milliseconds, random part) of the newest id this container made
+
+
 def new_order_id() -> str:
-    """Millisecond timestamp then randomness: ids sort by creation time (newest-first queries)."""
-    return f"{int(time.time() * 1000):012x}{os.urandom(5).hex()}"
+    """ULID-like: 12 hex digits of Unix milliseconds, then 10 of randomness, so ids sort by
+    creation time (newest-first queries on the order id). Within one container, ids made
+    in the same millisecond (or while the clock steps back) count up from the previous
+    one, so they still sort in creation order."""
+    global _last_id
+    ms = int(time.time() * 1000)
+    with _id_lock:
+        last_ms, last_rand = _last_id
+        if ms > last_ms:
+            rand = int.from_bytes(os.urandom(_RANDOM_BITS // 8), "big")
+        else:
+            ms, rand = last_ms, last_rand + 1
+            if rand >= 1 << _RANDOM_BITS:
+                ms, rand = ms + 1, 0
+        _last_id = (ms, rand)
+    return f"{ms:012x}{rand:010x}"
 
 
 def request_hash(address: ports.Address) -> str:
+    """The checkout's fingerprint for idempotency: sha256 of the canonical address JSON.
+    The cart is deliberately not part of it: a retry comes after the cart was cleared."""
     canonical = json.dumps(address.__dict__, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def order_event(kind: str, order: ports.Order) -> ports.OrderEvent:
-    return ports.OrderEvent(type=kind, order_id=order.order_id, user_id=order.user_id, status=order.status,
-                            total=order.total, currency=order.currency, lines=order.lines, email=order.email,
-                            occurred_at=now_iso())
+    return ports.OrderEvent(
+        type=kind,
+        order_id=order.order_id,
+        user_id=order.user_id,
+        status=order.status,
+        total=order.total,
+        currency=order.currency,
+        lines=order.lines,
+        email=order.email,
+        occurred_at=now_iso(),
+    )
 
 
 def publish(services, kind: str, order: ports.Order) -> None:
@@ -49,58 +80,92 @@ def publish(services, kind: str, order: ports.Order) -> None:
         log.exception("could not publish %s for order %s", kind, order.order_id)
 
 
+IDEMPOTENCY_KEY_MAX = 100
+
+
 def _idempotency_key(ctx) -> str | None:
+    """1-100 printable ASCII characters (the OpenAPI document declares the same)."""
     key = ctx.request.headers.get("idempotency-key", "").strip()
-    if not key or len(key) > 100 or not key.isprintable():
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
         return None
     return key
+
+
+def _replay(services, user: str, key: str, digest: str):
+    """The response for a key that was used before, or None when it is new.
+
+    Only consulted when this request cannot place an order (empty cart, a product gone,
+    too little stock): a retry of a checkout that succeeded must get its order back even
+    though the cart was cleared and stock has moved since. The store's atomic write does
+    the same check for the normal path."""
+    seen = services.store.find_idempotent_order(user, key)
+    if seen is None:
+        return None
+    order, seen_hash = seen
+    if seen_hash != digest:
+        raise ports.IdempotencyConflict(order.order_id)
+    return 200, Order.of(order)
 
 
 def place_order(ctx):
     key = _idempotency_key(ctx)
     if key is None:
-        return error(400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable characters)")
+        return error(
+            400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable ASCII characters)"
+        )
     services, user = ctx.services, ctx.principal.user_id
     address = ctx.body.shipping_address.to_port()
     digest = request_hash(address)
     lines = services.store.get_cart(user)
+    products = services.store.get_products([li.product_id for li in lines]) if lines else {}
+    gone = [li.product_id for li in lines if li.product_id not in products]
+    lines = live_lines(lines, products)  # exactly what the cart view shows
     if not lines:
-        seen = services.store.find_idempotent_order(user, key)
-        if seen is not None:
-            order, seen_hash = seen
-            if seen_hash != digest:
-                raise ports.IdempotencyConflict(order.order_id)
-            return 200, Order.of(order)
-        return error(409, "CART_EMPTY", "your cart is empty")
-    products = services.store.get_products([li.product_id for li in lines])
-    missing = [li.product_id for li in lines if li.product_id not in products]
-    if missing:
-        return error(409, "PRODUCT_UNAVAILABLE", f"no longer sold: {', '.join(missing)}; remove them from your cart",
-                     productIds=missing)
-    order_lines = tuple(ports.OrderLine(product_id=p.product_id, name=p.name, unit_price=p.price, quantity=li.quantity)
-                        for li in lines for p in [products[li.product_id]])
+        return _replay(services, user, key, digest) or error(409, "CART_EMPTY", "your cart is empty")
     short = [li.product_id for li in lines if products[li.product_id].stock < li.quantity]
     if short:  # fail fast; the store's conditional write is what actually guarantees it
+        if replay := _replay(services, user, key, digest):
+            return replay
         raise ports.InsufficientStock(short)
-    wrong_currency = [p.product_id for p in products.values() if p.currency != services.currency]
-    if wrong_currency:
-        return error(409, "CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(wrong_currency)}")
+    foreign = sorted({li.product_id for li in lines if products[li.product_id].currency != services.currency})
+    if foreign:
+        return _replay(services, user, key, digest) or error(
+            409, "CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(foreign)}", productIds=foreign
+        )
+    order_lines = tuple(
+        ports.OrderLine(product_id=p.product_id, name=p.name, unit_price=p.price, quantity=li.quantity)
+        for li in lines
+        for p in [products[li.product_id]]
+    )
     created = now_iso()
-    order = ports.Order(order_id=new_order_id(), user_id=user, status=ports.PLACED, lines=order_lines,
-                        total=sum(li.line_total for li in order_lines), currency=services.currency,
-                        created_at=created, updated_at=created, shipping_address=address,
-                        email=ctx.principal.email, idempotency_key=key)
+    order = ports.Order(
+        order_id=new_order_id(),
+        user_id=user,
+        status=ports.PLACED,
+        lines=order_lines,
+        total=sum(li.line_total for li in order_lines),
+        currency=services.currency,
+        created_at=created,
+        updated_at=created,
+        shipping_address=address,
+        email=ctx.principal.email,
+        idempotency_key=key,
+    )
     result = services.store.place_order(order, request_hash=digest)
-    if result.created:
-        publish(services, "OrderPlaced", result.order)
-        return 201, Order.of(result.order)
-    return 200, Order.of(result.order)
+    if not result.created:
+        return 200, Order.of(result.order)
+    for product_id in gone:  # leftovers of deleted products; harmless if this fails
+        try:
+            services.store.set_cart_line(user, product_id, 0)
+        except Exception:
+            log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
+    publish(services, "OrderPlaced", result.order)
+    return 201, Order.of(result.order)
 
 
 def list_my_orders(ctx):
     limit = ctx.query_int("limit", 20, 1, 100)
-    page = ctx.services.store.list_orders(ctx.principal.user_id, limit=limit,
-                                          cursor=ctx.request.query.get("cursor") or None)
+    page = ctx.services.store.list_orders(ctx.principal.user_id, limit=limit, cursor=ctx.cursor())
     return OrderList(items=[Order.of(o) for o in page.items], next_cursor=page.next_cursor)
 
 

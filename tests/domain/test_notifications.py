@@ -1,0 +1,122 @@
+"""The order-event wire format and the e-mail consumer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from functions.adapters.memory import memory_services
+from functions.shop.notifications import compose, event_from_json, event_to_json, handle_order_event, money
+from functions.shop.ports import OrderEvent, OrderLine
+
+EVENT = OrderEvent(
+    type="OrderPlaced",
+    order_id="0190abc",
+    user_id="u1",
+    status="PLACED",
+    total=123456,
+    currency="USD",
+    lines=(OrderLine("b1", "Book one", 4500, 2), OrderLine("b2", "Pen", 114456, 1)),
+    email="ada@example.com",
+    occurred_at="2026-11-25T04:00:00.000Z",
+)
+
+
+def test_the_wire_format_round_trips_and_is_camel_case():
+    raw = event_to_json(EVENT)
+    assert set(json.loads(raw)) == {
+        "type",
+        "orderId",
+        "userId",
+        "status",
+        "total",
+        "currency",
+        "email",
+        "occurredAt",
+        "lines",
+    }
+    assert event_from_json(raw) == EVENT
+    assert event_from_json(raw.encode()) == EVENT
+    assert event_from_json(json.loads(raw)) == EVENT
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda d: d.pop("orderId"), "orderId"),
+        (lambda d: d.update(total="12"), "total"),
+        (lambda d: d.update(total=1.5), "total"),
+        (lambda d: d.update(total=True), "total"),
+        (lambda d: d.update(lines="x"), "lines"),
+        (lambda d: d["lines"][0].update(quantity=-1), "quantity"),
+        (lambda d: d.update(type=""), "type"),
+    ],
+    ids=["missing", "string-int", "float", "bool", "lines-not-list", "negative", "empty-type"],
+)
+def test_malformed_events_raise_value_errors_that_say_why(mutate, fragment):
+    data = json.loads(event_to_json(EVENT))
+    mutate(data)
+    with pytest.raises(ValueError, match=fragment):
+        event_from_json(data)
+
+
+@pytest.mark.parametrize("raw", ["not json", "[]", "null", b"\xff"])
+def test_undecodable_events_raise_value_errors(raw):
+    with pytest.raises(ValueError, match="malformed order event"):
+        event_from_json(raw)
+
+
+def test_money_is_formatted_from_integer_minor_units():
+    assert money(0, "USD") == "0.00 USD"
+    assert money(5, "EUR") == "0.05 EUR"
+    assert money(123456789, "USD") == "1,234,567.89 USD"
+    assert money(1500, "JPY") == "1,500 JPY"
+
+
+def test_the_email_is_a_plain_text_summary():
+    subject, text = compose(EVENT)
+    assert subject == "Your order 0190abc was placed"
+    assert "2 x Book one @ 45.00 USD = 90.00 USD" in text
+    assert "1 x Pen @ 1,144.56 USD = 1,144.56 USD" in text
+    assert "Total: 1,234.56 USD" in text
+
+
+@pytest.mark.parametrize(
+    ("type_", "status", "words"),
+    [
+        ("OrderStatusChanged", "SHIPPED", "has shipped"),
+        ("OrderStatusChanged", "PAID", "is paid"),
+        ("OrderCancelled", "CANCELLED", "was cancelled"),
+        ("OrderStatusChanged", "ON_HOLD", "is now ON_HOLD"),
+    ],
+)
+def test_subjects_follow_the_event(type_, status, words):
+    subject, _ = compose(OrderEvent(type_, "o1", "u1", status, 0, "USD", ()))
+    assert subject == f"Your order o1 {words}"
+
+
+def test_the_consumer_sends_to_the_event_address_or_looks_it_up():
+    services = memory_services(deliver=False)
+    handle_order_event(event_to_json(EVENT), services)
+    user_id = services.identity.sign_up("grace@example.com", "password123")
+    anonymous = OrderEvent("OrderPlaced", "o2", user_id, "PLACED", 100, "USD", (OrderLine("b1", "B", 100, 1),))
+    handle_order_event(event_to_json(anonymous), services)
+    assert [m["to"] for m in services.notifier.outbox] == ["ada@example.com", "grace@example.com"]
+    assert all(set(m) == {"to", "subject", "text"} for m in services.notifier.outbox)
+
+
+def test_an_unknown_user_is_skipped_not_retried_forever():
+    services = memory_services(deliver=False)
+    ghost = OrderEvent("OrderPlaced", "o3", "nobody", "PLACED", 100, "USD", ())
+    handle_order_event(event_to_json(ghost), services)  # no exception: a retry cannot find an address either
+    assert services.notifier.outbox == []
+
+
+def test_a_send_failure_raises_so_the_queue_retries():
+    services = memory_services(deliver=False)
+    services.notifier.fail_email = True
+    with pytest.raises(RuntimeError):
+        handle_order_event(event_to_json(EVENT), services)
+    with pytest.raises(ValueError):
+        handle_order_event("{}", services)
