@@ -141,6 +141,12 @@ class StackConfig(BaseModel):
                 f"in that zone): set `pulumi config set {NAMESPACE}:{missing} {EXAMPLES[missing]}` "
                 f"or remove the other one"
             )
+        if self.cloud == "gcp" and self.is_prod and not self.domain_name:
+            raise ValueError(
+                f"{NAMESPACE}:domainName is required for a prod stack on gcp (the load balancer's managed "
+                f"certificate needs a domain you own): set `pulumi config set {NAMESPACE}:domainName "
+                f"{EXAMPLES['domainName']}`"
+            )
         if self.cloud == "aws" and not _AWS_REGION.match(self.region):
             raise ValueError(
                 f"{NAMESPACE}:region {self.region!r} is not an AWS region: "

@@ -23,11 +23,11 @@ from pathlib import Path
 import pulumi
 
 from components.specs import CodePackage
+from providers.code_package import code_assets
 
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 LAMBDA_ARCHITECTURE = "arm64"
 _BUILD_ROOT = Path(__file__).resolve().parents[2] / "build" / "layers"
-_SKIPPED = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 
 
 def runtime_name(python_version: str) -> str:
@@ -36,16 +36,7 @@ def runtime_name(python_version: str) -> str:
 
 def code_archive(code: CodePackage) -> pulumi.AssetArchive:
     """The ``functions/`` package as an archive with ``functions/`` at its root."""
-    root = code.source_dir
-    excluded = {root / e for e in code.exclude}
-    assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix in {".pyc", ".pyo"}:
-            continue
-        if any(part in _SKIPPED for part in path.parts) or any(ex == path or ex in path.parents for ex in excluded):
-            continue
-        assets[f"{root.name}/{path.relative_to(root).as_posix()}"] = pulumi.FileAsset(str(path))
-    return pulumi.AssetArchive(assets)
+    return pulumi.AssetArchive(code_assets(code))
 
 
 def layer_hash(requirements_file: Path, python_version: str) -> str:

@@ -7,9 +7,7 @@ the CDN module (it needs the distribution's ARN) from ``site_bucket_policy`` bel
 from __future__ import annotations
 
 import json
-import mimetypes
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -17,48 +15,12 @@ import pulumi_aws as aws
 from components.specs import StaticSiteArgs, StaticSiteResult
 from providers.aws.env import AwsEnv
 from providers.base import Parent
-
-# Types the platform's mimetypes table may lack or get wrong (text/javascript is the standard).
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".ico": "image/x-icon",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".txt": "text/plain; charset=utf-8",
-}
-GENERATED_CONFIG = "config.json"
-# Entry points are revalidated on every load so a deployment shows at once; other files are
-# not content-hashed (no build step), so they get a short cache too.
-NO_CACHE = ("index.html", GENERATED_CONFIG)
+from providers.site_files import GENERATED_CONFIG, NO_CACHE, content_type, site_files
 
 
 @dataclass(frozen=True)
 class StaticSiteNative:
     bucket: aws.s3.Bucket
-
-
-def content_type(path: Path) -> str:
-    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-
-
-def site_files(site_dir: Path) -> list[tuple[str, Path]]:
-    """(object key, file) for every file of site_dir, sorted; none if the folder is missing."""
-    if not site_dir.is_dir():
-        return []
-    files = []
-    for path in sorted(site_dir.rglob("*")):
-        rel = path.relative_to(site_dir)
-        if not path.is_file() or any(part.startswith(".") for part in rel.parts) or rel.as_posix() == GENERATED_CONFIG:
-            continue
-        files.append((rel.as_posix(), path))
-    return files
 
 
 def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> StaticSiteResult:

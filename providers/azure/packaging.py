@@ -17,29 +17,16 @@ from pathlib import Path
 import pulumi
 
 from components.specs import CodePackage
+from providers.code_package import code_assets
 
 AZURE_PLATFORM = "manylinux2014_x86_64"
 PACKAGE_BLOB = "released-package.zip"  # the blob Flex Consumption deploys from
 _BUILD_ROOT = Path(__file__).resolve().parents[2] / "build" / "azure"
-_SKIPPED = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 ENTRY_FILES = ("function_app.py", "host.json", "requirements.txt")
 
 
 def app_dir(code: CodePackage) -> Path:
     return code.source_dir / "runtimes" / "azure_app"
-
-
-def _code_assets(code: CodePackage) -> dict[str, pulumi.Asset | pulumi.Archive]:
-    root = code.source_dir
-    excluded = {root / e for e in code.exclude}
-    assets: dict[str, pulumi.Asset | pulumi.Archive] = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix in {".pyc", ".pyo"}:
-            continue
-        if any(part in _SKIPPED for part in path.parts) or any(ex == path or ex in path.parents for ex in excluded):
-            continue
-        assets[f"{root.name}/{path.relative_to(root).as_posix()}"] = pulumi.FileAsset(str(path))
-    return assets
 
 
 def deps_hash(requirements_file: Path, python_version: str) -> str:
@@ -71,7 +58,7 @@ def build_dependencies(requirements_file: Path, python_version: str, build_root:
 
 def package_archive(code: CodePackage) -> pulumi.AssetArchive:
     """function_app.py + host.json + requirements.txt at the root, functions/, dependencies."""
-    assets = _code_assets(code)
+    assets = code_assets(code)
     for name in ENTRY_FILES:
         path = app_dir(code) / name
         if path.is_file():
@@ -90,7 +77,7 @@ def write_zip(code: CodePackage, target: Path) -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, asset in _code_assets(code).items():
+        for name, asset in code_assets(code).items():
             zf.write(asset.path, name)
         for name in ENTRY_FILES:
             path = app_dir(code) / name

@@ -15,9 +15,7 @@ advertised entry; the blob endpoint stays Entra-ID-only.
 from __future__ import annotations
 
 import json
-import mimetypes
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -26,23 +24,9 @@ from components import specs
 from providers.azure import roles
 from providers.azure.env import AzureEnv
 from providers.azure.keyvault import KeyVaultNative
+from providers.site_files import GENERATED_CONFIG, content_type, site_files
 
 WEB_CONTAINER = "$web"
-GENERATED_CONFIG = "config.json"
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".ico": "image/x-icon",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".txt": "text/plain; charset=utf-8",
-}
 
 
 @dataclass(frozen=True)
@@ -52,22 +36,6 @@ class StaticSiteNative:
     web_host: pulumi.Output[str]  # <account>.z6.web.core.windows.net (the Front Door origin)
     blob_endpoint: pulumi.Output[str]
     container: str
-
-
-def content_type(path: Path) -> str:
-    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-
-
-def site_files(site_dir: Path) -> list[tuple[str, Path]]:
-    if not site_dir.is_dir():
-        return []
-    files = []
-    for path in sorted(site_dir.rglob("*")):
-        rel = path.relative_to(site_dir)
-        if not path.is_file() or any(p.startswith(".") for p in rel.parts) or rel.as_posix() == GENERATED_CONFIG:
-            continue
-        files.append((rel.as_posix(), path))
-    return files
 
 
 def _host(url: str) -> str:

@@ -7,15 +7,13 @@ are shaped as ARM returns them: resource ids, names, endpoints, principal ids.
 from __future__ import annotations
 
 import hashlib
-import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from .conftest import PROJECT, BuiltStack, Resource, _parent_recorder
+from .conftest import BuiltStack, Resource, run_program
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -229,37 +227,4 @@ class AzureMocks(pulumi.runtime.Mocks):
 
 
 def build_azure_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
-    from pulumi.runtime import settings
-
-    mocks = AzureMocks(region=str(config.get("region")))
-    settings.set_root_resource(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(
-        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
-    )
-    parents: dict[tuple[str, str], tuple[str, str]] = {}
-    pulumi.runtime.register_stack_transformation(_parent_recorder(parents))
-    outputs: dict[str, Any] = {}
-
-    from components.program import build
-
-    started = time.perf_counter()
-
-    @pulumi.runtime.test
-    def run() -> pulumi.Output:
-        shop = build(build_dependencies=False, site_dir=site_dir)
-        exported = {
-            "siteUrl": shop.site_url,
-            "apiUrl": shop.api_url,
-            "userPoolId": shop.auth.result.user_pool_id,
-            "userPoolClientId": shop.auth.result.client_id,
-            "tableName": shop.database.result.table_names["shop"],
-            "alarmTopic": shop.monitoring.result.alarm_topic_ref,
-        }
-        return pulumi.Output.all(**exported).apply(outputs.update)
-
-    run()
-    seconds = time.perf_counter() - started
-    for r in mocks.resources:
-        r.parent_type, r.parent_name = parents.get((r.type, r.name), (None, None))
-    return BuiltStack(stack, dict(config), mocks.resources, outputs, mocks.invokes, seconds)
+    return run_program(AzureMocks(region=str(config.get("region"))), config, stack, site_dir)

@@ -284,9 +284,15 @@ def configure_mocks(config: Mapping[str, Any], stack: str) -> ShopMocks:
     return mocks
 
 
-def build_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
-    """Run the program under fresh mocks with this stack config; return what it created."""
-    mocks = configure_mocks(config, stack)
+def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Path | None = None) -> BuiltStack:
+    """Run ``components.program.build`` under `mocks` with this stack config; return what it created."""
+    from pulumi.runtime import settings
+
+    settings.set_root_resource(None)  # a fresh root Stack per build
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
+    )
     parents: dict[tuple[str, str], tuple[str, str]] = {}
     pulumi.runtime.register_stack_transformation(_parent_recorder(parents))
     outputs: dict[str, Any] = {}
@@ -313,6 +319,11 @@ def build_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path
     for r in mocks.resources:
         r.parent_type, r.parent_name = parents.get((r.type, r.name), (None, None))
     return BuiltStack(stack, dict(config), mocks.resources, outputs, mocks.invokes, seconds)
+
+
+def build_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
+    """Run the program under fresh AWS mocks with this stack config; return what it created."""
+    return run_program(ShopMocks(region=str(config.get("region", "eu-west-1"))), config, stack, site_dir)
 
 
 # One build per config for the whole session: every test reads the same recorded stack.

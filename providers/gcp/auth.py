@@ -1,0 +1,75 @@
+"""Auth: Identity Platform for the project (e-mail + password sign-in, no duplicate
+accounts, request logging), an API key restricted to the Identity Toolkit and Secure Token
+APIs for the accounts function, kept in Secret Manager.
+
+Identity Platform issues Google-signed ID tokens: issuer https://securetoken.google.com/<project>,
+audience <project>; API Gateway validates them (api.py). Identity Platform has one
+configuration per project, hence one project per shop stack. Admins carry the custom claim
+{"groups": ["admin"]} (docs/deploy-gcp.md shows the one command that sets it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import specs
+from functions.shop.openapi import FIREBASE_JWKS
+from providers.gcp.env import GcpEnv
+from providers.gcp.secrets import SecretNative, create_secret
+
+IDENTITY = "identitytoolkit.googleapis.com"
+API_KEY_SECRET = "identityApiKey"
+
+
+@dataclass
+class AuthNative:
+    config: Any
+    api_key: Any
+    api_key_secret: SecretNative
+    issuer: str
+    audience: str
+    jwks_uri: str = FIREBASE_JWKS
+
+
+def create_auth(
+    env: GcpEnv, args: specs.AuthArgs, parent: pulumi.Resource, encryption: specs.EncryptionResult
+) -> specs.AuthResult:
+    import pulumi_gcp as gcp
+
+    config = gcp.identityplatform.Config(
+        "identity",
+        project=env.project,
+        sign_in={"email": {"enabled": True, "password_required": True}, "allow_duplicate_emails": False},
+        autodelete_anonymous_users=True,
+        monitoring={"request_logging": {"enabled": True}},
+        opts=env.opts(parent, IDENTITY, protect=args.deletion_protection),
+    )
+    api_key = gcp.projects.ApiKey(
+        "identity-api-key",
+        project=env.project,
+        name=env.resource_id("identity", max_len=63),
+        display_name=f"{env.context.name_prefix} accounts function (Identity Platform)",
+        restrictions={
+            "api_targets": [{"service": IDENTITY}, {"service": "securetoken.googleapis.com"}],
+        },
+        opts=env.opts(parent, IDENTITY, "apikeys.googleapis.com", depends_on=[config]),
+    )
+    secret = create_secret(
+        env,
+        API_KEY_SECRET,
+        encryption=encryption,
+        parent=parent,
+        value=api_key.key_string,
+        description="Identity Platform API key (sign-up, sign-in, token refresh)",
+    )
+    issuer = f"https://securetoken.google.com/{env.project}"
+    native = AuthNative(config=config, api_key=api_key, api_key_secret=secret, issuer=issuer, audience=env.project)
+    return specs.AuthResult(
+        user_pool_id=pulumi.Output.from_input(env.project),
+        client_id=api_key.uid,
+        issuer_url=pulumi.Output.from_input(issuer),
+        native=native,
+    )

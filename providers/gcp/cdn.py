@@ -1,0 +1,262 @@
+"""CDN: a global external Application Load Balancer (EXTERNAL_MANAGED) with
+- a backend bucket on the site bucket with Cloud CDN (static content cached at the edge,
+  the storefront's entry points revalidated) and the security headers (HSTS, CSP, ...);
+- ``/api/*`` to API Gateway through a serverless NEG, never cached, behind a Cloud Armor
+  policy: the preconfigured OWASP rule sets, a per-IP rate limit (shop:wafRateLimit per
+  5 minutes, then 429), Adaptive Protection in prod, JSON bodies parsed for inspection;
+- HTTPS only (HTTP answers 301 to HTTPS), TLS 1.2 minimum (MODERN profile), a
+  Google-managed certificate for shop:domainName (+ its A record when
+  shop:gcp.dnsManagedZone is set). Without a domain (dev only, config refuses it in prod)
+  the certificate is for <ip>.sslip.io, a public wildcard DNS name for the LB's address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components import specs
+from providers.gcp.env import GcpEnv
+
+COMPUTE = "compute.googleapis.com"
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        # Signed image uploads go straight to Cloud Storage.
+        "connect-src 'self' https://storage.googleapis.com",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = (
+    "Strict-Transport-Security: max-age=63072000; includeSubDomains; preload",
+    f"Content-Security-Policy: {CONTENT_SECURITY_POLICY}",
+    "X-Content-Type-Options: nosniff",
+    "X-Frame-Options: DENY",
+    "Referrer-Policy: strict-origin-when-cross-origin",
+)
+# Cloud Armor preconfigured WAF rule sets (ModSecurity CRS 3.3), each its own deny rule.
+WAF_RULE_SETS = (
+    "sqli-v33-stable", "xss-v33-stable", "lfi-v33-stable", "rfi-v33-stable", "rce-v33-stable",
+    "methodenforcement-v33-stable", "scannerdetection-v33-stable", "protocolattack-v33-stable",
+    "sessionfixation-v33-stable",
+)  # fmt: skip
+RATE_LIMIT_PRIORITY = 1000
+WAF_PRIORITY_START = 2000
+DEFAULT_RULE_PRIORITY = 2147483647
+
+
+@dataclass
+class CdnNative:
+    address: Any
+    policy: Any
+    backend_bucket: Any
+    backend_api: Any
+    neg: Any
+    url_map: Any
+    certificate: Any
+    ssl_policy: Any
+    https_proxy: Any
+    https_rule: Any
+    redirect_rule: Any
+    host: pulumi.Output[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def armor_rules(rate_limit: int) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = [
+        {
+            "priority": RATE_LIMIT_PRIORITY,
+            "description": f"more than {rate_limit} requests per 5 minutes from one IP: 429",
+            "action": "throttle",
+            "match": {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}},
+            "rate_limit_options": {
+                "conform_action": "allow",
+                "exceed_action": "deny(429)",
+                "enforce_on_key": "IP",
+                "rate_limit_threshold": {"count": rate_limit, "interval_sec": 300},
+            },
+        }
+    ]
+    for i, rule_set in enumerate(WAF_RULE_SETS):
+        rules.append(
+            {
+                "priority": WAF_PRIORITY_START + i,
+                "description": f"OWASP CRS: {rule_set}",
+                "action": "deny(403)",
+                "match": {"expr": {"expression": f"evaluatePreconfiguredWaf('{rule_set}', {{'sensitivity': 1}})"}},
+            }
+        )
+    rules.append(
+        {
+            "priority": DEFAULT_RULE_PRIORITY,
+            "description": "everything else",
+            "action": "allow",
+            "match": {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}},
+        }
+    )
+    return rules
+
+
+def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
+    import pulumi_gcp as gcp
+
+    opts = env.opts(parent, COMPUTE)
+    child = pulumi.ResourceOptions(parent=parent)
+    site = args.site.native
+    gateway = args.api.native.gateway
+    address = gcp.compute.GlobalAddress(
+        "lb-ip", project=env.project, address_type="EXTERNAL", ip_version="IPV4", labels=env.labels, opts=opts
+    )
+    host: pulumi.Output[str] = (
+        pulumi.Output.from_input(args.domain_name)
+        if args.domain_name
+        else address.address.apply(lambda ip: f"{ip.replace('.', '-')}.sslip.io")
+    )
+    policy = gcp.compute.SecurityPolicy(
+        "armor",
+        project=env.project,
+        type="CLOUD_ARMOR",
+        description=f"{env.context.name_prefix}: OWASP rule sets + per-IP rate limit for /api",
+        rules=armor_rules(args.waf_rate_limit),
+        adaptive_protection_config={
+            "layer7_ddos_defense_config": {"enable": env.settings.adaptive_protection_for(env.context.is_prod)}
+        },
+        advanced_options_config={"json_parsing": "STANDARD", "log_level": "NORMAL"},
+        opts=opts,
+    )
+    backend_bucket = gcp.compute.BackendBucket(
+        "backend-site",
+        project=env.project,
+        bucket_name=site.bucket.name,
+        enable_cdn=True,
+        compression_mode="AUTOMATIC",
+        cdn_policy={
+            "cache_mode": "CACHE_ALL_STATIC",  # honours no-cache on index.html and config.json
+            "default_ttl": 300,
+            "client_ttl": 300,
+            "max_ttl": 86400,
+            "negative_caching": True,
+            "serve_while_stale": 86400,
+            "request_coalescing": True,
+        },
+        custom_response_headers=list(SECURITY_HEADERS),
+        opts=opts,
+    )
+    neg = gcp.compute.RegionNetworkEndpointGroup(
+        "neg-api",
+        project=env.project,
+        region=env.settings.gateway_region(env.region),
+        network_endpoint_type="SERVERLESS",
+        serverless_deployment={"platform": "apigateway.googleapis.com", "resource": gateway.gateway_id},
+        opts=opts,
+    )
+    backend_api = gcp.compute.BackendService(
+        "backend-api",
+        project=env.project,
+        load_balancing_scheme="EXTERNAL_MANAGED",
+        protocol="HTTPS",
+        backends=[{"group": neg.id}],
+        security_policy=policy.id,
+        enable_cdn=False,  # API answers are per user: never cached
+        log_config={"enable": True, "sample_rate": 1.0},
+        custom_response_headers=[SECURITY_HEADERS[0], "X-Content-Type-Options: nosniff"],
+        opts=opts,
+    )
+    api_paths = [args.api_path_pattern, args.api_path_pattern.removesuffix("/*")]
+    url_map = gcp.compute.URLMap(
+        "urlmap",
+        project=env.project,
+        default_service=backend_bucket.id,
+        host_rules=[{"hosts": ["*"], "path_matcher": "shop"}],
+        path_matchers=[
+            {
+                "name": "shop",
+                "default_service": backend_bucket.id,
+                "path_rules": [{"paths": api_paths, "service": backend_api.id}],
+            }
+        ],
+        opts=opts,
+    )
+    certificate = gcp.compute.ManagedSslCertificate(
+        "cert",
+        project=env.project,
+        managed={"domains": host.apply(lambda h: [h])},
+        opts=opts,
+    )
+    ssl_policy = gcp.compute.SSLPolicy(
+        "tls", project=env.project, min_tls_version="TLS_1_2", profile="MODERN", opts=opts
+    )
+    https_proxy = gcp.compute.TargetHttpsProxy(
+        "https-proxy",
+        project=env.project,
+        url_map=url_map.id,
+        ssl_certificates=[certificate.id],
+        ssl_policy=ssl_policy.id,
+        opts=child,
+    )
+    https_rule = gcp.compute.GlobalForwardingRule(
+        "https",
+        project=env.project,
+        target=https_proxy.id,
+        ip_address=address.id,
+        port_range="443",
+        ip_protocol="TCP",
+        load_balancing_scheme="EXTERNAL_MANAGED",
+        labels=env.labels,
+        opts=child,
+    )
+    redirect_map = gcp.compute.URLMap(
+        "urlmap-redirect",
+        project=env.project,
+        default_url_redirect={
+            "https_redirect": True,
+            "redirect_response_code": "MOVED_PERMANENTLY_DEFAULT",
+            "strip_query": False,
+        },
+        opts=opts,
+    )
+    http_proxy = gcp.compute.TargetHttpProxy("http-proxy", project=env.project, url_map=redirect_map.id, opts=child)
+    redirect_rule = gcp.compute.GlobalForwardingRule(
+        "http-redirect",
+        project=env.project,
+        target=http_proxy.id,
+        ip_address=address.id,
+        port_range="80",
+        ip_protocol="TCP",
+        load_balancing_scheme="EXTERNAL_MANAGED",
+        labels=env.labels,
+        opts=child,
+    )
+    extra: dict[str, Any] = {"redirect_map": redirect_map, "http_proxy": http_proxy}
+    if args.domain_name and env.settings.dns_managed_zone:
+        extra["record"] = gcp.dns.RecordSet(
+            "dns-a",
+            project=env.project,
+            managed_zone=env.settings.dns_managed_zone,
+            name=f"{args.domain_name}.",
+            type="A",
+            ttl=300,
+            rrdatas=[address.address],
+            opts=env.opts(parent, "dns.googleapis.com"),
+        )
+    native = CdnNative(
+        address=address, policy=policy, backend_bucket=backend_bucket, backend_api=backend_api, neg=neg,
+        url_map=url_map, certificate=certificate, ssl_policy=ssl_policy, https_proxy=https_proxy,
+        https_rule=https_rule, redirect_rule=redirect_rule, host=host, extra=extra,
+    )  # fmt: skip
+    return specs.CdnResult(
+        url=host.apply(lambda h: f"https://{h}"),
+        host=host,
+        distribution_id=url_map.id,
+        firewall_id=policy.id,
+        native=native,
+    )

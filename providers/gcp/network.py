@@ -1,0 +1,135 @@
+"""Network: a custom-mode VPC with one regional subnet for the functions' egress (Private
+Google Access, flow logs), a /28 subnet for the Serverless VPC Access connector, a Cloud
+Router with Cloud NAT, and a deny-all ingress firewall.
+
+GCP subnets are regional and span every zone, so "over >= 2 zones" is the connector's
+instances (spread by the platform, min 2) and Cloud NAT (a regional, zone-redundant
+service). natMode perAz reserves one static egress address per zone (shop:azCount) for
+predictable egress and capacity; single lets NAT allocate addresses on demand. There are
+no public subnets: ingress arrives only through the global load balancer and API Gateway.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components import specs
+from providers.gcp.env import GcpEnv
+
+COMPUTE = "compute.googleapis.com"
+
+
+@dataclass
+class NetworkNative:
+    network: Any
+    subnet: Any
+    connector_subnet: Any
+    connector: Any
+    router: Any
+    nat: Any
+    addresses: list[Any] = field(default_factory=list)
+    firewall: Any = None
+
+
+def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource) -> specs.NetworkResult:
+    import pulumi_gcp as gcp
+
+    opts = env.opts(parent, COMPUTE)
+    block = ipaddress.ip_network(args.cidr_block)
+    subnet_cidr = str(next(block.subnets(new_prefix=max(block.prefixlen, 20))))
+    connector_cidr = env.settings.connector_cidr
+    if ipaddress.ip_network(connector_cidr).overlaps(ipaddress.ip_network(subnet_cidr)):
+        raise ValueError(
+            f"shop:gcp.connectorCidr {connector_cidr} overlaps the functions subnet {subnet_cidr}: "
+            "set `pulumi config set --path shop:gcp.connectorCidr 10.8.0.0/28`"
+        )
+    network = gcp.compute.Network(
+        "vpc",
+        project=env.project,
+        auto_create_subnetworks=False,
+        routing_mode="REGIONAL",
+        description=f"{env.context.name_prefix}: functions egress",
+        opts=opts,
+    )
+    flow_logs = {"aggregation_interval": "INTERVAL_5_MIN", "flow_sampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}
+    subnet = gcp.compute.Subnetwork(
+        "subnet-functions",
+        project=env.project,
+        region=env.region,
+        network=network.id,
+        ip_cidr_range=subnet_cidr,
+        private_ip_google_access=True,
+        log_config=flow_logs,
+        opts=opts,
+    )
+    connector_subnet = gcp.compute.Subnetwork(
+        "subnet-connector",
+        project=env.project,
+        region=env.region,
+        network=network.id,
+        ip_cidr_range=connector_cidr,
+        private_ip_google_access=True,
+        log_config=flow_logs,
+        opts=opts,
+    )
+    connector = gcp.vpcaccess.Connector(
+        "connector",
+        project=env.project,
+        region=env.region,
+        subnet={"name": connector_subnet.name, "project_id": env.project},
+        machine_type="e2-standard-4" if env.context.is_prod else "e2-micro",
+        min_instances=2,
+        max_instances=10 if env.context.is_prod else 3,
+        opts=env.opts(parent, "vpcaccess.googleapis.com", COMPUTE),
+    )
+    router = gcp.compute.Router("router", project=env.project, region=env.region, network=network.id, opts=opts)
+    addresses: list[Any] = []
+    if args.nat_mode == "perAz":
+        addresses = [
+            gcp.compute.Address(
+                f"nat-ip-{i}",
+                project=env.project,
+                region=env.region,
+                address_type="EXTERNAL",
+                network_tier="PREMIUM",
+                labels=env.labels,
+                opts=opts,
+            )
+            for i in range(args.az_count)
+        ]
+    nat = gcp.compute.RouterNat(
+        "nat",
+        project=env.project,
+        region=env.region,
+        router=router.name,
+        nat_ip_allocate_option="MANUAL_ONLY" if addresses else "AUTO_ONLY",
+        nat_ips=[a.self_link for a in addresses] or None,
+        source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+        subnetworks=[{"name": s.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]} for s in (subnet, connector_subnet)],
+        min_ports_per_vm=256 if env.context.is_prod else 64,
+        log_config={"enable": True, "filter": "ERRORS_ONLY"},
+        opts=opts,
+    )
+    firewall = gcp.compute.Firewall(
+        "fw-deny-ingress",
+        project=env.project,
+        network=network.id,
+        direction="INGRESS",
+        priority=65534,
+        source_ranges=["0.0.0.0/0"],
+        denies=[{"protocol": "all"}],
+        log_config={"metadata": "INCLUDE_ALL_METADATA"},
+        description="Nothing reaches the VPC from outside; the connector's own rules (priority 1000) still apply",
+        opts=opts,
+    )
+    native = NetworkNative(network, subnet, connector_subnet, connector, router, nat, addresses, firewall)
+    return specs.NetworkResult(
+        network_id=network.id,
+        public_subnet_ids=pulumi.Output.from_input([]),
+        private_subnet_ids=pulumi.Output.all(subnet.id, connector_subnet.id).apply(list),
+        native=native,
+    )
