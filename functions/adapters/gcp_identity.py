@@ -44,12 +44,16 @@ _ERRORS = {
 
 
 class IdentityPlatform:
-    def __init__(self, *, api_key: str, project: str, credentials: Any = None,
+    # api_key None: this function was not granted the identity (only accounts and
+    # notifications mount the key's secret); using it is a deployment error, named as such.
+    def __init__(self, *, api_key: str | None, project: str, credentials: Any = None,
                  transport: Transport = urllib_transport) -> None:
         self._key, self._project, self._credentials, self._transport = api_key, project, credentials, transport
 
     def _post(self, url: str, *, json_body: Any = None, form: dict[str, str] | None = None,
               bearer: str | None = None) -> dict[str, Any]:
+        if not self._key:
+            raise RuntimeError("missing environment variable SHOP_IDENTITY_API_KEY (Identity Platform API key)")
         sep = "&" if "?" in url else "?"
         resp = call(self._transport, "POST", f"{url}{sep}key={urllib.parse.quote(self._key)}",
                     json_body=json_body, form=form,

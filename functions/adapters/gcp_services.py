@@ -49,7 +49,9 @@ def build_services() -> Services:
             email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY), email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
             smtp_url=os.environ.get(dm.GcpEnv.SMTP_URL),
         ),
-        identity=IdentityPlatform(api_key=_env(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials),
+        identity=IdentityPlatform(
+            api_key=os.environ.get(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials
+        ),
         media=GcsSignedUrlMedia(
             bucket=_env(dm.ENV_BUCKET), public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
             signer=IamSigner(credentials),

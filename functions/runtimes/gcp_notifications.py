@@ -1,11 +1,13 @@
-"""Cloud Functions (2nd gen) trigger for order events: Pub/Sub CloudEvent -> the
-notification handler.
+"""Cloud Functions (2nd gen) consumer of order events: Pub/Sub message -> the notification
+handler.
 
-Eventarc delivers each message of the order-events topic as a CloudEvent
-(`google.cloud.pubsub.topic.v1.messagePublished`; data.message.data is base64 JSON).
-Raising fails the delivery: with the trigger's retry policy on, Pub/Sub redelivers with
-backoff until the subscription's max delivery attempts (datamodel.NOTIFICATION_MAX_RECEIVES)
-and then publishes it to the dead-letter topic.
+The stack delivers the order-events topic through its own push subscription (OIDC-
+authenticated, retry backoff, dead-letter policy: providers/gcp/functions.py); functions-
+framework turns the raw push body into a `google.cloud.pubsub.topic.v1.messagePublished`
+CloudEvent (data.message.data is base64 JSON), the same shape an Eventarc trigger sends.
+Raising fails the delivery (5xx): Pub/Sub redelivers with backoff until the subscription's
+max delivery attempts (datamodel.NOTIFICATION_MAX_RECEIVES), then publishes the message to
+the dead-letter topic.
 """
 
 from __future__ import annotations

@@ -131,6 +131,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
             "layer7_ddos_defense_config": {"enable": env.settings.adaptive_protection_for(env.context.is_prod)}
         },
         advanced_options_config={"json_parsing": "STANDARD", "log_level": "NORMAL"},
+        labels=env.labels,
         opts=opts,
     )
     backend_bucket = gcp.compute.BackendBucket(

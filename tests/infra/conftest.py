@@ -340,3 +340,32 @@ def prod() -> BuiltStack:
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def any_stack(request: pytest.FixtureRequest, dev: BuiltStack, prod: BuiltStack) -> BuiltStack:
     return dev if request.param == "dev" else prod
+
+
+# The same builds for Azure and GCP (their mocks live in azure_mocks.py and gcp_mocks.py).
+@pytest.fixture(scope="session")
+def az_dev() -> BuiltStack:
+    from .azure_mocks import AZURE_DEV, build_azure_stack
+
+    return build_azure_stack(AZURE_DEV, "dev")
+
+
+@pytest.fixture(scope="session")
+def az_prod() -> BuiltStack:
+    from .azure_mocks import AZURE_PROD, build_azure_stack
+
+    return build_azure_stack(AZURE_PROD, "prod")
+
+
+@pytest.fixture(scope="session")
+def gcp_dev() -> BuiltStack:
+    from .gcp_mocks import GCP_DEV, build_gcp_stack
+
+    return build_gcp_stack(GCP_DEV, "dev")
+
+
+@pytest.fixture(scope="session")
+def gcp_prod() -> BuiltStack:
+    from .gcp_mocks import GCP_PROD, build_gcp_stack
+
+    return build_gcp_stack(GCP_PROD, "prod")

@@ -97,7 +97,10 @@ class GcpMocks(pulumi.runtime.Mocks):
                 rid = f"projects/{p}/regions/{region}/subnetworks/{physical}"
             case "compute/address:Address":
                 rid = f"projects/{p}/regions/{region}/addresses/{physical}"
-                out.update(address=f"35.1.{len(self.resources) % 250}.1", selfLink=f"https://www.googleapis.com/compute/v1/{rid}")
+                out.update(
+                    address=f"35.1.{len(self.resources) % 250}.1",
+                    selfLink=f"https://www.googleapis.com/compute/v1/{rid}",
+                )
             case "compute/globalAddress:GlobalAddress":
                 rid = f"projects/{p}/global/addresses/{physical}"
                 out["address"] = LB_IP
@@ -144,7 +147,9 @@ class GcpMocks(pulumi.runtime.Mocks):
             case "logging/projectBucketConfig:ProjectBucketConfig":
                 rid = f"projects/{p}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"
             case "logging/projectSink:ProjectSink":
-                out["writerIdentity"] = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com"
+                out["writerIdentity"] = (
+                    f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com"
+                )
             case "monitoring/notificationChannel:NotificationChannel":
                 out["name"] = rid = f"projects/{p}/notificationChannels/{int(_h(name), 16)}"
             case "monitoring/alertPolicy:AlertPolicy":
@@ -155,7 +160,9 @@ class GcpMocks(pulumi.runtime.Mocks):
                 kind = typ.split(":")[-1]
                 regional = "region" in inputs
                 scope = f"regions/{inputs['region']}" if regional else "global"
-                rid = f"projects/{p}/{scope}/{kind[0].lower() + kind[1:]}s/{physical}"
+                plural = kind[0].lower() + kind[1:]
+                plural = plural[:-1] + "ies" if plural.endswith("y") else plural + "s"
+                rid = f"projects/{p}/{scope}/{plural}/{physical}"
                 out["selfLink"] = f"https://www.googleapis.com/compute/v1/{rid}"
         self.resources.append(Resource(typ, name, inputs, out, args.provider))
         return rid, {**inputs, **out}

@@ -12,7 +12,7 @@ from providers.azure import roles
 from providers.azure.functions import grant_plan
 from providers.azure.settings import AzureSettingsError, parse_azure_settings
 
-from .azure_mocks import AZURE_DEV, AZURE_PROD, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack
+from .azure_mocks import AZURE_DEV, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack
 from .conftest import BuiltStack
 
 COMPONENTS = (
@@ -22,16 +22,6 @@ COMPONENTS = (
 AZ = "azure-native:"
 T_RA = AZ + "authorization:RoleAssignment"
 T_COSMOS_RA = AZ + "cosmosdb:SqlResourceSqlRoleAssignment"
-
-
-@pytest.fixture(scope="session")
-def az_dev() -> BuiltStack:
-    return build_azure_stack(AZURE_DEV, "dev")
-
-
-@pytest.fixture(scope="session")
-def az_prod() -> BuiltStack:
-    return build_azure_stack(AZURE_PROD, "prod")
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])

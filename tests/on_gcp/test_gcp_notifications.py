@@ -66,3 +66,27 @@ def test_an_email_failure_fails_the_delivery_and_the_retry_sends_once(services, 
 def test_a_malformed_message_fails_the_delivery(services, client, data):
     assert deliver(client, data).status_code == 500
     assert services.notifier.emails == []
+
+
+def push(client, data: bytes, message_id: str = "2001"):
+    """What the stack's push subscription POSTs (providers/gcp/functions.py): the raw Pub/Sub
+    push body, no CloudEvent headers. functions-framework turns it into the CloudEvent."""
+    body = {
+        "message": {"data": base64.b64encode(data).decode(), "messageId": message_id,
+                    "publishTime": "2026-11-25T10:00:00Z", "attributes": {"type": "OrderPlaced"}},
+        "subscription": "projects/proj/subscriptions/shop-dev-notifications",
+    }  # fmt: skip
+    return client.post("/", data=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def test_the_push_subscription_format_reaches_the_same_handler(services, client):
+    resp = push(client, placed_event_json().encode())
+    assert resp.status_code == 200, resp.get_data()
+    assert [to for to, _, _ in services.notifier.emails] == ["ada@example.com"]
+
+
+def test_a_failed_push_is_a_5xx_so_pubsub_retries_and_then_dead_letters(services, client):
+    services.notifier.fail_emails = 1
+    assert push(client, placed_event_json().encode()).status_code >= 500
+    assert push(client, placed_event_json().encode()).status_code == 200
+    assert len(services.notifier.emails) == 1

@@ -40,6 +40,15 @@ def test_the_real_firestore_client_honours_the_database_setting(monkeypatch):
 
 
 def test_a_missing_variable_is_named(env, monkeypatch):
-    monkeypatch.delenv(dm.GcpEnv.IDENTITY_API_KEY)
-    with pytest.raises(RuntimeError, match=dm.GcpEnv.IDENTITY_API_KEY):
+    monkeypatch.delenv(dm.ENV_BUCKET)
+    with pytest.raises(RuntimeError, match=dm.ENV_BUCKET):
         gcp_services.build_services()
+
+
+def test_functions_without_the_identity_grant_start_and_name_the_key_if_they_use_it(env, monkeypatch):
+    # Only accounts and notifications mount the API key's secret (least privilege): the
+    # others must still start, and a misrouted identity call must say what is missing.
+    monkeypatch.delenv(dm.GcpEnv.IDENTITY_API_KEY)
+    services = gcp_services.build_services()
+    with pytest.raises(RuntimeError, match=dm.GcpEnv.IDENTITY_API_KEY):
+        services.identity.log_in("a@example.com", "pw-123456789")

@@ -1,0 +1,517 @@
+"""The GCP program under mocks (dev and prod): every component, real property values."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+import json
+
+import pytest
+
+from components.config import ConfigError, parse_stack_config
+from functions.shop import datamodel
+from functions.shop.routes import PUBLIC, ROUTES
+from providers.gcp import functions as gcp_functions
+from providers.gcp.cdn import WAF_RULE_SETS
+from providers.gcp.functions import grant_plan
+from providers.gcp.settings import GcpSettingsError, parse_gcp_settings
+
+from .conftest import ROOT, BuiltStack
+from .gcp_mocks import GCP_DEV, GCP_PROD, LB_IP, PROJECT_NUMBER
+
+G = "gcp:"
+T_FN = G + "cloudfunctionsv2/function:Function"
+T_SA = G + "serviceaccount/account:Account"
+IAM_TYPES = (
+    G + "projects/iAMMember:IAMMember", G + "pubsub/topicIAMMember:TopicIAMMember",
+    G + "pubsub/subscriptionIAMMember:SubscriptionIAMMember", G + "secretmanager/secretIamMember:SecretIamMember",
+    G + "storage/bucketIAMMember:BucketIAMMember", G + "serviceaccount/iAMMember:IAMMember",
+    G + "cloudrunv2/serviceIamMember:ServiceIamMember", G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def gcp(request: pytest.FixtureRequest, gcp_dev: BuiltStack, gcp_prod: BuiltStack) -> BuiltStack:
+    return gcp_dev if request.param == "dev" else gcp_prod
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value in mock inputs
+
+
+def plain(value):
+    """The value of a Pulumi secret as the mocks see it (the provider marks some inputs secret)."""
+    return value["value"] if isinstance(value, dict) and SECRET_SIG in value else value
+
+
+def project_of(stack: BuiltStack) -> str:
+    return stack.config["gcp"]["project"]
+
+
+def sa_email(stack: BuiltStack, logical: str) -> str:
+    return stack.one(T_SA, logical).outputs["email"]
+
+
+def function(stack: BuiltStack, service: str):
+    return stack.one(T_FN, f"fn-{service}")
+
+
+def iam_members(stack: BuiltStack) -> list:
+    return [r for t in IAM_TYPES for r in stack.of_type(t)]
+
+
+def api_document(stack: BuiltStack) -> dict:
+    config = stack.one(G + "apigateway/apiConfig:ApiConfig").inputs
+    return json.loads(base64.b64decode(config["openapiDocuments"][0]["document"]["contents"]))
+
+
+# -- whole stack ----------------------------------------------------------------------------
+
+
+def test_every_component_once_outputs_and_fast(gcp: BuiltStack):
+    for key in ("siteUrl", "apiUrl", "userPoolId", "userPoolClientId", "tableName", "alarmTopic"):
+        assert gcp.outputs.get(key), key
+    assert gcp.outputs["userPoolId"] == project_of(gcp), "the Identity Platform pool is the project"
+    assert gcp.outputs["apiUrl"].startswith("https://") and gcp.outputs["apiUrl"].endswith(".gateway.dev")
+    assert gcp.seconds < 30, f"mock build took {gcp.seconds:.1f}s"
+
+
+def test_every_gcp_resource_is_parented_to_a_component(gcp: BuiltStack):
+    orphans = [(r.type, r.name) for r in gcp.resources
+               if r.type.startswith(G) and not (r.parent_type or "").startswith("shop:components:")]  # fmt: skip
+    assert not orphans
+
+
+def test_resource_counts(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    n = len(datamodel.SERVICES)
+    http = sum(1 for s in datamodel.SERVICES if s.trigger == "http")
+    for stack in (gcp_dev, gcp_prod):
+        c = stack.counts()
+        assert c[T_FN] == n
+        assert c[T_SA] == n + 3, "one account per function + build, push and gateway"
+        assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 6
+        assert c[G + "firestore/index:Index"] == len(datamodel.FIRESTORE_INDEXES)
+        assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 1, "gateway per HTTP fn + push"
+    assert gcp_dev.counts()[G + "compute/address:Address"] == 0
+    assert gcp_prod.counts()[G + "compute/address:Address"] == 3, "perAz: one NAT address per zone"
+    assert gcp_prod.counts()[G + "dns/recordSet:RecordSet"] == 1
+    assert gcp_dev.counts()[G + "dns/recordSet:RecordSet"] == 0
+
+
+def _accepts_labels(typ: str) -> str | None:
+    """The label argument the pulumi_gcp class of `typ` takes, if any."""
+    module, cls = typ.removeprefix(G).split(":")[0].split("/")[0], typ.split(":")[-1]
+    init = inspect.signature(getattr(importlib.import_module(f"pulumi_gcp.{module}"), cls)._internal_init)
+    return next((p for p in ("labels", "user_labels") if p in init.parameters), None)
+
+
+def test_everything_labelable_is_labelled(gcp_prod: BuiltStack):
+    missing = []
+    for r in gcp_prod.resources:
+        if not r.type.startswith(G):
+            continue
+        param = _accepts_labels(r.type)
+        if param is None:
+            continue
+        key = "labels" if param == "labels" else "userLabels"
+        labels = r.inputs.get(key) or {}
+        if r.type == G + "monitoring/notificationChannel:NotificationChannel":
+            labels = r.inputs.get("userLabels") or {}
+        if labels.get("managed-by") != "pulumi" or labels.get("costcenter") != "shop-42":
+            missing.append((r.type, r.name))
+    assert not missing, f"resources without the stack labels: {missing}"
+    fn = function(gcp_prod, "catalog").inputs["labels"]
+    assert fn["owner"] == "platform-team" and fn["environment"] == "prod" and fn["service"] == "catalog"
+
+
+# -- encryption -----------------------------------------------------------------------------
+
+
+def test_stack_key_rotates_and_only_service_agents_hold_it(gcp: BuiltStack):
+    key = gcp.one(G + "kms/cryptoKey:CryptoKey").inputs
+    assert key["rotationPeriod"] == "7776000s" and key["purpose"] == "ENCRYPT_DECRYPT"
+    grants = gcp.of_type(G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    members = {r.inputs["member"] for r in grants}
+    assert {r.inputs["role"] for r in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    assert members == {
+        f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com"
+        for agent in ("gs-project-accounts", "gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-firestore")
+    }
+
+
+def test_data_is_encrypted_with_the_stack_key(gcp: BuiltStack):
+    key_id = gcp.one(G + "kms/cryptoKey:CryptoKey").outputs.get("id") or next(
+        r for r in gcp.resources if r.type == G + "kms/cryptoKey:CryptoKey"
+    )
+    key_ids = {r.inputs["kmsKeyName"] for r in gcp.of_type(G + "pubsub/topic:Topic")}
+    assert len(key_ids) == 1 and "/cryptoKeys/" in next(iter(key_ids)), key_id
+    for bucket in gcp.of_type(G + "storage/bucket:Bucket"):
+        assert bucket.inputs["encryption"]["defaultKmsKeyName"] in key_ids, bucket.name
+        assert bucket.inputs["uniformBucketLevelAccess"] is True, bucket.name
+    for secret in gcp.of_type(G + "secretmanager/secret:Secret"):
+        replicas = secret.inputs["replication"]["userManaged"]["replicas"]
+        assert [r["customerManagedEncryption"]["kmsKeyName"] for r in replicas] == list(key_ids), secret.name
+        assert [r["location"] for r in replicas] == [gcp.config["region"]]
+    db = gcp.one(G + "firestore/database:Database").inputs
+    assert db["cmekConfig"]["kmsKeyName"] in key_ids
+
+
+# -- network --------------------------------------------------------------------------------
+
+
+def test_functions_egress_through_the_connector_and_cloud_nat(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    for stack in (gcp_dev, gcp_prod):
+        vpc = stack.one(G + "compute/network:Network").inputs
+        assert vpc["autoCreateSubnetworks"] is False
+        subnets = {r.name: r.inputs for r in stack.of_type(G + "compute/subnetwork:Subnetwork")}
+        assert subnets["subnet-connector"]["ipCidrRange"].endswith("/28")
+        assert all(s["privateIpGoogleAccess"] and s["logConfig"] for s in subnets.values())
+        connector = stack.one(G + "vpcaccess/connector:Connector").inputs
+        assert connector["minInstances"] >= 2
+        fw = stack.one(G + "compute/firewall:Firewall").inputs
+        assert fw["direction"] == "INGRESS" and fw["denies"] == [{"protocol": "all"}]
+        assert fw["sourceRanges"] == ["0.0.0.0/0"]
+        for fn in stack.of_type(T_FN):
+            svc = fn.inputs["serviceConfig"]
+            assert svc["vpcConnector"].endswith(
+                "/connectors/" + stack.one(G + "vpcaccess/connector:Connector").outputs["name"]
+            )
+            assert svc["vpcConnectorEgressSettings"] == "ALL_TRAFFIC", fn.name
+    assert gcp_dev.one(G + "compute/routerNat:RouterNat").inputs["natIpAllocateOption"] == "AUTO_ONLY"
+    nat = gcp_prod.one(G + "compute/routerNat:RouterNat").inputs
+    assert nat["natIpAllocateOption"] == "MANUAL_ONLY" and len(nat["natIps"]) == 3
+
+
+# -- database -------------------------------------------------------------------------------
+
+
+def test_firestore_native_with_the_shared_indexes_and_ttl(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    for stack in (gcp_dev, gcp_prod):
+        db = stack.one(G + "firestore/database:Database").inputs
+        assert db["type"] == "FIRESTORE_NATIVE" and db["locationId"] == stack.config["region"]
+        indexes = sorted(
+            (r.inputs["collection"], tuple((f["fieldPath"], f["order"]) for f in r.inputs["fields"]))
+            for r in stack.of_type(G + "firestore/index:Index")
+        )
+        expected = sorted(
+            (i.collection_group, tuple((f.field, f.order) for f in i.fields)) for i in datamodel.FIRESTORE_INDEXES
+        )
+        assert indexes == expected
+        assert all(r.inputs["database"] == db["name"] for r in stack.of_type(G + "firestore/index:Index"))
+        ttl = stack.one(G + "firestore/field:Field").inputs
+        assert (ttl["collection"], ttl["field"]) == datamodel.FIRESTORE_TTL_FIELDS[0] and "ttlConfig" in ttl
+    prod = gcp_prod.one(G + "firestore/database:Database").inputs
+    assert prod["deleteProtectionState"] == "DELETE_PROTECTION_ENABLED"
+    assert prod["pointInTimeRecoveryEnablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    dev = gcp_dev.one(G + "firestore/database:Database").inputs
+    assert dev["deleteProtectionState"] == "DELETE_PROTECTION_DISABLED"
+
+
+# -- storage --------------------------------------------------------------------------------
+
+
+def test_site_bucket_allows_anonymous_object_reads_only_and_source_bucket_is_private(gcp: BuiltStack):
+    public = [r for r in iam_members(gcp) if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")]
+    assert [(r.name, r.inputs["role"]) for r in public] == [
+        ("site-anonymous-object-read", "roles/storage.legacyObjectReader")
+    ], "the only anonymous grant: object reads on the site bucket (no listing)"
+    source = gcp.one(G + "storage/bucket:Bucket", "bucket-source").inputs
+    assert source["publicAccessPrevention"] == "enforced"
+    site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
+    assert site["cors"][0]["methods"] == ["PUT"]
+    objects = {r.inputs["name"]: r.inputs for r in gcp.of_type(G + "storage/bucketObject:BucketObject")}
+    config = json.loads(plain(objects["config.json"]["content"]))
+    assert config["cloud"] == "gcp" and config["apiBase"] == "/api" and config["userPoolId"] == project_of(gcp)
+    assert objects["config.json"]["cacheControl"] == "no-cache"
+    assert objects["index.html"]["contentType"].startswith("text/html")
+
+
+# -- functions ------------------------------------------------------------------------------
+
+
+def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp: BuiltStack):
+    env_names = {v for k, v in vars(datamodel).items() if k.startswith("ENV_") and isinstance(v, str)}
+    db_name = gcp.one(G + "firestore/database:Database").inputs["name"]
+    for spec in datamodel.SERVICES:
+        fn = function(gcp, spec.name).inputs
+        build, svc = fn["buildConfig"], fn["serviceConfig"]
+        assert build["runtime"] == "python312"
+        assert build["entryPoint"] == ("shop_api" if spec.trigger == "http" else "on_order_event")
+        assert build["serviceAccount"].endswith(sa_email(gcp, "sa-build")), "builds run as the build account"
+        assert svc["serviceAccountEmail"] == sa_email(gcp, f"sa-{spec.name}")
+        assert svc["ingressSettings"] == ("ALLOW_ALL" if spec.trigger == "http" else "ALLOW_INTERNAL_ONLY")
+        env = svc["environmentVariables"]
+        assert env_names <= set(env), f"{spec.name} lacks {sorted(env_names - set(env))}"
+        assert env[datamodel.ENV_CLOUD] == "gcp" and env[datamodel.GcpEnv.FIRESTORE_DATABASE] == db_name
+        assert env[datamodel.GcpEnv.PROJECT] == project_of(gcp)
+        assert env[datamodel.TokenEnv.GATEWAY_VALIDATED_JWT] == "true"
+        assert env[datamodel.TokenEnv.JWT_ISSUER] == f"https://securetoken.google.com/{project_of(gcp)}"
+        secrets = {s["key"] for s in svc.get("secretEnvironmentVariables") or []}
+        wants_identity = any(g.resource == datamodel.IDENTITY for g in spec.grants)
+        assert (datamodel.GcpEnv.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
+        wants_mail = any(g.resource == datamodel.EMAIL for g in spec.grants)
+        assert bool(secrets & {datamodel.GcpEnv.EMAIL_API_KEY, datamodel.GcpEnv.SMTP_URL}) == wants_mail, spec.name
+        api_key = gcp.one(G + "projects/apiKey:ApiKey").outputs["keyString"]
+        assert api_key not in json.dumps(env), "secrets reach functions as Secret Manager mounts, never plain env"
+
+
+def test_source_archive_has_the_gcp_entry_at_the_root(gcp_dev: BuiltStack):
+    source = gcp_dev.one(G + "storage/bucketObject:BucketObject", "source").inputs
+    assets = set(source["source"].assets)
+    assert {"main.py", "requirements.txt"} <= assets
+    assert "functions/shop/routes.py" in assets and "functions/runtimes/gcp_http.py" in assets
+    assert not any(a.startswith(("functions/local/", "functions/tests/")) for a in assets)
+    assert source["name"].startswith("source-") and source["name"].endswith(".zip")
+
+
+def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
+    kinds = {
+        "database": "projects/iAMMember", "identity-pool": "projects/iAMMember", "topic": "pubsub/topicIAMMember",
+        "email-secret": "secretmanager/secretIamMember", "identity-secret": "secretmanager/secretIamMember",
+        "media": "storage/bucketIAMMember", "self": "serviceaccount/iAMMember",
+    }  # fmt: skip
+    return {(G + kinds[target].split("/")[0] + "/" + kinds[target].split("/")[1] + ":"
+             + {"projects": "IAMMember", "pubsub": "TopicIAMMember", "secretmanager": "SecretIamMember",
+                "storage": "BucketIAMMember", "serviceaccount": "IAMMember"}[kinds[target].split("/")[0]], role)
+            for role, target in grant_plan(spec) if target != "push-invoker"}  # fmt: skip
+
+
+def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_resource(gcp: BuiltStack):
+    project = project_of(gcp)
+    db_name = gcp.one(G + "firestore/database:Database").inputs["name"]
+    topic = gcp.one(G + "pubsub/topic:Topic", "topic-order-events").outputs["name"]
+    site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").outputs["name"]
+    secrets = {r.name: r.inputs["secretId"] for r in gcp.of_type(G + "secretmanager/secret:Secret")}
+    for spec in datamodel.SERVICES:
+        member = f"serviceAccount:{sa_email(gcp, f'sa-{spec.name}')}"
+        given = [r for r in iam_members(gcp) if r.inputs.get("member") == member]
+        assert {(r.type, r.inputs["role"]) for r in given} == _expected_roles(gcp, spec), spec.name
+        for r in given:
+            role = r.inputs["role"]
+            assert not any(w in role for w in ("owner", "editor", "admin")), (spec.name, role)
+            if role.startswith("roles/datastore."):
+                expr = r.inputs["condition"]["expression"]
+                assert f'"projects/{project}/databases/{db_name}"' in expr, (
+                    "Firestore grants are scoped to this database"
+                )
+            elif r.type.endswith("TopicIAMMember"):
+                assert r.inputs["topic"] == topic
+            elif r.type.endswith("SecretIamMember"):
+                assert r.inputs["secretId"] in secrets.values()
+            elif r.type.endswith("BucketIAMMember"):
+                assert r.inputs["bucket"] == site and r.inputs["role"] == "roles/storage.objectCreator"
+                assert f"buckets/{site}/objects/{datamodel.MEDIA_PREFIX}" in r.inputs["condition"]["expression"]
+            elif r.type.endswith("serviceaccount/iAMMember:IAMMember"):
+                assert r.inputs["serviceAccountId"] == gcp.one(T_SA, f"sa-{spec.name}").outputs["name"], (
+                    "signBlob as itself"
+                )
+    readers = {s.name for s in datamodel.SERVICES if (gcp_functions.DATASTORE_VIEWER, "database") in grant_plan(s)}
+    assert readers == {"catalog"}, "the catalog only reads"
+
+
+def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consumer(gcp: BuiltStack):
+    invokers = gcp.of_type(G + "cloudrunv2/serviceIamMember:ServiceIamMember")
+    gateway = f"serviceAccount:{sa_email(gcp, 'sa-gateway')}"
+    push = f"serviceAccount:{sa_email(gcp, 'sa-push')}"
+    by_fn: dict[str, set[str]] = {}
+    names = {r.outputs["name"]: r.name.removeprefix("fn-") for r in gcp.of_type(T_FN)}
+    for r in invokers:
+        assert r.inputs["role"] == "roles/run.invoker"
+        by_fn.setdefault(names[r.inputs["name"]], set()).add(r.inputs["member"])
+    for spec in datamodel.SERVICES:
+        assert by_fn[spec.name] == ({gateway} if spec.trigger == "http" else {push}), spec.name
+
+
+def test_notifications_push_subscription_retries_then_dead_letters(gcp: BuiltStack):
+    sub = gcp.one(G + "pubsub/subscription:Subscription", "sub-notifications").inputs
+    dlq = gcp.one(G + "pubsub/topic:Topic", "topic-dead-letter")
+    consumer = function(gcp, "notifications")
+    assert sub["deadLetterPolicy"]["maxDeliveryAttempts"] == datamodel.NOTIFICATION_MAX_RECEIVES
+    assert sub["deadLetterPolicy"]["deadLetterTopic"].endswith("/topics/" + dlq.outputs["name"])
+    assert sub["pushConfig"]["pushEndpoint"] == consumer.outputs["url"]
+    assert sub["pushConfig"]["oidcToken"]["serviceAccountEmail"] == sa_email(gcp, "sa-push")
+    assert sub["retryPolicy"]["minimumBackoff"] == "10s"
+    agent = f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    dlq_pub = gcp.one(G + "pubsub/topicIAMMember:TopicIAMMember", "dlq-publisher-pubsub-agent").inputs
+    assert (dlq_pub["member"], dlq_pub["role"], dlq_pub["topic"]) == (
+        agent,
+        "roles/pubsub.publisher",
+        dlq.outputs["name"],
+    )
+    ack = gcp.one(G + "pubsub/subscriptionIAMMember:SubscriptionIAMMember").inputs
+    assert (ack["member"], ack["role"]) == (agent, "roles/pubsub.subscriber")
+    kept = gcp.one(G + "pubsub/subscription:Subscription", "sub-dead-letter").inputs
+    assert kept["messageRetentionDuration"] == "604800s"
+
+
+def test_logs_are_kept_for_the_configured_retention(gcp: BuiltStack):
+    bucket = gcp.one(G + "logging/projectBucketConfig:ProjectBucketConfig").inputs
+    assert bucket["retentionDays"] == gcp.config.get("logRetentionDays", 30)
+    sink = gcp.one(G + "logging/projectSink:ProjectSink").inputs
+    for fn in gcp.of_type(T_FN):
+        assert f'"{fn.outputs["name"]}"' in sink["filter"]
+    assert "apigateway.googleapis.com/Gateway" in sink["filter"]
+
+
+# -- API ------------------------------------------------------------------------------------
+
+
+def test_api_gateway_document_from_the_route_table(gcp: BuiltStack):
+    doc = api_document(gcp)
+    assert doc["swagger"] == "2.0"
+    urls = {r.name.removeprefix("fn-"): r.outputs["url"] for r in gcp.of_type(T_FN)}
+    jwt = doc["securityDefinitions"]["jwt"]
+    assert jwt["x-google-issuer"] == f"https://securetoken.google.com/{project_of(gcp)}"
+    assert jwt["x-google-audiences"] == project_of(gcp)
+    for route in ROUTES:
+        op = doc["paths"][route.path][route.method.lower()]
+        assert op["operationId"] == route.operation_id
+        assert op["x-google-backend"]["address"] == urls[route.service], route.route_key
+        assert op["x-google-backend"]["path_translation"] == "APPEND_PATH_TO_ADDRESS"
+        assert bool(op.get("security")) == (route.auth != PUBLIC), route.route_key
+    config = gcp.one(G + "apigateway/apiConfig:ApiConfig").inputs
+    assert config["gatewayConfig"]["backendConfig"]["googleServiceAccount"] == sa_email(gcp, "sa-gateway")
+
+
+def test_gateway_region_is_one_api_gateway_runs_in(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    assert gcp_dev.one(G + "apigateway/gateway:Gateway").inputs["region"] == "europe-west1"
+    # prod's functions are in europe-west3, where API Gateway does not run
+    assert gcp_prod.one(G + "apigateway/gateway:Gateway").inputs["region"] == "europe-west1"
+    assert gcp_prod.one(T_FN, "fn-catalog").inputs["location"] == "europe-west3"
+    neg = gcp_prod.one(G + "compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup").inputs
+    assert neg["region"] == "europe-west1" and neg["serverlessDeployment"]["platform"] == "apigateway.googleapis.com"
+
+
+# -- CDN ------------------------------------------------------------------------------------
+
+
+def test_load_balancer_routes_api_through_cloud_armor_and_caches_the_site(gcp: BuiltStack):
+    url_map = gcp.one(G + "compute/uRLMap:URLMap", "urlmap").inputs
+    bucket_backend = gcp.one(G + "compute/backendBucket:BackendBucket")
+    api_backend = gcp.one(G + "compute/backendService:BackendService")
+    matcher = url_map["pathMatchers"][0]
+    assert url_map["defaultService"] == matcher["defaultService"]
+    assert matcher["defaultService"].endswith("/backendBuckets/" + bucket_backend.outputs["name"])
+    assert matcher["pathRules"] == [{"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}]
+    assert matcher["pathRules"][0]["service"].endswith("/backendServices/" + api_backend.outputs["name"])
+    assert bucket_backend.inputs["enableCdn"] is True and api_backend.inputs["enableCdn"] is False
+    policy = gcp.one(G + "compute/securityPolicy:SecurityPolicy")
+    assert api_backend.inputs["securityPolicy"].endswith("/securityPolicies/" + policy.outputs["name"])
+    headers = " ".join(bucket_backend.inputs["customResponseHeaders"])
+    assert "Strict-Transport-Security" in headers and "frame-ancestors 'none'" in headers
+    assert "connect-src 'self' https://storage.googleapis.com" in headers, "signed uploads go to Cloud Storage"
+
+
+def test_cloud_armor_rate_limit_and_owasp_rules(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    for stack in (gcp_dev, gcp_prod):
+        policy = stack.one(G + "compute/securityPolicy:SecurityPolicy").inputs
+        rules = policy["rules"]
+        throttle = [r for r in rules if r["action"] == "throttle"]
+        assert len(throttle) == 1
+        threshold = throttle[0]["rateLimitOptions"]["rateLimitThreshold"]
+        assert threshold == {"count": stack.config.get("wafRateLimit", 2000), "intervalSec": 300}
+        assert throttle[0]["rateLimitOptions"]["exceedAction"] == "deny(429)"
+        waf = {r["match"]["expr"]["expression"].split("'")[1] for r in rules if "expr" in r["match"]}
+        assert waf == set(WAF_RULE_SETS)
+        assert all(r["action"] == "deny(403)" for r in rules if "expr" in r["match"])
+        assert max(rules, key=lambda r: r["priority"])["action"] == "allow"
+        assert policy["advancedOptionsConfig"]["jsonParsing"] == "STANDARD"
+    prod = gcp_prod.one(G + "compute/securityPolicy:SecurityPolicy").inputs
+    dev = gcp_dev.one(G + "compute/securityPolicy:SecurityPolicy").inputs
+    assert prod["adaptiveProtectionConfig"]["layer7DdosDefenseConfig"]["enable"] is True
+    assert dev["adaptiveProtectionConfig"]["layer7DdosDefenseConfig"]["enable"] is False
+
+
+def test_https_only_with_tls12_and_a_managed_certificate(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    for stack in (gcp_dev, gcp_prod):
+        assert stack.one(G + "compute/sSLPolicy:SSLPolicy").inputs["minTlsVersion"] == "TLS_1_2"
+        rules = {r.name: r.inputs for r in stack.of_type(G + "compute/globalForwardingRule:GlobalForwardingRule")}
+        assert {r["portRange"] for r in rules.values()} == {"443", "80"}
+        redirect = stack.one(G + "compute/uRLMap:URLMap", "urlmap-redirect").inputs
+        assert redirect["defaultUrlRedirect"]["httpsRedirect"] is True
+        assert rules["http-redirect"]["target"].endswith(
+            "/targetHttpProxies/" + stack.one(G + "compute/targetHttpProxy:TargetHttpProxy").outputs["name"]
+        )
+    assert gcp_prod.one(G + "compute/managedSslCertificate:ManagedSslCertificate").inputs["managed"]["domains"] == [
+        "shop.example.com"
+    ]
+    assert gcp_prod.outputs["siteUrl"] == "https://shop.example.com"
+    record = gcp_prod.one(G + "dns/recordSet:RecordSet").inputs
+    assert (record["name"], record["type"], record["rrdatas"]) == ("shop.example.com.", "A", [LB_IP])
+    dev_host = f"{LB_IP.replace('.', '-')}.sslip.io"
+    assert gcp_dev.one(G + "compute/managedSslCertificate:ManagedSslCertificate").inputs["managed"]["domains"] == [
+        dev_host
+    ]
+    assert gcp_dev.outputs["siteUrl"] == f"https://{dev_host}"
+
+
+# -- configuration / monitoring -------------------------------------------------------------
+
+
+def test_settings_in_parameter_manager_and_secrets_in_secret_manager(gcp: BuiltStack):
+    params = {r.inputs["parameterId"] for r in gcp.of_type(G + "parametermanager/regionalParameter:RegionalParameter")}
+    stack = gcp.stack
+    assert f"shop-{stack}-tableName" in params and f"shop-{stack}-apiUrl" in params
+    secrets = {r.inputs["secretId"] for r in gcp.of_type(G + "secretmanager/secret:Secret")}
+    assert f"shop-{stack}-alertEmail" in secrets and f"shop-{stack}-identityApiKey" in secrets
+    assert not any(p.endswith("alertEmail") for p in params), "secrets never land in Parameter Manager"
+    versions = {r.name: r.inputs for r in gcp.of_type(G + "secretmanager/secretVersion:SecretVersion")}
+    alert = versions["secret-alertEmail-v"]["secretData"]
+    assert SECRET_SIG in alert and plain(alert) == gcp.config["alertEmail"], "secret values stay Pulumi secrets"
+
+
+def test_alerts_go_to_the_alert_email(gcp: BuiltStack):
+    channel = gcp.one(G + "monitoring/notificationChannel:NotificationChannel")
+    assert channel.inputs["type"] == "email" and channel.inputs["labels"]["email_address"] == gcp.config["alertEmail"]
+    policies = gcp.of_type(G + "monitoring/alertPolicy:AlertPolicy")
+    assert all(p.inputs["notificationChannels"] == [channel.outputs["name"]] for p in policies)
+    filters = " ".join(c["conditionThreshold"]["filter"] for p in policies for c in p.inputs["conditions"])
+    dlq = gcp.one(G + "pubsub/subscription:Subscription", "sub-dead-letter").outputs["name"]
+    assert f'subscription_id = "{dlq}"' in filters
+    for fn in gcp.of_type(T_FN):
+        assert f'service_name = "{fn.outputs["name"]}"' in filters, fn.name
+    assert "apigateway.googleapis.com/proxy/request_latencies" in filters
+    assert 'response_code = "RESOURCE_EXHAUSTED"' in filters
+
+
+# -- configuration validation ---------------------------------------------------------------
+
+
+def test_gcp_settings_errors_name_the_key_and_the_fix():
+    with pytest.raises(GcpSettingsError) as err:
+        parse_gcp_settings({"project": "X", "apiGatewayRegion": "mars-north1", "connectorCidr": "10.0.0.0/24", "x": 1})
+    text = str(err.value)
+    assert "shop:gcp.project must be a project id" in text
+    assert "shop:gcp.apiGatewayRegion must be a region API Gateway runs in" in text
+    assert "shop:gcp.connectorCidr must be a private IPv4 /28" in text
+    assert "shop:gcp.x is not a known setting" in text
+    assert "`pulumi config set --path shop:gcp.project shop-dev-123456`" in text
+    with pytest.raises(GcpSettingsError, match=r"shop:gcp\.project is required"):
+        parse_gcp_settings({})
+
+
+def test_prod_on_gcp_needs_a_domain_for_its_certificate():
+    values = {k: v for k, v in GCP_PROD.items() if k != "domainName"}
+    with pytest.raises(ConfigError, match="shop:domainName is required for a prod stack on gcp"):
+        parse_stack_config(values)
+    assert parse_stack_config(GCP_DEV).cloud == "gcp"
+
+
+def test_a_non_gcp_region_is_refused_before_any_resource():
+    from components.specs import DeploymentContext
+    from providers.gcp.env import GcpEnv
+
+    context = DeploymentContext("shop", "dev", "gcp", "eu-west-1", "dev", {}, {"project": "shop-dev-123456"})
+    with pytest.raises(GcpSettingsError, match="shop:region 'eu-west-1' is not a GCP region"):
+        GcpEnv.create(context)
+
+
+def test_example_gcp_stack_file_is_valid():
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "Pulumi.gcp-dev.yaml").read_text())["config"]
+    values = {k.removeprefix("shop:"): v for k, v in raw.items() if k.startswith("shop:")}
+    config = parse_stack_config(values)
+    assert config.cloud == "gcp"
+    settings = parse_gcp_settings(config.gcp.model_dump(by_alias=True))
+    assert settings.project == raw["gcp:project"] and raw["gcp:region"] == config.region
