@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 
 from components.specs import DeploymentContext
-from providers.gcp.settings import GcpSettings, check_region, parse_gcp_settings
+from providers.gcp.settings import GcpSettings, GcpSettingsError, check_region, parse_gcp_settings
 
 # The Google APIs the stack's resources need (serviceusage).
 REQUIRED_APIS = (
@@ -63,7 +63,16 @@ class GcpEnv:
             "managed-by": "pulumi",
         }
         labels = {label(k): label(v) for k, v in raw.items() if label(k)[:1].isalpha()}
-        return cls(context=context, settings=parse_gcp_settings(context.cloud_settings), labels=labels)
+        settings = parse_gcp_settings(context.cloud_settings)
+        # Every resource names its project explicitly; a different provider default would only
+        # confuse (data sources, imports), so the two must agree when both are set.
+        provider_project = pulumi.Config("gcp").get("project")
+        if provider_project and provider_project != settings.project:
+            raise GcpSettingsError(
+                f"gcp:project {provider_project!r} and shop:gcp.project {settings.project!r} differ: "
+                f"set `pulumi config set gcp:project {settings.project}`"
+            )
+        return cls(context=context, settings=settings, labels=labels)
 
     @property
     def project(self) -> str:
