@@ -48,6 +48,8 @@ def build_services() -> Services:
             topic=topic, sender=os.environ.get(dm.ENV_SENDER),
             email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY), email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
             smtp_url=os.environ.get(dm.GcpEnv.SMTP_URL),
+            fcm_project=project() if os.environ.get(dm.GcpEnv.FCM_ENABLED, "").lower() == "true" else None,
+            credentials=credentials,
         ),
         identity=IdentityPlatform(
             api_key=os.environ.get(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials

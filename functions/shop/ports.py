@@ -269,6 +269,10 @@ class Notifier(Protocol):
 
     def send_email(self, to: str, subject: str, text: str) -> None: ...
 
+    # Optional: push to the user's devices (Azure Notification Hubs, GCP FCM). Notifiers
+    # without it, or without a configured channel (returns False), send e-mail only.
+    # def send_push(self, user_id: str, title: str, body: str) -> bool: ...
+
 
 class Media(Protocol):
     def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:

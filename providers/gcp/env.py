@@ -104,7 +104,11 @@ class GcpEnv:
             return
         import pulumi_gcp as gcp
 
-        apis = (*REQUIRED_APIS, "dns.googleapis.com") if self.settings.dns_managed_zone else REQUIRED_APIS
+        apis = (
+            *REQUIRED_APIS,
+            *(("dns.googleapis.com",) if self.settings.dns_managed_zone else ()),
+            *(("fcm.googleapis.com",) if self.settings.push_notifications else ()),
+        )
         for api in apis:
             self.apis[api] = gcp.projects.Service(
                 f"api-{api.split('.')[0]}",

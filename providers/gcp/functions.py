@@ -12,6 +12,8 @@ resource the grant names:
   topic publish      roles/pubsub.publisher              on the order-events topic
   queue consume      roles/run.invoker (push identity)   on the notifications function
   email send         roles/secretmanager.secretAccessor  on the mail relay secret
+                     + custom role cloudmessaging.messages.create on the project (FCM push, when
+                       shop:gcp.pushNotifications is on)
   identity *         roles/secretmanager.secretAccessor  on the Identity Platform API key secret
   identity read      + roles/firebaseauth.viewer         on the project (the project *is* the user pool)
   media write        roles/storage.objectCreator         on the site bucket, condition: objects under media/
@@ -47,6 +49,7 @@ SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
 FIREBASE_AUTH_VIEWER = "roles/firebaseauth.viewer"
 OBJECT_CREATOR = "roles/storage.objectCreator"
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+FCM_SENDER = "fcm-sender"  # custom role: cloudmessaging.messages.create only
 
 
 @dataclass
@@ -64,8 +67,9 @@ class FunctionsNative:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
-    """(role, target) pairs for a service's neutral grants; target names the exact resource."""
+def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, str]]:
+    """(role, target) pairs for a service's neutral grants; target names the exact resource.
+    `push`: e-mail senders may also send FCM messages."""
     plan: list[tuple[str, str]] = []
     for grant in service.grants:
         acts = set(grant.actions)
@@ -77,6 +81,8 @@ def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
             plan.append((RUN_INVOKER, "push-invoker"))
         elif grant.resource == dm.EMAIL:
             plan.append((SECRET_ACCESSOR, "email-secret"))
+            if push:
+                plan.append((FCM_SENDER, "push-channel"))
         elif grant.resource == dm.IDENTITY:
             plan.append((SECRET_ACCESSOR, "identity-secret"))
             if "read" in acts:
@@ -179,6 +185,18 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
     accounts: dict[str, Any] = {}
     grants: dict[str, list[Any]] = {}
     results: dict[str, specs.FunctionResult] = {}
+    push = env.settings.push_notifications
+    fcm_role = None
+    if push:
+        fcm_role = gcp.projects.IAMCustomRole(
+            "role-fcm-sender",
+            project=project,
+            role_id=f"shopFcmSender{env.short_id('fcm')}",
+            title=f"{env.context.name_prefix} FCM sender",
+            description="Send Firebase Cloud Messaging messages, nothing else",
+            permissions=["cloudmessaging.messages.create"],
+            opts=env.opts(parent, "iam.googleapis.com"),
+        )
     push_account = push_subscription = None
     push_grants: list[Any] = []
     for service in args.services:
@@ -196,7 +214,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         secret_env: list[dict[str, Any]] = []
         queue_consumer = False
         child = pulumi.ResourceOptions(parent=parent)
-        for role, target in grant_plan(service):
+        for role, target in grant_plan(service, push):
             label = f"{name}-{target}"
             if target == "database":
                 given.append(gcp.projects.IAMMember(
@@ -228,12 +246,19 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
                 given.append(gcp.serviceaccount.IAMMember(
                     f"iam-{label}", service_account_id=account.name, role=role, member=member, opts=child,
                 ))  # fmt: skip
+            elif target == "push-channel":
+                given.append(gcp.projects.IAMMember(
+                    f"iam-{label}", project=project, role=fcm_role.name, member=member, opts=child,
+                ))  # fmt: skip
             elif target == "push-invoker":
                 queue_consumer = True  # granted to the push identity below, once the function exists
             else:  # pragma: no cover
                 raise ValueError(f"unknown GCP grant target {target}")
 
         is_http = service.trigger == "http"
+        fn_env = dict(common_env)
+        if push and any(g.resource == dm.EMAIL for g in service.grants):
+            fn_env[dm.GcpEnv.FCM_ENABLED] = "true"
         function = gcp.cloudfunctionsv2.Function(
             f"fn-{name}",
             project=project,
@@ -253,7 +278,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
                 "max_instance_count": args.reserved_concurrency or 100,
                 # prod keeps one warm instance per HTTP function: no cold start on the first shopper.
                 "min_instance_count": 1 if (env.context.is_prod and is_http) else 0,
-                "environment_variables": dict(sorted(common_env.items())),
+                "environment_variables": dict(sorted(fn_env.items())),
                 "secret_environment_variables": secret_env or None,
                 "service_account_email": account.email,
                 "vpc_connector": connector.id,

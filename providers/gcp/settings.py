@@ -33,6 +33,7 @@ EXAMPLES = {
     "emailProvider": "sendgrid",
     "adaptiveProtection": "true",
     "enableApis": "true",
+    "pushNotifications": "true",
 }
 
 
@@ -54,6 +55,8 @@ class GcpSettings(BaseModel):
     email_provider: Literal["sendgrid", "smtp"] = Field("sendgrid", alias="emailProvider")
     # Cloud Armor Adaptive Protection (ML-based L7 DDoS detection); default: on in prod.
     adaptive_protection: bool | None = Field(None, alias="adaptiveProtection")
+    # Order updates also as FCM pushes to topic user-<id> (the project must be a Firebase project).
+    push_notifications: bool = Field(False, alias="pushNotifications")
     # Enable the Google APIs the stack uses (serviceusage); false when a platform team does it.
     enable_apis: bool = Field(True, alias="enableApis")
 

@@ -120,3 +120,36 @@ def test_a_send_failure_raises_so_the_queue_retries():
         handle_order_event(event_to_json(EVENT), services)
     with pytest.raises(ValueError):
         handle_order_event("{}", services)
+
+
+class PushingNotifier:
+    def __init__(self, push_error: Exception | None = None) -> None:
+        self.emails: list[str] = []
+        self.pushes: list[tuple[str, str, str]] = []
+        self.push_error = push_error
+
+    def send_email(self, to: str, subject: str, text: str) -> None:
+        self.emails.append(to)
+
+    def send_push(self, user_id: str, title: str, body: str) -> bool:
+        if self.push_error:
+            raise self.push_error
+        self.pushes.append((user_id, title, body))
+        return True
+
+
+def test_where_push_is_configured_the_user_also_gets_a_push_after_the_email():
+    services = memory_services(deliver=False)
+    services.notifier = PushingNotifier()
+    handle_order_event(event_to_json(EVENT), services)
+    assert services.notifier.emails == ["ada@example.com"]
+    subject, _ = compose(EVENT)
+    assert services.notifier.pushes == [("u1", subject, "Order 0190abc: OrderPlaced")]
+
+
+def test_a_push_failure_is_logged_not_raised_so_the_email_is_not_sent_twice(caplog):
+    services = memory_services(deliver=False)
+    services.notifier = PushingNotifier(push_error=RuntimeError("FCM send: HTTP 503"))
+    handle_order_event(event_to_json(EVENT), services)  # no exception: the delivery is done
+    assert services.notifier.emails == ["ada@example.com"]
+    assert "push to user u1 failed: FCM send: HTTP 503" in caplog.text

@@ -46,6 +46,7 @@ GCP_PROD: dict[str, Any] = {
         "apiGatewayRegion": "europe-west1",
         "dnsManagedZone": "example-com",
         "emailProvider": "smtp",
+        "pushNotifications": True,
     },
 }
 
@@ -121,6 +122,8 @@ class GcpMocks(pulumi.runtime.Mocks):
             case "parametermanager/regionalParameter:RegionalParameter":
                 rid = f"projects/{p}/locations/{inputs['location']}/parameters/{inputs['parameterId']}"
                 out["name"] = rid
+            case "projects/iAMCustomRole:IAMCustomRole":
+                out["name"] = rid = f"projects/{p}/roles/{inputs['roleId']}"
             case "projects/apiKey:ApiKey":
                 out.update(keyString="AIzaSy" + _h("key", name, n=33), uid=_h("uid", name, n=36))
                 rid = f"projects/{p}/locations/global/keys/{physical}"

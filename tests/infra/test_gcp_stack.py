@@ -264,16 +264,35 @@ def test_source_archive_has_the_gcp_entry_at_the_root(gcp_dev: BuiltStack):
     assert source["name"].startswith("source-") and source["name"].endswith(".zip")
 
 
+def _push(stack: BuiltStack) -> bool:
+    return bool(stack.config["gcp"].get("pushNotifications"))
+
+
+# grant_plan target -> the IAM member resource type that grants it
+TARGET_TYPES = {
+    "database": G + "projects/iAMMember:IAMMember",
+    "identity-pool": G + "projects/iAMMember:IAMMember",
+    "push-channel": G + "projects/iAMMember:IAMMember",
+    "topic": G + "pubsub/topicIAMMember:TopicIAMMember",
+    "email-secret": G + "secretmanager/secretIamMember:SecretIamMember",
+    "identity-secret": G + "secretmanager/secretIamMember:SecretIamMember",
+    "media": G + "storage/bucketIAMMember:BucketIAMMember",
+    "self": G + "serviceaccount/iAMMember:IAMMember",
+}
+
+
 def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
-    kinds = {
-        "database": "projects/iAMMember", "identity-pool": "projects/iAMMember", "topic": "pubsub/topicIAMMember",
-        "email-secret": "secretmanager/secretIamMember", "identity-secret": "secretmanager/secretIamMember",
-        "media": "storage/bucketIAMMember", "self": "serviceaccount/iAMMember",
-    }  # fmt: skip
-    return {(G + kinds[target].split("/")[0] + "/" + kinds[target].split("/")[1] + ":"
-             + {"projects": "IAMMember", "pubsub": "TopicIAMMember", "secretmanager": "SecretIamMember",
-                "storage": "BucketIAMMember", "serviceaccount": "IAMMember"}[kinds[target].split("/")[0]], role)
-            for role, target in grant_plan(spec) if target != "push-invoker"}  # fmt: skip
+    """(member type, role) pairs the function's account must have, custom roles by name."""
+    custom = {r.outputs["name"] for r in stack.of_type(G + "projects/iAMCustomRole:IAMCustomRole")}
+    expected = set()
+    for role, target in grant_plan(spec, _push(stack)):
+        if target == "push-invoker":  # granted to the push subscription's account, not this one
+            continue
+        if role == gcp_functions.FCM_SENDER:
+            assert len(custom) == 1, "push needs exactly one custom FCM sender role"
+            role = next(iter(custom))
+        expected.add((TARGET_TYPES[target], role))
+    return expected
 
 
 def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_resource(gcp: BuiltStack):
@@ -515,3 +534,19 @@ def test_example_gcp_stack_file_is_valid():
     assert config.cloud == "gcp"
     settings = parse_gcp_settings(config.gcp.model_dump(by_alias=True))
     assert settings.project == raw["gcp:project"] and raw["gcp:region"] == config.region
+
+
+def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    assert not gcp_dev.of_type(G + "projects/iAMCustomRole:IAMCustomRole"), "push is off by default"
+    role = gcp_prod.one(G + "projects/iAMCustomRole:IAMCustomRole")
+    assert role.inputs["permissions"] == ["cloudmessaging.messages.create"]
+    holders = {r.inputs["member"] for r in gcp_prod.of_type(G + "projects/iAMMember:IAMMember")
+               if r.inputs["role"] == role.outputs["name"]}  # fmt: skip
+    assert holders == {f"serviceAccount:{sa_email(gcp_prod, 'sa-notifications')}"}
+    for spec in datamodel.SERVICES:
+        env = function(gcp_prod, spec.name).inputs["serviceConfig"]["environmentVariables"]
+        assert (env.get(datamodel.GcpEnv.FCM_ENABLED) == "true") == (spec.name == "notifications"), spec.name
+        assert (
+            datamodel.GcpEnv.FCM_ENABLED
+            not in function(gcp_dev, spec.name).inputs["serviceConfig"]["environmentVariables"]
+        )
