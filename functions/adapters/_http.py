@@ -34,7 +34,9 @@ class HttpResponse:
 Transport = Callable[[str, str, Mapping[str, str], bytes | None, float], HttpResponse]
 
 
-def urllib_transport(method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float) -> HttpResponse:
+def urllib_transport(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+) -> HttpResponse:
     req = urllib.request.Request(url, data=body, method=method, headers=dict(headers))
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:

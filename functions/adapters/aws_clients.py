@@ -23,8 +23,12 @@ def client(service: str):
 
                 # Short timeouts and few retries: an API request has a 30 s budget and the
                 # client (or the queue) retries the whole operation with its idempotency key.
-                config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3},
-                                max_pool_connections=64)
+                config = Config(
+                    connect_timeout=2,
+                    read_timeout=5,
+                    retries={"mode": "standard", "max_attempts": 3},
+                    max_pool_connections=64,
+                )
                 c = boto3.session.Session().client(service, config=config)
                 _clients[service] = c
     return c

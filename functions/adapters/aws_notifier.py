@@ -17,7 +17,8 @@ class SnsSesNotifier:
         from functions.shop.notifications import event_to_json
 
         client("sns").publish(
-            TopicArn=self.topic_arn, Message=event_to_json(event),
+            TopicArn=self.topic_arn,
+            Message=event_to_json(event),
             MessageAttributes={"type": {"DataType": "String", "StringValue": event.type}},
         )
 
@@ -26,7 +27,11 @@ class SnsSesNotifier:
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
         client("ses").send_email(
-            Source=self.sender, Destination={"ToAddresses": [to]},
-            Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": text, "Charset": "UTF-8"}}},
+            Source=self.sender,
+            Destination={"ToAddresses": [to]},
+            Message={
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            },
             **kwargs,
         )

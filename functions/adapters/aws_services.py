@@ -21,12 +21,19 @@ def build_services() -> Services:
         env = os.environ
         _services = Services(
             store=DynamoDBStore(env[dm.ENV_TABLE]),
-            notifier=SnsSesNotifier(env.get(dm.ENV_TOPIC, ""), env.get(dm.ENV_SENDER, ""),
-                                    env.get("SHOP_SES_CONFIGURATION_SET") or None),
-            identity=CognitoIdentity(env.get(dm.ENV_USER_POOL, ""), env.get(dm.ENV_USER_POOL_CLIENT, ""),
-                                     auto_confirm=env.get("SHOP_LOCAL_AUTO_CONFIRM") == "1"),
-            media=S3Media(env.get(dm.ENV_BUCKET, ""), env.get(dm.ENV_MEDIA_BASE_URL, "/media/"),
-                          env.get("SHOP_S3_PRESIGN_ENDPOINT") or None),
+            notifier=SnsSesNotifier(
+                env.get(dm.ENV_TOPIC, ""), env.get(dm.ENV_SENDER, ""), env.get("SHOP_SES_CONFIGURATION_SET") or None
+            ),
+            identity=CognitoIdentity(
+                env.get(dm.ENV_USER_POOL, ""),
+                env.get(dm.ENV_USER_POOL_CLIENT, ""),
+                auto_confirm=env.get("SHOP_LOCAL_AUTO_CONFIRM") == "1",
+            ),
+            media=S3Media(
+                env.get(dm.ENV_BUCKET, ""),
+                env.get(dm.ENV_MEDIA_BASE_URL, "/media/"),
+                env.get("SHOP_S3_PRESIGN_ENDPOINT") or None,
+            ),
             currency=env.get(dm.ENV_CURRENCY, "USD"),
         )
     return _services

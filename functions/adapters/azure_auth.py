@@ -42,8 +42,9 @@ class ManagedIdentityCredential:
         query = {"resource": resource, "api-version": "2019-08-01"}
         if self._client_id:
             query["client_id"] = self._client_id
-        resp = call(self._transport, "GET", f"{endpoint}?{urllib.parse.urlencode(query)}",
-                    headers={"X-IDENTITY-HEADER": secret})
+        resp = call(
+            self._transport, "GET", f"{endpoint}?{urllib.parse.urlencode(query)}", headers={"X-IDENTITY-HEADER": secret}
+        )
         body = resp.json() or {}
         if resp.status != 200 or "access_token" not in body:
             raise RuntimeError(f"managed identity token for {resource}: HTTP {resp.status}")

@@ -59,15 +59,25 @@ class EntraIdentity:
 
     # -- tokens ----------------------------------------------------------------------
     def _token_call(self, form: dict[str, str]) -> Tokens:
-        resp = call(self._transport, "POST", f"{self._authority}/oauth2/v2.0/token",
-                    form={"client_id": self._client_id, "scope": self._scope, **form})
+        resp = call(
+            self._transport,
+            "POST",
+            f"{self._authority}/oauth2/v2.0/token",
+            form={"client_id": self._client_id, "scope": self._scope, **form},
+        )
         body = resp.json() or {}
         if resp.status == 200 and "access_token" in body:
             return Tokens(
-                id_token=body.get("id_token", ""), access_token=body["access_token"],
-                refresh_token=body.get("refresh_token"), expires_in=int(body.get("expires_in", 3600)),
+                id_token=body.get("id_token", ""),
+                access_token=body["access_token"],
+                refresh_token=body.get("refresh_token"),
+                expires_in=int(body.get("expires_in", 3600)),
             )
-        if resp.status in (400, 401) and body.get("error") in ("invalid_grant", "invalid_request", "unauthorized_client"):
+        if resp.status in (400, 401) and body.get("error") in (
+            "invalid_grant",
+            "invalid_request",
+            "unauthorized_client",
+        ):
             desc = str(body.get("error_description", ""))
             if "AADSTS50057" in desc:  # account disabled
                 raise IdentityError("USER_DISABLED", "the account is disabled", 403)
@@ -88,28 +98,40 @@ class EntraIdentity:
             client_id, secret = self._backend
             if not client_id or not secret:
                 raise IdentityError("IDENTITY_UNAVAILABLE", "Graph access is not configured", 503)
-            resp = call(self._transport, "POST", self._graph_token_url, form={
-                "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-                "scope": "https://graph.microsoft.com/.default",
-            })
+            resp = call(
+                self._transport,
+                "POST",
+                self._graph_token_url,
+                form={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+            )
             data = resp.json() or {}
             if resp.status != 200 or "access_token" not in data:
                 raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph token: HTTP {resp.status}", 503)
             cached = (data["access_token"], time.time() + int(data.get("expires_in", 3600)))
             with self._lock:
                 self._graph_token = cached
-        return call(self._transport, method, f"{GRAPH}{path}", json_body=body,
-                    headers={"Authorization": f"Bearer {cached[0]}"})
+        return call(
+            self._transport, method, f"{GRAPH}{path}", json_body=body, headers={"Authorization": f"Bearer {cached[0]}"}
+        )
 
     def sign_up(self, email: str, password: str) -> str:
-        resp = self._graph("POST", "/users", {
-            "accountEnabled": True,
-            "displayName": email,
-            "mail": email,
-            "identities": [{"signInType": "emailAddress", "issuer": self._domain, "issuerAssignedId": email}],
-            "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False},
-            "passwordPolicies": "DisablePasswordExpiration",
-        })
+        resp = self._graph(
+            "POST",
+            "/users",
+            {
+                "accountEnabled": True,
+                "displayName": email,
+                "mail": email,
+                "identities": [{"signInType": "emailAddress", "issuer": self._domain, "issuerAssignedId": email}],
+                "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False},
+                "passwordPolicies": "DisablePasswordExpiration",
+            },
+        )
         body = resp.json() or {}
         if resp.status == 201:
             return body["id"]

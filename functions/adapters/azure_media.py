@@ -32,8 +32,16 @@ def _ts(dt: datetime) -> str:
 
 
 class AzureBlobMedia:
-    def __init__(self, *, account: str, container: str, public_base_url: str, credential: Any,
-                 transport: Transport = urllib_transport, clock=lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        *,
+        account: str,
+        container: str,
+        public_base_url: str,
+        credential: Any,
+        transport: Transport = urllib_transport,
+        clock=lambda: datetime.now(UTC),
+    ) -> None:
         self._account, self._container = account, container
         self._base = public_base_url.rstrip("/")
         self._credential, self._transport, self._clock = credential, transport, clock
@@ -46,14 +54,20 @@ class AzureBlobMedia:
                 tzinfo=UTC
             ) - now > timedelta(minutes=30):
                 return self._key
-        body = (f"<?xml version=\"1.0\" encoding=\"utf-8\"?><KeyInfo><Start>{_ts(now - timedelta(minutes=5))}"
-                f"</Start><Expiry>{_ts(now + _KEY_LIFETIME)}</Expiry></KeyInfo>")
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?><KeyInfo><Start>{_ts(now - timedelta(minutes=5))}'
+            f"</Start><Expiry>{_ts(now + _KEY_LIFETIME)}</Expiry></KeyInfo>"
+        )
         resp = call(
-            self._transport, "POST",
+            self._transport,
+            "POST",
             f"https://{self._account}.blob.core.windows.net/?restype=service&comp=userdelegationkey",
             data=body.encode(),
-            headers={"Authorization": f"Bearer {self._credential.token(STORAGE_SCOPE)}",
-                     "x-ms-version": SAS_VERSION, "Content-Type": "application/xml"},
+            headers={
+                "Authorization": f"Bearer {self._credential.token(STORAGE_SCOPE)}",
+                "x-ms-version": SAS_VERSION,
+                "Content-Type": "application/xml",
+            },
         )
         if resp.status != 200:
             raise RuntimeError(f"user delegation key: HTTP {resp.status} {resp.body[:200]!r}")
@@ -69,22 +83,54 @@ class AzureBlobMedia:
         blob = datamodel.MEDIA_PREFIX + key.lstrip("/")
         start, expiry = _ts(now - timedelta(minutes=5)), _ts(now + timedelta(seconds=expires_in))
         fields = {
-            "sp": "cw", "st": start, "se": expiry,
-            "skoid": dk["SignedOid"], "sktid": dk["SignedTid"], "skt": dk["SignedStart"], "ske": dk["SignedExpiry"],
-            "sks": dk["SignedService"], "skv": dk["SignedVersion"],
-            "spr": "https", "sv": SAS_VERSION, "sr": "b", "rsct": content_type,
+            "sp": "cw",
+            "st": start,
+            "se": expiry,
+            "skoid": dk["SignedOid"],
+            "sktid": dk["SignedTid"],
+            "skt": dk["SignedStart"],
+            "ske": dk["SignedExpiry"],
+            "sks": dk["SignedService"],
+            "skv": dk["SignedVersion"],
+            "spr": "https",
+            "sv": SAS_VERSION,
+            "sr": "b",
+            "rsct": content_type,
         }
-        string_to_sign = "\n".join([
-            fields["sp"], start, expiry, f"/blob/{self._account}/{self._container}/{blob}",
-            fields["skoid"], fields["sktid"], fields["skt"], fields["ske"], fields["sks"], fields["skv"],
-            "", "", "",  # saoid, suoid, scid
-            "",  # signed IP
-            fields["spr"], SAS_VERSION, "b",
-            "", "",  # snapshot time, encryption scope
-            "", "", "", "", content_type,  # rscc, rscd, rsce, rscl, rsct
-        ])
-        sig = base64.b64encode(hmac.new(base64.b64decode(dk["Value"]), string_to_sign.encode(), hashlib.sha256).digest())
+        string_to_sign = "\n".join(
+            [
+                fields["sp"],
+                start,
+                expiry,
+                f"/blob/{self._account}/{self._container}/{blob}",
+                fields["skoid"],
+                fields["sktid"],
+                fields["skt"],
+                fields["ske"],
+                fields["sks"],
+                fields["skv"],
+                "",
+                "",
+                "",  # saoid, suoid, scid
+                "",  # signed IP
+                fields["spr"],
+                SAS_VERSION,
+                "b",
+                "",
+                "",  # snapshot time, encryption scope
+                "",
+                "",
+                "",
+                "",
+                content_type,  # rscc, rscd, rsce, rscl, rsct
+            ]
+        )
+        sig = base64.b64encode(
+            hmac.new(base64.b64decode(dk["Value"]), string_to_sign.encode(), hashlib.sha256).digest()
+        )
         query = urllib.parse.urlencode({**fields, "sig": sig.decode()})
         quoted = urllib.parse.quote(blob)
-        return (f"https://{self._account}.blob.core.windows.net/{self._container}/{quoted}?{query}",
-                f"{self._base}/{quoted}")
+        return (
+            f"https://{self._account}.blob.core.windows.net/{self._container}/{quoted}?{query}",
+            f"{self._base}/{quoted}",
+        )

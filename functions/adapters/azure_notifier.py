@@ -55,10 +55,15 @@ class AzureNotifier:
         body = _event_json(event)
         props = {"MessageId": f"{event.order_id}:{event.type}:{event.status}", "Label": event.type}
         resp = call(
-            self._transport, "POST", f"https://{self._namespace}/{urllib.parse.quote(self._topic)}/messages",
+            self._transport,
+            "POST",
+            f"https://{self._namespace}/{urllib.parse.quote(self._topic)}/messages",
             data=body.encode(),
-            headers={"Authorization": f"Bearer {self._credential.token(SERVICE_BUS_SCOPE)}",
-                     "Content-Type": "application/json", "BrokerProperties": json.dumps(props)},
+            headers={
+                "Authorization": f"Bearer {self._credential.token(SERVICE_BUS_SCOPE)}",
+                "Content-Type": "application/json",
+                "BrokerProperties": json.dumps(props),
+            },
         )
         if resp.status not in (200, 201):
             raise RuntimeError(f"Service Bus publish to {self._topic}: HTTP {resp.status} {resp.body[:200]!r}")
@@ -94,11 +99,21 @@ class AzureNotifier:
         # SAS over the hub's resource URI (lower case, URL-encoded), signed with the key's UTF-8 bytes.
         target = urllib.parse.quote(resource.lower(), safe="")
         sig = base64.b64encode(hmac.new(key.encode(), f"{target}\n{expiry}".encode(), hashlib.sha256).digest())
-        token = (f"SharedAccessSignature sr={target}&sig={urllib.parse.quote(sig.decode(), safe='')}"
-                 f"&se={expiry}&skn={key_name}")
-        resp = call(self._transport, "POST", url, json_body={"title": title, "body": body},
-                    headers={"Authorization": token, "ServiceBusNotification-Format": "template",
-                             "ServiceBusNotification-Tags": f"user:{user_id}"})
+        token = (
+            f"SharedAccessSignature sr={target}&sig={urllib.parse.quote(sig.decode(), safe='')}"
+            f"&se={expiry}&skn={key_name}"
+        )
+        resp = call(
+            self._transport,
+            "POST",
+            url,
+            json_body={"title": title, "body": body},
+            headers={
+                "Authorization": token,
+                "ServiceBusNotification-Format": "template",
+                "ServiceBusNotification-Tags": f"user:{user_id}",
+            },
+        )
         if resp.status not in (200, 201):
             raise RuntimeError(f"Notification Hubs send: HTTP {resp.status}")
         return True

@@ -47,19 +47,26 @@ def build_services() -> Services:
     return Services(
         store=CosmosStore(cosmos_container(credential)),
         notifier=AzureNotifier(
-            namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE), topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
-            credential=credential, email_endpoint=os.environ.get(dm.AzureEnv.EMAIL_ENDPOINT),
-            sender=os.environ.get(dm.ENV_SENDER), notification_hub=hub,
+            namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE),
+            topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
+            credential=credential,
+            email_endpoint=os.environ.get(dm.AzureEnv.EMAIL_ENDPOINT),
+            sender=os.environ.get(dm.ENV_SENDER),
+            notification_hub=hub,
         ),
         identity=EntraIdentity(
-            authority=_env(dm.AzureEnv.IDENTITY_AUTHORITY), tenant_domain=_env(dm.AzureEnv.IDENTITY_TENANT_DOMAIN),
-            client_id=_env(dm.ENV_USER_POOL_CLIENT), scope=os.environ.get(dm.AzureEnv.IDENTITY_SCOPE, ""),
+            authority=_env(dm.AzureEnv.IDENTITY_AUTHORITY),
+            tenant_domain=_env(dm.AzureEnv.IDENTITY_TENANT_DOMAIN),
+            client_id=_env(dm.ENV_USER_POOL_CLIENT),
+            scope=os.environ.get(dm.AzureEnv.IDENTITY_SCOPE, ""),
             backend_client_id=os.environ.get(dm.AzureEnv.IDENTITY_BACKEND_CLIENT_ID),
             backend_client_secret=os.environ.get(dm.AzureEnv.IDENTITY_CLIENT_SECRET),
         ),
         media=AzureBlobMedia(
-            account=_env(dm.AzureEnv.STORAGE_ACCOUNT), container=_env(dm.ENV_BUCKET, "$web"),
-            public_base_url=_env(dm.ENV_MEDIA_BASE_URL), credential=credential,
+            account=_env(dm.AzureEnv.STORAGE_ACCOUNT),
+            container=_env(dm.ENV_BUCKET, "$web"),
+            public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
+            credential=credential,
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
     )

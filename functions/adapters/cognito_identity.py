@@ -49,8 +49,13 @@ class CognitoIdentity:
 
     def sign_up(self, email: str, password: str) -> str:
         email = email.lower()
-        resp = _identity_call(self.idp.sign_up, ClientId=self.client_id, Username=email, Password=password,
-                              UserAttributes=[{"Name": "email", "Value": email}])
+        resp = _identity_call(
+            self.idp.sign_up,
+            ClientId=self.client_id,
+            Username=email,
+            Password=password,
+            UserAttributes=[{"Name": "email", "Value": email}],
+        )
         if self.auto_confirm:
             self.idp.admin_confirm_sign_up(UserPoolId=self.user_pool_id, Username=email)
         return resp["UserSub"]
@@ -60,17 +65,29 @@ class CognitoIdentity:
 
     @staticmethod
     def _tokens(result: dict, refresh_token: str | None = None) -> Tokens:
-        return Tokens(id_token=result["IdToken"], access_token=result["AccessToken"],
-                      refresh_token=result.get("RefreshToken", refresh_token), expires_in=int(result["ExpiresIn"]))
+        return Tokens(
+            id_token=result["IdToken"],
+            access_token=result["AccessToken"],
+            refresh_token=result.get("RefreshToken", refresh_token),
+            expires_in=int(result["ExpiresIn"]),
+        )
 
     def log_in(self, email: str, password: str) -> Tokens:
-        resp = _identity_call(self.idp.initiate_auth, ClientId=self.client_id, AuthFlow="USER_PASSWORD_AUTH",
-                              AuthParameters={"USERNAME": email.lower(), "PASSWORD": password})
+        resp = _identity_call(
+            self.idp.initiate_auth,
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email.lower(), "PASSWORD": password},
+        )
         return self._tokens(resp["AuthenticationResult"])
 
     def refresh(self, refresh_token: str) -> Tokens:
-        resp = _identity_call(self.idp.initiate_auth, ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
-                              AuthParameters={"REFRESH_TOKEN": refresh_token})
+        resp = _identity_call(
+            self.idp.initiate_auth,
+            ClientId=self.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
         return self._tokens(resp["AuthenticationResult"], None)
 
     def user_info(self, principal: Principal) -> UserInfo:

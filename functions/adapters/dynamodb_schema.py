@@ -14,12 +14,19 @@ def create_table_kwargs(spec: TableSpec, name: str) -> dict:
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in dict.fromkeys(attrs)],
-        "KeySchema": [{"AttributeName": spec.partition_key, "KeyType": "HASH"},
-                      {"AttributeName": spec.sort_key, "KeyType": "RANGE"}],
+        "KeySchema": [
+            {"AttributeName": spec.partition_key, "KeyType": "HASH"},
+            {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
+        ],
         "GlobalSecondaryIndexes": [
-            {"IndexName": ix.name, "Projection": {"ProjectionType": "ALL"},
-             "KeySchema": [{"AttributeName": ix.partition_key, "KeyType": "HASH"},
-                           {"AttributeName": ix.sort_key, "KeyType": "RANGE"}]}
+            {
+                "IndexName": ix.name,
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": ix.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": ix.sort_key, "KeyType": "RANGE"},
+                ],
+            }
             for ix in spec.indexes
         ],
     }

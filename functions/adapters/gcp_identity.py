@@ -46,18 +46,25 @@ _ERRORS = {
 class IdentityPlatform:
     # api_key None: this function was not granted the identity (only accounts and
     # notifications mount the key's secret); using it is a deployment error, named as such.
-    def __init__(self, *, api_key: str | None, project: str, credentials: Any = None,
-                 transport: Transport = urllib_transport) -> None:
+    def __init__(
+        self, *, api_key: str | None, project: str, credentials: Any = None, transport: Transport = urllib_transport
+    ) -> None:
         self._key, self._project, self._credentials, self._transport = api_key, project, credentials, transport
 
-    def _post(self, url: str, *, json_body: Any = None, form: dict[str, str] | None = None,
-              bearer: str | None = None) -> dict[str, Any]:
+    def _post(
+        self, url: str, *, json_body: Any = None, form: dict[str, str] | None = None, bearer: str | None = None
+    ) -> dict[str, Any]:
         if not self._key:
             raise RuntimeError("missing environment variable SHOP_IDENTITY_API_KEY (Identity Platform API key)")
         sep = "&" if "?" in url else "?"
-        resp = call(self._transport, "POST", f"{url}{sep}key={urllib.parse.quote(self._key)}",
-                    json_body=json_body, form=form,
-                    headers={"Authorization": f"Bearer {bearer}"} if bearer else None)
+        resp = call(
+            self._transport,
+            "POST",
+            f"{url}{sep}key={urllib.parse.quote(self._key)}",
+            json_body=json_body,
+            form=form,
+            headers={"Authorization": f"Bearer {bearer}"} if bearer else None,
+        )
         body = resp.json() or {}
         if resp.status == 200:
             return body
@@ -68,15 +75,18 @@ class IdentityPlatform:
 
     @staticmethod
     def _tokens(id_token: str, refresh_token: str | None, expires_in: Any) -> Tokens:
-        return Tokens(id_token=id_token, access_token=id_token, refresh_token=refresh_token,
-                      expires_in=int(expires_in or 3600))
+        return Tokens(
+            id_token=id_token, access_token=id_token, refresh_token=refresh_token, expires_in=int(expires_in or 3600)
+        )
 
     def sign_up(self, email: str, password: str) -> str:
-        body = self._post(f"{TOOLKIT}/accounts:signUp",
-                          json_body={"email": email, "password": password, "returnSecureToken": True})
+        body = self._post(
+            f"{TOOLKIT}/accounts:signUp", json_body={"email": email, "password": password, "returnSecureToken": True}
+        )
         with suppress(IdentityError):  # the verification email is a courtesy: the account exists either way
-            self._post(f"{TOOLKIT}/accounts:sendOobCode",
-                       json_body={"requestType": "VERIFY_EMAIL", "idToken": body["idToken"]})
+            self._post(
+                f"{TOOLKIT}/accounts:sendOobCode", json_body={"requestType": "VERIFY_EMAIL", "idToken": body["idToken"]}
+            )
         return body["localId"]
 
     def confirm(self, email: str, code: str) -> None:
@@ -85,8 +95,10 @@ class IdentityPlatform:
             raise IdentityError("INVALID_CODE", "the confirmation code belongs to another account", 400)
 
     def log_in(self, email: str, password: str) -> Tokens:
-        body = self._post(f"{TOOLKIT}/accounts:signInWithPassword",
-                          json_body={"email": email, "password": password, "returnSecureToken": True})
+        body = self._post(
+            f"{TOOLKIT}/accounts:signInWithPassword",
+            json_body={"email": email, "password": password, "returnSecureToken": True},
+        )
         return self._tokens(body["idToken"], body.get("refreshToken"), body.get("expiresIn"))
 
     def refresh(self, refresh_token: str) -> Tokens:
@@ -102,7 +114,10 @@ class IdentityPlatform:
     def lookup_email(self, user_id: str) -> str | None:
         if self._credentials is None:
             return None
-        body = self._post(f"{TOOLKIT}/projects/{self._project}/accounts:lookup",
-                          json_body={"localId": [user_id]}, bearer=self._credentials.token())
+        body = self._post(
+            f"{TOOLKIT}/projects/{self._project}/accounts:lookup",
+            json_body={"localId": [user_id]},
+            bearer=self._credentials.token(),
+        )
         users = body.get("users") or []
         return users[0].get("email") if users else None

@@ -33,8 +33,13 @@ class IamSigner:
 
     def sign(self, payload: bytes) -> bytes:
         url = f"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{self.email}:signBlob"
-        resp = call(self._transport, "POST", url, json_body={"payload": base64.b64encode(payload).decode()},
-                    headers={"Authorization": f"Bearer {self._credentials.token()}"})
+        resp = call(
+            self._transport,
+            "POST",
+            url,
+            json_body={"payload": base64.b64encode(payload).decode()},
+            headers={"Authorization": f"Bearer {self._credentials.token()}"},
+        )
         body = resp.json() or {}
         if resp.status != 200 or "signedBlob" not in body:
             raise RuntimeError(f"signBlob: HTTP {resp.status}")
@@ -42,8 +47,7 @@ class IamSigner:
 
 
 class GcsSignedUrlMedia:
-    def __init__(self, *, bucket: str, public_base_url: str, signer: Any,
-                 clock=lambda: datetime.now(UTC)) -> None:
+    def __init__(self, *, bucket: str, public_base_url: str, signer: Any, clock=lambda: datetime.now(UTC)) -> None:
         self._bucket, self._base, self._signer, self._clock = bucket, public_base_url.rstrip("/"), signer, clock
 
     def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
@@ -59,10 +63,21 @@ class GcsSignedUrlMedia:
             "X-Goog-Expires": str(min(expires_in, 604800)),
             "X-Goog-SignedHeaders": "content-type;host",
         }
-        query = "&".join(f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}"
-                         for k, v in sorted(params.items()))
-        canonical = "\n".join(["PUT", path, query, f"content-type:{content_type}", f"host:{HOST}", "",
-                               "content-type;host", "UNSIGNED-PAYLOAD"])
+        query = "&".join(
+            f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}" for k, v in sorted(params.items())
+        )
+        canonical = "\n".join(
+            [
+                "PUT",
+                path,
+                query,
+                f"content-type:{content_type}",
+                f"host:{HOST}",
+                "",
+                "content-type;host",
+                "UNSIGNED-PAYLOAD",
+            ]
+        )
         to_sign = "\n".join(["GOOG4-RSA-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
         signature = self._signer.sign(to_sign.encode()).hex()
         return (f"https://{HOST}{path}?{query}&X-Goog-Signature={signature}", f"{self._base}/{obj}")

@@ -83,19 +83,30 @@ class GcpNotifier:
         if not self._fcm_project or self._credentials is None:
             return False
         message = {"message": {"topic": f"user-{user_id}", "notification": {"title": title, "body": body}}}
-        resp = call(self._transport, "POST", FCM_URL.format(project=self._fcm_project), json_body=message,
-                    headers={"Authorization": f"Bearer {self._credentials.token()}"})
+        resp = call(
+            self._transport,
+            "POST",
+            FCM_URL.format(project=self._fcm_project),
+            json_body=message,
+            headers={"Authorization": f"Bearer {self._credentials.token()}"},
+        )
         if resp.status != 200:
             raise RuntimeError(f"FCM send: HTTP {resp.status} {resp.body[:200]!r}")
         return True
 
     def _send_api(self, to: str, subject: str, text: str) -> None:
-        resp = call(self._transport, "POST", self._api_url, json_body={
-            "personalizations": [{"to": [{"email": to}]}],
-            "from": {"email": self._sender},
-            "subject": subject,
-            "content": [{"type": "text/plain", "value": text}],
-        }, headers={"Authorization": f"Bearer {self._api_key}"})
+        resp = call(
+            self._transport,
+            "POST",
+            self._api_url,
+            json_body={
+                "personalizations": [{"to": [{"email": to}]}],
+                "from": {"email": self._sender},
+                "subject": subject,
+                "content": [{"type": "text/plain", "value": text}],
+            },
+            headers={"Authorization": f"Bearer {self._api_key}"},
+        )
         if resp.status not in (200, 202):
             raise RuntimeError(f"email API: HTTP {resp.status} {resp.body[:200]!r}")
 

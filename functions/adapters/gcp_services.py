@@ -45,8 +45,10 @@ def build_services() -> Services:
     return Services(
         store=FirestoreStore(firestore_client(), root=os.environ.get(dm.ENV_TABLE)),
         notifier=GcpNotifier(
-            topic=topic, sender=os.environ.get(dm.ENV_SENDER),
-            email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY), email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
+            topic=topic,
+            sender=os.environ.get(dm.ENV_SENDER),
+            email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY),
+            email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
             smtp_url=os.environ.get(dm.GcpEnv.SMTP_URL),
             fcm_project=project() if os.environ.get(dm.GcpEnv.FCM_ENABLED, "").lower() == "true" else None,
             credentials=credentials,
@@ -55,7 +57,8 @@ def build_services() -> Services:
             api_key=os.environ.get(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials
         ),
         media=GcsSignedUrlMedia(
-            bucket=_env(dm.ENV_BUCKET), public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
+            bucket=_env(dm.ENV_BUCKET),
+            public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
             signer=IamSigner(credentials),
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),

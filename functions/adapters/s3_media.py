@@ -23,10 +23,14 @@ class S3Media:
         import boto3
         from botocore.config import Config
 
-        return boto3.session.Session().client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+        return boto3.session.Session().client(
+            "s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"})
+        )
 
     def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
         url = self._presigner().generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": MEDIA_PREFIX + key, "ContentType": content_type},
-            ExpiresIn=expires_in)
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": MEDIA_PREFIX + key, "ContentType": content_type},
+            ExpiresIn=expires_in,
+        )
         return url, self.base + key

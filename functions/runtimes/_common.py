@@ -15,15 +15,28 @@ log = logging.getLogger(__name__)
 
 
 def neutral_request(
-    *, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes | None,
-    principal: Any, request_id: str | None,
+    *,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes | None,
+    principal: Any,
+    request_id: str | None,
 ) -> Request:
     method = method.upper()
     found = match(method, path)
     route_key, params = (found[0].route_key, found[1]) if found else (None, {})
     return Request(
-        method=method, path=path, route_key=route_key, path_params=params, query=query,
-        headers=headers, body=body or None, principal=principal, request_id=request_id or str(uuid.uuid4()),
+        method=method,
+        path=path,
+        route_key=route_key,
+        path_params=params,
+        query=query,
+        headers=headers,
+        body=body or None,
+        principal=principal,
+        request_id=request_id or str(uuid.uuid4()),
     )
 
 

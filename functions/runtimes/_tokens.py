@@ -67,8 +67,11 @@ def verified_claims(token: str) -> dict[str, Any] | None:
             _jwks_client = jwt.PyJWKClient(url, cache_keys=True)
         key = _jwks_client.get_signing_key_from_jwt(token)
         return jwt.decode(
-            token, key.key, algorithms=["RS256"],
-            audience=os.environ.get(ENV_JWT_AUDIENCE), issuer=os.environ.get(ENV_JWT_ISSUER),
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=os.environ.get(ENV_JWT_AUDIENCE),
+            issuer=os.environ.get(ENV_JWT_ISSUER),
             options={"require": ["exp", "iss", "sub"]},
         )
     except jwt.PyJWTError as e:
@@ -98,8 +101,13 @@ def principal_from_claims(claims: dict[str, Any] | None, access_token: str | Non
     if email is None and "@" in str(claims.get("preferred_username", "")):
         email = claims["preferred_username"]
     username = claims.get("preferred_username") or claims.get("name") or email
-    return Principal(user_id=user_id, groups=tuple(groups), email=email,
-                     username=username if isinstance(username, str) else None, access_token=access_token)
+    return Principal(
+        user_id=user_id,
+        groups=tuple(groups),
+        email=email,
+        username=username if isinstance(username, str) else None,
+        access_token=access_token,
+    )
 
 
 def principal_from_bearer(authorization: str | None) -> Principal | None:

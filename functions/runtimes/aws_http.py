@@ -168,12 +168,20 @@ def to_result(resp: Response, request_id: str) -> dict[str, Any]:
     payload = resp.json_bytes()
     if headers["content-type"].startswith(_TEXT_TYPES):
         try:
-            return {"statusCode": resp.status, "headers": headers, "body": payload.decode("utf-8"),
-                    "isBase64Encoded": False}
+            return {
+                "statusCode": resp.status,
+                "headers": headers,
+                "body": payload.decode("utf-8"),
+                "isBase64Encoded": False,
+            }
         except UnicodeDecodeError:
             pass
-    return {"statusCode": resp.status, "headers": headers, "body": base64.b64encode(payload).decode("ascii"),
-            "isBase64Encoded": True}
+    return {
+        "statusCode": resp.status,
+        "headers": headers,
+        "body": base64.b64encode(payload).decode("ascii"),
+        "isBase64Encoded": True,
+    }
 
 
 def _request_id(event: dict[str, Any], context: Any) -> str:

@@ -149,5 +149,5 @@ def _push(notifier, ev: OrderEvent, subject: str) -> None:
         return
     try:
         send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
-    except Exception as e:  # noqa: BLE001 - any channel failure is only a missed push
+    except Exception as e:  # any channel failure is only a missed push
         log.warning("order %s: push to user %s failed: %s", ev.order_id, ev.user_id, e)

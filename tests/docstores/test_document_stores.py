@@ -26,7 +26,7 @@ from tests.fakes.orders import order, product
 
 @pytest.fixture(params=["cosmos", "firestore"])
 def store(request):
-    with (cosmos_store() if request.param == "cosmos" else firestore_store()) as s:
+    with cosmos_store() if request.param == "cosmos" else firestore_store() as s:
         yield s
 
 
@@ -39,7 +39,9 @@ def test_catalog_pages_in_name_order_with_opaque_cursors(store):
     assert [p.name for p in first.items + second.items] == ["a", "a b", "b", "C"]
     assert second.next_cursor is None
     assert [p.product_id for p in store.list_products(category=None, query="A", limit=10, cursor=None).items] == [
-        "p2", "p3"]
+        "p2",
+        "p3",
+    ]
     with pytest.raises(ValueError):
         store.list_products(category=None, query=None, limit=2, cursor="not-a-cursor!")
     with pytest.raises(AlreadyExists):
@@ -53,8 +55,11 @@ def test_product_updates_keep_stock_and_missing_products_are_not_found(store):
     assert (updated.name, updated.price, updated.stock) == ("Renamed", 1, 7)
     assert store.set_stock("p1", 3).stock == 3
     assert store.get_products(["p1", "nope"]).keys() == {"p1"}
-    for call in (lambda: store.update_product(product("nope")), lambda: store.set_stock("nope", 1),
-                 lambda: store.delete_product("nope")):
+    for call in (
+        lambda: store.update_product(product("nope")),
+        lambda: store.set_stock("nope", 1),
+        lambda: store.delete_product("nope"),
+    ):
         with pytest.raises(NotFound):
             call()
 
@@ -94,8 +99,9 @@ def test_transitions_are_compare_and_set_and_cancel_restocks(store):
 def test_my_orders_newest_first_with_cursor(store):
     store.create_product(product("p1", stock=50))
     for i in range(5):
-        store.place_order(order("u1", f"o{i}", f"k{i}", [("p1", 1)], created=f"2026-11-25T00:00:0{i}Z"),
-                          request_hash="h")
+        store.place_order(
+            order("u1", f"o{i}", f"k{i}", [("p1", 1)], created=f"2026-11-25T00:00:0{i}Z"), request_hash="h"
+        )
     store.place_order(order("u2", "o-other", "k", [("p1", 1)]), request_hash="h")
     first = store.list_orders("u1", limit=3, cursor=None)
     second = store.list_orders("u1", limit=3, cursor=first.next_cursor)
@@ -131,8 +137,9 @@ def test_the_same_key_five_times_in_parallel_makes_one_order(store):
 
     def buy() -> None:
         try:
-            results.append(store.place_order(order("u1", f"o-{threading.get_ident()}", "same", [("p1", 1)]),
-                                             request_hash="h"))
+            results.append(
+                store.place_order(order("u1", f"o-{threading.get_ident()}", "same", [("p1", 1)]), request_hash="h")
+            )
         except Unavailable:
             results.append(None)
 

@@ -36,8 +36,9 @@ def using_real_firestore() -> bool:
 @contextmanager
 def cosmos_container() -> Iterator[object]:
     if not using_real_cosmos():
-        yield FakeContainer(datamodel.COSMOS_CONTAINER.partition_key_path,
-                            default_ttl=datamodel.COSMOS_CONTAINER.default_ttl)
+        yield FakeContainer(
+            datamodel.COSMOS_CONTAINER.partition_key_path, default_ttl=datamodel.COSMOS_CONTAINER.default_ttl
+        )
         return
     from azure.cosmos import CosmosClient, PartitionKey
 
@@ -49,7 +50,8 @@ def cosmos_container() -> Iterator[object]:
     db = client.create_database_if_not_exists("shop-tests")
     name = f"shop-{uuid.uuid4().hex[:12]}"
     container = db.create_container(
-        id=name, partition_key=PartitionKey(path=datamodel.COSMOS_CONTAINER.partition_key_path),
+        id=name,
+        partition_key=PartitionKey(path=datamodel.COSMOS_CONTAINER.partition_key_path),
         default_ttl=datamodel.COSMOS_CONTAINER.default_ttl,
     )
     try:

@@ -242,8 +242,9 @@ class FakeContainer:
             self._items[(doc[self.pk_field], doc["id"])] = doc
             return copy.deepcopy(doc)
 
-    def replace_item(self, item: str, body: dict[str, Any], *, etag: str | None = None,
-                     match_condition: Any = None, **_: Any) -> dict[str, Any]:
+    def replace_item(
+        self, item: str, body: dict[str, Any], *, etag: str | None = None, match_condition: Any = None, **_: Any
+    ) -> dict[str, Any]:
         with self._lock:
             self._enter("replace_item")
             doc = self._stamp(body)
@@ -254,8 +255,9 @@ class FakeContainer:
             self._items[(doc[self.pk_field], item)] = doc
             return copy.deepcopy(doc)
 
-    def delete_item(self, item: str, partition_key: Any, *, etag: str | None = None,
-                    match_condition: Any = None, **_: Any) -> None:
+    def delete_item(
+        self, item: str, partition_key: Any, *, etag: str | None = None, match_condition: Any = None, **_: Any
+    ) -> None:
         with self._lock:
             self._enter("delete_item")
             old = self._get(partition_key, item)
@@ -264,9 +266,17 @@ class FakeContainer:
             self._check_etag(old, etag, match_condition)
             del self._items[(partition_key, item)]
 
-    def patch_item(self, item: str, partition_key: Any, patch_operations: list[dict[str, Any]], *,
-                   filter_predicate: str | None = None, etag: str | None = None,
-                   match_condition: Any = None, **_: Any) -> dict[str, Any]:
+    def patch_item(
+        self,
+        item: str,
+        partition_key: Any,
+        patch_operations: list[dict[str, Any]],
+        *,
+        filter_predicate: str | None = None,
+        etag: str | None = None,
+        match_condition: Any = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         with self._lock:
             self._enter("patch_item")
             old = self._get(partition_key, item)
@@ -277,16 +287,23 @@ class FakeContainer:
             self._items[(partition_key, item)] = new
             return copy.deepcopy(new)
 
-    def query_items(self, query: str, parameters: list[dict[str, Any]] | None = None, *,
-                    partition_key: Any = None, enable_cross_partition_query: bool | None = None,
-                    **_: Any) -> list[dict[str, Any]]:
+    def query_items(
+        self,
+        query: str,
+        parameters: list[dict[str, Any]] | None = None,
+        *,
+        partition_key: Any = None,
+        enable_cross_partition_query: bool | None = None,
+        **_: Any,
+    ) -> list[dict[str, Any]]:
         with self._lock:
             self._enter("query_items")
             q = _Query(query, parameters)
             if partition_key is None and not enable_cross_partition_query:
                 raise _error(400, "cross-partition query without enable_cross_partition_query=True")
             docs = [
-                d for (pk, _id), d in self._items.items()
+                d
+                for (pk, _id), d in self._items.items()
                 if (partition_key is None or pk == partition_key) and self._alive(d)
             ]
             return [copy.deepcopy(d) for d in q.run(docs)]
@@ -305,14 +322,18 @@ class FakeContainer:
                 kwargs = op[2] if len(op) > 2 else {}
                 # Like the SDK's _format_batch_operations: the options are popped out of the
                 # caller's dict, so a batch list reused for a retry has lost its conditions.
-                kwargs = {k: kwargs.pop(k) for k in ("filter_predicate", "if_match_etag", "if_none_match_etag") if k in kwargs}
+                kwargs = {
+                    k: kwargs.pop(k) for k in ("filter_predicate", "if_match_etag", "if_none_match_etag") if k in kwargs
+                }
                 try:
                     results.append(self._batch_op(staged, partition_key, kind, args, kwargs))
                 except exceptions.CosmosHttpResponseError as e:
                     responses = [{"statusCode": 424} for _ in batch_operations]
                     responses[index] = {"statusCode": e.status_code}
                     raise exceptions.CosmosBatchOperationError(
-                        error_index=index, headers={}, status_code=e.status_code,
+                        error_index=index,
+                        headers={},
+                        status_code=e.status_code,
                         message=f"operation {index} ({kind}) failed: {e.http_error_message}",
                         operation_responses=responses,
                     ) from None

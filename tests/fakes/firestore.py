@@ -31,8 +31,16 @@ from google.api_core import exceptions as gexc
 from google.cloud.firestore_v1._helpers import READ_AFTER_WRITE_ERROR, ReadAfterWriteError
 
 MAX_WRITES = 500
-_OPS = {"==": operator.eq, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-        "!=": operator.ne, "in": lambda a, b: a in b, "array_contains": lambda a, b: isinstance(a, list) and b in a}
+_OPS = {
+    "==": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "!=": operator.ne,
+    "in": lambda a, b: a in b,
+    "array_contains": lambda a, b: isinstance(a, list) and b in a,
+}
 
 
 class _Db:
@@ -151,7 +159,9 @@ class Query:
         for ix in self._client._db.indexes:
             if ix.collection_group == group and [(f.field, f.order) for f in ix.fields] == wanted:
                 return
-        raise gexc.FailedPrecondition(f"The query requires an index on {group}: {wanted} (declare it in FIRESTORE_INDEXES)")
+        raise gexc.FailedPrecondition(
+            f"The query requires an index on {group}: {wanted} (declare it in FIRESTORE_INDEXES)"
+        )
 
     def stream(self, transaction: Any = None, **_: Any):
         db = self._client._db
@@ -161,13 +171,17 @@ class Query:
             self._check_index()
             prefix = self._parent + "/"
             rows = [
-                (p, d) for p, d in db.docs.items()
-                if p.startswith(prefix) and "/" not in p[len(prefix):]
+                (p, d)
+                for p, d in db.docs.items()
+                if p.startswith(prefix)
+                and "/" not in p[len(prefix) :]
                 and all(f in d and _OPS[op](d[f], v) for f, op, v in self._filters)
                 and all(f in d for f, _ in self._orders)
             ]
             for field, direction in reversed(self._orders or (("__name__", "ASCENDING"),)):
-                rows.sort(key=lambda r, f=field: r[0] if f == "__name__" else r[1][f], reverse=direction == "DESCENDING")
+                rows.sort(
+                    key=lambda r, f=field: r[0] if f == "__name__" else r[1][f], reverse=direction == "DESCENDING"
+                )
             if self._after is not None:
                 rows = [r for r in rows if self._is_after(r[1])]
             if self._limit is not None:

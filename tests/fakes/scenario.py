@@ -18,9 +18,15 @@ ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Paris", "posta
 def seed(store) -> None:
     store.put_category(Category("books", "Books"))
     store.put_category(Category("games", "Games"))
-    for pid, name, price, stock in [("b-1", "Algorithms", 4500, 3), ("b-2", "Compilers", 5200, 10),
-                                    ("b-3", "Databases", 3900, 1), ("g-1", "Chess", 2500, 4)]:
-        store.create_product(product(pid, name, stock=stock, price=price, category="books" if pid[0] == "b" else "games"))
+    for pid, name, price, stock in [
+        ("b-1", "Algorithms", 4500, 3),
+        ("b-2", "Compilers", 5200, 10),
+        ("b-3", "Databases", 3900, 1),
+        ("g-1", "Chess", 2500, 4),
+    ]:
+        store.create_product(
+            product(pid, name, stock=stock, price=price, category="books" if pid[0] == "b" else "games")
+        )
 
 
 def expect(result: tuple[int, Any], status: int, what: str) -> Any:

@@ -28,14 +28,24 @@ class StaticCredential:
 
 
 def identity(t: FakeTransport) -> EntraIdentity:
-    return EntraIdentity(authority=AUTHORITY, tenant_domain="shop.onmicrosoft.com", client_id="spa",
-                         scope="api://shop/shop.access", backend_client_id="backend", backend_client_secret="s3cret",
-                         transport=t)
+    return EntraIdentity(
+        authority=AUTHORITY,
+        tenant_domain="shop.onmicrosoft.com",
+        client_id="spa",
+        scope="api://shop/shop.access",
+        backend_client_id="backend",
+        backend_client_secret="s3cret",
+        transport=t,
+    )
 
 
 def test_log_in_uses_ropc_and_maps_bad_credentials_to_401():
-    t = FakeTransport().on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {
-        "access_token": "at", "id_token": "it", "refresh_token": "rt", "expires_in": 3600})
+    t = FakeTransport().on(
+        "POST",
+        f"{AUTHORITY}/oauth2/v2.0/token",
+        200,
+        {"access_token": "at", "id_token": "it", "refresh_token": "rt", "expires_in": 3600},
+    )
     tokens = identity(t).log_in("ada@example.com", "pw")
     assert (tokens.access_token, tokens.refresh_token, tokens.expires_in) == ("at", "rt", 3600)
     form = t.last("/oauth2/v2.0/token").form()
@@ -48,14 +58,17 @@ def test_log_in_uses_ropc_and_maps_bad_credentials_to_401():
 
 
 def test_sign_up_creates_a_graph_user_with_an_email_identity_and_maps_conflicts():
-    t = (FakeTransport()
-         .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph", "expires_in": 3600})
-         .on("POST", f"{GRAPH}/users", 201, {"id": "oid-1"}))
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph", "expires_in": 3600})
+        .on("POST", f"{GRAPH}/users", 201, {"id": "oid-1"})
+    )
     assert identity(t).sign_up("ada@example.com", "Passw0rd!") == "oid-1"
     sent = t.last("/users")
     assert sent.headers["Authorization"] == "Bearer graph"
     assert sent.json()["identities"] == [
-        {"signInType": "emailAddress", "issuer": "shop.onmicrosoft.com", "issuerAssignedId": "ada@example.com"}]
+        {"signInType": "emailAddress", "issuer": "shop.onmicrosoft.com", "issuerAssignedId": "ada@example.com"}
+    ]
     assert t.last("/oauth2/v2.0/token").form()["grant_type"] == "client_credentials"
     t.on("POST", f"{GRAPH}/users", 400, {"error": {"message": "Another object with the same value already exists."}})
     with pytest.raises(IdentityError) as e:
@@ -64,12 +77,23 @@ def test_sign_up_creates_a_graph_user_with_an_email_identity_and_maps_conflicts(
 
 
 def test_lookup_email_reads_the_email_identity_and_user_info_prefers_claims():
-    t = (FakeTransport()
-         .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
-         .on("GET", f"{GRAPH}/users/oid-1", 200, {"id": "oid-1", "identities": [
-             {"signInType": "userPrincipalName", "issuerAssignedId": "x@shop.onmicrosoft.com"},
-             {"signInType": "emailAddress", "issuerAssignedId": "ada@example.com"}]})
-         .on("GET", f"{GRAPH}/users/missing", 404, {}))
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
+        .on(
+            "GET",
+            f"{GRAPH}/users/oid-1",
+            200,
+            {
+                "id": "oid-1",
+                "identities": [
+                    {"signInType": "userPrincipalName", "issuerAssignedId": "x@shop.onmicrosoft.com"},
+                    {"signInType": "emailAddress", "issuerAssignedId": "ada@example.com"},
+                ],
+            },
+        )
+        .on("GET", f"{GRAPH}/users/missing", 404, {})
+    )
     idp = identity(t)
     assert idp.lookup_email("oid-1") == "ada@example.com"
     assert idp.lookup_email("missing") is None
@@ -78,22 +102,33 @@ def test_lookup_email_reads_the_email_identity_and_user_info_prefers_claims():
 
 
 def event() -> OrderEvent:
-    return OrderEvent("OrderPlaced", "o1", "u1", "PLACED", 2000, "USD", (OrderLine("p1", "P1", 1000, 2),),
-                      "ada@example.com", "2026-11-25T00:00:00Z")
+    return OrderEvent(
+        "OrderPlaced",
+        "o1",
+        "u1",
+        "PLACED",
+        2000,
+        "USD",
+        (OrderLine("p1", "P1", 1000, 2),),
+        "ada@example.com",
+        "2026-11-25T00:00:00Z",
+    )
 
 
 def test_publish_posts_to_the_topic_with_a_dedup_message_id(monkeypatch):
     monkeypatch.setattr("functions.adapters.azure_notifier._event_json", lambda e: json.dumps({"orderId": e.order_id}))
     t = FakeTransport().on("POST", "https://ns.servicebus.windows.net/order-events/messages", 201, b"")
-    AzureNotifier(namespace="ns.servicebus.windows.net", topic="order-events", credential=StaticCredential(),
-                  transport=t).publish_order_event(event())
+    AzureNotifier(
+        namespace="ns.servicebus.windows.net", topic="order-events", credential=StaticCredential(), transport=t
+    ).publish_order_event(event())
     sent = t.last("/messages")
     assert sent.headers["Authorization"] == "Bearer token-for-https://servicebus.azure.net/.default"
     assert json.loads(sent.headers["BrokerProperties"])["MessageId"] == "o1:OrderPlaced:PLACED"
     t.on("POST", "https://ns.servicebus.windows.net/order-events/messages", 503, b"busy")
     with pytest.raises(RuntimeError, match="HTTP 503"):
-        AzureNotifier(namespace="ns.servicebus.windows.net", topic="order-events", credential=StaticCredential(),
-                      transport=t).publish_order_event(event())
+        AzureNotifier(
+            namespace="ns.servicebus.windows.net", topic="order-events", credential=StaticCredential(), transport=t
+        ).publish_order_event(event())
 
 
 class FakeEmailClient:
@@ -107,36 +142,51 @@ class FakeEmailClient:
         class Poller:
             def result(self):
                 return {"status": status, "error": None if status == "Succeeded" else {"code": "x"}}
+
         return Poller()
 
 
 def test_send_email_builds_an_acs_message_and_raises_when_acs_reports_failure():
     client = FakeEmailClient()
-    n = AzureNotifier(namespace="ns", topic="t", credential=StaticCredential(), sender="shop@example.com",
-                      email_client=client)
+    n = AzureNotifier(
+        namespace="ns", topic="t", credential=StaticCredential(), sender="shop@example.com", email_client=client
+    )
     n.send_email("ada@example.com", "Your order", "Thanks")
     msg = client.messages[0]
     assert msg["senderAddress"] == "shop@example.com"
     assert msg["recipients"]["to"] == [{"address": "ada@example.com"}]
     assert msg["content"] == {"subject": "Your order", "plainText": "Thanks"}
     with pytest.raises(RuntimeError, match="not sent"):
-        AzureNotifier(namespace="ns", topic="t", credential=StaticCredential(), sender="s@example.com",
-                      email_client=FakeEmailClient("Failed")).send_email("a@example.com", "s", "t")
+        AzureNotifier(
+            namespace="ns",
+            topic="t",
+            credential=StaticCredential(),
+            sender="s@example.com",
+            email_client=FakeEmailClient("Failed"),
+        ).send_email("a@example.com", "s", "t")
 
 
 DELEGATION_KEY = base64.b64encode(b"k" * 32).decode()
-KEY_XML = (f"<?xml version=\"1.0\" encoding=\"utf-8\"?><UserDelegationKey><SignedOid>oid</SignedOid>"
-           f"<SignedTid>tid</SignedTid><SignedStart>2026-11-25T00:00:00Z</SignedStart>"
-           f"<SignedExpiry>2026-11-25T02:00:00Z</SignedExpiry><SignedService>b</SignedService>"
-           f"<SignedVersion>2022-11-02</SignedVersion><Value>{DELEGATION_KEY}</Value></UserDelegationKey>").encode()
+KEY_XML = (
+    f'<?xml version="1.0" encoding="utf-8"?><UserDelegationKey><SignedOid>oid</SignedOid>'
+    f"<SignedTid>tid</SignedTid><SignedStart>2026-11-25T00:00:00Z</SignedStart>"
+    f"<SignedExpiry>2026-11-25T02:00:00Z</SignedExpiry><SignedService>b</SignedService>"
+    f"<SignedVersion>2022-11-02</SignedVersion><Value>{DELEGATION_KEY}</Value></UserDelegationKey>"
+).encode()
 
 
 def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key():
-    t = FakeTransport().on("POST", "https://acct.blob.core.windows.net/?restype=service&comp=userdelegationkey",
-                           200, KEY_XML)
-    media = AzureBlobMedia(account="acct", container="$web", public_base_url="https://shop.example/media-root",
-                           credential=StaticCredential(), transport=t,
-                           clock=lambda: datetime(2026, 11, 25, 0, 30, tzinfo=UTC))
+    t = FakeTransport().on(
+        "POST", "https://acct.blob.core.windows.net/?restype=service&comp=userdelegationkey", 200, KEY_XML
+    )
+    media = AzureBlobMedia(
+        account="acct",
+        container="$web",
+        public_base_url="https://shop.example/media-root",
+        credential=StaticCredential(),
+        transport=t,
+        clock=lambda: datetime(2026, 11, 25, 0, 30, tzinfo=UTC),
+    )
     upload, public = media.presign_upload("products/p1.png", "image/png", 600)
     url = urllib.parse.urlsplit(upload)
     q = dict(urllib.parse.parse_qsl(url.query))
@@ -144,9 +194,34 @@ def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key(
     assert public == "https://shop.example/media-root/media/products/p1.png"
     assert (q["sp"], q["sr"], q["spr"], q["rsct"], q["se"]) == ("cw", "b", "https", "image/png", "2026-11-25T00:40:00Z")
     # Recompute the documented string-to-sign (version 2020-12-06+) independently.
-    sts = "\n".join([q["sp"], q["st"], q["se"], "/blob/acct/$web/media/products/p1.png", "oid", "tid",
-                     "2026-11-25T00:00:00Z", "2026-11-25T02:00:00Z", "b", "2022-11-02", "", "", "", "", "https",
-                     "2022-11-02", "b", "", "", "", "", "", "", "image/png"])
+    sts = "\n".join(
+        [
+            q["sp"],
+            q["st"],
+            q["se"],
+            "/blob/acct/$web/media/products/p1.png",
+            "oid",
+            "tid",
+            "2026-11-25T00:00:00Z",
+            "2026-11-25T02:00:00Z",
+            "b",
+            "2022-11-02",
+            "",
+            "",
+            "",
+            "",
+            "https",
+            "2022-11-02",
+            "b",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "image/png",
+        ]
+    )
     expected = base64.b64encode(hmac.new(b"k" * 32, sts.encode(), hashlib.sha256).digest()).decode()
     assert q["sig"] == expected
     media.presign_upload("products/p2.png", "image/png")
@@ -156,8 +231,9 @@ def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key(
 def test_managed_identity_token_is_fetched_once_and_cached(monkeypatch):
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://169.254.255.2:8081/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "secret-header")
-    t = FakeTransport().on("GET", "http://169.254.255.2:8081/msi/token", 200,
-                           {"access_token": "mi-token", "expires_on": "9999999999"})
+    t = FakeTransport().on(
+        "GET", "http://169.254.255.2:8081/msi/token", 200, {"access_token": "mi-token", "expires_on": "9999999999"}
+    )
     cred = ManagedIdentityCredential(transport=t, client_id="uami")
     assert cred.token("https://cosmos.azure.com/.default") == "mi-token"
     assert cred.get_token("https://cosmos.azure.com/.default").token == "mi-token"
@@ -169,13 +245,24 @@ def test_managed_identity_token_is_fetched_once_and_cached(monkeypatch):
 
 def test_push_is_a_template_notification_to_the_users_tag_signed_with_the_hub_key():
     t = FakeTransport().on("POST", "https://nh.servicebus.windows.net/shop-hub/messages/", 201, b"")
-    n = AzureNotifier(namespace="ns", topic="t", credential=StaticCredential(), transport=t,
-                      notification_hub=("nh.servicebus.windows.net", "shop-hub", "DefaultFullSharedAccessSignature", "k3y"))
+    n = AzureNotifier(
+        namespace="ns",
+        topic="t",
+        credential=StaticCredential(),
+        transport=t,
+        notification_hub=("nh.servicebus.windows.net", "shop-hub", "DefaultFullSharedAccessSignature", "k3y"),
+    )
     assert n.send_push("u1", "Shipped", "Your order is on its way") is True
     sent = t.last("/messages/")
     assert sent.headers["ServiceBusNotification-Tags"] == "user:u1"
     assert sent.headers["ServiceBusNotification-Format"] == "template"
     auth = dict(urllib.parse.parse_qsl(sent.headers["Authorization"].removeprefix("SharedAccessSignature ")))
-    expected = base64.b64encode(hmac.new(b"k3y", f"{urllib.parse.quote('https://nh.servicebus.windows.net/shop-hub', safe='')}\n{auth['se']}".encode(), hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(
+            b"k3y",
+            f"{urllib.parse.quote('https://nh.servicebus.windows.net/shop-hub', safe='')}\n{auth['se']}".encode(),
+            hashlib.sha256,
+        ).digest()
+    ).decode()
     assert auth["sig"] == expected and auth["skn"] == "DefaultFullSharedAccessSignature"
     assert AzureNotifier(namespace="ns", topic="t", credential=StaticCredential()).send_push("u1", "x", "y") is False

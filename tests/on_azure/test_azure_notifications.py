@@ -20,8 +20,12 @@ from tests.fakes.identity import JwtIdentity, RecordingNotifier, StubMedia
 @pytest.fixture
 def services(monkeypatch):
     pytest.importorskip("functions.shop.notifications", reason="the domain module lands with the handlers issue")
-    s = Services(store=CosmosStore(FakeContainer()), notifier=RecordingNotifier(), identity=JwtIdentity("entra"),
-                 media=StubMedia())
+    s = Services(
+        store=CosmosStore(FakeContainer()),
+        notifier=RecordingNotifier(),
+        identity=JwtIdentity("entra"),
+        media=StubMedia(),
+    )
     monkeypatch.setattr(azure_http, "_services", s)
     return s
 

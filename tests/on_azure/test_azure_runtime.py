@@ -26,8 +26,12 @@ def services():
     with cosmos_container() as container:
         store = CosmosStore(container)
         scenario.seed(store)
-        yield Services(store=store, notifier=RecordingNotifier(), identity=JwtIdentity("entra", admins=("boss@example.com",)),
-                       media=StubMedia())
+        yield Services(
+            store=store,
+            notifier=RecordingNotifier(),
+            identity=JwtIdentity("entra", admins=("boss@example.com",)),
+            media=StubMedia(),
+        )
 
 
 @pytest.fixture
@@ -56,8 +60,12 @@ def native(method, path, *, token=None, body=None, headers=None, raw=None):
     if data:
         hdrs.setdefault("Content-Type", "application/json")
     return func.HttpRequest(
-        method=method, url=f"{BASE}{url.path}" + (f"?{url.query}" if url.query else ""), headers=hdrs,
-        params=dict(parse_qsl(url.query)), route_params={"path": url.path.removeprefix("/api/")}, body=data,
+        method=method,
+        url=f"{BASE}{url.path}" + (f"?{url.query}" if url.query else ""),
+        headers=hdrs,
+        params=dict(parse_qsl(url.query)),
+        route_params={"path": url.path.removeprefix("/api/")},
+        body=data,
     )
 
 
@@ -66,6 +74,7 @@ def caller(entry):
         resp = entry(native(method, path, **kw))
         assert resp.headers.get("content-type", "").startswith("application/json"), resp.headers
         return resp.status_code, json.loads(resp.get_body() or b"null")
+
     return call
 
 
@@ -149,8 +158,9 @@ def test_request_conversion(monkeypatch, gateway_mode):
     identity = JwtIdentity("entra", admins=("ada@example.com",))
     identity.sign_up("ada@example.com", "Correct-Horse-1")
     token = identity.token("ada@example.com")
-    req = native("PUT", "/api/cart/items/p%2F1?x=1&y=2", token=token, body={"quantity": 3},
-                 headers={"Idempotency-Key": "K"})
+    req = native(
+        "PUT", "/api/cart/items/p%2F1?x=1&y=2", token=token, body={"quantity": 3}, headers={"Idempotency-Key": "K"}
+    )
     resp = azure_http.handle_http(req, services_factory=lambda: None)
     r = seen["request"]
     assert (r.method, r.route_key, r.path_params) == ("PUT", "PUT /api/cart/items/{productId}", {"productId": "p%2F1"})

@@ -14,11 +14,18 @@ from functions.adapters.cosmos_store import CosmosStore
 from functions.shop import datamodel as dm
 
 SETTINGS = {
-    dm.AzureEnv.COSMOS_ENDPOINT: "https://shop.documents.azure.com:443/", dm.AzureEnv.COSMOS_DATABASE: "shopdb",
-    dm.ENV_TABLE: "shop", dm.AzureEnv.SERVICEBUS_NAMESPACE: "shop.servicebus.windows.net", dm.ENV_TOPIC: "order-events",
-    dm.AzureEnv.EMAIL_ENDPOINT: "https://shop.communication.azure.com", dm.ENV_SENDER: "DoNotReply@shop.example",
-    dm.AzureEnv.IDENTITY_AUTHORITY: "https://shop.ciamlogin.com/tid", dm.AzureEnv.IDENTITY_TENANT_DOMAIN: "shop.onmicrosoft.com",
-    dm.ENV_USER_POOL_CLIENT: "spa-client", dm.AzureEnv.STORAGE_ACCOUNT: "shopsite", dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
+    dm.AzureEnv.COSMOS_ENDPOINT: "https://shop.documents.azure.com:443/",
+    dm.AzureEnv.COSMOS_DATABASE: "shopdb",
+    dm.ENV_TABLE: "shop",
+    dm.AzureEnv.SERVICEBUS_NAMESPACE: "shop.servicebus.windows.net",
+    dm.ENV_TOPIC: "order-events",
+    dm.AzureEnv.EMAIL_ENDPOINT: "https://shop.communication.azure.com",
+    dm.ENV_SENDER: "DoNotReply@shop.example",
+    dm.AzureEnv.IDENTITY_AUTHORITY: "https://shop.ciamlogin.com/tid",
+    dm.AzureEnv.IDENTITY_TENANT_DOMAIN: "shop.onmicrosoft.com",
+    dm.ENV_USER_POOL_CLIENT: "spa-client",
+    dm.AzureEnv.STORAGE_ACCOUNT: "shopsite",
+    dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
     dm.ENV_CURRENCY: "EUR",
 }
 

@@ -31,9 +31,14 @@ def store(fake):
 def test_checkout_is_one_transactional_batch_in_the_ledger_partition(store, fake, monkeypatch):
     batches = []
     real = fake.execute_item_batch
-    monkeypatch.setattr(fake, "execute_item_batch",
-                        lambda batch_operations, partition_key: batches.append((partition_key, copy.deepcopy(batch_operations)))
-                        or real(batch_operations=batch_operations, partition_key=partition_key))
+    monkeypatch.setattr(
+        fake,
+        "execute_item_batch",
+        lambda batch_operations, partition_key: (
+            batches.append((partition_key, copy.deepcopy(batch_operations)))
+            or real(batch_operations=batch_operations, partition_key=partition_key)
+        ),
+    )
     store.set_cart_line("u1", "p1", 2)
     store.place_order(order("u1", "o1", "k1", [("p1", 2), ("p2", 1)]), request_hash="h")
     ledger = [ops for pk, ops in batches if pk == LEDGER_PK]
@@ -120,8 +125,14 @@ def test_the_real_sdk_accepts_the_batches_the_store_builds(store, fake, monkeypa
 
     seen = []
     real = fake.execute_item_batch
-    monkeypatch.setattr(fake, "execute_item_batch", lambda batch_operations, partition_key: seen.append(
-        copy.deepcopy(batch_operations)) or real(batch_operations=batch_operations, partition_key=partition_key))
+    monkeypatch.setattr(
+        fake,
+        "execute_item_batch",
+        lambda batch_operations, partition_key: (
+            seen.append(copy.deepcopy(batch_operations))
+            or real(batch_operations=batch_operations, partition_key=partition_key)
+        ),
+    )
     store.set_cart_line("u1", "p1", 1)
     placed = store.place_order(order("u1", "o1", "k1", [("p1", 1)]), request_hash="h").order
     store.transition_order(placed, CANCELLED, restock=True)

@@ -15,12 +15,25 @@ def unsigned(claims: dict) -> str:
     return f"{enc({'alg': 'RS256'})}.{enc(claims)}.c2ln"
 
 
-@pytest.mark.parametrize(("claims", "user", "groups", "email"), [
-    ({"oid": "o-1", "sub": "pairwise", "roles": ["admin"], "emails": ["a@x.io"]}, "o-1", ("admin",), "a@x.io"),  # Entra / B2C
-    ({"sub": "s-1", "preferred_username": "b@x.io", "groups": "admin"}, "s-1", ("admin",), "b@x.io"),
-    ({"user_id": "u-1", "sub": "u-1", "email": "c@x.io", "groups": ["admin", "staff"]}, "u-1", ("admin", "staff"), "c@x.io"),
-    ({"sub": "c-1", "cognito:groups": ["admin"]}, "c-1", ("admin",), None),  # Cognito
-])
+@pytest.mark.parametrize(
+    ("claims", "user", "groups", "email"),
+    [
+        (
+            {"oid": "o-1", "sub": "pairwise", "roles": ["admin"], "emails": ["a@x.io"]},
+            "o-1",
+            ("admin",),
+            "a@x.io",
+        ),  # Entra / B2C
+        ({"sub": "s-1", "preferred_username": "b@x.io", "groups": "admin"}, "s-1", ("admin",), "b@x.io"),
+        (
+            {"user_id": "u-1", "sub": "u-1", "email": "c@x.io", "groups": ["admin", "staff"]},
+            "u-1",
+            ("admin", "staff"),
+            "c@x.io",
+        ),
+        ({"sub": "c-1", "cognito:groups": ["admin"]}, "c-1", ("admin",), None),  # Cognito
+    ],
+)
 def test_claim_shapes(claims, user, groups, email):
     p = _tokens.principal_from_claims(claims, "tok")
     assert (p.user_id, p.groups, p.email, p.access_token) == (user, groups, email, "tok")

@@ -28,12 +28,18 @@ def idp(t):
 
 
 def test_sign_up_then_log_in_and_refresh():
-    t = (FakeTransport()
-         .on("POST", f"{TOOLKIT}/accounts:signUp", 200, {"localId": "uid-1", "idToken": "id0"})
-         .on("POST", f"{TOOLKIT}/accounts:sendOobCode", 200, {})
-         .on("POST", f"{TOOLKIT}/accounts:signInWithPassword", 200,
-             {"idToken": "id1", "refreshToken": "r1", "expiresIn": "3600", "localId": "uid-1"})
-         .on("POST", SECURETOKEN, 200, {"id_token": "id2", "refresh_token": "r2", "expires_in": "3600"}))
+    t = (
+        FakeTransport()
+        .on("POST", f"{TOOLKIT}/accounts:signUp", 200, {"localId": "uid-1", "idToken": "id0"})
+        .on("POST", f"{TOOLKIT}/accounts:sendOobCode", 200, {})
+        .on(
+            "POST",
+            f"{TOOLKIT}/accounts:signInWithPassword",
+            200,
+            {"idToken": "id1", "refreshToken": "r1", "expiresIn": "3600", "localId": "uid-1"},
+        )
+        .on("POST", SECURETOKEN, 200, {"id_token": "id2", "refresh_token": "r2", "expires_in": "3600"})
+    )
     p = idp(t)
     assert p.sign_up("ada@example.com", "Passw0rd!") == "uid-1"
     assert "key=KEY" in t.last("accounts:signUp").url
@@ -42,15 +48,20 @@ def test_sign_up_then_log_in_and_refresh():
     assert (tokens.access_token, tokens.id_token, tokens.refresh_token, tokens.expires_in) == ("id1", "id1", "r1", 3600)
     again = p.refresh("r1")
     assert again.access_token == "id2" and t.last("securetoken").form() == {
-        "grant_type": "refresh_token", "refresh_token": "r1"}
+        "grant_type": "refresh_token",
+        "refresh_token": "r1",
+    }
 
 
-@pytest.mark.parametrize(("reason", "code", "status"), [
-    ("EMAIL_EXISTS", "USER_EXISTS", 409),
-    ("WEAK_PASSWORD : Password should be at least 6 characters", "INVALID_PASSWORD", 400),
-    ("INVALID_LOGIN_CREDENTIALS", "NOT_AUTHORIZED", 401),
-    ("SOMETHING_NEW", "IDENTITY_UNAVAILABLE", 503),
-])
+@pytest.mark.parametrize(
+    ("reason", "code", "status"),
+    [
+        ("EMAIL_EXISTS", "USER_EXISTS", 409),
+        ("WEAK_PASSWORD : Password should be at least 6 characters", "INVALID_PASSWORD", 400),
+        ("INVALID_LOGIN_CREDENTIALS", "NOT_AUTHORIZED", 401),
+        ("SOMETHING_NEW", "IDENTITY_UNAVAILABLE", 503),
+    ],
+)
 def test_identity_platform_errors_map_to_client_codes(reason, code, status):
     t = FakeTransport().on("POST", f"{TOOLKIT}/accounts:signUp", 400, {"error": {"message": reason}})
     with pytest.raises(IdentityError) as e:
@@ -59,8 +70,12 @@ def test_identity_platform_errors_map_to_client_codes(reason, code, status):
 
 
 def test_lookup_email_uses_the_service_account_token():
-    t = FakeTransport().on("POST", f"{TOOLKIT}/projects/proj/accounts:lookup", 200,
-                           {"users": [{"localId": "uid-1", "email": "ada@example.com"}]})
+    t = FakeTransport().on(
+        "POST",
+        f"{TOOLKIT}/projects/proj/accounts:lookup",
+        200,
+        {"users": [{"localId": "uid-1", "email": "ada@example.com"}]},
+    )
     assert idp(t).lookup_email("uid-1") == "ada@example.com"
     sent = t.last("accounts:lookup")
     assert sent.headers["Authorization"] == "Bearer sa-token" and sent.json() == {"localId": ["uid-1"]}
@@ -79,12 +94,22 @@ class FakePublisher:
                 if fail:
                     raise TimeoutError("publish timed out")
                 return "msg-1"
+
         return Future()
 
 
 def event():
-    return OrderEvent("OrderPlaced", "o1", "u1", "PLACED", 2000, "USD", (OrderLine("p1", "P1", 1000, 2),),
-                      "ada@example.com", "2026-11-25T00:00:00Z")
+    return OrderEvent(
+        "OrderPlaced",
+        "o1",
+        "u1",
+        "PLACED",
+        2000,
+        "USD",
+        (OrderLine("p1", "P1", 1000, 2),),
+        "ada@example.com",
+        "2026-11-25T00:00:00Z",
+    )
 
 
 def test_publish_waits_for_pubsub_and_surfaces_failures(monkeypatch):
@@ -100,16 +125,26 @@ def test_publish_waits_for_pubsub_and_surfaces_failures(monkeypatch):
 
 def test_email_goes_through_the_sendgrid_compatible_api():
     t = FakeTransport().on("POST", "https://mail.example/v3/mail/send", 202, b"")
-    GcpNotifier(topic="t", sender="shop@example.com", email_api_key="SG.key",
-                email_api_url="https://mail.example/v3/mail/send", transport=t).send_email("ada@example.com", "S", "T")
+    GcpNotifier(
+        topic="t",
+        sender="shop@example.com",
+        email_api_key="SG.key",
+        email_api_url="https://mail.example/v3/mail/send",
+        transport=t,
+    ).send_email("ada@example.com", "S", "T")
     sent = t.last("mail/send")
     assert sent.headers["Authorization"] == "Bearer SG.key"
     assert sent.json()["personalizations"] == [{"to": [{"email": "ada@example.com"}]}]
     assert sent.json()["content"] == [{"type": "text/plain", "value": "T"}]
     t.on("POST", "https://mail.example/v3/mail/send", 401, b"bad key")
     with pytest.raises(RuntimeError, match="HTTP 401"):
-        GcpNotifier(topic="t", sender="shop@example.com", email_api_key="SG.key",
-                    email_api_url="https://mail.example/v3/mail/send", transport=t).send_email("a@example.com", "S", "T")
+        GcpNotifier(
+            topic="t",
+            sender="shop@example.com",
+            email_api_key="SG.key",
+            email_api_url="https://mail.example/v3/mail/send",
+            transport=t,
+        ).send_email("a@example.com", "S", "T")
 
 
 class StaticToken:
@@ -123,8 +158,9 @@ def test_push_goes_to_the_users_fcm_topic_with_the_functions_token():
     assert n.send_push("u1", "Order shipped", "Your order is on its way") is True
     sent = t.last("messages:send")
     assert sent.headers["Authorization"] == "Bearer ya29.sa-token"
-    assert sent.json() == {"message": {"topic": "user-u1",
-                                       "notification": {"title": "Order shipped", "body": "Your order is on its way"}}}
+    assert sent.json() == {
+        "message": {"topic": "user-u1", "notification": {"title": "Order shipped", "body": "Your order is on its way"}}
+    }
     t.on("POST", "https://fcm.googleapis.com/v1/projects/proj/messages:send", 403, b"denied")
     with pytest.raises(RuntimeError, match="FCM send: HTTP 403"):
         n.send_push("u1", "x", "y")
@@ -153,10 +189,19 @@ def test_email_goes_through_an_smtp_relay_with_starttls_and_login():
         def send_message(self, msg):
             log.append(("send", msg["To"], msg["Subject"]))
 
-    GcpNotifier(topic="t", sender="shop@example.com", smtp_url="smtp+starttls://user%40x:p%40ss@relay.example:2525",
-                smtp_factory=FakeSMTP).send_email("ada@example.com", "Your order", "Thanks")
-    assert log == [("connect", "relay.example", 2525), ("starttls",), ("login", "user@x", "p@ss"),
-                   ("send", "ada@example.com", "Your order"), ("quit",)]
+    GcpNotifier(
+        topic="t",
+        sender="shop@example.com",
+        smtp_url="smtp+starttls://user%40x:p%40ss@relay.example:2525",
+        smtp_factory=FakeSMTP,
+    ).send_email("ada@example.com", "Your order", "Thanks")
+    assert log == [
+        ("connect", "relay.example", 2525),
+        ("starttls",),
+        ("login", "user@x", "p@ss"),
+        ("send", "ada@example.com", "Your order"),
+        ("quit",),
+    ]
 
 
 def test_no_relay_configured_is_an_error_not_a_silent_drop():
@@ -176,8 +221,12 @@ class RsaSigner:
 
 def test_v4_signed_url_verifies_against_the_signers_public_key():
     signer = RsaSigner()
-    media = GcsSignedUrlMedia(bucket="shop-site", public_base_url="https://cdn.example", signer=signer,
-                              clock=lambda: datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC))
+    media = GcsSignedUrlMedia(
+        bucket="shop-site",
+        public_base_url="https://cdn.example",
+        signer=signer,
+        clock=lambda: datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC),
+    )
     upload, public = media.presign_upload("products/p 1.png", "image/png", 900)
     assert public == "https://cdn.example/media/products/p%201.png"
     url = urllib.parse.urlsplit(upload)
@@ -186,9 +235,28 @@ def test_v4_signed_url_verifies_against_the_signers_public_key():
     q = dict(urllib.parse.parse_qsl(query))
     assert q["X-Goog-Credential"] == f"{signer.email}/20261125/auto/storage/goog4_request"
     assert (q["X-Goog-Date"], q["X-Goog-Expires"], q["X-Goog-SignedHeaders"]) == (
-        "20261125T010203Z", "900", "content-type;host")
-    canonical = "\n".join(["PUT", url.path, query, "content-type:image/png", "host:storage.googleapis.com", "",
-                           "content-type;host", "UNSIGNED-PAYLOAD"])
-    to_sign = "\n".join(["GOOG4-RSA-SHA256", "20261125T010203Z", "20261125/auto/storage/goog4_request",
-                         hashlib.sha256(canonical.encode()).hexdigest()])
+        "20261125T010203Z",
+        "900",
+        "content-type;host",
+    )
+    canonical = "\n".join(
+        [
+            "PUT",
+            url.path,
+            query,
+            "content-type:image/png",
+            "host:storage.googleapis.com",
+            "",
+            "content-type;host",
+            "UNSIGNED-PAYLOAD",
+        ]
+    )
+    to_sign = "\n".join(
+        [
+            "GOOG4-RSA-SHA256",
+            "20261125T010203Z",
+            "20261125/auto/storage/goog4_request",
+            hashlib.sha256(canonical.encode()).hexdigest(),
+        ]
+    )
     signer.key.public_key().verify(bytes.fromhex(sig), to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())

@@ -25,25 +25,38 @@ MAIN = Path(gcp_http.__file__).parent / "gcp_app" / "main.py"
 @pytest.fixture
 def services(monkeypatch):
     pytest.importorskip("functions.shop.notifications", reason="the domain module lands with the handlers issue")
-    s = Services(store=FirestoreStore(FakeFirestoreClient(datamodel.FIRESTORE_INDEXES)), notifier=RecordingNotifier(),
-                 identity=JwtIdentity("identity-platform"), media=StubMedia())
+    s = Services(
+        store=FirestoreStore(FakeFirestoreClient(datamodel.FIRESTORE_INDEXES)),
+        notifier=RecordingNotifier(),
+        identity=JwtIdentity("identity-platform"),
+        media=StubMedia(),
+    )
     monkeypatch.setattr(gcp_http, "_services", s)
     return s
 
 
 @pytest.fixture
 def client():
-    return functions_framework.create_app(target="on_order_event", source=str(MAIN), signature_type="cloudevent").test_client()
+    return functions_framework.create_app(
+        target="on_order_event", source=str(MAIN), signature_type="cloudevent"
+    ).test_client()
 
 
 def deliver(client, data: bytes, message_id: str = "1001"):
     envelope = {
-        "specversion": "1.0", "id": message_id, "type": "google.cloud.pubsub.topic.v1.messagePublished",
+        "specversion": "1.0",
+        "id": message_id,
+        "type": "google.cloud.pubsub.topic.v1.messagePublished",
         "source": "//pubsub.googleapis.com/projects/proj/topics/order-events",
         "datacontenttype": "application/json",
-        "data": {"message": {"data": base64.b64encode(data).decode(), "messageId": message_id,
-                             "attributes": {"type": "OrderPlaced"}},
-                 "subscription": "projects/proj/subscriptions/notifications"},
+        "data": {
+            "message": {
+                "data": base64.b64encode(data).decode(),
+                "messageId": message_id,
+                "attributes": {"type": "OrderPlaced"},
+            },
+            "subscription": "projects/proj/subscriptions/notifications",
+        },
     }
     return client.post("/", data=json.dumps(envelope), headers={"Content-Type": "application/cloudevents+json"})
 

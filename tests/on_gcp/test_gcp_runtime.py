@@ -28,8 +28,12 @@ def services():
     with firestore_client() as (client, root):
         store = FirestoreStore(client, root=root)
         scenario.seed(store)
-        yield Services(store=store, notifier=RecordingNotifier(),
-                       identity=JwtIdentity("identity-platform", admins=("boss@example.com",)), media=StubMedia())
+        yield Services(
+            store=store,
+            notifier=RecordingNotifier(),
+            identity=JwtIdentity("identity-platform", admins=("boss@example.com",)),
+            media=StubMedia(),
+        )
 
 
 @pytest.fixture
@@ -54,6 +58,7 @@ def gateway_caller(client):
         resp = client.open(path, method=method, headers=hdrs, data=data, content_type="application/json")
         assert resp.headers.get("content-type", "").startswith("application/json"), resp.headers
         return resp.status_code, resp.get_json(silent=True)
+
     return call
 
 
@@ -124,9 +129,16 @@ def test_request_conversion(monkeypatch, gateway_mode):
     token = identity.token("ada@example.com")
     app = functions_framework.create_app(target="shop_api", source=str(MAIN))
     resp = app.test_client().put(
-        "/api/cart/items/b-1?x=1&x=2&y=3", data=b'{"quantity": 3}', content_type="application/json",
-        headers={"Idempotency-Key": "K", "X-Apigateway-Api-Userinfo": userinfo(token),
-                 "X-Forwarded-Authorization": f"Bearer {token}", "Authorization": "Bearer google-signed"})
+        "/api/cart/items/b-1?x=1&x=2&y=3",
+        data=b'{"quantity": 3}',
+        content_type="application/json",
+        headers={
+            "Idempotency-Key": "K",
+            "X-Apigateway-Api-Userinfo": userinfo(token),
+            "X-Forwarded-Authorization": f"Bearer {token}",
+            "Authorization": "Bearer google-signed",
+        },
+    )
     r = seen["request"]
     assert (r.method, r.route_key, r.path_params) == ("PUT", "PUT /api/cart/items/{productId}", {"productId": "b-1"})
     assert r.query == {"x": "2", "y": "3"}, "last value wins"

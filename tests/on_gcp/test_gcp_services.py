@@ -12,9 +12,16 @@ from functions.adapters.gcp_notifier import GcpNotifier
 from functions.shop import datamodel as dm
 from tests.fakes.firestore import FakeFirestoreClient
 
-ENV = {dm.GcpEnv.PROJECT: "proj", dm.ENV_TABLE: "shop", dm.ENV_TOPIC: "order-events",
-       dm.GcpEnv.IDENTITY_API_KEY: "KEY", dm.ENV_BUCKET: "shop-site", dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
-       dm.ENV_SENDER: "shop@example.com", dm.GcpEnv.EMAIL_API_KEY: "SG.x"}
+ENV = {
+    dm.GcpEnv.PROJECT: "proj",
+    dm.ENV_TABLE: "shop",
+    dm.ENV_TOPIC: "order-events",
+    dm.GcpEnv.IDENTITY_API_KEY: "KEY",
+    dm.ENV_BUCKET: "shop-site",
+    dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
+    dm.ENV_SENDER: "shop@example.com",
+    dm.GcpEnv.EMAIL_API_KEY: "SG.x",
+}
 
 
 @pytest.fixture

@@ -18,10 +18,18 @@ def claims(sub: str = "7d6a1f0e-1234-4c4b-9a55-0f1e2d3c4b5a", groups: Any = None
     """Claims of a Cognito access token as the HTTP API JWT authorizer forwards them:
     every value a string, arrays flattened to "[a b]"."""
     out = {
-        "auth_time": "1764041700", "client_id": CLIENT_ID, "event_id": "0f0c7e2a-5b5b-4f3e-9a55-1a2b3c4d5e6f",
-        "exp": "1764045300", "iat": "1764041700", "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}",
-        "jti": "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716", "origin_jti": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2918",
-        "scope": "aws.cognito.signin.user.admin", "sub": sub, "token_use": "access", "username": sub,
+        "auth_time": "1764041700",
+        "client_id": CLIENT_ID,
+        "event_id": "0f0c7e2a-5b5b-4f3e-9a55-1a2b3c4d5e6f",
+        "exp": "1764045300",
+        "iat": "1764041700",
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}",
+        "jti": "5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716",
+        "origin_jti": "6f5e4d3c-2b1a-4098-8f7e-6d5c4b3a2918",
+        "scope": "aws.cognito.signin.user.admin",
+        "sub": sub,
+        "token_use": "access",
+        "username": sub,
     }
     if groups is not None:
         out["cognito:groups"] = groups
@@ -30,16 +38,30 @@ def claims(sub: str = "7d6a1f0e-1234-4c4b-9a55-0f1e2d3c4b5a", groups: Any = None
 
 
 def http_event(
-    method: str, route_path: str, raw_path: str | None = None, *, path_params: dict[str, str] | None = None,
-    query: str = "", body: str | bytes | None = None, base64_body: bool = False, jwt_claims: dict | None = None,
-    headers: dict[str, str] | None = None, request_id: str | None = None, route_key: str | None = None,
+    method: str,
+    route_path: str,
+    raw_path: str | None = None,
+    *,
+    path_params: dict[str, str] | None = None,
+    query: str = "",
+    body: str | bytes | None = None,
+    base64_body: bool = False,
+    jwt_claims: dict | None = None,
+    headers: dict[str, str] | None = None,
+    request_id: str | None = None,
+    route_key: str | None = None,
     stage: str = "$default",
 ) -> dict[str, Any]:
     raw_path = raw_path or route_path
     hdrs = {
-        "accept": "application/json", "content-length": str(len(body or b"")), "host": "abc123.execute-api.us-east-1.amazonaws.com",
-        "user-agent": "curl/8.5.0", "x-amzn-trace-id": "Root=1-6745a8e4-0123456789abcdef01234567",
-        "x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443", "x-forwarded-proto": "https",
+        "accept": "application/json",
+        "content-length": str(len(body or b"")),
+        "host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "user-agent": "curl/8.5.0",
+        "x-amzn-trace-id": "Root=1-6745a8e4-0123456789abcdef01234567",
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
     }
     if body is not None:
         hdrs["content-type"] = "application/json"
@@ -61,12 +83,22 @@ def http_event(
         "rawQueryString": query,
         "headers": hdrs,
         "requestContext": {
-            "accountId": ACCOUNT, "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "accountId": ACCOUNT,
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
             "domainPrefix": "abc123",
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
-                     "userAgent": "curl/8.5.0"},
-            "requestId": request_id or "Q1w2E3r4IAMEbcA=", "routeKey": key, "stage": stage,
-            "time": "25/Nov/2026:03:35:04 +0000", "timeEpoch": 1764041704000,
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "curl/8.5.0",
+            },
+            "requestId": request_id or "Q1w2E3r4IAMEbcA=",
+            "routeKey": key,
+            "stage": stage,
+            "time": "25/Nov/2026:03:35:04 +0000",
+            "timeEpoch": 1764041704000,
         },
         "isBase64Encoded": base64_body,
     }
@@ -83,14 +115,20 @@ def http_event(
 
 def sns_envelope(message: str, topic: str = "order-events") -> str:
     """An SQS message body when the subscription has raw message delivery off."""
-    return json.dumps({
-        "Type": "Notification", "MessageId": str(uuid.uuid4()),
-        "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}", "Message": message,
-        "Timestamp": "2026-11-25T03:35:04.000Z", "SignatureVersion": "1", "Signature": "EXAMPLE==",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-        "MessageAttributes": {"type": {"Type": "String", "Value": "OrderPlaced"}},
-    })
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}",
+            "Message": message,
+            "Timestamp": "2026-11-25T03:35:04.000Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLE==",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem",
+            "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+            "MessageAttributes": {"type": {"Type": "String", "Value": "OrderPlaced"}},
+        }
+    )
 
 
 def sqs_record(body: str, message_id: str | None = None, receive_count: int = 1) -> dict[str, Any]:
@@ -99,8 +137,10 @@ def sqs_record(body: str, message_id: str | None = None, receive_count: int = 1)
         "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
         "body": body,
         "attributes": {
-            "ApproximateReceiveCount": str(receive_count), "SentTimestamp": "1764041704000",
-            "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1764041704010",
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": "1764041704000",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1764041704010",
         },
         "messageAttributes": {},
         "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",

@@ -62,16 +62,33 @@ def test_cognito_groups_in_every_format_gateways_use(raw, expected):
 
 
 def test_principal_comes_from_the_authorizer_claims_and_the_token_from_the_header():
-    event = http_event("GET", "/api/me", jwt_claims=claims(ADMIN_SUB, "[admin]", email="ada@example.com"),
-                       headers={"authorization": "Bearer aaa.bbb.ccc"})
+    event = http_event(
+        "GET",
+        "/api/me",
+        jwt_claims=claims(ADMIN_SUB, "[admin]", email="ada@example.com"),
+        headers={"authorization": "Bearer aaa.bbb.ccc"},
+    )
     request = aws_http.request_from_event(event, "rid-1")
     p = request.principal
     assert (p.user_id, p.groups, p.email, p.username, p.access_token) == (
-        ADMIN_SUB, ("admin",), "ada@example.com", ADMIN_SUB, "aaa.bbb.ccc")
+        ADMIN_SUB,
+        ("admin",),
+        "ada@example.com",
+        ADMIN_SUB,
+        "aaa.bbb.ccc",
+    )
 
 
-@pytest.mark.parametrize(("header", "token"), [("Bearer x.y.z", "x.y.z"), ("bearer x.y.z", "x.y.z"),
-                                               ("x.y.z", "x.y.z"), ("Basic dXNlcjpwYXNz", None), ("", None)])
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer x.y.z", "x.y.z"),
+        ("bearer x.y.z", "x.y.z"),
+        ("x.y.z", "x.y.z"),
+        ("Basic dXNlcjpwYXNz", None),
+        ("", None),
+    ],
+)
 def test_access_token_with_or_without_the_bearer_prefix(header, token):
     assert aws_http.bearer_token({"authorization": header}) == token
 
@@ -99,13 +116,17 @@ def test_public_route_answers_json_with_the_request_id_header(services):
 
 
 def test_path_parameters_reach_the_handler(services):
-    ok = call(http_event("GET", "/api/products/{productId}", "/api/products/book-1",
-                         path_params={"productId": "book-1"}), services)
+    ok = call(
+        http_event("GET", "/api/products/{productId}", "/api/products/book-1", path_params={"productId": "book-1"}),
+        services,
+    )
     assert ok["statusCode"] == 200, ok
     product = body_of(ok)
     assert (product["productId"], product["price"], product["stock"]) == ("book-1", 1001, 0)
-    missing = call(http_event("GET", "/api/products/{productId}", "/api/products/nope",
-                              path_params={"productId": "nope"}), services)
+    missing = call(
+        http_event("GET", "/api/products/{productId}", "/api/products/nope", path_params={"productId": "nope"}),
+        services,
+    )
     assert missing["statusCode"] == 404 and body_of(missing)["error"]["code"] == "NOT_FOUND"
 
 
@@ -136,9 +157,18 @@ def test_unknown_path_is_a_json_404(services):
 
 
 def cart_put(body, services, **kw):
-    return call(http_event("PUT", "/api/cart/items/{productId}", "/api/cart/items/book-0",
-                           path_params={"productId": "book-0"}, body=body, jwt_claims=claims(CUSTOMER_SUB), **kw),
-                services)
+    return call(
+        http_event(
+            "PUT",
+            "/api/cart/items/{productId}",
+            "/api/cart/items/book-0",
+            path_params={"productId": "book-0"},
+            body=body,
+            jwt_claims=claims(CUSTOMER_SUB),
+            **kw,
+        ),
+        services,
+    )
 
 
 def test_base64_encoded_body_is_decoded(services):
@@ -160,8 +190,13 @@ def test_bad_json_is_a_400_json_error(services, body):
 
 
 def test_undecodable_base64_is_a_400_not_a_500(services):
-    event = http_event("PUT", "/api/cart/items/{productId}", "/api/cart/items/book-0",
-                       path_params={"productId": "book-0"}, jwt_claims=claims(CUSTOMER_SUB))
+    event = http_event(
+        "PUT",
+        "/api/cart/items/{productId}",
+        "/api/cart/items/book-0",
+        path_params={"productId": "book-0"},
+        jwt_claims=claims(CUSTOMER_SUB),
+    )
     event.update(body="%%%not base64%%%", isBase64Encoded=True)
     result = call(event, services)
     assert result["statusCode"] == 400 and "base64" in body_of(result)["error"]["message"]
@@ -190,8 +225,7 @@ def test_customer_on_admin_route_is_403(services):
 
 @pytest.mark.parametrize("groups", ["[admin]", "[editors admin]", "admin"])
 def test_admin_group_as_the_gateway_flattens_it_reaches_admin_routes(services, groups):
-    product = {"name": "Lamp", "description": "Warm", "category": "books", "price": 2500, "currency": "USD",
-               "stock": 3}
+    product = {"name": "Lamp", "description": "Warm", "category": "books", "price": 2500, "currency": "USD", "stock": 3}
     event = http_event("POST", "/api/admin/products", body=json.dumps(product), jwt_claims=claims(ADMIN_SUB, groups))
     result = call(event, services)
     assert result["statusCode"] == 201, result
@@ -206,8 +240,7 @@ def test_a_broken_backend_is_a_json_500_with_the_request_id_logged(services, cap
         raise ConnectionError("dynamodb unreachable")
 
     with caplog.at_level(logging.ERROR, logger="shop.aws_http"):
-        result = aws_http.handler(http_event("GET", "/api/health", request_id="req-500"), None,
-                                  services_factory=broken)
+        result = aws_http.handler(http_event("GET", "/api/health", request_id="req-500"), None, services_factory=broken)
     assert result["statusCode"] == 500
     assert body_of(result)["error"] == {"code": "INTERNAL", "message": "internal error", "requestId": "req-500"}
     assert result["headers"]["x-request-id"] == "req-500"

@@ -14,11 +14,19 @@ from .events import sns_envelope, sqs_record
 
 
 def order_event(order_id: str = "01JDX0ORDER", email: str | None = "ada@example.com", **kw) -> str:
-    return event_to_json(OrderEvent(
-        type=kw.get("type", "OrderPlaced"), order_id=order_id, user_id=kw.get("user_id", "u-1"),
-        status=kw.get("status", "PLACED"), total=2490, currency="USD",
-        lines=(OrderLine("espresso-beans", "Espresso Beans 1 kg", 2490, 1),), email=email,
-        occurred_at="2026-11-25T03:35:04Z"))
+    return event_to_json(
+        OrderEvent(
+            type=kw.get("type", "OrderPlaced"),
+            order_id=order_id,
+            user_id=kw.get("user_id", "u-1"),
+            status=kw.get("status", "PLACED"),
+            total=2490,
+            currency="USD",
+            lines=(OrderLine("espresso-beans", "Espresso Beans 1 kg", 2490, 1),),
+            email=email,
+            occurred_at="2026-11-25T03:35:04Z",
+        )
+    )
 
 
 def run(records, services):
