@@ -3,6 +3,7 @@ against a local stack; point --host at any deployment to load that instead)."""
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 
@@ -14,7 +15,7 @@ CATEGORIES = ["books", "kitchen", "outdoor", "electronics", "home", "toys"]
 
 
 class Shopper(HttpUser):
-    wait_time = between(1, 5)
+    wait_time = between(*(float(x) for x in os.environ.get("BENCH_THINK", "1,5").split(",")))
 
     def on_start(self):
         email = f"load-{uuid.uuid4().hex[:12]}@example.com"

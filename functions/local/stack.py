@@ -73,6 +73,7 @@ class _Emulator:
     _lock = threading.Lock()
     _server = None
     url = ""
+    mode = "process"  # SHOP_LOCAL_EMULATOR: "process" (own core) or "thread" (inside this process)
     _users = 0
     _saved_env: dict[str, str | None] = {}
     _instances = 0
@@ -82,14 +83,10 @@ class _Emulator:
         """(endpoint URL, instance number starting at 1)."""
         with cls._lock:
             if cls._server is None:
-                from moto.server import ThreadedMotoServer
-
-                logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-                serialize_emulator_writes()
                 port = free_port()
-                server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-                server.start()
-                cls._server, cls.url = server, f"http://127.0.0.1:{port}"
+                cls.mode = os.environ.get("SHOP_LOCAL_EMULATOR", "process")
+                cls._server = _start_process(port) if cls.mode == "process" else _start_thread(port)
+                cls.url = f"http://127.0.0.1:{port}"
                 env = {"AWS_ENDPOINT_URL": cls.url, "AWS_ACCESS_KEY_ID": "testing",
                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
                 cls._saved_env = {k: os.environ.get(k) for k in (*env, *_STACK_ENV)}
@@ -113,6 +110,64 @@ class _Emulator:
                 else:
                     os.environ[k] = v
             _reset_aws_caches()
+
+
+def _start_thread(port: int):
+    """moto inside this process (SHOP_LOCAL_EMULATOR=thread): one core for everything."""
+    from moto.server import ThreadedMotoServer
+
+    from .emulator import prepare
+
+    prepare()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+class _EmulatorProcess:
+    """moto in a child process (the default): the emulator gets a core of its own."""
+
+    def __init__(self, port: int) -> None:
+        import subprocess
+        import sys
+        import tempfile
+        import time
+
+        root = Path(__file__).resolve().parents[2]
+        # A file, not a pipe: nobody reads the emulator's stderr while it runs, and a full
+        # pipe would block it.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "functions.local.emulator", "--port", str(port)],
+            cwd=root, stdout=subprocess.DEVNULL, stderr=self.log,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"the emulator exited: {self.log.read().decode()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the emulator did not start within 60 s")
+
+    def stop(self) -> None:
+        import subprocess
+
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def _start_process(port: int) -> _EmulatorProcess:
+    return _EmulatorProcess(port)
 
 
 # What start() puts in the environment for the functions (restored when the last stack stops).
@@ -176,6 +231,12 @@ class LocalStack:
 
             aws_services.reset()
             self.services = aws_services.build_services()
+            # Every SDK client the functions use, now, while AWS_ENDPOINT_URL names this
+            # emulator: cached clients keep pointing at it whatever the process does later.
+            from functions.adapters import aws_clients
+
+            for service in ("dynamodb", "cognito-idp", "sns", "sqs", "ses", "s3"):
+                aws_clients.client(service)
             from .gateway import make_server
 
             self._server = make_server(self)
@@ -309,14 +370,16 @@ class LocalStack:
         return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
 
     def outbox(self) -> list[dict]:
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
+        if _Emulator.mode == "process":
+            import urllib.request
 
-        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
-        out = []
-        for m in list(backend.sent_messages):
-            if getattr(m, "source", None) != self.sender:  # another stack in this process sent it
-                continue
-            for to in m.destinations.get("ToAddresses", []):
-                out.append({"to": to, "subject": m.subject, "text": m.body})
-        return out
+            from .emulator import SENT_PATH
+
+            with urllib.request.urlopen(f"{self.moto_url}{SENT_PATH}", timeout=10) as resp:
+                sent = json.load(resp)
+        else:
+            from .emulator import sent_emails
+
+            sent = sent_emails()
+        # another stack sharing the emulator sent the others
+        return [{k: m[k] for k in ("to", "subject", "text")} for m in sent if m["source"] == self.sender]
