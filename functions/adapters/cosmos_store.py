@@ -251,7 +251,8 @@ class CosmosStore:
         docs = self._query("SELECT * FROM c WHERE c.type = 'cart' ORDER BY c.productId", {}, user_pk(user_id))
         return [CartLine(d["productId"], int(d["quantity"])) for d in docs]
 
-    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
+        # `product` is for stores that check the catalog in place_order; this one re-reads it there.
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
         with _translated():

@@ -123,6 +123,10 @@ def _order(item: dict) -> Order:
 
 
 class DynamoDBStore:
+    # place_order verifies each line's name, price and currency against the catalog in its
+    # transaction, so checkout may build the order from the cart's snapshots (2 round trips).
+    checks_catalog = True
+
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table = table_name
         self._client = client
@@ -284,14 +288,22 @@ class DynamoDBStore:
     def get_cart(self, user_id: str) -> list[CartLine]:
         items = self._call("query", TableName=self.table, KeyConditionExpression="PK = :pk AND begins_with(SK, :c)",
                            ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":c": _s("CART#")})["Items"]
-        return [CartLine(i["SK"]["S"][5:], int(i["quantity"]["N"])) for i in items]
+        return [
+            CartLine(i["SK"]["S"][5:], int(i["quantity"]["N"]), name=i.get("name", {}).get("S"),
+                     unit_price=int(i["unitPrice"]["N"]) if "unitPrice" in i else None,
+                     currency=i.get("currency", {}).get("S"))
+            for i in items
+        ]
 
-    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
         key = {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{product_id}")}
         if quantity <= 0:
             self._call("delete_item", TableName=self.table, Key=key)
-        else:
-            self._call("put_item", TableName=self.table, Item={**key, "quantity": _n(quantity)})
+            return
+        item = {**key, "quantity": _n(quantity)}
+        if product is not None:  # the catalog entry checkout will re-verify in its transaction
+            item.update(name=_s(product.name), unitPrice=_n(product.price), currency=_s(product.currency))
+        self._call("put_item", TableName=self.table, Item=item)
 
     def clear_cart(self, user_id: str) -> None:
         lines = self.get_cart(user_id)
@@ -315,11 +327,15 @@ class DynamoDBStore:
                      "ConditionExpression": "attribute_not_exists(PK)"}},
         ]
         for li in order.lines:
+            # Enough stock, and the catalog still says what the customer is charged.
             items.append({"Update": {
                 "TableName": self.table, "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
                 "UpdateExpression": "SET stock = stock - :q",
-                "ConditionExpression": "attribute_exists(PK) AND stock >= :q",
-                "ExpressionAttributeValues": {":q": _n(li.quantity)}}})
+                "ConditionExpression": "attribute_exists(PK) AND stock >= :q AND price = :p AND currency = :c "
+                                       "AND #name = :n",
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": {":q": _n(li.quantity), ":p": _n(li.unit_price),
+                                              ":c": _s(order.currency), ":n": _s(li.name)}}})
         for li in order.lines:
             items.append({"Delete": {"TableName": self.table,
                                      "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")}}})
@@ -348,15 +364,20 @@ class DynamoDBStore:
                 if seen_hash != request_hash:
                     raise IdempotencyConflict(existing.order_id)
                 return PlaceOrderResult(existing, created=False)
-        if reasons is not None:
-            short = [li.product_id for li, r in zip(order.lines, reasons[2:2 + len(order.lines)], strict=False)
-                     if r == "ConditionalCheckFailed"]
-        else:
-            stock = self.get_products([li.product_id for li in order.lines])
-            short = [li.product_id for li in order.lines
-                     if li.product_id not in stock or stock[li.product_id].stock < li.quantity]
+        # Which product condition failed (stock, or the catalog moved) needs the products:
+        # read only on this failure path.
+        failed = [li for li, r in zip(order.lines, reasons[2:2 + len(order.lines)], strict=False)
+                  if r == "ConditionalCheckFailed"] if reasons is not None else list(order.lines)
+        current = self.get_products([li.product_id for li in failed]) if failed else {}
+        short = [li.product_id for li in failed
+                 if li.product_id not in current or current[li.product_id].stock < li.quantity]
         if short:
             raise InsufficientStock(short)
+        moved = [li.product_id for li in failed if (current[li.product_id].price, current[li.product_id].currency,
+                                                    current[li.product_id].name) != (li.unit_price, order.currency,
+                                                                                      li.name)]
+        if moved:
+            raise StaleState(f"the catalog changed for {', '.join(moved)}")
         raise StaleState("checkout could not be completed; retry")
 
     def find_idempotent_order(self, user_id: str, idempotency_key: str):

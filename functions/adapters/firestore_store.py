@@ -212,7 +212,8 @@ class FirestoreStore:
             snaps = list(self._cart(user_id).order_by("productId").stream())
         return [CartLine(s.get("productId"), int(s.get("quantity"))) for s in snaps]
 
-    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
+        # `product` is for stores that check the catalog in place_order; this one re-reads it there.
         ref = self._cart(user_id).document(safe_id(product_id))
         with _translated():
             if quantity <= 0:

@@ -117,7 +117,8 @@ class MemoryStore:
         with self._lock:
             return [CartLine(p, q) for p, q in sorted(self.carts.get(user_id, {}).items())]
 
-    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
+        # `product` is for stores that check the catalog in place_order; this one re-reads it there.
         with self._lock:
             cart = self.carts.setdefault(user_id, {})
             if quantity <= 0:

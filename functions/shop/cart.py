@@ -46,7 +46,8 @@ def get_cart(ctx):
 
 def set_item(ctx):
     """Three round trips: the cart, every product in it (one batch read, which also proves
-    the product exists), the write; the response is composed from what was read."""
+    the product exists, enforces MAX_CART_LINES and prices the response), the write; the
+    response is composed from what was read."""
     store, user = ctx.services.store, ctx.principal.user_id
     product_id, quantity = ctx.param("productId"), ctx.body.quantity
     lines = store.get_cart(user)
@@ -58,7 +59,8 @@ def set_item(ctx):
         is_new_line = len(others) == len(lines)
         if is_new_line and len(live_lines(others, products)) >= datamodel.MAX_CART_LINES:
             return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
-    store.set_cart_line(user, product_id, quantity)
+    # the catalog entry just read travels with the line: checkout re-verifies it, not re-reads it
+    store.set_cart_line(user, product_id, quantity, products.get(product_id) if quantity > 0 else None)
     updated = others + ([ports.CartLine(product_id, quantity)] if quantity > 0 else [])
     updated.sort(key=lambda li: li.product_id)
     return cart_view(ctx.services, user, updated, products)

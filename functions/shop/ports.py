@@ -51,6 +51,12 @@ class Product:
 class CartLine:
     product_id: str
     quantity: int
+    # The catalog entry when the line was last set (stores with `checks_catalog` keep it):
+    # checkout can then build the order from the cart alone and let its one transaction
+    # verify the catalog still says the same (functions/shop/orders.py).
+    name: str | None = None
+    unit_price: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,8 +236,9 @@ class Store(Protocol):
 
     # cart
     def get_cart(self, user_id: str) -> list[CartLine]: ...
-    def set_cart_line(self, user_id: str, product_id: str, quantity: int) -> None:
-        """quantity 0 removes the line."""
+    def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
+        """quantity 0 removes the line. `product`: the catalog entry just read, kept with the
+        line by stores with `checks_catalog` (others ignore it)."""
         ...
     def clear_cart(self, user_id: str) -> None: ...
 
@@ -241,7 +248,9 @@ class Store(Protocol):
         the order only if (user, order.idempotency_key) is new; delete the ordered cart lines.
         Same key + same request_hash -> PlaceOrderResult(existing, created=False).
         Same key + other hash -> IdempotencyConflict. Not enough stock -> InsufficientStock
-        naming every short product (nothing written). Contention -> Unavailable."""
+        naming every short product (nothing written). Contention -> Unavailable.
+        Stores with `checks_catalog = True` also write nothing unless every product's name,
+        price and currency still equal the order line's (else StaleState)."""
         ...
     def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
         """(order, request_hash) recorded for this key, or None."""

@@ -37,7 +37,7 @@ _n = [0]
 def order(user: str, lines: list[tuple[str, int]], key: str, status: str = PLACED) -> Order:
     _n[0] += 1
     oid = f"{1700000000000 + _n[0]:012x}{_n[0]:010x}"
-    ls = tuple(OrderLine(p, p, 1000, q) for p, q in lines)
+    ls = tuple(OrderLine(p, f"Product {p}", 1000, q) for p, q in lines)  # what product(p) says
     return Order(oid, user, status, ls, sum(li.line_total for li in ls), "USD", "2026-01-01T00:00:00Z",
                  "2026-01-01T00:00:00Z", ADDR, "u@example.com", key)
 
@@ -127,6 +127,19 @@ def test_place_order_is_atomic_and_idempotent(store):
     found = store.find_idempotent_order("u", "k1")
     assert found is not None and found[0].order_id == first.order_id and found[1] == "h1"
     assert store.find_idempotent_order("u", "nope") is None
+
+
+def test_a_catalog_checking_store_writes_nothing_when_the_price_moved(store):
+    if not getattr(store, "checks_catalog", False):
+        pytest.skip("this store re-reads the catalog before its write (checks_catalog is off)")
+    store.create_product(product("a", stock=3))
+    store.create_product(product("b", stock=3, price=900))  # the order below says 1000
+    store.set_cart_line("u", "a", 1, product("a"))
+    with pytest.raises(StaleState, match="b"):
+        store.place_order(order("u", [("a", 1), ("b", 1)], "k-moved"), request_hash="h")
+    assert [store.get_product(p).stock for p in "ab"] == [3, 3], "nothing written"
+    assert store.find_idempotent_order("u", "k-moved") is None
+    assert store.get_cart("u") == [CartLine("a", 1, "Product a", 1000, "USD")], "the cart keeps its snapshot"
 
 
 def test_insufficient_stock_names_every_short_product_and_writes_nothing(store):
