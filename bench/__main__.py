@@ -34,8 +34,7 @@ COLD = {
     "AWS entrypoint (functions.runtimes.aws_http)": "import functions.runtimes.aws_http",
     "Azure entrypoint (functions.runtimes.azure_http)": "import functions.runtimes.azure_http",
     "GCP entrypoint (functions.runtimes.gcp_http)": "import functions.runtimes.gcp_http",
-    "AWS entrypoint + first-request imports (api, models, catalog)":
-        "import functions.runtimes.aws_http, functions.shop.api, functions.shop.models, functions.shop.catalog",
+    "AWS entrypoint + first-request imports (api, models, catalog)": "import functions.runtimes.aws_http, functions.shop.api, functions.shop.models, functions.shop.catalog",
     "reference: bare python": "pass",
     "reference: import boto3": "import boto3",
     "reference: FastAPI + Mangum hello world": "import bench.refs as r; r.fastapi_handler()",
@@ -58,13 +57,24 @@ def cold_start() -> list[tuple[str, float, float, float]]:
 
 # 2. per-request overhead ----------------------------------------------------------------
 def _event(method: str, path: str, body: dict | None = None, claims: dict | None = None) -> dict:
-    ctx = {"http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                    "userAgent": "bench"}, "requestId": "bench", "routeKey": f"{method} {path}", "stage": "$default"}
+    ctx = {
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+        "requestId": "bench",
+        "routeKey": f"{method} {path}",
+        "stage": "$default",
+    }
     if claims:
         ctx["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    return {"version": "2.0", "routeKey": f"{method} {path}", "rawPath": path, "rawQueryString": "",
-            "headers": {"content-type": "application/json", "idempotency-key": "k"}, "isBase64Encoded": False,
-            "body": json.dumps(body) if body is not None else None, "requestContext": ctx}
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "idempotency-key": "k"},
+        "isBase64Encoded": False,
+        "body": json.dumps(body) if body is not None else None,
+        "requestContext": ctx,
+    }
 
 
 def per_request() -> list[tuple[str, str, float, float, float]]:
@@ -76,8 +86,9 @@ def per_request() -> list[tuple[str, str, float, float, float]]:
     services = memory_services(deliver=False)
     services.store.put_category(ports.Category("books", "Books"))
     for i in range(40):
-        services.store.create_product(ports.Product(f"p{i:02d}", f"Product {i}", "d", "books", 1000 + i, "USD",
-                                                    10**9, None))
+        services.store.create_product(
+            ports.Product(f"p{i:02d}", f"Product {i}", "d", "books", 1000 + i, "USD", 10**9, None)
+        )
     address = {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
     claims = {"sub": "bench-user", "cognito:groups": "[]"}
     keys = iter(range(10**9))
@@ -99,10 +110,12 @@ def per_request() -> list[tuple[str, str, float, float, float]]:
         ("GET /api/products", "reference: FastAPI + Mangum"): lambda: fa(_event("GET", "/api/products"), None),
         ("GET /api/products", "reference: Powertools resolver"): lambda: pt(_event("GET", "/api/products"), None),
         ("POST /api/orders", "this shop (validation + checkout, memory store)"): shop_order,
-        ("POST /api/orders", "reference: FastAPI + Mangum (validation only)"):
-            lambda: fa(_event("POST", "/api/orders", address), None),
-        ("POST /api/orders", "reference: Powertools resolver (no validation)"):
-            lambda: pt(_event("POST", "/api/orders", address), None),
+        ("POST /api/orders", "reference: FastAPI + Mangum (validation only)"): lambda: fa(
+            _event("POST", "/api/orders", address), None
+        ),
+        ("POST /api/orders", "reference: Powertools resolver (no validation)"): lambda: pt(
+            _event("POST", "/api/orders", address), None
+        ),
     }
     rows = []
     for (route, label), fn in cases.items():
@@ -147,13 +160,17 @@ def round_trips() -> list[tuple[str, int, str]]:
         for i in range(5):
             store.create_product(ports.Product(f"p{i}", f"P{i}", "d", "books", 100, "USD", 100, None))
         who = ports.Principal("u1")
-        addr = json.dumps({"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1",
-                                               "country": "US"}}).encode()
+        addr = json.dumps(
+            {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+        ).encode()
         ops = [
             ("browse: GET /api/products?category=", "1", Request("GET", "/api/products", query={"category": "books"})),
             ("product: GET /api/products/{id}", "1", Request("GET", "/api/products/p1")),
-            ("cart change: PUT /api/cart/items/{id} (returns the cart)", "1 write (+ reads for the response)",
-             Request("PUT", "/api/cart/items/p1", body=b'{"quantity": 2}', principal=who)),
+            (
+                "cart change: PUT /api/cart/items/{id} (returns the cart)",
+                "1 write (+ reads for the response)",
+                Request("PUT", "/api/cart/items/p1", body=b'{"quantity": 2}', principal=who),
+            ),
             ("cart view: GET /api/cart", "2 (cart + prices)", Request("GET", "/api/cart", principal=who)),
         ]
         rows = []
@@ -167,11 +184,13 @@ def round_trips() -> list[tuple[str, int, str]]:
                 put = Request("PUT", f"/api/cart/items/p{i}", body=b'{"quantity": 1}', principal=who)
                 assert handle(put, services).status == 200
             calls.clear()
-            r = handle(Request("POST", "/api/orders", body=addr, principal=who, headers={"idempotency-key": f"n{n}"}),
-                       services)
+            r = handle(
+                Request("POST", "/api/orders", body=addr, principal=who, headers={"idempotency-key": f"n{n}"}), services
+            )
             assert r.status == 201, r.body
-            rows.append((f"checkout of {n} line(s): POST /api/orders", len(calls), "1 read + 1 transaction",
-                         ", ".join(calls)))
+            rows.append(
+                (f"checkout of {n} line(s): POST /api/orders", len(calls), "1 read + 1 transaction", ", ".join(calls))
+            )
         for row in rows:
             log(f"round trips {row[0]}: {row[1]}")
         return rows
@@ -193,18 +212,44 @@ def artifact_sizes() -> list[tuple[str, int]]:
         rows.append(("AWS dependency layer (pydantic for arm64 / Python 3.12, unzipped)", size))
     except Exception as exc:  # no package index: say so instead of failing the whole report
         rows.append((f"AWS dependency layer: not built ({type(exc).__name__})", 0))
-    for name, req in (("Azure", "functions/runtimes/azure_app/requirements.txt"),
-                      ("GCP", "functions/runtimes/gcp_app/requirements.txt")):
-        if (ROOT / req).exists():
-            rows.append((f"{name} requirements ({req}): " + ", ".join(
-                line.strip() for line in (ROOT / req).read_text().splitlines()
-                if line.strip() and not line.startswith("#")), 0))
+    import tempfile
+
+    from components.specs import CodePackage
+
+    code = CodePackage(ROOT / "functions", ("local", "tests"), ROOT / "requirements" / "runtime.txt", "3.12")
+    with tempfile.TemporaryDirectory() as tmp:
+        from providers.gcp.packaging import write_zip as gcp_zip
+
+        rows.append(
+            (
+                "GCP source archive (main.py + requirements.txt + functions/, zipped; Cloud Build installs "
+                "the requirements)",
+                gcp_zip(code, Path(tmp) / "gcp.zip").stat().st_size,
+            )
+        )
+        try:
+            from providers.azure.packaging import write_zip as azure_zip
+
+            rows.append(
+                (
+                    "Azure package (function_app.py + functions/ + dependencies for linux x86_64 / "
+                    "Python 3.12, zipped)",
+                    azure_zip(code, Path(tmp) / "azure.zip").stat().st_size,
+                )
+            )
+        except Exception as e:  # no PyPI access: the row says so
+            log(f"azure package not built: {e}")
+            rows.append((f"Azure package: not built here ({type(e).__name__})", 0))
+    for label, size in rows:
+        log(f"artifact {label}: {size:,} bytes")
     return rows
 
 
 # 4. load ------------------------------------------------------------------------------------
 LOAD_USERS = int(os.environ.get("BENCH_USERS", "1000"))
 LOAD_SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
+# (label, think time "min,max" in seconds): the issue's pace, then a storefront's usual pace
+LOAD_SCENARIOS = (("1-5 s think time", "1,5"), ("10-30 s think time", "10,30"))
 
 
 def _all_orders(base: str, session) -> list[dict]:
@@ -224,15 +269,16 @@ def _all_orders(base: str, session) -> list[dict]:
 def _all_products(base: str, session) -> dict[str, int]:
     stock, cursor = {}, None
     while True:
-        page = session.get(base + "/api/products", params={"limit": 100, **({"cursor": cursor} if cursor else {})},
-                           timeout=30).json()
+        page = session.get(
+            base + "/api/products", params={"limit": 100, **({"cursor": cursor} if cursor else {})}, timeout=30
+        ).json()
         stock.update({p["productId"]: p["stock"] for p in page["items"]})
         cursor = page["nextCursor"]
         if not cursor:
             return stock
 
 
-def load() -> tuple[list[list[str]], list[str]]:
+def load(think: str) -> tuple[list[list[str]], list[str]]:
     import csv
     import tempfile
 
@@ -242,15 +288,40 @@ def load() -> tuple[list[list[str]], list[str]]:
 
     with LocalStack(port=0) as shop, tempfile.TemporaryDirectory() as tmp:
         admin = requests.Session()
-        token = admin.post(shop.base_url + "/api/auth/login", timeout=30,
-                           json={"email": shop.admin_email, "password": shop.admin_password}).json()["accessToken"]
+        token = admin.post(
+            shop.base_url + "/api/auth/login",
+            timeout=30,
+            json={"email": shop.admin_email, "password": shop.admin_password},
+        ).json()["accessToken"]
         admin.headers["Authorization"] = f"Bearer {token}"
         before = _all_products(shop.base_url, admin)
-        log(f"load: {LOAD_USERS} shoppers for {LOAD_SECONDS}s against {shop.base_url} (progress every 10 s)")
-        cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-               "-u", str(LOAD_USERS), "-r", str(max(1, LOAD_USERS // 20)), "-t", f"{LOAD_SECONDS}s",
-               "--host", shop.base_url, "--csv", f"{tmp}/load", "--only-summary", "--stop-timeout", "10"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log(
+            f"load: {LOAD_USERS} shoppers, think {think} s, for {LOAD_SECONDS}s against {shop.base_url} "
+            "(progress every 10 s)"
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(LOAD_USERS),
+            "-r",
+            str(max(1, LOAD_USERS // 20)),
+            "-t",
+            f"{LOAD_SECONDS}s",
+            "--host",
+            shop.base_url,
+            "--csv",
+            f"{tmp}/load",
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+        ]
+        env = {**os.environ, "BENCH_THINK": think}
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         start = time.monotonic()
         while proc.poll() is None:
             time.sleep(10)
@@ -259,15 +330,28 @@ def load() -> tuple[list[list[str]], list[str]]:
             rows = list(csv.DictReader(f))
         orders = _all_orders(shop.base_url, admin)
         after = _all_products(shop.base_url, admin)
-    placed = next((int(r["Request Count"]) - int(r["Failure Count"]) for r in rows if r["Name"] == "POST /api/orders"),
-                  0)
+    placed = next(
+        (int(r["Request Count"]) - int(r["Failure Count"]) for r in rows if r["Name"] == "POST /api/orders"), 0
+    )
     sold: dict[str, int] = {}
     for o in orders:
         if o["status"] != "CANCELLED":
             for li in o["items"]:
                 sold[li["productId"]] = sold.get(li["productId"], 0) + li["quantity"]
-    table = [[r["Name"], r["Request Count"], r["Failure Count"], r["50%"], r["95%"], r["99%"],
-              f"{float(r['Requests/s']):.1f}"] for r in rows]
+    table = [
+        [
+            r["Name"],
+            r["Request Count"],
+            r["Failure Count"],
+            r["50%"],
+            r["95%"],
+            r["99%"],
+            f"{float(r['Requests/s']):.1f}",
+        ]
+        for r in rows
+    ]
+    for r in table:
+        log(f"load {think}: {' | '.join(r)}")
     checks = [
         f"orders stored: {len(orders)}; 201 or 409 answers to POST /api/orders: {placed} (409s are sold-out "
         "or empty-cart answers, so stored <= answered)",
@@ -278,42 +362,209 @@ def load() -> tuple[list[list[str]], list[str]]:
     return table, checks
 
 
+# 4b. what limits the local stack: the emulator's cost per call, by table size ------------------
+def emulator_cost() -> list[tuple[str, int, float]]:
+    """moto answers a Query by walking every item of the table (GetItem is a dict lookup), so
+    its cost grows with what the load test writes; DynamoDB's Query costs what it returns."""
+    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    rows = []
+    with mock_aws():
+        import boto3
+
+        from functions.adapters.dynamodb_schema import create_table_kwargs
+        from functions.shop.datamodel import SHOP_TABLE
+
+        c = boto3.client("dynamodb")
+        c.create_table(**create_table_kwargs(SHOP_TABLE, "cost"))
+        ops = {
+            "Query GSI1 (browse a category, 6 results)": lambda: c.query(
+                TableName="cost", IndexName="GSI1", KeyConditionExpression="GSI1PK = :p",
+                ExpressionAttributeValues={":p": {"S": "CATEGORY#c0"}}, Limit=12),
+            "Query by key (a cart, 1 line)": lambda: c.query(
+                TableName="cost", KeyConditionExpression="PK = :p",
+                ExpressionAttributeValues={":p": {"S": "USER#7"}}),
+            "GetItem (a product)": lambda: c.get_item(TableName="cost", Key={"PK": {"S": "PRODUCT#1"},
+                                                                               "SK": {"S": "PRODUCT"}}),
+        }  # fmt: skip
+        n = 0
+        for size in (40, 1000, 5000):
+            while n < size:  # 36 products in 6 categories, then carts and orders as a load test writes
+                item = ({"PK": {"S": f"PRODUCT#{n}"}, "SK": {"S": "PRODUCT"}, "GSI1PK": {"S": f"CATEGORY#c{n % 6}"},
+                         "GSI1SK": {"S": f"name{n}"}} if n < 36 else
+                        {"PK": {"S": f"USER#{n}"}, "SK": {"S": "CART#p1"}, "quantity": {"N": "1"}})  # fmt: skip
+                c.put_item(TableName="cost", Item=item)
+                n += 1
+            for label, fn in ops.items():
+                times = []
+                for _ in range(RUNS * 5):
+                    t0 = time.perf_counter()
+                    fn()
+                    times.append((time.perf_counter() - t0) * 1000)
+                rows.append((label, size, statistics.median(times)))
+                log(f"emulator {label} at {size} items: {rows[-1][2]:.2f} ms")
+    return rows
+
+
+# 6. API fuzzing, full size ---------------------------------------------------------------
+FUZZ_EXAMPLES = int(os.environ.get("BENCH_FUZZ_EXAMPLES", "100"))
+
+
+def fuzz() -> tuple[int, dict[str, int], int, str]:
+    """(requests, status class -> count, pytest exit code, failures summary) of the schemathesis
+    suite run with FUZZ_EXAMPLES examples per operation against a fresh local stack."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = Path(tmp) / "fuzz.tsv"
+        env = {**os.environ, "SHOP_FUZZ_EXAMPLES": str(FUZZ_EXAMPLES), "SHOP_FUZZ_COUNT_FILE": str(counts)}
+        env.pop("AWS_ENDPOINT_URL", None)
+        log(f"fuzz: schemathesis, {FUZZ_EXAMPLES} examples per operation (a minute or two)")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_api_fuzz.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        lines = counts.read_text().splitlines() if counts.exists() else []
+    classes: dict[str, int] = {}
+    for line in lines:
+        status = line.rsplit("\t", 1)[-1]
+        classes[status[0] + "xx"] = classes.get(status[0] + "xx", 0) + 1
+    failed = [ln for ln in proc.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))]
+    log(f"fuzz: {len(lines)} requests, {classes}, exit {proc.returncode}")
+    return len(lines), classes, proc.returncode, "; ".join(failed[:5])
+
+
+def _verdict(label: str, rows: list[list[str]]) -> str:
+    agg = next((r for r in rows if r[0] == "Aggregated"), None)
+    if agg is None:
+        return f"{label}: no requests"
+    failures, p95, rps = int(agg[2]), float(agg[4]), agg[6]
+    met = failures == 0 and p95 < 1000
+    return f"{label}: {'met' if met else '**not met**'} (p95 {p95:.0f} ms, {failures} failures, {rps} req/s)"
+
+
+def _load_section(results: list[tuple[str, list[list[str]], list[str]]]) -> list[str]:
+    out = [
+        f"locust, {LOAD_USERS} shoppers for {LOAD_SECONDS} s (ramp {LOAD_USERS // 20}/s) against a fresh local "
+        "stack each time: the threaded local gateway + the AWS entrypoints + moto in its own process, on this "
+        "machine, loopback, the load generator included. Mix per shopper: browse 6, product 2, add to cart 3, "
+        "checkout 1; anonymous until the first add to cart, which signs up and signs in (bench/locustfile.py). "
+        "Times in ms. Rerun: `BENCH_USERS=1000 BENCH_SECONDS=60 make bench`.",
+        "",
+    ]
+    for label, rows, checks in results:
+        out += [f"### {LOAD_USERS} shoppers, {label}", "",
+                "| Route | requests | failures | p50 | p95 | p99 | req/s |", "|---|---|---|---|---|---|---|",
+                *["| " + " | ".join(r) + " |" for r in rows], "", *[f"- {c}" for c in checks], ""]  # fmt: skip
+    return out
+
+
 def main() -> None:
     log(f"{os.cpu_count()} cores, {RUNS} runs per figure")
     cold, req, trips, sizes = cold_start(), per_request(), round_trips(), artifact_sizes()
-    load_rows, load_checks = load() if LOAD_USERS else ([], ["skipped (BENCH_USERS=0)"])
+    emulator = emulator_cost()
+    loads = [(label, *load(think)) for label, think in LOAD_SCENARIOS] if LOAD_USERS else []
+    fuzz_n, fuzz_classes, fuzz_rc, fuzz_failed = fuzz() if FUZZ_EXAMPLES else (0, {}, 0, "")
     boto = next(r[1] for r in cold if r[0] == "reference: import boto3")
+    emu = {(label, size): ms for label, size, ms in emulator}
+    browse = "Query GSI1 (browse a category, 6 results)"
     out = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python "
         f"{sys.version.split()[0]}; each figure is the median of {RUNS} runs with min-max spread. "
-        "Rerun one section: `.venv/bin/python -m bench` (env `BENCH_RUNS`).", "",
-        "## 1. Cold start (fresh interpreter, `python -c \"import …\"`, wall time)", "",
-        "| Module | median ms | min-max | x boto3 import |", "|---|---|---|---|",
-        *[f"| {label} | {m:.0f} | {lo:.0f}-{hi:.0f} | {m / boto:.2f} |" for label, m, lo, hi in cold], "",
-        "## 2. Per-request overhead (event in → response out, in process)", "",
-        "| Route | App | median µs | min-max |", "|---|---|---|---|",
-        *[f"| {route} | {label} | {m:.0f} | {lo:.0f}-{hi:.0f} |" for route, label, m, lo, hi in req], "",
-        "## 3. Database round trips per operation (DynamoDB, counted on the botocore client)", "",
-        "| Operation | calls | data-model lower bound | calls made |", "|---|---|---|---|",
-        *[f"| {label} | {n} | {bound} | {names} |" for label, n, bound, names in trips], "",
+        "Rerun one section: `.venv/bin/python -m bench` (env `BENCH_RUNS`, `BENCH_USERS`, `BENCH_SECONDS`, "
+        "`BENCH_FUZZ_EXAMPLES`).",
+        "",
+        "## Targets",
+        "",
+        "| Target (architecture) | Where it stands | Why |",
+        "|---|---|---|",
+        "| sub-second latency | handler work is ~0.1 ms per request (section 2); checkout is 2 database round "
+        "trips (section 3); cold start 0.3x `import boto3` (section 1) | in the cloud a request is gateway + "
+        "function + 1-2 DynamoDB calls; the local stack's latencies under load (section 4) are queueing in front "
+        "of the emulator |",
+        f"| {LOAD_USERS:,} concurrent users (target 1,000+), p95 under 1 s | "
+        + "; ".join(_verdict(label, rows) for label, rows, _ in loads)
+        + " (section 4) | the emulator is one Python process whose Query cost grows with the table (section 4b); "
+        "Lambda, API Gateway and DynamoDB on-demand scale out per request instead |",
+        "| 99.9% uptime | **not measurable here** | a property of the deployed services (multi-AZ Lambda, "
+        "API Gateway, DynamoDB, S3/CloudFront) and of the alarms that page on errors; no single instance in the "
+        "design. Fault injection (tests/reliability) shows failures end as retryable 503s, never partial orders |",
+        "",
+        '## 1. Cold start (fresh interpreter, `python -c "import …"`, wall time)',
+        "",
+        "| Module | median ms | min-max | x boto3 import |",
+        "|---|---|---|---|",
+        *[f"| {label} | {m:.0f} | {lo:.0f}-{hi:.0f} | {m / boto:.2f} |" for label, m, lo, hi in cold],
+        "",
+        "## 2. Per-request overhead (event in → response out, in process)",
+        "",
+        "| Route | App | median µs | min-max |",
+        "|---|---|---|---|",
+        *[f"| {route} | {label} | {m:.0f} | {lo:.0f}-{hi:.0f} |" for route, label, m, lo, hi in req],
+        "",
+        "## 3. Database round trips per operation (DynamoDB, counted on the botocore client)",
+        "",
+        "| Operation | calls | data-model lower bound | calls made |",
+        "|---|---|---|---|",
+        *[f"| {label} | {n} | {bound} | {names} |" for label, n, bound, names in trips],
+        "",
         "Checkout is at the bound: each cart line keeps the catalog entry (name, price, currency) it was set "
         "with, so checkout reads only the cart and its one transaction re-verifies stock *and* that the catalog "
         "still says the same; if it moved (price change, product deleted, stock short), the read-then-write path "
         "answers exactly (extra reads on that path only; tests/unit/test_checkout_round_trips.py). Above the bound, "
         "honestly: a cart change reads the cart and its products in one batch before its single write, because "
         "it answers 404 for an unknown product, enforces the 25-line limit and returns the cart at live prices.",
-        "", "## 4. Load", "",
-        f"locust, {LOAD_USERS} shoppers with 1-5 s think time for {LOAD_SECONDS} s against a fresh local stack "
-        "(moto + the threaded local gateway, same machine, loopback); browse/product/cart/checkout mix "
-        "(bench/locustfile.py). Times in ms. Rerun: `BENCH_USERS=1000 BENCH_SECONDS=60 make bench`.", "",
-        "| Route | requests | failures | p50 | p95 | p99 | req/s |", "|---|---|---|---|---|---|---|",
-        *["| " + " | ".join(r) + " |" for r in load_rows], "",
-        *[f"- {c}" for c in load_checks], "",
-        "The local stack is an emulator on 2 shared cores (load generator included), so these latencies "
-        "measure the handlers plus moto, not DynamoDB or Lambda; in the cloud each function scales out.", "",
-        "## 5. Artifact size", "", "| Artifact | bytes |", "|---|---|",
-        *[f"| {label} | {size:,} |" for label, size in sizes], "",
+        "",
+        "## 4. Load",
+        "",
+        *_load_section(loads),
+        "What the load runs found, and what changed because of them:",
+        "- **+40 ms per response** from Nagle's algorithm: the local gateway and the emulator wrote headers and "
+        "body separately, so every keep-alive response waited for a delayed ACK (`/api/health` took 44 ms "
+        "unloaded, 1 ms after `disable_nagle_algorithm`).",
+        "- **moto 5.2's response serializer** made each DynamoDB call 2.3x slower than 5.1 (4.5 vs 2.0 ms for a "
+        "category query): pinned `moto<5.2`.",
+        "- **one core for everything**: gateway, handlers, SDK clients and moto shared one GIL; the emulator "
+        "now runs in its own process (`functions/local/emulator.py`).",
+        "- what is left is the emulator itself (4b).",
+        "",
+        "### 4b. The emulator's cost per call grows with the table",
+        "",
+        "| Call (moto, in process) | 40 items | 1,000 items | 5,000 items |",
+        "|---|---|---|---|",
+        *[
+            f"| {label} | {emu[(label, 40)]:.2f} ms | {emu[(label, 1000)]:.2f} ms | {emu[(label, 5000)]:.2f} ms |"
+            for label in dict.fromkeys(lbl for lbl, _, _ in emulator)
+        ],
+        "",
+        f"moto answers every Query by walking the whole table ({emu[(browse, 40)]:.1f} ms at 40 items, "
+        f"{emu[(browse, 5000)]:.1f} ms at 5,000), and a load run writes thousands of carts and orders, so the "
+        "emulator slows down as the run goes on; DynamoDB's Query reads only the partition it names.",
+        "",
+        "## 5. Artifact size",
+        "",
+        "| Artifact | bytes |",
+        "|---|---|",
+        *[f"| {label} | {size:,} |" for label, size in sizes],
+        "",
+        "## 6. API fuzzing, full size",
+        "",
+        f"schemathesis over the generated OpenAPI 3.1 document ({FUZZ_EXAMPLES} examples per operation in its "
+        "fuzzing phase, plus its coverage phase's boundary cases), against a fresh local stack as the admin user (tests/e2e/test_api_fuzz.py; `make test` runs "
+        "the same suite with 6 per operation). Checks: no 5xx, every response matches its documented schema.",
+        "",
+        "| requests | " + " | ".join(sorted(fuzz_classes)) + " | result |",
+        "|---|" + "---|" * len(fuzz_classes) + "---|",
+        f"| {fuzz_n} | "
+        + " | ".join(str(fuzz_classes[k]) for k in sorted(fuzz_classes))
+        + " | "
+        + ("passed: no 5xx, no schema violation" if fuzz_rc == 0 else f"**failed** (exit {fuzz_rc}): {fuzz_failed}")
+        + " |",
+        "",
     ]
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text("\n".join(out))

@@ -3,8 +3,19 @@ and in AWS Lambda Powertools' APIGatewayHttpResolver."""
 
 from __future__ import annotations
 
-PRODUCTS = [{"productId": f"p{i}", "name": f"Product {i}", "description": "d", "category": "books",
-             "price": 1000 + i, "currency": "USD", "stock": 5, "imageUrl": None} for i in range(20)]
+PRODUCTS = [
+    {
+        "productId": f"p{i}",
+        "name": f"Product {i}",
+        "description": "d",
+        "category": "books",
+        "price": 1000 + i,
+        "currency": "USD",
+        "stock": 5,
+        "imageUrl": None,
+    }
+    for i in range(20)
+]
 
 
 def fastapi_handler():
@@ -30,7 +41,12 @@ def fastapi_handler():
 
     @app.post("/api/orders", status_code=201)
     def orders(body: Body):
-        return {"orderId": "o1", "status": "PLACED", "total": 1000, "shippingAddress": body.shippingAddress.model_dump()}
+        return {
+            "orderId": "o1",
+            "status": "PLACED",
+            "total": 1000,
+            "shippingAddress": body.shippingAddress.model_dump(),
+        }
 
     return Mangum(app, lifespan="off")
 

@@ -87,8 +87,13 @@ class _Emulator:
                 cls.mode = os.environ.get("SHOP_LOCAL_EMULATOR", "process")
                 cls._server = _start_process(port) if cls.mode == "process" else _start_thread(port)
                 cls.url = f"http://127.0.0.1:{port}"
-                env = {"AWS_ENDPOINT_URL": cls.url, "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+                env = {
+                    "AWS_ENDPOINT_URL": cls.url,
+                    "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": REGION,
+                    "AWS_REGION": REGION,
+                }
                 cls._saved_env = {k: os.environ.get(k) for k in (*env, *_STACK_ENV)}
                 os.environ.update(env)
                 _reset_aws_caches()
@@ -138,7 +143,7 @@ class _EmulatorProcess:
         # pipe would block it.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "functions.local.emulator", "--port", str(port)],
+            [sys.executable, "-m", "functions.local.emulator", "--port", str(port), "--parent-pid", str(os.getpid())],
             cwd=root, stdout=subprocess.DEVNULL, stderr=self.log,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -171,9 +176,20 @@ def _start_process(port: int) -> _EmulatorProcess:
 
 
 # What start() puts in the environment for the functions (restored when the last stack stops).
-_STACK_ENV = (dm.ENV_TABLE, dm.ENV_TOPIC, dm.ENV_BUCKET, dm.ENV_MEDIA_BASE_URL, dm.ENV_SENDER, dm.ENV_USER_POOL,
-              dm.ENV_USER_POOL_CLIENT, dm.ENV_CURRENCY, dm.ENV_CLOUD, dm.ENV_PARAMETERS_PATH, "SHOP_LOCAL_AUTO_CONFIRM",
-              "SHOP_S3_PRESIGN_ENDPOINT")
+_STACK_ENV = (
+    dm.ENV_TABLE,
+    dm.ENV_TOPIC,
+    dm.ENV_BUCKET,
+    dm.ENV_MEDIA_BASE_URL,
+    dm.ENV_SENDER,
+    dm.ENV_USER_POOL,
+    dm.ENV_USER_POOL_CLIENT,
+    dm.ENV_CURRENCY,
+    dm.ENV_CLOUD,
+    dm.ENV_PARAMETERS_PATH,
+    "SHOP_LOCAL_AUTO_CONFIRM",
+    "SHOP_S3_PRESIGN_ENDPOINT",
+)
 
 
 def _reset_aws_caches() -> None:
@@ -191,8 +207,9 @@ class LocalStack:
     stacks never see each other's table, pool, queue or outbox.
     """
 
-    def __init__(self, port: int = 8000, *, seed: bool = True, admin_email: str | None = None,
-                 admin_password: str | None = None) -> None:
+    def __init__(
+        self, port: int = 8000, *, seed: bool = True, admin_email: str | None = None, admin_password: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.seed = seed
         self.admin_email = admin_email or os.environ.get("SHOP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
@@ -218,15 +235,23 @@ class LocalStack:
             self._create_resources()
             # The same variables every deployed function gets (providers/aws), describing
             # the most recently started stack: build_services() then wires this stack.
-            os.environ.update({
-                dm.ENV_TABLE: self.names["table"], dm.ENV_TOPIC: self.names["topic"],
-                dm.ENV_BUCKET: self.names["bucket"], dm.ENV_MEDIA_BASE_URL: self.base_url + "/media/",
-                dm.ENV_SENDER: self.sender, dm.ENV_USER_POOL: self.names["pool"],
-                dm.ENV_USER_POOL_CLIENT: self.names["client"], dm.ENV_CURRENCY: self.currency,
-                dm.ENV_CLOUD: "local", dm.ENV_PARAMETERS_PATH: "/shop/local/", "SHOP_LOCAL_AUTO_CONFIRM": "1",
-                # uploads go through this gateway (same origin, as on the CDN), not to the emulator's port
-                "SHOP_S3_PRESIGN_ENDPOINT": self.base_url + "/local/s3",
-            })
+            os.environ.update(
+                {
+                    dm.ENV_TABLE: self.names["table"],
+                    dm.ENV_TOPIC: self.names["topic"],
+                    dm.ENV_BUCKET: self.names["bucket"],
+                    dm.ENV_MEDIA_BASE_URL: self.base_url + "/media/",
+                    dm.ENV_SENDER: self.sender,
+                    dm.ENV_USER_POOL: self.names["pool"],
+                    dm.ENV_USER_POOL_CLIENT: self.names["client"],
+                    dm.ENV_CURRENCY: self.currency,
+                    dm.ENV_CLOUD: "local",
+                    dm.ENV_PARAMETERS_PATH: "/shop/local/",
+                    "SHOP_LOCAL_AUTO_CONFIRM": "1",
+                    # uploads go through this gateway (same origin, as on the CDN), not to the emulator's port
+                    "SHOP_S3_PRESIGN_ENDPOINT": self.base_url + "/local/s3",
+                }
+            )
             from functions.adapters import aws_services
 
             aws_services.reset()
@@ -283,26 +308,43 @@ class LocalStack:
         topic = sns.create_topic(Name=dm.ORDER_EVENTS_TOPIC + sfx)["TopicArn"]
         dlq = sqs.create_queue(QueueName=f"{dm.NOTIFICATIONS_QUEUE}{sfx}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue = sqs.create_queue(QueueName=dm.NOTIFICATIONS_QUEUE + sfx, Attributes={
-            "VisibilityTimeout": "2",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                         "maxReceiveCount": str(dm.NOTIFICATION_MAX_RECEIVES)})})["QueueUrl"]
+        queue = sqs.create_queue(
+            QueueName=dm.NOTIFICATIONS_QUEUE + sfx,
+            Attributes={
+                "VisibilityTimeout": "2",
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(dm.NOTIFICATION_MAX_RECEIVES)}
+                ),
+            },
+        )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                      Attributes={"RawMessageDelivery": "true"})
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
         client("ses").verify_email_identity(EmailAddress=self.sender)
         bucket = f"shop-local-site{sfx}"
         client("s3").create_bucket(Bucket=bucket)
         idp = client("cognito-idp")
         pool = idp.create_user_pool(
-            PoolName=f"shop-local{sfx}", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
-            Policies={"PasswordPolicy": {"MinimumLength": 8}})["UserPool"]["Id"]
+            PoolName=f"shop-local{sfx}",
+            UsernameAttributes=["email"],
+            AutoVerifiedAttributes=["email"],
+            Policies={"PasswordPolicy": {"MinimumLength": 8}},
+        )["UserPool"]["Id"]
         app = idp.create_user_pool_client(
-            UserPoolId=pool, ClientName="storefront", GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])["UserPoolClient"]["ClientId"]
+            UserPoolId=pool,
+            ClientName="storefront",
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
         idp.create_group(UserPoolId=pool, GroupName="admin")
-        self.names = {"table": table, "topic": topic, "queue": queue, "dlq": dlq, "bucket": bucket,
-                      "pool": pool, "client": app}
+        self.names = {
+            "table": table,
+            "topic": topic,
+            "queue": queue,
+            "dlq": dlq,
+            "bucket": bucket,
+            "pool": pool,
+            "client": app,
+        }
         self.issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool}"
         self.currency = "USD"
         from functions.adapters.cognito_identity import CognitoIdentity
@@ -323,9 +365,18 @@ class LocalStack:
         for c in data["categories"]:
             store.put_category(Category(c["categoryId"], c["name"]))
         for p in data["products"]:
-            store.create_product(Product(
-                product_id=p["productId"], name=p["name"], description=p["description"], category=p["category"],
-                price=p["price"], currency=self.currency, stock=p["stock"], image_url=p.get("imageUrl")))
+            store.create_product(
+                Product(
+                    product_id=p["productId"],
+                    name=p["name"],
+                    description=p["description"],
+                    category=p["category"],
+                    price=p["price"],
+                    currency=self.currency,
+                    stock=p["stock"],
+                    image_url=p.get("imageUrl"),
+                )
+            )
 
     # ------------------------------------------------------------------ notifications
     def _notification_worker(self) -> None:
@@ -335,8 +386,9 @@ class LocalStack:
         sqs = client("sqs")
         while not self._stop.is_set():
             try:
-                msgs = sqs.receive_message(QueueUrl=self.names["queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                           AttributeNames=["All"]).get("Messages", [])
+                msgs = sqs.receive_message(
+                    QueueUrl=self.names["queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                ).get("Messages", [])
             except Exception:
                 if self._stop.is_set():
                     return
@@ -356,12 +408,20 @@ class LocalStack:
         from functions.runtimes import aws_notifications
 
         queue_arn = f"arn:aws:sqs:{REGION}:123456789012:{self.names['queue'].rsplit('/', 1)[-1]}"
-        records = [{
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
-            "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs", "eventSourceARN": queue_arn,
-            "awsRegion": REGION,
-        } for m in msgs]
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in msgs
+        ]
         try:
             result = aws_notifications.handler({"Records": records}, None, services=self.services)
         except Exception:  # a crashed invocation fails the whole batch, as on Lambda
