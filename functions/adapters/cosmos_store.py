@@ -172,11 +172,18 @@ class CosmosStore:
     def put_category(self, category: Category) -> None:
         with _translated():
             self._c.upsert_item(
-                {"id": safe_id(category.category_id), "pk": CATEGORY_PK, "type": "category",
-                 "categoryId": category.category_id, "name": category.name}
+                {
+                    "id": safe_id(category.category_id),
+                    "pk": CATEGORY_PK,
+                    "type": "category",
+                    "categoryId": category.category_id,
+                    "name": category.name,
+                }
             )
 
-    def list_products(self, *, category: str | None, query: str | None, limit: int, cursor: str | None) -> Page[Product]:
+    def list_products(
+        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+    ) -> Page[Product]:
         after = decode_cursor(cursor)
         where, params = ["c.type = 'product'"], {"@n": limit + 1}
         if category is not None:
@@ -209,8 +216,13 @@ class CosmosStore:
     def create_product(self, product: Product) -> None:
         from azure.cosmos.exceptions import CosmosResourceExistsError
 
-        doc = {"id": product_id_(product.product_id), "pk": LEDGER_PK, "type": "product",
-               **product_fields(product), "stock": product.stock}
+        doc = {
+            "id": product_id_(product.product_id),
+            "pk": LEDGER_PK,
+            "type": "product",
+            **product_fields(product),
+            "stock": product.stock,
+        }
         with _translated():
             try:
                 self._c.create_item(body=doc)
@@ -261,8 +273,14 @@ class CosmosStore:
                     self._c.delete_item(item=cart_id(product_id), partition_key=user_pk(user_id))
                 return
             self._c.upsert_item(
-                {"id": cart_id(product_id), "pk": user_pk(user_id), "type": "cart",
-                 "productId": product_id, "quantity": quantity, "updatedAt": now_iso()}
+                {
+                    "id": cart_id(product_id),
+                    "pk": user_pk(user_id),
+                    "type": "cart",
+                    "productId": product_id,
+                    "quantity": quantity,
+                    "updatedAt": now_iso(),
+                }
             )
 
     def _delete_cart_lines(self, user_id: str, product_ids: Sequence[str] | None) -> None:
@@ -324,8 +342,12 @@ class CosmosStore:
         if len(wanted) + 2 > 100:
             raise ValueError("too many lines for one transactional batch")
         key_doc = {
-            "id": idempotency_id(order.user_id, order.idempotency_key), "pk": LEDGER_PK, "type": "idempotency",
-            "userId": order.user_id, "orderId": order.order_id, "requestHash": request_hash,
+            "id": idempotency_id(order.user_id, order.idempotency_key),
+            "pk": LEDGER_PK,
+            "type": "idempotency",
+            "userId": order.user_id,
+            "orderId": order.order_id,
+            "requestHash": request_hash,
             "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
         }
         order_doc = {"id": order_id_(order.order_id), "pk": LEDGER_PK, "type": "order", **order_fields(order)}
@@ -335,11 +357,13 @@ class CosmosStore:
             # of the tuples it formats, so a reused list would retry WITHOUT its conditions.
             ops: list[tuple] = [("create", (dict(key_doc),)), ("create", (dict(order_doc),))]
             for pid, q in wanted.items():
-                ops.append((
-                    "patch",
-                    (product_id_(pid), [{"op": "incr", "path": "/stock", "value": -q}]),
-                    {"filter_predicate": f"FROM c WHERE c.stock >= {int(q)}"},
-                ))
+                ops.append(
+                    (
+                        "patch",
+                        (product_id_(pid), [{"op": "incr", "path": "/stock", "value": -q}]),
+                        {"filter_predicate": f"FROM c WHERE c.stock >= {int(q)}"},
+                    )
+                )
             return ops
 
         for _ in range(_ATTEMPTS):
@@ -398,21 +422,27 @@ class CosmosStore:
             raise ValueError(f"unknown status {order.status!r} -> {new_status!r}")
         now = now_iso()
         for _ in range(_ATTEMPTS):
-            ops: list[tuple] = [(
-                "patch",
-                (order_id_(order.order_id), [
-                    {"op": "set", "path": "/status", "value": new_status},
-                    {"op": "set", "path": "/updatedAt", "value": now},
-                ]),
-                # the status as the caller read it: the compare of compare-and-set
-                {"filter_predicate": f"FROM c WHERE c.status = '{order.status}'"},
-            )]
+            ops: list[tuple] = [
+                (
+                    "patch",
+                    (
+                        order_id_(order.order_id),
+                        [
+                            {"op": "set", "path": "/status", "value": new_status},
+                            {"op": "set", "path": "/updatedAt", "value": now},
+                        ],
+                    ),
+                    # the status as the caller read it: the compare of compare-and-set
+                    {"filter_predicate": f"FROM c WHERE c.status = '{order.status}'"},
+                )
+            ]
             if restock:
                 wanted = quantities(order)
                 present = self.get_products(list(wanted))  # a deleted product is not restocked
                 ops += [
                     ("patch", (product_id_(pid), [{"op": "incr", "path": "/stock", "value": q}]))
-                    for pid, q in wanted.items() if pid in present
+                    for pid, q in wanted.items()
+                    if pid in present
                 ]
             try:
                 with _translated():

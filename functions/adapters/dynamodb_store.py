@@ -41,8 +41,15 @@ from functions.shop.ports import (
     Unavailable,
 )
 
-RETRYABLE = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-             "InternalServerError", "ServiceUnavailable", "TransactionConflictException", "TransactionInProgressException"}
+RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+}
 SEARCH_MAX_PAGES = 10
 
 
@@ -75,12 +82,22 @@ def _cursor_in(cursor: str | None) -> dict | None:
 def _product_item(p: Product) -> dict:
     name = p.name.lower()
     item = {
-        "PK": _s(f"PRODUCT#{p.product_id}"), "SK": _s("PRODUCT"), "kind": _s("product"),
-        "productId": _s(p.product_id), "name": _s(p.name), "nameLower": _s(name), "description": _s(p.description),
-        "category": _s(p.category), "price": _n(p.price), "currency": _s(p.currency), "stock": _n(p.stock),
+        "PK": _s(f"PRODUCT#{p.product_id}"),
+        "SK": _s("PRODUCT"),
+        "kind": _s("product"),
+        "productId": _s(p.product_id),
+        "name": _s(p.name),
+        "nameLower": _s(name),
+        "description": _s(p.description),
+        "category": _s(p.category),
+        "price": _n(p.price),
+        "currency": _s(p.currency),
+        "stock": _n(p.stock),
         "updatedAt": _s(p.updated_at),
-        "GSI1PK": _s(f"CATEGORY#{p.category}"), "GSI1SK": _s(f"{name}#{p.product_id}"),
-        "GSI2PK": _s("PRODUCTS"), "GSI2SK": _s(f"{name}#{p.product_id}"),
+        "GSI1PK": _s(f"CATEGORY#{p.category}"),
+        "GSI1SK": _s(f"{name}#{p.product_id}"),
+        "GSI2PK": _s("PRODUCTS"),
+        "GSI2SK": _s(f"{name}#{p.product_id}"),
     }
     if p.image_url:
         item["imageUrl"] = _s(p.image_url)
@@ -89,9 +106,14 @@ def _product_item(p: Product) -> dict:
 
 def _product(item: dict) -> Product:
     return Product(
-        product_id=item["productId"]["S"], name=item["name"]["S"], description=item.get("description", {}).get("S", ""),
-        category=item["category"]["S"], price=int(item["price"]["N"]), currency=item["currency"]["S"],
-        stock=int(item["stock"]["N"]), image_url=item.get("imageUrl", {}).get("S"),
+        product_id=item["productId"]["S"],
+        name=item["name"]["S"],
+        description=item.get("description", {}).get("S", ""),
+        category=item["category"]["S"],
+        price=int(item["price"]["N"]),
+        currency=item["currency"]["S"],
+        stock=int(item["stock"]["N"]),
+        image_url=item.get("imageUrl", {}).get("S"),
         updated_at=item.get("updatedAt", {}).get("S", ""),
     )
 
@@ -99,25 +121,42 @@ def _product(item: dict) -> Product:
 def _order_item(o: Order) -> dict:
     doc = {
         "lines": [[li.product_id, li.name, li.unit_price, li.quantity] for li in o.lines],
-        "address": o.shipping_address.__dict__, "email": o.email, "idempotencyKey": o.idempotency_key,
+        "address": o.shipping_address.__dict__,
+        "email": o.email,
+        "idempotencyKey": o.idempotency_key,
         "createdAt": o.created_at,
     }
     return {
-        "PK": _s(f"USER#{o.user_id}"), "SK": _s(f"ORDER#{o.order_id}"), "kind": _s("order"),
-        "orderId": _s(o.order_id), "userId": _s(o.user_id), "status": _s(o.status), "total": _n(o.total),
-        "currency": _s(o.currency), "updatedAt": _s(o.updated_at), "doc": _s(json.dumps(doc, separators=(",", ":"))),
-        "GSI1PK": _s(f"ORDER#{o.order_id}"), "GSI1SK": _s("ORDER"),
-        "GSI2PK": _s(f"STATUS#{o.status}"), "GSI2SK": _s(o.order_id),
+        "PK": _s(f"USER#{o.user_id}"),
+        "SK": _s(f"ORDER#{o.order_id}"),
+        "kind": _s("order"),
+        "orderId": _s(o.order_id),
+        "userId": _s(o.user_id),
+        "status": _s(o.status),
+        "total": _n(o.total),
+        "currency": _s(o.currency),
+        "updatedAt": _s(o.updated_at),
+        "doc": _s(json.dumps(doc, separators=(",", ":"))),
+        "GSI1PK": _s(f"ORDER#{o.order_id}"),
+        "GSI1SK": _s("ORDER"),
+        "GSI2PK": _s(f"STATUS#{o.status}"),
+        "GSI2SK": _s(o.order_id),
     }
 
 
 def _order(item: dict) -> Order:
     doc = json.loads(item["doc"]["S"])
     return Order(
-        order_id=item["orderId"]["S"], user_id=item["userId"]["S"], status=item["status"]["S"],
+        order_id=item["orderId"]["S"],
+        user_id=item["userId"]["S"],
+        status=item["status"]["S"],
         lines=tuple(OrderLine(p, n, int(u), int(q)) for p, n, u, q in doc["lines"]),
-        total=int(item["total"]["N"]), currency=item["currency"]["S"], created_at=doc["createdAt"],
-        updated_at=item["updatedAt"]["S"], shipping_address=Address(**doc["address"]), email=doc.get("email"),
+        total=int(item["total"]["N"]),
+        currency=item["currency"]["S"],
+        created_at=doc["createdAt"],
+        updated_at=item["updatedAt"]["S"],
+        shipping_address=Address(**doc["address"]),
+        email=doc.get("email"),
         idempotency_key=doc.get("idempotencyKey"),
     )
 
@@ -151,8 +190,9 @@ class DynamoDBStore:
         except BotoCoreError as exc:
             raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
 
-    def _query(self, limit: int, cursor: str | None, reverse: bool = False, index: str | None = None,
-               **kw) -> tuple[list[dict], str | None]:
+    def _query(
+        self, limit: int, cursor: str | None, reverse: bool = False, index: str | None = None, **kw
+    ) -> tuple[list[dict], str | None]:
         """One Query of limit+1 items: the extra item tells whether a next page exists."""
         args: dict[str, Any] = {"TableName": self.table, "Limit": limit + 1, "ScanIndexForward": not reverse, **kw}
         if index:
@@ -169,13 +209,20 @@ class DynamoDBStore:
 
     # ----------------------------------------------------------------- catalog
     def list_categories(self) -> list[Category]:
-        items = self._call("query", TableName=self.table, KeyConditionExpression="PK = :pk",
-                           ExpressionAttributeValues={":pk": _s("CATEGORY")})["Items"]
+        items = self._call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": _s("CATEGORY")},
+        )["Items"]
         return sorted((Category(i["SK"]["S"], i["name"]["S"]) for i in items), key=lambda c: c.name.lower())
 
     def put_category(self, category: Category) -> None:
-        self._call("put_item", TableName=self.table,
-                   Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)})
+        self._call(
+            "put_item",
+            TableName=self.table,
+            Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)},
+        )
 
     def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
         index, pk = ("GSI1", f"CATEGORY#{category}") if category else ("GSI2", "PRODUCTS")
@@ -205,15 +252,16 @@ class DynamoDBStore:
         return Page([_product(i) for i in found], _cursor_out(last_key))
 
     def get_product(self, product_id: str) -> Product | None:
-        item = self._call("get_item", TableName=self.table,
-                          Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")}).get("Item")
+        item = self._call(
+            "get_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")}
+        ).get("Item")
         return _product(item) if item else None
 
     def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         ids = list(dict.fromkeys(product_ids))
         out: dict[str, Product] = {}
         for i in range(0, len(ids), 100):
-            keys = [{"PK": _s(f"PRODUCT#{p}"), "SK": _s("PRODUCT")} for p in ids[i:i + 100]]
+            keys = [{"PK": _s(f"PRODUCT#{p}"), "SK": _s("PRODUCT")} for p in ids[i : i + 100]]
             request = {self.table: {"Keys": keys}}
             for attempt in range(5):
                 resp = self._call("batch_get_item", RequestItems=request)
@@ -232,8 +280,12 @@ class DynamoDBStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._call("put_item", TableName=self.table, Item=_product_item(product),
-                       ConditionExpression="attribute_not_exists(PK)")
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item=_product_item(product),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise AlreadyExists(f"product {product.product_id} already exists") from exc
@@ -250,9 +302,15 @@ class DynamoDBStore:
         remove = "" if product.image_url else " REMOVE imageUrl"
         try:
             resp = self._call(
-                "update_item", TableName=self.table, Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression=f"SET {set_expr}{remove}", ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+                "update_item",
+                TableName=self.table,
+                Key={"PK": item["PK"], "SK": item["SK"]},
+                UpdateExpression=f"SET {set_expr}{remove}",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound(f"product {product.product_id} not found") from exc
@@ -263,8 +321,12 @@ class DynamoDBStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._call("delete_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
-                       ConditionExpression="attribute_exists(PK)")
+            self._call(
+                "delete_item",
+                TableName=self.table,
+                Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
+                ConditionExpression="attribute_exists(PK)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound(f"product {product_id} not found") from exc
@@ -275,9 +337,14 @@ class DynamoDBStore:
 
         try:
             resp = self._call(
-                "update_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
-                UpdateExpression="SET stock = :s", ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":s": _n(stock)}, ReturnValues="ALL_NEW")
+                "update_item",
+                TableName=self.table,
+                Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
+                UpdateExpression="SET stock = :s",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":s": _n(stock)},
+                ReturnValues="ALL_NEW",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound(f"product {product_id} not found") from exc
@@ -286,12 +353,20 @@ class DynamoDBStore:
 
     # -------------------------------------------------------------------- cart
     def get_cart(self, user_id: str) -> list[CartLine]:
-        items = self._call("query", TableName=self.table, KeyConditionExpression="PK = :pk AND begins_with(SK, :c)",
-                           ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":c": _s("CART#")})["Items"]
+        items = self._call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :c)",
+            ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":c": _s("CART#")},
+        )["Items"]
         return [
-            CartLine(i["SK"]["S"][5:], int(i["quantity"]["N"]), name=i.get("name", {}).get("S"),
-                     unit_price=int(i["unitPrice"]["N"]) if "unitPrice" in i else None,
-                     currency=i.get("currency", {}).get("S"))
+            CartLine(
+                i["SK"]["S"][5:],
+                int(i["quantity"]["N"]),
+                name=i.get("name", {}).get("S"),
+                unit_price=int(i["unitPrice"]["N"]) if "unitPrice" in i else None,
+                currency=i.get("currency", {}).get("S"),
+            )
             for i in items
         ]
 
@@ -308,9 +383,15 @@ class DynamoDBStore:
     def clear_cart(self, user_id: str) -> None:
         lines = self.get_cart(user_id)
         for i in range(0, len(lines), 25):
-            self._call("batch_write_item", RequestItems={self.table: [
-                {"DeleteRequest": {"Key": {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{li.product_id}")}}}
-                for li in lines[i:i + 25]]})
+            self._call(
+                "batch_write_item",
+                RequestItems={
+                    self.table: [
+                        {"DeleteRequest": {"Key": {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{li.product_id}")}}}
+                        for li in lines[i : i + 25]
+                    ]
+                },
+            )
 
     # ------------------------------------------------------------------ orders
     def _idem_key(self, user_id: str, key: str) -> dict:
@@ -319,26 +400,51 @@ class DynamoDBStore:
     def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
         from botocore.exceptions import ClientError
 
-        idem = {**self._idem_key(order.user_id, order.idempotency_key or ""), "orderId": _s(order.order_id),
-                "requestHash": _s(request_hash), "expiresAt": _n(time.time() + dm.IDEMPOTENCY_TTL_SECONDS)}
+        idem = {
+            **self._idem_key(order.user_id, order.idempotency_key or ""),
+            "orderId": _s(order.order_id),
+            "requestHash": _s(request_hash),
+            "expiresAt": _n(time.time() + dm.IDEMPOTENCY_TTL_SECONDS),
+        }
         items: list[dict] = [
             {"Put": {"TableName": self.table, "Item": idem, "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Put": {"TableName": self.table, "Item": _order_item(order),
-                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _order_item(order),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
         ]
         for li in order.lines:
             # Enough stock, and the catalog still says what the customer is charged.
-            items.append({"Update": {
-                "TableName": self.table, "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
-                "UpdateExpression": "SET stock = stock - :q",
-                "ConditionExpression": "attribute_exists(PK) AND stock >= :q AND price = :p AND currency = :c "
-                                       "AND #name = :n",
-                "ExpressionAttributeNames": {"#name": "name"},
-                "ExpressionAttributeValues": {":q": _n(li.quantity), ":p": _n(li.unit_price),
-                                              ":c": _s(order.currency), ":n": _s(li.name)}}})
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
+                        "UpdateExpression": "SET stock = stock - :q",
+                        "ConditionExpression": "attribute_exists(PK) AND stock >= :q AND price = :p AND currency = :c "
+                        "AND #name = :n",
+                        "ExpressionAttributeNames": {"#name": "name"},
+                        "ExpressionAttributeValues": {
+                            ":q": _n(li.quantity),
+                            ":p": _n(li.unit_price),
+                            ":c": _s(order.currency),
+                            ":n": _s(li.name),
+                        },
+                    }
+                }
+            )
         for li in order.lines:
-            items.append({"Delete": {"TableName": self.table,
-                                     "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")}}})
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")},
+                    }
+                }
+            )
         for attempt in range(4):
             try:
                 self.client.transact_write_items(TransactItems=items)
@@ -366,50 +472,78 @@ class DynamoDBStore:
                 return PlaceOrderResult(existing, created=False)
         # Which product condition failed (stock, or the catalog moved) needs the products:
         # read only on this failure path.
-        failed = [li for li, r in zip(order.lines, reasons[2:2 + len(order.lines)], strict=False)
-                  if r == "ConditionalCheckFailed"] if reasons is not None else list(order.lines)
+        failed = (
+            [
+                li
+                for li, r in zip(order.lines, reasons[2 : 2 + len(order.lines)], strict=False)
+                if r == "ConditionalCheckFailed"
+            ]
+            if reasons is not None
+            else list(order.lines)
+        )
         current = self.get_products([li.product_id for li in failed]) if failed else {}
-        short = [li.product_id for li in failed
-                 if li.product_id not in current or current[li.product_id].stock < li.quantity]
+        short = [
+            li.product_id for li in failed if li.product_id not in current or current[li.product_id].stock < li.quantity
+        ]
         if short:
             raise InsufficientStock(short)
-        moved = [li.product_id for li in failed if (current[li.product_id].price, current[li.product_id].currency,
-                                                    current[li.product_id].name) != (li.unit_price, order.currency,
-                                                                                      li.name)]
+        moved = [
+            li.product_id
+            for li in failed
+            if (current[li.product_id].price, current[li.product_id].currency, current[li.product_id].name)
+            != (li.unit_price, order.currency, li.name)
+        ]
         if moved:
             raise StaleState(f"the catalog changed for {', '.join(moved)}")
         raise StaleState("checkout could not be completed; retry")
 
     def find_idempotent_order(self, user_id: str, idempotency_key: str):
-        item = self._call("get_item", TableName=self.table, Key=self._idem_key(user_id, idempotency_key),
-                          ConsistentRead=True).get("Item")
+        item = self._call(
+            "get_item", TableName=self.table, Key=self._idem_key(user_id, idempotency_key), ConsistentRead=True
+        ).get("Item")
         if not item:
             return None
         order = self.get_order(user_id, item["orderId"]["S"])
         return None if order is None else (order, item["requestHash"]["S"])
 
     def get_order(self, user_id: str, order_id: str) -> Order | None:
-        item = self._call("get_item", TableName=self.table,
-                          Key={"PK": _s(f"USER#{user_id}"), "SK": _s(f"ORDER#{order_id}")}).get("Item")
+        item = self._call(
+            "get_item", TableName=self.table, Key={"PK": _s(f"USER#{user_id}"), "SK": _s(f"ORDER#{order_id}")}
+        ).get("Item")
         return _order(item) if item else None
 
     def find_order(self, order_id: str) -> Order | None:
-        items = self._call("query", TableName=self.table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :pk",
-                           ExpressionAttributeValues={":pk": _s(f"ORDER#{order_id}")})["Items"]
+        items = self._call(
+            "query",
+            TableName=self.table,
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": _s(f"ORDER#{order_id}")},
+        )["Items"]
         if not items:
             return None
         # GSIs are eventually consistent: read the item itself for the current status
         return self.get_order(items[0]["userId"]["S"], order_id)
 
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        items, nxt = self._query(limit, cursor, reverse=True,
-                                 KeyConditionExpression="PK = :pk AND begins_with(SK, :o)",
-                                 ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":o": _s("ORDER#")})
+        items, nxt = self._query(
+            limit,
+            cursor,
+            reverse=True,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :o)",
+            ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":o": _s("ORDER#")},
+        )
         return Page([_order(i) for i in items], nxt)
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        items, nxt = self._query(limit, cursor, reverse=True, index="GSI2", KeyConditionExpression="GSI2PK = :pk",
-                                 ExpressionAttributeValues={":pk": _s(f"STATUS#{status}")})
+        items, nxt = self._query(
+            limit,
+            cursor,
+            reverse=True,
+            index="GSI2",
+            KeyConditionExpression="GSI2PK = :pk",
+            ExpressionAttributeValues={":pk": _s(f"STATUS#{status}")},
+        )
         return Page([_order(i) for i in items], nxt)
 
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
@@ -418,19 +552,37 @@ class DynamoDBStore:
         from functions.shop.orders import now_iso
 
         updated = replace(order, status=new_status, updated_at=now_iso())
-        items: list[dict] = [{"Update": {
-            "TableName": self.table, "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"ORDER#{order.order_id}")},
-            "UpdateExpression": "SET #s = :new, GSI2PK = :g, updatedAt = :u",
-            "ConditionExpression": "#s = :old", "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":new": _s(new_status), ":old": _s(order.status),
-                                          ":g": _s(f"STATUS#{new_status}"), ":u": _s(updated.updated_at)}}}]
+        items: list[dict] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"ORDER#{order.order_id}")},
+                    "UpdateExpression": "SET #s = :new, GSI2PK = :g, updatedAt = :u",
+                    "ConditionExpression": "#s = :old",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {
+                        ":new": _s(new_status),
+                        ":old": _s(order.status),
+                        ":g": _s(f"STATUS#{new_status}"),
+                        ":u": _s(updated.updated_at),
+                    },
+                }
+            }
+        ]
         if restock:
             for li in order.lines:
-                items.append({"Update": {
-                    "TableName": self.table, "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
-                    # a product deleted since the order keeps no stock to return to
-                    "UpdateExpression": "SET stock = stock + :q", "ConditionExpression": "attribute_exists(PK)",
-                    "ExpressionAttributeValues": {":q": _n(li.quantity)}}})
+                items.append(
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
+                            # a product deleted since the order keeps no stock to return to
+                            "UpdateExpression": "SET stock = stock + :q",
+                            "ConditionExpression": "attribute_exists(PK)",
+                            "ExpressionAttributeValues": {":q": _n(li.quantity)},
+                        }
+                    }
+                )
         try:
             self._call("transact_write_items", TransactItems=items)
         except ClientError as exc:

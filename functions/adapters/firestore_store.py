@@ -71,8 +71,13 @@ def _translated() -> Iterator[None]:
 
     try:
         yield
-    except (gexc.Aborted, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.ResourceExhausted,
-            gexc.InternalServerError) as e:
+    except (
+        gexc.Aborted,
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.ResourceExhausted,
+        gexc.InternalServerError,
+    ) as e:
         raise Unavailable(f"firestore: {type(e).__name__}") from e
     except ValueError as e:
         # The SDK's @transactional gives up after max_attempts with a ValueError caused by Aborted.
@@ -137,7 +142,9 @@ class FirestoreStore:
                 {"categoryId": category.category_id, "name": category.name}
             )
 
-    def list_products(self, *, category: str | None, query: str | None, limit: int, cursor: str | None) -> Page[Product]:
+    def list_products(
+        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+    ) -> Page[Product]:
         after = decode_cursor(cursor)
         base = self._products
         if category is not None:
@@ -260,10 +267,14 @@ class FirestoreStore:
             # Reads (all of them before any write, as Firestore requires).
             rec = self._live_key(key_ref.get(transaction=txn))
             if rec is not None:
-                return ("replay", rec["orderId"]) if rec["requestHash"] == request_hash else ("conflict", rec["orderId"])
+                return (
+                    ("replay", rec["orderId"]) if rec["requestHash"] == request_hash else ("conflict", rec["orderId"])
+                )
             snaps = {s.reference.path: s for s in self._db.get_all(list(product_refs.values()), transaction=txn)}
-            stock = {pid: (snaps[ref.path].get("stock") if snaps[ref.path].exists else 0)
-                     for pid, ref in product_refs.items()}
+            stock = {
+                pid: (snaps[ref.path].get("stock") if snaps[ref.path].exists else 0)
+                for pid, ref in product_refs.items()
+            }
             short = [pid for pid, q in wanted.items() if stock[pid] < q]
             if short:
                 raise InsufficientStock(short)
@@ -272,10 +283,15 @@ class FirestoreStore:
             for pid, q in wanted.items():
                 txn.update(product_refs[pid], {"stock": stock[pid] - q, "updatedAt": now})
             txn.create(order_ref, order_fields(order))
-            txn.set(key_ref, {
-                "orderId": order.order_id, "requestHash": request_hash, "userId": order.user_id,
-                "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
-            })
+            txn.set(
+                key_ref,
+                {
+                    "orderId": order.order_id,
+                    "requestHash": request_hash,
+                    "userId": order.user_id,
+                    "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
+                },
+            )
             for pid in wanted:
                 txn.delete(cart.document(safe_id(pid)))
             return ("created", None)

@@ -16,7 +16,8 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     stack = LocalStack(port=int(os.environ.get("PORT", "8000")))
     stack.start()
-    print(f"""
+    print(
+        f"""
 Shop running on {stack.base_url}/
   storefront     {stack.base_url}/
   API            {stack.base_url}/api/health   (OpenAPI: {stack.base_url}/api/openapi.json)
@@ -24,7 +25,9 @@ Shop running on {stack.base_url}/
   AWS emulator   {stack.moto_url} (moto: DynamoDB, Cognito, SNS, SQS, SES, S3)
   admin user     {stack.admin_email} / {stack.admin_password}  (SHOP_ADMIN_EMAIL / SHOP_ADMIN_PASSWORD)
 Ctrl-C stops.
-""", flush=True)
+""",
+        flush=True,
+    )
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

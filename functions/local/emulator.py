@@ -11,12 +11,20 @@ write isolation) and no Nagle delay on responses, and one extra route,
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import logging
 import os
+import queue
+import selectors
 import signal
+import socket
+import sys
 import threading
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import unquote
 
 REGION = "us-east-1"
 SENT_PATH = "/_shop/ses/sent"
@@ -130,6 +138,102 @@ def fast_user_lookup() -> None:
     CognitoIdpUserPool._get_user = _get_user
 
 
+_txn_scope = threading.local()
+
+
+def fast_transactions() -> None:
+    """moto backs up *every table a transaction names* (``copy.deepcopy`` of the whole table)
+    before each TransactWriteItems, to restore on failure: each checkout cost grew with the
+    table, and under the load benchmark these copies were half the emulator's CPU. Back up
+    only the items the transaction touches instead, and restore those when it fails; the
+    transaction runs exactly as before (under the write lock, so nothing interleaves)."""
+    import copy as real_copy
+    import types
+
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    from .stack import _write_lock
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_shop_fast", False):
+        return
+
+    def deepcopy(x, memo=None):
+        if isinstance(x, Table) and getattr(_txn_scope, "items_backed_up", False):
+            return x  # "backup" = the live table; the touched items are restored below
+        return real_copy.deepcopy(x, memo)
+
+    ddb_models.copy = types.SimpleNamespace(**{**vars(real_copy), "deepcopy": deepcopy})
+
+    def touched(self, transact_items) -> list[tuple[Any, Any, Any, Any]]:
+        """(table, hash key, range key, copy of the item or None) for every item named."""
+        out = []
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = self.tables[op["TableName"]]
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            partition = table.items.get(hash_key)
+            item = None if partition is None else partition.get(range_key) if range_key is not None else partition
+            out.append((table, hash_key, range_key, real_copy.deepcopy(item)))
+        return out
+
+    def restore(saved) -> None:
+        for table, hash_key, range_key, item in reversed(saved):
+            if range_key is None:
+                if item is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = item
+                continue
+            partition = table.items.get(hash_key)
+            if item is not None:
+                table.items[hash_key][range_key] = item
+            elif partition is not None:
+                partition.pop(range_key, None)
+                if not partition:
+                    table.items.pop(hash_key, None)
+
+    def transact_write_items(self, transact_items, *args, **kwargs):
+        with _write_lock:  # the backup and the transaction as one step (re-entrant: see serialize_emulator_writes)
+            try:
+                saved = touched(self, transact_items)
+            except Exception:  # malformed or unknown table: moto's own path reports it
+                return original(self, transact_items, *args, **kwargs)
+            _txn_scope.items_backed_up = True
+            try:
+                return original(self, transact_items, *args, **kwargs)
+            except BaseException:
+                restore(saved)
+                raise
+            finally:
+                _txn_scope.items_backed_up = False
+
+    transact_write_items._shop_fast = True
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def fast_dispatch() -> None:
+    """moto's server picks the backend for each request by listing its own package directory
+    (``os.listdir`` + an ``isdir`` per entry, ~190 system calls), inside a process-wide lock.
+    The list does not change while the process runs: list it once."""
+    from moto import backends
+
+    if getattr(backends.list_of_moto_modules, "_shop_cached", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules():
+        return iter(modules)
+
+    list_of_moto_modules._shop_cached = True
+    backends.list_of_moto_modules = list_of_moto_modules
+
+
 def prepare() -> None:
     """What both emulator modes need before serving."""
     from werkzeug.serving import WSGIRequestHandler
@@ -138,10 +242,17 @@ def prepare() -> None:
 
     # Headers and body are two writes: with Nagle on, each SDK call waits ~40 ms for a delayed ACK.
     WSGIRequestHandler.disable_nagle_algorithm = True
+    # One request per connection. After each response werkzeug's dev server drains what is
+    # left on the socket until EOF, assuming the connection closes; on a kept-alive one a
+    # fast client's next request is swallowed and both sides wait forever (found when the
+    # Nagle delay above stopped hiding the race).
+    WSGIRequestHandler.protocol_version = "HTTP/1.0"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    fast_transactions()
     serialize_emulator_writes()
     fast_queries()
     fast_user_lookup()
+    fast_dispatch()
 
 
 def _exit_with_parent(pid: int) -> None:
@@ -162,6 +273,226 @@ def _exit_with_parent(pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """A WSGI request handler that keeps connections open (HTTP/1.1 keep-alive).
+
+    werkzeug's development server answers every request with ``Connection: close`` (it
+    cannot find the next request line when an application leaves a body unread), so every
+    SDK call opened a TCP connection and the emulator started a thread for it: 7,500
+    threads in 40 s of the load benchmark. Here the body is read in full before the
+    application runs and the response is sent with its length, so the connection always
+    stands at the next request and SDK clients reuse their pooled connections.
+    """
+
+    protocol_version = "HTTP/1.1"
+    server_version = "shop-emulator"
+    # Headers and body are two writes: with Nagle on, each SDK call waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
+
+    def log_message(self, fmt, *args):  # moto's per-request access log: not wanted
+        pass
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537).strip():  # trailers, up to the blank line
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)  # the CRLF after each chunk
+        length = self.headers.get("content-length", "0").strip() or "0"
+        if not length.isdigit():
+            raise ValueError("invalid Content-Length")
+        return self.rfile.read(int(length)) if int(length) else b""
+
+    def _environ(self, body: bytes) -> dict:
+        path, _, query = self.path.partition("?")
+        if "://" in path:  # absolute-form request target
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        environ = {
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "SERVER_SOFTWARE": self.server_version, "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "", "PATH_INFO": unquote(path).encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": query, "REQUEST_URI": self.path, "RAW_URI": self.path,
+            "REMOTE_ADDR": self.client_address[0], "REMOTE_PORT": self.client_address[1],
+            "SERVER_NAME": self.server.server_address[0], "SERVER_PORT": str(self.server.server_address[1]),
+            "SERVER_PROTOCOL": self.request_version, "CONTENT_LENGTH": str(len(body)),
+        }  # fmt: skip
+        for key, value in self.headers.items():
+            if "_" in key:  # as werkzeug: X_Foo would be indistinguishable from X-Foo
+                continue
+            key = key.upper().replace("-", "_")
+            if key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+                continue  # the body is de-chunked and its length is CONTENT_LENGTH
+            if key != "CONTENT_TYPE":
+                key = "HTTP_" + key
+            environ[key] = f"{environ[key]},{value}" if key in environ and key.startswith("HTTP_") else value
+        return environ
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self.send_error(400, "Bad request body")
+            return
+        environ = self._environ(body)
+        if self.server.waits(environ):  # a long poll: answered by a thread, the loop moves on
+            self.deferred = True
+            threading.Thread(target=self._answer_then_hand_back, args=(environ,), daemon=True).start()
+            return
+        self._answer(environ)
+
+    def _answer_then_hand_back(self, environ: dict) -> None:
+        try:
+            self._answer(environ)
+            self.wfile.flush()
+        except Exception:
+            self.close_connection = True
+        finally:
+            self.deferred = False
+            self.server.hand_back(self)
+
+    def _answer(self, environ: dict) -> None:
+        started: list = []
+
+        def start_response(status, headers, exc_info=None):
+            started[:] = [status, headers]
+            return lambda data: None  # the legacy write() callable: moto does not use it
+
+        result = self.server.app(environ, start_response)
+        try:
+            payload = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        # headers and body in one write (one system call, one segment for small answers)
+        self._headers_buffer.append(b"\r\n")
+        if self.command != "HEAD":
+            self._headers_buffer.append(payload)
+        self.flush_headers()
+
+    def do_GET(self):
+        self._handle()
+
+    def __getattr__(self, name: str):
+        if name.startswith("do_"):  # every method goes to the application
+            return self._handle
+        raise AttributeError(name)
+
+
+class _EmulatorServer:
+    """One thread answers every connection in turn: an event loop over keep-alive connections.
+
+    moto's state has no isolation of its own, and a thread per connection made the
+    emulator's threads fight over the GIL (each answer waited for the GIL after its socket
+    write: half of the emulator's samples under load). Here one thread reads a request,
+    runs moto and writes the answer, then takes the next ready connection; writes are
+    serialized by construction (the write lock stays, for the in-process mode). SQS long
+    polls (ReceiveMessage, which waits for messages) are the exception: a thread answers
+    each, so a waiting poll never holds up the loop.
+    """
+
+    def __init__(self, address: tuple[str, int], app) -> None:
+        self.app = app
+        self.socket = socket.create_server(address, backlog=1024)
+        self.server_address = self.socket.getsockname()
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._handed_back: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        sel = self._selector
+        sel.register(self.socket, selectors.EVENT_READ, "accept")
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        try:
+            while not self._stop.is_set():
+                for key, _ in sel.select(timeout=0.5):
+                    if key.data == "accept":
+                        self._accept()
+                    elif key.data == "wake":
+                        self._wake_r.recv(4096)
+                        while not self._handed_back.empty():
+                            self._resume(self._handed_back.get())
+                    else:
+                        self._serve(key.data)
+        finally:
+            self._stopped.set()
+
+    def _accept(self) -> None:
+        try:
+            conn, addr = self.socket.accept()
+        except OSError:
+            return
+        conn.settimeout(30)  # a client that stalls mid-request cannot hold the loop for longer
+        handler = _KeepAliveHandler.__new__(_KeepAliveHandler)
+        handler.request, handler.client_address, handler.server = conn, addr, self
+        handler.deferred = False
+        handler.setup()  # buffered reader/writer, TCP_NODELAY
+        self._selector.register(conn, selectors.EVENT_READ, handler)
+
+    def _serve(self, handler) -> None:
+        self._selector.unregister(handler.connection)
+        try:
+            handler.handle_one_request()
+        except Exception:
+            handler.close_connection = True
+        if not handler.deferred:
+            self._resume(handler)
+
+    def _resume(self, handler) -> None:
+        if handler.close_connection or self._stop.is_set():
+            with contextlib.suppress(OSError):
+                handler.finish()
+            handler.connection.close()
+            return
+        self._selector.register(handler.connection, selectors.EVENT_READ, handler)
+
+    def hand_back(self, handler) -> None:
+        """From a long-poll thread: the connection is ready for its next request."""
+        self._handed_back.put(handler)
+        self._wake_w.send(b"x")
+
+    @staticmethod
+    def waits(environ: dict) -> bool:
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ReceiveMessage"):
+            return True
+        return environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") and (
+            b"Action=ReceiveMessage" in environ["wsgi.input"].getvalue()
+        )
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._wake_w.send(b"x")
+        self._stopped.wait(5)
+
+    def server_close(self) -> None:
+        for key in list(self._selector.get_map().values()):
+            if isinstance(key.data, _KeepAliveHandler):
+                key.data.connection.close()
+        self._selector.close()
+        self.socket.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+def make_server(port: int, app) -> _EmulatorServer:
+    return _EmulatorServer(("127.0.0.1", port), app)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
@@ -169,10 +500,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
-    from werkzeug.serving import make_server
-
     prepare()
-    server = make_server("127.0.0.1", args.port, build_app(), threaded=True)
+    server = make_server(args.port, build_app())
     # os._exit: request threads stuck on half-closed connections must not keep it alive
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(f"emulator ready on 127.0.0.1:{args.port}", flush=True)

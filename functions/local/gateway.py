@@ -66,8 +66,13 @@ class TokenVerifier:
             key = self.keys().get(kid)
             if key is None:
                 return None
-            claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=self.issuer,
-                                options={"verify_aud": False, "require": ["exp", "iss", "sub"]})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
+            )
         except jwt.PyJWTError:
             return None
         audience = claims.get("client_id") or claims.get("aud")
@@ -94,8 +99,9 @@ def make_server(stack) -> ThreadingHTTPServer:
     from functions.adapters.aws_clients import client
     from functions.runtimes import aws_http
 
-    verifier = TokenVerifier(f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer,
-                             stack.names["client"])
+    verifier = TokenVerifier(
+        f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer, stack.names["client"]
+    )
     site_root = stack_site(stack)
     invocations = threading.BoundedSemaphore(CONCURRENCY)
 
@@ -152,15 +158,22 @@ def make_server(stack) -> ThreadingHTTPServer:
                     return self._api(path, url.query)
                 if path == "/config.json" and self.command in ("GET", "HEAD"):
                     # what each cloud's deployment generates next to the storefront
-                    return self._json(200, {"apiBase": "/api", "cloud": "local", "region": "us-east-1",
-                                            "userPoolId": stack.names["pool"],
-                                            "userPoolClientId": stack.names["client"]})
+                    return self._json(
+                        200,
+                        {
+                            "apiBase": "/api",
+                            "cloud": "local",
+                            "region": "us-east-1",
+                            "userPoolId": stack.names["pool"],
+                            "userPoolClientId": stack.names["client"],
+                        },
+                    )
                 if path == "/local/outbox" and self.command == "GET":
                     return self._json(200, stack.outbox())
                 if path.startswith("/local/s3/") and self.command == "PUT":
-                    return self._upload(path[len("/local/s3/"):])
+                    return self._upload(path[len("/local/s3/") :])
                 if path.startswith("/media/") and self.command in ("GET", "HEAD"):
-                    return self._media(path[len("/media/"):])
+                    return self._media(path[len("/media/") :])
                 if self.command in ("GET", "HEAD"):
                     return self._static(path)
                 self._json(405, {"error": {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed"}})
@@ -170,8 +183,13 @@ def make_server(stack) -> ThreadingHTTPServer:
                 pass
             except Exception:  # the gateway itself failed: API Gateway answers a JSON 500 too
                 log.exception("local gateway error on %s %s", self.command, path)
-                self._json(500, {"message": "Internal Server Error",
-                                 "error": {"code": "INTERNAL", "message": "local gateway error"}})
+                self._json(
+                    500,
+                    {
+                        "message": "Internal Server Error",
+                        "error": {"code": "INTERNAL", "message": "local gateway error"},
+                    },
+                )
 
         def _api(self, path: str, raw_query: str) -> None:
             body = self._body()
@@ -179,9 +197,13 @@ def make_server(stack) -> ThreadingHTTPServer:
             if found is None:
                 allowed = routes.allowed_methods(path)
                 if allowed:
-                    return self._send(405, json.dumps({"error": {"code": "METHOD_NOT_ALLOWED",
-                                      "message": f"{self.command} is not allowed"}}).encode(),
-                                      {"allow": ", ".join(allowed)})
+                    return self._send(
+                        405,
+                        json.dumps(
+                            {"error": {"code": "METHOD_NOT_ALLOWED", "message": f"{self.command} is not allowed"}}
+                        ).encode(),
+                        {"allow": ", ".join(allowed)},
+                    )
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": f"no route for {path}"}})
             route, params = found
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -191,21 +213,40 @@ def make_server(stack) -> ThreadingHTTPServer:
                 if claims is None:  # API Gateway answers 401 before the function runs
                     # API Gateway's own body is {"message": "Unauthorized"}; the shop's error
                     # shape rides along so clients can handle both the same way.
-                    return self._send(401, json.dumps({"message": "Unauthorized", "error": {
-                        "code": "UNAUTHORIZED", "message": "Unauthorized"}}).encode(),
-                        {"www-authenticate": 'Bearer error="invalid_token"'})
+                    return self._send(
+                        401,
+                        json.dumps(
+                            {"message": "Unauthorized", "error": {"code": "UNAUTHORIZED", "message": "Unauthorized"}}
+                        ).encode(),
+                        {"www-authenticate": 'Bearer error="invalid_token"'},
+                    )
                 authorizer = {"jwt": {"claims": flatten(claims), "scopes": None}}
             now = time.time()
             event = {
-                "version": "2.0", "routeKey": route.route_key, "rawPath": path, "rawQueryString": raw_query,
-                "headers": headers, "queryStringParameters": dict(parse_qsl(raw_query)) or None,
-                "pathParameters": params or None, **_event_body(body),
+                "version": "2.0",
+                "routeKey": route.route_key,
+                "rawPath": path,
+                "rawQueryString": raw_query,
+                "headers": headers,
+                "queryStringParameters": dict(parse_qsl(raw_query)) or None,
+                "pathParameters": params or None,
+                **_event_body(body),
                 "requestContext": {
-                    "accountId": "123456789012", "apiId": "local", "domainName": "127.0.0.1",
-                    "http": {"method": self.command, "path": path, "protocol": "HTTP/1.1",
-                             "sourceIp": self.client_address[0], "userAgent": headers.get("user-agent", "")},
-                    "requestId": str(uuid.uuid4()), "routeKey": route.route_key, "stage": "$default",
-                    "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000),
+                    "accountId": "123456789012",
+                    "apiId": "local",
+                    "domainName": "127.0.0.1",
+                    "http": {
+                        "method": self.command,
+                        "path": path,
+                        "protocol": "HTTP/1.1",
+                        "sourceIp": self.client_address[0],
+                        "userAgent": headers.get("user-agent", ""),
+                    },
+                    "requestId": str(uuid.uuid4()),
+                    "routeKey": route.route_key,
+                    "stage": "$default",
+                    "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                    "timeEpoch": int(now * 1000),
                     **({"authorizer": authorizer} if authorizer else {}),
                 },
             }
@@ -220,8 +261,12 @@ def make_server(stack) -> ThreadingHTTPServer:
             bucket, _, key = rest.partition("/")
             if bucket != stack.names["bucket"] or not key.startswith(MEDIA_PREFIX):
                 return self._json(403, {"error": {"code": "FORBIDDEN", "message": "uploads go to media/ only"}})
-            client("s3").put_object(Bucket=bucket, Key=key, Body=self._body() or b"",
-                                    ContentType=self.headers.get("content-type", "application/octet-stream"))
+            client("s3").put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=self._body() or b"",
+                ContentType=self.headers.get("content-type", "application/octet-stream"),
+            )
             self._send(200, b"", {"content-type": "text/plain"})
 
         def _media(self, key: str) -> None:
@@ -229,8 +274,14 @@ def make_server(stack) -> ThreadingHTTPServer:
                 obj = client("s3").get_object(Bucket=stack.names["bucket"], Key=MEDIA_PREFIX + key)
             except Exception:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": "no such image"}})
-            self._send(200, obj["Body"].read(), {"content-type": obj.get("ContentType", "application/octet-stream"),
-                                                 "cache-control": "public, max-age=300"})
+            self._send(
+                200,
+                obj["Body"].read(),
+                {
+                    "content-type": obj.get("ContentType", "application/octet-stream"),
+                    "cache-control": "public, max-age=300",
+                },
+            )
 
         def _static(self, path: str) -> None:
             if site_root is None:

@@ -133,7 +133,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "Sign-up, confirmation, sign-in, token refresh, profile",
         (Grant(IDENTITY, ("authenticate",)),),
     ),
-    ServiceSpec("catalog", "Categories, product listing, search and detail; health; OpenAPI", (Grant(TABLE, ("read",)),)),
+    ServiceSpec(
+        "catalog", "Categories, product listing, search and detail; health; OpenAPI", (Grant(TABLE, ("read",)),)
+    ),
     ServiceSpec("cart", "The signed-in customer's cart", (Grant(TABLE, ("read", "write")),)),
     ServiceSpec(
         "orders",
@@ -216,6 +218,7 @@ FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
 )
 # (collection group, timestamp field) pairs with a Firestore TTL policy.
 FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"),)
+
 
 # Settings only some clouds' functions read. Deliberately NOT named ENV_*: every ENV_* above
 # is required in every function's environment on every cloud (components/functions.py);

@@ -19,7 +19,13 @@ T = TypeVar("T")
 # Order status lifecycle: PLACED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED before SHIPPED.
 PLACED, PAID, SHIPPED, DELIVERED, CANCELLED = "PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"
 ORDER_STATUSES = (PLACED, PAID, SHIPPED, DELIVERED, CANCELLED)
-NEXT_STATUS = {PLACED: (PAID, CANCELLED), PAID: (SHIPPED, CANCELLED), SHIPPED: (DELIVERED,), DELIVERED: (), CANCELLED: ()}
+NEXT_STATUS = {
+    PLACED: (PAID, CANCELLED),
+    PAID: (SHIPPED, CANCELLED),
+    SHIPPED: (DELIVERED,),
+    DELIVERED: (),
+    CANCELLED: (),
+}
 CANCELLABLE = (PLACED, PAID)
 
 
@@ -217,19 +223,24 @@ class Store(Protocol):
         """Products of one category (or all), optionally filtered by a case-insensitive
         substring of the name, ordered by name. Raises ValueError on a malformed cursor."""
         ...
+
     def get_product(self, product_id: str) -> Product | None: ...
     def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
         """One round trip for many products; missing ids are absent from the result."""
         ...
+
     def create_product(self, product: Product) -> None:
         """Raises AlreadyExists."""
         ...
+
     def update_product(self, product: Product) -> Product:
         """Replace every field but stock (kept as stored). Raises NotFound. Returns the stored product."""
         ...
+
     def delete_product(self, product_id: str) -> None:
         """Raises NotFound."""
         ...
+
     def set_stock(self, product_id: str, stock: int) -> Product:
         """Raises NotFound."""
         ...
@@ -240,6 +251,7 @@ class Store(Protocol):
         """quantity 0 removes the line. `product`: the catalog entry just read, kept with the
         line by stores with `checks_catalog` (others ignore it)."""
         ...
+
     def clear_cart(self, user_id: str) -> None: ...
 
     # orders
@@ -252,19 +264,24 @@ class Store(Protocol):
         Stores with `checks_catalog = True` also write nothing unless every product's name,
         price and currency still equal the order line's (else StaleState)."""
         ...
+
     def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
         """(order, request_hash) recorded for this key, or None."""
         ...
+
     def get_order(self, user_id: str, order_id: str) -> Order | None: ...
     def find_order(self, order_id: str) -> Order | None:
         """Any user's order (admin)."""
         ...
+
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
         """Newest first."""
         ...
+
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
         """Newest first."""
         ...
+
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
         """Atomically move `order` from its current status (as read) to `new_status`,
         restocking every line when `restock`. Raises StaleState if the status changed."""
@@ -294,14 +311,17 @@ class Identity(Protocol):
     def sign_up(self, email: str, password: str) -> str:
         """Returns the new user's id. Raises IdentityError (e.g. USER_EXISTS 409, INVALID_PASSWORD 400)."""
         ...
+
     def confirm(self, email: str, code: str) -> None: ...
     def log_in(self, email: str, password: str) -> Tokens:
         """Raises IdentityError(NOT_AUTHORIZED, 401) / (USER_NOT_CONFIRMED, 403)."""
         ...
+
     def refresh(self, refresh_token: str) -> Tokens: ...
     def user_info(self, principal: Principal) -> UserInfo:
         """The caller's profile (uses the access token where the cloud needs it)."""
         ...
+
     def lookup_email(self, user_id: str) -> str | None:
         """Email of any user by id (notifications)."""
         ...

@@ -38,8 +38,19 @@ def order(user: str, lines: list[tuple[str, int]], key: str, status: str = PLACE
     _n[0] += 1
     oid = f"{1700000000000 + _n[0]:012x}{_n[0]:010x}"
     ls = tuple(OrderLine(p, f"Product {p}", 1000, q) for p, q in lines)  # what product(p) says
-    return Order(oid, user, status, ls, sum(li.line_total for li in ls), "USD", "2026-01-01T00:00:00Z",
-                 "2026-01-01T00:00:00Z", ADDR, "u@example.com", key)
+    return Order(
+        oid,
+        user,
+        status,
+        ls,
+        sum(li.line_total for li in ls),
+        "USD",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00Z",
+        ADDR,
+        "u@example.com",
+        key,
+    )
 
 
 def test_categories(store):
@@ -91,8 +102,11 @@ def test_product_lifecycle(store):
     assert set(store.get_products(["p", "missing"])) == {"p"}
     store.delete_product("p")
     assert store.get_product("p") is None
-    for call in (lambda: store.delete_product("p"), lambda: store.set_stock("p", 1),
-                 lambda: store.update_product(product("p"))):
+    for call in (
+        lambda: store.delete_product("p"),
+        lambda: store.set_stock("p", 1),
+        lambda: store.update_product(product("p")),
+    ):
         with pytest.raises(NotFound):
             call()
 

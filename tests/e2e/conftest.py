@@ -10,8 +10,15 @@ import requests
 
 from functions.local.stack import LocalStack
 
-ADDRESS = {"shippingAddress": {"name": "Ada Lovelace", "line1": "1 Analytical St", "city": "London",
-                               "postalCode": "N1 1AA", "country": "GB"}}
+ADDRESS = {
+    "shippingAddress": {
+        "name": "Ada Lovelace",
+        "line1": "1 Analytical St",
+        "city": "London",
+        "postalCode": "N1 1AA",
+        "country": "GB",
+    }
+}
 _ids = itertools.count()
 
 
@@ -46,7 +53,9 @@ def sign_in(shop, email: str, password: str) -> Client:
 
 def new_customer(shop) -> Client:
     email = f"customer{next(_ids)}-{time.monotonic_ns()}@example.com"
-    r = requests.post(shop.base_url + "/api/auth/signup", json={"email": email, "password": "Corr3ct-horse!"}, timeout=30)
+    r = requests.post(
+        shop.base_url + "/api/auth/signup", json={"email": email, "password": "Corr3ct-horse!"}, timeout=30
+    )
     assert r.status_code == 201, f"signup failed: {r.status_code} {r.text}"
     client = sign_in(shop, email, "Corr3ct-horse!")
     client.email = email
@@ -64,8 +73,18 @@ def admin(shop) -> Client:
 
 
 def create_product(admin: Client, stock: int, price: int = 1500, name: str = "Test widget") -> dict:
-    r = admin.call("POST", "/api/admin/products", json={"name": name, "description": "e2e", "category": "home",
-                                                        "price": price, "currency": "USD", "stock": stock})
+    r = admin.call(
+        "POST",
+        "/api/admin/products",
+        json={
+            "name": name,
+            "description": "e2e",
+            "category": "home",
+            "price": price,
+            "currency": "USD",
+            "stock": stock,
+        },
+    )
     assert r.status_code == 201, f"admin create failed: {r.status_code} {r.text}"
     return r.json()
 

@@ -24,8 +24,9 @@ COUNT_FILE = os.environ.get("SHOP_FUZZ_COUNT_FILE")
 
 @pytest.fixture(scope="module")
 def admin_session(shop):
-    r = requests.post(shop.base_url + "/api/auth/login",
-                      json={"email": shop.admin_email, "password": shop.admin_password}, timeout=30)
+    r = requests.post(
+        shop.base_url + "/api/auth/login", json={"email": shop.admin_email, "password": shop.admin_password}, timeout=30
+    )
     session = requests.Session()
     session.headers["Authorization"] = "Bearer " + r.json()["accessToken"]
     return session
@@ -34,7 +35,7 @@ def admin_session(shop):
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_5xx_and_matches_its_schema(case, shop, admin_session):
-    response = case.call(base_url=shop.base_url, session=admin_session)
+    response = case.call(base_url=shop.base_url, session=admin_session, timeout=30)
     if COUNT_FILE:
         with open(COUNT_FILE, "a") as f:
             f.write(f"{case.operation.label}\t{response.status_code}\n")

@@ -25,8 +25,11 @@ def test_twenty_checkouts_for_five_items_sell_exactly_five(shop, admin, anon):
         results = list(pool.map(checkout, enumerate(customers)))
     codes = sorted(r.status_code for r in results)
     assert codes.count(201) == 5, f"expected exactly 5 orders, got {codes}"
-    assert all(r.status_code == 409 and r.json()["error"]["code"] == "INSUFFICIENT_STOCK"
-               for r in results if r.status_code != 201), [r.text for r in results if r.status_code != 201]
+    assert all(
+        r.status_code == 409 and r.json()["error"]["code"] == "INSUFFICIENT_STOCK"
+        for r in results
+        if r.status_code != 201
+    ), [r.text for r in results if r.status_code != 201]
     assert anon.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 0
 
 
@@ -34,11 +37,16 @@ def test_same_idempotency_key_five_times_in_parallel_is_one_order(shop, admin, c
     product = create_product(admin, stock=10)
     customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 2})
     with ThreadPoolExecutor(5) as pool:
-        results = list(pool.map(lambda _: customer.call(
-            "POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "same-key"}), range(5)))
+        results = list(
+            pool.map(
+                lambda _: customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": "same-key"}),
+                range(5),
+            )
+        )
     ok = [r for r in results if r.status_code in (200, 201)]
-    assert {r.json()["orderId"] for r in ok} and len({r.json()["orderId"] for r in ok}) == 1, \
-        [(r.status_code, r.text) for r in results]
+    assert {r.json()["orderId"] for r in ok} and len({r.json()["orderId"] for r in ok}) == 1, [
+        (r.status_code, r.text) for r in results
+    ]
     assert all(r.status_code in (200, 201, 409, 503) for r in results), [r.text for r in results]
     orders = customer.call("GET", "/api/orders").json()["items"]
     assert len(orders) == 1, f"expected one order, found {len(orders)}"

@@ -30,8 +30,12 @@ def test_401_carries_api_gateways_body_and_the_shops_error_shape(shop):
 
 
 def test_body_over_the_gateway_limit_is_413_json_and_the_connection_is_not_confused(shop):
-    r = requests.put(shop.base_url + "/api/cart/items/kite", data=b"x" * (2 * 1024 * 1024),
-                     headers={"Content-Type": "application/json"}, timeout=30)
+    r = requests.put(
+        shop.base_url + "/api/cart/items/kite",
+        data=b"x" * (2 * 1024 * 1024),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 413 and r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     # the next request on a fresh connection is served normally
     assert requests.get(shop.base_url + "/api/health", timeout=10).status_code == 200
@@ -44,8 +48,12 @@ def test_invalid_content_length_is_400_json(shop):
 
 
 def test_binary_body_reaches_the_function_base64_encoded_and_is_rejected_cleanly(customer):
-    r = customer.call("PUT", "/api/cart/items/kite", data=b"\xff\xfe\x00\x01binary",
-                      headers={"Content-Type": "application/octet-stream"})
+    r = customer.call(
+        "PUT",
+        "/api/cart/items/kite",
+        data=b"\xff\xfe\x00\x01binary",
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "BAD_REQUEST", r.text
 
 
@@ -57,15 +65,18 @@ def test_token_without_bearer_scheme_and_garbage_tokens_are_401(shop, customer):
 
 def test_an_id_token_is_not_an_access_token(shop, customer):
     email = customer.email
-    tokens = requests.post(shop.base_url + "/api/auth/login", json={"email": email, "password": "Corr3ct-horse!"},
-                           timeout=10).json()
+    tokens = requests.post(
+        shop.base_url + "/api/auth/login", json={"email": email, "password": "Corr3ct-horse!"}, timeout=10
+    ).json()
     r = requests.get(shop.base_url + "/api/me", headers={"Authorization": f"Bearer {tokens['idToken']}"}, timeout=10)
     assert r.status_code == 401
-    refreshed = requests.post(shop.base_url + "/api/auth/refresh", json={"refreshToken": tokens["refreshToken"]},
-                              timeout=10)
+    refreshed = requests.post(
+        shop.base_url + "/api/auth/refresh", json={"refreshToken": tokens["refreshToken"]}, timeout=10
+    )
     assert refreshed.status_code == 200, refreshed.text
-    me = requests.get(shop.base_url + "/api/me",
-                      headers={"Authorization": f"Bearer {refreshed.json()['accessToken']}"}, timeout=10)
+    me = requests.get(
+        shop.base_url + "/api/me", headers={"Authorization": f"Bearer {refreshed.json()['accessToken']}"}, timeout=10
+    )
     assert me.status_code == 200 and me.json()["email"] == email
 
 

@@ -15,8 +15,15 @@ pytestmark = pytest.mark.e2e
 
 def _forged(shop, **overrides) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    claims = {"sub": "intruder", "iss": shop.issuer, "client_id": shop.names["client"], "token_use": "access",
-              "exp": int(time.time()) + 600, "cognito:groups": ["admin"], **overrides}
+    claims = {
+        "sub": "intruder",
+        "iss": shop.issuer,
+        "client_id": shop.names["client"],
+        "token_use": "access",
+        "exp": int(time.time()) + 600,
+        "cognito:groups": ["admin"],
+        **overrides,
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "forged"})
 
 
@@ -32,9 +39,19 @@ def test_missing_forged_expired_and_wrong_audience_tokens_are_401(shop, customer
     real_kid = jwt.get_unverified_header(customer.token)["kid"]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     for claims in ({"exp": int(time.time()) - 60}, {"client_id": "someone-else"}, {"iss": "https://evil.example"}):
-        token = jwt.encode({"sub": "x", "iss": shop.issuer, "client_id": shop.names["client"], "token_use": "access",
-                            "exp": int(time.time()) + 600, **claims}, key, algorithm="RS256",
-                           headers={"kid": real_kid})
+        token = jwt.encode(
+            {
+                "sub": "x",
+                "iss": shop.issuer,
+                "client_id": shop.names["client"],
+                "token_use": "access",
+                "exp": int(time.time()) + 600,
+                **claims,
+            },
+            key,
+            algorithm="RS256",
+            headers={"kid": real_kid},
+        )
         r = Client(base, token).call("GET", "/api/cart")
         assert r.status_code == 401, f"{claims} accepted: {r.status_code}"
         assert r.json()["error"]["code"] == "UNAUTHORIZED"
@@ -51,11 +68,20 @@ def test_customer_cannot_use_admin_routes_or_see_other_orders(shop, customer):
     assert other.call("POST", f"/api/orders/{order['orderId']}/cancel").status_code == 404
 
 
-@pytest.mark.parametrize("body, status", [
-    (b"{not json", 400), (b"[1,2]", 400), (b'{"quantity": "3"}', 422), (b'{"quantity": 2.5}', 422),
-    (b'{"quantity": true}', 422), (b'{"quantity": -1}', 422), (b'{"quantity": 1, "price": 1}', 422),
-    (b'{"quantity": 100000}', 422), (b'{"quantity": 1' + b" " * 70_000 + b"}", 413),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"{not json", 400),
+        (b"[1,2]", 400),
+        (b'{"quantity": "3"}', 422),
+        (b'{"quantity": 2.5}', 422),
+        (b'{"quantity": true}', 422),
+        (b'{"quantity": -1}', 422),
+        (b'{"quantity": 1, "price": 1}', 422),
+        (b'{"quantity": 100000}', 422),
+        (b'{"quantity": 1' + b" " * 70_000 + b"}", 413),
+    ],
+)
 def test_bad_bodies_are_4xx_json(customer, body, status):
     r = customer.call("PUT", "/api/cart/items/kite", data=body, headers={"Content-Type": "application/json"})
     assert r.status_code == status, f"{body[:40]!r}: {r.status_code} {r.text[:200]}"

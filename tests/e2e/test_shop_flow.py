@@ -14,8 +14,9 @@ def test_customer_buys_and_gets_the_confirmation_email(shop, anon, customer):
     assert {"books", "kitchen"} <= {c["categoryId"] for c in cats}
     page1 = anon.call("GET", "/api/products", params={"category": "books", "limit": 4}).json()
     assert len(page1["items"]) == 4 and page1["nextCursor"]
-    page2 = anon.call("GET", "/api/products", params={"category": "books", "limit": 4,
-                                                      "cursor": page1["nextCursor"]}).json()
+    page2 = anon.call(
+        "GET", "/api/products", params={"category": "books", "limit": 4, "cursor": page1["nextCursor"]}
+    ).json()
     ids = [p["productId"] for p in page1["items"] + page2["items"]]
     assert len(ids) == len(set(ids)) == 6, f"pagination lost or repeated products: {ids}"
     found = anon.call("GET", "/api/products", params={"q": "SKILLET"}).json()["items"]

@@ -17,8 +17,9 @@ from functions.shop.api import handle
 from functions.shop.http import Request
 from functions.shop.services import Services
 
-ADDR = json.dumps({"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1",
-                                       "country": "US"}}).encode()
+ADDR = json.dumps(
+    {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+).encode()
 CHECKOUT_ATTEMPTS = 4  # DynamoDBStore.place_order's own retries
 WHO = ports.Principal("u1", email="u1@example.com")
 
@@ -114,9 +115,13 @@ def test_email_failure_sends_the_message_back_to_the_queue_and_a_retry_delivers_
     event = services.notifier.events[0]
     batch = {"Records": [{"messageId": "m1", "body": event_to_json(event)}]}
     services.notifier.fail_email = True
-    assert aws_notifications.handler(batch, None, services=services) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert aws_notifications.handler(batch, None, services=services) == {
+        "batchItemFailures": [{"itemIdentifier": "m1"}]
+    }
     assert services.notifier.outbox == []
     services.notifier.fail_email = False
     assert aws_notifications.handler(batch, None, services=services) == {"batchItemFailures": []}
-    assert services.notifier.outbox[0]["to"] == "u1@example.com" and order["orderId"] in services.notifier.outbox[0][
-        "subject"]
+    assert (
+        services.notifier.outbox[0]["to"] == "u1@example.com"
+        and order["orderId"] in services.notifier.outbox[0]["subject"]
+    )
