@@ -2,10 +2,13 @@
 
 The local stack's gateway, handlers and SDK clients already keep one core busy; moto in
 the same process competes with them for the GIL, which capped the load benchmark at about
-one core. Run apart, the emulator gets the second core. It carries the same two fixes as
-the in-process mode (functions.local.stack): serialized DynamoDB writes (moto has no
-write isolation) and no Nagle delay on responses, and one extra route,
-``GET /_shop/ses/sent``, the e-mails SES "sent" (what ``LocalStack.outbox`` reads).
+one core. Run apart, the emulator gets the second core. It serves keep-alive connections
+from one event-loop thread (``_EmulatorServer``), keeps the in-process mode's fixes
+(serialized DynamoDB writes: moto has no write isolation; no Nagle delay), removes moto's
+costs that grow with the data (``fast_queries``, ``fast_transactions``,
+``fast_user_lookup``, ``fast_dispatch``: same answers, tests/unit/test_local_emulator.py),
+and adds one route, ``GET /_shop/ses/sent``, the e-mails SES "sent" (what
+``LocalStack.outbox`` reads).
 """
 
 from __future__ import annotations
@@ -354,8 +357,7 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
         except Exception:
             self.close_connection = True
         finally:
-            self.deferred = False
-            self.server.hand_back(self)
+            self.server.hand_back(self)  # the loop clears `deferred` when it takes the connection back
 
     def _answer(self, environ: dict) -> None:
         started: list = []
@@ -426,7 +428,9 @@ class _EmulatorServer:
                     elif key.data == "wake":
                         self._wake_r.recv(4096)
                         while not self._handed_back.empty():
-                            self._resume(self._handed_back.get())
+                            handler = self._handed_back.get()
+                            handler.deferred = False
+                            self._resume(handler)
                     else:
                         self._serve(key.data)
         finally:
