@@ -60,7 +60,7 @@ def create_api(env: GcpEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> spe
         display_name=f"{env.context.name_prefix} API Gateway backend identity",
         opts=env.opts(parent, "iam.googleapis.com"),
     )
-    member = account.email.apply(lambda e: f"serviceAccount:{e}")
+    member = account.member
     invokers = {
         name: gcp.cloudrunv2.ServiceIamMember(
             f"iam-gateway-invokes-{name}",

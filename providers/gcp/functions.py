@@ -153,7 +153,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         display_name=f"{env.context.name_prefix} function builds",
         opts=env.opts(parent, "iam.googleapis.com"),
     )
-    build_member = build_account.email.apply(lambda e: f"serviceAccount:{e}")
+    build_member = build_account.member
     build_grants = [
         gcp.projects.IAMMember("build-logs", project=project, role="roles/logging.logWriter", member=build_member,
                                opts=pulumi.ResourceOptions(parent=parent)),
@@ -209,7 +209,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
             description=service.description[:256],
             opts=env.opts(parent),
         )
-        member = account.email.apply(lambda e: f"serviceAccount:{e}")
+        member = account.member
         given: list[Any] = []
         secret_env: list[dict[str, Any]] = []
         queue_consumer = False
@@ -327,7 +327,7 @@ def _push_subscription(env: GcpEnv, notes: Any, kms: Any, function: Any, parent:
         display_name=f"{env.context.name_prefix} Pub/Sub push to the notifications function",
         opts=env.opts(parent),
     )
-    push_member = push_account.email.apply(lambda e: f"serviceAccount:{e}")
+    push_member = push_account.member
     invoker = gcp.cloudrunv2.ServiceIamMember(
         "iam-notifications-push-invoker",
         project=env.project,

@@ -56,25 +56,18 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         opts=opts,
     )
     flow_logs = {"aggregation_interval": "INTERVAL_5_MIN", "flow_sampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}
-    subnet = gcp.compute.Subnetwork(
-        "subnet-functions",
-        project=env.project,
-        region=env.region,
-        network=network.id,
-        ip_cidr_range=subnet_cidr,
-        private_ip_google_access=True,
-        log_config=flow_logs,
-        opts=opts,
-    )
-    connector_subnet = gcp.compute.Subnetwork(
-        "subnet-connector",
-        project=env.project,
-        region=env.region,
-        network=network.id,
-        ip_cidr_range=connector_cidr,
-        private_ip_google_access=True,
-        log_config=flow_logs,
-        opts=opts,
+    subnet, connector_subnet = (
+        gcp.compute.Subnetwork(
+            f"subnet-{purpose}",
+            project=env.project,
+            region=env.region,
+            network=network.id,
+            ip_cidr_range=cidr,
+            private_ip_google_access=True,
+            log_config=flow_logs,
+            opts=opts,
+        )
+        for purpose, cidr in (("functions", subnet_cidr), ("connector", connector_cidr))
     )
     connector = gcp.vpcaccess.Connector(
         "connector",
