@@ -7,7 +7,6 @@ an implementation, add an entry; every test in this folder then runs against it.
 from __future__ import annotations
 
 import contextlib
-import os
 
 import pytest
 
@@ -21,19 +20,10 @@ def memory_store():
 
 @contextlib.contextmanager
 def dynamodb_store():
-    from moto import mock_aws
+    from tests.fakes.backends import dynamodb_store as make
 
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        import boto3
-
-        from functions.adapters.dynamodb_schema import create_table_kwargs
-        from functions.adapters.dynamodb_store import DynamoDBStore
-        from functions.shop.datamodel import SHOP_TABLE
-
-        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
-        client.create_table(**create_table_kwargs(SHOP_TABLE, "shop-test"))
-        yield DynamoDBStore("shop-test", client=client)
+    with make() as s:
+        yield s
 
 
 @contextlib.contextmanager

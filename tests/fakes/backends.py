@@ -15,11 +15,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from functions.adapters.cosmos_store import CosmosStore
+from functions.adapters.dynamodb_store import DynamoDBStore
 from functions.adapters.firestore_store import FirestoreStore
 from functions.shop import datamodel
 
 from .cosmos import FakeContainer
 from .firestore import FakeFirestoreClient
+
+
+@contextmanager
+def dynamodb_store(table: str = "shop-test") -> Iterator[DynamoDBStore]:
+    """A fresh SHOP_TABLE on moto's in-process mock; its botocore client is `store.client`."""
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        from functions.adapters.dynamodb_schema import create_table_kwargs
+
+        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+        client.create_table(**create_table_kwargs(datamodel.SHOP_TABLE, table))
+        yield DynamoDBStore(table, client=client)
+
 
 # The emulator's published well-known key (not a secret).
 COSMOS_EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="

@@ -5,7 +5,6 @@ same Idempotency-Key completes exactly once; failed e-mails go back to the queue
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from botocore.exceptions import ClientError
@@ -26,19 +25,10 @@ WHO = ports.Principal("u1", email="u1@example.com")
 
 @pytest.fixture
 def shop():
-    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"})
-    from moto import mock_aws
+    from tests.fakes.backends import dynamodb_store
 
-    with mock_aws():
-        import boto3
-
-        from functions.adapters.dynamodb_schema import create_table_kwargs
-        from functions.adapters.dynamodb_store import DynamoDBStore
-        from functions.shop.datamodel import SHOP_TABLE
-
-        client = boto3.client("dynamodb")
-        client.create_table(**create_table_kwargs(SHOP_TABLE, "faults"))
-        store = DynamoDBStore("faults", client=client)
+    with dynamodb_store("faults") as store:
+        client = store.client
         store.create_product(ports.Product("p1", "P1", "d", "books", 500, "USD", 5, None))
         store.set_cart_line("u1", "p1", 2)
         notifier = MemoryNotifier()

@@ -5,7 +5,6 @@ name and currency. When the catalog moved, the read-then-write path gives the ex
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -20,23 +19,13 @@ WHO = ports.Principal("u1", email="u1@example.com")
 
 @pytest.fixture
 def shop():
-    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"})
-    from moto import mock_aws
+    from functions.adapters.memory import MemoryIdentity, MemoryMedia, MemoryNotifier
+    from functions.shop.services import Services
+    from tests.fakes.backends import dynamodb_store
 
-    with mock_aws():
-        import boto3
-
-        from functions.adapters.dynamodb_schema import create_table_kwargs
-        from functions.adapters.dynamodb_store import DynamoDBStore
-        from functions.adapters.memory import MemoryIdentity, MemoryMedia, MemoryNotifier
-        from functions.shop.datamodel import SHOP_TABLE
-        from functions.shop.services import Services
-
-        client = boto3.client("dynamodb")
-        client.create_table(**create_table_kwargs(SHOP_TABLE, "trips"))
+    with dynamodb_store("trips") as store:
         calls: list[str] = []
-        client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
-        store = DynamoDBStore("trips", client=client)
+        store.client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
         for pid, price in (("p1", 500), ("p2", 700), ("p3", 900)):
             store.create_product(ports.Product(pid, pid.upper(), "d", "books", price, "USD", 5, None))
         yield Services(store, MemoryNotifier(), MemoryIdentity(), MemoryMedia()), calls
