@@ -138,6 +138,20 @@ def _order_from_snapshots(ctx, lines: list[ports.CartLine], address, key: str) -
     return _new_order(ctx, order_lines, address, key)
 
 
+def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
+    """200 with the order a replay found, or 201 after the new order's follow-ups."""
+    services, user = ctx.services, ctx.principal.user_id
+    if not result.created:
+        return 200, Order.of(result.order)
+    for product_id in gone:  # leftovers of deleted products; harmless if this fails
+        try:
+            services.store.set_cart_line(user, product_id, 0)
+        except Exception:
+            log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
+    publish(services, "OrderPlaced", result.order)
+    return 201, Order.of(result.order)
+
+
 def place_order(ctx):
     key = _idempotency_key(ctx)
     if key is None:
@@ -158,10 +172,7 @@ def place_order(ctx):
         except (ports.InsufficientStock, ports.StaleState):
             result = None
         if result is not None:
-            if not result.created:
-                return 200, Order.of(result.order)
-            publish(services, "OrderPlaced", result.order)
-            return 201, Order.of(result.order)
+            return _placed(ctx, result, gone=())
     products = services.store.get_products([li.product_id for li in lines]) if lines else {}
     gone = [li.product_id for li in lines if li.product_id not in products]
     lines = live_lines(lines, products)  # exactly what the cart view shows
@@ -184,15 +195,7 @@ def place_order(ctx):
     )
     order = _new_order(ctx, order_lines, address, key)
     result = services.store.place_order(order, request_hash=digest)
-    if not result.created:
-        return 200, Order.of(result.order)
-    for product_id in gone:  # leftovers of deleted products; harmless if this fails
-        try:
-            services.store.set_cart_line(user, product_id, 0)
-        except Exception:
-            log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
-    publish(services, "OrderPlaced", result.order)
-    return 201, Order.of(result.order)
+    return _placed(ctx, result, gone)
 
 
 def list_my_orders(ctx):
