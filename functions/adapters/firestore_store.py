@@ -11,28 +11,35 @@ database; composite indexes in datamodel.FIRESTORE_INDEXES, TTL in FIRESTORE_TTL
 
 (document ids are percent-encoded: user input may contain "/".)
 
-Checkout is ONE transaction through the SDK's `@transactional` (retried on contention):
-reads first (the key record, every product), then the writes: stock updates, the order,
-the key record, the cart deletes: at most 25 + 1 + 1 + 25 writes, far under Firestore's
-500. Cancel is one transaction too (order status compare-and-set + restock). Firestore
-serialises transactions on the documents they read, so two checkouts of one product
-cannot both pass the stock check.
+Checkout is ONE atomic batched commit guarded by preconditions (optimistic concurrency):
+one read of the key record and every product, then a commit of the stock updates (each
+only if the product is still the version read: `last_update_time`), the order (`create`),
+the key record (`create`, or replace an expired one at the version read) and the cart
+deletes: at most 25 + 1 + 1 + 25 writes, far under Firestore's 500. A commit that lost a
+race fails its precondition as a whole and is re-run from a fresh read, with jittered
+backoff, for up to RETRY_BUDGET_S; then Unavailable. Cancel works the same way (order
+status compare-and-set + restock). Why not a server transaction: Firestore transactions
+take locks on what they read, and under a crowd on one product with a slow database the
+lock waits and aborts turned buyers away while stock was left (docs/architecture.md,
+"Checkout under contention", has the numbers).
 
 Name search: Firestore has no substring query. A search streams the category (or the
 catalog) in name order and filters in the function, stopping once a page is full: fine
 for a catalog of thousands; beyond that, index n-grams or use a search service.
 
-Cursors are opaque (base64 of the last sort key). Aborted (after the SDK's retries),
-ServiceUnavailable, DeadlineExceeded, ResourceExhausted and InternalServerError become
-Unavailable.
+Cursors are opaque (base64 of the last sort key). Aborted, ServiceUnavailable,
+DeadlineExceeded, ResourceExhausted and InternalServerError become Unavailable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from functions.shop import datamodel
 from functions.shop.ports import (
@@ -63,6 +70,13 @@ from ._documents import (
 )
 
 SEARCH_BATCH = 200  # documents per round trip while filtering a name search
+# Checkout and order transitions retry lost races for this long, then answer Unavailable
+# (503 + Retry-After): well inside the function's and the gateway's timeouts.
+RETRY_BUDGET_S = 8.0
+BACKOFF_BASE_S = 0.02
+BACKOFF_CAP_S = 0.5
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -103,17 +117,12 @@ class FirestoreStore:
         """`client`: a google.cloud.firestore.Client (or the test fake); `root`: the shop's
         document id under FIRESTORE_ROOT_COLLECTION (default SHOP_TABLE.name)."""
         self._db = client
+        self.retry_budget_s = RETRY_BUDGET_S
         base = client.collection(datamodel.FIRESTORE_ROOT_COLLECTION).document(root or datamodel.SHOP_TABLE.name)
         self._categories = base.collection("categories")
         self._products = base.collection("products")
         self._orders = base.collection("orders")
         self._users = base.collection("users")
-
-    @staticmethod
-    def _transactional(fn: Any) -> Any:
-        from google.cloud.firestore_v1.transaction import transactional
-
-        return transactional(fn)
 
     def _product_ref(self, product_id: str) -> Any:
         return self._products.document(safe_id(product_id))
@@ -260,44 +269,43 @@ class FirestoreStore:
         wanted = quantities(order)
         key_ref = self._key_ref(order.user_id, order.idempotency_key)
         order_ref = self._orders.document(safe_id(order.order_id))
-        product_refs = {pid: self._product_ref(pid) for pid in wanted}
+        product_refs = [self._product_ref(pid) for pid in wanted]
         cart = self._cart(order.user_id)
 
-        def checkout(txn: Any) -> tuple[str, str | None]:
-            # Reads (all of them before any write, as Firestore requires).
-            rec = self._live_key(key_ref.get(transaction=txn))
+        def attempt() -> tuple[str, str | None]:
+            read = self._read_all([key_ref, *product_refs])
+            key_snap = read[key_ref.path]
+            rec = self._live_key(key_snap)
             if rec is not None:
-                return (
-                    ("replay", rec["orderId"]) if rec["requestHash"] == request_hash else ("conflict", rec["orderId"])
-                )
-            snaps = {s.reference.path: s for s in self._db.get_all(list(product_refs.values()), transaction=txn)}
-            stock = {
-                pid: (snaps[ref.path].get("stock") if snaps[ref.path].exists else 0)
-                for pid, ref in product_refs.items()
-            }
-            short = [pid for pid, q in wanted.items() if stock[pid] < q]
+                return ("replay" if rec["requestHash"] == request_hash else "conflict", rec["orderId"])
+            products = {pid: read[ref.path] for pid, ref in zip(wanted, product_refs, strict=True)}
+            short = [pid for pid, q in wanted.items() if not products[pid].exists or products[pid].get("stock") < q]
             if short:
                 raise InsufficientStock(short)
-            # Writes.
             now = now_iso()
+            batch = self._db.batch()
             for pid, q in wanted.items():
-                txn.update(product_refs[pid], {"stock": stock[pid] - q, "updatedAt": now})
-            txn.create(order_ref, order_fields(order))
-            txn.set(
-                key_ref,
-                {
-                    "orderId": order.order_id,
-                    "requestHash": request_hash,
-                    "userId": order.user_id,
-                    "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
-                },
-            )
+                snap = products[pid]
+                batch.update(
+                    snap.reference, {"stock": snap.get("stock") - q, "updatedAt": now}, option=self._as_read(snap)
+                )
+            batch.create(order_ref, order_fields(order))
+            key_fields = {
+                "orderId": order.order_id,
+                "requestHash": request_hash,
+                "userId": order.user_id,
+                "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
+            }
+            if key_snap.exists:  # expired but not yet removed by the TTL policy
+                batch.update(key_ref, key_fields, option=self._as_read(key_snap))
+            else:
+                batch.create(key_ref, key_fields)
             for pid in wanted:
-                txn.delete(cart.document(safe_id(pid)))
+                batch.delete(cart.document(safe_id(pid)))
+            batch.commit()
             return ("created", None)
 
-        with _translated():
-            outcome, existing_id = self._transactional(checkout)(self._db.transaction())
+        outcome, existing_id = self._optimistic(attempt, "checkout")
         if outcome == "created":
             return PlaceOrderResult(order, created=True)
         if outcome == "conflict":
@@ -306,6 +314,41 @@ class FirestoreStore:
         if existing is None:  # the key outlived its order (only by manual deletion)
             raise IdempotencyConflict(existing_id or "")
         return PlaceOrderResult(existing, created=False)
+
+    def _read_all(self, refs: list[Any]) -> dict[str, Any]:
+        """One round trip; get_all answers in any order, so key the snapshots by path."""
+        return {s.reference.path: s for s in self._db.get_all(refs)}
+
+    def _as_read(self, snap: Any) -> Any:
+        """A precondition: the document is still the version `snap` saw."""
+        return self._db.write_option(last_update_time=snap.update_time)
+
+    def _optimistic(self, attempt: Callable[[], T], what: str) -> T:
+        """Run read-then-conditional-commit until it commits or the time budget is spent.
+
+        No transaction holds a lock while a slow client thinks, so a slow database or a
+        crowd on one product never makes buyers wait on each other's locks: a loser's
+        commit fails its precondition at once, and it re-reads and tries again after a
+        jittered, growing pause. Only a fresh read can say "sold out"; running out of
+        budget is Unavailable (a retryable 503), never a false sold-out."""
+        from google.api_core import exceptions as gexc
+
+        deadline = time.monotonic() + self.retry_budget_s
+        for tries in itertools.count():
+            try:
+                with _translated():
+                    return attempt()
+            except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound) as e:  # lost the race
+                cause: Exception = e
+            except Unavailable as e:  # aborted, throttled or timed out: transient too
+                cause = e
+            if time.monotonic() >= deadline:
+                raise Unavailable(
+                    f"firestore: {what} did not get through in {self.retry_budget_s:g} s; retry"
+                ) from cause
+            pause = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(tries, 10))
+            time.sleep(random.uniform(0, pause))
+        raise AssertionError("unreachable")
 
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         order = self.find_order(order_id)
@@ -335,22 +378,24 @@ class FirestoreStore:
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
         order_ref = self._orders.document(safe_id(order.order_id))
         wanted = quantities(order) if restock else {}
-        product_refs = {pid: self._product_ref(pid) for pid in wanted}
+        product_refs = [self._product_ref(pid) for pid in wanted]
 
-        def transition(txn: Any) -> dict[str, Any]:
-            snap = order_ref.get(transaction=txn)
+        def attempt() -> dict[str, Any]:
+            read = self._read_all([order_ref, *product_refs])
+            snap, products = read[order_ref.path], [read[ref.path] for ref in product_refs]
             if not snap.exists:
                 raise NotFound(order.order_id)
             current = snap.to_dict()
             if current["status"] != order.status:
                 raise StaleState(f"order {order.order_id} is {current['status']}, not {order.status}")
-            products = list(self._db.get_all(list(product_refs.values()), transaction=txn)) if product_refs else []
             now = now_iso()
-            for s in products:
-                if s.exists:  # a deleted product is not restocked
-                    txn.update(s.reference, {"stock": s.get("stock") + wanted[s.get("productId")], "updatedAt": now})
-            txn.update(order_ref, {"status": new_status, "updatedAt": now})
+            batch = self._db.batch()
+            for p in products:
+                if p.exists:  # a deleted product is not restocked
+                    fields = {"stock": p.get("stock") + wanted[p.get("productId")], "updatedAt": now}
+                    batch.update(p.reference, fields, option=self._as_read(p))
+            batch.update(order_ref, {"status": new_status, "updatedAt": now}, option=self._as_read(snap))
+            batch.commit()
             return {**current, "status": new_status, "updatedAt": now}
 
-        with _translated():
-            return order_from(self._transactional(transition)(self._db.transaction()))
+        return order_from(self._optimistic(attempt, "order transition"))

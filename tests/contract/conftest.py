@@ -36,13 +36,28 @@ def cosmos_store():
 
 @contextlib.contextmanager
 def firestore_store():
+    """Google's Firestore emulator: the reference (skipped, loudly, where it cannot run)."""
     from tests.fakes.backends import firestore_store as make
 
-    with make() as s:
+    with make(emulator=True) as s:
         yield s
 
 
-STORES = {"memory": memory_store, "dynamodb": dynamodb_store, "cosmos": cosmos_store, "firestore": firestore_store}
+@contextlib.contextmanager
+def firestore_fake():
+    from tests.fakes.backends import firestore_store as make
+
+    with make(emulator=False) as s:
+        yield s
+
+
+STORES = {
+    "memory": memory_store,
+    "dynamodb": dynamodb_store,
+    "cosmos": cosmos_store,
+    "firestore": firestore_store,
+    "firestore-fake": firestore_fake,
+}
 
 
 @pytest.fixture(params=sorted(STORES))

@@ -24,9 +24,13 @@ from tests.fakes.backends import cosmos_store, firestore_store
 from tests.fakes.orders import order, product
 
 
-@pytest.fixture(params=["cosmos", "firestore"])
+@pytest.fixture(params=["cosmos", "firestore", "firestore-fake"])
 def store(request):
-    with cosmos_store() if request.param == "cosmos" else firestore_store() as s:
+    if request.param == "cosmos":
+        backend = cosmos_store()
+    else:
+        backend = firestore_store(emulator=request.param == "firestore")
+    with backend as s:
         yield s
 
 

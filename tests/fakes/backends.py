@@ -3,8 +3,9 @@ emulators (or accounts) when the environment says so. See docs/multicloud-testin
 
   SHOP_TEST_COSMOS_ENDPOINT=https://localhost:8081/ [SHOP_TEST_COSMOS_KEY=...]
       -> a fresh container in database "shop-tests" on that Cosmos DB (emulator), dropped after
-  FIRESTORE_EMULATOR_HOST=localhost:8080 [SHOP_TEST_FIRESTORE_PROJECT=shop-test]
-      -> a fresh shops/<random> root on the Firestore emulator, deleted after
+Firestore: `firestore_client(emulator=True)` (the reference) uses Google's Firestore
+emulator, started once per session by tests/emulators.py, and skips with the install hint
+when it cannot run; `emulator=False` is the in-memory fake for quick unit runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from functions.adapters.cosmos_store import CosmosStore
 from functions.adapters.dynamodb_store import DynamoDBStore
 from functions.adapters.firestore_store import FirestoreStore
 from functions.shop import datamodel
+
+from tests import emulators
 
 from .cosmos import FakeContainer
 from .firestore import FakeFirestoreClient
@@ -44,10 +49,6 @@ COSMOS_EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b
 
 def using_real_cosmos() -> bool:
     return bool(os.environ.get("SHOP_TEST_COSMOS_ENDPOINT"))
-
-
-def using_real_firestore() -> bool:
-    return bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
 
 
 @contextmanager
@@ -77,15 +78,24 @@ def cosmos_container() -> Iterator[object]:
         db.delete_container(name)
 
 
+def firestore_emulator_host() -> str:
+    """host:port of the session's Firestore emulator; skips the test when it cannot run."""
+    try:
+        return emulators.FIRESTORE.ensure()
+    except emulators.EmulatorMissing as e:
+        pytest.skip(f"Firestore emulator unavailable: {e}")
+
+
 @contextmanager
-def firestore_client() -> Iterator[tuple[object, str]]:
-    """(client, root document id) for one test."""
-    if not using_real_firestore():
+def firestore_client(*, emulator: bool = True) -> Iterator[tuple[object, str]]:
+    """(client, root document id) for one test: a fresh root on the emulator, or the fake."""
+    if not emulator:
         yield FakeFirestoreClient(datamodel.FIRESTORE_INDEXES), datamodel.SHOP_TABLE.name
         return
+    firestore_emulator_host()
     from google.cloud import firestore
 
-    client = firestore.Client(project=os.environ.get("SHOP_TEST_FIRESTORE_PROJECT", "shop-test"))
+    client = firestore.Client(project="shop-test")
     root = f"test-{uuid.uuid4().hex[:12]}"
     try:
         yield client, root
@@ -100,6 +110,6 @@ def cosmos_store() -> Iterator[CosmosStore]:
 
 
 @contextmanager
-def firestore_store() -> Iterator[FirestoreStore]:
-    with firestore_client() as (client, root):
+def firestore_store(*, emulator: bool = True) -> Iterator[FirestoreStore]:
+    with firestore_client(emulator=emulator) as (client, root):
         yield FirestoreStore(client, root=root)

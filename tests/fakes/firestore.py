@@ -5,7 +5,9 @@ its private begin/commit/rollback protocol), so the store's retry path is the re
 Faithful where the store depends on it:
 - documents addressed by slash paths; ids may not contain "/";
 - `create` fails with AlreadyExists, `update` and `delete(option=exists)` with NotFound,
-  checked at commit; a batch or transaction commits all writes or none, at most 500;
+  a `last_update_time` precondition that no longer holds with FailedPrecondition, checked
+  at commit; a batch or transaction commits all writes or none, at most 500; snapshots
+  carry a per-write `update_time`;
 - transactions: every read must come before the first write (ReadAfterWriteError, as the
   SDK raises); commit is optimistic: if a document the transaction read changed meanwhile,
   the commit raises Aborted and the real decorator re-runs the function (then ValueError);
@@ -59,13 +61,18 @@ class _Db:
             raise self.failures.pop(0)
 
 
+def _version_time(version: int) -> datetime:
+    # The real service's update_time is unique per document write; the version clock is too.
+    return datetime.fromtimestamp(1_700_000_000 + version / 1_000_000, UTC)
+
+
 class Snapshot:
-    def __init__(self, ref: DocumentReference, data: dict[str, Any] | None) -> None:
+    def __init__(self, ref: DocumentReference, data: dict[str, Any] | None, version: int = 0) -> None:
         self.reference = ref
         self.id = ref.id
         self._data = data
         self.exists = data is not None
-        self.update_time = datetime.now(UTC) if data is not None else None
+        self.update_time = _version_time(version) if data is not None else None
 
     def to_dict(self) -> dict[str, Any] | None:
         return copy.deepcopy(self._data)
@@ -216,6 +223,11 @@ class _ExistsOption:
         self._exists = exists
 
 
+class _LastUpdateOption:
+    def __init__(self, last_update_time: datetime) -> None:
+        self._last_update_time = last_update_time
+
+
 class WriteBatch:
     def __init__(self, client: FakeFirestoreClient) -> None:
         self._client = client
@@ -227,8 +239,8 @@ class WriteBatch:
     def set(self, ref: DocumentReference, data: dict[str, Any], merge: bool = False) -> None:
         self._write_pbs.append(("merge" if merge else "set", ref.path, copy.deepcopy(data), None))
 
-    def update(self, ref: DocumentReference, data: dict[str, Any], **_: Any) -> None:
-        self._write_pbs.append(("update", ref.path, copy.deepcopy(data), None))
+    def update(self, ref: DocumentReference, data: dict[str, Any], option: Any = None) -> None:
+        self._write_pbs.append(("update", ref.path, copy.deepcopy(data), option))
 
     def delete(self, ref: DocumentReference, option: Any = None) -> None:
         self._write_pbs.append(("delete", ref.path, None, option))
@@ -244,11 +256,15 @@ class WriteBatch:
                     raise gexc.Aborted(f"transaction lost a race on {path}")
             docs = dict(db.docs)
             for kind, path, data, option in self._write_pbs:
+                if isinstance(option, _LastUpdateOption) and (
+                    path not in docs or _version_time(db.versions.get(path, 0)) != option._last_update_time
+                ):
+                    raise gexc.FailedPrecondition(f"the stored version and the required version do not match: {path}")
                 if kind == "create" and path in docs:
                     raise gexc.AlreadyExists(f"Document already exists: {path}")
                 if kind == "update" and path not in docs:
                     raise gexc.NotFound(f"No document to update: {path}")
-                if kind == "delete" and option is not None and option._exists and path not in docs:
+                if kind == "delete" and isinstance(option, _ExistsOption) and option._exists and path not in docs:
                     raise gexc.NotFound(f"No document to delete: {path}")
                 if kind == "delete":
                     docs.pop(path, None)
@@ -329,7 +345,9 @@ class FakeFirestoreClient:
     def transaction(self, max_attempts: int = 5, read_only: bool = False) -> FakeTransaction:
         return FakeTransaction(self, max_attempts)
 
-    def write_option(self, exists: bool | None = None, **_: Any) -> _ExistsOption:
+    def write_option(self, exists: bool | None = None, last_update_time: datetime | None = None) -> Any:
+        if last_update_time is not None:
+            return _LastUpdateOption(last_update_time)
         return _ExistsOption(bool(exists))
 
     def get_all(self, references: Iterable[DocumentReference], transaction: Any = None, **_: Any):
@@ -342,5 +360,5 @@ class FakeFirestoreClient:
                 if transaction is not None:
                     transaction._reads.setdefault(ref.path, db.versions.get(ref.path, 0))
                 data = db.docs.get(ref.path)
-                out.append(Snapshot(ref, copy.deepcopy(data) if data is not None else None))
+                out.append(Snapshot(ref, copy.deepcopy(data), db.versions.get(ref.path, 0)))
         return iter(out)

