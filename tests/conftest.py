@@ -29,7 +29,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             counts[report.outcome] = counts.get(report.outcome, 0) + 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """One line per Google emulator: how many tests ran on it, or loudly why none did."""
     from tests import emulators
 
@@ -49,7 +49,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
             tr.write_line(f"{emu.kind} emulator (Google's, real): {summary}", green=True, bold=True)
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ARG001
+def pytest_sessionfinish(session, exitstatus) -> None:
     from tests import emulators
 
     emulators.stop_all()

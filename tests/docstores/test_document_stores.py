@@ -26,10 +26,7 @@ from tests.fakes.orders import order, product
 
 @pytest.fixture(params=["cosmos", "firestore", "firestore-fake"])
 def store(request):
-    if request.param == "cosmos":
-        backend = cosmos_store()
-    else:
-        backend = firestore_store(emulator=request.param == "firestore")
+    backend = cosmos_store() if request.param == "cosmos" else firestore_store(emulator=request.param == "firestore")
     with backend as s:
         yield s
 

@@ -21,7 +21,6 @@ from functions.adapters.cosmos_store import CosmosStore
 from functions.adapters.dynamodb_store import DynamoDBStore
 from functions.adapters.firestore_store import FirestoreStore
 from functions.shop import datamodel
-
 from tests import emulators
 
 from .cosmos import FakeContainer
