@@ -51,3 +51,38 @@ def test_same_idempotency_key_five_times_in_parallel_is_one_order(shop, admin, c
     orders = customer.call("GET", "/api/orders").json()["items"]
     assert len(orders) == 1, f"expected one order, found {len(orders)}"
     assert customer.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 8
+
+
+def test_fifty_overlapping_multi_line_carts_conserve_stock_on_dynamodb(shop, admin, anon):
+    """The local stack's DynamoDB (moto server behind the real Lambda entrypoint): 50 carts over
+    3 products of 10 each, checked out at once: every answer 201 or sold-out, stock conserved."""
+    import random
+    from collections import Counter
+
+    products = [create_product(admin, stock=10, name=f"Overlap {i}")["productId"] for i in range(3)]
+    rng = random.Random(11)
+    customers, carts = [new_customer(shop) for _ in range(50)], []
+    for c in customers:
+        lines = {pid: rng.randint(1, 2) for pid in rng.sample(products, rng.randint(1, 3))}
+        carts.append(lines)
+        for pid, qty in lines.items():
+            assert c.call("PUT", f"/api/cart/items/{pid}", json={"quantity": qty}).status_code == 200
+
+    def checkout(i_c):
+        i, c = i_c
+        return c.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": f"overlap-{i}"})
+
+    with ThreadPoolExecutor(50) as pool:
+        results = list(pool.map(checkout, enumerate(customers)))
+    answers = Counter(
+        f"{r.status_code} {r.json()['error']['code']}" if r.status_code != 201 else "201" for r in results
+    )
+    assert set(answers) <= {"201", "409 INSUFFICIENT_STOCK"}, f"answers: {dict(answers)}"
+    sold = Counter()
+    for r in results:
+        if r.status_code == 201:
+            for line in r.json()["items"]:
+                sold[line["productId"]] += line["quantity"]
+    for pid in products:
+        left = anon.call("GET", f"/api/products/{pid}").json()["stock"]
+        assert left >= 0 and left + sold[pid] == 10, f"{pid}: {left} left + {sold[pid]} sold != 10"
