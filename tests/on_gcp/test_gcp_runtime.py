@@ -1,7 +1,7 @@
 """The Cloud Functions entrypoint through functions-framework's own Flask app (built from
 functions/runtimes/gcp_app/main.py exactly as the runtime does): API Gateway's userinfo
 header and forwarded authorization, bodies, error shapes, and the whole purchase scenario
-on the Firestore store (fake)."""
+on the Firestore store (Google's emulator, and the fake)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ MAIN = Path(gcp_http.__file__).parent / "gcp_app" / "main.py"
 
 
 @pytest.fixture
-def services():
-    pytest.importorskip("functions.shop.api", reason="the domain module lands with the handlers issue")
-    with firestore_client() as (client, root):
+def services(request):
+    """On the fake by default; `indirect` param "emulator" runs on Google's Firestore emulator."""
+    with firestore_client(emulator=getattr(request, "param", "fake") == "emulator") as (client, root):
         store = FirestoreStore(client, root=root)
         scenario.seed(store)
         yield Services(
@@ -67,6 +67,7 @@ def gateway_mode(monkeypatch):
     monkeypatch.setenv(_tokens.ENV_GATEWAY_VALIDATED, "true")
 
 
+@pytest.mark.parametrize("services", ["emulator", "fake"], indirect=True)
 def test_purchase_scenario_through_functions_framework(client, services, gateway_mode):
     order = scenario.purchase(gateway_caller(client), services.store)
     assert [e.type for e in services.notifier.events][:1] == ["OrderPlaced"], services.notifier.events
