@@ -38,7 +38,7 @@ a shop of this scale that is ample (an order document is ~1-2 KB: millions of or
 Beyond it: archive delivered orders out of the LEDGER (change feed), move catalog reads to
 a cached read model, or shard the ledger by warehouse and require a cart to come from one
 shard. A batch holds at most 100 operations: datamodel.MAX_CART_LINES (25) keeps checkout at
-27 and a cancel at 26.
+52 (key, order, a stock patch and a cart-line claim per line) and a cancel at 26.
 
 Errors: 429 (throttled), 408, 449, 503 and client timeouts become Unavailable (safe to retry).
 Imports of azure.cosmos are lazy: the container client is passed in (tests use
@@ -48,6 +48,7 @@ tests/fakes/cosmos.py) or built from settings by functions.adapters.azure_servic
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -56,6 +57,7 @@ from functions.shop import datamodel
 from functions.shop.ports import (
     ORDER_STATUSES,
     AlreadyExists,
+    CartChanged,
     CartLine,
     Category,
     IdempotencyConflict,
@@ -108,6 +110,10 @@ def idempotency_id(user_id: str, key: str) -> str:
 
 def cart_id(product_id: str) -> str:
     return f"CART:{safe_id(product_id)}"
+
+
+def cart_claim_id(user_id: str, product_id: str, version: str) -> str:
+    return f"CARTLINE:{safe_id(user_id)}:{safe_id(product_id)}:{safe_id(version)}"
 
 
 @contextmanager
@@ -261,7 +267,7 @@ class CosmosStore:
     # -- cart -----------------------------------------------------------------------
     def get_cart(self, user_id: str) -> list[CartLine]:
         docs = self._query("SELECT * FROM c WHERE c.type = 'cart' ORDER BY c.productId", {}, user_pk(user_id))
-        return [CartLine(d["productId"], int(d["quantity"])) for d in docs]
+        return [CartLine(d["productId"], int(d["quantity"]), version=d.get("version")) for d in docs]
 
     def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
         # `product` is for stores that check the catalog in place_order; this one re-reads it there.
@@ -280,6 +286,7 @@ class CosmosStore:
                     "productId": product_id,
                     "quantity": quantity,
                     "updatedAt": now_iso(),
+                    "version": uuid.uuid4().hex,
                 }
             )
 
@@ -339,7 +346,7 @@ class CosmosStore:
         if replay:
             return replay
         wanted = quantities(order)
-        if len(wanted) + 2 > 100:
+        if len(wanted) + 2 + len(order.cart_versions) > 100:
             raise ValueError("too many lines for one transactional batch")
         key_doc = {
             "id": idempotency_id(order.user_id, order.idempotency_key),
@@ -351,6 +358,16 @@ class CosmosStore:
             "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
         }
         order_doc = {"id": order_id_(order.order_id), "pk": LEDGER_PK, "type": "order", **order_fields(order)}
+        claims = [
+            {
+                "id": cart_claim_id(order.user_id, pid, version),
+                "pk": LEDGER_PK,
+                "type": "cartClaim",
+                "orderId": order.order_id,
+                "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
+            }
+            for pid, version in order.cart_versions
+        ]
 
         def checkout_ops() -> list[tuple]:
             # Built afresh for every attempt: the SDK pops the kwargs (filter_predicate) out
@@ -364,6 +381,9 @@ class CosmosStore:
                         {"filter_predicate": f"FROM c WHERE c.stock >= {int(q)}"},
                     )
                 )
+            # The cart lives in another partition: a claim per cart line version, created
+            # in the ledger's batch, is what lets each version become at most one order.
+            ops += [("create", (dict(claim),)) for claim in claims]
             return ops
 
         for _ in range(_ATTEMPTS):
@@ -371,6 +391,7 @@ class CosmosStore:
             short = self._short(wanted)
             if short:
                 raise InsufficientStock(short)
+            self._check_cart(order)
             try:
                 with _translated():
                     self._c.execute_item_batch(batch_operations=checkout_ops(), partition_key=LEDGER_PK)
@@ -380,12 +401,25 @@ class CosmosStore:
                     if replay:
                         return replay
                     continue
+                if e.error_index is not None and e.error_index >= 2 + len(wanted) and e.status_code == 409:
+                    replay = self._replay(order, request_hash)
+                    if replay:
+                        return replay
+                    raise CartChanged([order.cart_versions[e.error_index - 2 - len(wanted)][0]]) from e
                 if e.error_index is not None and e.error_index >= 2 and e.status_code in (404, 412):
                     continue  # stock moved since we read it: re-check and retry
                 raise StoreError(f"checkout batch failed at operation {e.error_index}: {e.status_code}") from e
             self._clear_ordered_lines(order)
             return PlaceOrderResult(order, created=True)
         raise Unavailable("checkout lost to concurrent writers; retry")
+
+    def _check_cart(self, order: Order) -> None:
+        if not order.cart_versions:
+            return
+        now = {ln.product_id: ln.version for ln in self.get_cart(order.user_id)}
+        changed = [pid for pid, version in order.cart_versions if now.get(pid) != version]
+        if changed:
+            raise CartChanged(changed)
 
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         order = self.find_order(order_id)

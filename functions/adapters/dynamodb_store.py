@@ -19,6 +19,7 @@ import base64
 import json
 import random
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -27,6 +28,7 @@ from functions.shop import datamodel as dm
 from functions.shop.ports import (
     Address,
     AlreadyExists,
+    CartChanged,
     CartLine,
     Category,
     IdempotencyConflict,
@@ -366,6 +368,7 @@ class DynamoDBStore:
                 name=i.get("name", {}).get("S"),
                 unit_price=int(i["unitPrice"]["N"]) if "unitPrice" in i else None,
                 currency=i.get("currency", {}).get("S"),
+                version=i.get("version", {}).get("S"),
             )
             for i in items
         ]
@@ -375,7 +378,7 @@ class DynamoDBStore:
         if quantity <= 0:
             self._call("delete_item", TableName=self.table, Key=key)
             return
-        item = {**key, "quantity": _n(quantity)}
+        item = {**key, "quantity": _n(quantity), "version": _s(uuid.uuid4().hex)}
         if product is not None:  # the catalog entry checkout will re-verify in its transaction
             item.update(name=_s(product.name), unitPrice=_n(product.price), currency=_s(product.currency))
         self._call("put_item", TableName=self.table, Item=item)
@@ -436,15 +439,16 @@ class DynamoDBStore:
                     }
                 }
             )
+        versions = dict(order.cart_versions)
         for li in order.lines:
-            items.append(
-                {
-                    "Delete": {
-                        "TableName": self.table,
-                        "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")},
-                    }
-                }
-            )
+            delete: dict = {
+                "TableName": self.table,
+                "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")},
+            }
+            if li.product_id in versions:  # the line as read, ordered once
+                delete["ConditionExpression"] = "version = :v"
+                delete["ExpressionAttributeValues"] = {":v": _s(versions[li.product_id])}
+            items.append({"Delete": delete})
         for attempt in range(4):
             try:
                 self.client.transact_write_items(TransactItems=items)
@@ -487,6 +491,7 @@ class DynamoDBStore:
         ]
         if short:
             raise InsufficientStock(short)
+        self._explain_cart(order, reasons)
         moved = [
             li.product_id
             for li in failed
@@ -496,6 +501,23 @@ class DynamoDBStore:
         if moved:
             raise StaleState(f"the catalog changed for {', '.join(moved)}")
         raise StaleState("checkout could not be completed; retry")
+
+    def _explain_cart(self, order: Order, reasons: list[str] | None) -> None:
+        """CartChanged when a cart line's version condition is what failed."""
+        if not order.cart_versions:
+            return
+        n = len(order.lines)
+        if reasons is not None:
+            changed = [
+                li.product_id
+                for li, r in zip(order.lines, reasons[2 + n : 2 + 2 * n], strict=False)
+                if r == "ConditionalCheckFailed"
+            ]
+        else:
+            now = {li.product_id: li.version for li in self.get_cart(order.user_id)}
+            changed = [pid for pid, version in order.cart_versions if now.get(pid) != version]
+        if changed:
+            raise CartChanged(changed)
 
     def find_idempotent_order(self, user_id: str, idempotency_key: str):
         item = self._call(

@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ from typing import Any, TypeVar
 from functions.shop import datamodel
 from functions.shop.ports import (
     AlreadyExists,
+    CartChanged,
     CartLine,
     Category,
     IdempotencyConflict,
@@ -98,6 +100,11 @@ def _translated() -> Iterator[None]:
         if isinstance(e.__cause__, gexc.Aborted):
             raise Unavailable("firestore: transaction contention") from e
         raise
+
+
+def _version(snap: Any) -> str | None:
+    data = snap.to_dict() if snap.exists else None
+    return data.get("version") if data else None
 
 
 def _eq(field: str, value: Any) -> Any:
@@ -226,7 +233,7 @@ class FirestoreStore:
     def get_cart(self, user_id: str) -> list[CartLine]:
         with _translated():
             snaps = list(self._cart(user_id).order_by("productId").stream())
-        return [CartLine(s.get("productId"), int(s.get("quantity"))) for s in snaps]
+        return [CartLine(s.get("productId"), int(s.get("quantity")), version=_version(s)) for s in snaps]
 
     def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
         # `product` is for stores that check the catalog in place_order; this one re-reads it there.
@@ -235,7 +242,9 @@ class FirestoreStore:
             if quantity <= 0:
                 ref.delete()
             else:
-                ref.set({"productId": product_id, "quantity": quantity, "updatedAt": now_iso()})
+                ref.set(
+                    {"productId": product_id, "quantity": quantity, "updatedAt": now_iso(), "version": uuid.uuid4().hex}
+                )
 
     def clear_cart(self, user_id: str) -> None:
         with _translated():
@@ -271,13 +280,18 @@ class FirestoreStore:
         order_ref = self._orders.document(safe_id(order.order_id))
         product_refs = [self._product_ref(pid) for pid in wanted]
         cart = self._cart(order.user_id)
+        cart_refs = {pid: cart.document(safe_id(pid)) for pid, _ in order.cart_versions}
 
         def attempt() -> tuple[str, str | None]:
-            read = self._read_all([key_ref, *product_refs])
+            read = self._read_all([key_ref, *product_refs, *cart_refs.values()])
             key_snap = read[key_ref.path]
             rec = self._live_key(key_snap)
             if rec is not None:
                 return ("replay" if rec["requestHash"] == request_hash else "conflict", rec["orderId"])
+            lines = {pid: read[ref.path] for pid, ref in cart_refs.items()}
+            changed = [pid for pid, version in order.cart_versions if _version(lines[pid]) != version]
+            if changed:
+                raise CartChanged(changed)
             products = {pid: read[ref.path] for pid, ref in zip(wanted, product_refs, strict=True)}
             short = [pid for pid, q in wanted.items() if not products[pid].exists or products[pid].get("stock") < q]
             if short:
@@ -301,7 +315,9 @@ class FirestoreStore:
             else:
                 batch.create(key_ref, key_fields)
             for pid in wanted:
-                batch.delete(cart.document(safe_id(pid)))
+                line = lines.get(pid)
+                option = self._as_read(line) if line is not None else None  # each line version ordered once
+                batch.delete(cart.document(safe_id(pid)), option=option)
             batch.commit()
             return ("created", None)
 

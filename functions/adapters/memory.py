@@ -11,12 +11,14 @@ import hmac
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 
 from functions.shop import ports
 from functions.shop.ports import (
     AlreadyExists,
+    CartChanged,
     CartLine,
     Category,
     IdempotencyConflict,
@@ -54,7 +56,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self.categories: dict[str, Category] = {}
         self.products: dict[str, Product] = {}
-        self.carts: dict[str, dict[str, int]] = {}
+        self.carts: dict[str, dict[str, tuple[int, str]]] = {}  # user -> product -> (quantity, version)
         self.orders: dict[str, Order] = {}
         self.idempotency: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -115,7 +117,7 @@ class MemoryStore:
     # cart
     def get_cart(self, user_id: str) -> list[CartLine]:
         with self._lock:
-            return [CartLine(p, q) for p, q in sorted(self.carts.get(user_id, {}).items())]
+            return [CartLine(p, q, version=v) for p, (q, v) in sorted(self.carts.get(user_id, {}).items())]
 
     def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
         # `product` is for stores that check the catalog in place_order; this one re-reads it there.
@@ -124,7 +126,7 @@ class MemoryStore:
             if quantity <= 0:
                 cart.pop(product_id, None)
             else:
-                cart[product_id] = quantity
+                cart[product_id] = (quantity, uuid.uuid4().hex)
 
     def clear_cart(self, user_id: str) -> None:
         with self._lock:
@@ -147,12 +149,15 @@ class MemoryStore:
             ]
             if short:
                 raise InsufficientStock(short)
+            cart = self.carts.get(order.user_id, {})
+            changed = [pid for pid, version in order.cart_versions if cart.get(pid, (0, None))[1] != version]
+            if changed:
+                raise CartChanged(changed)
             for li in order.lines:
                 p = self.products[li.product_id]
                 self.products[li.product_id] = replace(p, stock=p.stock - li.quantity)
             self.orders[order.order_id] = order
             self.idempotency[key] = (order.order_id, request_hash)
-            cart = self.carts.get(order.user_id, {})
             for li in order.lines:
                 cart.pop(li.product_id, None)
             return PlaceOrderResult(order, created=True)

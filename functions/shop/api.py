@@ -190,6 +190,14 @@ def _dispatch(request: Request, services: Services, route: routes.Route) -> Resp
     except ports.InsufficientStock as exc:
         ids = list(exc.product_ids)
         return error(409, "INSUFFICIENT_STOCK", f"not enough stock for: {', '.join(ids)}", productIds=ids)
+    except ports.CartChanged as exc:
+        ids = list(exc.product_ids)
+        return error(
+            409,
+            "CART_CHANGED",
+            "your cart changed or was just ordered while checking out; review it and check out again",
+            productIds=ids,
+        )
     except ports.IdempotencyConflict:
         return error(409, "IDEMPOTENCY_CONFLICT", "this Idempotency-Key was used with a different request")
     except ports.StaleState as exc:

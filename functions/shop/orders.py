@@ -107,7 +107,14 @@ def _replay(services, user: str, key: str, digest: str):
     return 200, Order.of(order)
 
 
-def _new_order(ctx, lines: tuple[ports.OrderLine, ...], address, key: str) -> ports.Order:
+def _cart_versions(lines: list[ports.CartLine]) -> tuple[tuple[str, str], ...]:
+    """What the store must find unchanged: every line's version, when the store keeps them."""
+    if any(li.version is None for li in lines):
+        return ()
+    return tuple((li.product_id, li.version) for li in lines if li.version is not None)
+
+
+def _new_order(ctx, lines: tuple[ports.OrderLine, ...], address, key: str, cart: list[ports.CartLine]) -> ports.Order:
     created = now_iso()
     return ports.Order(
         order_id=new_order_id(),
@@ -121,6 +128,7 @@ def _new_order(ctx, lines: tuple[ports.OrderLine, ...], address, key: str) -> po
         shipping_address=address,
         email=ctx.principal.email,
         idempotency_key=key,
+        cart_versions=_cart_versions(cart),
     )
 
 
@@ -135,7 +143,7 @@ def _order_from_snapshots(ctx, lines: list[ports.CartLine], address, key: str) -
         ports.OrderLine(product_id=li.product_id, name=li.name, unit_price=li.unit_price, quantity=li.quantity)
         for li in lines
     )
-    return _new_order(ctx, order_lines, address, key)
+    return _new_order(ctx, order_lines, address, key, lines)
 
 
 def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
@@ -169,6 +177,10 @@ def place_order(ctx):
         # product gone, stock short), the read-then-write path below gives the exact answer.
         try:
             result = services.store.place_order(fast, request_hash=digest)
+        except ports.CartChanged:
+            if replay := _replay(services, user, key, digest):
+                return replay
+            raise
         except (ports.InsufficientStock, ports.StaleState):
             result = None
         if result is not None:
@@ -193,8 +205,14 @@ def place_order(ctx):
         for li in lines
         for p in [products[li.product_id]]
     )
-    order = _new_order(ctx, order_lines, address, key)
-    result = services.store.place_order(order, request_hash=digest)
+    order = _new_order(ctx, order_lines, address, key, lines)
+    try:
+        result = services.store.place_order(order, request_hash=digest)
+    except ports.CartChanged:
+        # The same key may have won with this very cart a moment ago: that is a replay.
+        if replay := _replay(services, user, key, digest):
+            return replay
+        raise
     return _placed(ctx, result, gone)
 
 

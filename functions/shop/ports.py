@@ -63,6 +63,9 @@ class CartLine:
     name: str | None = None
     unit_price: int | None = None
     currency: str | None = None
+    # A fresh token each time the line is set: checkout orders exactly the lines it read,
+    # and each version at most once (Order.cart_versions). Not part of equality.
+    version: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class Order:
     shipping_address: Address
     email: str | None = None  # where notifications go, when known at checkout
     idempotency_key: str | None = None
+    # (productId, CartLine.version) of the cart lines this order was built from: the store
+    # writes the order only if each line still has that version, and deletes the lines in
+    # the same atomic write, so one cart becomes at most one order. Not stored.
+    cart_versions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +199,16 @@ class StaleState(StoreError):
     """A conditional write lost: the item changed (order status, price, cart) since it was read."""
 
     detail: str = ""
+
+
+@dataclass
+class CartChanged(StoreError):
+    """The cart lines an order was built from changed or were ordered already (nothing written)."""
+
+    product_ids: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"the cart changed while checking out: {', '.join(self.product_ids)}"
 
 
 class Unavailable(StoreError):

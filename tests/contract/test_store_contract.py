@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -12,6 +13,7 @@ from functions.shop.ports import (
     PLACED,
     Address,
     AlreadyExists,
+    CartChanged,
     CartLine,
     Category,
     IdempotencyConflict,
@@ -141,6 +143,43 @@ def test_place_order_is_atomic_and_idempotent(store):
     found = store.find_idempotent_order("u", "k1")
     assert found is not None and found[0].order_id == first.order_id and found[1] == "h1"
     assert store.find_idempotent_order("u", "nope") is None
+
+
+def _from_cart(store, user: str, key: str) -> Order:
+    """The order a checkout builds from the user's cart as read now, with its line versions."""
+    lines = store.get_cart(user)
+    assert all(ln.version for ln in lines), f"every store must version its cart lines: {lines}"
+    built = order(user, [(ln.product_id, ln.quantity) for ln in lines], key)
+    return dataclasses.replace(built, cart_versions=tuple((ln.product_id, ln.version) for ln in lines))
+
+
+def test_a_cart_becomes_at_most_one_order_whatever_the_keys(store):
+    store.create_product(product("a", stock=10))
+    store.set_cart_line("u", "a", 2)
+    first, second = _from_cart(store, "u", "k1"), _from_cart(store, "u", "k2")
+    assert store.place_order(first, request_hash="h").created
+    with pytest.raises(CartChanged) as changed:
+        store.place_order(second, request_hash="h")
+    assert changed.value.product_ids == ["a"]
+    assert store.get_product("a").stock == 8, "the second checkout of the same cart must write nothing"
+    assert [o.order_id for o in store.list_orders("u", limit=5, cursor=None).items] == [first.order_id]
+    replay = store.place_order(_from_cart_replay(first), request_hash="h")
+    assert not replay.created and replay.order.order_id == first.order_id, "the same key is still a replay"
+
+
+def _from_cart_replay(placed: Order) -> Order:
+    return dataclasses.replace(placed, order_id=placed.order_id[:-1] + "f")
+
+
+def test_an_order_built_from_a_cart_that_changed_since_is_refused(store):
+    store.create_product(product("a", stock=10))
+    store.set_cart_line("u", "a", 1)
+    stale = _from_cart(store, "u", "k1")
+    store.set_cart_line("u", "a", 3)  # the shopper changed the quantity meanwhile
+    with pytest.raises(CartChanged):
+        store.place_order(stale, request_hash="h")
+    assert store.get_product("a").stock == 10 and store.get_cart("u") == [CartLine("a", 3)]
+    assert store.place_order(_from_cart(store, "u", "k2"), request_hash="h").created
 
 
 def test_a_catalog_checking_store_writes_nothing_when_the_price_moved(store):

@@ -86,3 +86,21 @@ def test_fifty_overlapping_multi_line_carts_conserve_stock_on_dynamodb(shop, adm
     for pid in products:
         left = anon.call("GET", f"/api/products/{pid}").json()["stock"]
         assert left >= 0 and left + sold[pid] == 10, f"{pid}: {left} left + {sold[pid]} sold != 10"
+
+
+def test_one_cart_checked_out_from_four_tabs_with_four_keys_is_one_order(shop, admin, customer):
+    product = create_product(admin, stock=10)
+    assert customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 3}).status_code == 200
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(
+                lambda i: customer.call("POST", "/api/orders", json=ADDRESS, headers={"Idempotency-Key": f"tab-{i}"}),
+                range(4),
+            )
+        )
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(201) == 1, f"one cart must make one order, got {[(r.status_code, r.text) for r in results]}"
+    assert all(r.json()["error"]["code"] in ("CART_CHANGED", "CART_EMPTY") for r in results if r.status_code != 201), [
+        r.text for r in results
+    ]
+    assert customer.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 7

@@ -163,6 +163,19 @@ def test_fifty_overlapping_multi_line_carts_conserve_stock_without_deadlock(shop
     assert seen["201"] >= 5, f"only {seen['201']} orders from 30 units: {dict(seen)}"
 
 
+def test_one_cart_checked_out_four_times_at_once_with_four_keys_is_one_order(shop: Shop):
+    shop.product("p1", 10)
+    shop.product("p2", 10)
+    me = buyer(0)
+    shop.fill(me, {"p1": 2, "p2": 1})
+    answers = all_at_once(4, lambda i: shop.checkout(me, f"tab-{i}"))
+    seen = kinds(answers)
+    assert seen["201"] == 1, f"one cart must make one order: {dict(seen)}"
+    assert set(seen) <= {"201", "409 CART_CHANGED", "409 CART_EMPTY"}, f"answers: {dict(seen)}"
+    assert (shop.stock("p1"), shop.stock("p2")) == (8, 9), "stock taken once"
+    assert len(shop.store.list_orders(me.user_id, limit=10, cursor=None).items) == 1
+
+
 @pytest.mark.parametrize("store_name", ["firestore"])
 def test_a_sale_on_a_slow_firestore_turns_no_buyer_away_while_stock_is_left(store_name):
     """Google's emulator with the 2 cores saturated by spinning processes: answers are 201,
