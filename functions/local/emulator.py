@@ -29,6 +29,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
+from .loopback import is_loopback_host
+
 REGION = "us-east-1"
 SENT_PATH = "/_shop/ses/sent"
 
@@ -376,6 +378,12 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
         return environ
 
     def _handle(self) -> None:
+        hosts = self.headers.get_all("host") or []
+        if len(hosts) != 1 or not is_loopback_host(hosts[0], self.server.server_address[1]):
+            # a web page reaching this port through DNS rebinding would drive every emulated service
+            self.close_connection = True
+            self.send_error(421, "this emulator answers only on 127.0.0.1, localhost or [::1]")
+            return
         try:
             body = self._read_body()
         except ValueError:
