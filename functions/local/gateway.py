@@ -152,6 +152,8 @@ def make_server(stack) -> ThreadingHTTPServer:
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             # the request line or headers were unreadable: JSON like every other answer, then close
             self.close_connection = True
+            if self.request_version == "HTTP/0.9":  # the request line did not parse: still send a status line
+                self.request_version = self.protocol_version
             status = HTTPStatus(code)
             self._json(code, {"error": {"code": status.name, "message": message or status.phrase}})
 
@@ -174,8 +176,9 @@ def make_server(stack) -> ThreadingHTTPServer:
                 if ",".join(encodings).strip().lower() != "chunked":
                     raise BadBody(501, "NOT_IMPLEMENTED", "only Transfer-Encoding: chunked is supported")
                 return self._read_chunked() or None
-            raw = self.headers.get("content-length") or "0"
-            if not raw.isdigit():
+            lengths = self.headers.get_all("content-length") or ["0"]
+            raw = lengths[0].strip()
+            if not raw.isdigit() or any(other.strip() != raw for other in lengths):
                 raise BadBody(400, "BAD_REQUEST", "invalid Content-Length")
             length = int(raw)
             if length > MAX_BODY:  # the unread body must not be parsed as the next request

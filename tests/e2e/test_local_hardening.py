@@ -246,6 +246,7 @@ def test_a_chunked_body_reaches_the_function_and_nothing_is_left_over(shop):
     "headers, body, status, code",
     [
         (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", b"0\r\n\r\n", 400, "BAD_REQUEST"),
+        (b"Content-Length: 2\r\nContent-Length: 40\r\n", b"{}", 400, "BAD_REQUEST"),
         (b"Transfer-Encoding: gzip, chunked\r\n", b"0\r\n\r\n", 501, "NOT_IMPLEMENTED"),
         (b"Transfer-Encoding: chunked\r\n", b"zz\r\nhello\r\n0\r\n\r\n", 400, "BAD_REQUEST"),
         (b"Transfer-Encoding: chunked\r\n", b"5\r\nhelloXX0\r\n\r\n", 400, "BAD_REQUEST"),
@@ -274,3 +275,18 @@ def test_a_chunked_body_on_a_static_route_is_consumed_too(shop):
     answers = _responses(_exchange(shop.base_url, request + follow_up))
     assert [status for status, _, _ in answers] == [200, 200], answers
     assert b"userPoolId" in answers[0][2] and b"userPoolId" not in answers[1][2]
+
+
+@pytest.mark.parametrize(
+    "request_line, status, code",
+    [
+        (b"GARBAGE", 400, "BAD_REQUEST"),
+        (b"GET / HTTP/9.9", 505, "HTTP_VERSION_NOT_SUPPORTED"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1", 414, "REQUEST_URI_TOO_LONG"),
+    ],
+)
+def test_an_unreadable_request_is_answered_in_json_with_the_headers(shop, request_line, status, code):
+    request = request_line + b"\r\nHost: " + _host(shop).encode() + b"\r\n\r\n"
+    [(got, headers, body)] = _responses(_exchange(shop.base_url, request))
+    assert got == status and json.loads(body)["error"]["code"] == code, (got, body[:200])
+    assert headers["x-content-type-options"] == "nosniff" and headers["connection"] == "close"
