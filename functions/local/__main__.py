@@ -21,7 +21,7 @@ def main() -> None:
 Shop running on {stack.base_url}/
   storefront     {stack.base_url}/
   API            {stack.base_url}/api/health   (OpenAPI: {stack.base_url}/api/openapi.json)
-  sent emails    {stack.base_url}/local/outbox
+  sent emails    {stack.base_url}/local/outbox?key={stack.outbox_key}   (this run's outbox key)
   AWS emulator   {stack.moto_url} (moto: DynamoDB, Cognito, SNS, SQS, SES, S3)
   admin user     {stack.admin_email} / {stack.admin_password}  (SHOP_ADMIN_EMAIL / SHOP_ADMIN_PASSWORD)
 Ctrl-C stops.

@@ -7,7 +7,7 @@ from one event-loop thread (``_EmulatorServer``), keeps the in-process mode's fi
 (serialized DynamoDB writes: moto has no write isolation; no Nagle delay), removes moto's
 costs that grow with the data (``fast_queries``, ``fast_transactions``,
 ``fast_user_lookup``, ``fast_dispatch``: same answers, tests/unit/test_local_emulator.py),
-and adds one route, ``GET /_shop/ses/sent``, the e-mails SES "sent" (what
+signs identity tokens with a key of its own (``fresh_signing_key``), and adds one route, ``GET /_shop/ses/sent``, the e-mails SES "sent" (what
 ``LocalStack.outbox`` reads).
 """
 
@@ -28,6 +28,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
+
+from .loopback import is_loopback_host
 
 REGION = "us-east-1"
 SENT_PATH = "/_shop/ses/sent"
@@ -237,6 +239,44 @@ def fast_dispatch() -> None:
     backends.list_of_moto_modules = list_of_moto_modules
 
 
+def fresh_signing_key() -> str:
+    """Sign Cognito's tokens with an RSA key made for this run; return its key id.
+
+    moto signs every token with one key whose private half ships inside the moto package
+    (kid ``dummy``), so anyone could mint a token the local gateway accepts, admin group
+    included. Here every user pool signs with a key generated when the emulator starts,
+    under a random key id, and the pool's JWKS serves only that key's public half.
+    """
+    import secrets
+    import types
+
+    from joserfc import jwk
+    from joserfc import jwt as joserfc_jwt
+    from moto.cognitoidp import models
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    current = getattr(models.CognitoIdpUserPool.__init__, "_shop_kid", None)
+    if current:
+        return current
+    kid = "local-" + secrets.token_hex(8)
+    key = jwk.RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256", "use": "sig"}, private=True)
+    original_init = models.CognitoIdpUserPool.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.json_web_key = key
+
+    def encode(header: dict, claims: dict, signing_key, *args, **kwargs) -> str:
+        # moto's create_jwt names its packaged key ("dummy") whatever key it signs with
+        return joserfc_jwt.encode({**header, "kid": signing_key.kid}, claims, signing_key, *args, **kwargs)
+
+    __init__._shop_kid = kid
+    models.CognitoIdpUserPool.__init__ = __init__
+    models.jwt = types.SimpleNamespace(**{**vars(joserfc_jwt), "encode": encode})
+    CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    return kid
+
+
 def prepare() -> None:
     """What both emulator modes need before serving."""
     from werkzeug.serving import WSGIRequestHandler
@@ -256,6 +296,7 @@ def prepare() -> None:
     fast_queries()
     fast_user_lookup()
     fast_dispatch()
+    fresh_signing_key()
 
 
 def _exit_with_parent(pid: int) -> None:
@@ -337,6 +378,12 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
         return environ
 
     def _handle(self) -> None:
+        hosts = self.headers.get_all("host") or []
+        if len(hosts) != 1 or not is_loopback_host(hosts[0], self.server.server_address[1]):
+            # a web page reaching this port through DNS rebinding would drive every emulated service
+            self.close_connection = True
+            self.send_error(421, "this emulator answers only on 127.0.0.1, localhost or [::1]")
+            return
         try:
             body = self._read_body()
         except ValueError:

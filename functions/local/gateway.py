@@ -3,24 +3,32 @@
 Like API Gateway's JWT authorizer it verifies the bearer access token (RS256 against the
 user pool's JWKS, issuer, expiry, client id, token use) before a protected route runs, and
 passes the claims in requestContext.authorizer.jwt.claims, list claims flattened as "[a b]".
+Like the CDN it sends the storefront's security headers with every response. It answers
+only requests addressed to a loopback name (so a web page cannot reach it through DNS
+rebinding), and the outbox only to whoever holds this run's outbox key or an admin token.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import mimetypes
 import os
+import re
 import threading
 import time
 import urllib.request
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from functions.shop import routes
+from functions.shop import routes, security_headers
 from functions.shop.datamodel import MEDIA_PREFIX
+
+from .loopback import is_loopback_host
 
 log = logging.getLogger("shop.local.gateway")
 # Function invocations running at once. Everything (gateway, functions, boto3, moto) shares
@@ -30,6 +38,13 @@ log = logging.getLogger("shop.local.gateway")
 # themselves are unbounded (one thread each).
 CONCURRENCY = int(os.environ.get("SHOP_LOCAL_CONCURRENCY", "8"))
 MAX_BODY = 1024 * 1024  # API Gateway's own limit is 10 MB; the handlers cap JSON at 64 KiB
+# The CDN's headers minus HSTS (plain http here); uploads go through this gateway: no other origin.
+SECURITY_HEADERS = security_headers.response_headers(https=False)
+OUTBOX_KEY_HEADER = "x-shop-outbox-key"
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
+_MAX_LINE = 4096
+_MAX_TRAILERS = 32
+_UNREAD = object()
 
 
 class BadBody(Exception):
@@ -111,14 +126,20 @@ def make_server(stack) -> ThreadingHTTPServer:
         # Headers and body leave in two writes: with Nagle on, the body waits for the client's
         # delayed ACK of the headers, +40 ms on every keep-alive response (found by the load bench).
         disable_nagle_algorithm = True
+        _request_body = _UNREAD
 
         def log_message(self, fmt, *args):  # quiet: one line per request at debug level
             log.debug("%s " + fmt, self.address_string(), *args)
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
-            headers = {"content-type": "application/json", **(headers or {})}
-            for k, v in headers.items():
+            # the CDN's policy overrides whatever the origin said (CloudFront's override=True)
+            merged = {"content-type": "application/json"}
+            merged.update({k.lower(): v for k, v in (headers or {}).items()})
+            merged.update(SECURITY_HEADERS)
+            if self.close_connection:
+                merged["connection"] = "close"
+            for k, v in merged.items():
                 self.send_header(k, v)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -128,16 +149,71 @@ def make_server(stack) -> ThreadingHTTPServer:
         def _json(self, status: int, data) -> None:
             self._send(status, json.dumps(data).encode())
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # the request line or headers were unreadable: JSON like every other answer, then close
+            self.close_connection = True
+            if self.request_version == "HTTP/0.9":  # the request line did not parse: still send a status line
+                self.request_version = self.protocol_version
+            status = HTTPStatus(code)
+            self._json(code, {"error": {"code": status.name, "message": message or status.phrase}})
+
         def _body(self) -> bytes | None:
-            raw = self.headers.get("content-length") or "0"
-            if not raw.isdigit():
-                self.close_connection = True  # we cannot know where this body ends
+            """The request body, read once per request, whatever route asks for it."""
+            if self._request_body is _UNREAD:
+                try:
+                    self._request_body = self._read_body()
+                except BadBody:
+                    self.close_connection = True  # we cannot know where this body ends
+                    raise
+            return self._request_body
+
+        def _read_body(self) -> bytes | None:
+            encodings = self.headers.get_all("transfer-encoding") or []
+            if encodings:
+                if self.headers.get("content-length") is not None:
+                    # two framings of one body: the classic request-smuggling ambiguity
+                    raise BadBody(400, "BAD_REQUEST", "Content-Length together with Transfer-Encoding")
+                if ",".join(encodings).strip().lower() != "chunked":
+                    raise BadBody(501, "NOT_IMPLEMENTED", "only Transfer-Encoding: chunked is supported")
+                return self._read_chunked() or None
+            lengths = self.headers.get_all("content-length") or ["0"]
+            raw = lengths[0].strip()
+            if not raw.isdigit() or any(other.strip() != raw for other in lengths):
                 raise BadBody(400, "BAD_REQUEST", "invalid Content-Length")
             length = int(raw)
-            if length > MAX_BODY:
-                self.close_connection = True  # the unread body must not be parsed as the next request
+            if length > MAX_BODY:  # the unread body must not be parsed as the next request
                 raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY} bytes")
             return self.rfile.read(length) if length else None
+
+        def _read_chunked(self) -> bytes:
+            body = bytearray()
+            while True:
+                size = self._chunk_size(self._line())
+                if size == 0:
+                    for _ in range(_MAX_TRAILERS):  # trailers, up to the blank line
+                        if self._line() == b"":
+                            return bytes(body)
+                    raise BadBody(400, "BAD_REQUEST", "too many trailer fields")
+                if len(body) + size > MAX_BODY:
+                    raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY} bytes")
+                chunk = self.rfile.read(size)
+                if len(chunk) != size or self._line() != b"":
+                    raise BadBody(400, "BAD_REQUEST", "malformed chunked body")
+                body += chunk
+
+        def _line(self) -> bytes:
+            """One CRLF-terminated line of the chunked framing, without its CRLF."""
+            line = self.rfile.readline(_MAX_LINE + 1)
+            if not line.endswith(b"\r\n"):
+                raise BadBody(400, "BAD_REQUEST", "malformed chunked body")
+            return line[:-2]
+
+        @staticmethod
+        def _chunk_size(line: bytes) -> int:
+            size = line.split(b";", 1)[0].strip(b" \t")
+            if not _CHUNK_SIZE.fullmatch(size):
+                raise BadBody(400, "BAD_REQUEST", "malformed chunk size")
+            return int(size, 16)
 
         def do_GET(self):
             self._route()
@@ -151,9 +227,22 @@ def make_server(stack) -> ThreadingHTTPServer:
             raise AttributeError(name)
 
         def _route(self) -> None:
+            self._request_body = _UNREAD
             url = urlsplit(self.path)
             path = unquote(url.path)
             try:
+                if not self._addressed_to_loopback(url.netloc):
+                    self.close_connection = True
+                    return self._json(
+                        421,
+                        {
+                            "error": {
+                                "code": "MISDIRECTED_REQUEST",
+                                "message": "this shop answers only on 127.0.0.1, localhost or [::1]",
+                            }
+                        },
+                    )
+                self._body()  # every route: an unread body would be parsed as the next request
                 if path.startswith("/api/") or path == "/api":
                     return self._api(path, url.query)
                 if path == "/config.json" and self.command in ("GET", "HEAD"):
@@ -169,7 +258,7 @@ def make_server(stack) -> ThreadingHTTPServer:
                         },
                     )
                 if path == "/local/outbox" and self.command == "GET":
-                    return self._json(200, stack.outbox())
+                    return self._outbox(url.query)
                 if path.startswith("/local/s3/") and self.command == "PUT":
                     return self._upload(path[len("/local/s3/") :])
                 if path.startswith("/media/") and self.command in ("GET", "HEAD"):
@@ -190,6 +279,34 @@ def make_server(stack) -> ThreadingHTTPServer:
                         "error": {"code": "INTERNAL", "message": "local gateway error"},
                     },
                 )
+
+        def _addressed_to_loopback(self, authority: str) -> bool:
+            hosts = self.headers.get_all("host") or []
+            if len(hosts) != 1 or not is_loopback_host(hosts[0], stack.port):
+                return False
+            return not authority or is_loopback_host(authority, stack.port)
+
+        def _outbox(self, raw_query: str) -> None:
+            """Everyone's mail: for whoever holds this run's outbox key (printed by `make dev`) or an admin."""
+            offered = self.headers.get(OUTBOX_KEY_HEADER) or dict(parse_qsl(raw_query)).get("key") or ""
+            if hmac.compare_digest(offered.encode(), stack.outbox_key.encode()):
+                return self._json(200, stack.outbox())
+            claims = verifier.claims(self.headers.get("authorization"))
+            if claims is not None and routes.ADMIN_GROUP in (claims.get("cognito:groups") or []):
+                return self._json(200, stack.outbox())
+            self._send(
+                401,
+                json.dumps(
+                    {
+                        "error": {
+                            "code": "UNAUTHORIZED",
+                            "message": f"the outbox needs the key `make dev` printed (?key= or {OUTBOX_KEY_HEADER}) "
+                            "or an admin's access token",
+                        }
+                    }
+                ).encode(),
+                {"www-authenticate": 'Bearer realm="outbox"'},
+            )
 
         def _api(self, path: str, raw_query: str) -> None:
             body = self._body()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -226,6 +227,8 @@ class LocalStack:
         self.admin_email = admin_email or os.environ.get("SHOP_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL)
         self.admin_password = admin_password or os.environ.get("SHOP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD)
         self.base_url = f"http://127.0.0.1:{self.port}"
+        # GET /local/outbox shows every customer's mail: only with this run's key (or an admin token)
+        self.outbox_key = secrets.token_urlsafe(24)
         self.moto_url = ""
         self.sender = SENDER
         self.services = None  # functions.shop.services.Services wired to this stack's resources

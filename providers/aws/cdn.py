@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.specs import CdnArgs, CdnResult
+from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
 from providers.aws.static_site import StaticSiteNative, site_bucket_policy
@@ -223,10 +224,10 @@ def _security_headers(env: AwsEnv, parent: Parent) -> aws.cloudfront.ResponseHea
                 override=True
             ),
             frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
-                frame_option="DENY", override=True
+                frame_option=FRAME_OPTIONS, override=True
             ),
             referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
-                referrer_policy="strict-origin-when-cross-origin", override=True
+                referrer_policy=REFERRER_POLICY, override=True
             ),
             xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
                 protection=True, mode_block=True, override=True

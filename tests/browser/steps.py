@@ -118,14 +118,18 @@ class Shop:
             if not cursor:
                 return items
 
-    def outbox(self) -> list[dict]:
-        return self.api("GET", "/local/outbox").json()
+    def outbox(self, admin_token: str | None = None) -> list[dict]:
+        """Every customer's mail: the outbox answers an admin (or the key `make dev` prints)."""
+        r = self.api("GET", "/local/outbox", admin_token or self.admin_token())
+        assert r.status_code == 200, f"/local/outbox refused the admin: {r.status_code} {r.text}"
+        return r.json()
 
     def wait_for_email(self, to: str, timeout: float = 20) -> dict:
         """Emails go out through the topic and queue: poll the outbox until one arrives."""
         deadline = time.monotonic() + timeout
+        token = self.admin_token()
         while True:
-            mails = [m for m in self.outbox() if m.get("to") == to]
+            mails = [m for m in self.outbox(token) if m.get("to") == to]
             if mails:
                 return mails[-1]
             if time.monotonic() > deadline:

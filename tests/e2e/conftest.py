@@ -92,7 +92,11 @@ def create_product(admin: Client, stock: int, price: int = 1500, name: str = "Te
 def wait_for_email(shop, to: str, subject_part: str, timeout: float = 15) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for mail in requests.get(shop.base_url + "/local/outbox", timeout=10).json():
+        outbox = requests.get(
+            shop.base_url + "/local/outbox", headers={"x-shop-outbox-key": shop.outbox_key}, timeout=10
+        )
+        assert outbox.status_code == 200, f"/local/outbox refused this run's key: {outbox.status_code} {outbox.text}"
+        for mail in outbox.json():
             if mail["to"] == to and subject_part in mail["subject"]:
                 return mail
         time.sleep(0.2)
