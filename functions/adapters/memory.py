@@ -30,6 +30,7 @@ from functions.shop.ports import (
     Product,
     StaleState,
     Tokens,
+    UploadForm,
     UserInfo,
 )
 from functions.shop.services import Services
@@ -326,8 +327,9 @@ class MemoryMedia:
     def __init__(self, base_url: str = "/media/") -> None:
         self.base_url = base_url
 
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
-        return f"https://uploads.invalid/{key}?contentType={content_type}", self.base_url.rstrip("/") + "/" + key
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
+        fields = {"key": key, "Content-Type": content_type, "max-bytes": str(max_bytes), "expires": str(expires_in)}
+        return UploadForm("POST", "https://uploads.invalid/", fields, {}, self.base_url.rstrip("/") + "/" + key)
 
 
 def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:

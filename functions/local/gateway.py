@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from functions.shop import routes
-from functions.shop.datamodel import MEDIA_PREFIX
+from functions.shop.datamodel import IMAGE_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX
 
 log = logging.getLogger("shop.local.gateway")
 # Function invocations running at once. Everything (gateway, functions, boto3, moto) shares
@@ -30,6 +30,10 @@ log = logging.getLogger("shop.local.gateway")
 # themselves are unbounded (one thread each).
 CONCURRENCY = int(os.environ.get("SHOP_LOCAL_CONCURRENCY", "8"))
 MAX_BODY = 1024 * 1024  # API Gateway's own limit is 10 MB; the handlers cap JSON at 64 KiB
+# An upload form: the largest image plus room for the signed fields around it.
+MAX_UPLOAD_BODY = MAX_IMAGE_BYTES + 64 * 1024
+# Media are images, never documents: nothing in them may run or load anything.
+MEDIA_CSP = "default-src 'none'; sandbox"
 
 
 class BadBody(Exception):
@@ -103,6 +107,7 @@ def make_server(stack) -> ThreadingHTTPServer:
         f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer, stack.names["client"]
     )
     site_root = stack_site(stack)
+    upload_creds = upload_credentials()
     invocations = threading.BoundedSemaphore(CONCURRENCY)
 
     class Handler(BaseHTTPRequestHandler):
@@ -170,7 +175,7 @@ def make_server(stack) -> ThreadingHTTPServer:
                     )
                 if path == "/local/outbox" and self.command == "GET":
                     return self._json(200, stack.outbox())
-                if path.startswith("/local/s3/") and self.command == "PUT":
+                if path.startswith("/local/s3/"):
                     return self._upload(path[len("/local/s3/") :])
                 if path.startswith("/media/") and self.command in ("GET", "HEAD"):
                     return self._media(path[len("/media/") :])
@@ -258,30 +263,49 @@ def make_server(stack) -> ThreadingHTTPServer:
             self._send(result["statusCode"], raw, result.get("headers"))
 
         def _upload(self, rest: str) -> None:
-            bucket, _, key = rest.partition("/")
-            if bucket != stack.names["bucket"] or not key.startswith(MEDIA_PREFIX):
-                return self._json(403, {"error": {"code": "FORBIDDEN", "message": "uploads go to media/ only"}})
+            """A browser upload: the signed POST form the admin API hands out, checked as S3
+            checks it (functions/local/s3_post.py), then stored in the emulator's bucket."""
+            from . import s3_post
+
+            refused = s3_post.Refused(403, "AccessDenied", "uploads are signed POST forms to the site bucket")
+            try:
+                if self.command != "POST" or rest.strip("/") != stack.names["bucket"]:
+                    raise refused
+                length = self.headers.get("content-length") or ""
+                if not length.isdigit() or int(length) > MAX_UPLOAD_BODY:
+                    self.close_connection = True  # the unread body must not be parsed as the next request
+                    raise s3_post.Refused(400, "EntityTooLarge", f"an upload form is at most {MAX_UPLOAD_BODY} bytes")
+                body = self.rfile.read(int(length))
+                upload = s3_post.verify(
+                    self.headers.get("content-type", ""), body, bucket=stack.names["bucket"], creds=upload_creds
+                )
+                if not upload.key.startswith(MEDIA_PREFIX):
+                    raise refused
+            except s3_post.Refused as exc:
+                return self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
             client("s3").put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=self._body() or b"",
-                ContentType=self.headers.get("content-type", "application/octet-stream"),
+                Bucket=stack.names["bucket"], Key=upload.key, Body=upload.body, ContentType=upload.content_type
             )
-            self._send(200, b"", {"content-type": "text/plain"})
+            self._send(upload.status, b"", {"content-type": "text/plain"})
 
         def _media(self, key: str) -> None:
+            """Uploaded files, served as the CDN serves them: only an allow-listed image
+            type is served as itself; anything else is a download. Never sniffed, and a
+            sandbox CSP in case a browser renders it anyway."""
             try:
                 obj = client("s3").get_object(Bucket=stack.names["bucket"], Key=MEDIA_PREFIX + key)
             except Exception:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": "no such image"}})
-            self._send(
-                200,
-                obj["Body"].read(),
-                {
-                    "content-type": obj.get("ContentType", "application/octet-stream"),
-                    "cache-control": "public, max-age=300",
-                },
-            )
+            stored = obj.get("ContentType", "")
+            headers = {
+                "content-type": stored if stored in IMAGE_TYPES else "application/octet-stream",
+                "cache-control": "public, max-age=300",
+                "x-content-type-options": "nosniff",
+                "content-security-policy": MEDIA_CSP,
+            }
+            if stored not in IMAGE_TYPES:
+                headers["content-disposition"] = "attachment"
+            self._send(200, obj["Body"].read(), headers)
 
         def _static(self, path: str) -> None:
             if site_root is None:
@@ -305,6 +329,17 @@ def make_server(stack) -> ThreadingHTTPServer:
         request_queue_size = 1024
 
     return Server(("127.0.0.1", stack.port), Handler)
+
+
+def upload_credentials():
+    """The key the functions sign upload forms with (the stack's emulator credentials)."""
+    from . import s3_post
+
+    return s3_post.Credentials(
+        os.environ["AWS_ACCESS_KEY_ID"],
+        os.environ["AWS_SECRET_ACCESS_KEY"],
+        os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
 
 
 def stack_site(stack):
