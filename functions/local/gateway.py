@@ -270,6 +270,7 @@ def make_server(stack) -> ThreadingHTTPServer:
             refused = s3_post.Refused(403, "AccessDenied", "uploads are signed POST forms to the site bucket")
             try:
                 if self.command != "POST" or rest.strip("/") != stack.names["bucket"]:
+                    self.close_connection = True  # its body stays unread: never parse it as a request
                     raise refused
                 length = self.headers.get("content-length") or ""
                 if not length.isdigit() or int(length) > MAX_UPLOAD_BODY:

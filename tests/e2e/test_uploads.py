@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import pytest
 import requests
@@ -66,6 +67,19 @@ def test_anonymous_put_of_an_html_page_is_refused_and_never_served(shop):
     r = requests.post(bucket_url, data=unsigned, files={"file": page}, timeout=10)
     assert r.status_code == 403, f"an unsigned POST was answered {r.status_code}"
     assert media(shop, "/media/poc.html").status_code == 404
+
+
+def test_a_refused_upload_body_is_never_read_as_the_next_request(shop):
+    smuggled = b"GET /local/outbox HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    request = (
+        f"PUT /local/s3/{shop.names['bucket']}/media/x.png HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Length: {len(smuggled)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", shop.port), timeout=10) as conn:
+        conn.sendall(request + smuggled)
+        reply = b"".join(iter(lambda: conn.recv(65536), b""))
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:80]
+    assert reply.count(b"HTTP/1.1 ") == 1, "the refused PUT's body was answered as a second request"
 
 
 @pytest.mark.parametrize(
