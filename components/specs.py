@@ -176,8 +176,9 @@ class StaticSiteArgs:
     runtime_config: Mapping[str, pulumi.Input[Any]]
     media_prefix: str  # datamodel.MEDIA_PREFIX, writable by the admin function
     force_destroy: bool  # dev stacks may delete a non-empty bucket
-    # Browser origins allowed to PUT media through pre-signed URLs (CORS); "*" when the
-    # site's own origin is not known before the CDN exists. The signature is the authorisation.
+    # Browser origins allowed to upload media with signed forms (CORS): the shop's own
+    # origin; "*" only when it is not known before the CDN exists (no domainName), where
+    # the signed policy alone is the authorisation.
     upload_origins: tuple[str, ...] = ("*",)
 
 

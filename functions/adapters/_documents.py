@@ -8,6 +8,7 @@ reading any cloud's data sees the same shapes.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -125,19 +126,53 @@ def quantities(order: Order) -> dict[str, int]:
     return out
 
 
-def encode_cursor(last_key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"k": last_key}).encode()).decode().rstrip("=")
+CURSOR_ERROR = "query parameter 'cursor' is not a cursor of this list"
 
 
-def decode_cursor(cursor: str | None) -> str | None:
-    """Raises ValueError on anything encode_cursor did not produce."""
+def _scope_tag(scope: str) -> str:
+    """Binds a cursor to the list it came from (route and partition, e.g. one user's
+    orders), so another list's cursor is refused instead of silently paging elsewhere."""
+    return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+
+def products_scope(category: str | None) -> str:
+    return f"products|{category or ''}"
+
+
+def orders_scope(user_id: str) -> str:
+    return f"orders|{user_id}"
+
+
+def status_scope(status: str) -> str:
+    return f"status|{status}"
+
+
+def encode_cursor(last_key: str, scope: str) -> str:
+    body = json.dumps({"k": last_key, "s": _scope_tag(scope)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, scope: str) -> str | None:
+    """The last key of the previous page. Raises ValueError on anything encode_cursor did
+    not produce for this same `scope`."""
     if cursor is None:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)["k"]
-    except Exception as e:  # binascii.Error, UnicodeDecodeError, JSONDecodeError, KeyError, TypeError
-        raise ValueError("malformed cursor") from e
-    if not isinstance(key, str):
-        raise ValueError("malformed cursor")
-    return key
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except Exception as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError, RecursionError
+        raise ValueError(CURSOR_ERROR) from exc
+    if not isinstance(doc, dict) or set(doc) != {"k", "s"} or doc["s"] != _scope_tag(scope):
+        raise ValueError(CURSOR_ERROR)
+    return text_key(doc["k"])
+
+
+def text_key(value: object) -> str:
+    """A key from a decoded cursor: a non-empty string every database accepts (no lone
+    surrogates, which JSON can carry but UTF-8 cannot)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(CURSOR_ERROR)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(CURSOR_ERROR) from exc
+    return value

@@ -3,8 +3,14 @@
 The function's managed identity (role: Storage Blob Delegator on the account plus Storage
 Blob Data Contributor scoped to the site container) asks for a user delegation key once
 an hour, then signs per-upload SAS URLs locally with HMAC-SHA256: no account key exists
-anywhere. The SAS allows create+write of exactly one blob under MEDIA_PREFIX, HTTPS only.
-Clients PUT the file with the header `x-ms-blob-type: BlockBlob` (Blob Storage requires it).
+anywhere. Clients PUT the file with the headers of UploadForm.headers.
+
+What a SAS can and cannot hold (unlike the S3 and Cloud Storage POST policies): it is
+scoped to exactly one blob name under MEDIA_PREFIX, HTTPS only, create-only (`sp=c`: it
+cannot overwrite an existing blob, so it is single-use), and valid for `expires_in`
+seconds. It cannot cap the size or pin the stored Content-Type: the uploader sets
+`x-ms-blob-content-type`, and Blob Storage takes any size up to its own block-blob limit.
+The holder is the admin who asked for it, within those minutes; see README (security).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.shop import datamodel
+from functions.shop.ports import UploadForm
 
 from ._http import Transport, call, urllib_transport
 
@@ -77,13 +84,13 @@ class AzureBlobMedia:
             self._key = key
         return key
 
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
         now = self._clock()
         dk = self._delegation_key(now)
         blob = datamodel.MEDIA_PREFIX + key.lstrip("/")
         start, expiry = _ts(now - timedelta(minutes=5)), _ts(now + timedelta(seconds=expires_in))
         fields = {
-            "sp": "cw",
+            "sp": "c",
             "st": start,
             "se": expiry,
             "skoid": dk["SignedOid"],
@@ -130,7 +137,10 @@ class AzureBlobMedia:
         )
         query = urllib.parse.urlencode({**fields, "sig": sig.decode()})
         quoted = urllib.parse.quote(blob)
-        return (
+        return UploadForm(
+            "PUT",
             f"https://{self._account}.blob.core.windows.net/{self._container}/{quoted}?{query}",
+            {},
+            {"x-ms-blob-type": "BlockBlob", "x-ms-blob-content-type": content_type},
             f"{self._base}/{quoted}",
         )

@@ -78,10 +78,13 @@ from ._documents import (
     now_iso,
     order_fields,
     order_from,
+    orders_scope,
     product_fields,
     product_from,
+    products_scope,
     quantities,
     safe_id,
+    status_scope,
 )
 
 log = logging.getLogger(__name__)
@@ -163,11 +166,13 @@ class CosmosStore:
                 )
             )
 
-    def _page(self, docs: list[dict[str, Any]], limit: int, key: str) -> tuple[list[dict[str, Any]], str | None]:
+    def _page(
+        self, docs: list[dict[str, Any]], limit: int, key: str, scope: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
         # Queries ask for limit+1 documents: the extra one only says whether a next page exists.
         if len(docs) > limit:
             docs = docs[:limit]
-            return docs, encode_cursor(docs[-1][key])
+            return docs, encode_cursor(docs[-1][key], scope)
         return docs, None
 
     # -- catalog ------------------------------------------------------------------
@@ -190,7 +195,7 @@ class CosmosStore:
     def list_products(
         self, *, category: str | None, query: str | None, limit: int, cursor: str | None
     ) -> Page[Product]:
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, products_scope(category))
         where, params = ["c.type = 'product'"], {"@n": limit + 1}
         if category is not None:
             where.append("c.category = @category")
@@ -202,7 +207,7 @@ class CosmosStore:
             where.append("c.sortKey > @after")
             params["@after"] = after
         sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.sortKey ASC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "sortKey")
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "sortKey", products_scope(category))
         return Page([product_from(d) for d in docs], nxt)
 
     def get_product(self, product_id: str) -> Product | None:
@@ -430,23 +435,23 @@ class CosmosStore:
         return order_from(doc) if doc and doc.get("type") == "order" else None
 
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, orders_scope(user_id))
         where, params = ["c.type = 'order'", "c.userId = @u"], {"@n": limit + 1, "@u": user_id}
         if after is not None:
             where.append("c.orderId < @after")
             params["@after"] = after
         sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.orderId DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "orderId")
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "orderId", orders_scope(user_id))
         return Page([order_from(d) for d in docs], nxt)
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, status_scope(status))
         where, params = ["c.type = 'order'", "c.status = @s"], {"@n": limit + 1, "@s": status}
         if after is not None:
             where.append("c.statusSortKey < @after")
             params["@after"] = after
         sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.statusSortKey DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "statusSortKey")
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "statusSortKey", status_scope(status))
         return Page([order_from(d) for d in docs], nxt)
 
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:

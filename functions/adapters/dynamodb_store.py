@@ -20,8 +20,8 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from functions.shop import datamodel as dm
@@ -42,6 +42,8 @@ from functions.shop.ports import (
     StaleState,
     Unavailable,
 )
+
+from ._documents import CURSOR_ERROR, text_key
 
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -69,16 +71,42 @@ def _cursor_out(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _cursor_in(cursor: str | None) -> dict | None:
+@dataclass(frozen=True)
+class _Bounds:
+    """What a start key of one listing must look like: exactly these key attributes, the
+    query's partition value(s), and sort-key prefixes inside its key condition. DynamoDB
+    answers a start key outside the query with a ValidationException (a 500) and a
+    non-string one with a client-side ParamValidationError (a 503): both are the
+    caller's fault, so they are refused here as a 400."""
+
+    keys: tuple[str, ...]
+    exact: Mapping[str, str]
+    prefix: Mapping[str, str]
+
+
+def _product_bounds(index: str, pk: str) -> _Bounds:
+    return _Bounds(("PK", "SK", f"{index}PK", f"{index}SK"), {f"{index}PK": pk, "SK": "PRODUCT"}, {"PK": "PRODUCT#"})
+
+
+def _cursor_in(cursor: str | None, bounds: _Bounds) -> dict | None:
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(key, dict) or not all(isinstance(v, dict) and list(v) == ["S"] for v in key.values()):
-            raise ValueError
-        return key
-    except Exception as exc:
-        raise ValueError("malformed cursor") from exc
+    except Exception as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError, RecursionError
+        raise ValueError(CURSOR_ERROR) from exc
+    if not isinstance(key, dict) or sorted(key) != sorted(bounds.keys):
+        raise ValueError(CURSOR_ERROR)
+    values = {}
+    for name, attr in key.items():
+        if not isinstance(attr, dict) or list(attr) != ["S"]:
+            raise ValueError(CURSOR_ERROR)
+        values[name] = text_key(attr["S"])
+    if any(values[k] != v for k, v in bounds.exact.items()):
+        raise ValueError(CURSOR_ERROR)
+    if any(not values[k].startswith(p) for k, p in bounds.prefix.items()):
+        raise ValueError(CURSOR_ERROR)
+    return key
 
 
 def _product_item(p: Product) -> dict:
@@ -193,13 +221,13 @@ class DynamoDBStore:
             raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
 
     def _query(
-        self, limit: int, cursor: str | None, reverse: bool = False, index: str | None = None, **kw
+        self, limit: int, cursor: str | None, bounds: _Bounds, reverse: bool = False, index: str | None = None, **kw
     ) -> tuple[list[dict], str | None]:
         """One Query of limit+1 items: the extra item tells whether a next page exists."""
         args: dict[str, Any] = {"TableName": self.table, "Limit": limit + 1, "ScanIndexForward": not reverse, **kw}
         if index:
             args["IndexName"] = index
-        start = _cursor_in(cursor)
+        start = _cursor_in(cursor, bounds)
         if start:
             args["ExclusiveStartKey"] = start
         items = self._call("query", **args)["Items"]
@@ -229,14 +257,15 @@ class DynamoDBStore:
     def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
         index, pk = ("GSI1", f"CATEGORY#{category}") if category else ("GSI2", "PRODUCTS")
         cond = {"KeyConditionExpression": f"{index}PK = :pk", "ExpressionAttributeValues": {":pk": _s(pk)}}
+        bounds = _product_bounds(index, pk)
         if query is None:
-            items, nxt = self._query(limit, cursor, index=index, **cond)
+            items, nxt = self._query(limit, cursor, bounds, index=index, **cond)
             return Page([_product(i) for i in items], nxt)
         # Name search: a filter over the name-ordered index, read page by page (bounded).
         cond["FilterExpression"] = "contains(nameLower, :q)"
         cond["ExpressionAttributeValues"][":q"] = _s(query.lower())
         found: list[dict] = []
-        start = _cursor_in(cursor)
+        start = _cursor_in(cursor, bounds)
         last_key = None
         for _ in range(SEARCH_MAX_PAGES):
             args = {"TableName": self.table, "IndexName": index, "Limit": 100, **cond}
@@ -551,6 +580,7 @@ class DynamoDBStore:
         items, nxt = self._query(
             limit,
             cursor,
+            _Bounds(("PK", "SK"), {"PK": f"USER#{user_id}"}, {"SK": "ORDER#"}),
             reverse=True,
             KeyConditionExpression="PK = :pk AND begins_with(SK, :o)",
             ExpressionAttributeValues={":pk": _s(f"USER#{user_id}"), ":o": _s("ORDER#")},
@@ -561,6 +591,7 @@ class DynamoDBStore:
         items, nxt = self._query(
             limit,
             cursor,
+            _Bounds(("PK", "SK", "GSI2PK", "GSI2SK"), {"GSI2PK": f"STATUS#{status}"}, {"PK": "USER#", "SK": "ORDER#"}),
             reverse=True,
             index="GSI2",
             KeyConditionExpression="GSI2PK = :pk",

@@ -65,10 +65,13 @@ from ._documents import (
     now_iso,
     order_fields,
     order_from,
+    orders_scope,
     product_fields,
     product_from,
+    products_scope,
     quantities,
     safe_id,
+    status_scope,
 )
 
 SEARCH_BATCH = 200  # documents per round trip while filtering a name search
@@ -161,7 +164,8 @@ class FirestoreStore:
     def list_products(
         self, *, category: str | None, query: str | None, limit: int, cursor: str | None
     ) -> Page[Product]:
-        after = decode_cursor(cursor)
+        scope = products_scope(category)
+        after = decode_cursor(cursor, scope)
         base = self._products
         if category is not None:
             base = base.where(filter=_eq("category", category))
@@ -176,7 +180,7 @@ class FirestoreStore:
                 if needle is None or len(found) > limit or len(batch) < SEARCH_BATCH:
                     break
                 after = batch[-1]["sortKey"]
-        nxt = encode_cursor(found[limit - 1]["sortKey"]) if len(found) > limit else None
+        nxt = encode_cursor(found[limit - 1]["sortKey"], scope) if len(found) > limit else None
         return Page([product_from(d) for d in found[:limit]], nxt)
 
     def get_product(self, product_id: str) -> Product | None:
@@ -375,21 +379,21 @@ class FirestoreStore:
             snap = self._orders.document(safe_id(order_id)).get()
         return order_from(snap.to_dict()) if snap.exists else None
 
-    def _list(self, field: str, value: str, sort: str, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor)
+    def _list(self, field: str, value: str, sort: str, limit: int, cursor: str | None, scope: str) -> Page[Order]:
+        after = decode_cursor(cursor, scope)
         q = self._orders.where(filter=_eq(field, value)).order_by(sort, direction=self._desc())
         if after is not None:
             q = q.start_after({sort: after})
         with _translated():
             docs = [s.to_dict() for s in q.limit(limit + 1).stream()]
-        nxt = encode_cursor(docs[limit - 1][sort]) if len(docs) > limit else None
+        nxt = encode_cursor(docs[limit - 1][sort], scope) if len(docs) > limit else None
         return Page([order_from(d) for d in docs[:limit]], nxt)
 
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        return self._list("userId", user_id, "orderId", limit, cursor)
+        return self._list("userId", user_id, "orderId", limit, cursor, orders_scope(user_id))
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        return self._list("status", status, "statusSortKey", limit, cursor)
+        return self._list("status", status, "statusSortKey", limit, cursor, status_scope(status))
 
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
         order_ref = self._orders.document(safe_id(order.order_id))

@@ -1,20 +1,22 @@
-"""Media on GCP: Cloud Storage V4 signed URLs for product image uploads.
+"""Media on GCP: Cloud Storage V4 signed POST policies for product image uploads.
 
-Cloud Functions have no private key file: the string to sign goes to the IAM Credentials
+Cloud Functions have no private key file: the policy to sign goes to the IAM Credentials
 API (serviceAccounts.signBlob) as the function's own service account, which needs
-roles/iam.serviceAccountTokenCreator on itself and object create on the bucket. The URL
-allows one PUT of exactly `media/<key>` with the given content type, for `expires_in`.
+roles/iam.serviceAccountTokenCreator on itself and object create on the bucket. The
+policy allows one upload of exactly `media/<key>`, with exactly the given Content-Type
+(stored, and served as-is by the CDN), of 1 to `max_bytes` bytes, for `expires_in`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import json
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.shop import datamodel
+from functions.shop.ports import UploadForm
 
 from ._http import Transport, call, urllib_transport
 
@@ -50,34 +52,33 @@ class GcsSignedUrlMedia:
     def __init__(self, *, bucket: str, public_base_url: str, signer: Any, clock=lambda: datetime.now(UTC)) -> None:
         self._bucket, self._base, self._signer, self._clock = bucket, public_base_url.rstrip("/"), signer, clock
 
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
         now = self._clock()
-        stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
-        obj = urllib.parse.quote(datamodel.MEDIA_PREFIX + key.lstrip("/"), safe="/~")
-        path = f"/{self._bucket}/{obj}"
-        scope = f"{day}/auto/storage/goog4_request"
-        params = {
-            "X-Goog-Algorithm": "GOOG4-RSA-SHA256",
-            "X-Goog-Credential": f"{self._signer.email}/{scope}",
-            "X-Goog-Date": stamp,
-            "X-Goog-Expires": str(min(expires_in, 604800)),
-            "X-Goog-SignedHeaders": "content-type;host",
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        name = datamodel.MEDIA_PREFIX + key.lstrip("/")
+        credential = f"{self._signer.email}/{now.strftime('%Y%m%d')}/auto/storage/goog4_request"
+        fields = {
+            "key": name,
+            "Content-Type": content_type,
+            "x-goog-algorithm": "GOOG4-RSA-SHA256",
+            "x-goog-credential": credential,
+            "x-goog-date": stamp,
         }
-        query = "&".join(
-            f"{urllib.parse.quote(k, safe='')}={urllib.parse.quote(v, safe='')}" for k, v in sorted(params.items())
-        )
-        canonical = "\n".join(
-            [
-                "PUT",
-                path,
-                query,
-                f"content-type:{content_type}",
-                f"host:{HOST}",
-                "",
-                "content-type;host",
-                "UNSIGNED-PAYLOAD",
-            ]
-        )
-        to_sign = "\n".join(["GOOG4-RSA-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        signature = self._signer.sign(to_sign.encode()).hex()
-        return (f"https://{HOST}{path}?{query}&X-Goog-Signature={signature}", f"{self._base}/{obj}")
+        policy = {
+            "conditions": [
+                {"bucket": self._bucket},
+                {"key": name},
+                ["eq", "$Content-Type", content_type],
+                ["content-length-range", 1, max_bytes],
+                {"x-goog-algorithm": "GOOG4-RSA-SHA256"},
+                {"x-goog-credential": credential},
+                {"x-goog-date": stamp},
+            ],
+            "expiration": (now + timedelta(seconds=min(expires_in, 604800))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        # The signature is over the base64 of the policy document, which is sent as is.
+        encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode())
+        fields["policy"] = encoded.decode()
+        fields["x-goog-signature"] = self._signer.sign(encoded).hex()
+        public = f"{self._base}/{urllib.parse.quote(name, safe='/~')}"
+        return UploadForm("POST", f"https://{HOST}/{self._bucket}/", fields, {}, public)

@@ -32,23 +32,24 @@ from functions.shop.ports import (
     Product,
     StaleState,
     Tokens,
+    UploadForm,
     UserInfo,
 )
 from functions.shop.services import Services
 
-from ._documents import decode_cursor, encode_cursor
+from ._documents import decode_cursor, encode_cursor, orders_scope, products_scope, status_scope
 
 log = logging.getLogger("shop.memory")
 
 
-def _page(items: list, key, limit: int, cursor: str | None, reverse: bool = False) -> Page:
-    after = decode_cursor(cursor)
+def _page(items: list, key, limit: int, cursor: str | None, scope: str, reverse: bool = False) -> Page:
+    after = decode_cursor(cursor, scope)
     ordered = sorted(items, key=key, reverse=reverse)
     if after is not None:
         ordered = [i for i in ordered if (key(i) < after if reverse else key(i) > after)]
     chunk = ordered[:limit]
     more = len(ordered) > limit
-    return Page(chunk, encode_cursor(key(chunk[-1])) if more and chunk else None)
+    return Page(chunk, encode_cursor(key(chunk[-1]), scope) if more and chunk else None)
 
 
 class MemoryStore:
@@ -76,7 +77,7 @@ class MemoryStore:
                 for p in self.products.values()
                 if (category is None or p.category == category) and (query is None or query.lower() in p.name.lower())
             ]
-        return _page(items, lambda p: f"{p.name.lower()}#{p.product_id}", limit, cursor)
+        return _page(items, lambda p: f"{p.name.lower()}#{p.product_id}", limit, cursor, products_scope(category))
 
     def get_product(self, product_id: str) -> Product | None:
         with self._lock:
@@ -179,12 +180,12 @@ class MemoryStore:
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
         with self._lock:
             items = [o for o in self.orders.values() if o.user_id == user_id]
-        return _page(items, lambda o: o.order_id, limit, cursor, reverse=True)
+        return _page(items, lambda o: o.order_id, limit, cursor, orders_scope(user_id), reverse=True)
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
         with self._lock:
             items = [o for o in self.orders.values() if o.status == status]
-        return _page(items, lambda o: o.order_id, limit, cursor, reverse=True)
+        return _page(items, lambda o: o.order_id, limit, cursor, status_scope(status), reverse=True)
 
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
         from functions.shop.orders import now_iso
@@ -331,8 +332,9 @@ class MemoryMedia:
     def __init__(self, base_url: str = "/media/") -> None:
         self.base_url = base_url
 
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
-        return f"https://uploads.invalid/{key}?contentType={content_type}", self.base_url.rstrip("/") + "/" + key
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
+        fields = {"key": key, "Content-Type": content_type, "max-bytes": str(max_bytes), "expires": str(expires_in)}
+        return UploadForm("POST", "https://uploads.invalid/", fields, {}, self.base_url.rstrip("/") + "/" + key)
 
 
 def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:

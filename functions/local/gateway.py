@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from functions.shop import routes, security_headers
-from functions.shop.datamodel import MEDIA_PREFIX
+from functions.shop.datamodel import IMAGE_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX
 
 from .loopback import is_loopback_host
 
@@ -45,6 +45,10 @@ _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,8}")
 _MAX_LINE = 4096
 _MAX_TRAILERS = 32
 _UNREAD = object()
+# An upload form: the largest image plus room for the signed fields around it.
+MAX_UPLOAD_BODY = MAX_IMAGE_BYTES + 64 * 1024
+# Media are images, never documents: nothing in them may run or load anything.
+MEDIA_CSP = "default-src 'none'; sandbox"
 
 
 class BadBody(Exception):
@@ -118,6 +122,7 @@ def make_server(stack) -> ThreadingHTTPServer:
         f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer, stack.names["client"]
     )
     site_root = stack_site(stack)
+    upload_creds = upload_credentials()
     invocations = threading.BoundedSemaphore(CONCURRENCY)
 
     class Handler(BaseHTTPRequestHandler):
@@ -131,12 +136,16 @@ def make_server(stack) -> ThreadingHTTPServer:
         def log_message(self, fmt, *args):  # quiet: one line per request at debug level
             log.debug("%s " + fmt, self.address_string(), *args)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, headers: dict[str, str] | None = None, *, stricter: dict | None = None
+        ) -> None:
             self.send_response(status)
-            # the CDN's policy overrides whatever the origin said (CloudFront's override=True)
+            # the CDN's policy overrides whatever the origin said (CloudFront's override=True);
+            # `stricter` is this gateway's own tightening for a path (media), applied last
             merged = {"content-type": "application/json"}
             merged.update({k.lower(): v for k, v in (headers or {}).items()})
             merged.update(SECURITY_HEADERS)
+            merged.update(stricter or {})
             if self.close_connection:
                 merged["connection"] = "close"
             for k, v in merged.items():
@@ -157,17 +166,17 @@ def make_server(stack) -> ThreadingHTTPServer:
             status = HTTPStatus(code)
             self._json(code, {"error": {"code": status.name, "message": message or status.phrase}})
 
-        def _body(self) -> bytes | None:
+        def _body(self, limit: int = MAX_BODY) -> bytes | None:
             """The request body, read once per request, whatever route asks for it."""
             if self._request_body is _UNREAD:
                 try:
-                    self._request_body = self._read_body()
+                    self._request_body = self._read_body(limit)
                 except BadBody:
                     self.close_connection = True  # we cannot know where this body ends
                     raise
             return self._request_body
 
-        def _read_body(self) -> bytes | None:
+        def _read_body(self, limit: int) -> bytes | None:
             encodings = self.headers.get_all("transfer-encoding") or []
             if encodings:
                 if self.headers.get("content-length") is not None:
@@ -175,17 +184,17 @@ def make_server(stack) -> ThreadingHTTPServer:
                     raise BadBody(400, "BAD_REQUEST", "Content-Length together with Transfer-Encoding")
                 if ",".join(encodings).strip().lower() != "chunked":
                     raise BadBody(501, "NOT_IMPLEMENTED", "only Transfer-Encoding: chunked is supported")
-                return self._read_chunked() or None
+                return self._read_chunked(limit) or None
             lengths = self.headers.get_all("content-length") or ["0"]
             raw = lengths[0].strip()
             if not raw.isdigit() or any(other.strip() != raw for other in lengths):
                 raise BadBody(400, "BAD_REQUEST", "invalid Content-Length")
             length = int(raw)
-            if length > MAX_BODY:  # the unread body must not be parsed as the next request
-                raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY} bytes")
+            if length > limit:  # the unread body must not be parsed as the next request
+                raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {limit} bytes")
             return self.rfile.read(length) if length else None
 
-        def _read_chunked(self) -> bytes:
+        def _read_chunked(self, limit: int) -> bytes:
             body = bytearray()
             while True:
                 size = self._chunk_size(self._line())
@@ -194,8 +203,8 @@ def make_server(stack) -> ThreadingHTTPServer:
                         if self._line() == b"":
                             return bytes(body)
                     raise BadBody(400, "BAD_REQUEST", "too many trailer fields")
-                if len(body) + size > MAX_BODY:
-                    raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY} bytes")
+                if len(body) + size > limit:
+                    raise BadBody(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {limit} bytes")
                 chunk = self.rfile.read(size)
                 if len(chunk) != size or self._line() != b"":
                     raise BadBody(400, "BAD_REQUEST", "malformed chunked body")
@@ -242,7 +251,8 @@ def make_server(stack) -> ThreadingHTTPServer:
                             }
                         },
                     )
-                self._body()  # every route: an unread body would be parsed as the next request
+                if not path.startswith("/local/s3/"):  # uploads read theirs with the upload limit
+                    self._body()  # every route: an unread body would be parsed as the next request
                 if path.startswith("/api/") or path == "/api":
                     return self._api(path, url.query)
                 if path == "/config.json" and self.command in ("GET", "HEAD"):
@@ -259,7 +269,7 @@ def make_server(stack) -> ThreadingHTTPServer:
                     )
                 if path == "/local/outbox" and self.command == "GET":
                     return self._outbox(url.query)
-                if path.startswith("/local/s3/") and self.command == "PUT":
+                if path.startswith("/local/s3/"):
                     return self._upload(path[len("/local/s3/") :])
                 if path.startswith("/media/") and self.command in ("GET", "HEAD"):
                     return self._media(path[len("/media/") :])
@@ -375,30 +385,52 @@ def make_server(stack) -> ThreadingHTTPServer:
             self._send(result["statusCode"], raw, result.get("headers"))
 
         def _upload(self, rest: str) -> None:
-            bucket, _, key = rest.partition("/")
-            if bucket != stack.names["bucket"] or not key.startswith(MEDIA_PREFIX):
-                return self._json(403, {"error": {"code": "FORBIDDEN", "message": "uploads go to media/ only"}})
+            """A browser upload: the signed POST form the admin API hands out, checked as S3
+            checks it (functions/local/s3_post.py), then stored in the emulator's bucket."""
+            from . import s3_post
+
+            refused = s3_post.Refused(403, "AccessDenied", "uploads are signed POST forms to the site bucket")
+            try:
+                if self.command != "POST" or rest.strip("/") != stack.names["bucket"]:
+                    self.close_connection = True  # its body stays unread: never parse it as a request
+                    raise refused
+                try:
+                    body = self._body(MAX_UPLOAD_BODY) or b""
+                except BadBody as exc:
+                    if exc.status != 413:
+                        raise
+                    raise s3_post.Refused(
+                        400, "EntityTooLarge", f"an upload form is at most {MAX_UPLOAD_BODY} bytes"
+                    ) from exc
+                upload = s3_post.verify(
+                    self.headers.get("content-type", ""), body, bucket=stack.names["bucket"], creds=upload_creds
+                )
+                if not upload.key.startswith(MEDIA_PREFIX):
+                    raise refused
+            except s3_post.Refused as exc:
+                return self._json(exc.status, {"error": {"code": exc.code, "message": exc.message}})
             client("s3").put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=self._body() or b"",
-                ContentType=self.headers.get("content-type", "application/octet-stream"),
+                Bucket=stack.names["bucket"], Key=upload.key, Body=upload.body, ContentType=upload.content_type
             )
-            self._send(200, b"", {"content-type": "text/plain"})
+            self._send(upload.status, b"", {"content-type": "text/plain"})
 
         def _media(self, key: str) -> None:
+            """Uploaded files, served as the CDN serves them: only an allow-listed image
+            type is served as itself; anything else is a download. Never sniffed, and a
+            sandbox CSP in case a browser renders it anyway."""
             try:
                 obj = client("s3").get_object(Bucket=stack.names["bucket"], Key=MEDIA_PREFIX + key)
             except Exception:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": "no such image"}})
-            self._send(
-                200,
-                obj["Body"].read(),
-                {
-                    "content-type": obj.get("ContentType", "application/octet-stream"),
-                    "cache-control": "public, max-age=300",
-                },
-            )
+            stored = obj.get("ContentType", "")
+            headers = {
+                "content-type": stored if stored in IMAGE_TYPES else "application/octet-stream",
+                "cache-control": "public, max-age=300",
+                "x-content-type-options": "nosniff",
+            }
+            if stored not in IMAGE_TYPES:
+                headers["content-disposition"] = "attachment"
+            self._send(200, obj["Body"].read(), headers, stricter={"content-security-policy": MEDIA_CSP})
 
         def _static(self, path: str) -> None:
             if site_root is None:
@@ -422,6 +454,17 @@ def make_server(stack) -> ThreadingHTTPServer:
         request_queue_size = 1024
 
     return Server(("127.0.0.1", stack.port), Handler)
+
+
+def upload_credentials():
+    """The key the functions sign upload forms with (the stack's emulator credentials)."""
+    from . import s3_post
+
+    return s3_post.Credentials(
+        os.environ["AWS_ACCESS_KEY_ID"],
+        os.environ["AWS_SECRET_ACCESS_KEY"],
+        os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
 
 
 def stack_site(stack):

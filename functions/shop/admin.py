@@ -6,18 +6,10 @@ import os
 import re
 import uuid
 
-from . import ports
+from . import datamodel, ports
 from .http import error
 from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
 from .orders import now_iso, publish
-
-IMAGE_EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/svg+xml": "svg",
-}
 
 
 def new_product_id(name: str) -> str:
@@ -109,20 +101,31 @@ def set_stock(ctx):
 
 
 def image_upload_url(ctx):
-    """A pre-signed URL for one upload under products/<productId>/<uuid>.<ext>.
+    """A signed upload form for one image under products/<productId>/<uuid>.<ext>, of the
+    requested type (datamodel.IMAGE_TYPES) and at most datamodel.MAX_IMAGE_BYTES.
 
     The product points at the new image URL right away, so the storefront needs no second
-    call; until the browser's PUT completes (seconds), the image URL answers 404 and the
+    call; until the browser's upload completes (seconds), the image URL answers 404 and the
     storefront shows its placeholder. Every upload gets a fresh key, so CDN caches never
     serve an older picture."""
     current = _existing(ctx)
     content_type = ctx.body.content_type
-    key = f"products/{current.product_id}/{uuid.uuid4().hex}.{IMAGE_EXTENSIONS[content_type]}"
-    upload_url, image_url = ctx.services.media.presign_upload(key, content_type)
-    ctx.services.store.update_product(
-        ports.Product(**{**current.__dict__, "image_url": image_url, "updated_at": now_iso()})
+    key = f"products/{current.product_id}/{uuid.uuid4().hex}.{datamodel.IMAGE_TYPES[content_type]}"
+    form = ctx.services.media.presign_upload(
+        key, content_type, datamodel.MAX_IMAGE_BYTES, datamodel.UPLOAD_EXPIRES_SECONDS
     )
-    return ImageUploadResponse(upload_url=upload_url, image_url=image_url, content_type=content_type)
+    ctx.services.store.update_product(
+        ports.Product(**{**current.__dict__, "image_url": form.image_url, "updated_at": now_iso()})
+    )
+    return ImageUploadResponse(
+        upload_url=form.url,
+        upload_method=form.method,
+        upload_fields=dict(form.fields),
+        upload_headers=dict(form.headers),
+        image_url=form.image_url,
+        content_type=content_type,
+        max_bytes=datamodel.MAX_IMAGE_BYTES,
+    )
 
 
 def list_orders(ctx):

@@ -65,6 +65,19 @@ NOTIFICATION_MAX_RECEIVES = 5
 # bucket, so the CDN serves them with the storefront and the admin function's grant
 # covers exactly this prefix.
 MEDIA_PREFIX = "media/"
+# Image types an admin may upload, with the extension each key gets. No SVG: it is a
+# document that runs scripts when opened from the shop's origin.
+IMAGE_TYPES: dict[str, str] = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/gif": "gif",
+}
+# Largest image upload (bytes); the signed upload policy enforces it where the cloud can.
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# How long a signed upload form stays valid (seconds).
+UPLOAD_EXPIRES_SECONDS = 300
 
 # Idempotency records live this long (seconds); a replay after that creates a new order.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600

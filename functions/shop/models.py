@@ -269,13 +269,20 @@ class StockInput(_In):
 
 
 class ImageUploadRequest(_In):
-    content_type: Annotated[str, Field(pattern=r"^image/(png|jpeg|webp|gif|svg\+xml)$")]
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif"]  # datamodel.IMAGE_TYPES
 
 
 class ImageUploadResponse(_Out):
     upload_url: str
+    upload_method: Literal["POST", "PUT"] = Field(
+        description="POST: multipart/form-data of uploadFields, then the file as the field 'file'; "
+        "PUT: the file as the body, with uploadHeaders"
+    )
+    upload_fields: dict[str, str]
+    upload_headers: dict[str, str]
     image_url: str
     content_type: str
+    max_bytes: int
 
 
 class OrderStatusInput(_In):

@@ -10,7 +10,7 @@ Stdlib only: this module is on every function's cold-start path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
@@ -317,10 +317,25 @@ class Notifier(Protocol):
     # def send_push(self, user_id: str, title: str, body: str) -> bool: ...
 
 
+@dataclass(frozen=True)
+class UploadForm:
+    """How a browser uploads one file straight to object storage.
+
+    method "POST": a multipart/form-data POST to `url` of `fields` (in order) and then the
+    file as the field named "file"; the signed policy pins the key, type and size.
+    method "PUT": the file as the body of a PUT to `url`, with `headers`."""
+
+    method: str
+    url: str
+    fields: Mapping[str, str]
+    headers: Mapping[str, str]
+    image_url: str  # where the file is served from once uploaded
+
+
 class Media(Protocol):
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
-        """(upload URL the client PUTs the file to, public URL the file will be served from).
-        `key` is relative to datamodel.MEDIA_PREFIX."""
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
+        """A signed form for one upload of at most `max_bytes` of `content_type` to exactly
+        `key` (relative to datamodel.MEDIA_PREFIX), valid for `expires_in` seconds."""
         ...
 
 

@@ -79,15 +79,15 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
         ],
         opts=opts,
     )
-    # Admins upload product images straight from the browser with pre-signed PUT URLs.
+    # Admins upload product images straight from the browser as signed POST forms
+    # (multipart/form-data, a CORS-safelisted type: no preflight, no request headers to allow).
     aws.s3.BucketCorsConfiguration(
         "site",
         bucket=bucket.id,
         cors_rules=[
             aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                allowed_methods=["PUT"],
+                allowed_methods=["POST"],
                 allowed_origins=list(args.upload_origins),
-                allowed_headers=["content-type", "content-md5", "x-amz-*"],
                 max_age_seconds=3600,
             )
         ],

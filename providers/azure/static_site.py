@@ -135,7 +135,8 @@ def create_static_site(
                 {
                     "allowed_origins": list(args.upload_origins),
                     "allowed_methods": ["PUT"],
-                    "allowed_headers": ["content-type", "x-ms-blob-type", "x-ms-version"],
+                    # the headers of the SAS upload (functions/adapters/azure_media.py)
+                    "allowed_headers": ["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"],
                     "exposed_headers": ["etag"],
                     "max_age_in_seconds": 3600,
                 }

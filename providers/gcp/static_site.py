@@ -51,8 +51,9 @@ def create_static_site(
         website={"main_page_suffix": "index.html", "not_found_page": "index.html"},
         cors=[
             {
+                # signed POST policy uploads (functions/adapters/gcp_media.py)
                 "origins": list(args.upload_origins),
-                "methods": ["PUT"],
+                "methods": ["POST"],
                 "response_headers": ["Content-Type"],
                 "max_age_seconds": 3600,
             }

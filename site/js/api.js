@@ -261,11 +261,23 @@ export const adminListOrders = ({ status, limit, cursor } = {}) =>
 export const adminSetOrderStatus = (orderId, status) =>
   request("PUT", "/admin/orders/" + enc(orderId) + "/status", { auth: true, body: { status } });
 
-/** PUT the file itself to the pre-signed URL (object storage, not the API: no bearer token). */
-export async function uploadToPresignedUrl(uploadUrl, file, contentType) {
+/** Send the file itself to object storage with the signed form the API returned (no
+ * bearer token). POST: the signed fields first, the file last (storage ignores fields after
+ * it); the policy pins the key, type and size. PUT: the file as the body, with the headers. */
+export async function uploadImage(upload, file) {
+  if (file.size > upload.maxBytes) throw new ApiError(413, "UPLOAD_TOO_LARGE", "The image is larger than the shop accepts.");
+  let init;
+  if (upload.uploadMethod === "POST") {
+    const body = new FormData();
+    for (const [name, value] of Object.entries(upload.uploadFields)) body.append(name, value);
+    body.append("file", file);
+    init = { method: "POST", body };
+  } else {
+    init = { method: "PUT", headers: upload.uploadHeaders, body: file };
+  }
   let res;
   try {
-    res = await fetch(uploadUrl, { method: "PUT", headers: { "Content-Type": contentType }, body: file });
+    res = await fetch(upload.uploadUrl, init);
   } catch {
     throw new ApiError(0, "UPLOAD_FAILED", "The image upload could not reach storage.");
   }

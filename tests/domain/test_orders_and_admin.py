@@ -203,12 +203,21 @@ def test_set_stock_and_delete(shop, admin):
 def test_image_upload_signs_a_fresh_key_and_points_the_product_at_it(shop, admin):
     up = shop.ok("POST", "/api/admin/products/b1/image", {"contentType": "image/webp"}, who=admin)
     assert re.fullmatch(r"/media/products/b1/[0-9a-f]{32}\.webp", up["imageUrl"]), up
-    assert up["uploadUrl"].startswith("https://") and "products/b1/" in up["uploadUrl"]
+    key = up["imageUrl"].removeprefix("/media/")
+    assert (up["uploadMethod"], up["uploadUrl"], up["uploadHeaders"]) == ("POST", "https://uploads.invalid/", {})
+    assert up["uploadFields"] == {
+        "key": key,
+        "Content-Type": "image/webp",
+        "max-bytes": str(5 * 1024 * 1024),
+        "expires": "300",
+    }, "the form must be signed for this key, type, the size cap and a short lifetime"
+    assert up["maxBytes"] == 5 * 1024 * 1024 and up["contentType"] == "image/webp"
     assert shop.ok("GET", "/api/products/b1")["imageUrl"] == up["imageUrl"]
     assert shop.stock("b1") == 3
-    again = shop.ok("POST", "/api/admin/products/b1/image", {"contentType": "image/svg+xml"}, who=admin)
-    assert again["imageUrl"].endswith(".svg") and again["imageUrl"] != up["imageUrl"]
-    shop.fails("POST", "/api/admin/products/b1/image", {"contentType": "text/html"}, who=admin, status=422)
+    again = shop.ok("POST", "/api/admin/products/b1/image", {"contentType": "image/avif"}, who=admin)
+    assert again["imageUrl"].endswith(".avif") and again["imageUrl"] != up["imageUrl"]
+    for refused in ("text/html", "image/svg+xml"):
+        shop.fails("POST", "/api/admin/products/b1/image", {"contentType": refused}, who=admin, status=422)
     shop.fails("POST", "/api/admin/products/nope/image", {"contentType": "image/png"}, who=admin, status=404)
 
 

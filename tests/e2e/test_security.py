@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import jwt
@@ -103,3 +105,33 @@ def test_checkout_input_errors(customer):
 def test_unknown_routes_and_methods(anon):
     assert anon.call("GET", "/api/nope").status_code == 404
     assert anon.call("PATCH", "/api/products").status_code == 405
+
+
+def _b64json(doc) -> str:
+    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+
+
+def test_malformed_and_foreign_cursors_are_400_json_on_every_list_route(shop, customer, admin, anon):
+    products = anon.call("GET", "/api/products?limit=1")
+    assert products.status_code == 200 and products.json()["nextCursor"], products.text
+    products_cursor = products.json()["nextCursor"]
+    crafted = [
+        "@@not-base64@@",
+        _b64json([1, 2]),
+        _b64json({"PK": {"S": 1}, "SK": {"S": "ORDER#1"}}),  # botocore refused this: a 503
+        _b64json({"PK": {"S": "USER#someone-else"}, "SK": {"S": "ORDER#1"}}),  # another user's partition
+        _b64json({"k": "x", "s": "y"}),
+        _b64json({"PK": {"S": ""}, "SK": {"S": ""}, "GSI2PK": {"S": ""}, "GSI2SK": {"S": ""}}),
+    ]
+    lists = [
+        (anon, "/api/products?cursor={}"),
+        (anon, "/api/products?category=home&cursor={}"),
+        (customer, "/api/orders?cursor={}"),
+        (admin, "/api/admin/orders?status=PLACED&cursor={}"),
+    ]
+    for client, path in lists:
+        foreign = [products_cursor] if "/orders" in path or "category" in path else []
+        for cursor in crafted + foreign:
+            r = client.call("GET", path.format(cursor))
+            assert r.status_code == 400, f"{path.format(cursor)} answered {r.status_code}: {r.text}"
+            assert r.json()["error"]["code"] == "BAD_REQUEST", r.text

@@ -49,8 +49,10 @@ def test_admin_creates_a_product_and_ships_the_order(shop, admin, customer):
     product = create_product(admin, stock=4, price=999, name="Shippable lamp")
     upload = admin.call("POST", f"/api/admin/products/{product['productId']}/image", json={"contentType": "image/png"})
     assert upload.status_code == 200, upload.text
-    put = admin.http.put(upload.json()["uploadUrl"], data=b"\x89PNG fake", headers={"Content-Type": "image/png"})
-    assert put.status_code == 200, put.text
+    form = upload.json()
+    assert form["uploadMethod"] == "POST" and form["maxBytes"] == 5 * 1024 * 1024, form
+    put = admin.http.post(form["uploadUrl"], data=form["uploadFields"], files={"file": ("x.png", b"\x89PNG fake")})
+    assert put.status_code == 204, put.text
     image = admin.http.get(shop.base_url + upload.json()["imageUrl"].removeprefix(shop.base_url))
     assert image.status_code == 200 and image.content == b"\x89PNG fake"
 

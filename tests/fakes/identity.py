@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from functions.shop.ports import IdentityError, OrderEvent, Principal, Tokens, UserInfo
+from functions.shop.ports import IdentityError, OrderEvent, Principal, Tokens, UploadForm, UserInfo
 
 ISSUER = "https://issuer.test/tenant"
 AUDIENCE = "shop-api"
@@ -125,5 +125,6 @@ class RecordingNotifier:
 
 
 class StubMedia:
-    def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
-        return f"https://uploads.test/media/{key}?sig=x", f"https://cdn.test/media/{key}"
+    def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:
+        fields = {"key": f"media/{key}", "Content-Type": content_type, "policy": "x", "x-amz-signature": "x"}
+        return UploadForm("POST", "https://uploads.test/", fields, {}, f"https://cdn.test/media/{key}")

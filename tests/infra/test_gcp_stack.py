@@ -217,7 +217,7 @@ def test_site_bucket_allows_anonymous_object_reads_only_and_source_bucket_is_pri
     source = gcp.one(G + "storage/bucket:Bucket", "bucket-source").inputs
     assert source["publicAccessPrevention"] == "enforced"
     site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
-    assert site["cors"][0]["methods"] == ["PUT"]
+    assert site["cors"][0]["methods"] == ["POST"], "image uploads are signed POST policies"
     objects = {r.inputs["name"]: r.inputs for r in gcp.of_type(G + "storage/bucketObject:BucketObject")}
     config = json.loads(plain(objects["config.json"]["content"]))
     assert config["cloud"] == "gcp" and config["apiBase"] == "/api" and config["userPoolId"] == project_of(gcp)

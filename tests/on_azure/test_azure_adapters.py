@@ -175,7 +175,7 @@ KEY_XML = (
 ).encode()
 
 
-def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key():
+def test_sas_url_is_create_only_short_lived_scoped_to_one_media_blob_and_signed_with_the_delegation_key():
     t = FakeTransport().on(
         "POST", "https://acct.blob.core.windows.net/?restype=service&comp=userdelegationkey", 200, KEY_XML
     )
@@ -187,12 +187,16 @@ def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key(
         transport=t,
         clock=lambda: datetime(2026, 11, 25, 0, 30, tzinfo=UTC),
     )
-    upload, public = media.presign_upload("products/p1.png", "image/png", 600)
-    url = urllib.parse.urlsplit(upload)
+    form = media.presign_upload("products/p1.png", "image/png", 5 * 1024 * 1024, 300)
+    assert form.method == "PUT" and not form.fields
+    assert form.headers == {"x-ms-blob-type": "BlockBlob", "x-ms-blob-content-type": "image/png"}
+    public = form.image_url
+    url = urllib.parse.urlsplit(form.url)
     q = dict(urllib.parse.parse_qsl(url.query))
     assert url.netloc == "acct.blob.core.windows.net" and url.path == "/$web/media/products/p1.png"
     assert public == "https://shop.example/media-root/media/products/p1.png"
-    assert (q["sp"], q["sr"], q["spr"], q["rsct"], q["se"]) == ("cw", "b", "https", "image/png", "2026-11-25T00:40:00Z")
+    # create only ("c"): the URL cannot overwrite the blob once uploaded, nor any other
+    assert (q["sp"], q["sr"], q["spr"], q["rsct"], q["se"]) == ("c", "b", "https", "image/png", "2026-11-25T00:35:00Z")
     # Recompute the documented string-to-sign (version 2020-12-06+) independently.
     sts = "\n".join(
         [
@@ -224,7 +228,7 @@ def test_sas_url_is_scoped_to_one_media_blob_and_signed_with_the_delegation_key(
     )
     expected = base64.b64encode(hmac.new(b"k" * 32, sts.encode(), hashlib.sha256).digest()).decode()
     assert q["sig"] == expected
-    media.presign_upload("products/p2.png", "image/png")
+    media.presign_upload("products/p2.png", "image/png", 1024, 300)
     assert len([s for s in t.sent if "userdelegationkey" in s.url]) == 1, "the delegation key is cached"
 
 

@@ -3,8 +3,8 @@ transports and fakes (what they send, and how they map failures)."""
 
 from __future__ import annotations
 
-import hashlib
-import urllib.parse
+import base64
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -219,7 +219,7 @@ class RsaSigner:
         return self.key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
 
 
-def test_v4_signed_url_verifies_against_the_signers_public_key():
+def test_v4_post_policy_pins_key_type_and_size_and_verifies_against_the_signers_public_key():
     signer = RsaSigner()
     media = GcsSignedUrlMedia(
         bucket="shop-site",
@@ -227,36 +227,30 @@ def test_v4_signed_url_verifies_against_the_signers_public_key():
         signer=signer,
         clock=lambda: datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC),
     )
-    upload, public = media.presign_upload("products/p 1.png", "image/png", 900)
-    assert public == "https://cdn.example/media/products/p%201.png"
-    url = urllib.parse.urlsplit(upload)
-    assert url.netloc == "storage.googleapis.com" and url.path == "/shop-site/media/products/p%201.png"
-    query, _, sig = url.query.rpartition("&X-Goog-Signature=")
-    q = dict(urllib.parse.parse_qsl(query))
-    assert q["X-Goog-Credential"] == f"{signer.email}/20261125/auto/storage/goog4_request"
-    assert (q["X-Goog-Date"], q["X-Goog-Expires"], q["X-Goog-SignedHeaders"]) == (
+    form = media.presign_upload("products/p 1.png", "image/png", 5 * 1024 * 1024, 300)
+    assert form.method == "POST" and form.url == "https://storage.googleapis.com/shop-site/"
+    assert form.image_url == "https://cdn.example/media/products/p%201.png"
+    f = form.fields
+    credential = f"{signer.email}/20261125/auto/storage/goog4_request"
+    assert (f["key"], f["Content-Type"], f["x-goog-algorithm"], f["x-goog-credential"], f["x-goog-date"]) == (
+        "media/products/p 1.png",
+        "image/png",
+        "GOOG4-RSA-SHA256",
+        credential,
         "20261125T010203Z",
-        "900",
-        "content-type;host",
     )
-    canonical = "\n".join(
-        [
-            "PUT",
-            url.path,
-            query,
-            "content-type:image/png",
-            "host:storage.googleapis.com",
-            "",
-            "content-type;host",
-            "UNSIGNED-PAYLOAD",
-        ]
+    policy = json.loads(base64.b64decode(f["policy"]))
+    assert policy["expiration"] == "2026-11-25T01:07:03Z", "the form must expire after expires_in"
+    assert policy["conditions"] == [
+        {"bucket": "shop-site"},
+        {"key": "media/products/p 1.png"},
+        ["eq", "$Content-Type", "image/png"],
+        ["content-length-range", 1, 5 * 1024 * 1024],
+        {"x-goog-algorithm": "GOOG4-RSA-SHA256"},
+        {"x-goog-credential": credential},
+        {"x-goog-date": "20261125T010203Z"},
+    ]
+    # Cloud Storage checks the signature over the base64 policy exactly as sent.
+    signer.key.public_key().verify(
+        bytes.fromhex(f["x-goog-signature"]), f["policy"].encode(), padding.PKCS1v15(), hashes.SHA256()
     )
-    to_sign = "\n".join(
-        [
-            "GOOG4-RSA-SHA256",
-            "20261125T010203Z",
-            "20261125/auto/storage/goog4_request",
-            hashlib.sha256(canonical.encode()).hexdigest(),
-        ]
-    )
-    signer.key.public_key().verify(bytes.fromhex(sig), to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())

@@ -1,5 +1,5 @@
 // Admin (the "admin" group only; the API enforces it too): products, stock, image
-// upload through a pre-signed URL, and orders by status.
+// upload through a signed upload form, and orders by status.
 
 import * as api from "../api.js";
 import { h, render, formatPrice, formatDate, shortId, statusBadge, errorBox, link, field, showFieldErrors, toast, parseMoney, moneyInput, productImage } from "../ui.js";
@@ -8,7 +8,8 @@ import { state, loadCategories } from "../store.js";
 const STATUSES = ["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"];
 // Mirrors functions/shop/ports.py NEXT_STATUS: the forward step, and cancel where allowed.
 const NEXT = { PLACED: "PAID", PAID: "SHIPPED", SHIPPED: "DELIVERED" };
-const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/svg+xml"];
+// Mirrors functions/shop/datamodel.py IMAGE_TYPES and MAX_IMAGE_BYTES (no SVG: it can run scripts).
+const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/avif", "image/gif"];
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 function adminNav(current) {
@@ -143,7 +144,7 @@ export async function adminProductFormView(productId, _q, isCurrent = () => true
       field({ id: "currency", label: "Currency", required: true, value: currency, maxlength: "3", autocapitalize: "characters", hint: "ISO code, e.g. USD" }),
       field({ id: "stock", label: "Stock", required: true, type: "number", min: "0", inputmode: "numeric", value: String(p?.stock ?? 0) }),
     ),
-    field({ id: "image", label: "Image", type: "file", accept: IMAGE_TYPES.join(","), hint: "PNG, JPEG, WebP, GIF or SVG, up to 5 MB. Uploaded straight to storage." }),
+    field({ id: "image", label: "Image", type: "file", accept: IMAGE_TYPES.join(","), hint: "JPEG, PNG, WebP, AVIF or GIF, up to 5 MB. Uploaded straight to storage." }),
     preview,
     h("div", { class: "button-row" },
       h("button", { type: "submit", class: "btn btn-primary" }, p ? "Save changes" : "Create product"),
@@ -174,7 +175,7 @@ export async function adminProductFormView(productId, _q, isCurrent = () => true
     if (!/^[A-Z]{3}$/.test(cur)) errors.currency = "Use a three-letter currency code, like USD.";
     else if (price === null || price <= 0) errors.price = "Enter a price above zero, like 12.50.";
     if (v.stock === "" || !Number.isInteger(stock) || stock < 0) errors.stock = "Stock must be a whole number, 0 or more.";
-    if (file && !IMAGE_TYPES.includes(file.type)) errors.image = "Choose a PNG, JPEG, WebP, GIF or SVG image.";
+    if (file && !IMAGE_TYPES.includes(file.type)) errors.image = "Choose a JPEG, PNG, WebP, AVIF or GIF image.";
     else if (file && file.size > MAX_IMAGE_BYTES) errors.image = "The image must be 5 MB or smaller.";
     slot.replaceChildren();
     if (!showFieldErrors(form, errors)) return;
@@ -188,8 +189,9 @@ export async function adminProductFormView(productId, _q, isCurrent = () => true
       if (p && Number(saved.stock) !== stock) saved = await api.adminSetStock(p.productId, stock);
       if (file) {
         btn.textContent = "Uploading image…";
-        const { uploadUrl, imageUrl } = await api.adminImageUpload(saved.productId, file.type);
-        await api.uploadToPresignedUrl(uploadUrl, file, file.type);
+        const upload = await api.adminImageUpload(saved.productId, file.type);
+        const { imageUrl } = upload;
+        await api.uploadImage(upload, file);
         // Record the new URL if the API didn't already when it signed the upload.
         const fresh = await api.getProduct(saved.productId);
         if (fresh.imageUrl !== imageUrl) await api.adminUpdateProduct(saved.productId, { ...body, imageUrl });
