@@ -170,7 +170,7 @@ class ServiceSpec:
 
     @property
     def table_access(self) -> str | None:
-        """"write" when a table grant writes, "read" when they only read, None without any:
+        """The access "write" when a table grant writes, "read" when they only read, None without any:
         what clouds whose database roles are not per operation (Cosmos DB, Firestore) grant."""
         table = [g for g in self.grants if g.resource == TABLE]
         if not table:
