@@ -20,12 +20,11 @@ class S3Media:
         endpoint = self.presign_endpoint
         if not endpoint:
             return client("s3")
-        import boto3
         from botocore.config import Config
 
-        return boto3.session.Session().client(
-            "s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"})
-        )
+        from .aws_clients import new_client
+
+        return new_client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
 
     def presign_upload(self, key: str, content_type: str, expires_in: int = 900) -> tuple[str, str]:
         url = self._presigner().generate_presigned_url(
