@@ -16,6 +16,7 @@ tests/infra/test_least_privilege_proof.py.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -179,10 +180,14 @@ def calls_of(function: str, model: Any, params: Mapping[str, Any], where: Where)
 # ----------------------------------------------------------------------------- evaluation
 
 
+@functools.lru_cache(maxsize=1024)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+
+
 def like(pattern: str, value: str) -> bool:
     """IAM's StringLike / ARN matching: * any run of characters, ? one character."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    return _pattern(pattern).fullmatch(value) is not None
 
 
 def _list(value: Any) -> list:
