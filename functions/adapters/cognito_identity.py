@@ -1,7 +1,7 @@
 """Accounts on a Cognito user pool (email as the username) through its public app client.
 
 SignUp, ConfirmSignUp, InitiateAuth and GetUser are client APIs that need no IAM; only
-lookup_email (the notifications function) uses IAM: cognito-idp:ListUsers on the pool.
+lookup_email (the notifications function) uses IAM: cognito-idp:AdminGetUser on the pool.
 """
 
 from __future__ import annotations
@@ -57,7 +57,12 @@ class CognitoIdentity:
             UserAttributes=[{"Name": "email", "Value": email}],
         )
         if self.auto_confirm:
-            self.idp.admin_confirm_sign_up(UserPoolId=self.user_pool_id, Username=email)
+            from .aws_clients import acting_as
+
+            # Local stack only: it stands in for the user typing the e-mailed code. Not a call
+            # the function makes on AWS, so not one its role is checked for.
+            with acting_as(None):
+                self.idp.admin_confirm_sign_up(UserPoolId=self.user_pool_id, Username=email)
         return resp["UserSub"]
 
     def confirm(self, email: str, code: str) -> None:
@@ -100,8 +105,16 @@ class CognitoIdentity:
         return UserInfo(attrs.get("sub", principal.user_id), attrs.get("email", resp["Username"]), principal.groups)
 
     def lookup_email(self, user_id: str) -> str | None:
-        resp = self.idp.list_users(UserPoolId=self.user_pool_id, Filter=f'sub = "{user_id}"', Limit=1)
-        for user in resp.get("Users", []):
-            attrs = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
-            return attrs.get("email")
-        return None
+        """One user's e-mail by id: AdminGetUser on that user (with e-mail as the username
+        attribute, Cognito's username is the sub). Not ListUsers: it would let the role
+        enumerate every customer's address."""
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = self.idp.admin_get_user(UserPoolId=self.user_pool_id, Username=user_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "UserNotFoundException":
+                return None
+            raise
+        attrs = {a["Name"]: a["Value"] for a in resp.get("UserAttributes", [])}
+        return attrs.get("email")

@@ -25,6 +25,9 @@ class S3Media:
         # Locally the storefront's Content-Security-Policy (the CDN's) only lets it connect
         # to its own origin, so uploads are signed for the local gateway, which checks the
         # policy as S3 does and stores the file in the emulator.
+        # A plain client: signing makes no call (botocore dresses a POST policy as CreateBucket
+        # parameters, which the local IAM check would take for one); S3 checks the role's
+        # s3:PutObject when the form is used.
         if self._client is None:
             import boto3
             from botocore.config import Config

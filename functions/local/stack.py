@@ -235,6 +235,7 @@ class LocalStack:
         self.sender = SENDER
         self.services = None  # functions.shop.services.Services wired to this stack's resources
         self._acquired = False
+        self._enforcing = False
         self._server = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -249,6 +250,13 @@ class LocalStack:
             self._suffix = "" if instance == 1 else f"-{instance}"
             self.sender = SENDER if instance == 1 else SENDER.replace("@", f"+{instance}@")
             self._create_resources()
+            # Each function's calls are checked against its own generated IAM policy.
+            from .iam_policy import LOCAL_ACCOUNT, Where, enforce
+
+            enforce(
+                id(self), self.names, self.sender, Where(REGION, LOCAL_ACCOUNT, {self.names["table"]: dm.SHOP_TABLE})
+            )
+            self._enforcing = True
             # The same variables every deployed function gets (providers/aws), describing
             # the most recently started stack: build_services() then wires this stack.
             os.environ.update(
@@ -297,6 +305,11 @@ class LocalStack:
         for t in self._threads:
             t.join(timeout=5)
         self._threads.clear()
+        if self._enforcing:
+            from .iam_policy import release
+
+            self._enforcing = False
+            release(id(self))
         if self._acquired:
             self._acquired = False
             _Emulator.release()
@@ -397,14 +410,16 @@ class LocalStack:
     # ------------------------------------------------------------------ notifications
     def _notification_worker(self) -> None:
         """SQS -> the real notifications entrypoint, as Lambda's event source mapping would."""
-        from functions.adapters.aws_clients import client
+        from functions.adapters.aws_clients import acting_as, client
 
         sqs = client("sqs")
+        function = next(s.name for s in dm.SERVICES if s.trigger == "queue")
         while not self._stop.is_set():
             try:
-                msgs = sqs.receive_message(
-                    QueueUrl=self.names["queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
-                ).get("Messages", [])
+                with acting_as(function):  # Lambda's event source mapping polls with the function's role
+                    msgs = sqs.receive_message(
+                        QueueUrl=self.names["queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+                    ).get("Messages", [])
             except Exception:
                 if self._stop.is_set():
                     return
@@ -416,7 +431,8 @@ class LocalStack:
             failed = self._invoke_notifications(msgs)
             for m in msgs:
                 if m["MessageId"] not in failed:  # failures stay: redelivered, then dead-lettered
-                    sqs.delete_message(QueueUrl=self.names["queue"], ReceiptHandle=m["ReceiptHandle"])
+                    with acting_as(function):
+                        sqs.delete_message(QueueUrl=self.names["queue"], ReceiptHandle=m["ReceiptHandle"])
 
     def _invoke_notifications(self, msgs: list[dict]) -> set[str]:
         """Call the Lambda handler with the event Lambda's SQS event source mapping would send;

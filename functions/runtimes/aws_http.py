@@ -193,6 +193,18 @@ def _request_id(event: dict[str, Any], context: Any) -> str:
     return str(uuid.uuid4())
 
 
+def function_of(request: Request) -> str:
+    """The function that serves this request (each route's `service`), "" for no route: the
+    role its AWS calls run under where all functions share a process (aws_clients.acting_as)."""
+    from functions.shop import routes
+
+    route = routes.ROUTES_BY_KEY.get(request.route_key or "")
+    if route is None:
+        found = routes.match(request.method, request.path)
+        route = found[0] if found else None
+    return route.service if route is not None else ""
+
+
 def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:
     """Lambda handler. `services_factory` lets tests run the real translation on fakes."""
     request_id = _request_id(event if isinstance(event, dict) else {}, context)
@@ -201,9 +213,11 @@ def handler(event: dict[str, Any], context: Any = None, services_factory=None) -
     except BadEvent as exc:
         return to_result(error(400, "BAD_REQUEST", str(exc)), request_id)
     try:
+        from functions.adapters.aws_clients import acting_as
         from functions.shop.api import handle
 
-        resp = handle(request, (services_factory or services)())
+        with acting_as(function_of(request)):
+            resp = handle(request, (services_factory or services)())
     except Exception:
         # The domain maps every expected failure itself; this is a bug or an unreachable
         # backend. Log with the request id (also in the response) so the two can be joined.

@@ -29,10 +29,15 @@ def handler(event: dict, context=None, services=None) -> dict:
         from functions.adapters.aws_services import build_services
 
         services = build_services()
+    from functions.adapters.aws_clients import acting_as
+    from functions.shop.datamodel import SERVICES
+
+    queue_function = next(s.name for s in SERVICES if s.trigger == "queue")
     failures = []
     for record in event.get("Records", []):
         try:
-            handle_order_event(event_of(record["body"]), services)
+            with acting_as(queue_function):
+                handle_order_event(event_of(record["body"]), services)
         except Exception:
             log.exception("notification failed for message %s", record.get("messageId"))
             failures.append({"itemIdentifier": record.get("messageId")})

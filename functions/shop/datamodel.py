@@ -36,10 +36,11 @@ class TableSpec:
 #   category      PK=CATEGORY                SK=<categoryId>
 #   product       PK=PRODUCT#<productId>     SK=PRODUCT
 #                 GSI1PK=CATEGORY#<cat>      GSI1SK=<lower name>#<productId>
+#                 GSI2PK=PRODUCTS            GSI2SK=<lower name>#<productId>   (all products by name)
 #   cart line     PK=USER#<userId>           SK=CART#<productId>
 #   order         PK=USER#<userId>           SK=ORDER#<orderId>   (orderId sorts by time)
 #                 GSI1PK=ORDER#<orderId>     GSI1SK=ORDER          (admin: find by id)
-#                 GSI2PK=STATUS#<status>     GSI2SK=<createdAt>#<orderId>
+#                 GSI2PK=STATUS#<status>     GSI2SK=<orderId>
 #   idempotency   PK=USER#<userId>           SK=IDEMPOTENCY#<key>  (expiresAt TTL)
 SHOP_TABLE = TableSpec(
     name="shop",
@@ -89,8 +90,9 @@ MAX_LINE_QUANTITY = 99
 
 
 # ---------------------------------------------------------------------------
-# Neutral grants: what each function may do, on which logical resource.
-# Each provider turns these into least-privilege policies on exactly those resources.
+# Neutral grants: what each function may do, on which logical resource, and on the table
+# on which items. Each provider turns these into policies on exactly those resources;
+# AWS also on exactly those items (dynamodb:LeadingKeys).
 # ---------------------------------------------------------------------------
 
 # Logical resources a function can be granted access to.
@@ -101,23 +103,49 @@ EMAIL = "email"  # the sender identity
 IDENTITY = "identity"  # the user pool / tenant
 MEDIA = "media"  # MEDIA_PREFIX of the site bucket
 
+# Table actions, one per store operation (functions/adapters/dynamodb_store.py): each maps
+# to one DynamoDB API action, so a function is granted only the operations it performs.
+TABLE_READS = ("get", "batch-get", "query")
+TABLE_WRITES = ("put", "update", "delete", "batch-write")
+
 # Neutral actions per resource.
 ACTIONS: dict[str, tuple[str, ...]] = {
-    TABLE: ("read", "write"),
+    TABLE: TABLE_READS + TABLE_WRITES,
     TOPIC: ("publish",),
     QUEUE: ("consume",),
     EMAIL: ("send",),
     # "authenticate": public sign-up/sign-in calls (no IAM on AWS: Cognito's client APIs
-    # are unauthenticated); "read": look up a user's profile (email) by id.
+    # are unauthenticated); "read": look up one user's profile (email) by id.
     IDENTITY: ("authenticate", "read"),
     MEDIA: ("write",),
 }
 
 
 @dataclass(frozen=True)
+class ItemSet:
+    """Items of SHOP_TABLE picked by partition key: on the table (`table_keys`) and on each
+    index (`index_keys`: index name -> keys). Keys are exact values or prefixes ending in
+    "*" (IAM's StringLike). A table grant names the item sets it may touch."""
+
+    name: str
+    table_keys: tuple[str, ...] = ()
+    index_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+# The item sets of SHOP_TABLE (item shapes above). No two share a partition key value.
+CATEGORIES = ItemSet("categories", table_keys=("CATEGORY",))
+PRODUCTS = ItemSet("products", table_keys=("PRODUCT#*",))
+PRODUCT_INDEX = ItemSet("product-index", index_keys=(("GSI1", ("CATEGORY#*",)), ("GSI2", ("PRODUCTS",))))
+CUSTOMERS = ItemSet("customers", table_keys=("USER#*",))  # carts, orders, idempotency records
+ORDER_INDEX = ItemSet("order-index", index_keys=(("GSI1", ("ORDER#*",)), ("GSI2", ("STATUS#*",))))
+ITEM_SETS: tuple[ItemSet, ...] = (CATEGORIES, PRODUCTS, PRODUCT_INDEX, CUSTOMERS, ORDER_INDEX)
+
+
+@dataclass(frozen=True)
 class Grant:
     resource: str
     actions: tuple[str, ...]
+    items: tuple[ItemSet, ...] = ()  # TABLE only: the item sets the actions reach
 
     def __post_init__(self) -> None:
         allowed = ACTIONS.get(self.resource)
@@ -126,6 +154,20 @@ class Grant:
         bad = [a for a in self.actions if a not in allowed]
         if bad or not self.actions:
             raise ValueError(f"grant on {self.resource!r}: actions {list(self.actions)} not in {list(allowed)}")
+        if (self.resource == TABLE) != bool(self.items):
+            raise ValueError(f"grant on {self.resource!r}: item sets are required on {TABLE!r} and only there")
+        if self.resource == TABLE:
+            index_only = [s.name for s in self.items if not s.table_keys]
+            if index_only and set(self.actions) != {"query"}:
+                raise ValueError(f"item sets {index_only} live on indexes only: they can only be queried")
+
+    @property
+    def writes(self) -> bool:
+        return self.resource == TABLE and any(a in TABLE_WRITES for a in self.actions)
+
+
+def table(actions: tuple[str, ...], *items: ItemSet) -> Grant:
+    return Grant(TABLE, actions, items)
 
 
 @dataclass(frozen=True)
@@ -139,7 +181,19 @@ class ServiceSpec:
     # consume NOTIFICATIONS_QUEUE.
     trigger: str = "http"
 
+    @property
+    def table_access(self) -> str | None:
+        """The access "write" when a table grant writes, "read" when they only read, None without any:
+        what clouds whose database roles are not per operation (Cosmos DB, Firestore) grant."""
+        table = [g for g in self.grants if g.resource == TABLE]
+        if not table:
+            return None
+        return "write" if any(g.writes for g in table) else "read"
 
+
+# Each grant is what the service's handlers call (functions/shop/<service>.py through the
+# store), on the items they touch; tests/runtime/test_aws_least_privilege.py records every
+# call of every route and proves the policies allow exactly these.
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "accounts",
@@ -147,18 +201,39 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (Grant(IDENTITY, ("authenticate",)),),
     ),
     ServiceSpec(
-        "catalog", "Categories, product listing, search and detail; health; OpenAPI", (Grant(TABLE, ("read",)),)
+        "catalog",
+        "Categories, product listing, search and detail; health; OpenAPI",
+        # public and unauthenticated: catalog items only, never a cart or an order
+        (table(("get",), PRODUCTS), table(("query",), CATEGORIES, PRODUCT_INDEX)),
     ),
-    ServiceSpec("cart", "The signed-in customer's cart", (Grant(TABLE, ("read", "write")),)),
+    ServiceSpec(
+        "cart",
+        "The signed-in customer's cart",
+        (table(("query", "put", "delete", "batch-write"), CUSTOMERS), table(("batch-get",), PRODUCTS)),
+    ),
     ServiceSpec(
         "orders",
         "Checkout, order history, cancellation",
-        (Grant(TABLE, ("read", "write")), Grant(TOPIC, ("publish",))),
+        (
+            # cart and idempotency reads, the order and key records, cart lines removed at checkout,
+            # the status change of a cancellation
+            table(("get", "query", "put", "update", "delete"), CUSTOMERS),
+            # prices and stock read at checkout; stock taken and returned in the same transactions
+            table(("batch-get", "update"), PRODUCTS),
+            Grant(TOPIC, ("publish",)),
+        ),
     ),
     ServiceSpec(
         "admin",
         "Catalog and order administration (admin group only)",
-        (Grant(TABLE, ("read", "write")), Grant(TOPIC, ("publish",)), Grant(MEDIA, ("write",))),
+        (
+            table(("get", "batch-get", "put", "update", "delete"), PRODUCTS),
+            table(("query", "put"), CATEGORIES),  # a product's new category joins the list
+            table(("query",), ORDER_INDEX),  # orders by id and by status
+            table(("get", "update"), CUSTOMERS),  # the order itself, and its status change
+            Grant(TOPIC, ("publish",)),
+            Grant(MEDIA, ("write",)),
+        ),
     ),
     ServiceSpec(
         "notifications",

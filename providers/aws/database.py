@@ -17,14 +17,6 @@ class DatabaseNative:
     tables: dict[str, aws.dynamodb.Table]  # TableSpec.name -> table
     specs: dict[str, TableSpec]
 
-    def index_arns(self) -> list:
-        """Outputs of every index ARN (reads through an index are authorised on its ARN)."""
-        return [
-            self.tables[name].arn.apply(lambda arn, idx=idx.name: f"{arn}/index/{idx}")
-            for name, spec in self.specs.items()
-            for idx in spec.indexes
-        ]
-
 
 def create_database(env: AwsEnv, args: DatabaseArgs, parent: Parent) -> DatabaseResult:
     tables: dict[str, aws.dynamodb.Table] = {}

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
-from functions.shop.datamodel import ServiceSpec
+from functions.shop.datamodel import SHOP_TABLE, ServiceSpec
 from providers.aws import iam, packaging
 from providers.aws.auth import AuthNative
 from providers.aws.database import DatabaseNative
@@ -65,8 +65,7 @@ def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns
     auth: AuthNative = t.auth.native
     site: StaticSiteNative = t.site.native
     return pulumi.Output.all(
-        tables=pulumi.Output.all(*[tbl.arn for tbl in db.tables.values()]),
-        indexes=pulumi.Output.all(*db.index_arns()),
+        table=db.tables[SHOP_TABLE.name].arn,
         topic=notes.topic.arn,
         queue=notes.queue.arn,
         identity=notes.email_identity.arn,
@@ -77,8 +76,7 @@ def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns
         key=t.encryption.key_id,
     ).apply(
         lambda v: iam.GrantArns(
-            table_arns=v["tables"],
-            index_arns=v["indexes"],
+            table_arn=v["table"],
             topic_arn=v["topic"],
             queue_arn=v["queue"],
             email_identity_arn=v["identity"],
@@ -119,16 +117,13 @@ def _create_function(
         assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
         opts=opts,
     )
-    parameters_path_arn = env.arn("ssm", f"parameter{args.parameters_path.rstrip('/')}")
     policy = aws.iam.RolePolicy(
         f"{service.name}-grants",
         role=role.id,
-        policy=pulumi.Output.all(grant_arns, log_group.arn, parameters_path_arn).apply(
+        policy=pulumi.Output.all(grant_arns, log_group.arn, env.account_id).apply(
             lambda v: json.dumps(
                 iam.function_policy(
-                    service.grants,
-                    v[0],
-                    iam.RuntimeArns(log_group_arn=v[1], parameters_path_arn=v[2], region=env.region),
+                    service.grants, v[0], iam.RuntimeArns(log_group_arn=v[1], region=env.region, account_id=v[2])
                 ),
                 indent=1,
             )

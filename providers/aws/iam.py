@@ -1,24 +1,27 @@
 """Neutral grants -> least-privilege IAM policy documents for the functions' roles.
 
-``function_policy`` is a pure function over plain ARNs (easy to test and to read); the
-functions module resolves the ARNs from Outputs and calls it. Each neutral action maps to
-the exact API actions the handlers call, on the exact resources:
+``function_policy`` is a pure function over plain ARNs (easy to test and to read; the local
+stack evaluates the same documents, functions/local/iam_policy.py); the functions module
+resolves the ARNs from Outputs and calls it. Each neutral action maps to the exact API
+action the handlers call, on the exact resources:
 
-- table/read   dynamodb Get/BatchGet/Query/Scan/ConditionCheck on the table and its indexes
-- table/write  dynamodb Put/Update/Delete/BatchWrite/ConditionCheck on the table
-               (TransactWriteItems is authorised through these per-item actions)
+- table/<op>     one DynamoDB action per store operation (TABLE_ACTIONS), on the table or
+                 (query) the indexes holding the grant's item sets, and only on those
+                 items: dynamodb:LeadingKeys lists their partition keys. TransactWriteItems
+                 is authorised through the per-item Put/Update/Delete actions.
 - topic/publish  sns:Publish on the order-events topic
-- queue/consume  sqs Receive/Delete/GetQueueAttributes/ChangeMessageVisibility on the queue
-- email/send     ses SendEmail/SendRawEmail on the sender identity and configuration set,
-                 only From: the sender address
-- identity/read  cognito-idp AdminGetUser/ListUsers on the user pool
-- identity/authenticate  nothing: SignUp/ConfirmSignUp/InitiateAuth are unauthenticated
-                 Cognito APIs called with the public client id
-- media/write    s3:PutObject on <bucket>/media/* only
+- queue/consume  sqs Receive/Delete/GetQueueAttributes on the queue (what Lambda's event
+                 source mapping calls with the function's role)
+- email/send     ses:SendEmail on the sender identity and configuration set, only From:
+                 the sender address
+- identity/read  cognito-idp:AdminGetUser on the user pool (one user by id; never ListUsers)
+- identity/authenticate  nothing: SignUp/ConfirmSignUp/InitiateAuth/GetUser are
+                 unauthenticated Cognito APIs called with the public client id
+- media/write    s3:PutObject on <bucket>/media/* only (the pre-signed upload)
 
 Plus what every function needs to run, each justified below: its own log group, X-Ray,
-VPC network interfaces, its settings path in Parameter Store, and the stack key only
-through the services that encrypt with it (kms:ViaService).
+VPC network interfaces, and the stack key only through the services that encrypt with it
+(kms:ViaService). No function reads Parameter Store: settings arrive in the environment.
 """
 
 from __future__ import annotations
@@ -29,50 +32,47 @@ from dataclasses import dataclass
 
 from functions.shop import datamodel
 
-# Actions AWS only authorises on Resource "*" (no resource-level permissions). These are the
-# only actions a function role may allow on "*"; the infra tests enforce it.
+# Actions a function role may allow on Resource "*"; the infra tests enforce it.
 WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset(
     {
         # X-Ray has no resource types: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
-        # What Lambda needs to attach a function to the VPC (AWSLambdaVPCAccessExecutionRole):
-        # Describe* have no resource types; the ENI is created by the Lambda service in
-        # subnets/security groups the function configuration already pins down.
-        "ec2:CreateNetworkInterface",
+        # Describe* actions have no resource types in the EC2 authorization reference; they
+        # are scoped to the region with aws:RequestedRegion instead.
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSubnets",
-        "ec2:DeleteNetworkInterface",
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:UnassignPrivateIpAddresses",
     }
 )
 
-# neutral (resource, action) -> IAM actions
+# The ENI actions Lambda performs with the function's role to attach it to the VPC
+# (AWSLambdaVPCAccessExecutionRole), minus the Describe* ones above: these support
+# resource ARNs, so they are scoped to network interfaces, subnets and security groups
+# of this account and region.
+VPC_ENI_ACTIONS: tuple[str, ...] = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+# neutral table action -> DynamoDB action
+TABLE_ACTIONS: dict[str, str] = {
+    "get": "dynamodb:GetItem",
+    "batch-get": "dynamodb:BatchGetItem",
+    "query": "dynamodb:Query",
+    "put": "dynamodb:PutItem",
+    "update": "dynamodb:UpdateItem",
+    "delete": "dynamodb:DeleteItem",
+    "batch-write": "dynamodb:BatchWriteItem",
+}
+
+# neutral (resource, action) -> IAM actions, for every resource but the table
 ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    (datamodel.TABLE, "read"): (
-        "dynamodb:GetItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:Query",
-        "dynamodb:Scan",
-        "dynamodb:ConditionCheckItem",
-    ),
-    (datamodel.TABLE, "write"): (
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:ConditionCheckItem",
-    ),
     (datamodel.TOPIC, "publish"): ("sns:Publish",),
-    (datamodel.QUEUE, "consume"): (
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
-    ),
-    (datamodel.EMAIL, "send"): ("ses:SendEmail", "ses:SendRawEmail"),
-    (datamodel.IDENTITY, "read"): ("cognito-idp:AdminGetUser", "cognito-idp:ListUsers"),
+    (datamodel.QUEUE, "consume"): ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+    (datamodel.EMAIL, "send"): ("ses:SendEmail",),
+    (datamodel.IDENTITY, "read"): ("cognito-idp:AdminGetUser",),
     (datamodel.IDENTITY, "authenticate"): (),
     (datamodel.MEDIA, "write"): ("s3:PutObject",),
 }
@@ -85,17 +85,18 @@ _KMS_VIA: dict[str, tuple[str, tuple[str, ...]]] = {
     datamodel.QUEUE: ("sqs", ("kms:Decrypt",)),
 }
 
+LEADING_KEYS = "dynamodb:LeadingKeys"
+
 
 @dataclass(frozen=True)
 class GrantArns:
     """Plain ARNs of everything a grant can name (resolved from Outputs)."""
 
-    table_arns: Sequence[str]  # every table
-    index_arns: Sequence[str]  # every index of every table
+    table_arn: str  # datamodel.SHOP_TABLE; its indexes are <table_arn>/index/<name>
     topic_arn: str
     queue_arn: str
     email_identity_arn: str
-    configuration_set_arn: str
+    configuration_set_arn: str | None
     sender_email: str
     user_pool_arn: str
     bucket_arn: str
@@ -108,8 +109,8 @@ class RuntimeArns:
     """What one function needs to run, whatever its grants."""
 
     log_group_arn: str
-    parameters_path_arn: str  # arn:...:parameter/<project>/<stack>
     region: str
+    account_id: str
 
 
 def statement(sid: str, actions: Iterable[str], resources: Sequence[str], condition: dict | None = None) -> dict:
@@ -119,31 +120,66 @@ def statement(sid: str, actions: Iterable[str], resources: Sequence[str], condit
     return out
 
 
+def _sid(*parts: str) -> str:
+    return "".join(p.replace("-", " ").title().replace(" ", "") for p in parts)
+
+
+def table_statements(grants: Iterable[datamodel.Grant], table_arn: str) -> list[dict]:
+    """One statement per (item set, table or index): the actions granted on those items, on
+    that ARN, only where the partition key is one of the set's keys.
+
+    ForAllValues: every partition key a request names (BatchGetItem names several) must
+    match. A request naming none would pass, but the only such reads, Scan and
+    PartiQL, are never granted."""
+    by_target: dict[tuple[str, str, tuple[str, ...]], set[str]] = {}
+    for grant in grants:
+        if grant.resource != datamodel.TABLE:
+            continue
+        for items in grant.items:
+            for action in grant.actions:
+                if items.table_keys:
+                    by_target.setdefault((items.name, "", items.table_keys), set()).add(TABLE_ACTIONS[action])
+                if action == "query":
+                    for index, keys in items.index_keys:
+                        by_target.setdefault((items.name, index, keys), set()).add(TABLE_ACTIONS[action])
+    return [
+        statement(
+            _sid("Table", name, index),
+            actions,
+            [f"{table_arn}/index/{index}" if index else table_arn],
+            {"ForAllValues:StringLike": {LEADING_KEYS: list(keys)}},
+        )
+        for (name, index, keys), actions in by_target.items()
+    ]
+
+
 def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region: str) -> list[dict]:
     """Statements for the neutral grants alone."""
-    statements: list[dict] = []
+    grants = list(grants)
+    statements = table_statements(grants, arns.table_arn)
     kms_services: dict[str, set[str]] = {}
     for grant in grants:
+        if grant.resource in _KMS_VIA:
+            service, key_actions = _KMS_VIA[grant.resource]
+            kms_services.setdefault(service, set()).update(key_actions)
+        if grant.resource == datamodel.TABLE:
+            continue
         for action in grant.actions:
             iam_actions = ACTIONS[(grant.resource, action)]
             if not iam_actions:
                 continue
-            sid = f"{grant.resource.title()}{action.title()}"
-            if grant.resource == datamodel.TABLE:
-                resources = [*arns.table_arns, *arns.index_arns] if action == "read" else list(arns.table_arns)
-                statements.append(statement(sid, iam_actions, resources))
-            elif grant.resource == datamodel.TOPIC:
+            sid = _sid(grant.resource, action)
+            if grant.resource == datamodel.TOPIC:
                 statements.append(statement(sid, iam_actions, [arns.topic_arn]))
             elif grant.resource == datamodel.QUEUE:
                 statements.append(statement(sid, iam_actions, [arns.queue_arn]))
             elif grant.resource == datamodel.EMAIL:
+                resources = [
+                    arns.email_identity_arn,
+                    *([arns.configuration_set_arn] if arns.configuration_set_arn else []),
+                ]
                 statements.append(
-                    statement(
-                        sid,
-                        iam_actions,
-                        [arns.email_identity_arn, arns.configuration_set_arn],
-                        {"StringEquals": {"ses:FromAddress": arns.sender_email}},
-                    )
+                    statement(sid, iam_actions, resources, {"StringEquals": {"ses:FromAddress": arns.sender_email}})
                 )
             elif grant.resource == datamodel.IDENTITY:
                 statements.append(statement(sid, iam_actions, [arns.user_pool_arn]))
@@ -152,9 +188,6 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
                 statements.append(statement(sid, iam_actions, [f"{arns.bucket_arn}/{prefix}/*"]))
             else:  # pragma: no cover - datamodel.Grant validates resources
                 raise ValueError(f"no IAM mapping for grant resource {grant.resource!r}")
-            if grant.resource in _KMS_VIA:
-                service, key_actions = _KMS_VIA[grant.resource]
-                kms_services.setdefault(service, set()).update(key_actions)
     for service, key_actions in sorted(kms_services.items()):
         statements.append(
             statement(
@@ -167,38 +200,26 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
     return statements
 
 
-def runtime_statements(runtime: RuntimeArns, key_arn: str) -> list[dict]:
+def runtime_statements(runtime: RuntimeArns) -> list[dict]:
     """What every function needs, whatever its grants."""
+    ec2 = f"arn:aws:ec2:{runtime.region}:{runtime.account_id}"
     return [
         # Its own log group only (created with retention before the function, so no CreateLogGroup).
         statement("OwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{runtime.log_group_arn}:*"]),
         # Active tracing; X-Ray has no resource-level permissions.
         statement("XRay", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"]),
-        # Lambda attaches the function to the private subnets through ENIs created with this role.
+        # Lambda attaches the function to the private subnets through ENIs created with this
+        # role: in this account and region only.
         statement(
             "VpcNetworkInterfaces",
-            [
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
+            VPC_ENI_ACTIONS,
+            [f"{ec2}:network-interface/*", f"{ec2}:subnet/*", f"{ec2}:security-group/*"],
+        ),
+        statement(
+            "VpcDescribe",
+            ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
             ["*"],
-        ),
-        # Settings under /<project>/<stack>/ (ENV_PARAMETERS_PATH), read-only.
-        statement(
-            "StackParameters",
-            ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-            [runtime.parameters_path_arn, f"{runtime.parameters_path_arn}/*"],
-        ),
-        # Secure parameters are encrypted with the stack key; decrypt only through SSM.
-        statement(
-            "StackKeyViaSsm",
-            ["kms:Decrypt"],
-            [key_arn],
-            {"StringEquals": {"kms:ViaService": f"ssm.{runtime.region}.amazonaws.com"}},
+            {"StringEquals": {"aws:RequestedRegion": runtime.region}},
         ),
     ]
 
@@ -207,7 +228,7 @@ def function_policy(grants: Iterable[datamodel.Grant], arns: GrantArns, runtime:
     """The whole inline policy of one function's role."""
     return {
         "Version": "2012-10-17",
-        "Statement": [*runtime_statements(runtime, arns.key_arn), *grant_statements(grants, arns, runtime.region)],
+        "Statement": [*runtime_statements(runtime), *grant_statements(grants, arns, runtime.region)],
     }
 
 

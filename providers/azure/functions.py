@@ -14,9 +14,12 @@ resource the grant names:
   identity *         Key Vault Secrets User                on the identity client-secret secret
   media write        Storage Blob Data Contributor         on $web, condition: path starts with media/
                      + Storage Blob Delegator              on the site account (user-delegation SAS)
-plus the platform baseline every Function App needs: Storage Blob Data Owner on its own
-deployment container and on the functions host-storage account, and Monitoring Metrics
-Publisher on Application Insights (local auth is off there too).
+plus the platform baseline every Function App needs (``PLATFORM_PLAN``): Storage Blob Data
+Contributor on its own deployment container (packages live in their own account: no app can
+write another app's code), Storage Blob Data Owner on the host-storage account (no packages
+there), and Monitoring Metrics Publisher on Application Insights (local auth is off there too).
+Cosmos DB's data roles cannot be narrowed below a container, so the per-item scoping AWS has
+(dynamodb:LeadingKeys) has no equivalent here: a service that only reads gets the Reader.
 """
 
 from __future__ import annotations
@@ -47,19 +50,32 @@ class FunctionsNative:
     package_account: Any
     assignments: dict[str, list[Any]] = field(default_factory=dict)  # service -> its role assignments
     email_role: Any = None
+    host_account: Any = None  # AzureWebJobsStorage of every app (no packages in it)
 
 
 def flex_memory(memory_mb: int) -> int:
     return next((m for m in FLEX_MEMORY_SIZES if memory_mb <= m), FLEX_MEMORY_SIZES[-1])
 
 
+# What every Function App needs whatever its grants: (label, role, target).
+PLATFORM_PLAN: tuple[tuple[str, str, str], ...] = (
+    # reads its package (and OneDeploy writes it) in its own deployment container only
+    ("deploy", roles.STORAGE_BLOB_DATA_CONTRIBUTOR, "deploy-container"),
+    # the Functions host's leases and keys (identity-based AzureWebJobsStorage needs Owner)
+    ("host", roles.STORAGE_BLOB_DATA_OWNER, "host-account"),
+    ("insights", roles.MONITORING_METRICS_PUBLISHER, "insights"),
+)
+
+
 def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
     """(role, target) pairs for a service's neutral grants; target names the exact resource."""
     plan: list[tuple[str, str]] = []
+    if service.table_access:
+        writes = service.table_access == "write"
+        plan.append((roles.COSMOS_DATA_CONTRIBUTOR if writes else roles.COSMOS_DATA_READER, "container"))
     for grant in service.grants:
-        acts = set(grant.actions)
         if grant.resource == dm.TABLE:
-            plan.append((roles.COSMOS_DATA_CONTRIBUTOR if "write" in acts else roles.COSMOS_DATA_READER, "container"))
+            continue
         elif grant.resource == dm.TOPIC:
             plan.append((roles.SERVICE_BUS_DATA_SENDER, "topic"))
         elif grant.resource == dm.QUEUE:
@@ -126,7 +142,11 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         tags=env.tags,
         opts=opts,
     )
+    # Packages and host storage in separate accounts: each app may write only its own
+    # deployment container, so no app can replace another's code; the host account holds
+    # only the Functions host's leases and keys.
     package_account = secure_account(env, "fnpkg", parent, encryption=t.encryption)
+    host_account = secure_account(env, "fnhost", parent, encryption=t.encryption)
     # The Graph app's client secret: created empty here (never in Pulumi state), set by the
     # operator with `az keyvault secret set` (docs/deploy-azure.md); apps read it through a
     # Key Vault reference with their own identity.
@@ -194,7 +214,7 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         dm.AzureEnv.EMAIL_ENDPOINT: notes.email_endpoint,
         dm.AzureEnv.STORAGE_ACCOUNT: site.account.name,
         **identity_settings,
-        "AzureWebJobsStorage__accountName": package_account.name,
+        "AzureWebJobsStorage__accountName": host_account.name,
         "AzureWebJobsStorage__credential": "managedidentity",
     }
     archive = package_archive(args.code) if env.settings.shared_key_uploads else None
@@ -268,10 +288,9 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
                 grant("media", targets[target], role, media_condition(args.targets.media_prefix))
             else:
                 grant(target, targets[target], role)
-        # Platform baseline: deploy from its own container, host storage, telemetry.
-        grant("deploy", container.id, roles.STORAGE_BLOB_DATA_OWNER)
-        grant("host", package_account.id, roles.STORAGE_BLOB_DATA_OWNER)
-        grant("insights", insights.id, roles.MONITORING_METRICS_PUBLISHER)
+        for label, role, target in PLATFORM_PLAN:
+            grant(label, {"deploy-container": container.id, "host-account": host_account.id,
+                          "insights": insights.id}[target], role)  # fmt: skip
         assignments[name] = given
 
         plan = web.AppServicePlan(
@@ -363,5 +382,7 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
             trigger=service.trigger,
             native=app,
         )
-    native = FunctionsNative(apps, identities, plans, workspace, insights, package_account, assignments, email_role)
+    native = FunctionsNative(
+        apps, identities, plans, workspace, insights, package_account, assignments, email_role, host_account
+    )
     return specs.FunctionsResult(functions=results, native=native)

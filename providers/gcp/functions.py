@@ -19,7 +19,10 @@ resource the grant names:
   media write        roles/storage.objectCreator         on the site bucket, condition: objects under media/
                      + roles/iam.serviceAccountTokenCreator on its own account (signBlob for signed URLs)
 Firestore's IAM is project-level; an IAM condition on the database name scopes it to this
-stack's database. No function gets a KMS role: the service agents hold the stack key.
+stack's database (no narrower: Firestore IAM has no per-document conditions, so the per-item
+scoping AWS has, dynamodb:LeadingKeys, has no equivalent; a service that only reads gets the
+viewer role). The build account writes images to the functions' own Artifact Registry
+repository only (repository-level binding), and reads the source bucket. No function gets a KMS role: the service agents hold the stack key.
 """
 
 from __future__ import annotations
@@ -71,10 +74,12 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
     """(role, target) pairs for a service's neutral grants; target names the exact resource.
     `push`: e-mail senders may also send FCM messages."""
     plan: list[tuple[str, str]] = []
+    if service.table_access:
+        plan.append((DATASTORE_USER if service.table_access == "write" else DATASTORE_VIEWER, "database"))
     for grant in service.grants:
         acts = set(grant.actions)
         if grant.resource == dm.TABLE:
-            plan.append((DATASTORE_USER if "write" in acts else DATASTORE_VIEWER, "database"))
+            continue
         elif grant.resource == dm.TOPIC:
             plan.append((PUBSUB_PUBLISHER, "topic"))
         elif grant.resource == dm.QUEUE:
@@ -154,11 +159,23 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         opts=env.opts(parent, "iam.googleapis.com"),
     )
     build_member = build_account.member
+    # The builds push the functions' images here, and may write nowhere else in Artifact Registry.
+    images = gcp.artifactregistry.Repository(
+        "repo-functions",
+        project=project,
+        location=env.region,
+        repository_id=env.resource_id("functions"),
+        format="DOCKER",
+        description="Images Cloud Build makes of the shop's functions",
+        labels=env.labels,
+        opts=env.opts(parent, "artifactregistry.googleapis.com"),
+    )
     build_grants = [
         gcp.projects.IAMMember("build-logs", project=project, role="roles/logging.logWriter", member=build_member,
                                opts=pulumi.ResourceOptions(parent=parent)),
-        gcp.projects.IAMMember("build-images", project=project, role="roles/artifactregistry.writer",
-                               member=build_member, opts=pulumi.ResourceOptions(parent=parent)),
+        gcp.artifactregistry.RepositoryIamMember(
+            "build-images", project=project, location=images.location, repository=images.name,
+            role="roles/artifactregistry.writer", member=build_member, opts=pulumi.ResourceOptions(parent=parent)),
         gcp.storage.BucketIAMMember("build-source", bucket=source_bucket.name, role="roles/storage.objectViewer",
                                     member=build_member, opts=pulumi.ResourceOptions(parent=parent)),
     ]  # fmt: skip
@@ -269,6 +286,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
                 "entry_point": HTTP_ENTRY_POINT if is_http else EVENT_ENTRY_POINT,
                 "source": {"storage_source": {"bucket": source_bucket.name, "object": source_object.name}},
                 "service_account": build_account.id,
+                "docker_repository": images.id,
             },
             service_config={
                 "available_memory": memory_setting(args.memory_mb),
@@ -309,7 +327,7 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         functions=functions, accounts=accounts, grants=grants, source_bucket=source_bucket,
         source_object=source_object, build_account=build_account, push_account=push_account,
         push_subscription=push_subscription, log_bucket=log_bucket, log_sink=log_sink,
-        extra={"push_grants": push_grants, "build_grants": build_grants},
+        extra={"push_grants": push_grants, "build_grants": build_grants, "images": images},
     )  # fmt: skip
     return specs.FunctionsResult(functions=results, native=native)
 

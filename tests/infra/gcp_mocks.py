@@ -105,6 +105,9 @@ class GcpMocks(pulumi.runtime.Mocks):
             case "compute/globalAddress:GlobalAddress":
                 rid = f"projects/{p}/global/addresses/{physical}"
                 out["address"] = LB_IP
+            case "artifactregistry/repository:Repository":
+                rid = f"projects/{p}/locations/{region}/repositories/{inputs['repositoryId']}"
+                out["name"] = rid
             case "vpcaccess/connector:Connector":
                 rid = f"projects/{p}/locations/{region}/connectors/{physical}"
             case "firestore/database:Database":

@@ -1,8 +1,8 @@
 """Security invariants checked over *every* resource of the dev and prod stacks.
 
 Resource "*" is allowed only where AWS offers no resource-level permission
-(``providers.aws.iam.WILDCARD_RESOURCE_ACTIONS``: X-Ray writes and the Lambda VPC ENI
-actions) and in KMS key policies, where "*" means "this key".
+(``providers.aws.iam.WILDCARD_RESOURCE_ACTIONS``: X-Ray writes and the EC2 Describe
+calls Lambda makes for VPC attachment) and in KMS key policies, where "*" means "this key".
 """
 
 from __future__ import annotations
@@ -148,22 +148,25 @@ def test_each_function_role_allows_exactly_its_grants(any_stack: BuiltStack, ser
     spec = datamodel.SERVICES_BY_NAME[service]
     doc = _role_policy(any_stack, service)
     granted = {a for st in doc["Statement"] for a in _as_list(st["Action"])}
-    runtime = {a for st in iam.runtime_statements(iam.RuntimeArns("lg", "p", "r"), "k") for a in st["Action"]}
+    runtime = {a for st in iam.runtime_statements(iam.RuntimeArns("lg", "r", "1")) for a in st["Action"]}
     expected = set(runtime)
     for grant in spec.grants:
         for action in grant.actions:
-            expected |= set(iam.ACTIONS[(grant.resource, action)])
+            if grant.resource == datamodel.TABLE:
+                expected.add(iam.TABLE_ACTIONS[action])
+            else:
+                expected |= set(iam.ACTIONS[(grant.resource, action)])
     kms = {a for st in doc["Statement"] if st["Sid"].startswith("StackKeyVia") for a in st["Action"]}
     assert granted - kms == expected - {"kms:Decrypt"}, f"{service}: role differs from its grants"
 
-    # Exact resources per grant.
+    # Exact resources per grant (every table statement: tests/infra/test_least_privilege.py).
     db = any_stack.one("aws:dynamodb/table:Table").outputs["arn"]
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
     resources = {sid: set(_as_list(st["Resource"])) for sid, st in by_sid.items()}
-    if "TableRead" in by_sid:
-        assert resources["TableRead"] == {db, f"{db}/index/GSI1", f"{db}/index/GSI2"}
-    if "TableWrite" in by_sid:
-        assert resources["TableWrite"] == {db}
+    for sid, st in by_sid.items():
+        if sid.startswith("Table"):
+            assert resources[sid] <= {db, f"{db}/index/GSI1", f"{db}/index/GSI2"}, sid
+            assert set(st["Condition"]) == {"ForAllValues:StringLike"}, sid
     if "TopicPublish" in by_sid:
         assert resources["TopicPublish"] == {
             any_stack.one("aws:sns/topic:Topic", datamodel.ORDER_EVENTS_TOPIC).outputs["arn"]

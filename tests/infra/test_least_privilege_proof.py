@@ -1,0 +1,415 @@
+"""Least privilege on AWS, proven both ways by the calls the functions really make.
+
+One deterministic scenario drives every route of the route table, every store path that
+reads or writes a different item (checkout's fast, stale, replayed and deleted-product
+paths; cancellations that restock a deleted product) and the notifications consumer,
+through the real Lambda entrypoints against moto in this process. A botocore hook records
+each IAM authorisation every call needs (function, action, resource ARN, partition keys:
+functions/local/iam_policy.calls_of). Then, against the policies the Pulumi program
+generates for the dev stack:
+
+- every recorded call is allowed by its function's policy (no AccessDenied after deploy);
+- every action a policy grants, on every resource and every leading-key pattern, is used by
+  at least one recorded call of that function, or is listed in NOT_CALLED_BY_HANDLERS with
+  the reason.
+
+The scenario also runs under the local stack's enforcement (the same policies over the
+local resources), which the last tests show refuses what a function was not granted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from functions.local import iam_policy
+from functions.local.iam_policy import Call, Where
+from functions.shop import datamodel as dm
+from functions.shop import routes
+from tests.runtime.events import claims, http_event, sqs_record
+
+from .conftest import BuiltStack
+
+REGION = "us-east-1"
+SENDER = "shop@example.com"  # the dev stack's senderEmail: ses:FromAddress must match
+NAMES = {"table": "proof-shop", "bucket": "proof-site", "topic_name": "proof-order-events", "queue_name": "proof-notes"}
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main St", "city": "London", "postalCode": "N1 1AA", "country": "GB"}
+ADMIN_SUB = "a0a0a0a0-0000-4000-8000-00000000000a"
+PASSWORD = "Customer-pass-1!"
+
+# (statement Sid prefix, action, resource fragment) -> why no handler call uses it.
+NOT_CALLED_BY_HANDLERS: dict[tuple[str, str, str], str] = {
+    ("OwnLogs", "*", ""): "the Lambda runtime writes the function's logs, not handler code",
+    ("XRay", "*", ""): "the X-Ray daemon Lambda runs for active tracing sends the segments",
+    ("VpcNetworkInterfaces", "*", ""): "the Lambda service creates and deletes the function's VPC ENIs with its role",
+    ("VpcDescribe", "*", ""): "the Lambda service looks up subnets and ENIs when attaching the function to the VPC",
+    ("StackKeyVia", "*", ""): "DynamoDB, SNS and SQS use the stack key on the caller's behalf (kms:ViaService)",
+    ("QueueConsume", "sqs:GetQueueAttributes", ""): "the event source mapping reads the queue's attributes itself",
+    ("EmailSend", "ses:SendEmail", ":configuration-set/"): "SES applies the identity's default configuration set",
+    ("MediaWrite", "s3:PutObject", "/media/*"): "the admin's browser uploads with the POST form the function "
+    "signs; S3 then authorises the upload as the function's role (tests/e2e/test_uploads.py uses the form)",
+}
+
+
+# ----------------------------------------------------------------------------- recording
+
+
+@dataclass
+class Recorder:
+    where: Where
+    calls: list[Call] = field(default_factory=list)
+
+    def __call__(self, params: Any, model: Any, **_: Any) -> None:
+        from functions.adapters.aws_clients import current_function
+
+        function = current_function()
+        if function is not None:
+            self.calls.extend(iam_policy.calls_of(function, model, params, self.where))
+
+
+@dataclass
+class Scenario:
+    calls: list[Call]
+    driven: dict[str, list[int]]  # route key -> statuses
+    local_arns: dict[str, str]  # logical name -> the scenario's ARN
+    where: Where
+    names: dict[str, str]
+
+
+class Driver:
+    """Calls the real API Gateway entrypoint with the events the HTTP API would send."""
+
+    def __init__(self) -> None:
+        self.driven: dict[str, list[int]] = {}
+
+    def __call__(self, method: str, path: str, expect: int, *, who: dict | None = None, body: Any = None,
+                 query: str = "", headers: dict | None = None) -> Any:  # fmt: skip
+        from functions.runtimes import aws_http
+
+        found = routes.match(method, path)
+        assert found is not None, f"{method} {path} is no route"
+        route, params = found
+        event = http_event(
+            method, route.path, path, path_params=params or None, query=query,
+            body=None if body is None else json.dumps(body), jwt_claims=who, headers=headers,
+        )  # fmt: skip
+        result = aws_http.handler(event, None)
+        self.driven.setdefault(route.route_key, []).append(result["statusCode"])
+        assert result["statusCode"] == expect, f"{method} {path}: {result['statusCode']} {result.get('body')}"
+        return json.loads(result["body"]) if result.get("body") else None
+
+
+def _resources(client) -> dict[str, str]:
+    from functions.adapters.dynamodb_schema import create_table_kwargs
+
+    client("dynamodb").create_table(**create_table_kwargs(dm.SHOP_TABLE, NAMES["table"]))
+    sns, sqs = client("sns"), client("sqs")
+    topic = sns.create_topic(Name=NAMES["topic_name"])["TopicArn"]
+    queue = sqs.create_queue(QueueName=NAMES["queue_name"])["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    client("ses").verify_email_identity(EmailAddress=SENDER)
+    client("s3").create_bucket(Bucket=NAMES["bucket"])
+    idp = client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="proof", UsernameAttributes=["email"])["UserPool"]["Id"]
+    app = idp.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName="storefront",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    return {
+        "table": NAMES["table"],
+        "topic": topic,
+        "queue": queue,
+        "bucket": NAMES["bucket"],
+        "pool": pool,
+        "client": app,
+    }
+
+
+def _seed(table: str) -> None:
+    from functions.adapters.dynamodb_store import DynamoDBStore
+    from functions.shop.ports import Category, Product
+
+    store = DynamoDBStore(table)
+    store.put_category(Category("books", "Books"))
+    for pid in ("p1", "p2", "p3", "p4", "p5"):
+        store.create_product(Product(pid, f"Book {pid}", "A book", "books", 1000, "USD", 50))
+
+
+def _drive(api: Driver, names: dict[str, str]) -> None:
+    from functions.adapters.aws_services import build_services
+
+    # accounts: sign-up, confirmation, sign-in, refresh, profile (Cognito's client APIs only)
+    email = "ada@example.com"
+    user = api("POST", "/api/auth/signup", 201, body={"email": email, "password": PASSWORD})["userId"]
+    api("POST", "/api/auth/confirm", 200, body={"email": email, "code": "123456"})
+    tokens = api("POST", "/api/auth/login", 200, body={"email": email, "password": PASSWORD})
+    api("POST", "/api/auth/refresh", 200, body={"refreshToken": tokens["refreshToken"]})
+    customer = claims(user)  # access-token claims carry no e-mail: /api/me and the notifier look it up
+    bearer = {"authorization": f"Bearer {tokens['accessToken']}"}
+    api("GET", "/api/me", 200, who=customer, headers=bearer)
+    admin = claims(ADMIN_SUB, "[admin]")
+
+    # catalog
+    api("GET", "/api/health", 200)
+    api("GET", "/api/openapi.json", 200)
+    api("GET", "/api/categories", 200)
+    api("GET", "/api/products", 200)
+    api("GET", "/api/products", 200, query="category=books")
+    api("GET", "/api/products", 200, query="q=book")
+    api("GET", "/api/products/p1", 200)
+
+    # admin: catalog (a new category joins the list), image upload
+    product = {"name": "Chess set", "category": "games", "price": 2500, "currency": "USD", "stock": 10}
+    api("POST", "/api/admin/products", 201, who=admin, body={**product, "productId": "chess"})
+    api("PUT", "/api/admin/products/chess", 200, who=admin, body={**product, "description": "Wooden"})
+    api("PUT", "/api/admin/products/chess/stock", 200, who=admin, body={"stock": 12})
+    api("POST", "/api/admin/products/chess/image", 200, who=admin, body={"contentType": "image/png"})
+
+    # cart
+    api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 2})
+    api("PUT", "/api/cart/items/p2", 200, who=customer, body={"quantity": 1})
+    api("GET", "/api/cart", 200, who=customer)
+    api("DELETE", "/api/cart/items/p2", 200, who=customer)
+    api("DELETE", "/api/cart", 200, who=customer)
+
+    # orders: the fast path (cart snapshots verified in the transaction), then its replay
+    def checkout(key: str, expect: int = 201) -> dict:
+        return api("POST", "/api/orders", expect, who=customer, body={"shippingAddress": ADDRESS},
+                   headers={"idempotency-key": key})  # fmt: skip
+
+    api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
+    first = checkout("k-1")
+    checkout("k-1", 200)  # the cart is empty now: the replay finds the order by its key
+    # the catalog moved since the cart was filled: the transaction fails, the read-then-write path orders
+    api("PUT", "/api/cart/items/p2", 200, who=customer, body={"quantity": 1})
+    api("PUT", "/api/admin/products/p2", 200, who=admin,
+        body={"name": "Book p2", "category": "books", "price": 1200, "currency": "USD"})  # fmt: skip
+    checkout("k-2")
+    # a product deleted since: ordered without it, and its line dropped from the cart
+    api("PUT", "/api/cart/items/p3", 200, who=customer, body={"quantity": 1})
+    api("PUT", "/api/cart/items/chess", 200, who=customer, body={"quantity": 1})
+    api("DELETE", "/api/admin/products/chess", 200, who=admin)
+    checkout("k-3")
+    api("GET", "/api/orders", 200, who=customer)
+    api("GET", f"/api/orders/{first['orderId']}", 200, who=customer)
+    api("POST", f"/api/orders/{first['orderId']}/cancel", 200, who=customer)
+    # cancellations that return stock to a product deleted since the order
+    for key, pid in (("k-4", "p4"), ("k-5", "p5")):
+        api("PUT", f"/api/cart/items/{pid}", 200, who=customer, body={"quantity": 1})
+        api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
+        order = checkout(key)
+        api("DELETE", f"/api/admin/products/{pid}", 200, who=admin)
+        if pid == "p4":
+            api("POST", f"/api/orders/{order['orderId']}/cancel", 200, who=customer)
+        else:
+            api("PUT", f"/api/admin/orders/{order['orderId']}/status", 200, who=admin, body={"status": "CANCELLED"})
+
+    # admin: orders by status, a status change
+    api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")
+    placed = api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")["items"][0]
+    api("PUT", f"/api/admin/orders/{placed['orderId']}/status", 200, who=admin, body={"status": "PAID"})
+
+    # notifications: what the SQS event source mapping does with the function's role
+    from functions.adapters.aws_clients import acting_as, client
+    from functions.runtimes import aws_notifications
+
+    sqs, handled = client("sqs"), 0
+    while True:
+        with acting_as("notifications"):
+            messages = sqs.receive_message(QueueUrl=names["queue"], MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        records = [sqs_record(m["Body"], m["MessageId"]) for m in messages]
+        assert aws_notifications.handler({"Records": records}, None) == {"batchItemFailures": []}
+        for m in messages:
+            with acting_as("notifications"):
+                sqs.delete_message(QueueUrl=names["queue"], ReceiptHandle=m["ReceiptHandle"])
+        handled += len(messages)
+    assert handled >= 6, f"only {handled} order events reached the notifications function"
+    assert build_services().identity.lookup_email(user) == email
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Iterator[Scenario]:
+    from moto import mock_aws
+
+    from functions.adapters import aws_clients, aws_services
+
+    saved_env = dict(os.environ)
+    saved_hooks = list(aws_clients._hooks)
+    aws_clients._hooks.clear()  # a local stack of another suite may be enforcing its own resources
+    for k in ("AWS_ENDPOINT_URL", "SHOP_LOCAL_AUTO_CONFIRM", "SHOP_S3_PRESIGN_ENDPOINT", "SHOP_SES_CONFIGURATION_SET"):
+        os.environ.pop(k, None)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION,
+                      AWS_REGION=REGION)  # fmt: skip
+    aws_clients.reset()
+    aws_services.reset()
+    where = Where(REGION, iam_policy.LOCAL_ACCOUNT, {NAMES["table"]: dm.SHOP_TABLE})
+    recorder = Recorder(where)
+    try:
+        with mock_aws():
+            names = _resources(aws_clients.client)
+            _seed(names["table"])
+            os.environ.update({
+                dm.ENV_TABLE: names["table"], dm.ENV_TOPIC: names["topic"], dm.ENV_BUCKET: names["bucket"],
+                dm.ENV_MEDIA_BASE_URL: "https://shop.example.com/media/", dm.ENV_SENDER: SENDER,
+                dm.ENV_USER_POOL: names["pool"], dm.ENV_USER_POOL_CLIENT: names["client"], dm.ENV_CURRENCY: "USD",
+            })  # fmt: skip
+            aws_clients.add_hook(iam_policy.HOOK_EVENT, recorder)
+            iam_policy.enforce(id(recorder), names, SENDER, where)  # the local stack's check, on the same calls
+            api = Driver()
+            try:
+                _drive(api, names)
+            finally:
+                iam_policy.release(id(recorder))
+                aws_clients.remove_hook(iam_policy.HOOK_EVENT, recorder)
+            local_arns = {
+                "table": where.arn("dynamodb", f"table/{names['table']}"),
+                "topic": names["topic"],
+                "queue": where.arn("sqs", NAMES["queue_name"]),
+                "pool": where.arn("cognito-idp", f"userpool/{names['pool']}"),
+                "identity": where.arn("ses", f"identity/{SENDER}"),
+                "bucket": f"arn:aws:s3:::{names['bucket']}",
+            }
+            yield Scenario(recorder.calls, api.driven, local_arns, where, names)
+    finally:
+        aws_clients.reset()
+        aws_services.reset()
+        aws_clients._hooks[:] = saved_hooks
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+# ----------------------------------------------------------------------------- the stack's side
+
+
+def _deployed_arns(stack: BuiltStack) -> dict[str, str]:
+    return {
+        "table": stack.one("aws:dynamodb/table:Table").outputs["arn"],
+        "topic": stack.one("aws:sns/topic:Topic", dm.ORDER_EVENTS_TOPIC).outputs["arn"],
+        "queue": stack.one("aws:sqs/queue:Queue", dm.NOTIFICATIONS_QUEUE).outputs["arn"],
+        "pool": stack.one("aws:cognito/userPool:UserPool").outputs["arn"],
+        "identity": stack.one("aws:sesv2/emailIdentity:EmailIdentity").outputs["arn"],
+        "bucket": stack.one("aws:s3/bucket:Bucket", "site").outputs["arn"],
+    }
+
+
+def _as_deployed(calls: list[Call], local: dict[str, str], deployed: dict[str, str]) -> list[Call]:
+    """The same calls, on the deployed stack's resources (the scenario's names differ)."""
+
+    def arn(resource: str) -> str:
+        for name, prefix in local.items():
+            if resource == prefix or resource.startswith(prefix + "/"):
+                return deployed[name] + resource[len(prefix) :]
+        return resource
+
+    return [replace(c, resource=arn(c.resource)) for c in calls]
+
+
+def _policy(stack: BuiltStack, service: str) -> dict:
+    return stack.one("aws:iam/rolePolicy:RolePolicy", f"{service}-grants").policy()
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else [v]
+
+
+def _explained(sid: str, action: str, resource: str) -> str | None:
+    for (sid_prefix, act, fragment), why in NOT_CALLED_BY_HANDLERS.items():
+        if sid.startswith(sid_prefix) and act in ("*", action) and fragment in resource:
+            return why
+    return None
+
+
+def _grants_of(policy: dict) -> Iterator[tuple[dict, str, str, str | None]]:
+    """(statement, action, resource, leading-key pattern or None) for everything a policy grants."""
+    for st in policy["Statement"]:
+        patterns = (st.get("Condition") or {}).get("ForAllValues:StringLike", {}).get(iam_policy.LEADING_KEYS_KEY)
+        for action in _list(st["Action"]):
+            for resource in _list(st["Resource"]):
+                for pattern in patterns or [None]:
+                    yield st, action, resource, pattern
+
+
+# ----------------------------------------------------------------------------- the proof
+
+
+def test_the_scenario_drives_every_route_of_the_api(scenario: Scenario):
+    missing = sorted(r.route_key for r in routes.ROUTES if r.route_key not in scenario.driven)
+    assert not missing, f"routes the least-privilege scenario never calls: {missing}"
+    assert {c.function for c in scenario.calls} == {s.name for s in dm.SERVICES} - {"accounts"}
+
+
+@pytest.mark.parametrize("service", [s.name for s in dm.SERVICES])
+def test_every_call_a_function_makes_is_allowed_by_its_deployed_policy(dev: BuiltStack, scenario: Scenario,
+                                                                       service: str):  # fmt: skip
+    policy = _policy(dev, service)
+    calls = _as_deployed([c for c in scenario.calls if c.function == service], scenario.local_arns, _deployed_arns(dev))
+    denied = sorted({(c.action, c.resource, c.leading_keys) for c in calls if not iam_policy.allowed(policy, c)})
+    assert not denied, f"{service}: calls its role would refuse with AccessDenied after deploy: {denied[:5]}"
+
+
+@pytest.mark.parametrize("service", [s.name for s in dm.SERVICES])
+def test_every_grant_is_used_by_a_recorded_call_or_explained(dev: BuiltStack, scenario: Scenario, service: str):
+    policy = _policy(dev, service)
+    calls = _as_deployed([c for c in scenario.calls if c.function == service], scenario.local_arns, _deployed_arns(dev))
+    unused, stale = [], []
+    for st, action, resource, pattern in _grants_of(policy):
+        used = any(
+            c.action == action
+            and iam_policy.statement_allows({**st, "Action": action, "Resource": resource}, c)
+            and (pattern is None or any(iam_policy.like(pattern, k) for k in c.leading_keys))
+            for c in calls
+        )
+        why = _explained(st["Sid"], action, resource)
+        if not used and why is None:
+            unused.append((st["Sid"], action, resource, pattern))
+        if used and why is not None:
+            stale.append((st["Sid"], action, resource))
+    assert not unused, f"{service}: granted but never called (remove it, or say why): {unused}"
+    assert not stale, f"{service}: explained as not called by handlers, but recorded: {stale}"
+
+
+def test_the_local_stack_refuses_what_a_function_was_not_granted(scenario: Scenario):
+    """Under the scenario's emulator and resources, with the local stack's check on."""
+    from botocore.exceptions import ClientError
+
+    from functions.adapters import aws_clients
+    from functions.adapters.dynamodb_store import DynamoDBStore
+
+    names = scenario.names
+    iam_policy.enforce(id(scenario), names, SENDER, scenario.where)
+    try:
+        store = DynamoDBStore(names["table"])
+        with aws_clients.acting_as("cart"):
+            assert store.get_cart("u-1") == []  # granted: the customer items
+        idp = aws_clients.client("cognito-idp")
+        refused = {
+            "catalog reads a cart": ("catalog", lambda: store.get_cart("u-1")),
+            "catalog reads an order": ("catalog", lambda: store.get_order("u-1", "o-1")),
+            "catalog writes a product": ("catalog", lambda: store.set_stock("p1", 1)),
+            "cart queries an index": ("cart", lambda: store.find_order("o-1")),
+            "orders writes the catalog": ("orders", lambda: store.create_product(_product())),
+            "notifications reads the table": ("notifications", lambda: store.get_product("p1")),
+            "notifications lists users": ("notifications", lambda: idp.list_users(UserPoolId=names["pool"])),
+        }
+        for what, (function, call) in refused.items():
+            with aws_clients.acting_as(function), pytest.raises(ClientError) as denied:
+                call()
+            assert denied.value.response["Error"]["Code"] == "AccessDeniedException", what
+            assert f"'{function}' function's role does not allow" in str(denied.value), what
+    finally:
+        iam_policy.release(id(scenario))
+
+
+def _product():
+    from functions.shop.ports import Product
+
+    return Product("p9", "Book", "", "books", 100, "USD", 1)
