@@ -243,8 +243,11 @@ def scenario() -> Iterator[Scenario]:
     from functions.adapters import aws_clients, aws_services
 
     saved_env = dict(os.environ)
-    saved_hooks = list(aws_clients._hooks)
-    aws_clients._hooks.clear()  # a local stack of another suite may be enforcing its own resources
+    # A local stack of another suite may be enforcing its own resources: set it aside whole
+    # (its hook and its policies), so this scenario's enforcement is its own.
+    saved_hooks, saved_policies = list(aws_clients._hooks), dict(iam_policy._enforcer.policies)
+    aws_clients._hooks.clear()
+    iam_policy._enforcer.policies.clear()
     for k in ("AWS_ENDPOINT_URL", "SHOP_LOCAL_AUTO_CONFIRM", "SHOP_S3_PRESIGN_ENDPOINT", "SHOP_SES_CONFIGURATION_SET"):
         os.environ.pop(k, None)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION,
@@ -283,6 +286,7 @@ def scenario() -> Iterator[Scenario]:
         aws_clients.reset()
         aws_services.reset()
         aws_clients._hooks[:] = saved_hooks
+        iam_policy._enforcer.policies.update(saved_policies)
         os.environ.clear()
         os.environ.update(saved_env)
 
