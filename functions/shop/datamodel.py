@@ -41,6 +41,7 @@ class TableSpec:
 #                 GSI1PK=ORDER#<orderId>     GSI1SK=ORDER          (admin: find by id)
 #                 GSI2PK=STATUS#<status>     GSI2SK=<createdAt>#<orderId>
 #   idempotency   PK=USER#<userId>           SK=IDEMPOTENCY#<key>  (expiresAt TTL)
+#   processed     PK=EVENT#<eventId>         SK=EVENT              (expiresAt TTL; consumer dedupe)
 SHOP_TABLE = TableSpec(
     name="shop",
     partition_key="PK",
@@ -68,6 +69,14 @@ MEDIA_PREFIX = "media/"
 
 # Idempotency records live this long (seconds); a replay after that creates a new order.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+# Consumer dedupe (functions/shop/processed_events.py). A processed event is remembered
+# longer than any copy of it can still arrive: 14 days covers the queues' retention and
+# a replay from the dead-letter queues (14 days too). A claim's lease outlives the longest
+# function timeout (components/config.py caps it at 29 s), so a live delivery is never
+# overtaken by a duplicate.
+PROCESSED_EVENTS_TTL_SECONDS = 14 * 24 * 3600
+PROCESSED_EVENT_LEASE_SECONDS = 60
 
 # Limits that keep every checkout inside one transaction (DynamoDB: 100 items;
 # each line is a stock update plus a cart delete, plus the order and the key record).
@@ -206,7 +215,7 @@ class FirestoreIndex:
 
 
 # Collections live under shops/<SHOP_TABLE.name>/: categories, products, orders,
-# users/<uid>/cart, users/<uid>/idempotency.
+# users/<uid>/cart, users/<uid>/idempotency, processedEvents (consumer dedupe).
 FIRESTORE_ROOT_COLLECTION = "shops"
 FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
     # products of a category in name order
@@ -217,7 +226,7 @@ FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
     FirestoreIndex("orders", (IndexField("status"), IndexField("statusSortKey", "DESCENDING"))),
 )
 # (collection group, timestamp field) pairs with a Firestore TTL policy.
-FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"),)
+FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"), ("processedEvents", "expiresAt"))
 
 
 # Settings only some clouds' functions read. Deliberately NOT named ENV_*: every ENV_* above

@@ -197,8 +197,9 @@ def test_firestore_native_with_the_shared_indexes_and_ttl(gcp_dev: BuiltStack, g
         )
         assert indexes == expected
         assert all(r.inputs["database"] == db["name"] for r in stack.of_type(G + "firestore/index:Index"))
-        ttl = stack.one(G + "firestore/field:Field").inputs
-        assert (ttl["collection"], ttl["field"]) == datamodel.FIRESTORE_TTL_FIELDS[0] and "ttlConfig" in ttl
+        ttls = [r.inputs for r in stack.of_type(G + "firestore/field:Field")]
+        assert sorted((t["collection"], t["field"]) for t in ttls) == sorted(datamodel.FIRESTORE_TTL_FIELDS)
+        assert all("ttlConfig" in t and t["database"] == db["name"] for t in ttls), ttls
     prod = gcp_prod.one(G + "firestore/database:Database").inputs
     assert prod["deleteProtectionState"] == "DELETE_PROTECTION_ENABLED"
     assert prod["pointInTimeRecoveryEnablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
