@@ -222,6 +222,7 @@ def test_a_failed_send_is_retried_by_the_redelivery_and_sent_once(events):
     with pytest.raises(RuntimeError, match="email provider unavailable"):
         handle_order_event(body, services, delivery_id="m-1")
     services.notifier.fail_email = False
-    handle_order_event(body, services, delivery_id="m-2")  # another copy of the event: not BUSY
+    handle_order_event(body, services, delivery_id="m-2")  # another copy of the event
+    assert len(services.notifier.outbox) == 1, "the failed delivery's claim was not released"
     handle_order_event(body, services, delivery_id="m-1")  # the failed message comes back: DONE
     assert [m["to"] for m in services.notifier.outbox] == ["a@example.com"]
