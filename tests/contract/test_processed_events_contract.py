@@ -44,13 +44,35 @@ def memory(clock: Clock, monkeypatch) -> Iterator[object]:
     yield MemoryProcessedEvents(clock)
 
 
+class RequestAtomic:
+    """DynamoDB applies each request atomically; moto's in-process backend checks a
+    condition and writes in two steps without a lock, so threads can interleave inside one
+    request. This client proxy serialises requests (not claims: a claim's put and get still
+    interleave with other threads' requests), which is the service's own guarantee."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return call
+
+
 @contextlib.contextmanager
 def dynamodb(clock: Clock, monkeypatch) -> Iterator[object]:
     from functions.adapters.dynamodb_processed_events import DynamoDBProcessedEvents
     from tests.fakes.backends import dynamodb_store
 
     with dynamodb_store() as store:
-        yield DynamoDBProcessedEvents(store.table, client=store.client, clock=clock)
+        yield DynamoDBProcessedEvents(store.table, client=RequestAtomic(store.client), clock=clock)
 
 
 @contextlib.contextmanager
