@@ -2,7 +2,8 @@
 
     PK=EVENT#<eventId>  SK=EVENT  state, holder, leaseUntil, expiresAt (the table's TTL attribute)
 
-A claim is one conditional PutItem; DynamoDB's TTL deletes a record up to days after
+The notifications function may touch only these items (its IAM grant is conditioned on
+dynamodb:LeadingKeys = EVENT#*). A claim is one conditional PutItem; DynamoDB's TTL deletes a record up to days after
 expiresAt, so every condition also treats an expired record as absent.
 """
 
@@ -22,7 +23,7 @@ _NAMES = {"#pk": "PK", "#st": "state", "#h": "holder", "#l": "leaseUntil", "#x":
 
 
 def _key(event_id: str) -> dict[str, dict[str, str]]:
-    return {"PK": {"S": f"EVENT#{event_id}"}, "SK": {"S": "EVENT"}}
+    return {"PK": {"S": f"{dm.PROCESSED_EVENT_KEY_PREFIX}{event_id}"}, "SK": {"S": "EVENT"}}
 
 
 def _num(value: float) -> dict[str, str]:

@@ -77,6 +77,8 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 # overtaken by a duplicate.
 PROCESSED_EVENTS_TTL_SECONDS = 14 * 24 * 3600
 PROCESSED_EVENT_LEASE_SECONDS = 60
+# Partition-key prefix of those records in SHOP_TABLE (the "dedupe" grant is scoped to it).
+PROCESSED_EVENT_KEY_PREFIX = "EVENT#"
 
 # Limits that keep every checkout inside one transaction (DynamoDB: 100 items;
 # each line is a stock update plus a cart delete, plus the order and the key record).
@@ -99,7 +101,9 @@ MEDIA = "media"  # MEDIA_PREFIX of the site bucket
 
 # Neutral actions per resource.
 ACTIONS: dict[str, tuple[str, ...]] = {
-    TABLE: ("read", "write"),
+    # "dedupe": the notifications consumer's processed-event records only (get, put,
+    # delete of PROCESSED_EVENT_KEY_PREFIX items where the cloud can say so: DynamoDB).
+    TABLE: ("read", "write", "dedupe"),
     TOPIC: ("publish",),
     QUEUE: ("consume",),
     EMAIL: ("send",),
@@ -159,7 +163,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notifications",
         "Consumes order events and emails the customer",
-        (Grant(QUEUE, ("consume",)), Grant(EMAIL, ("send",)), Grant(IDENTITY, ("read",))),
+        (Grant(QUEUE, ("consume",)), Grant(EMAIL, ("send",)), Grant(IDENTITY, ("read",)), Grant(TABLE, ("dedupe",))),
         trigger="queue",
     ),
 )

@@ -64,6 +64,8 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
     ),
+    # The notifications consumer's dedupe records: only items under their key prefix.
+    (datamodel.TABLE, "dedupe"): ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
     (datamodel.TOPIC, "publish"): ("sns:Publish",),
     (datamodel.QUEUE, "consume"): (
         "sqs:ReceiveMessage",
@@ -129,7 +131,12 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
             if not iam_actions:
                 continue
             sid = f"{grant.resource.title()}{action.title()}"
-            if grant.resource == datamodel.TABLE:
+            if grant.resource == datamodel.TABLE and action == "dedupe":
+                leading = {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{datamodel.PROCESSED_EVENT_KEY_PREFIX}*"]}
+                }
+                statements.append(statement(sid, iam_actions, list(arns.table_arns), leading))
+            elif grant.resource == datamodel.TABLE:
                 resources = [*arns.table_arns, *arns.index_arns] if action == "read" else list(arns.table_arns)
                 statements.append(statement(sid, iam_actions, resources))
             elif grant.resource == datamodel.TOPIC:

@@ -59,7 +59,9 @@ def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
     for grant in service.grants:
         acts = set(grant.actions)
         if grant.resource == dm.TABLE:
-            plan.append((roles.COSMOS_DATA_CONTRIBUTOR if "write" in acts else roles.COSMOS_DATA_READER, "container"))
+            # Cosmos data-plane roles stop at the container: "dedupe" needs writes there too.
+            writes = bool(acts & {"write", "dedupe"})
+            plan.append((roles.COSMOS_DATA_CONTRIBUTOR if writes else roles.COSMOS_DATA_READER, "container"))
         elif grant.resource == dm.TOPIC:
             plan.append((roles.SERVICE_BUS_DATA_SENDER, "topic"))
         elif grant.resource == dm.QUEUE:

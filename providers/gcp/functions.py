@@ -74,7 +74,8 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
     for grant in service.grants:
         acts = set(grant.actions)
         if grant.resource == dm.TABLE:
-            plan.append((DATASTORE_USER if "write" in acts else DATASTORE_VIEWER, "database"))
+            # Firestore IAM stops at the database: "dedupe" needs writes there too.
+            plan.append((DATASTORE_USER if acts & {"write", "dedupe"} else DATASTORE_VIEWER, "database"))
         elif grant.resource == dm.TOPIC:
             plan.append((PUBSUB_PUBLISHER, "topic"))
         elif grant.resource == dm.QUEUE:

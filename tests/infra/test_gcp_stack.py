@@ -326,6 +326,8 @@ def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_re
                 )
     readers = {s.name for s in datamodel.SERVICES if (gcp_functions.DATASTORE_VIEWER, "database") in grant_plan(s)}
     assert readers == {"catalog"}, "the catalog only reads"
+    consumer = grant_plan(datamodel.SERVICES_BY_NAME["notifications"])
+    assert (gcp_functions.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
 
 
 def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consumer(gcp: BuiltStack):

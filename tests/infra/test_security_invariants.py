@@ -164,6 +164,11 @@ def test_each_function_role_allows_exactly_its_grants(any_stack: BuiltStack, ser
         assert resources["TableRead"] == {db, f"{db}/index/GSI1", f"{db}/index/GSI2"}
     if "TableWrite" in by_sid:
         assert resources["TableWrite"] == {db}
+    if "TableDedupe" in by_sid:
+        assert resources["TableDedupe"] == {db}
+        assert by_sid["TableDedupe"]["Condition"] == {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{datamodel.PROCESSED_EVENT_KEY_PREFIX}*"]}
+        }, "the consumer's table access must be limited to its processed-event records"
     if "TopicPublish" in by_sid:
         assert resources["TopicPublish"] == {
             any_stack.one("aws:sns/topic:Topic", datamodel.ORDER_EVENTS_TOPIC).outputs["arn"]
@@ -201,7 +206,13 @@ def test_least_privilege_spot_checks(dev: BuiltStack):
         if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "sns:", "s3:"))
     }
     assert not {a for a in actions("cart") if a.startswith(("sns:", "ses:", "s3:", "cognito-idp:"))}
-    assert not {a for a in actions("notifications") if a.startswith(("dynamodb:", "s3:"))}
+    assert not {a for a in actions("notifications") if a.startswith("s3:")}
+    # The consumer's dedupe records only: get/put/delete of EVENT# items, nothing else in the table.
+    table = [st for st in _role_policy(dev, "notifications")["Statement"] if st["Sid"].startswith("Table")]
+    assert [(st["Sid"], sorted(_as_list(st["Action"]))) for st in table] == [
+        ("TableDedupe", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+    ], table
+    assert table[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["EVENT#*"]
     assert not {a for a in actions("accounts") if a.startswith(("dynamodb:", "cognito-idp:Admin"))}
     assert "s3:PutObject" in actions("admin") and "s3:PutObject" not in actions("orders")
 
