@@ -134,3 +134,13 @@ def test_concurrent_deliveries_of_copies_of_one_event_send_one_email(services, t
         list(pool.map(deliver, messages))
     assert len(services.notifier.emails) == 1, services.notifier.emails
     assert subscription.active == 0 and subscription.dead_letters == []
+
+
+def test_processed_event_records_live_in_their_own_partition_and_expire_by_ttl(services, trigger, subscription):
+    subscription.send(placed_event_json())
+    pump(subscription, trigger)
+    container = services.store._c
+    docs = container.query_items("SELECT * FROM c WHERE c.type = 'processedEvent'", enable_cross_partition_query=True)
+    [doc] = docs
+    assert doc["pk"] == doc["id"] and doc["pk"].startswith("EVENT:"), doc
+    assert doc["ttl"] == datamodel.PROCESSED_EVENTS_TTL_SECONDS and doc["state"] == "done", doc

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import functions_framework
@@ -113,3 +114,14 @@ def test_a_redelivered_message_is_acknowledged_without_a_second_email(services, 
     assert push(client, placed_event_json().encode(), message_id="3001").status_code == 200  # ack lost
     assert push(client, placed_event_json().encode(), message_id="3002").status_code == 200  # published twice
     assert len(services.notifier.emails) == 1, services.notifier.emails
+
+
+def test_processed_event_records_expire_under_a_declared_firestore_ttl_policy(services, client):
+    assert push(client, placed_event_json().encode(), message_id="4001").status_code == 200
+    db = services.store._db
+    [doc] = [d for p, d in db._db.docs.items() if "/processedEvents/" in p]
+    assert ("processedEvents", "expiresAt") in datamodel.FIRESTORE_TTL_FIELDS
+    assert isinstance(doc["expiresAt"], datetime), "Firestore TTL needs a Timestamp field"
+    ttl = doc["expiresAt"] - datetime.now(UTC)
+    assert timedelta(days=13) < ttl <= timedelta(seconds=datamodel.PROCESSED_EVENTS_TTL_SECONDS), ttl
+    assert doc["state"] == "done" and doc["eventId"].endswith(":OrderPlaced:PLACED"), doc

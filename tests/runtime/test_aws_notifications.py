@@ -4,6 +4,7 @@ without raw message delivery, including partial batch failures."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -198,3 +199,17 @@ def test_a_failed_send_releases_its_claim_so_another_copy_sends_at_once_and_only
     assert mapping.sent_after == [1, 1], "the second copy should have sent in the first batch, once"
     assert [m["subject"] for m in services.notifier.outbox] == ["Your order ORDER-RETRY was placed"]
     assert _dead_letters(sqs, dlq_url) == []
+
+
+def test_processed_event_records_carry_the_tables_ttl_attribute(sqs_shop):
+    sqs, url, _, services = sqs_shop
+    sqs.send_message(QueueUrl=url, MessageBody=order_event("ORDER-TTL"))
+    EventSourceMapping(sqs, url, services).drain()
+    events = services.processed_events
+    item = events.client.get_item(
+        TableName=events.table, Key={"PK": {"S": "EVENT#ORDER-TTL:OrderPlaced:PLACED"}, "SK": {"S": "EVENT"}}
+    )["Item"]
+    ttl = datamodel.SHOP_TABLE.ttl_attribute
+    left = int(item[ttl]["N"]) - time.time()
+    assert datamodel.PROCESSED_EVENTS_TTL_SECONDS - 3600 < left <= datamodel.PROCESSED_EVENTS_TTL_SECONDS, item
+    assert item["state"]["S"] == "done", item
