@@ -15,6 +15,7 @@ def build_services() -> Services:
     if _services is None:
         from .aws_notifier import SnsSesNotifier
         from .cognito_identity import CognitoIdentity
+        from .dynamodb_processed_events import DynamoDBProcessedEvents
         from .dynamodb_store import DynamoDBStore
         from .s3_media import S3Media
 
@@ -35,6 +36,7 @@ def build_services() -> Services:
                 env.get("SHOP_S3_PRESIGN_ENDPOINT") or None,
             ),
             currency=env.get(dm.ENV_CURRENCY, "USD"),
+            processed_events=DynamoDBProcessedEvents(env[dm.ENV_TABLE]),
         )
     return _services
 

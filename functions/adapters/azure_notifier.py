@@ -2,8 +2,10 @@
 through Azure Communication Services (azure-communication-email's EmailClient).
 
 Service Bus over REST keeps the publishing functions free of the AMQP SDK at cold start:
-one POST per event. The MessageId is derived from the event (order, type, status) so the
-topic's duplicate detection drops a publish retried after a timeout.
+one POST per event. The MessageId is derived from the event (order, type, status), the
+same id the notifications consumer dedupes on (functions/shop/processed_events.py), so a
+publish retried after a timeout is still e-mailed once. (The topic does not enable Service
+Bus duplicate detection.)
 
 Push through Notification Hubs is optional (`send_push`): when a hub's SAS connection is
 configured, a template notification goes to the tag `user:<userId>`.

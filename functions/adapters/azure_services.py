@@ -36,6 +36,7 @@ def build_services() -> Services:
     from .azure_identity import EntraIdentity
     from .azure_media import AzureBlobMedia
     from .azure_notifier import AzureNotifier
+    from .cosmos_processed_events import CosmosProcessedEvents
     from .cosmos_store import CosmosStore
 
     credential = ManagedIdentityCredential()
@@ -44,8 +45,9 @@ def build_services() -> Services:
         namespace, _, hub_name = os.environ[dm.AzureEnv.NOTIFICATION_HUB].partition("/")
         key_name, _, key = os.environ[dm.AzureEnv.NOTIFICATION_HUB_KEY].partition(":")
         hub = (namespace, hub_name, key_name, key)
+    container = cosmos_container(credential)
     return Services(
-        store=CosmosStore(cosmos_container(credential)),
+        store=CosmosStore(container),
         notifier=AzureNotifier(
             namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE),
             topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
@@ -69,4 +71,5 @@ def build_services() -> Services:
             credential=credential,
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
+        processed_events=CosmosProcessedEvents(container),
     )

@@ -32,6 +32,7 @@ def firestore_client():
 
 
 def build_services() -> Services:
+    from .firestore_processed_events import FirestoreProcessedEvents
     from .firestore_store import FirestoreStore
     from .gcp_auth import MetadataCredentials
     from .gcp_identity import IdentityPlatform
@@ -42,8 +43,9 @@ def build_services() -> Services:
     topic = _env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC)
     if not topic.startswith("projects/"):
         topic = f"projects/{project()}/topics/{topic}"
+    db = firestore_client()
     return Services(
-        store=FirestoreStore(firestore_client(), root=os.environ.get(dm.ENV_TABLE)),
+        store=FirestoreStore(db, root=os.environ.get(dm.ENV_TABLE)),
         notifier=GcpNotifier(
             topic=topic,
             sender=os.environ.get(dm.ENV_SENDER),
@@ -62,4 +64,5 @@ def build_services() -> Services:
             signer=IamSigner(credentials),
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
+        processed_events=FirestoreProcessedEvents(db, root=os.environ.get(dm.ENV_TABLE)),
     )

@@ -339,8 +339,15 @@ class MemoryMedia:
 
 def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
     notifier = MemoryNotifier(deliver=deliver)
+    from .memory_processed_events import MemoryProcessedEvents
+
     services = Services(
-        store=MemoryStore(), notifier=notifier, identity=MemoryIdentity(), media=MemoryMedia(), currency=currency
+        store=MemoryStore(),
+        notifier=notifier,
+        identity=MemoryIdentity(),
+        media=MemoryMedia(),
+        currency=currency,
+        processed_events=MemoryProcessedEvents(),
     )
     notifier.services = services
     return services

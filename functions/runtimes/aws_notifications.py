@@ -1,7 +1,8 @@
 """AWS Lambda entrypoint for the notifications queue (SQS, fed by the order-events topic).
 
 Reports partial batch failures: only the failed messages return to the queue, and after
-datamodel.NOTIFICATION_MAX_RECEIVES attempts they land in the dead-letter queue.
+datamodel.NOTIFICATION_MAX_RECEIVES attempts they land in the dead-letter queue. The SQS
+message id names the delivery for the consumer's dedupe (it survives redeliveries).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def handler(event: dict, context=None, services=None) -> dict:
     for record in event.get("Records", []):
         try:
             with acting_as(queue_function):
-                handle_order_event(event_of(record["body"]), services)
+                handle_order_event(event_of(record["body"]), services, delivery_id=record.get("messageId"))
         except Exception:
             log.exception("notification failed for message %s", record.get("messageId"))
             failures.append({"itemIdentifier": record.get("messageId")})

@@ -7,6 +7,9 @@ message per invocation. Raising abandons the message: Service Bus redelivers it 
 the subscription's max delivery count (datamodel.NOTIFICATION_MAX_RECEIVES), then moves it
 to the subscription's dead-letter queue. So a failing email is retried and never lost,
 and it never touched the order, which was committed before the event was published.
+The message's sequence number (assigned by the broker, kept across redeliveries) names the
+delivery for the consumer's dedupe; the MessageId cannot: the publisher derives it from the
+event, so two copies of one event share it.
 
 App settings the binding reads: SHOP_SERVICEBUS__fullyQualifiedNamespace (managed
 identity connection), SHOP_TOPIC_ARN (the topic name), SHOP_SUBSCRIPTION_NAME.
@@ -25,7 +28,14 @@ log = logging.getLogger(__name__)
 bp = func.Blueprint()
 
 
-def process_message(body: bytes, services_factory=None, *, message_id: str = "", delivery_count: int = 1) -> None:
+def process_message(
+    body: bytes,
+    services_factory=None,
+    *,
+    message_id: str = "",
+    delivery_count: int = 1,
+    sequence_number: int | None = None,
+) -> None:
     """Decode one order event and hand it to the domain. Raises to ask for redelivery."""
     from functions.shop.notifications import handle_order_event
 
@@ -38,7 +48,8 @@ def process_message(body: bytes, services_factory=None, *, message_id: str = "",
     if not isinstance(event, dict):
         raise ValueError(f"order event {message_id or '?'} is not a JSON object")
     log.info("order event %s %s (delivery %d)", event.get("type"), event.get("orderId"), delivery_count)
-    handle_order_event(event, (services_factory or services)())
+    delivery_id = f"servicebus-{sequence_number}" if sequence_number is not None else None
+    handle_order_event(event, (services_factory or services)(), delivery_id=delivery_id)
 
 
 @bp.service_bus_topic_trigger(
@@ -48,4 +59,9 @@ def process_message(body: bytes, services_factory=None, *, message_id: str = "",
     connection="SHOP_SERVICEBUS",
 )
 def order_events(msg: func.ServiceBusMessage) -> None:
-    process_message(msg.get_body(), message_id=msg.message_id or "", delivery_count=msg.delivery_count or 1)
+    process_message(
+        msg.get_body(),
+        message_id=msg.message_id or "",
+        delivery_count=msg.delivery_count or 1,
+        sequence_number=msg.sequence_number,
+    )

@@ -7,7 +7,8 @@ framework turns the raw push body into a `google.cloud.pubsub.topic.v1.messagePu
 CloudEvent (data.message.data is base64 JSON), the same shape an Eventarc trigger sends.
 Raising fails the delivery (5xx): Pub/Sub redelivers with backoff until the subscription's
 max delivery attempts (datamodel.NOTIFICATION_MAX_RECEIVES), then publishes the message to
-the dead-letter topic.
+the dead-letter topic. The Pub/Sub message id (kept across redeliveries) names the
+delivery for the consumer's dedupe.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def process(data: dict[str, Any] | None, services_factory=None) -> None:
     from functions.shop.notifications import handle_order_event
 
     event = decode(data)
-    log.info("order event %s %s", event.get("type"), event.get("orderId"))
-    handle_order_event(event, (services_factory or services)())
+    message_id = ((data or {}).get("message") or {}).get("messageId") or None
+    log.info("order event %s %s (message %s)", event.get("type"), event.get("orderId"), message_id)
+    handle_order_event(event, (services_factory or services)(), delivery_id=message_id)
 
 
 @functions_framework.cloud_event

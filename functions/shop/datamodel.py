@@ -42,6 +42,7 @@ class TableSpec:
 #                 GSI1PK=ORDER#<orderId>     GSI1SK=ORDER          (admin: find by id)
 #                 GSI2PK=STATUS#<status>     GSI2SK=<orderId>
 #   idempotency   PK=USER#<userId>           SK=IDEMPOTENCY#<key>  (expiresAt TTL)
+#   processed     PK=EVENT#<eventId>         SK=EVENT              (expiresAt TTL; consumer dedupe)
 SHOP_TABLE = TableSpec(
     name="shop",
     partition_key="PK",
@@ -82,6 +83,16 @@ UPLOAD_EXPIRES_SECONDS = 300
 
 # Idempotency records live this long (seconds); a replay after that creates a new order.
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+# Consumer dedupe (functions/shop/processed_events.py). A processed event is remembered
+# longer than any copy of it can still arrive: 14 days covers the queues' retention and
+# a replay from the dead-letter queues (14 days too). A claim's lease outlives the longest
+# function timeout (components/config.py caps it at 29 s), so a live delivery is never
+# overtaken by a duplicate.
+PROCESSED_EVENTS_TTL_SECONDS = 14 * 24 * 3600
+PROCESSED_EVENT_LEASE_SECONDS = 60
+# Partition-key prefix of those records in SHOP_TABLE (the PROCESSED_EVENTS item set).
+PROCESSED_EVENT_KEY_PREFIX = "EVENT#"
 
 # Limits that keep every checkout inside one transaction (DynamoDB: 100 items;
 # each line is a stock update plus a cart delete, plus the order and the key record).
@@ -138,7 +149,8 @@ PRODUCTS = ItemSet("products", table_keys=("PRODUCT#*",))
 PRODUCT_INDEX = ItemSet("product-index", index_keys=(("GSI1", ("CATEGORY#*",)), ("GSI2", ("PRODUCTS",))))
 CUSTOMERS = ItemSet("customers", table_keys=("USER#*",))  # carts, orders, idempotency records
 ORDER_INDEX = ItemSet("order-index", index_keys=(("GSI1", ("ORDER#*",)), ("GSI2", ("STATUS#*",))))
-ITEM_SETS: tuple[ItemSet, ...] = (CATEGORIES, PRODUCTS, PRODUCT_INDEX, CUSTOMERS, ORDER_INDEX)
+PROCESSED_EVENTS = ItemSet("processed-events", table_keys=(f"{PROCESSED_EVENT_KEY_PREFIX}*",))  # consumer dedupe
+ITEM_SETS: tuple[ItemSet, ...] = (CATEGORIES, PRODUCTS, PRODUCT_INDEX, CUSTOMERS, ORDER_INDEX, PROCESSED_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -238,7 +250,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "notifications",
         "Consumes order events and emails the customer",
-        (Grant(QUEUE, ("consume",)), Grant(EMAIL, ("send",)), Grant(IDENTITY, ("read",))),
+        (
+            Grant(QUEUE, ("consume",)),
+            Grant(EMAIL, ("send",)),
+            Grant(IDENTITY, ("read",)),
+            table(("get", "put", "delete"), PROCESSED_EVENTS),
+        ),
         trigger="queue",
     ),
 )
@@ -294,7 +311,7 @@ class FirestoreIndex:
 
 
 # Collections live under shops/<SHOP_TABLE.name>/: categories, products, orders,
-# users/<uid>/cart, users/<uid>/idempotency.
+# users/<uid>/cart, users/<uid>/idempotency, processedEvents (consumer dedupe).
 FIRESTORE_ROOT_COLLECTION = "shops"
 FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
     # products of a category in name order
@@ -305,7 +322,7 @@ FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
     FirestoreIndex("orders", (IndexField("status"), IndexField("statusSortKey", "DESCENDING"))),
 )
 # (collection group, timestamp field) pairs with a Firestore TTL policy.
-FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"),)
+FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"), ("processedEvents", "expiresAt"))
 
 
 # Settings only some clouds' functions read. Deliberately NOT named ENV_*: every ENV_* above

@@ -4,14 +4,20 @@ Publishers (every cloud's notifier) serialise with `event_to_json`; the notifica
 function of every cloud hands the decoded JSON to `handle_order_event`. A failure raises,
 so the queue redelivers the message and finally dead-letters it: the order itself was
 committed long before and is never affected.
+
+Queues deliver at least once, so the consumer e-mails once per event, not per delivery:
+it claims the event id in the cloud's database first (functions/shop/processed_events.py),
+sends, then marks the event done; a failed send releases the claim for the redelivery.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 from .ports import OrderEvent, OrderLine
+from .processed_events import BUSY, DONE
 
 log = logging.getLogger("shop.notifications")
 
@@ -130,8 +136,61 @@ def compose(event: OrderEvent) -> tuple[str, str]:
     return subject, text
 
 
-def handle_order_event(event: dict | str | bytes | OrderEvent, services) -> None:
+def event_id(event: OrderEvent) -> str:
+    """One id per business event, the same for every copy of it (a retried publish, a
+    redelivery): an order is placed once and enters each status at most once."""
+    return f"{event.order_id}:{event.type}:{event.status}"
+
+
+class EventBusy(RuntimeError):
+    """Another delivery of this event is in progress and this one cannot tell whether it
+    is a copy of the same message: raise, so the queue brings it back later."""
+
+
+def handle_order_event(event: dict | str | bytes | OrderEvent, services, *, delivery_id: str | None = None) -> None:
+    """E-mail the customer about `event`, once per event id.
+
+    `delivery_id`: the queue's id of the message (stable across its redeliveries, unique
+    per message). When another delivery holds the claim, a message with an id is
+    acknowledged, because the holder's own message stays on the queue until the e-mail is
+    out (and a redelivery of it takes the claim back); without an id it is retried."""
     ev = event if isinstance(event, OrderEvent) else event_from_json(event)
+    processed = getattr(services, "processed_events", None)
+    if processed is None:
+        _deliver(ev, services)
+        return
+    key, holder = event_id(ev), delivery_id or f"anonymous-{uuid.uuid4().hex}"
+    outcome = processed.claim(key, holder)
+    if outcome == DONE:
+        log.info("order event %s already processed; delivery %s acknowledged", key, holder)
+        return
+    if outcome == BUSY:
+        if delivery_id is None:
+            raise EventBusy(f"order event {key} is being processed by another delivery")
+        log.info("order event %s is being processed by another delivery; %s acknowledged", key, holder)
+        return
+    try:
+        _deliver(ev, services)
+    except BaseException:
+        _release(processed, key, holder)
+        raise
+    try:
+        processed.done(key, holder)
+    except Exception:
+        # The e-mail is out: failing the delivery now would send it again. The claim
+        # stays until its lease runs out, which keeps concurrent copies away meanwhile.
+        log.warning("order event %s sent but not recorded as processed", key, exc_info=True)
+
+
+def _release(processed, key: str, holder: str) -> None:
+    try:
+        processed.release(key, holder)
+    except Exception:
+        # The redelivery of this message (same holder) takes the claim back anyway.
+        log.warning("order event %s: could not release the claim of %s", key, holder, exc_info=True)
+
+
+def _deliver(ev: OrderEvent, services) -> None:
     to = ev.email or services.identity.lookup_email(ev.user_id)
     if not to:
         log.warning("order %s: no email address for user %s; nothing sent", ev.order_id, ev.user_id)

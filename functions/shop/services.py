@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .ports import Identity, Media, Notifier, Store
+from .processed_events import ProcessedEvents
 
 
 @dataclass
@@ -14,3 +15,6 @@ class Services:
     identity: Identity
     media: Media
     currency: str = "USD"  # the shop's currency (datamodel.ENV_CURRENCY)
+    # The notifications consumer's dedupe record; every cloud wires its own. None: no
+    # dedupe (a redelivered event is e-mailed again).
+    processed_events: ProcessedEvents | None = None

@@ -311,6 +311,7 @@ def test_each_identity_gets_exactly_its_grants_on_exactly_the_granted_resource(a
     orders = {s.name: s for s in datamodel.SERVICES}
     assert (roles.COSMOS_DATA_READER, "container") in grant_plan(orders["catalog"])
     assert (roles.SERVICE_BUS_DATA_RECEIVER, "subscription") in grant_plan(orders["notifications"])
+    assert (roles.COSMOS_DATA_CONTRIBUTOR, "container") in grant_plan(orders["notifications"]), "dedupe records"
     assert not any(t in ("topic", "media") for _, t in grant_plan(orders["cart"]))
 
 

@@ -197,8 +197,9 @@ def test_firestore_native_with_the_shared_indexes_and_ttl(gcp_dev: BuiltStack, g
         )
         assert indexes == expected
         assert all(r.inputs["database"] == db["name"] for r in stack.of_type(G + "firestore/index:Index"))
-        ttl = stack.one(G + "firestore/field:Field").inputs
-        assert (ttl["collection"], ttl["field"]) == datamodel.FIRESTORE_TTL_FIELDS[0] and "ttlConfig" in ttl
+        ttls = [r.inputs for r in stack.of_type(G + "firestore/field:Field")]
+        assert sorted((t["collection"], t["field"]) for t in ttls) == sorted(datamodel.FIRESTORE_TTL_FIELDS)
+        assert all("ttlConfig" in t and t["database"] == db["name"] for t in ttls), ttls
     prod = gcp_prod.one(G + "firestore/database:Database").inputs
     assert prod["deleteProtectionState"] == "DELETE_PROTECTION_ENABLED"
     assert prod["pointInTimeRecoveryEnablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
@@ -325,6 +326,8 @@ def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_re
                 )
     readers = {s.name for s in datamodel.SERVICES if (gcp_functions.DATASTORE_VIEWER, "database") in grant_plan(s)}
     assert readers == {"catalog"}, "the catalog only reads"
+    consumer = grant_plan(datamodel.SERVICES_BY_NAME["notifications"])
+    assert (gcp_functions.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
 
 
 def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consumer(gcp: BuiltStack):

@@ -142,6 +142,10 @@ def _seed(table: str) -> None:
         store.create_product(Product(pid, f"Book {pid}", "A book", "books", 1000, "USD", 50))
 
 
+def _ses_is_down(*_: Any, **__: Any) -> None:
+    raise RuntimeError("SES is down")
+
+
 def _drive(api: Driver, names: dict[str, str]) -> None:
     from functions.adapters.aws_services import build_services
 
@@ -220,19 +224,34 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     from functions.adapters.aws_clients import acting_as, client
     from functions.runtimes import aws_notifications
 
-    sqs, handled = client("sqs"), 0
+    sqs, handled, delivered = client("sqs"), 0, ""
     while True:
         with acting_as("notifications"):
             messages = sqs.receive_message(QueueUrl=names["queue"], MaxNumberOfMessages=10).get("Messages", [])
         if not messages:
             break
         records = [sqs_record(m["Body"], m["MessageId"]) for m in messages]
+        delivered = delivered or records[0]["body"]
         assert aws_notifications.handler({"Records": records}, None) == {"batchItemFailures": []}
         for m in messages:
             with acting_as("notifications"):
                 sqs.delete_message(QueueUrl=names["queue"], ReceiptHandle=m["ReceiptHandle"])
         handled += len(messages)
     assert handled >= 6, f"only {handled} order events reached the notifications function"
+    # at-least-once delivery: a second copy of a delivered event finds it done (read)...
+    copy = sqs_record(delivered, "a-second-copy-of-a-delivered-event")
+    assert aws_notifications.handler({"Records": [copy]}, None) == {"batchItemFailures": []}
+    # ...and a send that fails gives its claim back for the redelivery (delete)
+    from functions.adapters.aws_notifier import SnsSesNotifier
+
+    unsent = json.loads(delivered)
+    unsent["status"] = "SHIPPED"  # another event of the same order: not processed yet
+    real_send, SnsSesNotifier.send_email = SnsSesNotifier.send_email, _ses_is_down
+    try:
+        failed = aws_notifications.handler({"Records": [sqs_record(json.dumps(unsent), "m-ses-down")]}, None)
+    finally:
+        SnsSesNotifier.send_email = real_send
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "m-ses-down"}]}, failed
     assert build_services().identity.lookup_email(user) == email
 
 

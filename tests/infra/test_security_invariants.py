@@ -204,7 +204,13 @@ def test_least_privilege_spot_checks(dev: BuiltStack):
         if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "sns:", "s3:"))
     }
     assert not {a for a in actions("cart") if a.startswith(("sns:", "ses:", "s3:", "cognito-idp:"))}
-    assert not {a for a in actions("notifications") if a.startswith(("dynamodb:", "s3:"))}
+    assert not {a for a in actions("notifications") if a.startswith("s3:")}
+    # The consumer's dedupe records only: get/put/delete of EVENT# items, nothing else in the table.
+    table = [st for st in _role_policy(dev, "notifications")["Statement"] if st["Sid"].startswith("Table")]
+    assert [(st["Sid"], sorted(_as_list(st["Action"]))) for st in table] == [
+        ("TableProcessedEvents", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+    ], table
+    assert table[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["EVENT#*"]
     assert not {a for a in actions("accounts") if a.startswith(("dynamodb:", "cognito-idp:Admin"))}
     assert "s3:PutObject" in actions("admin") and "s3:PutObject" not in actions("orders")
 

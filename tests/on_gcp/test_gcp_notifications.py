@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import functions_framework
 import pytest
 
+from functions.adapters.firestore_processed_events import FirestoreProcessedEvents
 from functions.adapters.firestore_store import FirestoreStore
 from functions.runtimes import gcp_http
 from functions.shop import datamodel
@@ -25,11 +27,13 @@ MAIN = Path(gcp_http.__file__).parent / "gcp_app" / "main.py"
 @pytest.fixture
 def services(monkeypatch):
     pytest.importorskip("functions.shop.notifications", reason="the domain module lands with the handlers issue")
+    db = FakeFirestoreClient(datamodel.FIRESTORE_INDEXES)
     s = Services(
-        store=FirestoreStore(FakeFirestoreClient(datamodel.FIRESTORE_INDEXES)),
+        store=FirestoreStore(db),
         notifier=RecordingNotifier(),
         identity=JwtIdentity("identity-platform"),
         media=StubMedia(),
+        processed_events=FirestoreProcessedEvents(db),
     )
     monkeypatch.setattr(gcp_http, "_services", s)
     return s
@@ -103,3 +107,21 @@ def test_a_failed_push_is_a_5xx_so_pubsub_retries_and_then_dead_letters(services
     assert push(client, placed_event_json().encode()).status_code >= 500
     assert push(client, placed_event_json().encode()).status_code == 200
     assert len(services.notifier.emails) == 1
+
+
+def test_a_redelivered_message_is_acknowledged_without_a_second_email(services, client):
+    assert push(client, placed_event_json().encode(), message_id="3001").status_code == 200
+    assert push(client, placed_event_json().encode(), message_id="3001").status_code == 200  # ack lost
+    assert push(client, placed_event_json().encode(), message_id="3002").status_code == 200  # published twice
+    assert len(services.notifier.emails) == 1, services.notifier.emails
+
+
+def test_processed_event_records_expire_under_a_declared_firestore_ttl_policy(services, client):
+    assert push(client, placed_event_json().encode(), message_id="4001").status_code == 200
+    db = services.store._db
+    [doc] = [d for p, d in db._db.docs.items() if "/processedEvents/" in p]
+    assert ("processedEvents", "expiresAt") in datamodel.FIRESTORE_TTL_FIELDS
+    assert isinstance(doc["expiresAt"], datetime), "Firestore TTL needs a Timestamp field"
+    ttl = doc["expiresAt"] - datetime.now(UTC)
+    assert timedelta(days=13) < ttl <= timedelta(seconds=datamodel.PROCESSED_EVENTS_TTL_SECONDS), ttl
+    assert doc["state"] == "done" and doc["eventId"].endswith(":OrderPlaced:PLACED"), doc
