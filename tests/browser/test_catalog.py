@@ -41,9 +41,9 @@ def test_stock_states_and_prices(shop, contexts):
     low_card = grid.get_by_role("listitem").filter(has_text=low["name"])
     expect(low_card).to_contain_text("Only 3 left")
     expect(low_card).to_contain_text(usd(123456))  # "$1,234.56" from 123456 cents
-    expect(low_card.get_by_role("button", name=f"Add {low['name']} to cart")).to_be_enabled()
+    expect(low_card.get_by_role("button", name=f"Add to cart: {low['name']}")).to_be_enabled()
     gone_card = grid.get_by_role("listitem").filter(has_text=gone["name"])
-    expect(gone_card.get_by_role("button", name=f"{gone['name']} is sold out")).to_be_disabled()
+    expect(gone_card.get_by_role("button", name=f"Sold out: {gone['name']}")).to_be_disabled()
 
     open_shop(page, f"/#/p/{gone['productId']}")
     expect(page.get_by_role("heading", level=1, name=gone["name"])).to_be_visible()
