@@ -42,11 +42,19 @@ ENTRY = "index.html"
 # Entry points are revalidated on every load so a deployment shows at once.
 NO_CACHE = (ENTRY, GENERATED_CONFIG)
 REVALIDATE = "no-cache"
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE_SECONDS = 365 * 24 * 3600
+IMMUTABLE = f"public, max-age={IMMUTABLE_SECONDS}, immutable"
 # Files under a fixed name that pages or data refer to (product images in the catalog,
 # robots.txt): cached for an hour, so a replaced file shows within the hour.
 SHORT = "public, max-age=3600"
 HASHED_SUFFIXES = (".js", ".mjs", ".css")
+# The storefront's client-side routes (site/js/app.js ROUTES) as URL-map path patterns. CloudFront,
+# Front Door and the local gateway tell a route from a file by its name (no extension); GCP's
+# URL map cannot, so it lists them: a new top-level route in app.js is added here too.
+SPA_ROUTES = (
+    "/p/*", "/c/*", "/search", "/cart", "/checkout", "/signin", "/signup", "/confirm",
+    "/orders", "/orders/*", "/admin", "/admin/*",
+)  # fmt: skip
 HASH_LENGTH = 12  # hex digits of SHA-256: collisions are not a concern at this size
 
 # import x from "./a.js" · import "./a.js" · export {x} from "../a.js" · import("./views/a.js")

@@ -20,6 +20,7 @@ import pulumi
 
 from components import specs
 from providers.azure.env import AzureEnv
+from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
 PREMIUM = "Premium_AzureFrontDoor"
 MANAGED_RULE_SETS = (
@@ -30,6 +31,58 @@ COMPRESSIBLE = [
     "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     "image/svg+xml", "text/plain", "application/manifest+json",
 ]  # fmt: skip
+
+
+# Storefront delivery rules (the site route only, never /api/*), applied in order; a later
+# rule's Cache-Control overwrites an earlier one's. Blobs carry no Cache-Control of their own
+# (providers/azure/static_site.py), so Front Door sets it from the name, as S3 and Cloud
+# Storage store it with each object on the other clouds (providers/site_files.py).
+_HASHED_NAME = rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.(js|mjs|css)$"
+
+
+# Written with the wire (camelCase) names: a rule's conditions and actions are unions of many
+# types, so the SDK cannot tell which type a plain dict is and sends its keys unchanged.
+def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> dict[str, Any]:
+    params = {"typeName": f"DeliveryRule{kind}MatchConditionParameters", "operator": operator, "matchValues": values}
+    return {"name": kind, "parameters": {**params, **({"transforms": transforms} if transforms else {})}}
+
+
+def _cache(value: str, edge: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Cache-Control for the browser, and how long Front Door itself keeps the answer
+    (no cache configuration: not cached at the edge)."""
+    override: dict[str, Any] = {"typeName": "DeliveryRuleRouteConfigurationOverrideActionParameters"}
+    if edge is not None:
+        override["cacheConfiguration"] = {
+            "queryStringCachingBehavior": "IgnoreQueryString",
+            "isCompressionEnabled": "Enabled",
+            **edge,
+        }
+    header = {"typeName": "DeliveryRuleHeaderActionParameters", "headerAction": "Overwrite",
+              "headerName": "Cache-Control", "value": value}  # fmt: skip
+    return [{"name": "ModifyResponseHeader", "parameters": header},
+            {"name": "RouteConfigurationOverride", "parameters": override}]  # fmt: skip
+
+
+def site_delivery_rules() -> list[dict[str, Any]]:
+    """The site route's rule set: cache lifetimes by name, and the app shell for routes."""
+    hour = {"cacheBehavior": "OverrideIfOriginMissing", "cacheDuration": "01:00:00"}
+    year = {"cacheBehavior": "OverrideAlways", "cacheDuration": "365.00:00:00"}
+    return [
+        {"name": "ShortCache", "order": 1, "conditions": [_condition("UrlPath", "Any", [])],
+         "actions": _cache(SHORT, hour)},
+        {"name": "HashedImmutable", "order": 2, "conditions": [_condition("UrlPath", "RegEx", [_HASHED_NAME])],
+         "actions": _cache(IMMUTABLE, year)},
+        # Front Door's request path has no leading slash: "index.html", "js/app.<hash>.js".
+        {"name": "EntryRevalidate", "order": 3,
+         "conditions": [_condition("UrlPath", "Equal", list(NO_CACHE), ["Lowercase"])],
+         "actions": _cache(REVALIDATE, None)},
+        # An extension-less path (/p/<id>, /c/<id>, /cart...) is a client-side route: answer
+        # it with index.html and a 200 (the static website's own 404 page would say 404).
+        {"name": "SpaRoutes", "order": 4, "conditions": [_condition("UrlFileExtension", "LessThan", ["1"])],
+         "actions": [{"name": "UrlRewrite", "parameters": {
+             "typeName": "DeliveryRuleUrlRewriteActionParameters", "sourcePattern": "/",
+             "destination": "/" + ENTRY, "preserveUnmatchedPath": False}}, *_cache(REVALIDATE, None)]},
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -262,6 +315,24 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         enabled_state="Enabled",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api]),
     )
+    site_rules = cdn.RuleSet(
+        "rules-site", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="site", opts=opts
+    )
+    rules = [
+        cdn.Rule(
+            f"rule-site-{rule['name']}",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            rule_set_name=site_rules.name,
+            rule_name=rule["name"],
+            order=rule["order"],
+            conditions=rule["conditions"],
+            actions=rule["actions"],
+            match_processing_behavior="Continue",
+            opts=opts,
+        )
+        for rule in site_delivery_rules()
+    ]
     route_site = cdn.Route(
         "route-site",
         resource_group_name=env.rg_name,
@@ -278,8 +349,9 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "query_string_caching_behavior": "IgnoreQueryString",
             "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
         },
+        rule_sets=[{"id": site_rules.id}],
         enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *rules]),
     )
 
     waf = frontdoor.Policy(

@@ -19,6 +19,7 @@ import pulumi
 
 from components import specs
 from providers.gcp.env import GcpEnv
+from providers.site_files import ENTRY, IMMUTABLE_SECONDS, SPA_ROUTES
 
 COMPUTE = "compute.googleapis.com"
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -52,6 +53,22 @@ WAF_RULE_SETS = (
 RATE_LIMIT_PRIORITY = 1000
 WAF_PRIORITY_START = 2000
 DEFAULT_RULE_PRIORITY = 2147483647
+
+
+def spa_path_rule(bucket_service: Any) -> dict[str, Any]:
+    """Client-side routes (/p/<id>, /c/<id>, /cart...) are no objects: the bucket's 404 for
+    them becomes index.html with a 200, so each route is a real, indexable page. Files stay
+    honest 404s (the rule covers only the routes)."""
+    return {
+        "paths": list(SPA_ROUTES),
+        "service": bucket_service,
+        "custom_error_response_policy": {
+            "error_service": bucket_service,
+            "error_response_rules": [
+                {"match_response_codes": ["404"], "path": "/" + ENTRY, "override_response_code": 200}
+            ],
+        },
+    }
 
 
 @dataclass
@@ -142,9 +159,11 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         compression_mode="AUTOMATIC",
         cdn_policy={
             "cache_mode": "CACHE_ALL_STATIC",  # honours no-cache on index.html and config.json
-            "default_ttl": 300,
-            "client_ttl": 300,
-            "max_ttl": 86400,
+            "default_ttl": 300,  # objects without Cache-Control (every object here has one)
+            # The caps must not cut the year that content-hashed files are cached for
+            # (providers/site_files.py IMMUTABLE): Cloud CDN clamps a longer max-age to them.
+            "client_ttl": IMMUTABLE_SECONDS,
+            "max_ttl": IMMUTABLE_SECONDS,
             "negative_caching": True,
             "serve_while_stale": 86400,
             "request_coalescing": True,
@@ -182,7 +201,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
             {
                 "name": "shop",
                 "default_service": backend_bucket.id,
-                "path_rules": [{"paths": api_paths, "service": backend_api.id}],
+                "path_rules": [{"paths": api_paths, "service": backend_api.id}, spa_path_rule(backend_bucket.id)],
             }
         ],
         opts=opts,
