@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from providers.azure.env import AzureEnv
 from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
@@ -82,6 +83,18 @@ def site_delivery_rules() -> list[dict[str, Any]]:
          "actions": [{"name": "UrlRewrite", "parameters": {
              "typeName": "DeliveryRuleUrlRewriteActionParameters", "sourcePattern": "/",
              "destination": "/" + ENTRY, "preserveUnmatchedPath": False}}, *_cache(REVALIDATE, None)]},
+    ]  # fmt: skip
+
+
+def api_delivery_rules() -> list[dict[str, Any]]:
+    """The API route's rule set: the sitemap's absolute URLs need the storefront's host, and
+    behind Front Door the API sees its own, so the visitor's goes along in a header."""
+    header = {"typeName": "DeliveryRuleHeaderActionParameters", "headerAction": "Overwrite",
+              "headerName": SITE_HOST_HEADER, "value": "{hostname}"}  # fmt: skip
+    return [
+        {"name": "SitemapHost", "order": 1,
+         "conditions": [_condition("UrlPath", "Equal", [SITEMAP_PATH.lstrip("/")], ["Lowercase"])],
+         "actions": [{"name": "ModifyRequestHeader", "parameters": header}]},
     ]  # fmt: skip
 
 
@@ -207,6 +220,32 @@ def lock_api_to_front_door(env: AzureEnv, api: specs.ApiResult, profile: Any, pa
     )
 
 
+def _rule_set(
+    env: AzureEnv, profile: Any, name: str, rule_specs: list[dict[str, Any]], opts: pulumi.ResourceOptions
+) -> tuple[Any, list[Any]]:
+    import pulumi_azure_native.cdn as cdn
+
+    rule_set = cdn.RuleSet(
+        f"rules-{name}", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name=name, opts=opts
+    )
+    rules = [
+        cdn.Rule(
+            f"rule-{name}-{rule['name']}",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            rule_set_name=rule_set.name,
+            rule_name=rule["name"],
+            order=rule["order"],
+            conditions=rule["conditions"],
+            actions=rule["actions"],
+            match_processing_behavior="Continue",
+            opts=opts,
+        )
+        for rule in rule_specs
+    ]
+    return rule_set, rules
+
+
 def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
     import pulumi_azure_native.cdn as cdn
     import pulumi_azure_native.frontdoor as frontdoor
@@ -299,6 +338,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
 
     domains = [{"id": custom_domain.id}] if custom_domain is not None else []
     api_pattern = args.api_path_pattern  # "/api/*"
+    api_rule_set, api_rules = _rule_set(env, profile, "api", api_delivery_rules(), opts)
     route_api = cdn.Route(
         "route-api",
         resource_group_name=env.rg_name,
@@ -312,27 +352,11 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         link_to_default_domain="Enabled",
         custom_domains=domains or None,
         cache_configuration=None,  # never cached
+        rule_sets=[{"id": api_rule_set.id}],
         enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api, *api_rules]),
     )
-    site_rules = cdn.RuleSet(
-        "rules-site", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="site", opts=opts
-    )
-    rules = [
-        cdn.Rule(
-            f"rule-site-{rule['name']}",
-            resource_group_name=env.rg_name,
-            profile_name=profile.name,
-            rule_set_name=site_rules.name,
-            rule_name=rule["name"],
-            order=rule["order"],
-            conditions=rule["conditions"],
-            actions=rule["actions"],
-            match_processing_behavior="Continue",
-            opts=opts,
-        )
-        for rule in site_delivery_rules()
-    ]
+    site_rules, rules = _rule_set(env, profile, "site", site_delivery_rules(), opts)
     route_site = cdn.Route(
         "route-site",
         resource_group_name=env.rg_name,

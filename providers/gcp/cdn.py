@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.routes import SITE_HOST_HEADER
 from providers.gcp.env import GcpEnv
 from providers.site_files import ENTRY, IMMUTABLE_SECONDS, SPA_ROUTES
 
@@ -189,6 +190,9 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         enable_cdn=False,  # API answers are per user: never cached
         log_config={"enable": True, "sample_rate": 1.0},
         custom_response_headers=[SECURITY_HEADERS[0], "X-Content-Type-Options: nosniff"],
+        # The sitemap's absolute URLs need the storefront's host; the API sees its own. HTTP
+        # only redirects here, so every API request arrives over TLS with the host as SNI.
+        custom_request_headers=[f"{SITE_HOST_HEADER}: {{tls_sni_hostname}}"],
         opts=opts,
     )
     api_paths = [args.api_path_pattern, args.api_path_pattern.removesuffix("/*")]

@@ -158,3 +158,32 @@ def test_robots_txt_lets_crawlers_in_and_keeps_private_pages_out(shop):
     disallowed = {v.strip() for k, v in rules if k.strip().lower() == "disallow"}
     assert {"/cart", "/checkout", "/orders", "/admin"} <= disallowed
     assert not {d for d in disallowed if "/p/".startswith(d) or "/c/".startswith(d) or d in ("/", "/api")}, disallowed
+
+
+def test_unknown_pages_tell_crawlers_not_to_index_them(shop, contexts):
+    page = contexts.new_page(allow=(404,))
+    open_shop(page, "/p/no-such-product")
+    expect(page.get_by_role("heading", level=1, name="Product not found")).to_be_visible()
+    expect(page.locator('meta[name="robots"]')).to_have_attribute("content", "noindex")
+    page.get_by_role("link", name="Browse all products").click()
+    expect(page.get_by_role("heading", level=1, name="All products")).to_be_visible()
+    expect(page.locator('meta[name="robots"]')).to_have_count(0)
+    open_shop(page, "/no/such/page")
+    expect(page.get_by_role("heading", level=1, name="Page not found")).to_be_visible()
+    expect(page.locator('meta[name="robots"]')).to_have_attribute("content", "noindex")
+
+
+def test_sitemap_lists_every_product_and_category_page_by_its_real_path(shop):
+    import xml.etree.ElementTree as ET
+
+    response = requests.get(f"{shop.base_url}/api/sitemap.xml", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    locs = {u.find(ns + "loc").text for u in ET.fromstring(response.content).findall(ns + "url")}
+    expected = {f"{shop.base_url}/"}
+    expected |= {f"{shop.base_url}/c/{c['categoryId']}" for c in shop.categories()}
+    expected |= {f"{shop.base_url}/p/{p['productId']}" for p in shop.all_products()}
+    assert expected <= locs, f"missing from the sitemap: {sorted(expected - locs)[:5]}"
+    for loc in sorted(locs)[:3]:
+        page = requests.get(loc, timeout=10)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), loc

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from providers.site_files import (
     ENTRY,
     IMMUTABLE,
@@ -124,7 +125,7 @@ def test_aws_uploads_hashed_files_immutable_and_entry_points_revalidated(dev: Bu
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_cloudfront_answers_real_paths_with_the_app(dev: BuiltStack):
-    code = dev.one("aws:cloudfront/function:Function").inputs["code"]
+    code = dev.one("aws:cloudfront/function:Function", "spa-routing").inputs["code"]
     asset = next(k for k in (o.inputs["key"] for o in dev.of_type(S3_OBJECT)) if k.startswith("js/app."))
     cases = {**{path: "/index.html" for path in ROUTES}, f"/{asset}": f"/{asset}", "/robots.txt": "/robots.txt"}
     calls = "\n".join(f"console.log(handler({{request: {{uri: {json.dumps(uri)}}}}}).uri);" for uri in cases)
@@ -171,14 +172,18 @@ def _matches(condition: dict, request_path: str, extension: str) -> bool:
     return hit != bool(p.get("negateCondition"))
 
 
+def _rules(stack: BuiltStack, route: str) -> list[dict]:
+    """The rules of the one rule set attached to a Front Door route."""
+    (attached,) = {r.name: r.inputs for r in stack.of_type(AZ + "cdn:Route")}[route]["ruleSets"]
+    (rule_set,) = [s for s in stack.of_type(AZ + "cdn:RuleSet") if attached["id"].endswith("/" + s.outputs["name"])]
+    return [r.inputs for r in stack.of_type(AZ + "cdn:Rule") if r.inputs["ruleSetName"] == rule_set.outputs["name"]]
+
+
 def test_front_door_answers_real_paths_with_the_app_and_caches_by_name(az_dev: BuiltStack):
-    rule_set = az_dev.one(AZ + "cdn:RuleSet")
-    rules = [r.inputs for r in az_dev.of_type(AZ + "cdn:Rule")]
-    assert rules and all(r["ruleSetName"] == rule_set.outputs["name"] for r in rules)
-    routes = {r.name: r.inputs for r in az_dev.of_type(AZ + "cdn:Route")}
-    (attached,) = routes["route-site"]["ruleSets"]
-    assert attached["id"].endswith("/" + rule_set.outputs["name"]), attached
-    assert not routes["route-api"].get("ruleSets"), "the SPA rewrite must never touch /api/*"
+    rules = _rules(az_dev, "route-site")
+    assert rules
+    api_actions = {a["name"] for r in _rules(az_dev, "route-api") for a in r["actions"]}
+    assert api_actions == {"ModifyRequestHeader"}, "the API route must never be rewritten or cached"
 
     blobs = [b.inputs["blobName"] for b in az_dev.of_type(AZ + "storage:Blob")]
     asset = next(b for b in blobs if b.startswith("js/app."))
@@ -235,3 +240,37 @@ def test_gcs_objects_and_cloud_cdn_keep_the_year_of_caching(gcp_dev: BuiltStack)
     policy = gcp_dev.one("gcp:compute/backendBucket:BackendBucket").inputs["cdnPolicy"]
     # Cloud CDN clamps max-age to these: they must not cut the year short.
     assert policy["clientTtl"] >= IMMUTABLE_SECONDS and policy["maxTtl"] >= IMMUTABLE_SECONDS
+
+
+# -- the sitemap's host, on every cloud --------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_cloudfront_passes_the_visitors_host_to_the_sitemap_only(dev: BuiltStack):
+    d = dev.one("aws:cloudfront/distribution:Distribution").inputs
+    sitemap, api = d["orderedCacheBehaviors"]
+    assert sitemap["pathPattern"] == SITEMAP_PATH and sitemap["targetOriginId"] == "api"
+    assert sorted(sitemap["allowedMethods"]) == ["GET", "HEAD", "OPTIONS"]
+    assert not api.get("functionAssociations")
+    (assoc,) = sitemap["functionAssociations"]
+    fn = next(
+        f for f in dev.of_type("aws:cloudfront/function:Function") if f.outputs.get("arn") == assoc["functionArn"]
+    )
+    call = "console.log(JSON.stringify(handler({request: {uri: '/api/sitemap.xml', headers: {host: {value: 'shop.example.com'}}}}).headers));"
+    out = subprocess.run(["node", "-e", fn.inputs["code"] + "\n" + call], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)[SITE_HOST_HEADER.lower()] == {"value": "shop.example.com"}
+
+
+def test_front_door_passes_the_visitors_host_to_the_sitemap(az_dev: BuiltStack):
+    (rule,) = _rules(az_dev, "route-api")
+    (condition,) = rule["conditions"]
+    assert condition["name"] == "UrlPath" and condition["parameters"]["matchValues"] == ["api/sitemap.xml"]
+    (action,) = rule["actions"]
+    params = action["parameters"]
+    assert action["name"] == "ModifyRequestHeader" and params["headerName"] == SITE_HOST_HEADER
+    assert params["value"] == "{hostname}" and params["headerAction"] == "Overwrite"
+
+
+def test_load_balancer_passes_the_visitors_host_to_the_api(gcp_dev: BuiltStack):
+    api = gcp_dev.one("gcp:compute/backendService:BackendService").inputs
+    assert f"{SITE_HOST_HEADER}: {{tls_sni_hostname}}" in api["customRequestHeaders"]
