@@ -108,6 +108,7 @@ async function route() {
     return;
   }
   render(h("h1", {}, "Page not found"), h("p", {}, "There's nothing here. ", link("/", "Back to the shop")));
+  setPageMeta({ noindex: true });
 }
 
 // ---------------------------------------------------------------------------

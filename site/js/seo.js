@@ -25,8 +25,15 @@ export function absoluteUrl(path) {
  * Set the page's metadata. `canonical` is an in-app path ("/p/x"), or null when the page
  * has no canonical form (search results, account pages).
  */
-export function setPageMeta({ title, description = DEFAULT_DESCRIPTION, canonical = null, data = null } = {}) {
+export function setPageMeta({ title, description = DEFAULT_DESCRIPTION, canonical = null, data = null, noindex = false } = {}) {
   if (title) document.title = `${title} · ${SHOP_NAME}`;
+  // The app answers every path with 200: a "not found" view tells crawlers so itself.
+  const robots = document.head.querySelector('meta[name="robots"]');
+  if (noindex) {
+    headElement('meta[name="robots"]', () => Object.assign(document.createElement("meta"), { name: "robots" })).content = "noindex";
+  } else if (robots) {
+    robots.remove();
+  }
   headElement('meta[name="description"]', () => Object.assign(document.createElement("meta"), { name: "description" })).content =
     description;
   const link = document.head.querySelector('link[rel="canonical"]');

@@ -12,6 +12,7 @@ export async function productView(productId, _query, isCurrent = () => true) {
   } catch (err) {
     if (err.status === 404) {
       render(h("h1", {}, "Product not found"), h("p", {}, "It may have been removed. ", link("/", "Browse all products")));
+      setPageMeta({ noindex: true });
       return;
     }
     throw err;
