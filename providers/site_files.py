@@ -203,9 +203,27 @@ def _rewrite_html(html: str, renamer: _Renamer) -> str:
     return _HTML_REF.sub(replace, html)
 
 
+def write_site(site_dir: Path, out_dir: Path) -> list[SiteFile]:
+    """The published storefront as files under out_dir, for an upload by hand (Azure's
+    key-less storage, docs/deploy-azure.md)."""
+    files = build_site(site_dir)
+    for f in files:
+        target = out_dir / f.key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(f.read())
+    return files
+
+
 def asset(f: SiteFile):
     """The Pulumi asset that uploads `f` (imported here, not at module level, so the local
     gateway can use this module without loading Pulumi)."""
     import pulumi
 
     return pulumi.FileAsset(str(f.path)) if f.body is None else pulumi.StringAsset(f.body.decode("utf-8"))
+
+
+if __name__ == "__main__":  # python -m providers.site_files site build/site
+    import sys
+
+    written = write_site(Path(sys.argv[1]), Path(sys.argv[2]))
+    print(f"{len(written)} files in {sys.argv[2]}")

@@ -27,6 +27,7 @@ from providers.site_files import (
     SPA_ROUTES,
     build_site,
     is_hashed,
+    write_site,
 )
 
 from .conftest import BuiltStack
@@ -93,6 +94,14 @@ def test_changing_a_module_renames_it_and_everything_that_imports_it(tmp_path):
     assert (
         f'"./{after["js/util"].removeprefix("js/")}"' in app and f'"./{after["js/views/a"].removeprefix("js/")}"' in app
     )
+
+
+def test_the_build_can_be_written_out_for_an_upload_by_hand(tmp_path):
+    files = write_site(SITE, tmp_path / "out")
+    written = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert written == {f.key for f in files}
+    index = next(f for f in files if f.key == ENTRY)
+    assert (tmp_path / "out" / ENTRY).read_bytes() == index.read()
 
 
 def test_a_circular_import_is_refused(tmp_path):
