@@ -35,7 +35,7 @@ def test_stock_states_and_prices(shop, contexts):
     low = shop.create_product(f"Quartz Clock {tag}", stock=3, price=123456)
     gone = shop.create_product(f"Quartz Vase {tag}", stock=0, price=500)
     page = contexts.new_page()
-    open_shop(page, f"/#/search?q={tag}")
+    open_shop(page, f"/search?q={tag}")
     grid = page.get_by_role("list", name="Products")
     expect(grid.get_by_role("listitem")).to_have_count(2)
     low_card = grid.get_by_role("listitem").filter(has_text=low["name"])
@@ -45,7 +45,7 @@ def test_stock_states_and_prices(shop, contexts):
     gone_card = grid.get_by_role("listitem").filter(has_text=gone["name"])
     expect(gone_card.get_by_role("button", name=f"Sold out: {gone['name']}")).to_be_disabled()
 
-    open_shop(page, f"/#/p/{gone['productId']}")
+    open_shop(page, f"/p/{gone['productId']}")
     expect(page.get_by_role("heading", level=1, name=gone["name"])).to_be_visible()
     expect(page.get_by_text("Sold out", exact=True).first).to_be_visible()
     expect(page.get_by_role("button", name="Sold out")).to_be_disabled()
