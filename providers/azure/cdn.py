@@ -41,33 +41,81 @@ COMPRESSIBLE = [
 _HASHED_NAME = rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.(js|mjs|css)$"
 
 
-# Written with the wire (camelCase) names: a rule's conditions and actions are unions of many
-# types, so the SDK cannot tell which type a plain dict is and sends its keys unchanged.
-def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> dict[str, Any]:
-    params = {"typeName": f"DeliveryRule{kind}MatchConditionParameters", "operator": operator, "matchValues": values}
-    return {"name": kind, "parameters": {**params, **({"transforms": transforms} if transforms else {})}}
+# Rule conditions and actions are unions of many types: built with the SDK's typed Args so
+# each is serialized as its own type (a plain dict's keys would go out unchanged).
+def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    classes = {
+        "UrlPath": (cdn.DeliveryRuleUrlPathConditionArgs, cdn.UrlPathMatchConditionParametersArgs),
+        "UrlFileExtension": (cdn.DeliveryRuleUrlFileExtensionConditionArgs, cdn.UrlFileExtensionMatchConditionParametersArgs),
+    }  # fmt: skip
+    condition, parameters = classes[kind]
+    return condition(
+        name=kind,
+        parameters=parameters(
+            type_name=f"DeliveryRule{kind}MatchConditionParameters",
+            operator=operator,
+            match_values=values,
+            transforms=transforms,
+        ),
+    )
 
 
-def _cache(value: str, edge: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Cache-Control for the browser, and how long Front Door itself keeps the answer
-    (no cache configuration: not cached at the edge)."""
-    override: dict[str, Any] = {"typeName": "DeliveryRuleRouteConfigurationOverrideActionParameters"}
+def _header(direction: str, name: str, value: str) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    action = (
+        cdn.DeliveryRuleResponseHeaderActionArgs if direction == "Response" else cdn.DeliveryRuleRequestHeaderActionArgs
+    )
+    return action(
+        name=f"Modify{direction}Header",
+        parameters=cdn.HeaderActionParametersArgs(
+            type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=name, value=value
+        ),
+    )
+
+
+def _cache(value: str, edge: tuple[str, str] | None) -> list[Any]:
+    """Cache-Control for the browser, and (behaviour, duration) of Front Door's own cache
+    (None: not cached at the edge)."""
+    import pulumi_azure_native.cdn as cdn
+
+    cache = None
     if edge is not None:
-        override["cacheConfiguration"] = {
-            "queryStringCachingBehavior": "IgnoreQueryString",
-            "isCompressionEnabled": "Enabled",
-            **edge,
-        }
-    header = {"typeName": "DeliveryRuleHeaderActionParameters", "headerAction": "Overwrite",
-              "headerName": "Cache-Control", "value": value}  # fmt: skip
-    return [{"name": "ModifyResponseHeader", "parameters": header},
-            {"name": "RouteConfigurationOverride", "parameters": override}]  # fmt: skip
+        cache = cdn.CacheConfigurationArgs(
+            query_string_caching_behavior="IgnoreQueryString",
+            is_compression_enabled="Enabled",
+            cache_behavior=edge[0],
+            cache_duration=edge[1],
+        )
+    override = cdn.DeliveryRuleRouteConfigurationOverrideActionArgs(
+        name="RouteConfigurationOverride",
+        parameters=cdn.RouteConfigurationOverrideActionParametersArgs(
+            type_name="DeliveryRuleRouteConfigurationOverrideActionParameters", cache_configuration=cache
+        ),
+    )
+    return [_header("Response", "Cache-Control", value), override]
+
+
+def _rewrite(destination: str) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    return cdn.UrlRewriteActionArgs(
+        name="UrlRewrite",
+        parameters=cdn.UrlRewriteActionParametersArgs(
+            type_name="DeliveryRuleUrlRewriteActionParameters",
+            source_pattern="/",
+            destination=destination,
+            preserve_unmatched_path=False,
+        ),
+    )
 
 
 def site_delivery_rules() -> list[dict[str, Any]]:
     """The site route's rule set: cache lifetimes by name, and the app shell for routes."""
-    hour = {"cacheBehavior": "OverrideIfOriginMissing", "cacheDuration": "01:00:00"}
-    year = {"cacheBehavior": "OverrideAlways", "cacheDuration": "365.00:00:00"}
+    hour = ("OverrideIfOriginMissing", "01:00:00")
+    year = ("OverrideAlways", "365.00:00:00")
     return [
         {"name": "ShortCache", "order": 1, "conditions": [_condition("UrlPath", "Any", [])],
          "actions": _cache(SHORT, hour)},
@@ -80,21 +128,17 @@ def site_delivery_rules() -> list[dict[str, Any]]:
         # An extension-less path (/p/<id>, /c/<id>, /cart...) is a client-side route: answer
         # it with index.html and a 200 (the static website's own 404 page would say 404).
         {"name": "SpaRoutes", "order": 4, "conditions": [_condition("UrlFileExtension", "LessThan", ["1"])],
-         "actions": [{"name": "UrlRewrite", "parameters": {
-             "typeName": "DeliveryRuleUrlRewriteActionParameters", "sourcePattern": "/",
-             "destination": "/" + ENTRY, "preserveUnmatchedPath": False}}, *_cache(REVALIDATE, None)]},
+         "actions": [_rewrite("/" + ENTRY), *_cache(REVALIDATE, None)]},
     ]  # fmt: skip
 
 
 def api_delivery_rules() -> list[dict[str, Any]]:
     """The API route's rule set: the sitemap's absolute URLs need the storefront's host, and
     behind Front Door the API sees its own, so the visitor's goes along in a header."""
-    header = {"typeName": "DeliveryRuleHeaderActionParameters", "headerAction": "Overwrite",
-              "headerName": SITE_HOST_HEADER, "value": "{hostname}"}  # fmt: skip
     return [
         {"name": "SitemapHost", "order": 1,
          "conditions": [_condition("UrlPath", "Equal", [SITEMAP_PATH.lstrip("/")], ["Lowercase"])],
-         "actions": [{"name": "ModifyRequestHeader", "parameters": header}]},
+         "actions": [_header("Request", SITE_HOST_HEADER, "{hostname}")]},
     ]  # fmt: skip
 
 
