@@ -16,6 +16,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from bench import lighthouse
+
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "benchmarks.md"
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -648,6 +650,7 @@ def main() -> None:
         + " |",
         "",
     ]
+    out += lighthouse.section(REPORT.read_text() if REPORT.exists() else "")
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text("\n".join(out))
     log(f"wrote {REPORT.relative_to(ROOT)}")

@@ -11,10 +11,10 @@ rebinding), and the outbox only to whoever holds this run's outbox key or an adm
 from __future__ import annotations
 
 import base64
+import gzip
 import hmac
 import json
 import logging
-import mimetypes
 import os
 import re
 import threading
@@ -23,10 +23,12 @@ import urllib.request
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from functions.shop import routes, security_headers
 from functions.shop.datamodel import IMAGE_TYPES, MAX_IMAGE_BYTES, MEDIA_PREFIX
+from providers.site_files import ENTRY, GENERATED_CONFIG, build_site, cache_control, site_files
 
 from .loopback import is_loopback_host
 
@@ -123,6 +125,7 @@ def make_server(stack) -> ThreadingHTTPServer:
     )
     site_root = stack_site(stack)
     upload_creds = upload_credentials()
+    site = LocalSite(site_root) if site_root else None
     invocations = threading.BoundedSemaphore(CONCURRENCY)
 
     class Handler(BaseHTTPRequestHandler):
@@ -256,16 +259,16 @@ def make_server(stack) -> ThreadingHTTPServer:
                 if path.startswith("/api/") or path == "/api":
                     return self._api(path, url.query)
                 if path == "/config.json" and self.command in ("GET", "HEAD"):
-                    # what each cloud's deployment generates next to the storefront
-                    return self._json(
-                        200,
-                        {
-                            "apiBase": "/api",
-                            "cloud": "local",
-                            "region": "us-east-1",
-                            "userPoolId": stack.names["pool"],
-                            "userPoolClientId": stack.names["client"],
-                        },
+                    # what each cloud's deployment generates next to the storefront, same caching
+                    config = {
+                        "apiBase": "/api",
+                        "cloud": "local",
+                        "region": "us-east-1",
+                        "userPoolId": stack.names["pool"],
+                        "userPoolClientId": stack.names["client"],
+                    }
+                    return self._send(
+                        200, json.dumps(config).encode(), {"cache-control": cache_control(GENERATED_CONFIG)}
                     )
                 if path == "/local/outbox" and self.command == "GET":
                     return self._outbox(url.query)
@@ -433,21 +436,15 @@ def make_server(stack) -> ThreadingHTTPServer:
             self._send(200, obj["Body"].read(), headers, stricter={"content-security-policy": MEDIA_CSP})
 
         def _static(self, path: str) -> None:
-            if site_root is None:
+            if site is None:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": "no storefront (site/) here"}})
-            target = (site_root / path.lstrip("/")).resolve()
-            if site_root not in target.parents and target != site_root:
+            found = site.lookup(path)
+            if found is None:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": "not found"}})
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.is_file():
-                if "." in path.rsplit("/", 1)[-1]:
-                    return self._json(404, {"error": {"code": "NOT_FOUND", "message": "not found"}})
-                target = site_root / "index.html"  # SPA route
-            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
-                ctype += "; charset=utf-8"
-            self._send(200, target.read_bytes(), {"content-type": ctype, "cache-control": "no-cache"})
+            body, headers = found
+            if "gzip" in (self.headers.get("accept-encoding") or "") and headers["content-type"] in COMPRESSIBLE:
+                body, headers = gzip.compress(body, mtime=0), {**headers, "content-encoding": "gzip"}
+            self._send(200, body, {**headers, "vary": "accept-encoding"})
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
@@ -465,6 +462,45 @@ def upload_credentials():
         os.environ["AWS_SECRET_ACCESS_KEY"],
         os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
     )
+
+
+# Text the CDNs compress on the way out (providers/*/cdn.py), compressed here the same way.
+COMPRESSIBLE = {"text/html; charset=utf-8", "text/css; charset=utf-8", "text/javascript; charset=utf-8",
+                "application/json", "image/svg+xml", "text/plain; charset=utf-8", "application/xml"}  # fmt: skip
+
+
+class LocalSite:
+    """The storefront as the clouds publish it (providers/site_files.build_site: hashed
+    names, their Cache-Control), rebuilt when a file under site/ changes so `make dev`
+    shows edits on reload. Like the CDNs, an extension-less path that is no file (a route
+    such as /p/<id>) is answered with index.html, a missing file with a 404."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._signature: tuple | None = None
+        self._files: dict[str, tuple[bytes, dict[str, str]]] = {}
+
+    def _current(self) -> dict[str, tuple[bytes, dict[str, str]]]:
+        signature = tuple((k, p.stat().st_mtime_ns, p.stat().st_size) for k, p in site_files(self.root))
+        with self._lock:
+            if signature != self._signature:
+                self._files = {
+                    f.key: (f.read(), {"content-type": f.content_type, "cache-control": f.cache_control})
+                    for f in build_site(self.root)
+                }
+                self._signature = signature
+            return self._files
+
+    def lookup(self, path: str) -> tuple[bytes, dict[str, str]] | None:
+        files = self._current()
+        key = path.lstrip("/")
+        if key in files:
+            return files[key]
+        last = key.rsplit("/", 1)[-1]
+        if key == "" or key.endswith("/") or "." not in last:
+            return files.get(ENTRY)
+        return None
 
 
 def stack_site(stack):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+from xml.sax.saxutils import escape
+
 from . import ports
+from .http import Response
 from .models import Category, CategoryList, Product, ProductList
+from .routes import SITE_HOST_HEADER
 
 # Query parameter bounds (the OpenAPI document declares the same).
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -30,3 +35,44 @@ def get_product(ctx):
     if product is None:
         raise ports.NotFound(f"product {ctx.param('productId')} not found")
     return Product.of(product)
+
+
+SITEMAP_PAGE = 100  # products read per store call while the sitemap is built
+SITEMAP_MAX_URLS = 50_000  # the sitemaps.org limit for one file
+XML = "application/xml; charset=utf-8"
+
+
+def site_origin(headers: dict[str, str]) -> str:
+    """The storefront's origin as the visitor used it: the API sits behind each cloud's CDN
+    under /api and sees its own host, so the CDN passes the visitor's in SITE_HOST_HEADER;
+    X-Forwarded-Host, then Host, answer for a call that did not come through it."""
+    host = (
+        (headers.get(SITE_HOST_HEADER.lower()) or headers.get("x-forwarded-host") or headers.get("host") or "")
+        .split(",")[0]
+        .strip()
+    )
+    if not host or any(c in host for c in "/\\ @?#<>&\"'"):
+        from .api import BadRequest  # api resolves handlers lazily: no import cycle at load
+
+        raise BadRequest("the request has no usable Host header")
+    proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    local = host.split(":")[0] in ("127.0.0.1", "localhost")
+    return f"{proto if proto in ('http', 'https') else 'http' if local else 'https'}://{host}"
+
+
+def sitemap(ctx):
+    """The storefront's real paths from the catalog: home, each category, each product."""
+    origin = site_origin(ctx.request.headers)
+    store = ctx.services.store
+    paths = ["/"] + ["/c/" + quote(c.category_id, safe="") for c in store.list_categories()]
+    cursor = None
+    while len(paths) < SITEMAP_MAX_URLS:
+        page = store.list_products(category=None, query=None, limit=SITEMAP_PAGE, cursor=cursor)
+        paths += ["/p/" + quote(p.product_id, safe="") for p in page.items]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    urls = "".join(f"<url><loc>{escape(origin + path)}</loc></url>" for path in paths[:SITEMAP_MAX_URLS])
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+    # Crawlers fetch it rarely; an hour keeps it fresh enough without asking the store each time.
+    return Response(200, body.encode(), {"content-type": XML, "cache-control": "public, max-age=3600"})

@@ -91,6 +91,8 @@ def operation(route: routes.Route) -> dict[str, Any]:
     content = {
         "application/json": {"schema": _ref(route.response_model) if route.response_model else {"type": "object"}}
     }
+    if route.operation_id == "getSitemap":
+        content = {"application/xml": {"schema": {"type": "string", "description": "sitemaps.org urlset"}}}
     responses: dict[str, Any] = {str(route.success_status): {"description": "OK", "content": content}}
     if route.operation_id == "placeOrder":
         responses["200"] = {"description": "Replay of an order placed with the same key and body", "content": content}

@@ -46,6 +46,10 @@ class Route:
 
 
 R = Route
+# The sitemap lists the storefront's absolute URLs, but behind each cloud's CDN the API sees
+# its own host: the CDN passes the one the visitor used in this header (providers/*/cdn.py).
+SITEMAP_PATH = "/api/sitemap.xml"
+SITE_HOST_HEADER = "X-Shop-Site-Host"
 ROUTES: tuple[Route, ...] = (
     # accounts
     R(
@@ -130,6 +134,15 @@ ROUTES: tuple[Route, ...] = (
         "One product",
         None,
         "Product",
+    ),
+    R(
+        "GET",
+        SITEMAP_PATH,
+        "getSitemap",
+        "catalog:sitemap",
+        PUBLIC,
+        "catalog",
+        "Sitemap of the storefront (XML): home, every category page and every product page",
     ),
     # cart
     R("GET", "/api/cart", "getCart", "cart:get_cart", CUSTOMER, "cart", "My cart with live prices", None, "Cart"),

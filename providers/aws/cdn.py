@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.specs import CdnArgs, CdnResult
+from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
@@ -40,6 +41,16 @@ function handler(event) {
   if (uri.lastIndexOf('.') <= uri.lastIndexOf('/')) {
     request.uri = '/index.html';
   }
+  return request;
+}
+"""
+
+# On the sitemap's own behaviour only: the API answers it with the storefront's absolute URLs,
+# and behind CloudFront it sees its own host, so the visitor's goes along in a header.
+SITEMAP_HOST_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  request.headers['{header}'] = { value: request.headers.host.value };
   return request;
 }
 """
@@ -87,6 +98,14 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
         runtime="cloudfront-js-2.0",
         comment="Client-side routes -> /index.html (default behaviour only, never /api/*)",
         code=SPA_ROUTING_FUNCTION,
+        publish=True,
+        opts=opts,
+    )
+    sitemap_host = aws.cloudfront.Function(
+        "sitemap-host",
+        runtime="cloudfront-js-2.0",
+        comment="The visitor's host for the sitemap's absolute URLs (sitemap behaviour only)",
+        code=SITEMAP_HOST_FUNCTION.replace("{header}", SITE_HOST_HEADER.lower()),
         publish=True,
         opts=opts,
     )
@@ -150,6 +169,23 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
             ],
         ),
         ordered_cache_behaviors=[
+            # Before /api/*: the first matching pattern wins. Like /api/*, but GET only.
+            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=SITEMAP_PATH,
+                target_origin_id=API_ORIGIN,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=["GET", "HEAD", "OPTIONS"],
+                cached_methods=["GET", "HEAD"],
+                cache_policy_id=cache_disabled,
+                origin_request_policy_id=all_viewer,
+                response_headers_policy_id=headers.id,
+                compress=True,
+                function_associations=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
+                        event_type="viewer-request", function_arn=sitemap_host.arn
+                    )
+                ],
+            ),
             aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
                 path_pattern=args.api_path_pattern,
                 target_origin_id=API_ORIGIN,
@@ -163,7 +199,7 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
                 origin_request_policy_id=all_viewer,
                 response_headers_policy_id=headers.id,
                 compress=True,
-            )
+            ),
         ],
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
             geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components.specs import StaticSiteArgs, StaticSiteResult
 from providers.aws.env import AwsEnv
 from providers.base import Parent
-from providers.site_files import GENERATED_CONFIG, NO_CACHE, content_type, site_files
+from providers.site_files import GENERATED_CONFIG, REVALIDATE, asset, build_site
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,15 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
     )
 
     upload_opts = env.opts(parent, depends_on=[public_access_block])
-    files = site_files(args.site_dir)
-    for key, path in files:
+    files = build_site(args.site_dir)
+    for f in files:
         aws.s3.BucketObjectv2(
-            f"file-{key}",
+            f"file-{f.key}",
             bucket=bucket.id,
-            key=key,
-            source=pulumi.FileAsset(str(path)),
-            content_type=content_type(path),
-            cache_control="no-cache" if key in NO_CACHE else "public, max-age=300",
+            key=f.key,
+            source=asset(f),
+            content_type=f.content_type,
+            cache_control=f.cache_control,
             opts=upload_opts,
         )
     aws.s3.BucketObjectv2(
@@ -114,7 +114,7 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
             lambda cfg: json.dumps(cfg, indent=2, sort_keys=True)
         ),
         content_type="application/json",
-        cache_control="no-cache",
+        cache_control=REVALIDATE,
         opts=upload_opts,
     )
     return StaticSiteResult(

@@ -19,7 +19,9 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from providers.azure.env import AzureEnv
+from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
 PREMIUM = "Premium_AzureFrontDoor"
 MANAGED_RULE_SETS = (
@@ -30,6 +32,114 @@ COMPRESSIBLE = [
     "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     "image/svg+xml", "text/plain", "application/manifest+json",
 ]  # fmt: skip
+
+
+# Storefront delivery rules (the site route only, never /api/*), applied in order; a later
+# rule's Cache-Control overwrites an earlier one's. Blobs carry no Cache-Control of their own
+# (providers/azure/static_site.py), so Front Door sets it from the name, as S3 and Cloud
+# Storage store it with each object on the other clouds (providers/site_files.py).
+_HASHED_NAME = rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.(js|mjs|css)$"
+
+
+# Rule conditions and actions are unions of many types: built with the SDK's typed Args so
+# each is serialized as its own type (a plain dict's keys would go out unchanged).
+def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    classes = {
+        "UrlPath": (cdn.DeliveryRuleUrlPathConditionArgs, cdn.UrlPathMatchConditionParametersArgs),
+        "UrlFileExtension": (cdn.DeliveryRuleUrlFileExtensionConditionArgs, cdn.UrlFileExtensionMatchConditionParametersArgs),
+    }  # fmt: skip
+    condition, parameters = classes[kind]
+    return condition(
+        name=kind,
+        parameters=parameters(
+            type_name=f"DeliveryRule{kind}MatchConditionParameters",
+            operator=operator,
+            match_values=values,
+            transforms=transforms,
+        ),
+    )
+
+
+def _header(direction: str, name: str, value: str) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    action = (
+        cdn.DeliveryRuleResponseHeaderActionArgs if direction == "Response" else cdn.DeliveryRuleRequestHeaderActionArgs
+    )
+    return action(
+        name=f"Modify{direction}Header",
+        parameters=cdn.HeaderActionParametersArgs(
+            type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=name, value=value
+        ),
+    )
+
+
+def _cache(value: str, edge: tuple[str, str] | None) -> list[Any]:
+    """Cache-Control for the browser, and (behaviour, duration) of Front Door's own cache
+    (None: not cached at the edge)."""
+    import pulumi_azure_native.cdn as cdn
+
+    cache = None
+    if edge is not None:
+        cache = cdn.CacheConfigurationArgs(
+            query_string_caching_behavior="IgnoreQueryString",
+            is_compression_enabled="Enabled",
+            cache_behavior=edge[0],
+            cache_duration=edge[1],
+        )
+    override = cdn.DeliveryRuleRouteConfigurationOverrideActionArgs(
+        name="RouteConfigurationOverride",
+        parameters=cdn.RouteConfigurationOverrideActionParametersArgs(
+            type_name="DeliveryRuleRouteConfigurationOverrideActionParameters", cache_configuration=cache
+        ),
+    )
+    return [_header("Response", "Cache-Control", value), override]
+
+
+def _rewrite(destination: str) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    return cdn.UrlRewriteActionArgs(
+        name="UrlRewrite",
+        parameters=cdn.UrlRewriteActionParametersArgs(
+            type_name="DeliveryRuleUrlRewriteActionParameters",
+            source_pattern="/",
+            destination=destination,
+            preserve_unmatched_path=False,
+        ),
+    )
+
+
+def site_delivery_rules() -> list[dict[str, Any]]:
+    """The site route's rule set: cache lifetimes by name, and the app shell for routes."""
+    hour = ("OverrideIfOriginMissing", "01:00:00")
+    year = ("OverrideAlways", "365.00:00:00")
+    return [
+        {"name": "ShortCache", "order": 1, "conditions": [_condition("UrlPath", "Any", [])],
+         "actions": _cache(SHORT, hour)},
+        {"name": "HashedImmutable", "order": 2, "conditions": [_condition("UrlPath", "RegEx", [_HASHED_NAME])],
+         "actions": _cache(IMMUTABLE, year)},
+        # Front Door's request path has no leading slash: "index.html", "js/app.<hash>.js".
+        {"name": "EntryRevalidate", "order": 3,
+         "conditions": [_condition("UrlPath", "Equal", list(NO_CACHE), ["Lowercase"])],
+         "actions": _cache(REVALIDATE, None)},
+        # An extension-less path (/p/<id>, /c/<id>, /cart...) is a client-side route: answer
+        # it with index.html and a 200 (the static website's own 404 page would say 404).
+        {"name": "SpaRoutes", "order": 4, "conditions": [_condition("UrlFileExtension", "LessThan", ["1"])],
+         "actions": [_rewrite("/" + ENTRY), *_cache(REVALIDATE, None)]},
+    ]  # fmt: skip
+
+
+def api_delivery_rules() -> list[dict[str, Any]]:
+    """The API route's rule set: the sitemap's absolute URLs need the storefront's host, and
+    behind Front Door the API sees its own, so the visitor's goes along in a header."""
+    return [
+        {"name": "SitemapHost", "order": 1,
+         "conditions": [_condition("UrlPath", "Equal", [SITEMAP_PATH.lstrip("/")], ["Lowercase"])],
+         "actions": [_header("Request", SITE_HOST_HEADER, "{hostname}")]},
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -154,6 +264,32 @@ def lock_api_to_front_door(env: AzureEnv, api: specs.ApiResult, profile: Any, pa
     )
 
 
+def _rule_set(
+    env: AzureEnv, profile: Any, name: str, rule_specs: list[dict[str, Any]], opts: pulumi.ResourceOptions
+) -> tuple[Any, list[Any]]:
+    import pulumi_azure_native.cdn as cdn
+
+    rule_set = cdn.RuleSet(
+        f"rules-{name}", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name=name, opts=opts
+    )
+    rules = [
+        cdn.Rule(
+            f"rule-{name}-{rule['name']}",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            rule_set_name=rule_set.name,
+            rule_name=rule["name"],
+            order=rule["order"],
+            conditions=rule["conditions"],
+            actions=rule["actions"],
+            match_processing_behavior="Continue",
+            opts=opts,
+        )
+        for rule in rule_specs
+    ]
+    return rule_set, rules
+
+
 def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
     import pulumi_azure_native.cdn as cdn
     import pulumi_azure_native.frontdoor as frontdoor
@@ -246,6 +382,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
 
     domains = [{"id": custom_domain.id}] if custom_domain is not None else []
     api_pattern = args.api_path_pattern  # "/api/*"
+    api_rule_set, api_rules = _rule_set(env, profile, "api", api_delivery_rules(), opts)
     route_api = cdn.Route(
         "route-api",
         resource_group_name=env.rg_name,
@@ -259,9 +396,11 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         link_to_default_domain="Enabled",
         custom_domains=domains or None,
         cache_configuration=None,  # never cached
+        rule_sets=[{"id": api_rule_set.id}],
         enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api, *api_rules]),
     )
+    site_rules, rules = _rule_set(env, profile, "site", site_delivery_rules(), opts)
     route_site = cdn.Route(
         "route-site",
         resource_group_name=env.rg_name,
@@ -278,8 +417,9 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "query_string_caching_behavior": "IgnoreQueryString",
             "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
         },
+        rule_sets=[{"id": site_rules.id}],
         enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api]),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *rules]),
     )
 
     waf = frontdoor.Policy(

@@ -24,7 +24,7 @@ from components import specs
 from providers.azure import roles
 from providers.azure.env import AzureEnv
 from providers.azure.keyvault import KeyVaultNative
-from providers.site_files import GENERATED_CONFIG, content_type, site_files
+from providers.site_files import GENERATED_CONFIG, asset, build_site
 
 WEB_CONTAINER = "$web"
 
@@ -153,17 +153,19 @@ def create_static_site(
         opts=opts,
     )
     upload_opts = pulumi.ResourceOptions(parent=parent, depends_on=[website, deployer])
-    files = site_files(args.site_dir) if env.settings.shared_key_uploads else []
-    for key, path in files:
+    # Blobs carry no Cache-Control here (the resource has no such property): Front Door's
+    # site rule set sets it from the name (providers/azure/cdn.py).
+    files = build_site(args.site_dir) if env.settings.shared_key_uploads else []
+    for f in files:
         storage.Blob(
-            f"file-{key}",
+            f"file-{f.key}",
             resource_group_name=env.rg_name,
             account_name=account.name,
             container_name=website.container_name,
-            blob_name=key,
+            blob_name=f.key,
             type="Block",
-            source=pulumi.FileAsset(str(path)),
-            content_type=content_type(path),
+            source=asset(f),
+            content_type=f.content_type,
             opts=upload_opts,
         )
     if not env.settings.shared_key_uploads:  # key-less: the operator uploads (docs/deploy-azure.md)

@@ -18,7 +18,9 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.routes import SITE_HOST_HEADER
 from providers.gcp.env import GcpEnv
+from providers.site_files import ENTRY, IMMUTABLE_SECONDS, SPA_ROUTES
 
 COMPUTE = "compute.googleapis.com"
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -52,6 +54,22 @@ WAF_RULE_SETS = (
 RATE_LIMIT_PRIORITY = 1000
 WAF_PRIORITY_START = 2000
 DEFAULT_RULE_PRIORITY = 2147483647
+
+
+def spa_path_rule(bucket_service: Any) -> dict[str, Any]:
+    """Client-side routes (/p/<id>, /c/<id>, /cart...) are no objects: the bucket's 404 for
+    them becomes index.html with a 200, so each route is a real, indexable page. Files stay
+    honest 404s (the rule covers only the routes)."""
+    return {
+        "paths": list(SPA_ROUTES),
+        "service": bucket_service,
+        "custom_error_response_policy": {
+            "error_service": bucket_service,
+            "error_response_rules": [
+                {"match_response_codes": ["404"], "path": "/" + ENTRY, "override_response_code": 200}
+            ],
+        },
+    }
 
 
 @dataclass
@@ -142,9 +160,11 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         compression_mode="AUTOMATIC",
         cdn_policy={
             "cache_mode": "CACHE_ALL_STATIC",  # honours no-cache on index.html and config.json
-            "default_ttl": 300,
-            "client_ttl": 300,
-            "max_ttl": 86400,
+            "default_ttl": 300,  # objects without Cache-Control (every object here has one)
+            # The caps must not cut the year that content-hashed files are cached for
+            # (providers/site_files.py IMMUTABLE): Cloud CDN clamps a longer max-age to them.
+            "client_ttl": IMMUTABLE_SECONDS,
+            "max_ttl": IMMUTABLE_SECONDS,
             "negative_caching": True,
             "serve_while_stale": 86400,
             "request_coalescing": True,
@@ -170,6 +190,9 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         enable_cdn=False,  # API answers are per user: never cached
         log_config={"enable": True, "sample_rate": 1.0},
         custom_response_headers=[SECURITY_HEADERS[0], "X-Content-Type-Options: nosniff"],
+        # The sitemap's absolute URLs need the storefront's host; the API sees its own. HTTP
+        # only redirects here, so every API request arrives over TLS with the host as SNI.
+        custom_request_headers=[f"{SITE_HOST_HEADER}: {{tls_sni_hostname}}"],
         opts=opts,
     )
     api_paths = [args.api_path_pattern, args.api_path_pattern.removesuffix("/*")]
@@ -182,7 +205,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
             {
                 "name": "shop",
                 "default_service": backend_bucket.id,
-                "path_rules": [{"paths": api_paths, "service": backend_api.id}],
+                "path_rules": [{"paths": api_paths, "service": backend_api.id}, spa_path_rule(backend_bucket.id)],
             }
         ],
         opts=opts,

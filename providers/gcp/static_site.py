@@ -20,7 +20,7 @@ import pulumi
 from components import specs
 from providers.gcp.env import GcpEnv
 from providers.gcp.kms import cmek_opts
-from providers.site_files import GENERATED_CONFIG, cache_control, content_type, site_files
+from providers.site_files import GENERATED_CONFIG, asset, build_site, cache_control
 
 STORAGE = "storage.googleapis.com"
 ANONYMOUS_READ_ROLE = "roles/storage.legacyObjectReader"
@@ -68,15 +68,15 @@ def create_static_site(
         member="allUsers",
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    files = site_files(args.site_dir)
-    for key, path in files:
+    files = build_site(args.site_dir)
+    for f in files:
         gcp.storage.BucketObject(
-            f"file-{key}",
+            f"file-{f.key}",
             bucket=bucket.name,
-            name=key,
-            source=pulumi.FileAsset(str(path)),
-            content_type=content_type(path),
-            cache_control=cache_control(key),
+            name=f.key,
+            source=asset(f),
+            content_type=f.content_type,
+            cache_control=f.cache_control,
             opts=pulumi.ResourceOptions(parent=parent),
         )
     config = pulumi.Output.from_input(dict(args.runtime_config)).apply(

@@ -11,10 +11,13 @@ const REFRESH_MARGIN_MS = 60_000; // refresh a minute before the access token ex
 let config = {};
 let apiBase = "/api";
 
-/** Load ./config.json once; a missing or broken file means "same origin, /api". */
+/**
+ * Load /config.json once; a missing or broken file means "same origin, /api".
+ * index.html preloads it (the server marks it no-cache, so it is always revalidated).
+ */
 export async function loadConfig() {
   try {
-    const res = await fetch("./config.json", { cache: "no-cache" });
+    const res = await fetch("/config.json");
     if (res.ok) config = (await res.json()) || {};
   } catch {
     config = {};
@@ -124,7 +127,7 @@ async function refreshSession() {
 // The transport
 // ---------------------------------------------------------------------------
 
-async function send(method, path, { body, query, headers = {}, token } = {}) {
+function apiUrl(path, query) {
   let url = apiBase + path;
   if (query) {
     const qs = new URLSearchParams();
@@ -132,15 +135,38 @@ async function send(method, path, { body, query, headers = {}, token } = {}) {
     const s = qs.toString();
     if (s) url += "?" + s;
   }
+  return url;
+}
+
+// Public GETs started before the view that needs them has loaded (see prefetch below).
+const primed = new Map();
+
+/**
+ * Start a public GET now, while the view's module is still loading; the view's identical
+ * request then takes this answer instead of asking again. One route's worth at a time:
+ * a new prefetch drops answers nobody took, so nothing stale is ever served.
+ */
+function prefetch(path, query) {
+  primed.clear();
+  const url = apiUrl(path, query);
+  const pending = fetch(url, { headers: { Accept: "application/json" } });
+  pending.catch(() => {}); // a failure surfaces when the view takes it
+  primed.set(url, pending);
+}
+
+async function send(method, path, { body, query, headers = {}, token } = {}) {
+  const url = apiUrl(path, query);
   const init = { method, headers: { Accept: "application/json", ...headers } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   if (token) init.headers.Authorization = "Bearer " + token;
+  const early = method === "GET" && !token && body === undefined ? primed.get(url) : undefined;
+  primed.delete(url);
   let res;
   try {
-    res = await fetch(url, init);
+    res = await (early || fetch(url, init));
   } catch {
     throw new ApiError(0, "NETWORK", "We couldn't reach the shop. Check your connection and try again.");
   }
@@ -217,6 +243,8 @@ export const listCategories = () => request("GET", "/categories");
 export const listProducts = ({ category, q, limit, cursor } = {}) =>
   request("GET", "/products", { query: { category, q, limit, cursor } });
 export const getProduct = (productId) => request("GET", "/products/" + enc(productId));
+export const prefetchProducts = ({ category, q, limit } = {}) => prefetch("/products", { category, q, limit });
+export const prefetchProduct = (productId) => prefetch("/products/" + enc(productId));
 
 // ---------------------------------------------------------------------------
 // Cart

@@ -1,81 +1,114 @@
-// app.js: boot, header, and the router.
+// app.js: boot, header, and the routes.
 //
-// Routing is hash-based (#/p/<id>, #/cart, ...). Why not the History API: the same
-// files are served from S3 + CloudFront, Azure Blob static websites, GCS buckets and the
-// local server. Hash routes need no rewrite-to-index.html rule on any of them, survive
-// deep links and reloads everywhere, and keep the site working from a sub-path.
+// Routes are real paths (/p/<id>, /c/<id>, /cart, ...; see router.js). Each view is its own
+// module, imported when its route is first shown, so the home page loads no admin code.
 
 import * as api from "./api.js";
 import { h, render, errorBox, link, busy, icon } from "./ui.js";
-import { state, subscribe, loadCategories, loadUser, userReady, cartCount, isAdmin, completePendingAdd } from "./store.js";
-import { catalogView } from "./views/catalog.js";
-import { productView } from "./views/product.js";
-import { cartView } from "./views/cart.js";
-import { checkoutView } from "./views/checkout.js";
-import { signInView, signUpView, confirmView } from "./views/account.js";
-import { ordersView, orderView } from "./views/orders.js";
-import { adminProductsView, adminProductFormView, adminOrdersView } from "./views/admin.js";
+import { state, subscribe, loadCategories, loadUser, userReady, cartCount, isAdmin, completePendingAdd, takeFreshCart } from "./store.js";
+import { currentRoute, currentHashRoute, navigate, startRouter } from "./router.js";
+import { setPageMeta } from "./seo.js";
 
-// [pattern, view, needs: undefined | "user" | "admin"]
+const views = {
+  catalog: () => import("./views/catalog.js"),
+  product: () => import("./views/product.js"),
+  cart: () => import("./views/cart.js"),
+  checkout: () => import("./views/checkout.js"),
+  account: () => import("./views/account.js"),
+  orders: () => import("./views/orders.js"),
+  admin: () => import("./views/admin.js"),
+};
+
+const CATALOG_PAGE_SIZE = 12; // views/catalog.js PAGE_SIZE: the prefetched first page
+
+// [pattern, module, (module, params, query, isCurrent) => render, needs, prefetch(params, query)]
 const ROUTES = [
-  [/^\/$/, catalogView],
-  [/^\/c\/([^/]+)$/, (p, q, cur) => catalogView(p, { ...q, category: p[0] }, cur)],
-  [/^\/search$/, catalogView],
-  [/^\/p\/([^/]+)$/, (p) => productView(p[0])],
-  [/^\/cart$/, cartView, "user"],
-  [/^\/checkout$/, checkoutView, "user"],
-  [/^\/signin$/, signInView],
-  [/^\/signup$/, signUpView],
-  [/^\/confirm$/, confirmView],
-  [/^\/orders$/, ordersView, "user"],
-  [/^\/orders\/([^/]+)$/, (p, q) => orderView(p[0], q), "user"],
-  [/^\/admin$/, adminProductsView, "admin"],
-  [/^\/admin\/products\/new$/, () => adminProductFormView(null), "admin"],
-  [/^\/admin\/products\/([^/]+)$/, (p) => adminProductFormView(p[0]), "admin"],
-  [/^\/admin\/orders$/, adminOrdersView, "admin"],
+  [/^\/$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined, (p, q) => api.prefetchProducts({ limit: CATALOG_PAGE_SIZE })],
+  [/^\/c\/([^/]+)$/, "catalog", (m, p, q, cur) => m.catalogView(p, { ...q, category: p[0] }, cur), undefined,
+    (p) => api.prefetchProducts({ category: p[0], limit: CATALOG_PAGE_SIZE })],
+  [/^\/search$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined,
+    (p, q) => q.q && api.prefetchProducts({ q: q.q, limit: CATALOG_PAGE_SIZE })],
+  [/^\/p\/([^/]+)$/, "product", (m, p, q, cur) => m.productView(p[0], q, cur), undefined, (p) => api.prefetchProduct(p[0])],
+  [/^\/cart$/, "cart", (m, p, q, cur) => m.cartView(p, q, cur), "user"],
+  [/^\/checkout$/, "checkout", (m, p, q, cur) => m.checkoutView(p, q, cur), "user"],
+  [/^\/signin$/, "account", (m, p, q, cur) => m.signInView(p, q, cur)],
+  [/^\/signup$/, "account", (m, p, q, cur) => m.signUpView(p, q, cur)],
+  [/^\/confirm$/, "account", (m, p, q, cur) => m.confirmView(p, q, cur)],
+  [/^\/orders$/, "orders", (m, p, q, cur) => m.ordersView(p, q, cur), "user"],
+  [/^\/orders\/([^/]+)$/, "orders", (m, p, q, cur) => m.orderView(p[0], q, cur), "user"],
+  [/^\/admin$/, "admin", (m, p, q, cur) => m.adminProductsView(p, q, cur), "admin"],
+  [/^\/admin\/products\/new$/, "admin", (m) => m.adminProductFormView(null), "admin"],
+  [/^\/admin\/products\/([^/]+)$/, "admin", (m, p) => m.adminProductFormView(p[0]), "admin"],
+  [/^\/admin\/orders$/, "admin", (m, p, q, cur) => m.adminOrdersView(p, q, cur), "admin"],
 ];
 
-export function currentRoute() {
-  const raw = location.hash.replace(/^#/, "") || "/";
-  const [path, qs = ""] = raw.split("?");
-  return { path: path || "/", query: Object.fromEntries(new URLSearchParams(qs)) };
+/** The route's view module; a deployment may have replaced the file under an old page. */
+async function loadView(name) {
+  try {
+    return await views[name]();
+  } catch (err) {
+    // Hashed file names change with every deployment: a page loaded before one asks for
+    // modules that are gone. Load the new version of the page once instead of failing.
+    if (!sessionStorage.getItem("nimbus.reloaded")) {
+      sessionStorage.setItem("nimbus.reloaded", "1");
+      location.reload();
+      return new Promise(() => {});
+    }
+    throw err;
+  }
 }
 
 let routeSeq = 0;
 
+function safeDecode(parts) {
+  try {
+    return parts.map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
+
 async function route() {
-  // In-page anchors such as the skip link's "#main" are not routes.
-  if (location.hash && !location.hash.startsWith("#/")) return;
   const seq = ++routeSeq;
   const { path, query } = currentRoute();
-  updateNavCurrent(path, query);
+  updateNavCurrent(path);
   const search = document.getElementById("search-input");
   if (search && document.activeElement !== search) search.value = path === "/search" ? query.q || "" : "";
-  for (const [re, view, needs] of ROUTES) {
+  // Until a view says better: the shop's description, no canonical link, no structured data.
+  setPageMeta({});
+  for (const [re, name, show, needs, prefetch] of ROUTES) {
     const m = path.match(re);
     if (!m) continue;
+    const params = safeDecode(m.slice(1));
+    if (!params) break;
     if (needs && !api.getSession()) {
-      location.replace("#/signin?next=" + encodeURIComponent(location.hash || "#/"));
+      navigate("/signin?next=" + encodeURIComponent(currentHashRoute()), { replace: true });
       return;
     }
-    // Right after sign-in /api/me may still be on its way: wait for it before judging.
-    if (needs === "admin") await userReady();
-    if (seq !== routeSeq) return;
-    if (needs === "admin" && !isAdmin()) {
-      render(h("h1", {}, "Admins only"), errorBox("This page is for shop administrators."), link("#/", "Back to the shop"));
-      return;
-    }
+    if (prefetch) prefetch(params, query);
     busy();
     try {
-      await view(m.slice(1).map(decodeURIComponent), query, () => seq === routeSeq);
+      const [mod] = await Promise.all([loadView(name), needs === "admin" ? userReady() : null]);
+      if (seq !== routeSeq) return;
+      // Right after sign-in /api/me may still be on its way: the admin check waited for it.
+      if (needs === "admin" && !isAdmin()) {
+        render(h("h1", {}, "Admins only"), errorBox("This page is for shop administrators."), link("/", "Back to the shop"));
+        return;
+      }
+      await show(mod, params, query, () => seq === routeSeq);
+      sessionStorage.removeItem("nimbus.reloaded");
     } catch (err) {
       if (seq !== routeSeq) return;
       console.warn(err);
-      render(h("h1", {}, "Something went wrong"), errorBox(err), h("p", {}, link("#/", "Back to the shop")));
+      render(h("h1", {}, "Something went wrong"), errorBox(err), h("p", {}, link("/", "Back to the shop")));
+    } finally {
+      // Only the first view may reuse the cart fetched at boot; later ones ask for a fresh one.
+      if (seq === routeSeq) takeFreshCart();
     }
     return;
   }
-  render(h("h1", {}, "Page not found"), h("p", {}, "There's nothing here. ", link("#/", "Back to the shop")));
+  render(h("h1", {}, "Page not found"), h("p", {}, "There's nothing here. ", link("/", "Back to the shop")));
+  setPageMeta({ noindex: true });
 }
 
 // ---------------------------------------------------------------------------
@@ -87,8 +120,8 @@ function renderHeader() {
   const count = cartCount();
   const items = [];
   if (api.getSession()) {
-    if (isAdmin()) items.push(h("li", {}, link("#/admin", "Admin", { class: "nav-link" })));
-    items.push(h("li", {}, link("#/orders", "Orders", { class: "nav-link" })));
+    if (isAdmin()) items.push(h("li", {}, link("/admin", "Admin", { class: "nav-link" })));
+    items.push(h("li", {}, link("/orders", "Orders", { class: "nav-link" })));
     items.push(
       h(
         "li",
@@ -97,7 +130,7 @@ function renderHeader() {
       ),
     );
   } else {
-    items.push(h("li", {}, link("#/signin", "Sign in", { class: "nav-link" })));
+    items.push(h("li", {}, link("/signin", "Sign in", { class: "nav-link" })));
   }
   items.push(
     h(
@@ -106,7 +139,7 @@ function renderHeader() {
       h(
         "a",
         {
-          href: "#/cart",
+          href: "/cart",
           class: "nav-link cart-link",
           "aria-label": `Cart, ${count} ${count === 1 ? "item" : "items"}`,
         },
@@ -121,16 +154,15 @@ function renderHeader() {
 
   const cats = document.getElementById("category-links");
   cats.replaceChildren(
-    h("li", {}, link("#/", "All products", { dataset: { cat: "" } })),
-    ...state.categories.map((c) => h("li", {}, link("#/c/" + encodeURIComponent(c.categoryId), c.name, { dataset: { cat: c.categoryId } }))),
+    h("li", {}, link("/", "All products", { dataset: { cat: "" } })),
+    ...state.categories.map((c) => h("li", {}, link("/c/" + encodeURIComponent(c.categoryId), c.name, { dataset: { cat: c.categoryId } }))),
   );
-  const { path, query } = currentRoute();
-  updateNavCurrent(path, query);
+  updateNavCurrent(currentRoute().path);
 }
 
 function updateNavCurrent(path) {
   const m = path.match(/^\/c\/([^/]+)$/);
-  const current = path === "/" ? "" : m ? decodeURIComponent(m[1]) : null;
+  const current = path === "/" ? "" : m ? safeDecode([m[1]])?.[0] ?? null : null;
   for (const a of document.querySelectorAll("#category-links a")) {
     if (a.dataset.cat === current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -139,7 +171,7 @@ function updateNavCurrent(path) {
 
 function onSignOut() {
   api.signOut();
-  location.hash = "#/";
+  navigate("/");
 }
 
 // ---------------------------------------------------------------------------
@@ -150,10 +182,10 @@ async function boot() {
   document.getElementById("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const q = e.target.q.value.trim();
-    location.hash = q ? "#/search?q=" + encodeURIComponent(q) : "#/";
+    navigate(q ? "/search?q=" + encodeURIComponent(q) : "/");
   });
   document.querySelector(".skip-link").addEventListener("click", (e) => {
-    // Keep the route in the hash: focus <main> instead of navigating to "#main".
+    // Keep the address as it is: focus <main> instead of navigating to "#main".
     e.preventDefault();
     const main = document.getElementById("main");
     main.focus();
@@ -168,11 +200,15 @@ async function boot() {
     if (changedUser) loadUser().then(() => (s ? completePendingAdd() : route()));
   });
   renderHeader();
-  await api.loadConfig();
-  await Promise.all([loadCategories(), loadUser()]);
-  window.addEventListener("hashchange", route);
-  await route();
+  // Everything the first view needs starts now, side by side: the config (preloaded by
+  // index.html), the categories (preloaded too), the user and the view's own data and module.
+  const config = api.loadConfig();
+  const categories = loadCategories();
+  loadUser();
+  await config;
+  await startRouter(() => route());
   document.documentElement.dataset.ready = "true";
+  await categories;
 }
 
 boot();

@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import { toast } from "./ui.js";
+import { navigate, currentHashRoute } from "./router.js";
 
 const MAX_LINE_QUANTITY = 99; // functions/shop/datamodel.py MAX_LINE_QUANTITY
 const PENDING_KEY = "nimbus.pendingAdd";
@@ -24,15 +25,23 @@ export function emit() {
 export const isAdmin = () => Boolean(state.me?.groups?.includes("admin"));
 export const cartCount = () => (state.cart?.items || []).reduce((n, i) => n + Number(i.quantity || 0), 0);
 
-export async function loadCategories() {
-  try {
-    const res = await api.listCategories();
-    state.categories = res.items || [];
-  } catch {
-    state.categories = [];
-  }
-  emit();
+let categoriesPromise = null;
+
+export function loadCategories() {
+  categoriesPromise = (async () => {
+    try {
+      const res = await api.listCategories();
+      state.categories = res.items || [];
+    } catch {
+      state.categories = [];
+    }
+    emit();
+  })();
+  return categoriesPromise;
 }
+
+/** Resolves once the categories are in state (views that name a category wait on it). */
+export const categoriesReady = () => categoriesPromise || loadCategories();
 
 let userPromise = Promise.resolve();
 
@@ -49,6 +58,7 @@ export function loadUser() {
       const [me, cart] = await Promise.all([api.getMe(), api.getCart()]);
       state.me = me;
       state.cart = cart;
+      freshCart = cart;
     } catch (err) {
       if (err.status === 401) api.signOut();
       state.me = null;
@@ -62,8 +72,20 @@ export function loadUser() {
 /** Resolves once the latest loadUser() is done (the router waits on it before admin checks). */
 export const userReady = () => userPromise;
 
+// The cart loadUser() just fetched, until the first view takes it or anything changes it:
+// the cart page opened directly shows it instead of asking /api/cart a second time.
+let freshCart = null;
+
+/** The cart fetched by the page load's loadUser(), once; null when the view must ask itself. */
+export function takeFreshCart() {
+  const cart = freshCart;
+  freshCart = null;
+  return cart;
+}
+
 export function setCart(cart) {
   state.cart = cart;
+  freshCart = null;
   emit();
 }
 
@@ -81,7 +103,7 @@ export async function addToCart(product, quantity = 1) {
   if (!api.getSession()) {
     sessionStorage.setItem(PENDING_KEY, JSON.stringify({ productId: product.productId, quantity, name: product.name }));
     toast("Sign in to add items to your cart.");
-    location.hash = "#/signin?next=" + encodeURIComponent(location.hash || "#/");
+    navigate("/signin?next=" + encodeURIComponent(currentHashRoute()));
     return false;
   }
   if (!state.cart) await refreshCart();

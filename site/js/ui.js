@@ -93,9 +93,13 @@ export function statusBadge(status) {
   return h("span", { class: "status status-" + String(status || "").toLowerCase() }, status);
 }
 
-const PLACEHOLDER = "./img/placeholder.svg";
+// Absolute: the page itself may be at /p/<id> or /c/<id>.
+const PLACEHOLDER = "/img/placeholder.svg";
 
-/** A product image with fixed dimensions (no layout shift) and a placeholder fallback. */
+/**
+ * A product image with fixed dimensions (no layout shift) and a placeholder fallback.
+ * `eager` is for images in the first screenful: fetched at once, ahead of other requests.
+ */
 export function productImage(product, { size = 320, eager = false } = {}) {
   return h("img", {
     src: product.imageUrl || PLACEHOLDER,
@@ -103,7 +107,8 @@ export function productImage(product, { size = 320, eager = false } = {}) {
     width: size,
     height: size,
     loading: eager ? "eager" : "lazy",
-    decoding: "async",
+    fetchpriority: eager ? "high" : null,
+    decoding: eager ? "sync" : "async",
     onerror: (e) => {
       if (!e.target.src.endsWith("placeholder.svg")) e.target.src = PLACEHOLDER;
     },

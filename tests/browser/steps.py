@@ -163,7 +163,8 @@ class Contexts:
             base_url=self.base_url, viewport={"width": width, "height": height}, locale="en-US", timezone_id="UTC"
         )
         self.contexts.append(ctx)
-        ctx.route(re.compile(r"^https?://[^/]+/(index\.html)?(\?[^#]*)?$"), self._with_csp)
+        # Every page is a document: / and index.html, and real paths such as /p/<id> (no dot).
+        ctx.route(re.compile(r"^https?://[^/]+/([^?#.]*|index\.html)(\?[^#]*)?$"), self._with_csp)
         page = ctx.new_page()
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
@@ -202,7 +203,7 @@ def open_shop(page: Page, path: str = "/") -> None:
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    open_shop(page, "/#/signin")
+    open_shop(page, "/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
@@ -243,7 +244,7 @@ def short_ref(order_id: str) -> str:
 
 
 def order_id_from(page: Page) -> str:
-    m = re.search(r"#/orders/([^?]+)", page.url)
+    m = re.search(r"/orders/([^?#/]+)", page.url)
     assert m, f"not on an order page: {page.url}"
     return requests.utils.unquote(m.group(1))
 

@@ -16,7 +16,7 @@ def test_retry_after_a_lost_answer_places_one_order(shop, contexts):
     # The aborted request is logged by Chromium as a failed resource: expected here.
     page = contexts.new_page(allow_text=("net::ERR_FAILED",))
     sign_in(page, email)
-    open_shop(page, f"/#/p/{product['productId']}")
+    open_shop(page, f"/p/{product['productId']}")
     page.get_by_role("button", name="Add to cart").click()
     expect(cart_link(page, 1)).to_be_visible()
     cart_link(page, 1).click()

@@ -45,7 +45,7 @@ def test_customer_signs_up_browses_searches_and_checks_out(shop, contexts, scree
     # Browse a category and add from the grid.
     page.get_by_role("navigation", name="Categories").get_by_role("link", name=category["name"], exact=True).click()
     expect(page.get_by_role("heading", level=1, name=category["name"])).to_be_visible()
-    page.get_by_role("button", name=f"Add {first['name']} to cart").click()
+    page.get_by_role("button", name=f"Add to cart: {first['name']}").click()
     expect(cart_link(page, 1)).to_be_visible()
 
     # Search, open the product page, add from there.

@@ -19,7 +19,7 @@ def test_two_shoppers_race_for_the_last_item(shop, contexts, screenshots):
         # The loser's 409 is logged by Chromium as a failed resource: expected here.
         page = contexts.new_page(allow=(409,))
         sign_in(page, shop.new_customer())
-        open_shop(page, f"/#/p/{product['productId']}")
+        open_shop(page, f"/p/{product['productId']}")
         expect(page.get_by_text("Only 1 left")).to_be_visible()
         page.get_by_role("button", name="Add to cart").click()
         expect(cart_link(page, 1)).to_be_visible()

@@ -3,6 +3,7 @@ functions (token check, body limits, static files, media, outbox)."""
 
 from __future__ import annotations
 
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -85,8 +86,13 @@ def test_storefront_static_files_spa_fallback_and_no_traversal(shop):
     assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
     spa = requests.get(shop.base_url + "/products/kite", timeout=10)
     assert spa.status_code == 200 and spa.text == index.text
-    js = requests.get(shop.base_url + "/js/api.js", timeout=10)
+    # Served as the clouds publish it: the page names content-hashed scripts, the plain names are gone.
+    hashed = re.search(r'src="(/js/app\.[0-9a-f]{12}\.js)"', index.text)
+    assert hashed, "index.html does not name a content-hashed app.js"
+    js = requests.get(shop.base_url + hashed.group(1), timeout=10)
     assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert js.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert requests.get(shop.base_url + "/js/app.js", timeout=10).status_code == 404
     assert requests.get(shop.base_url + "/js/missing.js", timeout=10).status_code == 404
     for path in (b"/../pyproject.toml", b"/%2e%2e/pyproject.toml", b"/css/../../Makefile"):
         reply = raw_http(shop.base_url, b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")

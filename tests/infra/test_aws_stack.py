@@ -201,7 +201,9 @@ def test_cdn_origins_and_behaviours(any_stack: BuiltStack):
     assert api_origin["originProtocolPolicy"] == "https-only" and api_origin["originSslProtocols"] == ["TLSv1.2"]
     assert origins["api"]["domainName"].endswith(".execute-api.{}.amazonaws.com".format(any_stack.config["region"]))
 
-    (api,) = d["orderedCacheBehaviors"]
+    behaviours = {b["pathPattern"]: b for b in d["orderedCacheBehaviors"]}
+    assert list(behaviours) == ["/api/sitemap.xml", "/api/*"], "the sitemap's behaviour must come first"
+    api = behaviours["/api/*"]
     assert api["pathPattern"] == "/api/*" and api["targetOriginId"] == "api"
     assert api["cachePolicyId"] == MANAGED_CACHE_POLICIES["Managed-CachingDisabled"]
     assert api["originRequestPolicyId"] == MANAGED_ORIGIN_REQUEST_POLICIES["Managed-AllViewerExceptHostHeader"]
@@ -232,7 +234,7 @@ def test_security_headers_policy(dev: BuiltStack):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 def test_spa_routing_function_rewrites_routes_but_not_files(dev: BuiltStack):
-    code = dev.one("aws:cloudfront/function:Function").inputs["code"]
+    code = dev.one("aws:cloudfront/function:Function", "spa-routing").inputs["code"]
     cases = {
         "/": "/index.html",
         "/products/p-1": "/index.html",

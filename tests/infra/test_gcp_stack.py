@@ -413,7 +413,7 @@ def test_load_balancer_routes_api_through_cloud_armor_and_caches_the_site(gcp: B
     matcher = url_map["pathMatchers"][0]
     assert url_map["defaultService"] == matcher["defaultService"]
     assert matcher["defaultService"].endswith("/backendBuckets/" + bucket_backend.outputs["name"])
-    assert matcher["pathRules"] == [{"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}]
+    assert matcher["pathRules"][0] == {"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}
     assert matcher["pathRules"][0]["service"].endswith("/backendServices/" + api_backend.outputs["name"])
     assert bucket_backend.inputs["enableCdn"] is True and api_backend.inputs["enableCdn"] is False
     policy = gcp.one(G + "compute/securityPolicy:SecurityPolicy")

@@ -90,8 +90,18 @@ def check(module: Any, cls: Any, value: dict, path: str, problems: list[str]) ->
             if not isinstance(v, dict) or not nested:
                 continue
             where = f"{path}.{key}" + (f"[{i}]" if isinstance(item, list) else "")
-            fitting = [c for c in nested if all(_argument(c, k) for k in v if k != SECRET_SIG)]
-            check(module, (fitting or nested)[0], v, where, problems)
+            fitting = [c for c in nested if all(_argument(c, k) for k in v if k != SECRET_SIG)] or nested
+            # Members alike at the top (Front Door rule actions: all {name, parameters}) differ
+            # below: take the first whose nested inputs fit too.
+            check(
+                module, next((c for c in fitting if not _problems(module, c, v, where)), fitting[0]), v, where, problems
+            )
+
+
+def _problems(module: Any, cls: Any, value: dict, path: str) -> list[str]:
+    found: list[str] = []
+    check(module, cls, value, path, found)
+    return found
 
 
 def _is_map(annotation: str) -> bool:

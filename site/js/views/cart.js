@@ -2,10 +2,12 @@
 
 import * as api from "../api.js";
 import { h, render, formatPrice, errorBox, link, icon, toast } from "../ui.js";
-import { state, setCart, maxLineQuantity } from "../store.js";
+import { state, setCart, maxLineQuantity, userReady, takeFreshCart } from "../store.js";
 
 export async function cartView(_p, _q, isCurrent = () => true) {
-  const cart = await api.getCart();
+  // Opened directly, the page shows the cart the boot's loadUser() is fetching anyway.
+  await userReady();
+  const cart = takeFreshCart() || (await api.getCart());
   if (!isCurrent()) return;
   setCart(cart);
   render(cartSection());
@@ -17,7 +19,7 @@ function cartSection() {
   const section = h("section", { class: "cart", "aria-labelledby": "cart-title" }, h("h1", { id: "cart-title" }, "Your cart"), msg);
 
   if (!cart.items.length) {
-    section.append(h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("#/", "Start shopping", { class: "btn btn-primary" })));
+    section.append(h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("/", "Start shopping", { class: "btn btn-primary" })));
     return section;
   }
 
@@ -63,7 +65,7 @@ function cartSection() {
       "li",
       { class: "cart-line" },
       h("div", { class: "cart-line-name" },
-        h("a", { href: "#/p/" + encodeURIComponent(id) }, item.name),
+        h("a", { href: "/p/" + encodeURIComponent(id) }, item.name),
         h("p", { class: "muted" }, formatPrice(item.unitPrice, cart.currency) + " each"),
       ),
       h("div", { class: "stepper" },
@@ -87,7 +89,7 @@ function cartSection() {
           h("div", {}, h("dt", {}, "Subtotal"), h("dd", { class: "subtotal" }, formatPrice(cart.subtotal, cart.currency))),
           h("div", {}, h("dt", {}, "Shipping"), h("dd", {}, "Free")),
         ),
-        link("#/checkout", "Checkout", { class: "btn btn-primary btn-large btn-block" }),
+        link("/checkout", "Checkout", { class: "btn btn-primary btn-large btn-block" }),
         h("button", { type: "button", class: "btn btn-ghost btn-block", onclick: () => change(() => api.clearCart(), "h1") }, "Empty cart"),
       ),
     ),

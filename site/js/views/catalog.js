@@ -1,15 +1,18 @@
-// Catalog: all products, one category (#/c/<id>) or a name search (#/search?q=),
+// Catalog: all products, one category (/c/<id>) or a name search (/search?q=),
 // a page at a time; "Show more" follows nextCursor and appends.
 
 import * as api from "../api.js";
 import { h, render, formatPrice, stockState, productImage, errorBox, link, toast } from "../ui.js";
-import { state, addToCart } from "../store.js";
+import { state, addToCart, categoriesReady } from "../store.js";
+import { setPageMeta, SHOP_NAME } from "../seo.js";
 
-const PAGE_SIZE = 12;
+const PAGE_SIZE = 12; // app.js CATALOG_PAGE_SIZE: the first page is prefetched with this size
+const EAGER_IMAGES = 4; // the first row on a wide screen, two rows on a phone
 
 export async function catalogView(_params, query = {}, isCurrent = () => true) {
   const category = query.category || "";
   const q = query.q || "";
+  if (category) await categoriesReady();
   const catName = state.categories.find((c) => c.categoryId === category)?.name || category;
   const title = q ? `Results for “${q}”` : category ? catName : "All products";
 
@@ -32,7 +35,7 @@ export async function catalogView(_params, query = {}, isCurrent = () => true) {
     }
     if (!isCurrent()) return;
     errors.replaceChildren();
-    const cards = (page.items || []).map(productCard);
+    const cards = (page.items || []).map((p, i) => productCard(p, { eager: first && i < EAGER_IMAGES }));
     grid.append(...cards);
     shown += cards.length;
     cursor = page.nextCursor || null;
@@ -43,7 +46,7 @@ export async function catalogView(_params, query = {}, isCurrent = () => true) {
           "div",
           { class: "empty" },
           h("p", {}, q ? `Nothing matches “${q}”.` : "No products here yet."),
-          link("#/", "Browse all products", { class: "btn" }),
+          link("/", "Browse all products", { class: "btn" }),
         ),
       );
     }
@@ -71,18 +74,32 @@ export async function catalogView(_params, query = {}, isCurrent = () => true) {
       more,
     ),
   );
+  setPageMeta(catalogMeta({ category, catName, q, count: shown, more: Boolean(cursor) }));
 }
 
-export function productCard(p) {
+function catalogMeta({ category, catName, q, count, more }) {
+  if (q) return { description: `Products matching “${q}” at ${SHOP_NAME}.` };
+  const n = more ? `${count}+` : String(count);
+  if (category) {
+    return {
+      description: `${catName} at ${SHOP_NAME}: ${n} ${count === 1 ? "product" : "products"}, prices and availability.`,
+      canonical: "/c/" + encodeURIComponent(category),
+    };
+  }
+  return { description: `${SHOP_NAME}: a small shop for well-made everyday things. Browse ${n} products.`, canonical: "/" };
+}
+
+export function productCard(p, { eager = false } = {}) {
   const st = stockState(p.stock);
-  const href = "#/p/" + encodeURIComponent(p.productId);
+  const href = "/p/" + encodeURIComponent(p.productId);
   const add = h(
     "button",
     {
       type: "button",
       class: "btn btn-primary btn-small",
       disabled: !st.available,
-      "aria-label": st.available ? `Add ${p.name} to cart` : `${p.name} is sold out`,
+      // The accessible name starts with the visible text (WCAG 2.5.3, label in name).
+      "aria-label": st.available ? `Add to cart: ${p.name}` : `Sold out: ${p.name}`,
       onclick: async (e) => {
         const btn = e.currentTarget;
         btn.disabled = true;
@@ -100,7 +117,7 @@ export function productCard(p) {
   return h(
     "li",
     { class: "product-card" },
-    h("a", { href, class: "card-image", tabindex: "-1", "aria-hidden": "true" }, productImage(p)),
+    h("a", { href, class: "card-image", tabindex: "-1", "aria-hidden": "true" }, productImage(p, { eager })),
     h(
       "div",
       { class: "card-body" },

@@ -9,6 +9,7 @@
 import * as api from "../api.js";
 import { h, render, formatPrice, errorBox, link, field, showFieldErrors } from "../ui.js";
 import { state, setCart, refreshCart } from "../store.js";
+import { navigate } from "../router.js";
 
 const ATTEMPT_KEY = "nimbus.checkoutAttempt";
 const ADDRESS_KEY = "nimbus.lastAddress";
@@ -63,7 +64,7 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
   const cart = await refreshCart();
   if (!isCurrent()) return;
   if (!cart?.items?.length) {
-    render(h("h1", {}, "Checkout"), h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("#/", "Start shopping", { class: "btn btn-primary" })));
+    render(h("h1", {}, "Checkout"), h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("/", "Start shopping", { class: "btn btn-primary" })));
     return;
   }
   let saved = {};
@@ -119,7 +120,7 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
       endAttempt();
       localStorage.setItem(ADDRESS_KEY, JSON.stringify(address));
       setCart({ items: [], subtotal: 0, currency: order.currency });
-      location.hash = "#/orders/" + encodeURIComponent(order.orderId) + "?placed=1";
+      navigate("/orders/" + encodeURIComponent(order.orderId) + "?placed=1");
     } catch (err) {
       inFlight = false;
       submit.disabled = false;
@@ -143,7 +144,7 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
           ),
         ),
         h("dl", {}, h("div", { class: "total" }, h("dt", {}, "Total"), h("dd", {}, formatPrice(cart.subtotal, cart.currency)))),
-        h("p", { class: "muted" }, link("#/cart", "Edit cart")),
+        h("p", { class: "muted" }, link("/cart", "Edit cart")),
       ),
     ),
   );
@@ -169,10 +170,10 @@ function checkoutError(err) {
       h("p", {}, h("strong", {}, "Sorry, not enough stock. "),
         names.length ? `Sold out or short: ${names.join(", ")}.` : "Some items in your cart sold out.",
         " Nothing was charged and no order was placed."),
-      h("p", {}, link("#/cart", "Update your cart"), " to remove these items or lower their quantity, then try again."),
+      h("p", {}, link("/cart", "Update your cart"), " to remove these items or lower their quantity, then try again."),
     );
   }
-  if (err.status === 401) return errorBox(err, h("p", {}, link("#/signin?next=%23%2Fcheckout", "Sign in again")));
+  if (err.status === 401) return errorBox(err, h("p", {}, link("/signin?next=%23%2Fcheckout", "Sign in again")));
   if (err.retryable) return errorBox(err.message + " Your order was not duplicated: retrying is safe.");
   return errorBox(err);
 }

@@ -34,7 +34,7 @@ export async function ordersView(_p, _q, isCurrent = () => true) {
   render(
     h("section", { class: "orders", "aria-labelledby": "orders-title" },
       h("h1", { id: "orders-title" }, "Your orders"),
-      list.children.length ? list : h("div", { class: "empty" }, h("p", {}, "You haven't ordered anything yet."), link("#/", "Start shopping", { class: "btn btn-primary" })),
+      list.children.length ? list : h("div", { class: "empty" }, h("p", {}, "You haven't ordered anything yet."), link("/", "Start shopping", { class: "btn btn-primary" })),
       more,
     ),
   );
@@ -46,7 +46,7 @@ function orderRow(o) {
     "li",
     { class: "order-row" },
     h("div", {},
-      h("a", { href: "#/orders/" + encodeURIComponent(o.orderId), class: "order-link" }, "Order " + shortId(o.orderId)),
+      h("a", { href: "/orders/" + encodeURIComponent(o.orderId), class: "order-link" }, "Order " + shortId(o.orderId)),
       h("p", { class: "muted" }, formatDate(o.createdAt), " · ", `${count} ${count === 1 ? "item" : "items"}`),
     ),
     statusBadge(o.status),
@@ -60,15 +60,15 @@ export async function orderView(orderId, query = {}, isCurrent = () => true) {
     order = await api.getMyOrder(orderId);
   } catch (err) {
     if (err.status === 404) {
-      render(h("h1", {}, "Order not found"), h("p", {}, link("#/orders", "Back to your orders")));
+      render(h("h1", {}, "Order not found"), h("p", {}, link("/orders", "Back to your orders")));
       return;
     }
     throw err;
   }
   if (!isCurrent()) return;
   render(orderDetail(order, query.placed === "1"));
-  // Drop "?placed=1" so a reload doesn't thank the customer twice (replaceState fires no hashchange).
-  if (query.placed) history.replaceState(null, "", "#/orders/" + encodeURIComponent(order.orderId));
+  // Drop "?placed=1" so a reload doesn't thank the customer twice (replaceState routes nothing).
+  if (query.placed) history.replaceState(null, "", "/orders/" + encodeURIComponent(order.orderId));
 }
 
 function orderDetail(order, justPlaced) {
@@ -139,7 +139,7 @@ function orderDetail(order, justPlaced) {
         h("ul", { class: "summary-lines" },
           (order.items || []).map((i) =>
             h("li", {},
-              h("span", {}, `${i.quantity} × `, link("#/p/" + encodeURIComponent(i.productId), i.name)),
+              h("span", {}, `${i.quantity} × `, link("/p/" + encodeURIComponent(i.productId), i.name)),
               h("span", {}, formatPrice(i.lineTotal ?? i.unitPrice * i.quantity, order.currency)),
             ),
           ),
@@ -152,6 +152,6 @@ function orderDetail(order, justPlaced) {
         cancelBox,
       ),
     ),
-    h("p", {}, link("#/orders", "← All orders")),
+    h("p", {}, link("/orders", "← All orders")),
   );
 }

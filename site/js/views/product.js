@@ -2,7 +2,8 @@
 
 import * as api from "../api.js";
 import { h, render, formatPrice, stockState, productImage, errorBox, link, toast } from "../ui.js";
-import { state, addToCart, maxLineQuantity } from "../store.js";
+import { state, addToCart, maxLineQuantity, categoriesReady } from "../store.js";
+import { setPageMeta, productData, SHOP_NAME } from "../seo.js";
 
 export async function productView(productId, _query, isCurrent = () => true) {
   let p;
@@ -10,11 +11,13 @@ export async function productView(productId, _query, isCurrent = () => true) {
     p = await api.getProduct(productId);
   } catch (err) {
     if (err.status === 404) {
-      render(h("h1", {}, "Product not found"), h("p", {}, "It may have been removed. ", link("#/", "Browse all products")));
+      render(h("h1", {}, "Product not found"), h("p", {}, "It may have been removed. ", link("/", "Browse all products")));
+      setPageMeta({ noindex: true });
       return;
     }
     throw err;
   }
+  await categoriesReady();
   if (!isCurrent()) return;
   const st = stockState(p.stock);
   const cat = state.categories.find((c) => c.categoryId === p.category);
@@ -57,8 +60,8 @@ export async function productView(productId, _query, isCurrent = () => true) {
   render(
     h("nav", { class: "breadcrumbs", "aria-label": "Breadcrumb" },
       h("ol", {},
-        h("li", {}, link("#/", "Shop")),
-        cat ? h("li", {}, link("#/c/" + encodeURIComponent(cat.categoryId), cat.name)) : null,
+        h("li", {}, link("/", "Shop")),
+        cat ? h("li", {}, link("/c/" + encodeURIComponent(cat.categoryId), cat.name)) : null,
         h("li", {}, h("span", { "aria-current": "page" }, p.name)),
       ),
     ),
@@ -71,4 +74,14 @@ export async function productView(productId, _query, isCurrent = () => true) {
       ),
     ),
   );
+  setPageMeta({
+    description: productDescription(p, st),
+    canonical: "/p/" + encodeURIComponent(p.productId),
+    data: productData(p, cat),
+  });
+}
+
+function productDescription(p, st) {
+  const lead = p.description ? `${p.name}: ${p.description}` : p.name;
+  return `${lead} ${formatPrice(p.price, p.currency)}, ${st.text.toLowerCase()} at ${SHOP_NAME}.`;
 }
