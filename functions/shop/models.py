@@ -90,7 +90,7 @@ class ChallengeResponse(_Out):
 
 class MfaRequest(_In):
     email: Email
-    session: Annotated[str, Field(min_length=1, max_length=8192)]
+    session: Annotated[str, Field(min_length=20, max_length=8192, pattern=LINE)]
     code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
     device_data: DeviceData = None
 
