@@ -14,6 +14,16 @@ from functions.adapters import totp
 _secrets: dict[str, str] = {}
 
 
+def remember(email: str, secret: str) -> None:
+    _secrets[email.lower()] = secret
+
+
+def secret_of(email: str) -> str:
+    secret = _secrets.get(email.lower()) or os.environ.get("SHOP_ADMIN_TOTP_SECRET")
+    assert secret, f"{email} has an authenticator this run did not enrol: set SHOP_ADMIN_TOTP_SECRET"
+    return secret
+
+
 def _post(base_url: str, path: str, body: dict | None = None, token: str | None = None) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.post(base_url + path, json=body, headers=headers, timeout=30)
@@ -43,8 +53,7 @@ def sign_in(base_url: str, email: str, password: str) -> dict:
     assert login.status_code == 202, f"login of {email}: {login.status_code} {login.text}"
     challenge = login.json()
     assert challenge["challenge"] == "SOFTWARE_TOKEN_MFA", challenge
-    secret = _secrets.get(email.lower()) or os.environ.get("SHOP_ADMIN_TOTP_SECRET")
-    assert secret, f"{email} has an authenticator this run did not enrol: set SHOP_ADMIN_TOTP_SECRET"
+    secret = secret_of(email)
     answer = _post(
         base_url, "/api/auth/mfa", {"email": email, "session": challenge["session"], "code": totp.code(secret)}
     )
