@@ -94,9 +94,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     TOPIC: ("publish",),
     QUEUE: ("consume",),
     EMAIL: ("send",),
-    # "authenticate": public sign-up/sign-in calls (no IAM on AWS: Cognito's client APIs
-    # are unauthenticated); "read": look up a user's profile (email) by id.
-    IDENTITY: ("authenticate", "read"),
+    # "authenticate": sign-up/sign-in (server-side sign-in, so the client's address reaches
+    # the identity service's risk checks); "read": look up a user's profile (email) by id;
+    # "verify": ask whether a caller is still an admin (group membership, second factor).
+    IDENTITY: ("authenticate", "read", "verify"),
     MEDIA: ("write",),
 }
 
@@ -145,7 +146,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
         "admin",
         "Catalog and order administration (admin group only)",
-        (Grant(TABLE, ("read", "write")), Grant(TOPIC, ("publish",)), Grant(MEDIA, ("write",))),
+        (
+            Grant(TABLE, ("read", "write")),
+            Grant(TOPIC, ("publish",)),
+            Grant(MEDIA, ("write",)),
+            Grant(IDENTITY, ("verify",)),
+        ),
     ),
     ServiceSpec(
         "notifications",

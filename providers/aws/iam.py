@@ -12,8 +12,11 @@ the exact API actions the handlers call, on the exact resources:
 - email/send     ses SendEmail/SendRawEmail on the sender identity and configuration set,
                  only From: the sender address
 - identity/read  cognito-idp AdminGetUser/ListUsers on the user pool
-- identity/authenticate  nothing: SignUp/ConfirmSignUp/InitiateAuth are unauthenticated
-                 Cognito APIs called with the public client id
+- identity/authenticate  cognito-idp AdminInitiateAuth/AdminRespondToAuthChallenge on the
+                 user pool (server-side sign-in with the client's address as ContextData);
+                 SignUp/ConfirmSignUp/refresh and the token-authorised MFA and sign-out
+                 calls need no IAM
+- identity/verify  cognito-idp AdminListGroupsForUser on the user pool (admin re-check)
 - media/write    s3:PutObject on <bucket>/media/* only
 
 Plus what every function needs to run, each justified below: its own log group, X-Ray,
@@ -73,7 +76,11 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     (datamodel.EMAIL, "send"): ("ses:SendEmail", "ses:SendRawEmail"),
     (datamodel.IDENTITY, "read"): ("cognito-idp:AdminGetUser", "cognito-idp:ListUsers"),
-    (datamodel.IDENTITY, "authenticate"): (),
+    (datamodel.IDENTITY, "authenticate"): (
+        "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
+    ),
+    (datamodel.IDENTITY, "verify"): ("cognito-idp:AdminListGroupsForUser",),
     (datamodel.MEDIA, "write"): ("s3:PutObject",),
 }
 

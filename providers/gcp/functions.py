@@ -85,7 +85,7 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
                 plan.append((FCM_SENDER, "push-channel"))
         elif grant.resource == dm.IDENTITY:
             plan.append((SECRET_ACCESSOR, "identity-secret"))
-            if "read" in acts:
+            if "read" in acts or "verify" in acts:
                 plan.append((FIREBASE_AUTH_VIEWER, "identity-pool"))
         elif grant.resource == dm.MEDIA:
             plan.append((OBJECT_CREATOR, "media"))

@@ -202,7 +202,11 @@ def test_least_privilege_spot_checks(dev: BuiltStack):
     }
     assert not {a for a in actions("cart") if a.startswith(("sns:", "ses:", "s3:", "cognito-idp:"))}
     assert not {a for a in actions("notifications") if a.startswith(("dynamodb:", "s3:"))}
-    assert not {a for a in actions("accounts") if a.startswith(("dynamodb:", "cognito-idp:Admin"))}
+    assert {a for a in actions("accounts") if a.startswith(("dynamodb:", "cognito-idp:"))} == {
+        "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
+    }
+    assert {a for a in actions("admin") if a.startswith("cognito-idp:")} == {"cognito-idp:AdminListGroupsForUser"}
     assert "s3:PutObject" in actions("admin") and "s3:PutObject" not in actions("orders")
 
 
