@@ -19,6 +19,12 @@ What the tenant must allow (the README's Azure steps):
 3. ROPC cannot do MFA or federated sign-in: local (email + password) accounts only.
 Email ownership is not verified by this path; to verify it, switch sign-up to the native
 authentication API (/signup/v1.0/start, /challenge, /continue), which emails a code.
+
+Admins and MFA: the tenant's Conditional Access requires MFA of users holding the admin
+app role (docs/deploy-azure.md); ROPC then refuses them (AADSTS50076/50079: 403
+MFA_INTERACTIVE, never a 500), and admins sign in interactively. `verify_admin` refuses a
+token whose `amr` lacks "mfa", and asks Graph whether the account still exists and is
+enabled. Sign-out: Graph revokeSignInSessions (every refresh token of the user).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import time
 import urllib.parse
 from typing import Any
 
-from functions.shop.ports import IdentityError, Principal, Tokens, UserInfo
+from functions.shop.ports import ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
 
 from ._http import Transport, call, urllib_transport
 
@@ -81,11 +87,42 @@ class EntraIdentity:
             desc = str(body.get("error_description", ""))
             if "AADSTS50057" in desc:  # account disabled
                 raise IdentityError("USER_DISABLED", "the account is disabled", 403)
+            if any(code in desc for code in ("AADSTS50076", "AADSTS50079", "AADSTS50158")):  # MFA required / enrol
+                raise IdentityError(
+                    "MFA_INTERACTIVE",
+                    "this account signs in with a second factor: use the tenant's interactive sign-in",
+                    403,
+                )
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         raise IdentityError("IDENTITY_UNAVAILABLE", f"identity provider answered HTTP {resp.status}", 503)
 
-    def log_in(self, email: str, password: str) -> Tokens:
+    def log_in(self, email: str, password: str, context: ClientContext | None = None) -> Tokens:
         return self._token_call({"grant_type": "password", "username": email, "password": password})
+
+    def answer_mfa(self, email: str, session: str, code: str, context: ClientContext | None = None) -> Tokens:
+        raise IdentityError("MFA_INTERACTIVE", "second factors are answered in the tenant's interactive sign-in", 400)
+
+    def start_mfa_setup(self, principal: Principal) -> MfaSecret:
+        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+
+    def finish_mfa_setup(self, principal: Principal, code: str, session: str | None) -> None:
+        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+
+    def sign_out(self, principal: Principal) -> None:
+        resp = self._graph("POST", f"/users/{urllib.parse.quote(principal.user_id)}/revokeSignInSessions")
+        if resp.status == 404:
+            return  # no such user: nothing left to revoke
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph revoke sessions: HTTP {resp.status}", 503)
+
+    def verify_admin(self, principal: Principal) -> None:
+        if not principal.mfa:
+            raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
+        resp = self._graph("GET", f"/users/{urllib.parse.quote(principal.user_id)}?$select=id,accountEnabled")
+        if resp.status == 404 or (resp.status == 200 and (resp.json() or {}).get("accountEnabled") is False):
+            raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph get user: HTTP {resp.status}", 503)
 
     def refresh(self, refresh_token: str) -> Tokens:
         return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -155,10 +192,12 @@ class EntraIdentity:
 
     @staticmethod
     def _email_of(user: dict[str, Any]) -> str | None:
+        """The e-mail sign-in identity only: `mail` is a directory attribute anyone with
+        user-write access can set to an address nobody proved to own."""
         for ident in user.get("identities") or []:
             if ident.get("signInType") == "emailAddress":
                 return ident.get("issuerAssignedId")
-        return user.get("mail")
+        return None
 
     def lookup_email(self, user_id: str) -> str | None:
         user = self._user(user_id)
