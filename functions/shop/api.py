@@ -221,6 +221,11 @@ def _admin_refused(services: Services, principal: ports.Principal) -> Response |
         services.identity.verify_admin(principal)
     except ports.IdentityError as exc:
         return error(exc.status, exc.code, exc.message)
+    except Exception:  # the identity service is unreachable or throttling: fail closed
+        log.exception("admin re-check failed for user %s", principal.user_id)
+        resp = error(503, "UNAVAILABLE", "could not confirm admin access; retry")
+        resp.headers["retry-after"] = "1"
+        return resp
     return None
 
 

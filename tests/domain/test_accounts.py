@@ -6,6 +6,8 @@ from __future__ import annotations
 import urllib.parse
 
 from functions.adapters import totp
+from functions.shop.api import handle
+from functions.shop.http import Request
 from functions.shop.openapi import build as build_document
 
 from .conftest import PASSWORD
@@ -128,3 +130,14 @@ def test_the_openapi_document_names_the_challenge_answer_and_the_new_routes():
     for path in ("/api/auth/mfa", "/api/auth/mfa/setup", "/api/auth/mfa/verify", "/api/auth/signout"):
         assert "post" in doc["paths"][path], path
     assert "202" in doc["paths"]["/api/auth/signup"]["post"]["responses"]
+
+
+def test_an_unreachable_identity_service_refuses_admin_calls_with_a_503(shop, admin):
+    def down(principal):
+        raise ConnectionError("cognito-idp unreachable")
+
+    shop.services.identity.verify_admin = down
+    request = Request("PUT", "/api/admin/products/b1/stock", body=b'{"stock": 9}', principal=admin)
+    r = handle(request, shop.services)  # shop.call fails any 5xx on the spot
+    assert r.status == 503 and r.body["error"]["code"] == "UNAVAILABLE" and r.headers["retry-after"] == "1"
+    assert shop.store.get_product("b1").stock != 9
