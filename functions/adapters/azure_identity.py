@@ -23,8 +23,10 @@ authentication API (/signup/v1.0/start, /challenge, /continue), which emails a c
 Admins and MFA: the tenant's Conditional Access requires MFA of users holding the admin
 app role (docs/deploy-azure.md); ROPC then refuses them (AADSTS50076/50079: 403
 MFA_INTERACTIVE, never a 500), and admins sign in interactively. `verify_admin` refuses a
-token whose `amr` lacks "mfa", and asks Graph whether the account still exists and is
-enabled. Sign-out: Graph revokeSignInSessions (every refresh token of the user).
+token whose `amr` lacks "mfa", and asks Graph whether the account still exists, is
+enabled and still holds the storefront app's `admin` role (a yes is cached 30 s per token;
+Graph application permissions User.ReadWrite.All and Application.Read.All). Sign-out:
+Graph revokeSignInSessions (every refresh token of the user).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import urllib.parse
 from typing import Any
 
 from functions.shop.ports import ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
+from functions.shop.routes import ADMIN_GROUP
 
 from ._http import Transport, call, urllib_transport
 
@@ -62,6 +65,9 @@ class EntraIdentity:
         self._transport = transport
         self._graph_token: tuple[str, float] | None = None
         self._lock = threading.Lock()
+        self.admin_recheck_seconds = 30.0
+        self._admin_ok: dict[str, float] = {}  # access token -> monotonic time the answer expires
+        self._admin_role_ids: tuple[str, str] | None = None
 
     # -- tokens ----------------------------------------------------------------------
     def _token_call(self, form: dict[str, str]) -> Tokens:
@@ -116,13 +122,42 @@ class EntraIdentity:
             raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph revoke sessions: HTTP {resp.status}", 503)
 
     def verify_admin(self, principal: Principal) -> None:
+        token = principal.access_token or ""
+        now = time.monotonic()
+        with self._lock:
+            if self._admin_ok.get(token, 0.0) > now:
+                return
         if not principal.mfa:
             raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
-        resp = self._graph("GET", f"/users/{urllib.parse.quote(principal.user_id)}?$select=id,accountEnabled")
+        user_path = f"/users/{urllib.parse.quote(principal.user_id)}"
+        resp = self._graph("GET", f"{user_path}?$select=id,accountEnabled")
         if resp.status == 404 or (resp.status == 200 and (resp.json() or {}).get("accountEnabled") is False):
             raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
         if resp.status != 200:
             raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph get user: HTTP {resp.status}", 503)
+        sp_id, role_id = self._admin_role()
+        resp = self._graph("GET", f"{user_path}/appRoleAssignments?$select=appRoleId,resourceId")
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph app role assignments: HTTP {resp.status}", 503)
+        assigned = {(a.get("resourceId"), a.get("appRoleId")) for a in (resp.json() or {}).get("value") or []}
+        if (sp_id, role_id) not in assigned:
+            raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
+        with self._lock:
+            if len(self._admin_ok) > 1024:
+                self._admin_ok = {t: exp for t, exp in self._admin_ok.items() if exp > now}
+            self._admin_ok[token] = now + self.admin_recheck_seconds
+
+    def _admin_role(self) -> tuple[str, str]:
+        """(service principal id of the storefront app, id of its `admin` app role): fixed for
+        the app's lifetime, so read once."""
+        if self._admin_role_ids is None:
+            resp = self._graph("GET", f"/servicePrincipals(appId='{self._client_id}')?$select=id,appRoles")
+            body = resp.json() or {}
+            role = next((r for r in body.get("appRoles") or [] if r.get("value") == ADMIN_GROUP), None)
+            if resp.status != 200 or role is None:
+                raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph storefront app roles: HTTP {resp.status}", 503)
+            self._admin_role_ids = (body["id"], role["id"])
+        return self._admin_role_ids
 
     def refresh(self, refresh_token: str) -> Tokens:
         return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})

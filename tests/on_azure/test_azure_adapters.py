@@ -280,24 +280,42 @@ def test_an_account_that_needs_mfa_is_a_403_not_a_500():
     assert (e.value.code, e.value.status) == ("MFA_INTERACTIVE", 403)
 
 
+SP = {"id": "sp-1", "appRoles": [{"id": "role-reader", "value": "reader"}, {"id": "role-admin", "value": "admin"}]}
+ADMIN_ASSIGNMENT = {"value": [{"resourceId": "sp-1", "appRoleId": "role-admin"}]}
+
+
 @pytest.mark.parametrize(
-    ("mfa", "status", "user", "code"),
+    ("mfa", "status", "user", "assignments", "code"),
     [
-        (False, 200, {"id": "oid-1", "accountEnabled": True}, "MFA_REQUIRED"),
-        (True, 200, {"id": "oid-1", "accountEnabled": False}, "NOT_AUTHORIZED"),
-        (True, 404, {}, "NOT_AUTHORIZED"),
-        (True, 200, {"id": "oid-1", "accountEnabled": True}, None),
+        (False, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, "MFA_REQUIRED"),
+        (True, 200, {"id": "oid-1", "accountEnabled": False}, ADMIN_ASSIGNMENT, "NOT_AUTHORIZED"),
+        (True, 404, {}, ADMIN_ASSIGNMENT, "NOT_AUTHORIZED"),
+        # the role was removed, or only another app's role with the same id is held
+        (True, 200, {"id": "oid-1", "accountEnabled": True}, {"value": []}, "FORBIDDEN"),
+        (
+            True,
+            200,
+            {"id": "oid-1", "accountEnabled": True},
+            {"value": [{"resourceId": "other-sp", "appRoleId": "role-admin"}]},
+            "FORBIDDEN",
+        ),
+        (True, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, None),
     ],
 )
-def test_admin_recheck_needs_the_mfa_claim_and_an_enabled_account(mfa, status, user, code):
+def test_admin_recheck_needs_the_mfa_claim_an_enabled_account_and_the_admin_role(mfa, status, user, assignments, code):
     t = (
         FakeTransport()
         .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
         .on("GET", f"{GRAPH}/users/oid-1", status, user)
+        .on("GET", f"{GRAPH}/users/oid-1/appRoleAssignments", 200, assignments)
+        .on("GET", f"{GRAPH}/servicePrincipals(appId='spa')", 200, SP)
     )
     who = Principal("oid-1", ("admin",), access_token="t", mfa=mfa)
     if code is None:
-        identity(t).verify_admin(who)
+        idp = identity(t)
+        idp.verify_admin(who)
+        idp.verify_admin(who)  # cached: Graph is asked once
+        assert len([s for s in t.sent if "appRoleAssignments" in s.url]) == 1
         return
     with pytest.raises(IdentityError) as e:
         identity(t).verify_admin(who)
