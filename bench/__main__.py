@@ -290,11 +290,9 @@ def load(think: str) -> tuple[list[list[str]], list[str]]:
 
     with LocalStack(port=0) as shop, tempfile.TemporaryDirectory() as tmp:
         admin = requests.Session()
-        token = admin.post(
-            shop.base_url + "/api/auth/login",
-            timeout=30,
-            json={"email": shop.admin_email, "password": shop.admin_password},
-        ).json()["accessToken"]
+        from tests.fakes import mfa  # admins answer the MFA challenge (enrolling on first use)
+
+        token = mfa.sign_in(shop.base_url, shop.admin_email, shop.admin_password)["accessToken"]
         admin.headers["Authorization"] = f"Bearer {token}"
         before = _all_products(shop.base_url, admin)
         log(

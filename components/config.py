@@ -83,6 +83,8 @@ class StackConfig(BaseModel):
     reserved_concurrency: int | None = Field(None, alias="reservedConcurrency", ge=1)
     # Risk-based sign-in protection; anything but "off" needs the Cognito Plus tier (billed per user).
     auth_threat_protection: Literal["off", "audit", "enforced"] = Field("off", alias="authThreatProtection")
+    # Access-token lifetime: how long a deleted or disabled user keeps customer access at worst.
+    auth_access_token_minutes: int = Field(15, alias="authAccessTokenMinutes", ge=5, le=60)
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     owner: str = Field("platform-team", min_length=1, max_length=256)
     tags: dict[str, str] = Field(default_factory=dict)

@@ -92,6 +92,8 @@ class Shop(pulumi.ComponentResource):
                 admin_group=routes.ADMIN_GROUP,
                 deletion_protection=config.is_prod,
                 threat_protection=config.auth_threat_protection,
+                access_token_minutes=config.auth_access_token_minutes,
+                email_sender=self.notifications.result if config.is_prod else None,
             ),
             provider,
             child,

@@ -154,6 +154,12 @@ class AuthArgs:
     password_min_length: int = 10
     # Risk-based sign-in protection: "off" | "audit" | "enforced" (Cognito: Plus tier, billed per user).
     threat_protection: str = "off"
+    # How long an access token works: what a deleted or de-admined user keeps on customer
+    # routes at worst (admin routes ask the identity service on every call).
+    access_token_minutes: int = 15
+    # Send the identity service's own e-mails (codes, verification) from the shop's sender
+    # identity rather than the service's capped default sender (production).
+    email_sender: NotificationsResult | None = None
 
 
 @dataclass(frozen=True)

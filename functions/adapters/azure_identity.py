@@ -19,6 +19,14 @@ What the tenant must allow (the README's Azure steps):
 3. ROPC cannot do MFA or federated sign-in: local (email + password) accounts only.
 Email ownership is not verified by this path; to verify it, switch sign-up to the native
 authentication API (/signup/v1.0/start, /challenge, /continue), which emails a code.
+
+Admins and MFA: the tenant's Conditional Access requires MFA of users holding the admin
+app role (docs/deploy-azure.md); ROPC then refuses them (AADSTS50076/50079: 403
+MFA_INTERACTIVE, never a 500), and admins sign in interactively. `verify_admin` refuses a
+token whose `amr` lacks "mfa", and asks Graph whether the account still exists, is
+enabled and still holds the storefront app's `admin` role (a yes is cached 30 s per token;
+Graph application permissions User.ReadWrite.All and Application.Read.All). Sign-out:
+Graph revokeSignInSessions (every refresh token of the user).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ import time
 import urllib.parse
 from typing import Any
 
-from functions.shop.ports import IdentityError, Principal, Tokens, UserInfo
+from functions.shop.ports import ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
+from functions.shop.routes import ADMIN_GROUP
 
 from ._http import Transport, call, urllib_transport
 
@@ -56,6 +65,9 @@ class EntraIdentity:
         self._transport = transport
         self._graph_token: tuple[str, float] | None = None
         self._lock = threading.Lock()
+        self.admin_recheck_seconds = 30.0
+        self._admin_ok: dict[str, float] = {}  # access token -> monotonic time the answer expires
+        self._admin_role_ids: tuple[str, str] | None = None
 
     # -- tokens ----------------------------------------------------------------------
     def _token_call(self, form: dict[str, str]) -> Tokens:
@@ -81,11 +93,71 @@ class EntraIdentity:
             desc = str(body.get("error_description", ""))
             if "AADSTS50057" in desc:  # account disabled
                 raise IdentityError("USER_DISABLED", "the account is disabled", 403)
+            if any(code in desc for code in ("AADSTS50076", "AADSTS50079", "AADSTS50158")):  # MFA required / enrol
+                raise IdentityError(
+                    "MFA_INTERACTIVE",
+                    "this account signs in with a second factor: use the tenant's interactive sign-in",
+                    403,
+                )
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         raise IdentityError("IDENTITY_UNAVAILABLE", f"identity provider answered HTTP {resp.status}", 503)
 
-    def log_in(self, email: str, password: str) -> Tokens:
+    def log_in(self, email: str, password: str, context: ClientContext | None = None) -> Tokens:
         return self._token_call({"grant_type": "password", "username": email, "password": password})
+
+    def answer_mfa(self, email: str, session: str, code: str, context: ClientContext | None = None) -> Tokens:
+        raise IdentityError("MFA_INTERACTIVE", "second factors are answered in the tenant's interactive sign-in", 400)
+
+    def start_mfa_setup(self, principal: Principal) -> MfaSecret:
+        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+
+    def finish_mfa_setup(self, principal: Principal, code: str, session: str | None) -> None:
+        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+
+    def sign_out(self, principal: Principal) -> None:
+        resp = self._graph("POST", f"/users/{urllib.parse.quote(principal.user_id)}/revokeSignInSessions")
+        if resp.status == 404:
+            return  # no such user: nothing left to revoke
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph revoke sessions: HTTP {resp.status}", 503)
+
+    def verify_admin(self, principal: Principal) -> None:
+        token = principal.access_token or ""
+        now = time.monotonic()
+        with self._lock:
+            if self._admin_ok.get(token, 0.0) > now:
+                return
+        if not principal.mfa:
+            raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
+        user_path = f"/users/{urllib.parse.quote(principal.user_id)}"
+        resp = self._graph("GET", f"{user_path}?$select=id,accountEnabled")
+        if resp.status == 404 or (resp.status == 200 and (resp.json() or {}).get("accountEnabled") is False):
+            raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph get user: HTTP {resp.status}", 503)
+        sp_id, role_id = self._admin_role()
+        resp = self._graph("GET", f"{user_path}/appRoleAssignments?$select=appRoleId,resourceId")
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph app role assignments: HTTP {resp.status}", 503)
+        assigned = {(a.get("resourceId"), a.get("appRoleId")) for a in (resp.json() or {}).get("value") or []}
+        if (sp_id, role_id) not in assigned:
+            raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
+        with self._lock:
+            if len(self._admin_ok) > 1024:
+                self._admin_ok = {t: exp for t, exp in self._admin_ok.items() if exp > now}
+            self._admin_ok[token] = now + self.admin_recheck_seconds
+
+    def _admin_role(self) -> tuple[str, str]:
+        """(service principal id of the storefront app, id of its `admin` app role): fixed for
+        the app's lifetime, so read once."""
+        if self._admin_role_ids is None:
+            resp = self._graph("GET", f"/servicePrincipals(appId='{self._client_id}')?$select=id,appRoles")
+            body = resp.json() or {}
+            role = next((r for r in body.get("appRoles") or [] if r.get("value") == ADMIN_GROUP), None)
+            if resp.status != 200 or role is None:
+                raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph storefront app roles: HTTP {resp.status}", 503)
+            self._admin_role_ids = (body["id"], role["id"])
+        return self._admin_role_ids
 
     def refresh(self, refresh_token: str) -> Tokens:
         return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
@@ -155,10 +227,12 @@ class EntraIdentity:
 
     @staticmethod
     def _email_of(user: dict[str, Any]) -> str | None:
+        """The e-mail sign-in identity only: `mail` is a directory attribute anyone with
+        user-write access can set to an address nobody proved to own."""
         for ident in user.get("identities") or []:
             if ident.get("signInType") == "emailAddress":
                 return ident.get("issuerAssignedId")
-        return user.get("mail")
+        return None
 
     def lookup_email(self, user_id: str) -> str | None:
         user = self._user(user_id)

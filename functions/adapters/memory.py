@@ -35,6 +35,7 @@ from functions.shop.ports import (
     UploadForm,
     UserInfo,
 )
+from functions.shop.routes import ADMIN_GROUP
 from functions.shop.services import Services
 
 from ._documents import decode_cursor, encode_cursor, orders_scope, products_scope, status_scope
@@ -248,12 +249,14 @@ def _hash(password: str, salt: bytes, iterations: int) -> bytes:
 
 
 class MemoryIdentity:
-    """Users with salted PBKDF2 password hashes, opaque random tokens, groups.
+    """Users with salted PBKDF2 password hashes, opaque random tokens, groups, TOTP.
 
     Sign-ups are confirmed at once unless `auto_confirm` is False; the confirmation code
     is then always CONFIRM_CODE. `principal_for(access_token)` plays the gateway's part:
     the Principal a verified token stands for. `iterations` can be lowered in tests that
-    create many users (the hash is deliberately slow)."""
+    create many users (the hash is deliberately slow). Like Cognito with MFA "optional":
+    a user with a second factor must give a code at every sign-in; an admin without one is
+    sent to enrol (Challenge MFA_SETUP)."""
 
     CONFIRM_CODE = "123456"
 
@@ -261,9 +264,11 @@ class MemoryIdentity:
         self.auto_confirm = auto_confirm
         self.iterations = iterations
         self._lock = threading.Lock()
-        self.users: dict[str, dict] = {}  # email -> {id, salt, hash, confirmed, groups, code}
+        # email -> {id, salt, hash, confirmed, groups, code, enabled, mfa_secret, pending_secret}
+        self.users: dict[str, dict] = {}
         self.tokens: dict[str, Principal] = {}
         self.refresh_tokens: dict[str, str] = {}
+        self.mfa_sessions: dict[str, str] = {}  # session -> email
 
     def sign_up(self, email: str, password: str) -> str:
         email = email.lower()
@@ -280,12 +285,33 @@ class MemoryIdentity:
                 "confirmed": self.auto_confirm,
                 "groups": (),
                 "code": self.CONFIRM_CODE,
+                "enabled": True,
+                "mfa_secret": None,
+                "pending_secret": None,
             }
             return user_id
 
+    # -- operator actions (what the console or an admin API does) ------------------------
     def add_to_group(self, email: str, group: str) -> None:
         u = self.users[email.lower()]
         u["groups"] = (*u["groups"], group)
+
+    def remove_from_group(self, email: str, group: str) -> None:
+        u = self.users[email.lower()]
+        u["groups"] = tuple(g for g in u["groups"] if g != group)
+
+    def disable(self, email: str) -> None:
+        self.users[email.lower()]["enabled"] = False
+
+    def delete(self, email: str) -> None:
+        del self.users[email.lower()]
+
+    def enable_mfa(self, email: str) -> str:
+        """Give the user a second factor directly; the TOTP secret (tests act as the app)."""
+        from .totp import new_secret
+
+        secret = self.users[email.lower()]["mfa_secret"] = new_secret()
+        return secret
 
     def confirm(self, email: str, code: str) -> None:
         u = self.users.get(email.lower())
@@ -293,27 +319,94 @@ class MemoryIdentity:
             raise IdentityError("CODE_MISMATCH", "invalid confirmation code", 400)
         u["confirmed"] = True
 
-    def _issue(self, email: str) -> Tokens:
+    def _issue(self, email: str, mfa: bool = False) -> Tokens:
         u = self.users[email]
         access, refresh = "at-" + os.urandom(16).hex(), "rt-" + os.urandom(16).hex()
-        self.tokens[access] = Principal(user_id=u["id"], groups=tuple(u["groups"]), email=email, access_token=access)
+        self.tokens[access] = Principal(
+            user_id=u["id"], groups=tuple(u["groups"]), email=email, access_token=access, mfa=mfa
+        )
         self.refresh_tokens[refresh] = email
-        return Tokens(id_token="it-" + os.urandom(8).hex(), access_token=access, refresh_token=refresh, expires_in=3600)
+        return Tokens(id_token="it-" + os.urandom(8).hex(), access_token=access, refresh_token=refresh, expires_in=900)
 
-    def log_in(self, email: str, password: str) -> Tokens:
+    def log_in(self, email: str, password: str, context: ports.ClientContext | None = None) -> Tokens | ports.Challenge:
         email = email.lower()
         u = self.users.get(email)
         if u is None or not hmac.compare_digest(_hash(password, u["salt"], u["iterations"]), u["hash"]):
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
+        if not u["enabled"]:
+            raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         if not u["confirmed"]:
             raise IdentityError("USER_NOT_CONFIRMED", "confirm your account first", 403)
-        return self._issue(email)
+        if u["mfa_secret"]:
+            session = "ms-" + os.urandom(16).hex()
+            self.mfa_sessions[session] = email
+            return ports.Challenge(ports.MFA_CODE, session)
+        tokens = self._issue(email)
+        if ADMIN_GROUP in u["groups"]:
+            return ports.Challenge(ports.MFA_SETUP, tokens.access_token)
+        return tokens
+
+    def answer_mfa(self, email: str, session: str, code: str, context: ports.ClientContext | None = None) -> Tokens:
+        from .totp import verify
+
+        email = email.lower()
+        if self.mfa_sessions.get(session) != email:
+            raise IdentityError("SESSION_EXPIRED", "the sign-in session expired; sign in again", 401)
+        u = self.users.get(email)
+        if u is None or not u["mfa_secret"]:
+            raise IdentityError("SESSION_EXPIRED", "the sign-in session expired; sign in again", 401)
+        if not verify(u["mfa_secret"], code):
+            raise IdentityError("CODE_MISMATCH", "the code is not valid; enter the current one", 400)
+        del self.mfa_sessions[session]
+        return self._issue(email, mfa=True)
+
+    def _user_of(self, principal: Principal) -> tuple[str, dict]:
+        if principal.access_token not in self.tokens:
+            raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
+        for email, u in self.users.items():
+            if u["id"] == principal.user_id and u["enabled"]:
+                return email, u
+        raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
+
+    def start_mfa_setup(self, principal: Principal) -> ports.MfaSecret:
+        from .totp import new_secret
+
+        _, u = self._user_of(principal)
+        u["pending_secret"] = new_secret()
+        return ports.MfaSecret(u["pending_secret"])
+
+    def finish_mfa_setup(self, principal: Principal, code: str, session: str | None) -> None:
+        from .totp import verify
+
+        email, u = self._user_of(principal)
+        if not u["pending_secret"] or not verify(u["pending_secret"], code):
+            raise IdentityError("CODE_MISMATCH", "the code is not valid; enter the current one", 400)
+        u["mfa_secret"], u["pending_secret"] = u["pending_secret"], None
+        self._revoke(email)
+
+    def _revoke(self, email: str) -> None:
+        user_id = self.users[email]["id"]
+        self.tokens = {t: p for t, p in self.tokens.items() if p.user_id != user_id}
+        self.refresh_tokens = {t: e for t, e in self.refresh_tokens.items() if e != email}
+
+    def sign_out(self, principal: Principal) -> None:
+        email, _ = self._user_of(principal)
+        self._revoke(email)
+
+    def verify_admin(self, principal: Principal) -> None:
+        _, u = self._user_of(principal)
+        if ADMIN_GROUP not in u["groups"]:
+            raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
+        if not u["mfa_secret"] or not self.tokens[principal.access_token].mfa:
+            raise IdentityError(
+                "MFA_REQUIRED", "admins sign in with a second factor: set one up and sign in again", 403
+            )
 
     def refresh(self, refresh_token: str) -> Tokens:
         email = self.refresh_tokens.get(refresh_token)
-        if email is None:
+        if email is None or email not in self.users or not self.users[email]["enabled"]:
             raise IdentityError("NOT_AUTHORIZED", "invalid refresh token", 401)
-        return replace(self._issue(email), refresh_token=None)
+        return replace(self._issue(email, mfa=bool(self.users[email]["mfa_secret"])), refresh_token=None)
 
     def principal_for(self, access_token: str) -> Principal | None:
         return self.tokens.get(access_token)

@@ -357,12 +357,18 @@ class LocalStack:
             UsernameAttributes=["email"],
             AutoVerifiedAttributes=["email"],
             Policies={"PasswordPolicy": {"MinimumLength": 8}},
+            # as deployed (providers/aws/auth.py): an e-mail change waits for its code
+            UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
         )["UserPool"]["Id"]
+        # as deployed: authenticator apps optional, required of admins by the API
+        idp.set_user_pool_mfa_config(
+            UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+        )
         app = idp.create_user_pool_client(
             UserPoolId=pool,
             ClientName="storefront",
             GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
         idp.create_group(UserPoolId=pool, GroupName="admin")
         self.names = {

@@ -79,10 +79,45 @@ def verified_claims(token: str) -> dict[str, Any] | None:
         return None
 
 
+def is_access_token(claims: dict[str, Any]) -> bool:
+    """ID tokens are for the client, not the API: Cognito marks them token_use=id, Entra's
+    carry no `scp` (delegated access tokens always do). Identity Platform issues ID tokens
+    only: its ID token is the API's bearer token by design (gcp_identity.py)."""
+    if "token_use" in claims:
+        return claims["token_use"] == "access"
+    if "tid" in claims:
+        return isinstance(claims.get("scp"), str) and bool(claims["scp"])
+    return True
+
+
+def second_factor(claims: dict[str, Any]) -> bool | None:
+    """Whether the token says a second factor was used; None when it cannot say."""
+    firebase = claims.get("firebase")
+    if isinstance(firebase, dict):
+        return bool(firebase.get("sign_in_second_factor"))
+    amr = claims.get("amr")
+    if isinstance(amr, list):
+        return "mfa" in amr
+    return None
+
+
+def _verified_email(claims: dict[str, Any]) -> str | None:
+    """The address, unless the token says it is unverified (a changed, unconfirmed one)."""
+    if claims.get("email_verified") in (False, "false"):
+        return None
+    email = claims.get("email")
+    if not isinstance(email, str):
+        emails = claims.get("emails")
+        email = emails[0] if isinstance(emails, list) and emails and isinstance(emails[0], str) else None
+    if email is None and "@" in str(claims.get("preferred_username", "")):
+        email = claims["preferred_username"]
+    return email
+
+
 def principal_from_claims(claims: dict[str, Any] | None, access_token: str | None) -> Principal | None:
     """Entra (oid/sub, roles/groups, email/emails/preferred_username), Identity Platform
     (user_id/sub, custom claim groups, email) and Cognito (sub, cognito:groups) claims."""
-    if not claims:
+    if not claims or not is_access_token(claims):
         return None
     user_id = claims.get("oid") or claims.get("user_id") or claims.get("sub")
     if not isinstance(user_id, str) or not user_id:
@@ -94,12 +129,7 @@ def principal_from_claims(claims: dict[str, Any] | None, access_token: str | Non
             value = [value]
         if isinstance(value, list):
             groups += [g for g in value if isinstance(g, str) and g not in groups]
-    email = claims.get("email")
-    if not isinstance(email, str):
-        emails = claims.get("emails")
-        email = emails[0] if isinstance(emails, list) and emails and isinstance(emails[0], str) else None
-    if email is None and "@" in str(claims.get("preferred_username", "")):
-        email = claims["preferred_username"]
+    email = _verified_email(claims)
     username = claims.get("preferred_username") or claims.get("name") or email
     return Principal(
         user_id=user_id,
@@ -107,6 +137,7 @@ def principal_from_claims(claims: dict[str, Any] | None, access_token: str | Non
         email=email,
         username=username if isinstance(username, str) else None,
         access_token=access_token,
+        mfa=second_factor(claims),
     )
 
 

@@ -79,11 +79,13 @@ def bearer_token(headers: dict[str, str]) -> str | None:
 
 def principal_from_event(event: dict[str, Any], headers: dict[str, str]) -> Principal | None:
     """The caller from the claims API Gateway's JWT authorizer verified; None on public routes
-    (no authorizer, so no claims) or when the claims have no subject."""
+    (no authorizer, so no claims), when the claims have no subject, or for anything but an
+    access token: the authorizer also accepts the pool's ID tokens (their `aud` is the same
+    client id), which are meant for the client, not for the API."""
     ctx = event.get("requestContext") or {}
     claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims") or {}
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
+    if not isinstance(sub, str) or not sub or claims.get("token_use") != "access":
         return None
     email = claims.get("email")
     username = claims.get("username") or claims.get("cognito:username")
@@ -133,6 +135,18 @@ def _path(event: dict[str, Any]) -> str:
     return path
 
 
+def source_ip(event: dict[str, Any], headers: dict[str, str]) -> str | None:
+    """The client's address. Behind CloudFront, API Gateway's sourceIp is an edge server;
+    CloudFront appends the viewer's address to X-Forwarded-For, so its last entry is the
+    address CloudFront saw (entries before it are whatever the client sent). The origin only
+    answers requests that came through CloudFront (README, security)."""
+    forwarded = [part.strip() for part in headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    if forwarded:
+        return forwarded[-1]
+    ip = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+    return str(ip) if ip else None
+
+
 def request_from_event(event: dict[str, Any], request_id: str) -> Request:
     ctx = event.get("requestContext") or {}
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
@@ -153,6 +167,7 @@ def request_from_event(event: dict[str, Any], request_id: str) -> Request:
         body=_body(event),
         principal=principal_from_event(event, headers),
         request_id=request_id,
+        source_ip=source_ip(event, headers),
     )
 
 

@@ -1,8 +1,21 @@
-"""Sign-up, confirmation, sign-in, token refresh and the caller's profile."""
+"""Sign-up, confirmation, sign-in (with its MFA challenge), MFA enrolment, token refresh,
+sign-out and the caller's profile."""
 
 from __future__ import annotations
 
-from .models import MeResponse, SignUpResponse, StatusResponse, TokensResponse
+import urllib.parse
+
+from .models import (
+    ChallengeResponse,
+    MeResponse,
+    MfaSetupResponse,
+    SignUpResponse,
+    StatusResponse,
+    TokensResponse,
+)
+from .ports import Challenge, ClientContext, IdentityError
+
+OTP_ISSUER = "Shop"  # the name authenticator apps show next to the account
 
 
 def _tokens(t):
@@ -11,10 +24,28 @@ def _tokens(t):
     )
 
 
+def client_context(ctx) -> ClientContext:
+    """Who is signing in, as the runtime's gateway vouches for it (Request.source_ip)."""
+    req = ctx.request
+    return ClientContext(
+        ip=req.source_ip,
+        user_agent=req.headers.get("user-agent"),
+        host=req.headers.get("host"),
+        path=req.path,
+        device_data=getattr(ctx.body, "device_data", None),
+    )
+
+
 def sign_up(ctx):
+    """Answers the same for a new and an existing address, like sign-in does for a wrong
+    password: whoever owns the address learns the rest from their mailbox."""
     identity = ctx.services.identity
-    user_id = identity.sign_up(ctx.body.email, ctx.body.password)
-    return SignUpResponse(user_id=user_id, confirmed=bool(getattr(identity, "auto_confirm", False)))
+    try:
+        identity.sign_up(ctx.body.email, ctx.body.password)
+    except IdentityError as exc:
+        if exc.code != "USER_EXISTS":
+            raise
+    return SignUpResponse(status="pending", confirmed=bool(getattr(identity, "auto_confirm", False)))
 
 
 def confirm(ctx):
@@ -22,8 +53,43 @@ def confirm(ctx):
     return StatusResponse(status="confirmed")
 
 
+def _signed_in(result):
+    if isinstance(result, Challenge):
+        return 202, ChallengeResponse(challenge=result.name, session=result.session)
+    return _tokens(result)
+
+
 def log_in(ctx):
-    return _tokens(ctx.services.identity.log_in(ctx.body.email, ctx.body.password))
+    return _signed_in(ctx.services.identity.log_in(ctx.body.email, ctx.body.password, client_context(ctx)))
+
+
+def answer_mfa(ctx):
+    b = ctx.body
+    return _tokens(ctx.services.identity.answer_mfa(b.email, b.session, b.code, client_context(ctx)))
+
+
+def otpauth_uri(email: str, secret: str) -> str:
+    label = urllib.parse.quote(f"{OTP_ISSUER}:{email}")
+    return f"otpauth://totp/{label}?" + urllib.parse.urlencode({"secret": secret, "issuer": OTP_ISSUER})
+
+
+def start_mfa_setup(ctx):
+    identity = ctx.services.identity
+    secret = identity.start_mfa_setup(ctx.principal)
+    email = identity.user_info(ctx.principal).email
+    return MfaSetupResponse(
+        secret_code=secret.secret, otpauth_uri=otpauth_uri(email, secret.secret), session=secret.session
+    )
+
+
+def verify_mfa_setup(ctx):
+    ctx.services.identity.finish_mfa_setup(ctx.principal, ctx.body.code, ctx.body.session)
+    return StatusResponse(status="mfa-enabled")
+
+
+def sign_out(ctx):
+    ctx.services.identity.sign_out(ctx.principal)
+    return StatusResponse(status="signed-out")
 
 
 def refresh(ctx):

@@ -173,8 +173,12 @@ def _dispatch(request: Request, services: Services, route: routes.Route) -> Resp
     if route.auth != routes.PUBLIC:
         if principal is None:
             return error(401, "UNAUTHORIZED", "sign in: a valid bearer access token is required")
-        if route.auth == routes.ADMIN and routes.ADMIN_GROUP not in principal.groups:
-            return error(403, "FORBIDDEN", "this operation needs the admin group")
+        if route.auth == routes.ADMIN:
+            if routes.ADMIN_GROUP not in principal.groups:
+                return error(403, "FORBIDDEN", "this operation needs the admin group")
+            refused = _admin_refused(services, principal)
+            if refused is not None:
+                return refused
     bad = _bad_path_param(route, request.path_params)
     if bad is not None:
         return bad
@@ -216,6 +220,21 @@ def _dispatch(request: Request, services: Services, route: routes.Route) -> Resp
         return error(400, "BAD_REQUEST", str(exc) or "bad request")
     except Exception:
         return _internal(route, request)
+
+
+def _admin_refused(services: Services, principal: ports.Principal) -> Response | None:
+    """The token's group claim is a snapshot: the identity service answers whether the
+    caller is still an enabled admin with a second factor and an unrevoked session."""
+    try:
+        services.identity.verify_admin(principal)
+    except ports.IdentityError as exc:
+        return error(exc.status, exc.code, exc.message)
+    except Exception:  # the identity service is unreachable or throttling: fail closed
+        log.exception("admin re-check failed for user %s", principal.user_id)
+        resp = error(503, "UNAVAILABLE", "could not confirm admin access; retry")
+        resp.headers["retry-after"] = "1"
+        return resp
+    return None
 
 
 def _internal(route: routes.Route, request: Request) -> Response:

@@ -125,9 +125,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     TOPIC: ("publish",),
     QUEUE: ("consume",),
     EMAIL: ("send",),
-    # "authenticate": public sign-up/sign-in calls (no IAM on AWS: Cognito's client APIs
-    # are unauthenticated); "read": look up one user's profile (email) by id.
-    IDENTITY: ("authenticate", "read"),
+    # "authenticate": sign-up/sign-in (server-side sign-in, so the client's address reaches
+    # the identity service's risk checks); "read": look up a user's profile (email) by id;
+    # "verify": ask whether a caller is still an admin (group membership, second factor).
+    IDENTITY: ("authenticate", "read", "verify"),
     MEDIA: ("write",),
 }
 
@@ -245,6 +246,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
             table(("get", "update"), CUSTOMERS),  # the order itself, and its status change
             Grant(TOPIC, ("publish",)),
             Grant(MEDIA, ("write",)),
+            Grant(IDENTITY, ("verify",)),
         ),
     ),
     ServiceSpec(

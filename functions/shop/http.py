@@ -24,6 +24,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # keys lower case
     body: bytes | None = None  # raw, already base64-decoded
     principal: Principal | None = None  # None: no verified token
+    source_ip: str | None = None  # the client's address as the cloud's edge vouches for it
     request_id: str = ""
 
 

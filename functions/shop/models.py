@@ -60,8 +60,10 @@ class SignUpRequest(_In):
 
 
 class SignUpResponse(_Out):
-    user_id: str
-    confirmed: bool
+    """The same answer whether or not the address already has an account (no enumeration)."""
+
+    status: str  # "pending": a code was e-mailed (or the account exists); sign in after confirming
+    confirmed: bool  # true only where the stack confirms sign-ups itself (local)
 
 
 class ConfirmRequest(_In):
@@ -69,9 +71,39 @@ class ConfirmRequest(_In):
     code: Annotated[str, Field(min_length=1, max_length=16, pattern=LINE)]
 
 
+DeviceData = Annotated[
+    str | None,
+    Field(max_length=16384, pattern=LINE, description="Cognito advanced-security EncodedData, passed on as is"),
+]
+
+
 class LoginRequest(_In):
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
+    device_data: DeviceData = None
+
+
+class ChallengeResponse(_Out):
+    challenge: str  # SOFTWARE_TOKEN_MFA | MFA_SETUP
+    session: str
+
+
+class MfaRequest(_In):
+    email: Email
+    session: Annotated[str, Field(min_length=20, max_length=8192, pattern=LINE)]
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    device_data: DeviceData = None
+
+
+class MfaSetupResponse(_Out):
+    secret_code: str  # base32 key to type into the authenticator app
+    otpauth_uri: str  # the same as an otpauth:// URI (what a QR code would hold)
+    session: str | None  # send back with the first code (Identity Platform)
+
+
+class MfaVerifyRequest(_In):
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    session: Annotated[str | None, Field(max_length=8192)] = None
 
 
 class RefreshRequest(_In):

@@ -45,7 +45,8 @@ IDEMPOTENCY_KEY_SCHEMA = {
 
 
 def _schemas() -> dict[str, Any]:
-    names = {r.request_model for r in routes.ROUTES} | {r.response_model for r in routes.ROUTES} | {"Error"}
+    names = {r.request_model for r in routes.ROUTES} | {r.response_model for r in routes.ROUTES}
+    names |= {"Error", "ChallengeResponse"}
     schemas: dict[str, Any] = {}
     for name in sorted(n for n in names if n):
         model = getattr(models, name)
@@ -96,6 +97,11 @@ def operation(route: routes.Route) -> dict[str, Any]:
     responses: dict[str, Any] = {str(route.success_status): {"description": "OK", "content": content}}
     if route.operation_id == "placeOrder":
         responses["200"] = {"description": "Replay of an order placed with the same key and body", "content": content}
+    if route.operation_id == "logIn":
+        responses["202"] = {
+            "description": "A challenge to answer: SOFTWARE_TOKEN_MFA (POST /api/auth/mfa) or MFA_SETUP (enrol first)",
+            "content": {"application/json": {"schema": _ref("ChallengeResponse")}},
+        }
     for code, text in ERROR_STATUSES.items():
         responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
     op: dict[str, Any] = {

@@ -124,6 +124,9 @@ class Principal:
     email: str | None = None  # access tokens usually lack it
     username: str | None = None
     access_token: str | None = None  # for identity calls made on the user's behalf (me)
+    # The token says a second factor was used (Entra `amr` has "mfa", Identity Platform
+    # `firebase.sign_in_second_factor`); None: the token cannot say (Cognito), ask the service.
+    mfa: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,38 @@ class Tokens:
     access_token: str
     refresh_token: str | None
     expires_in: int
+
+
+# Sign-in challenges (the names Cognito uses; every adapter answers with these).
+MFA_CODE = "SOFTWARE_TOKEN_MFA"  # enter the code from the authenticator app
+MFA_SETUP = "MFA_SETUP"  # an admin without a second factor: enrol one first
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """Sign-in is not finished: answer `name`. For MFA_CODE `session` goes back with the code;
+    for MFA_SETUP it is a bearer access token for the enrolment routes (customer level: admin
+    routes refuse it until the second factor is on)."""
+
+    name: str
+    session: str
+
+
+@dataclass(frozen=True)
+class MfaSecret:
+    secret: str  # base32 TOTP key, for the authenticator app
+    session: str | None = None  # sent back with the first code where the service needs it (GCP)
+
+
+@dataclass(frozen=True)
+class ClientContext:
+    """The signing-in client as the edge saw it, for the identity service's risk checks."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    host: str | None = None
+    path: str | None = None
+    device_data: str | None = None  # Cognito's advanced-security EncodedData, when the client collected it
 
 
 @dataclass(frozen=True)
@@ -345,8 +380,29 @@ class Identity(Protocol):
         ...
 
     def confirm(self, email: str, code: str) -> None: ...
-    def log_in(self, email: str, password: str) -> Tokens:
-        """Raises IdentityError(NOT_AUTHORIZED, 401) / (USER_NOT_CONFIRMED, 403)."""
+    def log_in(self, email: str, password: str, context: ClientContext | None = None) -> Tokens | Challenge:
+        """Tokens, or a Challenge (MFA_CODE when the user has a second factor, MFA_SETUP for
+        an admin without one). Raises IdentityError(NOT_AUTHORIZED, 401) / (USER_NOT_CONFIRMED, 403)."""
+        ...
+
+    def answer_mfa(self, email: str, session: str, code: str, context: ClientContext | None = None) -> Tokens:
+        """Finish an MFA_CODE challenge."""
+        ...
+
+    def start_mfa_setup(self, principal: Principal) -> MfaSecret: ...
+    def finish_mfa_setup(self, principal: Principal, code: str, session: str | None) -> None:
+        """Turn the second factor on once `code` proves the app has the secret, and end every
+        session that began without it (they must sign in again, with the code)."""
+        ...
+
+    def sign_out(self, principal: Principal) -> None:
+        """Revoke the user's refresh tokens server-side (and, where the service can, their access tokens)."""
+        ...
+
+    def verify_admin(self, principal: Principal) -> None:
+        """Ask the identity service, not the token, whether this caller may act as admin now:
+        the account exists and is enabled, the token is not revoked, the user is still in the
+        admin group and signs in with a second factor. Raises IdentityError otherwise."""
         ...
 
     def refresh(self, refresh_token: str) -> Tokens: ...

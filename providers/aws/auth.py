@@ -20,6 +20,20 @@ class AuthNative:
     client: aws.cognito.UserPoolClient
 
 
+def _email_configuration(args: AuthArgs) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
+    """Cognito's default sender is capped at a few dozen e-mails a day: production sends the
+    codes through the shop's SES identity (and its configuration set: bounces, complaints)."""
+    sender = args.email_sender
+    if sender is None or sender.native is None:
+        return None
+    return aws.cognito.UserPoolEmailConfigurationArgs(
+        email_sending_account="DEVELOPER",
+        source_arn=sender.native.email_identity.arn,
+        from_email_address=sender.sender_email,
+        configuration_set=sender.native.configuration_set.configuration_set_name,
+    )
+
+
 def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
     opts = env.opts(parent)
     threat_mode = _THREAT_MODES.get(args.threat_protection)
@@ -45,6 +59,14 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
                 aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1)
             ]
         ),
+        # An e-mail change keeps the old, verified address until the new one is confirmed
+        # with its code: nobody redirects order mail to an address they do not own.
+        user_attribute_update_settings=aws.cognito.UserPoolUserAttributeUpdateSettingsArgs(
+            attributes_require_verification_before_updates=["email"]
+        ),
+        email_configuration=_email_configuration(args),
+        # Authenticator apps: optional for customers; admins are sent to enrol at sign-in and
+        # the API refuses admin calls without one (functions/adapters/cognito_identity.py).
         mfa_configuration="OPTIONAL",
         software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
         deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
@@ -58,13 +80,15 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
     client = aws.cognito.UserPoolClient(
         "storefront",
         user_pool_id=pool.id,
-        # A browser cannot keep a secret: public client, tokens obtained by password or SRP.
+        # A browser cannot keep a secret: public client. Password sign-in runs only in the
+        # accounts function (admin flow, with the client's address for threat protection),
+        # so nobody signs in around the API with the public client id.
         generate_secret=False,
-        explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
+        explicit_auth_flows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         prevent_user_existence_errors="ENABLED",
         enable_token_revocation=True,
-        access_token_validity=60,
-        id_token_validity=60,
+        access_token_validity=args.access_token_minutes,
+        id_token_validity=args.access_token_minutes,
         refresh_token_validity=30,
         token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
             access_token="minutes", id_token="minutes", refresh_token="days"

@@ -15,8 +15,11 @@ action the handlers call, on the exact resources:
 - email/send     ses:SendEmail on the sender identity and configuration set, only From:
                  the sender address
 - identity/read  cognito-idp:AdminGetUser on the user pool (one user by id; never ListUsers)
-- identity/authenticate  nothing: SignUp/ConfirmSignUp/InitiateAuth/GetUser are
-                 unauthenticated Cognito APIs called with the public client id
+- identity/authenticate  cognito-idp AdminInitiateAuth/AdminRespondToAuthChallenge on the
+                 user pool (server-side sign-in with the client's address as ContextData);
+                 SignUp/ConfirmSignUp/refresh and the token-authorised MFA and sign-out
+                 calls need no IAM
+- identity/verify  cognito-idp AdminListGroupsForUser on the user pool (admin re-check)
 - media/write    s3:PutObject on <bucket>/media/* only (the pre-signed upload)
 
 Plus what every function needs to run, each justified below: its own log group, X-Ray,
@@ -73,7 +76,11 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (datamodel.QUEUE, "consume"): ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
     (datamodel.EMAIL, "send"): ("ses:SendEmail",),
     (datamodel.IDENTITY, "read"): ("cognito-idp:AdminGetUser",),
-    (datamodel.IDENTITY, "authenticate"): (),
+    (datamodel.IDENTITY, "authenticate"): (
+        "cognito-idp:AdminInitiateAuth",
+        "cognito-idp:AdminRespondToAuthChallenge",
+    ),
+    (datamodel.IDENTITY, "verify"): ("cognito-idp:AdminListGroupsForUser",),
     (datamodel.MEDIA, "write"): ("s3:PutObject",),
 }
 

@@ -45,6 +45,12 @@ def create_auth(
         sign_in={"email": {"enabled": True, "password_required": True}, "allow_duplicate_emails": False},
         autodelete_anonymous_users=True,
         monitoring={"request_logging": {"enabled": True}},
+        # TOTP authenticator apps: optional for customers; admins are sent to enrol at sign-in
+        # and the API refuses admin tokens without the second factor (gcp_identity.py).
+        mfa={
+            "state": "ENABLED",
+            "provider_configs": [{"state": "ENABLED", "totp_provider_config": {"adjacent_intervals": 1}}],
+        },
         opts=env.opts(parent, IDENTITY, protect=args.deletion_protection),
     )
     api_key = gcp.projects.ApiKey(

@@ -16,6 +16,11 @@ resource the grant names:
                        shop:gcp.pushNotifications is on)
   identity *         roles/secretmanager.secretAccessor  on the Identity Platform API key secret
   identity read      + roles/firebaseauth.viewer         on the project (the project *is* the user pool)
+  identity verify    + roles/firebaseauth.viewer         on the project (admin re-check)
+  identity authenticate + custom role firebaseauth.users.update on the project: sign-out revokes
+                       the user's refresh tokens (validSince); Identity Platform has no narrower
+                       permission, so the accounts function could also edit users (it already
+                       creates them)
   media write        roles/storage.objectCreator         on the site bucket, condition: objects under media/
                      + roles/iam.serviceAccountTokenCreator on its own account (signBlob for signed URLs)
 Firestore's IAM is project-level; an IAM condition on the database name scopes it to this
@@ -53,6 +58,7 @@ FIREBASE_AUTH_VIEWER = "roles/firebaseauth.viewer"
 OBJECT_CREATOR = "roles/storage.objectCreator"
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 FCM_SENDER = "fcm-sender"  # custom role: cloudmessaging.messages.create only
+AUTH_REVOKER = "auth-revoker"  # custom role: firebaseauth.users.update only (sign-out)
 
 
 @dataclass
@@ -90,8 +96,10 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
                 plan.append((FCM_SENDER, "push-channel"))
         elif grant.resource == dm.IDENTITY:
             plan.append((SECRET_ACCESSOR, "identity-secret"))
-            if "read" in acts:
+            if "read" in acts or "verify" in acts:
                 plan.append((FIREBASE_AUTH_VIEWER, "identity-pool"))
+            if "authenticate" in acts:
+                plan.append((AUTH_REVOKER, "identity-revoke"))
         elif grant.resource == dm.MEDIA:
             plan.append((OBJECT_CREATOR, "media"))
             plan.append((TOKEN_CREATOR, "self"))
@@ -214,6 +222,15 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
             permissions=["cloudmessaging.messages.create"],
             opts=env.opts(parent, "iam.googleapis.com"),
         )
+    revoker_role = gcp.projects.IAMCustomRole(
+        "role-auth-revoker",
+        project=project,
+        role_id=f"shopAuthRevoker{env.short_id('revoke')}",
+        title=f"{env.context.name_prefix} sign-out revoker",
+        description="Update Identity Platform users (sign-out sets validSince), nothing else",
+        permissions=["firebaseauth.users.update"],
+        opts=env.opts(parent, "iam.googleapis.com"),
+    )
     push_account = push_subscription = None
     push_grants: list[Any] = []
     for service in args.services:
@@ -262,6 +279,10 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
             elif target == "self":
                 given.append(gcp.serviceaccount.IAMMember(
                     f"iam-{label}", service_account_id=account.name, role=role, member=member, opts=child,
+                ))  # fmt: skip
+            elif target == "identity-revoke":
+                given.append(gcp.projects.IAMMember(
+                    f"iam-{label}", project=project, role=revoker_role.name, member=member, opts=child,
                 ))  # fmt: skip
             elif target == "push-channel":
                 given.append(gcp.projects.IAMMember(

@@ -91,8 +91,11 @@ export function onSessionChange(fn) {
   return () => listeners.delete(fn);
 }
 
+/** Forget the session here at once, and have the identity service revoke its refresh token. */
 export function signOut() {
+  const ending = session;
   writeSession(null);
+  if (ending?.accessToken) send("POST", "/auth/signout", { token: ending.accessToken }).catch(() => {});
 }
 
 // Another tab signing in or out updates this one too.
@@ -223,14 +226,28 @@ const enc = encodeURIComponent;
 // Accounts
 // ---------------------------------------------------------------------------
 
-/** POST /api/auth/signup → 201 {userId, ...}; some clouds need a confirmation code next. */
+/** POST /api/auth/signup → 202 {status, confirmed}, the same for a new or an existing address. */
 export const signUp = (email, password) => request("POST", "/auth/signup", { body: { email, password } });
 export const confirmSignUp = (email, code) => request("POST", "/auth/confirm", { body: { email, code } });
+/**
+ * Sign in. Resolves to null when signed in, or to the challenge to answer:
+ * {challenge: "SOFTWARE_TOKEN_MFA", session} (answerMfa) or {challenge: "MFA_SETUP", session}
+ * (an admin without an authenticator: startMfaSetup / verifyMfaSetup with that session).
+ */
 export async function logIn(email, password) {
-  const tokens = await request("POST", "/auth/login", { body: { email, password } });
-  writeSession(sessionFromTokens(tokens, email, null));
-  return tokens;
+  const { status, data } = await send("POST", "/auth/login", { body: { email, password } });
+  if (status === 202) return data;
+  writeSession(sessionFromTokens(data, email, null));
+  return null;
 }
+export async function answerMfa(email, session, code) {
+  const tokens = await request("POST", "/auth/mfa", { body: { email, session, code } });
+  writeSession(sessionFromTokens(tokens, email, null));
+}
+/** {secretCode, otpauthUri, session} for the authenticator app. */
+export const startMfaSetup = (setupSession) => send("POST", "/auth/mfa/setup", { token: setupSession }).then((r) => r.data);
+export const verifyMfaSetup = (setupSession, code, session) =>
+  send("POST", "/auth/mfa/verify", { token: setupSession, body: { code, session: session || null } }).then((r) => r.data);
 export const refreshTokens = () => refreshSession();
 export const getMe = () => request("GET", "/me", { auth: true });
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from functions.adapters import totp
 from functions.adapters.memory import memory_services
 from functions.shop import ports
 from functions.shop.api import handle
@@ -64,7 +65,12 @@ class Shop:
         ident.sign_up(email, PASSWORD)
         if admin:
             ident.add_to_group(email, "admin")
-        token = ident.log_in(email, PASSWORD).access_token
+            # admins sign in with a second factor: enrol one and answer the challenge
+            secret = ident.enable_mfa(email)
+            challenge = ident.log_in(email, PASSWORD)
+            token = ident.answer_mfa(email, challenge.session, totp.code(secret)).access_token
+        else:
+            token = ident.log_in(email, PASSWORD).access_token
         return ident.principal_for(token)
 
     def fill(self, who, quantities: dict[str, int]) -> dict:

@@ -225,9 +225,10 @@ def test_image_upload_signs_a_fresh_key_and_points_the_product_at_it(shop, admin
 
 
 def test_sign_up_log_in_refresh_and_me(shop):
-    assert shop.ok("POST", "/api/auth/signup", {"email": "new@example.com", "password": "password123"}, status=201)[
-        "userId"
-    ]
+    assert shop.ok("POST", "/api/auth/signup", {"email": "new@example.com", "password": "password123"}, status=202) == {
+        "status": "pending",
+        "confirmed": True,
+    }
     tokens = shop.ok("POST", "/api/auth/login", {"email": "new@example.com", "password": "password123"})
     assert set(tokens) == {"idToken", "accessToken", "refreshToken", "expiresIn"} and tokens["expiresIn"] > 0
     refreshed = shop.ok("POST", "/api/auth/refresh", {"refreshToken": tokens["refreshToken"]})
@@ -239,8 +240,7 @@ def test_sign_up_log_in_refresh_and_me(shop):
 
 def test_account_errors(shop):
     creds = {"email": "dup@example.com", "password": "password123"}
-    shop.ok("POST", "/api/auth/signup", creds, status=201)
-    shop.fails("POST", "/api/auth/signup", creds, status=409, code="USER_EXISTS")
+    shop.ok("POST", "/api/auth/signup", creds, status=202)
     shop.fails("POST", "/api/auth/login", {**creds, "password": "wrong-password"}, status=401, code="NOT_AUTHORIZED")
     shop.fails("POST", "/api/auth/refresh", {"refreshToken": "forged"}, status=401, code="NOT_AUTHORIZED")
     shop.fails("POST", "/api/auth/signup", {"email": "x@example.com", "password": "short"}, status=422)
@@ -250,7 +250,7 @@ def test_account_errors(shop):
 def test_confirmation_is_needed_where_the_identity_provider_asks_for_it(shop):
     shop.services.identity.auto_confirm = False
     creds = {"email": "slow@example.com", "password": "password123"}
-    assert shop.ok("POST", "/api/auth/signup", creds, status=201)["confirmed"] is False
+    assert shop.ok("POST", "/api/auth/signup", creds, status=202)["confirmed"] is False
     shop.fails("POST", "/api/auth/login", creds, status=403, code="USER_NOT_CONFIRMED")
     shop.fails("POST", "/api/auth/confirm", {"email": creds["email"], "code": "000000"}, status=400)
     assert shop.ok("POST", "/api/auth/confirm", {"email": creds["email"], "code": "123456"}) == {"status": "confirmed"}

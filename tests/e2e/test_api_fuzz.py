@@ -14,6 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from functions.shop.openapi import build
+from tests.fakes import mfa
 
 pytestmark = pytest.mark.e2e
 schema = schemathesis.openapi.from_dict(build())
@@ -24,11 +25,9 @@ COUNT_FILE = os.environ.get("SHOP_FUZZ_COUNT_FILE")
 
 @pytest.fixture(scope="module")
 def admin_session(shop):
-    r = requests.post(
-        shop.base_url + "/api/auth/login", json={"email": shop.admin_email, "password": shop.admin_password}, timeout=30
-    )
+    tokens = mfa.sign_in(shop.base_url, shop.admin_email, shop.admin_password)
     session = requests.Session()
-    session.headers["Authorization"] = "Bearer " + r.json()["accessToken"]
+    session.headers["Authorization"] = "Bearer " + tokens["accessToken"]
     return session
 
 

@@ -65,9 +65,20 @@ class JwtIdentity:
         groups = ["admin"] if email in self.admins else []
         now = int(time.time())
         if self.flavour == "entra":
-            claims = {"oid": user_id, "sub": f"pairwise-{user_id}", "roles": groups, "emails": [email]}
+            claims = {
+                "oid": user_id,
+                "sub": f"pairwise-{user_id}",
+                "tid": "tenant-1",
+                "scp": "shop.access",
+                "roles": groups,
+                "emails": [email],
+            }
         else:
             claims = {"user_id": user_id, "sub": user_id, "email": email, "groups": groups}
+        if email in self.admins:  # admins always sign in with their second factor
+            claims |= (
+                {"amr": ["pwd", "mfa"]} if self.flavour == "entra" else {"firebase": {"sign_in_second_factor": "totp"}}
+            )
         claims |= {"iss": ISSUER, "aud": audience, "iat": now, "exp": now + expires_in, **extra}
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
 
@@ -83,7 +94,7 @@ class JwtIdentity:
     def confirm(self, email: str, code: str) -> None:
         return None
 
-    def log_in(self, email: str, password: str) -> Tokens:
+    def log_in(self, email: str, password: str, context=None) -> Tokens:
         if self.users.get(email, (None, None))[1] != password:
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         refresh = uuid.uuid4().hex
@@ -97,6 +108,19 @@ class JwtIdentity:
             raise IdentityError("NOT_AUTHORIZED", "the refresh token is not valid", 401)
         access = self.token(email)
         return Tokens(id_token=access, access_token=access, refresh_token=refresh_token, expires_in=3600)
+
+    def sign_out(self, principal: Principal) -> None:
+        email = self.lookup_email(principal.user_id)
+        self.refresh_tokens = {t: e for t, e in self.refresh_tokens.items() if e != email}
+
+    def verify_admin(self, principal: Principal) -> None:
+        email = self.lookup_email(principal.user_id)
+        if email is None:
+            raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
+        if email not in self.admins:
+            raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
+        if not principal.mfa:
+            raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
 
     def user_info(self, principal: Principal) -> UserInfo:
         email = principal.email or self.lookup_email(principal.user_id)

@@ -36,7 +36,7 @@ def expect(result: tuple[int, Any], status: int, what: str) -> Any:
 
 
 def sign_up_and_log_in(call: Call, email: str, password: str = "Correct-Horse-1") -> str:
-    expect(call("POST", "/api/auth/signup", body={"email": email, "password": password}), 201, "sign up")
+    expect(call("POST", "/api/auth/signup", body={"email": email, "password": password}), 202, "sign up")
     tokens = expect(call("POST", "/api/auth/login", body={"email": email, "password": password}), 200, "log in")
     assert {"idToken", "accessToken", "refreshToken", "expiresIn"} <= tokens.keys(), tokens
     return tokens["accessToken"]

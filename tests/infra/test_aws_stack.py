@@ -316,15 +316,33 @@ def test_user_pool(stack_name: str, protection: str, dev, prod):
         assert pool["userPoolAddOns"]["advancedSecurityMode"] == "AUDIT" and pool["userPoolTier"] == "PLUS"
     else:
         assert "userPoolAddOns" not in pool
+    assert pool["mfaConfiguration"] == "OPTIONAL" and pool["softwareTokenMfaConfiguration"] == {"enabled": True}
+    # an e-mail change waits for its code: order mail never goes to an unverified address
+    assert pool["userAttributeUpdateSettings"] == {"attributesRequireVerificationBeforeUpdates": ["email"]}
+
+
+def test_production_cognito_mail_goes_through_the_shops_ses_identity(prod: BuiltStack, dev: BuiltStack):
+    email = prod.one("aws:cognito/userPool:UserPool").inputs["emailConfiguration"]
+    identity = prod.one("aws:sesv2/emailIdentity:EmailIdentity")
+    assert email["emailSendingAccount"] == "DEVELOPER"
+    assert (
+        email["sourceArn"] == identity.outputs["arn"] and email["fromEmailAddress"] == identity.inputs["emailIdentity"]
+    )
+    assert (
+        email["configurationSet"]
+        == prod.one("aws:sesv2/configurationSet:ConfigurationSet").inputs["configurationSetName"]
+    )
+    # dev keeps Cognito's sender: SES in its sandbox only mails verified recipients
+    assert "emailConfiguration" not in dev.one("aws:cognito/userPool:UserPool").inputs
 
 
 def test_public_client_and_admin_group(dev: BuiltStack):
     client = dev.one("aws:cognito/userPoolClient:UserPoolClient").inputs
     assert client["generateSecret"] is False
-    assert sorted(client["explicitAuthFlows"]) == [
-        "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
-    ]  # fmt: skip
-    assert client["preventUserExistenceErrors"] == "ENABLED"
+    # password sign-in only through the accounts function (ContextData), never with the public id
+    assert sorted(client["explicitAuthFlows"]) == ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client["preventUserExistenceErrors"] == "ENABLED" and client["enableTokenRevocation"] is True
+    assert (client["accessTokenValidity"], client["tokenValidityUnits"]["accessToken"]) == (15, "minutes")
     assert dev.one("aws:cognito/userGroup:UserGroup").inputs["name"] == "admin"
 
 

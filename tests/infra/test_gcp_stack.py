@@ -272,6 +272,7 @@ def _push(stack: BuiltStack) -> bool:
 TARGET_TYPES = {
     "database": G + "projects/iAMMember:IAMMember",
     "identity-pool": G + "projects/iAMMember:IAMMember",
+    "identity-revoke": G + "projects/iAMMember:IAMMember",
     "push-channel": G + "projects/iAMMember:IAMMember",
     "topic": G + "pubsub/topicIAMMember:TopicIAMMember",
     "email-secret": G + "secretmanager/secretIamMember:SecretIamMember",
@@ -283,14 +284,17 @@ TARGET_TYPES = {
 
 def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
     """(member type, role) pairs the function's account must have, custom roles by name."""
-    custom = {r.outputs["name"] for r in stack.of_type(G + "projects/iAMCustomRole:IAMCustomRole")}
+    custom = {
+        r.inputs["permissions"][0]: r.outputs["name"] for r in stack.of_type(G + "projects/iAMCustomRole:IAMCustomRole")
+    }
     expected = set()
     for role, target in grant_plan(spec, _push(stack)):
         if target == "push-invoker":  # granted to the push subscription's account, not this one
             continue
         if role == gcp_functions.FCM_SENDER:
-            assert len(custom) == 1, "push needs exactly one custom FCM sender role"
-            role = next(iter(custom))
+            role = custom["cloudmessaging.messages.create"]
+        if role == gcp_functions.AUTH_REVOKER:
+            role = custom["firebaseauth.users.update"]
         expected.add((TARGET_TYPES[target], role))
     return expected
 
@@ -538,9 +542,19 @@ def test_example_gcp_stack_file_is_valid():
     assert settings.project == raw["gcp:project"] and raw["gcp:region"] == config.region
 
 
+def test_sign_out_revocation_is_a_custom_role_with_one_permission_for_accounts_only(gcp: BuiltStack):
+    role = gcp.one(G + "projects/iAMCustomRole:IAMCustomRole", "role-auth-revoker")
+    assert role.inputs["permissions"] == ["firebaseauth.users.update"]
+    holders = {r.inputs["member"] for r in gcp.of_type(G + "projects/iAMMember:IAMMember")
+               if r.inputs["role"] == role.outputs["name"]}  # fmt: skip
+    assert holders == {f"serviceAccount:{sa_email(gcp, 'sa-accounts')}"}
+
+
 def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
-    assert not gcp_dev.of_type(G + "projects/iAMCustomRole:IAMCustomRole"), "push is off by default"
-    role = gcp_prod.one(G + "projects/iAMCustomRole:IAMCustomRole")
+    assert not [
+        r for r in gcp_dev.of_type(G + "projects/iAMCustomRole:IAMCustomRole") if r.name == "role-fcm-sender"
+    ], "push is off by default"
+    role = gcp_prod.one(G + "projects/iAMCustomRole:IAMCustomRole", "role-fcm-sender")
     assert role.inputs["permissions"] == ["cloudmessaging.messages.create"]
     holders = {r.inputs["member"] for r in gcp_prod.of_type(G + "projects/iAMMember:IAMMember")
                if r.inputs["role"] == role.outputs["name"]}  # fmt: skip
@@ -552,3 +566,9 @@ def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: Built
             datamodel.GcpEnv.FCM_ENABLED
             not in function(gcp_dev, spec.name).inputs["serviceConfig"]["environmentVariables"]
         )
+
+
+def test_identity_platform_offers_totp_second_factors(gcp: BuiltStack):
+    mfa = gcp.one(G + "identityplatform/config:Config").inputs["mfa"]
+    assert mfa["state"] == "ENABLED"
+    assert mfa["providerConfigs"] == [{"state": "ENABLED", "totpProviderConfig": {"adjacentIntervals": 1}}]

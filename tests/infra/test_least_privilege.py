@@ -67,7 +67,10 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
 
     sender = (("StringEquals", "ses:FromAddress", ("shop@example.com",)),)
     return {
-        "accounts": set(),
+        "accounts": {  # server-side sign-in, so the client's address reaches Cognito's risk checks
+            ("cognito-idp:AdminInitiateAuth", a["pool"], (), ()),
+            ("cognito-idp:AdminRespondToAuthChallenge", a["pool"], (), ()),
+        },
         "catalog": db("GetItem", t, product)
         | db("Query", t, category)
         | db("Query", gsi1, ("CATEGORY#*",))
@@ -81,7 +84,8 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
         | db("Query", gsi1, ("ORDER#*",))
         | db("Query", gsi2, ("STATUS#*",))
         | db("GetItem UpdateItem", t, customer)
-        | {("sns:Publish", a["topic"], (), ()), ("s3:PutObject", f"{a['bucket']}/media/*", (), ())},
+        | {("sns:Publish", a["topic"], (), ()), ("s3:PutObject", f"{a['bucket']}/media/*", (), ())}
+        | {("cognito-idp:AdminListGroupsForUser", a["pool"], (), ())},  # the admin re-check
         "notifications": {
             ("sqs:ReceiveMessage", a["queue"], (), ()),
             ("sqs:DeleteMessage", a["queue"], (), ()),

@@ -270,3 +270,76 @@ def test_push_is_a_template_notification_to_the_users_tag_signed_with_the_hub_ke
     ).decode()
     assert auth["sig"] == expected and auth["skn"] == "DefaultFullSharedAccessSignature"
     assert AzureNotifier(namespace="ns", topic="t", credential=StaticCredential()).send_push("u1", "x", "y") is False
+
+
+def test_an_account_that_needs_mfa_is_a_403_not_a_500():
+    t = FakeTransport().on(
+        "POST",
+        f"{AUTHORITY}/oauth2/v2.0/token",
+        400,
+        {"error": "invalid_grant", "error_description": "AADSTS50076: you must use multi-factor authentication"},
+    )
+    with pytest.raises(IdentityError) as e:
+        identity(t).log_in("boss@example.com", "pw")
+    assert (e.value.code, e.value.status) == ("MFA_INTERACTIVE", 403)
+
+
+SP = {"id": "sp-1", "appRoles": [{"id": "role-reader", "value": "reader"}, {"id": "role-admin", "value": "admin"}]}
+ADMIN_ASSIGNMENT = {"value": [{"resourceId": "sp-1", "appRoleId": "role-admin"}]}
+
+
+@pytest.mark.parametrize(
+    ("mfa", "status", "user", "assignments", "code"),
+    [
+        (False, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, "MFA_REQUIRED"),
+        (True, 200, {"id": "oid-1", "accountEnabled": False}, ADMIN_ASSIGNMENT, "NOT_AUTHORIZED"),
+        (True, 404, {}, ADMIN_ASSIGNMENT, "NOT_AUTHORIZED"),
+        # the role was removed, or only another app's role with the same id is held
+        (True, 200, {"id": "oid-1", "accountEnabled": True}, {"value": []}, "FORBIDDEN"),
+        (
+            True,
+            200,
+            {"id": "oid-1", "accountEnabled": True},
+            {"value": [{"resourceId": "other-sp", "appRoleId": "role-admin"}]},
+            "FORBIDDEN",
+        ),
+        (True, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, None),
+    ],
+)
+def test_admin_recheck_needs_the_mfa_claim_an_enabled_account_and_the_admin_role(mfa, status, user, assignments, code):
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
+        .on("GET", f"{GRAPH}/users/oid-1", status, user)
+        .on("GET", f"{GRAPH}/users/oid-1/appRoleAssignments", 200, assignments)
+        .on("GET", f"{GRAPH}/servicePrincipals(appId='spa')", 200, SP)
+    )
+    who = Principal("oid-1", ("admin",), access_token="t", mfa=mfa)
+    if code is None:
+        idp = identity(t)
+        idp.verify_admin(who)
+        idp.verify_admin(who)  # cached: Graph is asked once
+        assert len([s for s in t.sent if "appRoleAssignments" in s.url]) == 1
+        return
+    with pytest.raises(IdentityError) as e:
+        identity(t).verify_admin(who)
+    assert e.value.code == code
+
+
+def test_sign_out_revokes_the_users_sessions_through_graph():
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
+        .on("POST", f"{GRAPH}/users/oid-1/revokeSignInSessions", 200, {"value": True})
+    )
+    identity(t).sign_out(Principal("oid-1", access_token="t"))
+    assert t.last("revokeSignInSessions").headers["Authorization"] == "Bearer graph"
+
+
+def test_the_mail_attribute_is_not_an_address_for_order_mail():
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
+        .on("GET", f"{GRAPH}/users/oid-1", 200, {"id": "oid-1", "mail": "attacker@example.net", "identities": []})
+    )
+    assert identity(t).lookup_email("oid-1") is None

@@ -53,3 +53,42 @@ def test_bearer_parsing_and_gateway_mode(monkeypatch):
     monkeypatch.delenv(_tokens.ENV_GATEWAY_VALIDATED)
     monkeypatch.delenv(_tokens.ENV_JWKS_URL, raising=False)
     assert _tokens.principal_from_bearer(f"Bearer {token}") is None, "unverified claims only in gateway mode"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "c-1", "token_use": "id", "cognito:groups": ["admin"]},  # a Cognito ID token
+        {"oid": "o-1", "tid": "t-1", "roles": ["admin"], "aud": "client-id"},  # an Entra ID token (no scp)
+        {"oid": "o-1", "tid": "t-1", "roles": ["admin"], "scp": ""},
+    ],
+)
+def test_id_tokens_are_not_api_credentials(claims):
+    assert _tokens.principal_from_claims(claims, "tok") is None
+
+
+def test_access_tokens_still_are():
+    assert _tokens.principal_from_claims({"oid": "o-1", "tid": "t-1", "scp": "shop.access"}, "t").user_id == "o-1"
+    assert _tokens.principal_from_claims({"sub": "c-1", "token_use": "access"}, "t").user_id == "c-1"
+
+
+@pytest.mark.parametrize(
+    ("claims", "mfa"),
+    [
+        ({"user_id": "u-1", "firebase": {"sign_in_provider": "password", "sign_in_second_factor": "totp"}}, True),
+        ({"user_id": "u-1", "firebase": {"sign_in_provider": "password"}}, False),
+        ({"oid": "o-1", "tid": "t", "scp": "s", "amr": ["pwd", "mfa"]}, True),
+        ({"oid": "o-1", "tid": "t", "scp": "s", "amr": ["pwd"]}, False),
+        ({"sub": "c-1", "token_use": "access"}, None),  # Cognito: ask the user pool
+    ],
+)
+def test_the_second_factor_as_the_token_states_it(claims, mfa):
+    assert _tokens.principal_from_claims(claims, "t").mfa is mfa
+
+
+def test_an_unverified_address_in_a_token_is_not_the_users_email():
+    """Identity Platform: a user who changed their address has email_verified false until
+    they confirm it; orders must not be mailed there."""
+    claims = {"user_id": "u-1", "email": "attacker@example.net", "email_verified": False}
+    assert _tokens.principal_from_claims(claims, "t").email is None
+    assert _tokens.principal_from_claims({**claims, "email_verified": True}, "t").email == "attacker@example.net"

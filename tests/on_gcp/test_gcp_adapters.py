@@ -11,10 +11,19 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from functions.adapters.gcp_identity import SECURETOKEN, TOOLKIT, IdentityPlatform
+from functions.adapters.gcp_identity import SECURETOKEN, TOOLKIT, TOOLKIT_V2, IdentityPlatform
 from functions.adapters.gcp_media import GcsSignedUrlMedia
 from functions.adapters.gcp_notifier import GcpNotifier
-from functions.shop.ports import IdentityError, OrderEvent, OrderLine
+from functions.shop.ports import (
+    MFA_CODE,
+    MFA_SETUP,
+    Challenge,
+    IdentityError,
+    MfaSecret,
+    OrderEvent,
+    OrderLine,
+    Principal,
+)
 from tests.fakes.http import FakeTransport
 
 
@@ -74,11 +83,108 @@ def test_lookup_email_uses_the_service_account_token():
         "POST",
         f"{TOOLKIT}/projects/proj/accounts:lookup",
         200,
-        {"users": [{"localId": "uid-1", "email": "ada@example.com"}]},
+        {"users": [{"localId": "uid-1", "email": "ada@example.com", "emailVerified": True}]},
     )
     assert idp(t).lookup_email("uid-1") == "ada@example.com"
     sent = t.last("accounts:lookup")
     assert sent.headers["Authorization"] == "Bearer sa-token" and sent.json() == {"localId": ["uid-1"]}
+
+
+def test_an_unverified_address_is_never_looked_up_for_order_mail():
+    user = {"localId": "uid-1", "email": "attacker@example.net", "emailVerified": False}
+    t = FakeTransport().on("POST", f"{TOOLKIT}/projects/proj/accounts:lookup", 200, {"users": [user]})
+    assert idp(t).lookup_email("uid-1") is None
+
+
+def _jwt(claims: dict) -> str:
+    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")  # noqa: E731
+    return f"{enc({'alg': 'RS256'})}.{enc(claims)}.c2ln"
+
+
+def test_a_user_with_totp_gets_the_code_challenge_and_finishes_with_mfa_sign_in():
+    t = (
+        FakeTransport()
+        .on(
+            "POST",
+            f"{TOOLKIT}/accounts:signInWithPassword",
+            200,
+            {"mfaPendingCredential": "pending-1", "mfaInfo": [{"mfaEnrollmentId": "enr-1", "totpInfo": {}}]},
+        )
+        .on("POST", f"{TOOLKIT_V2}/accounts/mfaSignIn:finalize", 200, {"idToken": "id-mfa", "refreshToken": "r-mfa"})
+    )
+    p = idp(t)
+    challenge = p.log_in("ada@example.com", "pw")
+    assert isinstance(challenge, Challenge) and challenge.name == MFA_CODE
+    tokens = p.answer_mfa("ada@example.com", challenge.session, "123456")
+    assert (tokens.access_token, tokens.refresh_token) == ("id-mfa", "r-mfa")
+    assert t.last("mfaSignIn:finalize").json() == {
+        "mfaPendingCredential": "pending-1",
+        "mfaEnrollmentId": "enr-1",
+        "totpVerificationInfo": {"verificationCode": "123456"},
+    }
+    with pytest.raises(IdentityError) as e:
+        p.answer_mfa("ada@example.com", "not-a-session", "123456")
+    assert e.value.code == "SESSION_EXPIRED"
+
+
+def test_an_admin_without_a_second_factor_enrols_totp():
+    admin_token = _jwt({"user_id": "uid-1", "groups": ["admin"], "firebase": {"sign_in_provider": "password"}})
+    t = (
+        FakeTransport()
+        .on("POST", f"{TOOLKIT}/accounts:signInWithPassword", 200, {"idToken": admin_token, "refreshToken": "r"})
+        .on(
+            "POST",
+            f"{TOOLKIT_V2}/accounts/mfaEnrollment:start",
+            200,
+            {"totpSessionInfo": {"sharedSecretKey": "JBSWY3DPEHPK3PXP", "sessionInfo": "enrol-session"}},
+        )
+        .on("POST", f"{TOOLKIT_V2}/accounts/mfaEnrollment:finalize", 200, {"idToken": "x", "refreshToken": "y"})
+    )
+    p = idp(t)
+    challenge = p.log_in("boss@example.com", "pw")
+    assert challenge == Challenge(MFA_SETUP, admin_token)
+    who = Principal("uid-1", ("admin",), access_token=admin_token)
+    assert p.start_mfa_setup(who) == MfaSecret("JBSWY3DPEHPK3PXP", "enrol-session")
+    p.finish_mfa_setup(who, "654321", "enrol-session")
+    assert t.last("mfaEnrollment:finalize").json()["totpVerificationInfo"] == {
+        "sessionInfo": "enrol-session",
+        "verificationCode": "654321",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mfa", "user", "code"),
+    [
+        (False, {"localId": "uid-1", "customAttributes": '{"groups": ["admin"]}'}, "MFA_REQUIRED"),
+        (True, {"localId": "uid-1", "customAttributes": '{"groups": []}'}, "FORBIDDEN"),
+        (True, {"localId": "uid-1", "disabled": True, "customAttributes": '{"groups": ["admin"]}'}, "NOT_AUTHORIZED"),
+        (True, None, "NOT_AUTHORIZED"),  # deleted
+        (
+            True,
+            {"localId": "uid-1", "validSince": "2000", "customAttributes": '{"groups": ["admin"]}'},
+            "NOT_AUTHORIZED",
+        ),
+        (True, {"localId": "uid-1", "validSince": "500", "customAttributes": '{"groups": ["admin"]}'}, None),
+    ],
+)
+def test_admin_recheck_asks_identity_platform(mfa, user, code):
+    t = FakeTransport().on("POST", f"{TOOLKIT}/projects/proj/accounts:lookup", 200, {"users": [user] if user else []})
+    token = _jwt({"user_id": "uid-1", "auth_time": 1000})
+    who = Principal("uid-1", ("admin",), access_token=token, mfa=mfa)
+    if code is None:
+        idp(t).verify_admin(who)
+        return
+    with pytest.raises(IdentityError) as e:
+        idp(t).verify_admin(who)
+    assert e.value.code == code
+
+
+def test_sign_out_revokes_every_refresh_token_with_valid_since():
+    t = FakeTransport().on("POST", f"{TOOLKIT}/projects/proj/accounts:update", 200, {"localId": "uid-1"})
+    idp(t).sign_out(Principal("uid-1", access_token="tok"))
+    sent = t.last("accounts:update")
+    assert sent.headers["Authorization"] == "Bearer sa-token"
+    assert sent.json()["localId"] == "uid-1" and int(sent.json()["validSince"]) > 1_700_000_000
 
 
 class FakePublisher:

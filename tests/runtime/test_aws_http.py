@@ -225,11 +225,53 @@ def test_customer_on_admin_route_is_403(services):
 
 @pytest.mark.parametrize("groups", ["[admin]", "[editors admin]", "admin"])
 def test_admin_group_as_the_gateway_flattens_it_reaches_admin_routes(services, groups):
+    checked = []  # the identity service's own answer is another test's business (tests/domain/test_accounts.py)
+    services.identity.verify_admin = checked.append
     product = {"name": "Lamp", "description": "Warm", "category": "books", "price": 2500, "currency": "USD", "stock": 3}
     event = http_event("POST", "/api/admin/products", body=json.dumps(product), jwt_claims=claims(ADMIN_SUB, groups))
     result = call(event, services)
     assert result["statusCode"] == 201, result
+    assert [p.user_id for p in checked] == [ADMIN_SUB]
     assert body_of(result)["price"] == 2500
+
+
+def test_an_id_token_is_refused_even_though_the_authorizer_accepted_it(services):
+    """API Gateway's JWT authorizer checks `aud` or `client_id`: the pool's ID tokens pass it."""
+    services.identity.verify_admin = lambda principal: None
+    for token_use in ("id", None):
+        jwt_claims = claims(ADMIN_SUB, "[admin]", token_use=token_use)
+        if token_use is None:
+            del jwt_claims["token_use"]
+        result = call(http_event("GET", "/api/me", jwt_claims=jwt_claims), services)
+        assert result["statusCode"] == 401, (token_use, result)
+        assert body_of(result)["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_the_client_address_is_the_one_cloudfront_appended(services):
+    seen = []
+
+    def log_in(email, password, context=None):
+        seen.append(context)
+        raise aws_http_identity_error()
+
+    services.identity.log_in = log_in
+    body = json.dumps({"email": "a@example.com", "password": "pw"})
+    event = http_event("POST", "/api/auth/login", body=body)
+    event["headers"].update({"x-forwarded-for": "6.6.6.6, 198.51.100.7", "user-agent": "Firefox/140"})
+    event["requestContext"]["http"]["sourceIp"] = "130.176.0.1"  # a CloudFront edge
+    call(event, services)
+    event = http_event("POST", "/api/auth/login", body=body)
+    event["requestContext"]["http"]["sourceIp"] = "203.0.113.9"
+    event["headers"].pop("x-forwarded-for", None)
+    call(event, services)
+    assert [(c.ip, c.path) for c in seen] == [("198.51.100.7", "/api/auth/login"), ("203.0.113.9", "/api/auth/login")]
+    assert seen[0].user_agent == "Firefox/140"
+
+
+def aws_http_identity_error():
+    from functions.shop.ports import IdentityError
+
+    return IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
 
 
 # ---------------------------------------------------------------------------- failures

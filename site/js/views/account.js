@@ -62,14 +62,19 @@ export async function signInView(_p, query = {}) {
       if (!v.password) errors.password = "Enter your password.";
       if (!showFieldErrors(form, errors)) return;
       submitting(form, slot, "Signing in…", async () => {
+        let challenge;
         try {
-          await api.logIn(v.email, form.password.value);
+          challenge = await api.logIn(v.email, form.password.value);
         } catch (err) {
           if (err.code === "USER_NOT_CONFIRMED") {
             location.hash = "#/confirm?email=" + encodeURIComponent(v.email) + "&next=" + encodeURIComponent(nextRoute(query));
             return;
           }
           throw err;
+        }
+        if (challenge) {
+          await secondFactorStep(v.email, form.password.value, challenge, query);
+          return;
         }
         toast("Welcome back!", "success");
         location.hash = nextRoute(query);
@@ -87,6 +92,65 @@ export async function signInView(_p, query = {}) {
       h("p", { class: "muted" }, "New here? ", link("#/signup" + (query.next ? "?next=" + encodeURIComponent(query.next) : ""), "Create an account")),
     ),
   );
+}
+
+const CODE_RE = /^[0-9]{6}$/;
+
+function codeForm(label, onCode) {
+  const slot = h("div", { class: "alert-slot", tabindex: "-1" });
+  const form = h(
+    "form",
+    { class: "auth-form", novalidate: true, onsubmit: (e) => {
+      e.preventDefault();
+      const code = readForm(form).code || "";
+      if (!showFieldErrors(form, CODE_RE.test(code) ? {} : { code: "Enter the 6-digit code your authenticator app shows." })) return;
+      submitting(form, slot, "Checking…", () => onCode(code));
+    } },
+    slot,
+    field({ id: "code", label: "Authentication code", required: true, autocomplete: "one-time-code", inputmode: "numeric", spellcheck: "false" }),
+    h("button", { type: "submit", class: "btn btn-primary btn-block" }, label),
+  );
+  return form;
+}
+
+/** Sign-in asked for a second factor: the code from the app, or (admins without one) enrolment first. */
+async function secondFactorStep(email, password, challenge, query) {
+  const done = () => {
+    toast("Welcome back!", "success");
+    location.hash = nextRoute(query);
+  };
+  if (challenge.challenge === "SOFTWARE_TOKEN_MFA") {
+    render(
+      h("section", { class: "auth" },
+        h("h1", {}, "Two-step sign-in"),
+        h("p", {}, "Enter the code from your authenticator app."),
+        codeForm("Sign in", async (code) => {
+          await api.answerMfa(email, challenge.session, code);
+          done();
+        }),
+      ),
+    );
+    document.getElementById("code").focus();
+    return;
+  }
+  const setup = await api.startMfaSetup(challenge.session);
+  render(
+    h("section", { class: "auth" },
+      h("h1", {}, "Set up two-step sign-in"),
+      h("p", {}, "Admins sign in with a password and an authenticator app. Add this key to your app, then enter the code it shows."),
+      h("p", {}, "Key: ", h("code", { id: "mfa-secret" }, setup.secretCode)),
+      h("p", { class: "muted" }, "Or open this link on a device with the app: ", h("code", { id: "mfa-uri" }, setup.otpauthUri)),
+      codeForm("Turn on", async (code) => {
+        await api.verifyMfaSetup(challenge.session, code, setup.session);
+        // Enrolment ended every earlier session: sign in again, now with the app.
+        const next = await api.logIn(email, password);
+        if (!next) return done();
+        await secondFactorStep(email, password, next, query);
+        toast("Your authenticator is on. Enter its next code to finish signing in.", "success");
+      }),
+    ),
+  );
+  document.getElementById("code").focus();
 }
 
 export async function signUpView(_p, query = {}) {
@@ -112,7 +176,10 @@ export async function signUpView(_p, query = {}) {
           return;
         }
         try {
-          await api.logIn(v.email, password);
+          if (await api.logIn(v.email, password)) {
+            location.hash = "#/signin?email=" + encodeURIComponent(v.email) + "&next=" + encodeURIComponent(nextRoute(query));
+            return;
+          }
         } catch (err) {
           if (err.code === "USER_NOT_CONFIRMED") {
             location.hash = "#/confirm?email=" + encodeURIComponent(v.email) + "&next=" + encodeURIComponent(nextRoute(query));
