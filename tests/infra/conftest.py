@@ -321,15 +321,8 @@ def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Pat
 
     @pulumi.runtime.test
     def run() -> pulumi.Output:
-        shop = build(build_dependencies=False, site_dir=site_dir)
-        exported = {
-            "siteUrl": shop.site_url,
-            "apiUrl": shop.api_url,
-            "userPoolId": shop.auth.result.user_pool_id,
-            "userPoolClientId": shop.auth.result.client_id,
-            "tableName": shop.database.result.table_names["shop"],
-            "alarmTopic": shop.monitoring.result.alarm_topic_ref,
-        }
+        exported: dict[str, Any] = {}  # exactly what `pulumi up` exports
+        build(build_dependencies=False, site_dir=site_dir, outputs=exported)
         return pulumi.Output.all(**exported).apply(outputs.update)
 
     run()
