@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .models import MeResponse, SignUpResponse, StatusResponse, TokensResponse
+from .ports import IdentityError
 
 
 def _tokens(t):
@@ -27,7 +28,13 @@ def log_in(ctx):
 
 
 def refresh(ctx):
-    return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
+    try:
+        return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
+    except IdentityError as exc:
+        # Identity providers word a rejected refresh token as a failed password sign-in.
+        if exc.code != "NOT_AUTHORIZED":
+            raise
+        raise IdentityError("NOT_AUTHORIZED", "the refresh token is invalid or expired: sign in again", 401) from exc
 
 
 def me(ctx):
