@@ -27,7 +27,20 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOSTED_ZONE = re.compile(r"^Z[A-Z0-9]{1,32}$")
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-_TAG_KEY = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+
+# What each cloud accepts in a tag (AWS, Azure) or label (GCP), beside what the program sets itself.
+# AWS: letters, digits, spaces and _.:/=+-@; key 1-128, value 0-256; no aws: prefix; 50 per resource.
+_AWS_TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
+# Azure: key 1-512 (storage accounts: 128) without <>%&\?/, and Front Door also refuses # and : in
+# keys; value 0-256; keys are case-insensitive; 50 per resource.
+_AZURE_TAG_KEY_BAD = re.compile(r"[<>%&\\?/#:]")
+# GCP labels: key 1-63 starting with a letter, value 0-63, lowercase letters, digits, _ and -; 64 per
+# resource. Upper case is lowered by the provider (providers/gcp/env.py), so it is accepted here.
+_GCP_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+_GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+# Set by the program on every resource (shop:owner sets owner); shop:tags may not replace them.
+RESERVED_TAGS = ("project", "stack", "environment", "owner", "managed-by")
+_MAX_TAGS = {"aws": 50, "azure": 50, "gcp": 64}
 
 # An example value per key, used in the "how to fix it" part of error messages.
 EXAMPLES: dict[str, str] = {
@@ -48,7 +61,7 @@ EXAMPLES: dict[str, str] = {
     "currency": "EUR",
     "authThreatProtection": "audit",
     "reservedConcurrency": "50",
-    "tags": '\'{"costCenter": "1234"}\' --path',
+    "tags": "--path 'shop:tags.costCenter' 1234",
 }
 
 
@@ -124,15 +137,28 @@ class StackConfig(BaseModel):
             raise ValueError(f"must be one of the CloudWatch Logs retention periods {list(CLOUDWATCH_RETENTION_DAYS)}")
         return value
 
-    @field_validator("tags")
+    @field_validator("tags", mode="before")
     @classmethod
-    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not _TAG_KEY.match(k) or k.lower().startswith("aws:")]
+    def _tag_values_as_text(cls, value: Any) -> Any:
+        """`pulumi config set --path 'shop:tags.costCenter' 1234` stores a number: tags are text everywhere."""
+        if not isinstance(value, Mapping):
+            return value
+        bad = [str(k) for k, v in value.items() if v is None or isinstance(v, Mapping | list | tuple)]
         if bad:
+            raise ValueError(f"values of {bad} must be text, a number or true/false (not a list, object or null)")
+        return {str(k): _tag_text(v) for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _tags_fit_the_cloud(self) -> StackConfig:
+        problems = tag_problems(self.tags, self.cloud)
+        if problems:
             raise ValueError(
-                f"tag keys {bad} are not allowed (1-128 letters, digits, spaces, _.:/=+-@; no aws: prefix)"
+                f"{NAMESPACE}:tags cannot be applied on {self.cloud}:\n    "
+                + "\n    ".join(problems)
+                + f"\n  fix each with `pulumi config set --path '{NAMESPACE}:tags.<key>' <value>` "
+                f"or `pulumi config rm --path '{NAMESPACE}:tags.<key>'`"
             )
-        return value
+        return self
 
     @model_validator(mode="after")
     def _cross_checks(self) -> StackConfig:
@@ -159,6 +185,54 @@ class StackConfig(BaseModel):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+
+def _tag_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def tag_problems(tags: Mapping[str, str], cloud: str) -> list[str]:
+    """Every reason `tags` would be refused as tags (labels on GCP) on `cloud`, one line each."""
+    problems = []
+    seen: dict[str, str] = {}
+    for key, value in tags.items():
+        folded = key.lower()
+        if folded in RESERVED_TAGS:
+            fix = f"set {NAMESPACE}:owner instead" if folded == "owner" else "the program sets it"
+            problems.append(f"{key!r}: reserved ({fix})")
+            continue
+        if cloud != "aws" and folded in seen:
+            problems.append(f"{key!r} and {seen[folded]!r}: the same key on {cloud} (keys ignore case)")
+        seen[folded] = key
+        problems.extend(f"{key!r}: {p}" for p in _tag_rule_breaks(key, value, cloud))
+    limit = _MAX_TAGS[cloud] - len(RESERVED_TAGS)
+    if len(tags) > limit:
+        problems.append(f"{len(tags)} tags: at most {limit} fit beside the program's {len(RESERVED_TAGS)}")
+    return problems
+
+
+def _tag_rule_breaks(key: str, value: str, cloud: str) -> list[str]:
+    breaks = []
+    if cloud == "aws":
+        if not 1 <= len(key) <= 128 or not _AWS_TAG_TEXT.match(key):
+            breaks.append("AWS tag keys are 1-128 letters, digits, spaces and _.:/=+-@")
+        if key.lower().startswith("aws:"):
+            breaks.append("the aws: prefix is reserved for AWS")
+        if len(value) > 256 or not _AWS_TAG_TEXT.match(value):
+            breaks.append(f"value {value!r}: AWS tag values are at most 256 letters, digits, spaces and _.:/=+-@")
+    elif cloud == "azure":
+        if not 1 <= len(key) <= 128 or _AZURE_TAG_KEY_BAD.search(key):
+            breaks.append("Azure tag names are 1-128 characters without < > % & \\ ? / # :")
+        if len(value) > 256:
+            breaks.append(f"value {value[:20]!r}...: Azure tag values are at most 256 characters")
+    else:
+        if not _GCP_LABEL_KEY.match(key.lower()):
+            breaks.append("GCP label keys are 1-63 letters (lowered), digits, _ and -, starting with a letter")
+        if not _GCP_LABEL_VALUE.match(value.lower()):
+            breaks.append(f"value {value!r}: GCP label values are at most 63 letters (lowered), digits, _ and -")
+    return breaks
 
 
 class ConfigError(ValueError):
@@ -188,14 +262,19 @@ def _explain(exc: ValidationError, values: Mapping[str, Any]) -> str:
         key = _KEY_BY_FIELD.get(loc[0], loc[0])
         full_key = f"{NAMESPACE}:{key}"
         example = EXAMPLES.get(key, "<value>")
+        fix = (
+            f"pulumi config set {example}"
+            if example.startswith("--path")
+            else f"pulumi config set {full_key} {example}"
+        )
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "missing":
-            lines.append(f"{full_key} is required: set `pulumi config set {full_key} {example}`")
+            lines.append(f"{full_key} is required: set `{fix}`")
         elif err["type"] == "extra_forbidden":
             lines.append(f"{full_key} is not a known setting (known: {', '.join(CONFIG_KEYS)}): remove it")
         else:
             got = values.get(key, err.get("input"))
-            lines.append(f"{full_key} {_lower_first(msg)} (got {got!r}): set `pulumi config set {full_key} {example}`")
+            lines.append(f"{full_key} {_lower_first(msg)} (got {got!r}): set `{fix}`")
     return "invalid stack configuration:\n  " + "\n  ".join(lines)
 
 

@@ -7,6 +7,7 @@ tests exercise exactly what ``pulumi up`` runs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
@@ -15,6 +16,7 @@ from components.shop import ROOT, Shop
 from components.specs import DeploymentContext
 from functions.shop import datamodel
 from providers import get_provider
+from providers.base import CloudProvider
 
 
 def deployment_context(config: StackConfig) -> DeploymentContext:
@@ -32,24 +34,44 @@ def deployment_context(config: StackConfig) -> DeploymentContext:
     )
 
 
-def build(*, build_dependencies: bool = True, site_dir: Path | None = None) -> Shop:
+def build(
+    *, build_dependencies: bool = True, site_dir: Path | None = None, outputs: dict[str, Any] | None = None
+) -> Shop:
+    """Build the stack and export its outputs (also copied into `outputs` when given)."""
     config = load_stack_config()
     provider = get_provider(config.cloud, deployment_context(config))
     shop = Shop("shop", config, provider, site_dir=site_dir or ROOT / "site", build_dependencies=build_dependencies)
-    auth = shop.auth.result
-    pulumi.export("cloud", config.cloud)
-    pulumi.export("region", config.region)
-    pulumi.export("environment", config.environment)
-    pulumi.export("siteUrl", shop.site_url)
-    pulumi.export("apiUrl", shop.api_url)
-    pulumi.export("userPoolId", auth.user_pool_id)
-    pulumi.export("userPoolClientId", auth.client_id)
-    pulumi.export("tableName", shop.database.result.table_names[datamodel.SHOP_TABLE.name])
-    pulumi.export("topic", shop.notifications.result.topic_ref)
-    pulumi.export("alarmTopic", shop.monitoring.result.alarm_topic_ref)
-    pulumi.export("siteBucket", shop.static_site.result.bucket_name)
-    pulumi.export("parametersPath", shop.configuration.result.path)
-    pulumi.export("cdnDistributionId", shop.cdn.result.distribution_id)
-    pulumi.export("dashboard", shop.monitoring.result.dashboard_name)
-    pulumi.export("functionNames", {s: f.name for s, f in shop.functions.result.functions.items()})
+    exported = stack_outputs(config, shop, provider)
+    for name, value in exported.items():
+        pulumi.export(name, value)
+    if outputs is not None:
+        outputs.update(exported)
     return shop
+
+
+def stack_outputs(config: StackConfig, shop: Shop, provider: CloudProvider) -> dict[str, Any]:
+    """The same keys on every cloud (apiUrl is the API's origin: routes are under <apiUrl>/api),
+    then the names only that cloud has (provider.stack_outputs())."""
+    auth = shop.auth.result
+    common = {
+        "cloud": config.cloud,
+        "region": config.region,
+        "environment": config.environment,
+        "siteUrl": shop.site_url,
+        "apiUrl": shop.api_url,
+        "userPoolId": auth.user_pool_id,
+        "userPoolClientId": auth.client_id,
+        "tableName": shop.database.result.table_names[datamodel.SHOP_TABLE.name],
+        "topic": shop.notifications.result.topic_ref,
+        "alarmTopic": shop.monitoring.result.alarm_topic_ref,
+        "siteBucket": shop.static_site.result.bucket_name,
+        "parametersPath": shop.configuration.result.path,
+        "cdnDistributionId": shop.cdn.result.distribution_id,
+        "dashboard": shop.monitoring.result.dashboard_name,
+        "functionNames": {s: f.name for s, f in shop.functions.result.functions.items()},
+    }
+    specific = provider.stack_outputs()
+    clash = set(common) & set(specific)
+    if clash:
+        raise RuntimeError(f"{config.cloud} provider outputs {sorted(clash)} would replace common outputs")
+    return {**common, **specific}

@@ -26,6 +26,7 @@ class registered in ``providers/__init__.py``. No component changes.
 from __future__ import annotations
 
 import abc
+from typing import Any
 
 import pulumi
 
@@ -66,6 +67,10 @@ class CloudProvider(abc.ABC):
 
     def __init__(self, context: DeploymentContext) -> None:
         self.context = context
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """Outputs only this cloud has (names its deploy guide's commands need); call after Shop is built."""
+        return {}
 
     # Order below = the order Shop calls them.
 

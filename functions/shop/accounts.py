@@ -93,7 +93,13 @@ def sign_out(ctx):
 
 
 def refresh(ctx):
-    return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
+    try:
+        return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
+    except IdentityError as exc:
+        # Identity providers word a rejected refresh token as a failed password sign-in.
+        if exc.code != "NOT_AUTHORIZED":
+            raise
+        raise IdentityError("NOT_AUTHORIZED", "the refresh token is invalid or expired: sign in again", 401) from exc
 
 
 def me(ctx):

@@ -19,21 +19,80 @@ from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
     "400": "Malformed request (JSON, parameters, Idempotency-Key)",
-    "401": "Missing or invalid token",
-    "403": "Not allowed (admin group required)",
+    "401": "Missing or invalid token (sign-in operations: wrong credentials)",
+    "403": "Not allowed (admin group required; sign-in operations: account not confirmed or disabled)",
     "404": "Not found",
+    "405": "Method not allowed on this path",
     "409": "Conflict (stock, idempotency, state)",
     "413": "Body too large",
     "422": "Invalid body",
+    "429": "Too many requests; retry after Retry-After seconds",
+    "500": "Internal error (the message carries the request id)",
     "503": "Temporarily unavailable; retry",
+    "504": "The gateway timed out waiting for the function",
 }
+# Every error.code the handlers, adapters and gateways send (tests/domain/test_openapi.py scans
+# the source for them): a generated client gets an enum it can match on.
+ERROR_CODES = (
+    "ALREADY_EXISTS", "BAD_REQUEST", "CART_CHANGED", "CART_EMPTY", "CART_FULL", "CHALLENGE_UNSUPPORTED",
+    "CODE_EXPIRED", "CODE_MISMATCH", "CONFLICT", "CURRENCY_MISMATCH", "EXPIRED_CODE", "FORBIDDEN",
+    "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_KEY_REQUIRED", "IDENTITY_UNAVAILABLE", "INSUFFICIENT_STOCK", "INTERNAL",
+    "INVALID_CODE", "INVALID_EMAIL", "INVALID_IDEMPOTENCY_KEY", "INVALID_PARAMETER", "INVALID_PASSWORD",
+    "INVALID_TRANSITION", "METHOD_NOT_ALLOWED", "MFA_INTERACTIVE", "MFA_REQUIRED", "MISDIRECTED_REQUEST",
+    "NOT_AUTHORIZED", "NOT_CANCELLABLE", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "SESSION_EXPIRED", "TOO_MANY_REQUESTS",
+    "UNAUTHORIZED", "UNAVAILABLE", "USER_DISABLED", "USER_EXISTS", "USER_NOT_CONFIRMED", "VALIDATION_ERROR",
+)  # fmt: skip
+ORDER_STATUS_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(ports.ORDER_STATUSES),
+    "description": "PLACED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED",
+}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying",
+    "schema": {"type": "integer", "minimum": 0},
+}
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "WWW-Authenticate": {"description": "Bearer challenge (sent by the gateway)", "schema": {"type": "string"}}
+    },
+    "405": {"Allow": {"description": "The methods this path has", "required": True, "schema": {"type": "string"}}},
+    "429": {"Retry-After": _RETRY_AFTER},
+    "503": {"Retry-After": _RETRY_AFTER},
+}
+# Field -> format, as a generated client should parse it (image URLs may be site-relative).
+FORMATS = {
+    ("Order", "createdAt"): "date-time",
+    ("Order", "updatedAt"): "date-time",
+    ("Product", "imageUrl"): "uri-reference",
+    ("ProductInput", "imageUrl"): "uri-reference",
+    ("ImageUploadResponse", "uploadUrl"): "uri",
+    ("ImageUploadResponse", "imageUrl"): "uri-reference",
+}
+AUTH_DESCRIPTIONS = {
+    routes.CUSTOMER: "Needs a signed-in user: `Authorization: Bearer <access token>`.",
+    routes.ADMIN: "Admin only: needs a signed-in user in the `admin` group (403 otherwise).",
+}
+
+
+def error_statuses(route: routes.Route) -> dict[str, str]:
+    """The error statuses `route` can answer: sign-in failures only on protected or sign-in
+    operations, body errors only where there is a body."""
+    signs_in = route.auth == routes.PUBLIC and route.service == "accounts"
+    keep = {
+        "401": route.auth != routes.PUBLIC or signs_in,
+        "403": route.auth == routes.ADMIN or signs_in,
+        "413": route.request_model is not None,
+        "422": route.request_model is not None,
+    }
+    return {code: text for code, text in ERROR_STATUSES.items() if keep.get(code, True)}
+
 
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "category": {"type": "string", "maxLength": MAX_CATEGORY},
     "q": {"type": "string", "maxLength": MAX_QUERY, "description": "case-insensitive substring of the name"},
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
     "cursor": {"type": "string", "maxLength": api.MAX_CURSOR, "description": "nextCursor of the previous page"},
-    "status": {"type": "string", "enum": list(ports.ORDER_STATUSES)},
+    "status": {"$ref": "#/components/schemas/OrderStatus"},
 }
 REQUIRED_QUERY = {("adminListOrders", "status")}
 IDEMPOTENCY_KEY_SCHEMA = {
@@ -55,7 +114,42 @@ def _schemas() -> dict[str, Any]:
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
+    return _refine(schemas)
+
+
+def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
+    """What the models cannot say: one order-status enum, error codes and extras, formats."""
+    schemas["OrderStatus"] = dict(ORDER_STATUS_SCHEMA)
+    for name in ("Order", "OrderStatusInput"):
+        if name in schemas:
+            schemas[name]["properties"]["status"] = _ref("OrderStatus")
+    body = schemas["ErrorBody"]["properties"]
+    body["code"] = {"type": "string", "enum": list(ERROR_CODES)}
+    body["details"] = {
+        "type": "array",
+        "description": "422: one entry per invalid field",
+        "items": {
+            "type": "object",
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["field", "message"],
+        },
+    }
+    body["productIds"] = {
+        "type": "array",
+        "description": "409 INSUFFICIENT_STOCK / CURRENCY_MISMATCH: the products concerned",
+        "items": {"type": "string"},
+    }
+    body["requestId"] = {"type": "string", "description": "500: the request id to quote"}
+    for (model, field), fmt in FORMATS.items():
+        if model in schemas:
+            _set_format(schemas[model]["properties"][field], fmt)
     return schemas
+
+
+def _set_format(prop: dict[str, Any], fmt: str) -> None:
+    for branch in prop.get("anyOf", [prop]):
+        if branch.get("type") == "string":
+            branch["format"] = fmt
 
 
 def _ref(name: str) -> dict[str, Any]:
@@ -102,11 +196,16 @@ def operation(route: routes.Route) -> dict[str, Any]:
             "description": "A challenge to answer: SOFTWARE_TOKEN_MFA (POST /api/auth/mfa) or MFA_SETUP (enrol first)",
             "content": {"application/json": {"schema": _ref("ChallengeResponse")}},
         }
-    for code, text in ERROR_STATUSES.items():
-        responses[code] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+    error_content = {"application/json": {"schema": _ref("Error")}}
+    for code, text in error_statuses(route).items():
+        responses[code] = {"description": text, "content": error_content}
+        if code in RESPONSE_HEADERS:
+            responses[code]["headers"] = RESPONSE_HEADERS[code]
+    responses["default"] = {"description": "Any other error (e.g. from a gateway)", "content": error_content}
     op: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
+        **({"description": AUTH_DESCRIPTIONS[route.auth]} if route.auth in AUTH_DESCRIPTIONS else {}),
         "tags": [route.service],
         "parameters": _parameters(route),
         "responses": responses,
@@ -183,7 +282,7 @@ def openapi2(
             },
             "parameters": [_parameter2(p) for p in _parameters(route)],
             "responses": {str(route.success_status): {"description": "OK"}}
-            | {code: {"description": text} for code, text in ERROR_STATUSES.items()},
+            | {code: {"description": text} for code, text in error_statuses(route).items()},
         }
         if route.request_model:
             op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
@@ -214,6 +313,8 @@ def _parameter2(param: dict[str, Any]) -> dict[str, Any]:
     """A 3.x parameter in 2.0 form: the schema's keywords move onto the parameter."""
     out = {k: v for k, v in param.items() if k not in ("schema", "description")}
     schema = copy.deepcopy(param["schema"])
+    if schema.get("$ref") == "#/components/schemas/OrderStatus":  # 2.0 parameters cannot refer to schemas
+        schema = copy.deepcopy(ORDER_STATUS_SCHEMA)
     schema.pop("description", None)
     out.update(schema)
     return out

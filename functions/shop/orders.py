@@ -83,11 +83,21 @@ def publish(services, kind: str, order: ports.Order) -> None:
 IDEMPOTENCY_KEY_MAX = 100
 
 
-def _idempotency_key(ctx) -> str | None:
-    """1-100 printable ASCII characters (the OpenAPI document declares the same)."""
+def _idempotency_key(ctx):
+    """The key, or the 400 that says what is wrong with it: 1-100 printable ASCII characters
+    (the OpenAPI document declares the same)."""
     key = ctx.request.headers.get("idempotency-key", "").strip()
-    if not key or len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
-        return None
+    if not key:
+        return error(
+            400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable ASCII characters)"
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
+        return error(
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            f"the Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} printable ASCII characters "
+            f"(got {len(key)} characters{'' if key.isascii() and key.isprintable() else ', some not printable ASCII'})",
+        )
     return key
 
 
@@ -162,10 +172,8 @@ def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
 
 def place_order(ctx):
     key = _idempotency_key(ctx)
-    if key is None:
-        return error(
-            400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable ASCII characters)"
-        )
+    if not isinstance(key, str):
+        return key
     services, user = ctx.services, ctx.principal.user_id
     address = ctx.body.shipping_address.to_port()
     digest = request_hash(address)

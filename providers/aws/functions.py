@@ -28,6 +28,9 @@ HANDLERS = {
 }
 QUEUE_BATCH_SIZE = 10
 QUEUE_MAX_CONCURRENCY = 5
+# Service Quotas code of "Concurrent executions" (Lambda); AWS keeps 100 of it unreserved.
+CONCURRENCY_QUOTA_CODE = "L-B99A9384"
+UNRESERVED_MINIMUM = 100
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class FunctionNative:
 
 
 def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> FunctionsResult:
+    if args.reserved_concurrency:
+        check_concurrency_quota(env, args.reserved_concurrency, len(args.services), parent)
     opts = env.opts(parent)
     layer = aws.lambda_.LayerVersion(
         "dependencies",
@@ -56,6 +61,35 @@ def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> Functi
     for service in args.services:
         results[service.name] = _create_function(env, args, service, layer, code, grant_arns, network, parent)
     return FunctionsResult(functions=results)
+
+
+def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, parent: Parent) -> None:
+    """Fail the preview, not the deploy, when the account cannot reserve `per_function` for each function.
+
+    Lambda refuses a reservation that leaves fewer than 100 concurrent executions unreserved,
+    and new accounts often start with a quota far below the default 1,000.
+    """
+    quota = aws.servicequotas.get_service_quota(
+        service_code="lambda", quota_code=CONCURRENCY_QUOTA_CODE, opts=env.invoke_opts(parent)
+    )
+    available = int(quota.value)
+    reserved = per_function * functions
+    needed = reserved + UNRESERVED_MINIMUM
+    if available < needed:
+        fits = (available - UNRESERVED_MINIMUM) // functions
+        lower = (
+            f"`pulumi config set shop:reservedConcurrency {fits}`"
+            if fits >= 1
+            else "`pulumi config rm shop:reservedConcurrency` (the functions share the unreserved pool)"
+        )
+        raise ValueError(
+            f"shop:reservedConcurrency {per_function} x {functions} functions reserves {reserved} concurrent "
+            f"executions, so the account needs a Lambda concurrency quota of at least {needed} in {env.region} "
+            f"(AWS keeps {UNRESERVED_MINIMUM} unreserved; other functions' reservations count too), but it is "
+            f"{available}: run `aws service-quotas request-service-quota-increase --service-code lambda "
+            f"--quota-code {CONCURRENCY_QUOTA_CODE} --desired-value {needed} --region {env.region}` and wait for "
+            f"the approval, or {lower}"
+        )
 
 
 def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns]:

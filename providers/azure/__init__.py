@@ -18,6 +18,8 @@ monitoring     monitoring.py     action group + metric alerts
 
 from __future__ import annotations
 
+from typing import Any
+
 from components import specs
 from providers.azure.api import create_api
 from providers.azure.auth import create_auth
@@ -41,6 +43,7 @@ class Provider(CloudProvider):
         self.env = AzureEnv.create(context)
         self._network: specs.NetworkResult | None = None
         self._encryption: specs.EncryptionResult | None = None
+        self._built: dict[str, Any] = {}  # component kind -> result, for stack_outputs()
 
     def encryption(self, args: specs.EncryptionArgs, parent: Parent) -> specs.EncryptionResult:
         self._encryption = create_encryption(self.env, args, parent)
@@ -66,19 +69,34 @@ class Provider(CloudProvider):
         self.env.ensure_resource_group(parent)
         if self._encryption is None:
             raise RuntimeError("the Azure static site encrypts with the stack key: call encryption() first")
-        return create_static_site(self.env, args, parent, self._encryption)
+        self._built["static_site"] = create_static_site(self.env, args, parent, self._encryption)
+        return self._built["static_site"]
 
     def functions(self, args: specs.FunctionsArgs, parent: Parent) -> specs.FunctionsResult:
         return create_functions(self.env, args, parent)
 
     def api(self, args: specs.ApiArgs, parent: Parent) -> specs.ApiResult:
-        return create_api(self.env, args, parent)
+        self._built["api"] = create_api(self.env, args, parent)
+        return self._built["api"]
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        return create_cdn(self.env, args, parent)
+        self._built["cdn"] = create_cdn(self.env, args, parent)
+        return self._built["cdn"]
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         return create_configuration(self.env, args, parent)
 
     def monitoring(self, args: specs.MonitoringArgs, parent: Parent) -> specs.MonitoringResult:
         return create_monitoring(self.env, args, parent)
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The names the az commands of docs/deploy-azure.md take (-g, --vault-name, --account-name...)."""
+        if self._encryption is None or not {"static_site", "api", "cdn"} <= set(self._built):
+            raise RuntimeError("stack_outputs() needs the whole shop built first")
+        return {
+            "resourceGroup": self.env.rg_name,
+            "keyVault": self._encryption.native.vault.name,
+            "storageAccount": self._built["static_site"].native.account.name,
+            "apiManagement": self._built["api"].native.service.name,
+            "frontDoorProfile": self._built["cdn"].native.profile.name,
+        }

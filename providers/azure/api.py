@@ -201,7 +201,8 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
     )
     host = service.gateway_url.apply(lambda u: (u or "").removeprefix("https://").rstrip("/"))
     return specs.ApiResult(
-        url=service.gateway_url.apply(lambda u: f"{u}/{API_PATH}"),
+        # The gateway's origin, like every cloud's apiUrl: routes keep their /api prefix under it.
+        url=service.gateway_url.apply(lambda u: u.rstrip("/")),
         host=host,
         api_id=api.id,
         route_count=len(operations),

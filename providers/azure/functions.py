@@ -67,6 +67,11 @@ PLATFORM_PLAN: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def function_timeout(seconds: int) -> str:
+    """host.json's functionTimeout is a hh:mm:ss time span."""
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
 def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
     """(role, target) pairs for a service's neutral grants; target names the exact resource."""
     plan: list[tuple[str, str]] = []
@@ -306,6 +311,8 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         settings: dict[str, pulumi.Input[str]] = {
             **common,
             dm.AzureEnv.TRIGGERS: "notifications" if service.trigger == "queue" else "http",
+            # shop:functionTimeoutSeconds, as host.json's functionTimeout (app settings override host.json).
+            "AzureFunctionsJobHost__functionTimeout": function_timeout(args.timeout_seconds),
             "AZURE_CLIENT_ID": identity.client_id,
             "AzureWebJobsStorage__clientId": identity.client_id,
             "APPLICATIONINSIGHTS_CONNECTION_STRING": insights.connection_string,

@@ -21,6 +21,8 @@ monitoring     monitoring.py     notification channel, alert policies, dashboard
 
 from __future__ import annotations
 
+from typing import Any
+
 from components import specs
 from providers.base import CloudProvider, Parent
 from providers.gcp.api import create_api
@@ -44,6 +46,7 @@ class Provider(CloudProvider):
         super().__init__(context)
         self.env = GcpEnv.create(context)
         self._encryption: specs.EncryptionResult | None = None
+        self._cdn: specs.CdnResult | None = None
 
     def _key(self) -> specs.EncryptionResult:
         if self._encryption is None:
@@ -77,10 +80,17 @@ class Provider(CloudProvider):
         return create_api(self.env, args, parent)
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        return create_cdn(self.env, args, parent)
+        self._cdn = create_cdn(self.env, args, parent)
+        return self._cdn
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         return create_configuration(self.env, args, parent)
 
     def monitoring(self, args: specs.MonitoringArgs, parent: Parent) -> specs.MonitoringResult:
         return create_monitoring(self.env, args, parent)
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The project, and the load balancer's address for the domain's A record (without Cloud DNS)."""
+        if self._cdn is None:
+            raise RuntimeError("stack_outputs() needs the whole shop built first")
+        return {"project": self.env.project, "loadBalancerIp": self._cdn.native.address.address}

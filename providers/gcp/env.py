@@ -12,7 +12,8 @@ import pulumi
 from components.specs import DeploymentContext
 from providers.gcp.settings import GcpSettings, GcpSettingsError, check_region, parse_gcp_settings
 
-# The Google APIs the stack's resources need (serviceusage).
+# The Google APIs the stack's resources need (serviceusage). cloudresourcemanager serves the
+# project IAM bindings and get_project; securetoken refreshes Identity Platform tokens.
 REQUIRED_APIS = (
     "apigateway.googleapis.com",
     "apikeys.googleapis.com",
@@ -20,6 +21,7 @@ REQUIRED_APIS = (
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudkms.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "firestore.googleapis.com",
     "iamcredentials.googleapis.com",
@@ -31,6 +33,7 @@ REQUIRED_APIS = (
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
+    "securetoken.googleapis.com",
     "servicecontrol.googleapis.com",
     "servicemanagement.googleapis.com",
     "vpcaccess.googleapis.com",

@@ -33,7 +33,7 @@ def test_every_route_is_documented(route):
     assert {p["name"] for p in op["parameters"] if p["in"] == "path"} == set(route.path_params)
     assert {p["name"] for p in op["parameters"] if p["in"] == "query"} == set(route.query_params)
     assert str(route.success_status) in op["responses"]
-    for code in ("400", "401", "403", "404", "409", "422"):
+    for code in ("400", "404", "405", "409", "429", "500", "503", "504", "default"):
         assert op["responses"][code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     if route.request_model:
         schema = op["requestBody"]["content"]["application/json"]["schema"]
@@ -111,3 +111,148 @@ def test_the_swagger_2_document_for_gcp_api_gateway():
 def test_the_swagger_2_document_needs_every_backend():
     with pytest.raises(ValueError, match="admin"):
         openapi2({k: v for k, v in BACKENDS.items() if k != "admin"}, "iss", "aud")
+
+
+# -- what a generated client relies on -------------------------------------------------------
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+
+
+def _codes_in_source() -> set[str]:
+    """Every error code the code base can send: error(status, CODE, ...), IdentityError(CODE, ...),
+    (CODE, message, status) mapping entries and {"code": CODE} bodies (gateways, runtimes)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "functions"
+    code_like = re.compile(r"^[A-Z][A-Z_]+$")
+    found: set[str] = set()
+
+    def const(node) -> str | None:
+        value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+        return value if isinstance(value, str) and code_like.match(value) else None
+
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                position = {"error": 1, "IdentityError": 0}.get(name)
+                if position is not None and len(node.args) > position and const(node.args[position]):
+                    found.add(const(node.args[position]))
+            elif isinstance(node, ast.Tuple) and len(node.elts) == 3 and const(node.elts[0]):
+                status = node.elts[2]
+                if isinstance(status, ast.Constant) and isinstance(status.value, int) and 400 <= status.value < 600:
+                    found.add(const(node.elts[0]))
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "code" and const(value):
+                        found.add(const(value))
+    return found
+
+
+def test_the_error_code_enum_lists_every_code_the_source_sends():
+    from functions.shop.openapi import ERROR_CODES
+
+    sent = _codes_in_source()
+    assert {"INSUFFICIENT_STOCK", "NOT_AUTHORIZED", "METHOD_NOT_ALLOWED", "INTERNAL"} <= sent, "the scan finds codes"
+    assert sent - set(ERROR_CODES) == set(), "codes sent but not in openapi.ERROR_CODES (a client cannot match them)"
+    assert set(ERROR_CODES) - sent == set(), "codes documented that nothing sends"
+    enum = DOC["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"]
+    assert enum == list(ERROR_CODES)
+
+
+def _op(operation_id: str) -> dict:
+    route = next(r for r in ROUTES if r.operation_id == operation_id)
+    return DOC["paths"][route.path][route.method.lower()]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.operation_id)
+def test_each_operation_lists_the_statuses_it_can_answer(route):
+    responses = _op(route.operation_id)["responses"]
+    signs_in = route.auth == "public" and route.service == "accounts"
+    assert ("401" in responses) == (route.auth != "public" or signs_in), route.operation_id
+    assert ("403" in responses) == (route.auth == "admin" or signs_in), route.operation_id
+    assert ("422" in responses) == ("413" in responses) == (route.request_model is not None), route.operation_id
+    for code in ("405", "429", "500", "503", "504", "default"):
+        assert responses[code]["content"]["application/json"]["schema"] == ERROR_SCHEMA, (route.operation_id, code)
+
+
+def test_public_reads_do_not_promise_401_or_403():
+    for operation_id in ("listProducts", "getProduct", "listCategories", "health"):
+        assert not {"401", "403"} & set(_op(operation_id)["responses"]), operation_id
+
+
+def test_response_headers_are_declared():
+    place, admin = _op("placeOrder")["responses"], _op("adminListOrders")["responses"]
+    assert place["405"]["headers"]["Allow"]["required"] is True
+    for code in ("429", "503"):
+        assert place[code]["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 0}
+    assert "WWW-Authenticate" in admin["401"]["headers"]
+
+
+def test_one_order_status_enum_everywhere():
+    from functions.shop import ports
+
+    schemas = DOC["components"]["schemas"]
+    assert schemas["OrderStatus"]["enum"] == list(ports.ORDER_STATUSES)
+    ref = {"$ref": "#/components/schemas/OrderStatus"}
+    assert schemas["Order"]["properties"]["status"] == ref
+    assert schemas["OrderStatusInput"]["properties"]["status"] == ref
+    [status] = [p for p in _op("adminListOrders")["parameters"] if p["name"] == "status"]
+    assert status["schema"] == ref
+    # Swagger 2.0 (GCP) cannot refer to a schema from a parameter: the same enum inline.
+    doc2 = openapi2(BACKENDS, "https://securetoken.google.com/proj", "proj")
+    [status2] = [p for p in doc2["paths"]["/api/admin/orders"]["get"]["parameters"] if p["name"] == "status"]
+    assert status2["enum"] == list(ports.ORDER_STATUSES)
+
+
+def test_timestamps_and_urls_have_formats():
+    schemas = DOC["components"]["schemas"]
+
+    def fmt(model: str, field: str) -> set[str]:
+        prop = schemas[model]["properties"][field]
+        return {b["format"] for b in prop.get("anyOf", [prop]) if "format" in b}
+
+    assert fmt("Order", "createdAt") == fmt("Order", "updatedAt") == {"date-time"}
+    assert fmt("ImageUploadResponse", "uploadUrl") == {"uri"}
+    # Images may be served from the site's own origin (/media/...): a URI reference, not a URI.
+    assert fmt("Product", "imageUrl") == fmt("ProductInput", "imageUrl") == {"uri-reference"}
+
+
+def test_protected_operations_say_so_in_their_description():
+    for route in ROUTES:
+        description = _op(route.operation_id).get("description", "")
+        if route.auth == "admin":
+            assert description.startswith("Admin only"), route.operation_id
+        elif route.auth == "customer":
+            assert "signed-in user" in description, route.operation_id
+
+
+def test_error_extras_are_declared_and_real_errors_conform(shop, customer, other, admin):
+    body = DOC["components"]["schemas"]["ErrorBody"]["properties"]
+    assert body["details"]["items"]["required"] == ["field", "message"]
+    assert body["productIds"]["items"] == {"type": "string"}
+    invalid = shop.call("POST", "/api/admin/products", {"name": ""}, who=admin)
+    assert invalid.status == 422 and invalid.body["error"]["details"], invalid.body
+    conforms(invalid.body, "Error")
+    shop.fill(customer, {"b1": 3})
+    shop.order(other, {"b1": 2}, key="other-key")  # leaves 1 of 3
+    short = shop.checkout(customer)
+    assert short.status == 409 and short.body["error"]["productIds"] == ["b1"], short.body
+    conforms(short.body, "Error")
+    wrong_method = shop.call("PATCH", "/api/cart")
+    assert wrong_method.status == 405 and wrong_method.headers["allow"], wrong_method.headers
+    conforms(wrong_method.body, "Error")
+
+
+def test_a_bad_refresh_token_is_not_called_a_wrong_password(shop, monkeypatch):
+    from functions.shop.ports import IdentityError
+
+    def cognito_like(token: str):
+        # Cognito answers NotAuthorizedException for a bad refresh token, like for a bad password.
+        raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
+
+    monkeypatch.setattr(shop.services.identity, "refresh", cognito_like)
+    err = shop.fails("POST", "/api/auth/refresh", {"refreshToken": "forged"}, status=401, code="NOT_AUTHORIZED")
+    assert err["message"] == "the refresh token is invalid or expired: sign in again"

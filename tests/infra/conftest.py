@@ -108,8 +108,9 @@ def _suffix(*parts: str) -> str:
 class ShopMocks(pulumi.runtime.Mocks):
     """Answers like AWS would: ARNs, names, URLs and ids shaped as the real ones."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, lambda_concurrency_quota: float = 1000.0) -> None:
         self.region = region
+        self.lambda_concurrency_quota = lambda_concurrency_quota
         self.resources: list[Resource] = []
         self.invokes: list[str] = []
 
@@ -134,6 +135,23 @@ class ShopMocks(pulumi.runtime.Mocks):
                 "groupNames": [self.region] * 3,
                 "id": self.region,
                 "state": a.get("state"),
+            }
+        if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
+            # Only the Lambda concurrent-executions quota is answered: another code is a program bug.
+            assert (a.get("serviceCode"), a.get("quotaCode")) == ("lambda", "L-B99A9384"), a
+            return {
+                "serviceCode": "lambda",
+                "quotaCode": "L-B99A9384",
+                "quotaName": "Concurrent executions",
+                "value": self.lambda_concurrency_quota,
+                "defaultValue": 1000.0,
+                "adjustable": True,
+                "globalQuota": False,
+                "arn": f"arn:aws:servicequotas:{self.region}:{ACCOUNT}:lambda/L-B99A9384",
+                "id": "lambda/L-B99A9384",
+                "region": self.region,
+                "serviceName": "AWS Lambda",
+                "usageMetrics": [],
             }
         if token == "aws:cloudfront/getCachePolicy:getCachePolicy":
             return {"id": MANAGED_CACHE_POLICIES[a["name"]], "name": a["name"]}
@@ -303,15 +321,8 @@ def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Pat
 
     @pulumi.runtime.test
     def run() -> pulumi.Output:
-        shop = build(build_dependencies=False, site_dir=site_dir)
-        exported = {
-            "siteUrl": shop.site_url,
-            "apiUrl": shop.api_url,
-            "userPoolId": shop.auth.result.user_pool_id,
-            "userPoolClientId": shop.auth.result.client_id,
-            "tableName": shop.database.result.table_names["shop"],
-            "alarmTopic": shop.monitoring.result.alarm_topic_ref,
-        }
+        exported: dict[str, Any] = {}  # exactly what `pulumi up` exports
+        build(build_dependencies=False, site_dir=site_dir, outputs=exported)
         return pulumi.Output.all(**exported).apply(outputs.update)
 
     run()
@@ -321,9 +332,16 @@ def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Pat
     return BuiltStack(stack, dict(config), mocks.resources, outputs, mocks.invokes, seconds)
 
 
-def build_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
+def build_stack(
+    config: Mapping[str, Any],
+    stack: str = "dev",
+    *,
+    site_dir: Path | None = None,
+    lambda_concurrency_quota: float = 1000.0,
+) -> BuiltStack:
     """Run the program under fresh AWS mocks with this stack config; return what it created."""
-    return run_program(ShopMocks(region=str(config.get("region", "eu-west-1"))), config, stack, site_dir)
+    mocks = ShopMocks(region=str(config.get("region", "eu-west-1")), lambda_concurrency_quota=lambda_concurrency_quota)
+    return run_program(mocks, config, stack, site_dir)
 
 
 # One build per config for the whole session: every test reads the same recorded stack.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ VALID = {"alertEmail": "oncall@example.com", "senderEmail": "shop@example.com"}
         ({"hostedZoneId": "abc", "domainName": "a.example.com"}, "shop:hostedZoneId must be a Route 53 hosted zone id"),
         ({"currency": "euro"}, "shop:currency"),
         ({"authThreatProtection": "max"}, "shop:authThreatProtection must be 'off', 'audit' or 'enforced'"),
-        ({"tags": {"aws:owner": "x"}}, "shop:tags tag keys ['aws:owner'] are not allowed"),
+        ({"tags": {"aws:owner": "x"}}, "'aws:owner': the aws: prefix is reserved for AWS"),
         ({"azcount": "3"}, "shop:azcount is not a known setting"),
     ],
 )
@@ -104,3 +105,88 @@ def test_more_zones_than_the_region_has_fails_with_the_fix():
     # The mocked region has three zones (like most AWS regions).
     with pytest.raises(ValueError, match=r"shop:azCount is 4 but eu-west-1 has only 3 available zones"):
         build_stack({**DEV_CONFIG, "azCount": 4}, "bad")
+
+
+# -- shop:tags: text on every cloud, within each cloud's rules ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(1234, "1234"), (12.5, "12.5"), (True, "true"), (False, "false"), ("shop-42", "shop-42")],
+)
+def test_scalar_tag_values_become_text(raw: object, expected: str):
+    # `pulumi config set --path 'shop:tags.costCenter' 1234` stores the number 1234.
+    assert parse_stack_config({**VALID, "tags": {"costCenter": raw}}).tags == {"costCenter": expected}
+
+
+@pytest.mark.parametrize("raw", [None, [1, 2], {"nested": "x"}])
+def test_non_scalar_tag_values_are_refused_with_the_command(raw: object):
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config({**VALID, "tags": {"costCenter": raw}})
+    message = str(err.value)
+    assert "shop:tags values of ['costCenter'] must be text, a number or true/false" in message
+    assert "`pulumi config set --path 'shop:tags.costCenter' 1234`" in message
+
+
+def test_numeric_tag_reaches_the_aws_provider_as_text():
+    stack = build_stack({**DEV_CONFIG, "tags": {"costCenter": 1234}}, "tags-number")
+    value = stack.one("pulumi:providers:aws", "aws").inputs["defaultTags"]
+    tags = (json.loads(value) if isinstance(value, str) else value)["tags"]  # provider inputs arrive as JSON
+    assert tags["costCenter"] == "1234", tags
+
+
+def _gcp_stack_tags(tags: dict) -> dict:
+    from .gcp_mocks import GCP_DEV, build_gcp_stack
+
+    stack = build_gcp_stack({**GCP_DEV, "tags": tags}, "tags-gcp")
+    bucket = next(r for r in stack.resources if r.type == "gcp:storage/bucket:Bucket")
+    return bucket.inputs["labels"]
+
+
+def test_numeric_tag_reaches_gcp_as_a_lowered_label():
+    labels = _gcp_stack_tags({"costCenter": 1234})
+    assert labels["costcenter"] == "1234", labels
+
+
+@pytest.mark.parametrize(
+    ("cloud", "tags", "expected"),
+    [
+        ("aws", {"aws:team": "x"}, "'aws:team': the aws: prefix is reserved for AWS"),
+        ("aws", {"cost|center": "x"}, "'cost|center': AWS tag keys are 1-128 letters, digits, spaces and _.:/=+-@"),
+        ("aws", {"k" * 129: "x"}, "AWS tag keys are 1-128"),
+        ("aws", {"team": "a;b"}, "value 'a;b': AWS tag values are at most 256 letters"),
+        ("aws", {"team": "x" * 257}, "AWS tag values are at most 256"),
+        ("aws", {f"t{i}": "x" for i in range(46)}, "46 tags: at most 45 fit beside the program's 5"),
+        ("azure", {"cost/center": "x"}, "'cost/center': Azure tag names are 1-128 characters without"),
+        ("azure", {"team:a": "x"}, "'team:a': Azure tag names"),
+        ("azure", {"Team": "a", "team": "b"}, "'team' and 'Team': the same key on azure (keys ignore case)"),
+        ("azure", {"team": "x" * 257}, "Azure tag values are at most 256 characters"),
+        ("gcp", {"cost center": "x"}, "'cost center': GCP label keys are 1-63 letters (lowered), digits, _ and -"),
+        ("gcp", {"9lives": "x"}, "'9lives': GCP label keys"),
+        ("gcp", {"k" * 64: "x"}, "GCP label keys are 1-63"),
+        ("gcp", {"team": "Web Shop"}, "value 'Web Shop': GCP label values are at most 63"),
+        ("gcp", {"team": "x" * 64}, "GCP label values are at most 63"),
+        ("gcp", {"Team": "a", "team": "b"}, "the same key on gcp"),
+        ("aws", {"Owner": "me"}, "'Owner': reserved (set shop:owner instead)"),
+        ("gcp", {"managed-by": "me"}, "'managed-by': reserved (the program sets it)"),
+    ],
+)
+def test_tags_each_cloud_refuses_are_named_with_the_rule(cloud: str, tags: dict, expected: str):
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config({**VALID, "cloud": cloud, "tags": tags})
+    message = str(err.value)
+    assert f"shop:tags cannot be applied on {cloud}:" in message, message
+    assert expected in message, message
+    assert "pulumi config set --path 'shop:tags.<key>' <value>" in message
+
+
+@pytest.mark.parametrize(
+    ("cloud", "tags"),
+    [
+        ("aws", {"cost center": "Web Shop/EU @ 1", "team": ""}),
+        ("azure", {"Cost Center": "Web; Shop!", "x" * 128: "y" * 256}),
+        ("gcp", {"costCenter": "1234", "team": "web-shop_eu", "k" * 63: "v" * 63}),
+    ],
+)
+def test_tags_each_cloud_allows_pass(cloud: str, tags: dict):
+    assert parse_stack_config({**VALID, "cloud": cloud, "tags": tags}).tags == tags
