@@ -224,6 +224,7 @@ class Shop(pulumi.ComponentResource):
                 database=self.database.result,
                 notifications=self.notifications.result,
                 encryption=key,
+                cdn=self.cdn.result,
             ),
             provider,
             child,

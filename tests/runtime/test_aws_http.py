@@ -272,3 +272,51 @@ def test_importing_the_entrypoint_does_not_import_boto3():
     code = "import sys, functions.runtimes.aws_http; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
+
+
+# ---------------------------------------------------------------------------- origin (CDN only)
+
+ORIGIN_SECRET = "s3cr3t-from-cloudfront-0123456789abcdef"
+
+
+@pytest.fixture
+def cdn_only(monkeypatch):
+    from functions.runtimes import origin
+
+    monkeypatch.setenv(origin.ORIGIN_SECRET_ENV, ORIGIN_SECRET)
+    return origin.ORIGIN_HEADER
+
+
+def test_direct_call_without_the_cdn_header_is_a_json_403(services, cdn_only):
+    result = call(http_event("GET", "/api/health"), services)
+    assert result["statusCode"] == 403, f"a call around CloudFront must be refused: {result}"
+    assert body_of(result)["error"]["code"] == "FORBIDDEN", result
+
+
+@pytest.mark.parametrize("given", ["wrong", ORIGIN_SECRET[:-1], ORIGIN_SECRET + "x", ""])
+def test_a_wrong_cdn_header_is_a_json_403(services, cdn_only, given):
+    result = call(http_event("GET", "/api/health", headers={cdn_only: given}), services)
+    assert result["statusCode"] == 403, f"{given!r} is not the origin secret: {result}"
+
+
+@pytest.mark.parametrize("name", ["x-origin-verify", "X-Origin-Verify"])
+def test_the_cdn_header_lets_the_request_through_and_stops_there(services, cdn_only, name):
+    seen = {}
+    original = aws_http.request_from_event
+
+    def spy(event, request_id):
+        seen["request"] = original(event, request_id)
+        return seen["request"]
+
+    aws_http.request_from_event = spy
+    try:
+        result = call(http_event("GET", "/api/health", headers={name: ORIGIN_SECRET}), services)
+    finally:
+        aws_http.request_from_event = original
+    assert result["statusCode"] == 200, result
+    assert cdn_only not in seen["request"].headers, "the origin secret must not reach the handlers"
+
+
+def test_protected_routes_need_the_cdn_header_too(services, cdn_only):
+    event = http_event("GET", "/api/cart", jwt_claims=claims(CUSTOMER_SUB))
+    assert call(event, services)["statusCode"] == 403
