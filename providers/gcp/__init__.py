@@ -77,7 +77,7 @@ class Provider(CloudProvider):
         return create_api(self.env, args, parent)
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        return create_cdn(self.env, args, parent)
+        return create_cdn(self.env, args, parent, self._key())
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         return create_configuration(self.env, args, parent)

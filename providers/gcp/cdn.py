@@ -49,6 +49,7 @@ WAF_RULE_SETS = (
     "methodenforcement-v33-stable", "scannerdetection-v33-stable", "protocolattack-v33-stable",
     "sessionfixation-v33-stable",
 )  # fmt: skip
+AUTH_RATE_LIMIT_PRIORITY = 900  # before the general limit: sign-in's own, tighter one
 RATE_LIMIT_PRIORITY = 1000
 WAF_PRIORITY_START = 2000
 DEFAULT_RULE_PRIORITY = 2147483647
@@ -71,20 +72,37 @@ class CdnNative:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def armor_rules(rate_limit: int) -> list[dict[str, Any]]:
+# Every request Cloud Armor evaluated (the load balancer logs its decision), and the denied ones.
+FIREWALL_LOG_FILTER = 'resource.type="http_load_balancer" AND jsonPayload.enforcedSecurityPolicy.name:*'
+BLOCKED_LOG_FILTER = 'resource.type="http_load_balancer" AND jsonPayload.enforcedSecurityPolicy.outcome="DENY"'
+ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def _throttle(limit: int) -> dict[str, Any]:
+    return {
+        "conform_action": "allow",
+        "exceed_action": "deny(429)",
+        "enforce_on_key": "IP",
+        "rate_limit_threshold": {"count": limit, "interval_sec": 300},
+    }
+
+
+def armor_rules(rate_limit: int, auth_rate_limit: int = 50, auth_prefix: str = "/api/auth/") -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = [
+        {
+            "priority": AUTH_RATE_LIMIT_PRIORITY,
+            "description": f"sign-in: more than {auth_rate_limit} requests per 5 minutes from one IP: 429",
+            "action": "throttle",
+            "match": {"expr": {"expression": f"request.path.startsWith('{auth_prefix}')"}},
+            "rate_limit_options": _throttle(auth_rate_limit),
+        },
         {
             "priority": RATE_LIMIT_PRIORITY,
             "description": f"more than {rate_limit} requests per 5 minutes from one IP: 429",
             "action": "throttle",
             "match": {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}},
-            "rate_limit_options": {
-                "conform_action": "allow",
-                "exceed_action": "deny(429)",
-                "enforce_on_key": "IP",
-                "rate_limit_threshold": {"count": rate_limit, "interval_sec": 300},
-            },
-        }
+            "rate_limit_options": _throttle(rate_limit),
+        },
     ]
     for i, rule_set in enumerate(WAF_RULE_SETS):
         rules.append(
@@ -106,7 +124,9 @@ def armor_rules(rate_limit: int) -> list[dict[str, Any]]:
     return rules
 
 
-def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
+def create_cdn(
+    env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource, encryption: specs.EncryptionResult
+) -> specs.CdnResult:
     import pulumi_gcp as gcp
 
     opts = env.opts(parent, COMPUTE)
@@ -126,7 +146,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         project=env.project,
         type="CLOUD_ARMOR",
         description=f"{env.context.name_prefix}: OWASP rule sets + per-IP rate limit for /api",
-        rules=armor_rules(args.waf_rate_limit),
+        rules=armor_rules(args.waf_rate_limit, args.auth_rate_limit, args.auth_path_prefix),
         adaptive_protection_config={
             "layer7_ddos_defense_config": {"enable": env.settings.adaptive_protection_for(env.context.is_prod)}
         },
@@ -168,6 +188,8 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         backends=[{"group": neg.id}],
         security_policy=policy.id,
         enable_cdn=False,  # API answers are per user: never cached
+        # The gateway's key (api.py): only requests through this backend get past the gateway.
+        custom_request_headers=[args.api.native.lb_key_header],
         log_config={"enable": True, "sample_rate": 1.0},
         custom_response_headers=[SECURITY_HEADERS[0], "X-Content-Type-Options: nosniff"],
         opts=opts,
@@ -238,6 +260,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         opts=child,
     )
     extra: dict[str, Any] = {"redirect_map": redirect_map, "http_proxy": http_proxy}
+    extra.update(_firewall_logs(env, args, encryption, parent))
     if args.domain_name and env.settings.dns_managed_zone:
         extra["record"] = gcp.dns.RecordSet(
             "dns-a",
@@ -261,3 +284,55 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> spe
         firewall_id=policy.id,
         native=native,
     )
+
+
+def _firewall_logs(
+    env: GcpEnv, args: specs.CdnArgs, encryption: specs.EncryptionResult, parent: pulumi.Resource
+) -> dict[str, Any]:
+    """Cloud Armor's decisions (in the load balancer's request logs) to a log bucket encrypted
+    with the stack key and kept logRetentionDays, and a log-based metric of denied requests
+    that monitoring.py alerts on."""
+    import pulumi_gcp as gcp
+
+    child = pulumi.ResourceOptions(parent=parent)
+    logging_agent = gcp.logging.get_project_cmek_settings_output(project=env.project).service_account_id
+    key_grant = gcp.kms.CryptoKeyIAMMember(
+        "key-user-logging",
+        crypto_key_id=encryption.key_id,
+        role=ENCRYPTER_DECRYPTER,
+        member=logging_agent.apply(lambda email: f"serviceAccount:{email}"),
+        opts=child,
+    )
+    bucket = gcp.logging.ProjectBucketConfig(
+        "armor-log-bucket",
+        project=env.project,
+        location=env.region,  # a CMEK log bucket lives where its key does
+        bucket_id=env.resource_id("armor-logs", max_len=100),
+        retention_days=args.log_retention_days,
+        cmek_settings={"kms_key_name": encryption.key_id},
+        description=f"{env.context.name_prefix}: Cloud Armor decisions on every request",
+        opts=env.opts(parent, "logging.googleapis.com", depends_on=[key_grant]),
+    )
+    sink = gcp.logging.ProjectSink(
+        "armor-log-sink",
+        project=env.project,
+        destination=bucket.id.apply(lambda b: f"logging.googleapis.com/{b}"),
+        filter=FIREWALL_LOG_FILTER,
+        unique_writer_identity=True,
+        opts=child,
+    )
+    blocked = gcp.logging.Metric(
+        "armor-blocked",
+        project=env.project,
+        name=env.resource_id("armor-blocked", max_len=100),
+        description="Requests Cloud Armor denied (WAF rules and rate limits)",
+        filter=BLOCKED_LOG_FILTER,
+        metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+        opts=env.opts(parent, "logging.googleapis.com"),
+    )
+    return {
+        "armor_log_bucket": bucket,
+        "armor_log_sink": sink,
+        "armor_blocked_metric": blocked,
+        "logging_key_grant": key_grant,
+    }

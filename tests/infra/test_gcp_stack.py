@@ -251,7 +251,7 @@ def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp
         assert (datamodel.GcpEnv.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
         wants_mail = any(g.resource == datamodel.EMAIL for g in spec.grants)
         assert bool(secrets & {datamodel.GcpEnv.EMAIL_API_KEY, datamodel.GcpEnv.SMTP_URL}) == wants_mail, spec.name
-        api_key = gcp.one(G + "projects/apiKey:ApiKey").outputs["keyString"]
+        api_key = gcp.one(G + "projects/apiKey:ApiKey", "identity-api-key").outputs["keyString"]
         assert api_key not in json.dumps(env), "secrets reach functions as Secret Manager mounts, never plain env"
 
 
@@ -387,7 +387,8 @@ def test_api_gateway_document_from_the_route_table(gcp: BuiltStack):
         assert op["operationId"] == route.operation_id
         assert op["x-google-backend"]["address"] == urls[route.service], route.route_key
         assert op["x-google-backend"]["path_translation"] == "APPEND_PATH_TO_ADDRESS"
-        assert bool(op.get("security")) == (route.auth != PUBLIC), route.route_key
+        jwt_required = any("jwt" in requirement for requirement in op["security"])
+        assert jwt_required == (route.auth != PUBLIC), route.route_key
     config = gcp.one(G + "apigateway/apiConfig:ApiConfig").inputs
     assert config["gatewayConfig"]["backendConfig"]["googleServiceAccount"] == sa_email(gcp, "sa-gateway")
 
