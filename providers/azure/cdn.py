@@ -49,8 +49,30 @@ def _match_all() -> dict[str, Any]:
             "match_value": ["255.255.255.255/32"]}  # fmt: skip
 
 
-def waf_custom_rules(rate_limit: int, premium: bool) -> list[dict[str, Any]]:
+def waf_custom_rules(
+    rate_limit: int, premium: bool, auth_rate_limit: int = 50, auth_prefix: str = "/api/auth/"
+) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = [
+        {
+            # Sign-in's own, tighter limit (credential stuffing); evaluated before the general one.
+            "name": "RateLimitSignInPerClientIp",
+            "priority": 90,
+            "enabled_state": "Enabled",
+            "rule_type": "RateLimitRule",
+            "rate_limit_duration_in_minutes": 5,
+            "rate_limit_threshold": auth_rate_limit,
+            "group_by": [{"variable_name": "SocketAddr"}],
+            "match_conditions": [
+                {
+                    "match_variable": "RequestUri",
+                    "operator": "Contains",
+                    "negate_condition": False,
+                    "match_value": [auth_prefix],
+                    "transforms": ["Lowercase"],
+                }
+            ],
+            "action": "Block",
+        },
         {
             "name": "RateLimitPerClientIp",
             "priority": 100,
@@ -61,7 +83,7 @@ def waf_custom_rules(rate_limit: int, premium: bool) -> list[dict[str, Any]]:
             "group_by": [{"variable_name": "SocketAddr"}],
             "match_conditions": [_match_all()],
             "action": "Block",
-        }
+        },
     ]
     if not premium:
         # Standard has no managed rule sets: block the most common probes by hand.
@@ -294,7 +316,9 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "request_body_check": "Enabled",
             "custom_block_response_status_code": 403,
         },
-        custom_rules={"rules": waf_custom_rules(args.waf_rate_limit, premium)},
+        custom_rules={
+            "rules": waf_custom_rules(args.waf_rate_limit, premium, args.auth_rate_limit, args.auth_path_prefix)
+        },
         managed_rules={
             "managed_rule_sets": [
                 {"rule_set_type": t, "rule_set_version": v, **({"rule_set_action": a} if a else {})}

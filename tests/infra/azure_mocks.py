@@ -104,6 +104,13 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:notificationhubs:listNotificationHubKeys":
             rule = args.args["authorizationRuleName"]
             return {"keyName": rule, "primaryKey": "cHJpbWFyeQ==", "secondaryKey": "c2Vjb25kYXJ5"}
+        if args.token == "azure-native:web:listWebAppHostKeys":
+            app = args.args["name"]
+            return {
+                "masterKey": f"master-{_h('master', app)}",
+                "functionKeys": {"default": f"fnkey-{_h('default', app, n=20)}"},
+                "systemKeys": {},
+            }
         raise NotImplementedError(f"the Azure mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
