@@ -31,6 +31,7 @@ from functions.shop import datamodel as dm
 from providers.azure import roles
 from providers.azure.env import AzureEnv
 from providers.azure.packaging import PACKAGE_BLOB, package_archive
+from providers.azure.private_endpoints import private_only, storage_network_rules
 from providers.azure.static_site import secure_account
 
 IDENTITY_SECRET = "identityClientSecret"
@@ -47,6 +48,7 @@ class FunctionsNative:
     package_account: Any
     assignments: dict[str, list[Any]] = field(default_factory=dict)  # service -> its role assignments
     email_role: Any = None
+    private_endpoints: dict[str, Any] = field(default_factory=dict)  # prod: private_endpoints.py
 
 
 def flex_memory(memory_mb: int) -> int:
@@ -126,7 +128,11 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         tags=env.tags,
         opts=opts,
     )
-    package_account = secure_account(env, "fnpkg", parent, encryption=t.encryption)
+    # Prod: deny by default, the apps reach it through private endpoints (private_endpoints.py).
+    package_account = secure_account(
+        env, "fnpkg", parent, encryption=t.encryption,
+        network_rules=storage_network_rules(env) if private_only(env) else None,
+    )  # fmt: skip
     # The Graph app's client secret: created empty here (never in Pulumi state), set by the
     # operator with `az keyvault secret set` (docs/deploy-azure.md); apps read it through a
     # Key Vault reference with their own identity.

@@ -46,6 +46,7 @@ AZURE_PROD: dict[str, Any] = {
         **AZURE_DEV["azure"],
         "backendClientId": "22222222-2222-2222-2222-222222222222",
         "dnsZoneId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/example.com",
+        "deployerIpRanges": ["203.0.113.7", "198.51.100.0/24"],
     },
 }
 
