@@ -1,9 +1,14 @@
 """CDN: a global external Application Load Balancer (EXTERNAL_MANAGED) with
-- a backend bucket on the site bucket with Cloud CDN (static content cached at the edge,
-  the storefront's entry points revalidated) and the security headers (HSTS, CSP, ...);
-- ``/api/*`` to API Gateway through a serverless NEG, never cached, behind a Cloud Armor
-  policy: the preconfigured OWASP rule sets, a per-IP rate limit (shop:wafRateLimit per
-  5 minutes, then 429), Adaptive Protection in prod, JSON bodies parsed for inspection;
+- the site from the private site bucket: a backend service on an internet NEG for the
+  bucket's Cloud Storage XML API host, each origin request signed with the load balancer's
+  HMAC key (Cloud CDN private origin authentication; static_site.py), Cloud CDN (static
+  content cached at the edge, the storefront's entry points revalidated), the security
+  headers (HSTS, CSP, ...), and "/" rewritten to /index.html;
+- ``/api/*`` to API Gateway through a serverless NEG, never cached, sending the gateway's
+  API key (api.py) so *.gateway.dev refuses anyone else;
+- one Cloud Armor policy on both backends: the preconfigured OWASP rule sets, per-IP rate
+  limits (shop:wafRateLimit per 5 minutes, tighter on /api/auth/*, then 429), Adaptive
+  Protection in prod, JSON bodies parsed for inspection;
 - HTTPS only (HTTP answers 301 to HTTPS), TLS 1.2 minimum (MODERN profile), a
   Google-managed certificate for shop:domainName (+ its A record when
   shop:gcp.dnsManagedZone is set). Without a domain (dev only, config refuses it in prod)
@@ -59,7 +64,7 @@ DEFAULT_RULE_PRIORITY = 2147483647
 class CdnNative:
     address: Any
     policy: Any
-    backend_bucket: Any
+    backend_site: Any
     backend_api: Any
     neg: Any
     url_map: Any
@@ -145,7 +150,7 @@ def create_cdn(
         "armor",
         project=env.project,
         type="CLOUD_ARMOR",
-        description=f"{env.context.name_prefix}: OWASP rule sets + per-IP rate limit for /api",
+        description=f"{env.context.name_prefix}: OWASP rule sets + per-IP rate limits, site and API",
         rules=armor_rules(args.waf_rate_limit, args.auth_rate_limit, args.auth_path_prefix),
         adaptive_protection_config={
             "layer7_ddos_defense_config": {"enable": env.settings.adaptive_protection_for(env.context.is_prod)}
@@ -154,24 +159,7 @@ def create_cdn(
         labels=env.labels,
         opts=opts,
     )
-    backend_bucket = gcp.compute.BackendBucket(
-        "backend-site",
-        project=env.project,
-        bucket_name=site.bucket.name,
-        enable_cdn=True,
-        compression_mode="AUTOMATIC",
-        cdn_policy={
-            "cache_mode": "CACHE_ALL_STATIC",  # honours no-cache on index.html and config.json
-            "default_ttl": 300,
-            "client_ttl": 300,
-            "max_ttl": 86400,
-            "negative_caching": True,
-            "serve_while_stale": 86400,
-            "request_coalescing": True,
-        },
-        custom_response_headers=list(SECURITY_HEADERS),
-        opts=opts,
-    )
+    backend_site = _site_backend(env, site, policy, opts)
     neg = gcp.compute.RegionNetworkEndpointGroup(
         "neg-api",
         project=env.project,
@@ -198,13 +186,21 @@ def create_cdn(
     url_map = gcp.compute.URLMap(
         "urlmap",
         project=env.project,
-        default_service=backend_bucket.id,
+        default_service=backend_site.id,
         host_rules=[{"hosts": ["*"], "path_matcher": "shop"}],
         path_matchers=[
             {
                 "name": "shop",
-                "default_service": backend_bucket.id,
-                "path_rules": [{"paths": api_paths, "service": backend_api.id}],
+                "default_service": backend_site.id,
+                "path_rules": [
+                    {"paths": api_paths, "service": backend_api.id},
+                    # The XML API has no index document: the storefront's root is index.html.
+                    {
+                        "paths": ["/"],
+                        "service": backend_site.id,
+                        "route_action": {"url_rewrite": {"path_prefix_rewrite": "/index.html"}},
+                    },
+                ],
             }
         ],
         opts=opts,
@@ -273,7 +269,7 @@ def create_cdn(
             opts=env.opts(parent, "dns.googleapis.com"),
         )
     native = CdnNative(
-        address=address, policy=policy, backend_bucket=backend_bucket, backend_api=backend_api, neg=neg,
+        address=address, policy=policy, backend_site=backend_site, backend_api=backend_api, neg=neg,
         url_map=url_map, certificate=certificate, ssl_policy=ssl_policy, https_proxy=https_proxy,
         https_rule=https_rule, redirect_rule=redirect_rule, host=host, extra=extra,
     )  # fmt: skip
@@ -336,3 +332,54 @@ def _firewall_logs(
         "armor_blocked_metric": blocked,
         "logging_key_grant": key_grant,
     }
+
+
+def origin_host(bucket: str) -> str:
+    """The bucket's virtual-hosted XML API host (bucket names here never contain dots)."""
+    return f"{bucket}.storage.googleapis.com"
+
+
+def _site_backend(env: GcpEnv, site: Any, policy: Any, opts: pulumi.ResourceOptions) -> Any:
+    """The private site bucket behind Cloud CDN and Cloud Armor (module docstring)."""
+    import pulumi_gcp as gcp
+
+    host = site.bucket.name.apply(origin_host)
+    neg = gcp.compute.GlobalNetworkEndpointGroup(
+        "neg-site", project=env.project, network_endpoint_type="INTERNET_FQDN_PORT", default_port=443, opts=opts
+    )
+    endpoint = gcp.compute.GlobalNetworkEndpoint(
+        "neg-site-bucket", project=env.project, global_network_endpoint_group=neg.name, fqdn=host, port=443, opts=opts
+    )
+    key = site.origin_key
+    return gcp.compute.BackendService(
+        "backend-site",
+        project=env.project,
+        load_balancing_scheme="EXTERNAL_MANAGED",
+        protocol="HTTPS",
+        backends=[{"group": neg.id}],
+        security_policy=policy.id,
+        enable_cdn=True,
+        compression_mode="AUTOMATIC",
+        cdn_policy={
+            "cache_mode": "CACHE_ALL_STATIC",  # honours no-cache on index.html and config.json
+            "default_ttl": 300,
+            "client_ttl": 300,
+            "max_ttl": 86400,
+            "negative_caching": True,
+            "serve_while_stale": 86400,
+            "request_coalescing": True,
+            "cache_key_policy": {"include_host": False, "include_protocol": False, "include_query_string": False},
+        },
+        # Cloud Storage answers the bucket's own host name, signed with the reader's HMAC key.
+        custom_request_headers=[pulumi.Output.concat("Host: ", host)],
+        security_settings={
+            "aws_v4_authentication": {
+                "access_key_id": key.access_id,
+                "access_key": key.secret,
+                "origin_region": env.region,
+            }
+        },
+        custom_response_headers=list(SECURITY_HEADERS),
+        log_config={"enable": True, "sample_rate": 1.0},
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[endpoint])),
+    )

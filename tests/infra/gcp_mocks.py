@@ -138,6 +138,8 @@ class GcpMocks(pulumi.runtime.Mocks):
             case "storage/bucket:Bucket":
                 out.update(url=f"gs://{physical}", selfLink=f"https://www.googleapis.com/storage/v1/b/{physical}")
                 rid = physical
+            case "storage/hmacKey:HmacKey":
+                out.update(accessId="GOOG1E" + _h("hmac", name, n=20).upper(), secret=_h("hmac-secret", name, n=40))
             case "storage/bucketObject:BucketObject":
                 rid = f"{inputs['bucket']}-{physical}"
             case "serviceaccount/account:Account":

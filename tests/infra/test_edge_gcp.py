@@ -95,3 +95,53 @@ def test_a_spike_of_denied_requests_alerts_the_on_call_address(gcp: BuiltStack):
     assert condition["thresholdValue"] == 100
     channel = gcp.one(G + "monitoring/notificationChannel:NotificationChannel")
     assert alert["notificationChannels"] == [channel.outputs["name"]]
+
+
+# -- the site bucket: private, read only through the load balancer (and Cloud Armor) -----------
+
+
+def test_site_bucket_is_private_and_read_by_the_load_balancers_own_account(gcp: BuiltStack):
+    bucket = gcp.one(G + "storage/bucket:Bucket", "bucket-site")
+    assert bucket.inputs["publicAccessPrevention"] == "enforced", "no allUsers read: the bucket must be private"
+    readers = [
+        r
+        for r in gcp.of_type(G + "storage/bucketIAMMember:BucketIAMMember")
+        if r.inputs["bucket"] == bucket.outputs.get("name", bucket.inputs.get("name"))
+        and "storage.legacyObjectReader" in r.inputs["role"]
+    ]
+    reader = gcp.one(G + "serviceaccount/account:Account", "sa-cdn-origin").outputs
+    assert [(r.inputs["role"], r.inputs["member"]) for r in readers] == [
+        ("roles/storage.legacyObjectReader", reader["member"])
+    ], "objects.get only (no listing), for the load balancer's account only"
+    hmac = gcp.one(G + "storage/hmacKey:HmacKey", "site-origin-hmac")
+    assert hmac.inputs["serviceAccountEmail"] == reader["email"]
+
+
+def test_the_site_is_served_through_a_signed_origin_with_cloud_armor_and_cdn(gcp: BuiltStack):
+    site = gcp.one(G + "compute/backendService:BackendService", "backend-site").inputs
+    policy = next(p for p in gcp.of_type(T_ARMOR) if p.inputs.get("type") == "CLOUD_ARMOR")
+    assert site["securityPolicy"].endswith("/securityPolicies/" + policy.outputs["name"]), (
+        "Cloud Armor must cover the site backend too, not only /api"
+    )
+    hmac = gcp.one(G + "storage/hmacKey:HmacKey", "site-origin-hmac").outputs
+    auth = plain(site["securitySettings"])["awsV4Authentication"]
+    assert plain(auth["accessKeyId"]) == hmac["accessId"] and plain(auth["accessKey"]) == hmac["secret"]
+    assert auth["originRegion"] == gcp.config["region"]
+    bucket = gcp.one(G + "storage/bucket:Bucket", "bucket-site")
+    host = cdn.origin_host(bucket.outputs.get("name") or bucket.inputs["name"])
+    assert plain(site["customRequestHeaders"]) == [f"Host: {host}"]
+    neg = gcp.one(G + "compute/globalNetworkEndpointGroup:GlobalNetworkEndpointGroup", "neg-site")
+    assert neg.inputs["networkEndpointType"] == "INTERNET_FQDN_PORT"
+    endpoint = gcp.one(G + "compute/globalNetworkEndpoint:GlobalNetworkEndpoint", "neg-site-bucket").inputs
+    assert (endpoint["fqdn"], endpoint["port"]) == (host, 443)
+    (backend,) = site["backends"]
+    assert backend["group"].endswith("/globalNetworkEndpointGroups/" + neg.outputs["name"])
+    assert site["enableCdn"] is True and site["cdnPolicy"]["cacheMode"] == "CACHE_ALL_STATIC"
+    assert site["logConfig"] == {"enable": True, "sampleRate": 1.0}
+    assert not gcp.of_type(G + "compute/backendBucket:BackendBucket"), "a backend bucket needs public reads"
+
+
+def test_the_root_path_serves_index_html(gcp: BuiltStack):
+    matcher = gcp.one(G + "compute/uRLMap:URLMap", "urlmap").inputs["pathMatchers"][0]
+    root = [r for r in matcher["pathRules"] if r["paths"] == ["/"]]
+    assert len(root) == 1 and root[0]["routeAction"]["urlRewrite"] == {"pathPrefixRewrite": "/index.html"}

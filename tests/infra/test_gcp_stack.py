@@ -88,7 +88,7 @@ def test_resource_counts(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
     for stack in (gcp_dev, gcp_prod):
         c = stack.counts()
         assert c[T_FN] == n
-        assert c[T_SA] == n + 3, "one account per function + build, push and gateway"
+        assert c[T_SA] == n + 4, "one account per function + build, push, gateway and the CDN's origin reader"
         assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 7
         assert c[G + "firestore/index:Index"] == len(datamodel.FIRESTORE_INDEXES)
         assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 1, "gateway per HTTP fn + push"
@@ -216,11 +216,11 @@ def test_firestore_native_with_the_shared_indexes_and_ttl(gcp_dev: BuiltStack, g
 # -- storage --------------------------------------------------------------------------------
 
 
-def test_site_bucket_allows_anonymous_object_reads_only_and_source_bucket_is_private(gcp: BuiltStack):
+def test_no_anonymous_reads_and_both_buckets_are_private(gcp: BuiltStack):
     public = [r for r in iam_members(gcp) if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")]
-    assert [(r.name, r.inputs["role"]) for r in public] == [
-        ("site-anonymous-object-read", "roles/storage.legacyObjectReader")
-    ], "the only anonymous grant: object reads on the site bucket (no listing)"
+    assert public == [], "the site bucket is read by the load balancer's own account (test_edge_gcp.py)"
+    site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
+    assert site["publicAccessPrevention"] == "enforced"
     source = gcp.one(G + "storage/bucket:Bucket", "bucket-source").inputs
     assert source["publicAccessPrevention"] == "enforced"
     site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
@@ -413,12 +413,12 @@ def test_gateway_region_is_one_api_gateway_runs_in(gcp_dev: BuiltStack, gcp_prod
 
 def test_load_balancer_routes_api_through_cloud_armor_and_caches_the_site(gcp: BuiltStack):
     url_map = gcp.one(G + "compute/uRLMap:URLMap", "urlmap").inputs
-    bucket_backend = gcp.one(G + "compute/backendBucket:BackendBucket")
-    api_backend = gcp.one(G + "compute/backendService:BackendService")
+    bucket_backend = gcp.one(G + "compute/backendService:BackendService", "backend-site")
+    api_backend = gcp.one(G + "compute/backendService:BackendService", "backend-api")
     matcher = url_map["pathMatchers"][0]
     assert url_map["defaultService"] == matcher["defaultService"]
-    assert matcher["defaultService"].endswith("/backendBuckets/" + bucket_backend.outputs["name"])
-    assert matcher["pathRules"] == [{"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}]
+    assert matcher["defaultService"].endswith("/backendServices/" + bucket_backend.outputs["name"])
+    assert matcher["pathRules"][0] == {"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}
     assert matcher["pathRules"][0]["service"].endswith("/backendServices/" + api_backend.outputs["name"])
     assert bucket_backend.inputs["enableCdn"] is True and api_backend.inputs["enableCdn"] is False
     policy = gcp.one(G + "compute/securityPolicy:SecurityPolicy")
