@@ -6,6 +6,8 @@ HTTPS redirect, and a WAF policy linked through a security policy: Microsoft_Def
 custom rules), and always a per-client-IP rate-limit rule from shop:wafRateLimit.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
+Both routes answer with the security headers (HSTS, a CSP naming the one upload host,
+nosniff, no framing, referrer policy) from a rule set.
 A custom domain (shop:domainName) gets an AFD-managed certificate, validated in the Azure DNS
 zone shop:azure.dnsZoneId when given (TXT + CNAME created here), else by hand.
 """
@@ -30,6 +32,67 @@ COMPRESSIBLE = [
     "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     "image/svg+xml", "text/plain", "application/manifest+json",
 ]  # fmt: skip
+
+
+def content_security_policy(upload_host: str) -> str:
+    """Own origin, plus the site account's blob host for the admins' SAS uploads; product
+    images may be any HTTPS URL an admin enters."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            f"connect-src 'self' https://{upload_host}",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(upload_host: pulumi.Input[str]) -> list[tuple[str, pulumi.Input[str]]]:
+    return [
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload"),
+        ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(content_security_policy)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+
+
+def _security_headers_rule_set(env: AzureEnv, profile: Any, upload_host: pulumi.Input[str], parent: Any) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    opts = pulumi.ResourceOptions(parent=parent)
+    rule_set = cdn.RuleSet(
+        "rules-headers", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="securityheaders",
+        opts=opts,
+    )  # fmt: skip
+    # Typed args: `actions` is a union type, so plain dicts would reach ARM with snake_case keys.
+    cdn.Rule(
+        "rule-security-headers",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        rule_set_name=rule_set.name,
+        rule_name="securityheaders",
+        order=1,
+        conditions=[],
+        actions=[
+            cdn.DeliveryRuleResponseHeaderActionArgs(
+                name="ModifyResponseHeader",
+                parameters=cdn.HeaderActionParametersArgs(
+                    type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=n, value=v
+                ),
+            )
+            for n, v in security_headers(upload_host)
+        ],
+        match_processing_behavior="Continue",
+        opts=opts,
+    )
+    return rule_set
 
 
 @dataclass(frozen=True)
@@ -267,6 +330,8 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         )
 
     domains = [{"id": custom_domain.id}] if custom_domain is not None else []
+    upload_host = site.blob_endpoint.apply(lambda e: (e or "").removeprefix("https://").split("/")[0])
+    headers = _security_headers_rule_set(env, profile, upload_host, parent)
     api_pattern = args.api_path_pattern  # "/api/*"
     route_api = cdn.Route(
         "route-api",
@@ -281,6 +346,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         link_to_default_domain="Enabled",
         custom_domains=domains or None,
         cache_configuration=None,  # never cached
+        rule_sets=[{"id": headers.id}],
         enabled_state="Enabled",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api]),
     )
@@ -300,6 +366,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "query_string_caching_behavior": "IgnoreQueryString",
             "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
         },
+        rule_sets=[{"id": headers.id}],
         enabled_state="Enabled",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api]),
     )

@@ -149,3 +149,27 @@ def test_dev_stays_public_and_cheap(az_dev: BuiltStack):
     assert not az_dev.of_type(AZ + "network:PrivateEndpoint")
     assert az_dev.one(AZ + "servicebus:Namespace").inputs["sku"]["name"] == "Standard"
     assert az_dev.one(AZ + "keyvault:Vault").inputs["properties"]["networkAcls"]["defaultAction"] == "Allow"
+
+
+# -- headers ------------------------------------------------------------------------------------
+
+
+def test_both_routes_send_the_security_headers_with_a_csp_naming_the_upload_host(az: BuiltStack):
+    rule = az.one(AZ + "cdn:Rule", "rule-security-headers").inputs
+    assert rule.get("conditions") in (None, []), "the headers go on every response"
+    headers = {a["parameters"]["headerName"]: a["parameters"] for a in rule["actions"]}
+    assert all(a["name"] == "ModifyResponseHeader" for a in rule["actions"])
+    assert all(p["headerAction"] == "Overwrite" for p in headers.values())
+    assert set(headers) == {
+        "Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+        "Referrer-Policy",
+    }  # fmt: skip
+    account = az.one(AZ + "storage:StorageAccount", "site").outputs["name"]
+    csp = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"]["value"].split(";"))
+    assert csp["connect-src"] == f"'self' https://{account}.blob.core.windows.net"
+    assert csp["frame-ancestors"] == "'none'"
+    assert "*" not in headers["Content-Security-Policy"]["value"]
+    rule_set = az.one(AZ + "cdn:RuleSet", "rules-headers")
+    for route in az.of_type(AZ + "cdn:Route"):
+        ids = [r["id"] for r in route.inputs.get("ruleSets") or []]
+        assert len(ids) == 1 and ids[0].endswith("/" + rule_set.outputs["name"]), route.name
