@@ -368,7 +368,6 @@ def _site_backend(env: GcpEnv, site: Any, policy: Any, opts: pulumi.ResourceOpti
             "negative_caching": True,
             "serve_while_stale": 86400,
             "request_coalescing": True,
-            "cache_key_policy": {"include_host": False, "include_protocol": False, "include_query_string": False},
         },
         # Cloud Storage answers the bucket's own host name, signed with the reader's HMAC key.
         custom_request_headers=[pulumi.Output.concat("Host: ", host)],

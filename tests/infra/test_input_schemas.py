@@ -83,15 +83,25 @@ def check(module: Any, cls: Any, value: dict, path: str, problems: list[str]) ->
             continue
         if _is_map(params[match]):
             continue
-        # A union (e.g. static or dynamic alert criteria): the first type that has every key.
+        # A union (e.g. static or dynamic alert criteria): a member type that has every key.
         nested = _args_classes(module, params[match])
         values = item if isinstance(item, list) else [item]
         for i, v in enumerate(values):
             if not isinstance(v, dict) or not nested:
                 continue
             where = f"{path}.{key}" + (f"[{i}]" if isinstance(item, list) else "")
-            fitting = [c for c in nested if all(_argument(c, k) for k in v if k != SECRET_SIG)]
-            check(module, (fitting or nested)[0], v, where, problems)
+            fitting = [c for c in nested if all(_argument(c, k) for k in v if k != SECRET_SIG)] or nested[:1]
+            # Several members may share the top-level keys (Front Door rule actions all have
+            # name + parameters): the value fits the union if one member fits it all the way down.
+            attempts = []
+            for candidate in fitting:
+                found: list[str] = []
+                check(module, candidate, v, where, found)
+                if not found:
+                    break
+                attempts.append(found)
+            else:
+                problems.extend(attempts[0])
 
 
 def _is_map(annotation: str) -> bool:
