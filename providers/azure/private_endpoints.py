@@ -122,6 +122,11 @@ def vault_network_acls(env: AzureEnv) -> dict[str, Any]:
 
 def storage_network_rules(env: AzureEnv) -> dict[str, Any]:
     """The functions' storage account: the same rule, in the storage API's shape."""
+    if env.settings.shared_key_uploads and not env.settings.deployer_ip_ranges:
+        pulumi.log.warn(
+            "shop:azure.deployerIpRanges is empty: the functions' storage account denies by default in prod, "
+            "so Pulumi's package upload will be refused; set it to the address `pulumi up` runs from"
+        )
     return {
         "bypass": "AzureServices",
         "default_action": "Deny",
