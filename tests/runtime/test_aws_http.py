@@ -320,3 +320,22 @@ def test_the_cdn_header_lets_the_request_through_and_stops_there(services, cdn_o
 def test_protected_routes_need_the_cdn_header_too(services, cdn_only):
     event = http_event("GET", "/api/cart", jwt_claims=claims(CUSTOMER_SUB))
     assert call(event, services)["statusCode"] == 403
+
+
+def _padded(size: int) -> str:
+    """A JSON body of exactly `size` bytes."""
+    head = '{"quantity": 1, "pad": "'
+    return head + "x" * (size - len(head) - 2) + '"}'
+
+
+def test_the_documented_body_limit_64_kib_is_the_apis_and_answers_413_json_above_it(services):
+    # The firewall lets /api/* bodies through to this limit (providers/aws/waf.py, README Security).
+    from functions.shop.api import MAX_BODY_BYTES
+
+    assert MAX_BODY_BYTES == 64 * 1024
+    at_limit = cart_put(_padded(MAX_BODY_BYTES), services)
+    assert at_limit["statusCode"] != 413, f"a 64 KiB body must reach the handler: {at_limit}"
+    over = cart_put(_padded(MAX_BODY_BYTES + 1), services)
+    assert over["statusCode"] == 413 and body_of(over)["error"]["code"] == "PAYLOAD_TOO_LARGE", over
+    above_waf = cart_put(_padded(9 * 1024), services)  # over the managed rule's 8 KB
+    assert above_waf["statusCode"] != 413, above_waf
