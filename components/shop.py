@@ -226,6 +226,7 @@ class Shop(pulumi.ComponentResource):
                 database=self.database.result,
                 notifications=self.notifications.result,
                 encryption=key,
+                cdn=self.cdn.result,
             ),
             provider,
             child,

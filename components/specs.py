@@ -296,6 +296,9 @@ class CdnArgs:
     domain_name: str | None = None
     dns_zone_id: str | None = None  # hosted zone / DNS zone the certificate is validated in
     log_retention_days: int = 90
+    # Sign-in, sign-up, confirm and refresh: a tighter per-client limit (credential stuffing).
+    auth_path_prefix: str = "/api/auth/"
+    auth_rate_limit: int = 50  # requests per 5 minutes per client IP to auth_path_prefix
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,8 @@ class MonitoringArgs:
     encryption: EncryptionResult
     api_latency_p99_ms: int = 2000
     api_5xx_threshold: int = 5  # per 5 minutes
+    cdn: CdnResult | None = None  # its firewall's blocked requests are alarmed on
+    firewall_blocked_threshold: int = 100  # blocked requests per 5 minutes: an attack, or a rule hurting shoppers
 
 
 @dataclass(frozen=True)

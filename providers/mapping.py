@@ -60,7 +60,7 @@ MAPPING: dict[str, tuple[str, dict[str, tuple[tuple[str, str], ...]]]] = {
         "aws": (("S3 bucket (private)", "aws:s3/bucket:Bucket"), ("site files", "aws:s3/bucketObjectv2:BucketObjectv2")),
         "azure": (("Storage account static website", "azure-native:storage:StorageAccountStaticWebsite"),
                   ("site files", "azure-native:storage:Blob")),
-        "gcp": (("Cloud Storage bucket", "gcp:storage/bucket:Bucket"),
+        "gcp": (("Cloud Storage bucket (private)", "gcp:storage/bucket:Bucket"),
                 ("site files", "gcp:storage/bucketObject:BucketObject")),
     }),
     "functions": ("Functions", {
@@ -89,7 +89,7 @@ MAPPING: dict[str, tuple[str, dict[str, tuple[tuple[str, str], ...]]]] = {
         "aws": (("CloudFront", "aws:cloudfront/distribution:Distribution"), ("WAFv2 web ACL", "aws:wafv2/webAcl:WebAcl")),
         "azure": (("Front Door Standard/Premium", "azure-native:cdn:Profile"), ("WAF policy", "azure-native:frontdoor:Policy")),
         "gcp": (("global external ALB", "gcp:compute/uRLMap:URLMap"),
-                ("backend bucket + Cloud CDN", "gcp:compute/backendBucket:BackendBucket"),
+                ("Cloud CDN on the private bucket (HMAC-signed origin)", "gcp:compute/globalNetworkEndpointGroup:GlobalNetworkEndpointGroup"),
                 ("Cloud Armor", "gcp:compute/securityPolicy:SecurityPolicy"),
                 ("managed certificate", "gcp:compute/managedSslCertificate:ManagedSslCertificate")),
     }),

@@ -118,7 +118,7 @@ def flatten(claims: dict) -> dict[str, str]:
 
 def make_server(stack) -> ThreadingHTTPServer:
     from functions.adapters.aws_clients import client
-    from functions.runtimes import aws_http
+    from functions.runtimes import aws_http, origin
 
     verifier = TokenVerifier(
         f"{stack.moto_url}/{stack.names['pool']}/.well-known/jwks.json", stack.issuer, stack.names["client"]
@@ -337,6 +337,8 @@ def make_server(stack) -> ThreadingHTTPServer:
                 return self._json(404, {"error": {"code": "NOT_FOUND", "message": f"no route for {path}"}})
             route, params = found
             headers = {k.lower(): v for k, v in self.headers.items()}
+            # Plays CloudFront: adds the origin secret when SHOP_ORIGIN_SECRET is set (functions/runtimes/origin.py).
+            headers.update(origin.forward_headers())
             authorizer = None
             if route.auth != routes.PUBLIC:
                 claims = verifier.claims(headers.get("authorization"))

@@ -19,6 +19,7 @@ import json
 import logging
 from typing import Any
 
+from functions.runtimes.origin import ORIGIN_HEADER, origin_verified
 from functions.shop.http import Request, Response, error
 from functions.shop.ports import Principal
 
@@ -150,6 +151,7 @@ def source_ip(event: dict[str, Any], headers: dict[str, str]) -> str | None:
 def request_from_event(event: dict[str, Any], request_id: str) -> Request:
     ctx = event.get("requestContext") or {}
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    headers.pop(ORIGIN_HEADER, None)  # the CDN's secret goes no further than the origin check
     method = str((ctx.get("http") or {}).get("method") or event.get("httpMethod") or "GET").upper()
     route_key = event.get("routeKey")
     # "$default" (or a catch-all) means API Gateway did not match a route of the table:
@@ -220,9 +222,17 @@ def function_of(request: Request) -> str:
     return route.service if route is not None else ""
 
 
+def _through_cdn(event: Any) -> bool:
+    raw = (event.get("headers") if isinstance(event, dict) else None) or {}
+    return origin_verified({str(k).lower(): str(v) for k, v in raw.items()})
+
+
 def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:
     """Lambda handler. `services_factory` lets tests run the real translation on fakes."""
     request_id = _request_id(event if isinstance(event, dict) else {}, context)
+    if not _through_cdn(event):
+        log.warning("request %s: refused, it did not come through the CDN", request_id)
+        return to_result(error(403, "FORBIDDEN", "requests must come through the shop's CDN"), request_id)
     try:
         request = request_from_event(event, request_id)
     except BadEvent as exc:

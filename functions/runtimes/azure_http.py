@@ -59,7 +59,9 @@ def handle_http(req: func.HttpRequest, services_factory=None) -> func.HttpRespon
 @bp.route(
     route="{*path}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
-    auth_level=func.AuthLevel.ANONYMOUS,
+    # A function key: API Management sends it (providers/azure/api.py), a caller who went
+    # around Front Door and API Management to *.azurewebsites.net has none and gets a 401.
+    auth_level=func.AuthLevel.FUNCTION,
 )
 def shop_api(req: func.HttpRequest) -> func.HttpResponse:
     return handle_http(req)

@@ -16,10 +16,15 @@ monitoring     monitoring.py     CloudWatch alarms + dashboard, alarm SNS topic
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pulumi
+
 from components import specs
+from functions.runtimes.origin import ORIGIN_SECRET_ENV
 from providers.aws.api import create_api
 from providers.aws.auth import create_auth
-from providers.aws.cdn import create_cdn
+from providers.aws.cdn import create_cdn, create_origin_secret
 from providers.aws.database import create_database
 from providers.aws.env import AwsEnv
 from providers.aws.functions import create_functions
@@ -38,6 +43,7 @@ class Provider(CloudProvider):
     def __init__(self, context: specs.DeploymentContext) -> None:
         super().__init__(context)
         self.env = AwsEnv.create(context)
+        self._origin_secret: pulumi.Output[str] | None = None
 
     def encryption(self, args: specs.EncryptionArgs, parent: Parent) -> specs.EncryptionResult:
         return create_key(self.env, args, parent)
@@ -58,13 +64,18 @@ class Provider(CloudProvider):
         return create_static_site(self.env, args, parent)
 
     def functions(self, args: specs.FunctionsArgs, parent: Parent) -> specs.FunctionsResult:
+        # CloudFront sends it to the API origin (cdn.py), the HTTP functions demand it.
+        self._origin_secret = create_origin_secret(parent)
+        args = replace(args, environment={**args.environment, ORIGIN_SECRET_ENV: self._origin_secret})
         return create_functions(self.env, args, parent)
 
     def api(self, args: specs.ApiArgs, parent: Parent) -> specs.ApiResult:
         return create_api(self.env, args, parent)
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        return create_cdn(self.env, args, parent)
+        if self._origin_secret is None:
+            raise RuntimeError("the functions (and their origin secret) must exist before the CDN that fronts them")
+        return create_cdn(self.env, args, parent, self._origin_secret)
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         return create_parameters(self.env, args, parent)

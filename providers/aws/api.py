@@ -1,6 +1,10 @@
 """HTTP API generated from the route table: Cognito JWT authorizer, one route per Route,
 one Lambda proxy integration (payload 2.0) per service, $default stage with JSON access
-logs and throttling, and invoke permissions scoped to this API.
+logs and throttling (tighter on /api/auth/*), and invoke permissions scoped to this API.
+
+The execute-api URL stays reachable (CloudFront needs it as origin; an HTTP API takes no
+WAF and no resource policy), but the functions refuse any request without CloudFront's
+origin secret header (cdn.py, functions/runtimes/origin.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,11 @@ from providers.base import Parent
 
 # API Gateway ends an HTTP API integration after 30 s whatever the function's timeout.
 INTEGRATION_TIMEOUT_MS = 30_000
+# Sign-in, sign-up, confirm, refresh: all clients together, so a stuffing run spread over
+# many addresses (each under the WAF's per-IP limit) stays far below Cognito's quotas.
+AUTH_PATH_PREFIX = "/api/auth/"
+AUTH_ROUTE_RATE_LIMIT = 20  # requests per second
+AUTH_ROUTE_BURST_LIMIT = 40
 
 # One JSON object per request: who, what, how long, and why it failed.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -131,6 +140,16 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             throttling_burst_limit=args.throttle_burst_limit,
             detailed_metrics_enabled=True,
         ),
+        route_settings=[
+            aws.apigatewayv2.StageRouteSettingArgs(
+                route_key=route.route_key,
+                throttling_rate_limit=min(AUTH_ROUTE_RATE_LIMIT, args.throttle_rate_limit),
+                throttling_burst_limit=min(AUTH_ROUTE_BURST_LIMIT, args.throttle_burst_limit),
+                detailed_metrics_enabled=True,
+            )
+            for route in args.routes
+            if route.path.startswith(AUTH_PATH_PREFIX)
+        ],
         opts=env.opts(parent, depends_on=list(routes.values())),
     )
     return ApiResult(

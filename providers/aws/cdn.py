@@ -1,5 +1,9 @@
 """CloudFront in front of the site bucket (OAC) and the HTTP API (/api/*).
 
+Only CloudFront reaches the API: the API origin gets a secret header (x-origin-verify,
+a random value kept as a Pulumi secret) that the functions demand
+(functions/runtimes/origin.py), so the execute-api URL answers 403 to anyone else.
+
 SPA fallback without hiding API errors: distribution-wide custom error responses
 (403/404 -> /index.html) would also rewrite the API's own 404s and 403s into the app
 shell. Instead a CloudFront Function on the *default* (bucket) behaviour sends extension-
@@ -17,12 +21,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.specs import CdnArgs, CdnResult
+from functions.runtimes.origin import ORIGIN_HEADER
+from functions.shop import security_headers
 from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
 from providers.aws.static_site import StaticSiteNative, site_bucket_policy
-from providers.aws.waf import create_web_acl
+from providers.aws.waf import create_waf_logging, create_web_acl
 from providers.base import Parent
 
 SITE_ORIGIN = "site"
@@ -55,21 +61,27 @@ function handler(event) {
 }
 """
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https:",
-        # Pre-signed image uploads go straight to S3.
-        "connect-src 'self' https://*.amazonaws.com",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+ORIGIN_SECRET_LENGTH = 48
+
+
+def content_security_policy(upload_host: str) -> str:
+    """The storefront talks to its own origin (site and /api) and, for admin image uploads,
+    to the one bucket host its signed forms name: nothing else (functions/shop/security_headers.py,
+    the policy the local gateway sends too)."""
+    return security_headers.content_security_policy(f"https://{upload_host}")
+
+
+def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
+    """The value CloudFront sends to the API origin and the functions demand. Random, kept
+    encrypted in the Pulumi state; replace the resource to rotate it (both sides follow)."""
+    import pulumi_random as random
+
+    return random.RandomPassword(
+        "api-origin-secret",
+        length=ORIGIN_SECRET_LENGTH,
+        special=False,
+        opts=pulumi.ResourceOptions(parent=parent),
+    ).result
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,11 @@ class CdnNative:
     distribution: aws.cloudfront.Distribution
     web_acl: aws.wafv2.WebAcl
     logs_bucket: aws.s3.Bucket
+    waf_log_group: aws.cloudwatch.LogGroup
+    edge_key: aws.kms.Key  # us-east-1: firewall logs and the edge alarm topic
 
 
-def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
+def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi.Input[str]) -> CdnResult:
     opts = env.opts(parent)
     site: StaticSiteNative = args.site.native
     invoke = env.invoke_opts(parent)
@@ -92,7 +106,7 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
         signing_protocol="sigv4",
         opts=opts,
     )
-    headers = _security_headers(env, parent)
+    headers = _security_headers(env, site.bucket.bucket_regional_domain_name, parent)
     spa_routing = aws.cloudfront.Function(
         "spa-routing",
         runtime="cloudfront-js-2.0",
@@ -109,7 +123,15 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
         publish=True,
         opts=opts,
     )
-    web_acl = create_web_acl(env, args.waf_rate_limit, parent)
+    web_acl = create_web_acl(
+        env,
+        args.waf_rate_limit,
+        parent,
+        auth_rate_limit=args.auth_rate_limit,
+        auth_prefix=args.auth_path_prefix,
+        api_prefix=args.api_path_pattern.removesuffix("*"),
+    )
+    edge_key, waf_log_group = create_waf_logging(env, web_acl, args.log_retention_days, parent)
     logs_bucket = _access_logs_bucket(env, args.log_retention_days, parent)
 
     if args.domain_name and args.dns_zone_id:
@@ -146,6 +168,10 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
             aws.cloudfront.DistributionOriginArgs(
                 origin_id=API_ORIGIN,
                 domain_name=args.api.host,
+                # CloudFront overwrites a viewer's header of the same name.
+                custom_headers=[
+                    aws.cloudfront.DistributionOriginCustomHeaderArgs(name=ORIGIN_HEADER, value=origin_secret)
+                ],
                 custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
                     http_port=80,
                     https_port=443,
@@ -241,11 +267,14 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent) -> CdnResult:
         host=host,
         distribution_id=distribution.id,
         firewall_id=web_acl.arn,
-        native=CdnNative(distribution, web_acl, logs_bucket),
+        native=CdnNative(distribution, web_acl, logs_bucket, waf_log_group, edge_key),
     )
 
 
-def _security_headers(env: AwsEnv, parent: Parent) -> aws.cloudfront.ResponseHeadersPolicy:
+def _security_headers(
+    env: AwsEnv, upload_host: pulumi.Input[str], parent: Parent
+) -> aws.cloudfront.ResponseHeadersPolicy:
+    # No X-XSS-Protection: browsers dropped the filter it drove; the CSP is the protection.
     return aws.cloudfront.ResponseHeadersPolicy(
         "security-headers",
         comment="HSTS, CSP, no sniffing, no framing",
@@ -254,7 +283,8 @@ def _security_headers(env: AwsEnv, parent: Parent) -> aws.cloudfront.ResponseHea
                 access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
             ),
             content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+                content_security_policy=pulumi.Output.from_input(upload_host).apply(content_security_policy),
+                override=True,
             ),
             content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
                 override=True
@@ -264,9 +294,6 @@ def _security_headers(env: AwsEnv, parent: Parent) -> aws.cloudfront.ResponseHea
             ),
             referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
                 referrer_policy=REFERRER_POLICY, override=True
-            ),
-            xss_protection=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigXssProtectionArgs(
-                protection=True, mode_block=True, override=True
             ),
         ),
         opts=env.opts(parent),

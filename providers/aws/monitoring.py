@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.specs import MonitoringArgs, MonitoringResult
 from providers.aws.api import ApiNative
+from providers.aws.cdn import CdnNative
 from providers.aws.env import AwsEnv
 from providers.aws.notifications import deny_insecure_transport
 from providers.base import Parent
@@ -122,6 +123,9 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
         )
     )
 
+    if args.cdn is not None:
+        alarms.append(_firewall_blocked_alarm(env, args, parent))
+
     dashboard = aws.cloudwatch.Dashboard(
         "shop",
         dashboard_name=f"{env.context.name_prefix}",
@@ -138,6 +142,43 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
         dashboard_name=dashboard.dashboard_name,
         alarm_count=len(alarms),
         native=MonitoringNative(topic, alarms, dashboard),
+    )
+
+
+def _firewall_blocked_alarm(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> aws.cloudwatch.MetricAlarm:
+    """A spike of requests the CloudFront firewall blocked. Its metrics live in us-east-1 and
+    an alarm can only notify a topic of its own region: a second, us-east-1 alert topic
+    (encrypted with the edge key) to the same address."""
+    cdn: CdnNative = args.cdn.native
+    opts = env.opts(parent, us_east_1=True)
+    topic = aws.sns.Topic("alarms-edge", kms_master_key_id=cdn.edge_key.arn, opts=opts)
+    aws.sns.TopicPolicy(
+        "alarms-edge",
+        arn=topic.arn,
+        policy=pulumi.Output.all(topic.arn, env.account_id).apply(lambda v: json.dumps(_alarm_topic_policy(*v))),
+        opts=opts,
+    )
+    aws.sns.TopicSubscription(
+        "alert-email-edge", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=opts
+    )
+    return aws.cloudwatch.MetricAlarm(
+        "firewall-blocked",
+        alarm_description=(
+            f"CloudFront firewall: {args.firewall_blocked_threshold}+ blocked requests in 5 minutes "
+            "(an attack, or a rule refusing shoppers: see the aws-waf-logs-* log group)"
+        ),
+        namespace="AWS/WAFV2",
+        metric_name="BlockedRequests",
+        dimensions={"WebACL": cdn.web_acl.name, "Rule": "ALL"},
+        statistic="Sum",
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        threshold=args.firewall_blocked_threshold,
+        evaluation_periods=1,
+        period=PERIOD,
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic.arn],
+        ok_actions=[topic.arn],
+        opts=opts,
     )
 
 

@@ -31,6 +31,8 @@ from providers.azure.keyvault import create_configuration, create_encryption
 from providers.azure.monitoring import create_monitoring
 from providers.azure.network import create_network
 from providers.azure.notifications import create_notifications
+from providers.azure.private_endpoints import create_private_endpoints, private_only
+from providers.azure.private_endpoints import targets as private_targets
 from providers.azure.static_site import create_static_site
 from providers.base import CloudProvider, Parent
 
@@ -73,7 +75,19 @@ class Provider(CloudProvider):
         return self._built["static_site"]
 
     def functions(self, args: specs.FunctionsArgs, parent: Parent) -> specs.FunctionsResult:
-        return create_functions(self.env, args, parent)
+        result = create_functions(self.env, args, parent)
+        if private_only(self.env):
+            # Every private target exists now (vault, Cosmos DB, Service Bus, functions' storage).
+            t = args.targets
+            wanted = private_targets(
+                t.encryption.native.vault.id,
+                t.database.native.account.id,
+                t.notifications.native.namespace.id,
+                result.native.host_account.id,
+                result.native.package_account.id,
+            )
+            result.native.private_endpoints = create_private_endpoints(self.env, args.network.native, wanted, parent)
+        return result
 
     def api(self, args: specs.ApiArgs, parent: Parent) -> specs.ApiResult:
         self._built["api"] = create_api(self.env, args, parent)

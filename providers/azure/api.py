@@ -4,6 +4,12 @@ customer and admin operations carry a ``validate-jwt`` policy (issuer, audience 
 tenant's OpenID configuration from the auth result; admin also requires the ``admin`` app
 role in ``roles``); public operations have none.
 
+Only API Management reaches the Function Apps: their HTTP trigger needs a function key
+(functions/runtimes/azure_http.py, auth level FUNCTION), and each backend sends its app's
+default key in x-functions-key from a secret named value. A call to *.azurewebsites.net
+without it gets the Functions host's 401. (API Management Consumption has no VNet and no
+fixed outbound addresses, so an IP or service-tag access restriction could not single it out.)
+
 Throttling: API Management Consumption has no rate-limit-by-key (and rate-limit needs
 subscriptions), so the per-client limit is Front Door's WAF rate-limit rule and the
 backstop is each Function App's maximum instance count.
@@ -26,6 +32,11 @@ from providers.azure import roles
 from providers.azure.env import AzureEnv
 
 API_PATH = "api"
+FUNCTION_KEY_HEADER = "x-functions-key"
+
+
+def function_key_name(service: str) -> str:
+    return f"fn-{service}-key"
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,7 @@ class ApiNative:
     operations: dict[str, Any]  # operation_id -> ApiOperation
     policies: dict[str, Any]  # operation_id -> ApiOperationPolicy
     backends: dict[str, Any]  # service -> Backend
+    function_keys: dict[str, Any]  # service -> NamedValue (secret) holding its app's function key
 
 
 def validate_jwt(openid_url: str, issuer: str, audience: str, required_role: str | None) -> str:
@@ -113,10 +125,24 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
         api_type="http",
         opts=opts,
     )
+    import pulumi_azure_native.web as web
+
     backends: dict[str, Any] = {}
+    function_keys: dict[str, Any] = {}
     for name, fn in args.functions.functions.items():
         if fn.trigger != "http":
             continue
+        host_keys = web.list_web_app_host_keys_output(name=fn.name, resource_group_name=env.rg_name)
+        function_keys[name] = apim.NamedValue(
+            f"nv-{function_key_name(name)}",
+            resource_group_name=env.rg_name,
+            service_name=service.name,
+            named_value_id=function_key_name(name),
+            display_name=function_key_name(name),
+            secret=True,
+            value=pulumi.Output.secret(host_keys.apply(lambda k: (k.function_keys or {})["default"])),
+            opts=opts,
+        )
         backends[name] = apim.Backend(
             f"backend-{name}",
             resource_group_name=env.rg_name,
@@ -127,7 +153,8 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
             resource_id=fn.function_id.apply(lambda i: f"https://management.azure.com{i}"),
             description=f"Function App of the {name} service",
             tls={"validate_certificate_chain": True, "validate_certificate_name": True},
-            opts=opts,
+            credentials={"header": {FUNCTION_KEY_HEADER: [f"{{{{{function_key_name(name)}}}}}"]}},
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[function_keys[name]]),
         )
     operations: dict[str, Any] = {}
     policies: dict[str, Any] = {}
@@ -206,5 +233,5 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
         host=host,
         api_id=api.id,
         route_count=len(operations),
-        native=ApiNative(service, api, operations, policies, backends),
+        native=ApiNative(service, api, operations, policies, backends, function_keys),
     )

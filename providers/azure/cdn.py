@@ -6,6 +6,8 @@ HTTPS redirect, and a WAF policy linked through a security policy: Microsoft_Def
 custom rules), and always a per-client-IP rate-limit rule from shop:wafRateLimit.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
+Both routes answer with the security headers (HSTS, a CSP naming the one upload host,
+nosniff, no framing, referrer policy) from a rule set.
 A custom domain (shop:domainName) gets an AFD-managed certificate, validated in the Azure DNS
 zone shop:azure.dnsZoneId when given (TXT + CNAME created here), else by hand.
 """
@@ -142,6 +144,56 @@ def api_delivery_rules() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def content_security_policy(upload_host: str) -> str:
+    """Own origin, plus the site account's blob host for the admins' SAS uploads
+    (functions/shop/security_headers.py, the policy the local gateway sends too)."""
+    from functions.shop import security_headers as shared
+
+    return shared.content_security_policy(f"https://{upload_host}")
+
+
+def security_headers(upload_host: pulumi.Input[str]) -> list[tuple[str, pulumi.Input[str]]]:
+    return [
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload"),
+        ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(content_security_policy)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+
+
+def _security_headers_rule_set(env: AzureEnv, profile: Any, upload_host: pulumi.Input[str], parent: Any) -> Any:
+    import pulumi_azure_native.cdn as cdn
+
+    opts = pulumi.ResourceOptions(parent=parent)
+    rule_set = cdn.RuleSet(
+        "rules-headers", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="securityheaders",
+        opts=opts,
+    )  # fmt: skip
+    # Typed args: `actions` is a union type, so plain dicts would reach ARM with snake_case keys.
+    cdn.Rule(
+        "rule-security-headers",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        rule_set_name=rule_set.name,
+        rule_name="securityheaders",
+        order=1,
+        conditions=[],
+        actions=[
+            cdn.DeliveryRuleResponseHeaderActionArgs(
+                name="ModifyResponseHeader",
+                parameters=cdn.HeaderActionParametersArgs(
+                    type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=n, value=v
+                ),
+            )
+            for n, v in security_headers(upload_host)
+        ],
+        match_processing_behavior="Continue",
+        opts=opts,
+    )
+    return rule_set
+
+
 @dataclass(frozen=True)
 class CdnNative:
     profile: Any
@@ -159,8 +211,30 @@ def _match_all() -> dict[str, Any]:
             "match_value": ["255.255.255.255/32"]}  # fmt: skip
 
 
-def waf_custom_rules(rate_limit: int, premium: bool) -> list[dict[str, Any]]:
+def waf_custom_rules(
+    rate_limit: int, premium: bool, auth_rate_limit: int = 50, auth_prefix: str = "/api/auth/"
+) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = [
+        {
+            # Sign-in's own, tighter limit (credential stuffing); evaluated before the general one.
+            "name": "RateLimitSignInPerClientIp",
+            "priority": 90,
+            "enabled_state": "Enabled",
+            "rule_type": "RateLimitRule",
+            "rate_limit_duration_in_minutes": 5,
+            "rate_limit_threshold": auth_rate_limit,
+            "group_by": [{"variable_name": "SocketAddr"}],
+            "match_conditions": [
+                {
+                    "match_variable": "RequestUri",
+                    "operator": "Contains",
+                    "negate_condition": False,
+                    "match_value": [auth_prefix],
+                    "transforms": ["Lowercase"],
+                }
+            ],
+            "action": "Block",
+        },
         {
             "name": "RateLimitPerClientIp",
             "priority": 100,
@@ -171,7 +245,7 @@ def waf_custom_rules(rate_limit: int, premium: bool) -> list[dict[str, Any]]:
             "group_by": [{"variable_name": "SocketAddr"}],
             "match_conditions": [_match_all()],
             "action": "Block",
-        }
+        },
     ]
     if not premium:
         # Standard has no managed rule sets: block the most common probes by hand.
@@ -381,6 +455,8 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         )
 
     domains = [{"id": custom_domain.id}] if custom_domain is not None else []
+    upload_host = site.blob_endpoint.apply(lambda e: (e or "").removeprefix("https://").split("/")[0])
+    headers = _security_headers_rule_set(env, profile, upload_host, parent)
     api_pattern = args.api_path_pattern  # "/api/*"
     api_rule_set, api_rules = _rule_set(env, profile, "api", api_delivery_rules(), opts)
     route_api = cdn.Route(
@@ -396,7 +472,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
         link_to_default_domain="Enabled",
         custom_domains=domains or None,
         cache_configuration=None,  # never cached
-        rule_sets=[{"id": api_rule_set.id}],
+        rule_sets=[{"id": api_rule_set.id}, {"id": headers.id}],
         enabled_state="Enabled",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api, *api_rules]),
     )
@@ -417,7 +493,7 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "query_string_caching_behavior": "IgnoreQueryString",
             "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
         },
-        rule_sets=[{"id": site_rules.id}],
+        rule_sets=[{"id": site_rules.id}, {"id": headers.id}],
         enabled_state="Enabled",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *rules]),
     )
@@ -434,7 +510,9 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "request_body_check": "Enabled",
             "custom_block_response_status_code": 403,
         },
-        custom_rules={"rules": waf_custom_rules(args.waf_rate_limit, premium)},
+        custom_rules={
+            "rules": waf_custom_rules(args.waf_rate_limit, premium, args.auth_rate_limit, args.auth_path_prefix)
+        },
         managed_rules={
             "managed_rule_sets": [
                 {"rule_set_type": t, "rule_set_version": v, **({"rule_set_action": a} if a else {})}

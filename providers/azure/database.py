@@ -13,6 +13,7 @@ import pulumi
 from components import specs
 from functions.shop import datamodel
 from providers.azure.env import AzureEnv
+from providers.azure.private_endpoints import private_only
 
 DATABASE_NAME = "shop"
 
@@ -33,7 +34,9 @@ def create_database(
     import pulumi_azure_native.cosmosdb as cosmosdb
 
     protect = pulumi.ResourceOptions(parent=parent, protect=args.deletion_protection)
-    subnets = list(network.native.function_subnets.values()) if network is not None else []
+    # Prod: a private endpoint only (private_endpoints.py); dev: the function subnets' service endpoints.
+    private = private_only(env)
+    subnets = list(network.native.function_subnets.values()) if network is not None and not private else []
     account = cosmosdb.DatabaseAccount(
         "cosmos",
         resource_group_name=env.rg_name,

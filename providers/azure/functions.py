@@ -34,6 +34,7 @@ from functions.shop import datamodel as dm
 from providers.azure import roles
 from providers.azure.env import AzureEnv
 from providers.azure.packaging import PACKAGE_BLOB, package_archive
+from providers.azure.private_endpoints import private_only, storage_network_rules
 from providers.azure.static_site import secure_account
 
 IDENTITY_SECRET = "identityClientSecret"
@@ -51,6 +52,7 @@ class FunctionsNative:
     assignments: dict[str, list[Any]] = field(default_factory=dict)  # service -> its role assignments
     email_role: Any = None
     host_account: Any = None  # AzureWebJobsStorage of every app (no packages in it)
+    private_endpoints: dict[str, Any] = field(default_factory=dict)  # prod: private_endpoints.py
 
 
 def flex_memory(memory_mb: int) -> int:
@@ -149,9 +151,11 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
     )
     # Packages and host storage in separate accounts: each app may write only its own
     # deployment container, so no app can replace another's code; the host account holds
-    # only the Functions host's leases and keys.
-    package_account = secure_account(env, "fnpkg", parent, encryption=t.encryption)
-    host_account = secure_account(env, "fnhost", parent, encryption=t.encryption)
+    # only the Functions host's leases and keys. Prod: both deny by default, the apps reach
+    # them through private endpoints (private_endpoints.py).
+    rules = storage_network_rules(env) if private_only(env) else None
+    package_account = secure_account(env, "fnpkg", parent, encryption=t.encryption, network_rules=rules)
+    host_account = secure_account(env, "fnhost", parent, encryption=t.encryption, network_rules=rules)
     # The Graph app's client secret: created empty here (never in Pulumi state), set by the
     # operator with `az keyvault secret set` (docs/deploy-azure.md); apps read it through a
     # Key Vault reference with their own identity.

@@ -17,6 +17,7 @@ import pulumi
 from components import specs
 from providers.azure import roles
 from providers.azure.env import AzureEnv
+from providers.azure.private_endpoints import vault_network_acls
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ def create_encryption(env: AzureEnv, args: specs.EncryptionArgs, parent: pulumi.
             "enabled_for_deployment": False,
             "enabled_for_disk_encryption": False,
             "enabled_for_template_deployment": False,
+            # Prod: deny by default, reached through a private endpoint (private_endpoints.py).
             "public_network_access": "Enabled",
-            "network_acls": {"bypass": "AzureServices", "default_action": "Allow"},
+            "network_acls": vault_network_acls(env),
         },
         opts=pulumi.ResourceOptions(parent=parent, protect=env.context.is_prod),
     )

@@ -1,8 +1,10 @@
 """Monitoring: the Log Analytics workspace and Application Insights (created with the
 functions, which send telemetry there), an action group e-mailing shop:alertEmail, and
 metric alerts: per HTTP Function App 5xx, per app function errors (App Insights failed
-requests), API Management 5xx and latency, Cosmos DB throttling (429) and dead-lettered
-order events. The "dashboard" is Application Insights (its overview, failures and
+requests), API Management 5xx and latency, Cosmos DB throttling (429), dead-lettered
+order events and a spike of requests Front Door's WAF blocked. Front Door's WAF and access
+logs go to the workspace (its retention; encrypted at rest with Microsoft-managed keys, as
+a customer-managed key needs a dedicated Log Analytics cluster). The "dashboard" is Application Insights (its overview, failures and
 performance blades); ``dashboard_name`` is its name.
 """
 
@@ -23,6 +25,25 @@ _CRITERIA = "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
 class MonitoringNative:
     action_group: Any
     alerts: dict[str, Any]
+    firewall_logs: Any = None  # Front Door's diagnostic setting
+
+
+FIREWALL_LOG_CATEGORIES = ("FrontDoorWebApplicationFirewallLog", "FrontDoorAccessLog")
+
+
+def firewall_logs(env: AzureEnv, profile: Any, workspace: Any, parent: pulumi.Resource) -> Any:
+    """Every WAF decision and every request Front Door served, to the stack's workspace."""
+    import pulumi_azure_native.monitor as monitor
+
+    return monitor.DiagnosticSetting(
+        "afd-logs",
+        name="shop-firewall-logs",
+        resource_uri=profile.id,
+        workspace_id=workspace.id,
+        log_analytics_destination_type="Dedicated",
+        logs=[{"category": c, "enabled": True} for c in FIREWALL_LOG_CATEGORIES],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def _criterion(name: str, metric: str, namespace: str, op: str, threshold: float, agg: str,
@@ -138,9 +159,22 @@ def create_monitoring(env: AzureEnv, args: specs.MonitoringArgs, parent: pulumi.
         severity=1,
         window="PT15M",
     )  # fmt: skip
+    diagnostics = None
+    if args.cdn is not None:
+        profile = args.cdn.native.profile
+        diagnostics = firewall_logs(env, profile, fns.workspace, parent)
+        alert(
+            "firewall-blocked",
+            profile.id,
+            _criterion("wafblocked", "WebApplicationFirewallRequestCount", "Microsoft.Cdn/profiles",
+                       "GreaterThanOrEqual", args.firewall_blocked_threshold, "Total",
+                       [{"name": "Action", "operator": "Include", "values": ["Block"]}]),
+            f"Front Door's WAF blocked >= {args.firewall_blocked_threshold} requests in 5 minutes: an attack, or a "
+            "rule refusing shoppers (FrontDoorWebApplicationFirewallLog in the Log Analytics workspace)",
+        )  # fmt: skip
     return specs.MonitoringResult(
         alarm_topic_ref=action_group.id,
         dashboard_name=fns.insights.name,
         alarm_count=len(alerts),
-        native=MonitoringNative(action_group, alerts),
+        native=MonitoringNative(action_group, alerts, diagnostics),
     )

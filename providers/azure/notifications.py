@@ -17,6 +17,7 @@ import pulumi
 
 from components import specs
 from providers.azure.env import AzureEnv
+from providers.azure.private_endpoints import private_only
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,14 @@ def create_notifications(
         "sb",
         resource_group_name=env.rg_name,
         location=env.location,
-        sku={"name": "Standard", "tier": "Standard"},  # topics need Standard or Premium
+        # Topics need Standard or Premium; private endpoints need Premium (prod, private_endpoints.py).
+        sku={"name": "Premium", "tier": "Premium", "capacity": 1}
+        if private_only(env)
+        else {"name": "Standard", "tier": "Standard"},
+        premium_messaging_partitions=1 if private_only(env) else None,
         minimum_tls_version="1.2",
         disable_local_auth=True,
-        public_network_access="Enabled",
+        public_network_access="Disabled" if private_only(env) else "Enabled",
         tags=env.tags,
         opts=opts,
     )

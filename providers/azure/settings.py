@@ -7,6 +7,7 @@ one created beforehand (docs/deploy-azure.md). Every problem is reported with th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -30,7 +31,15 @@ EXAMPLES = {
     "dataLocation": "Europe",
     "publisherEmail": "platform@example.com",
     "sharedKeyUploads": "false",
+    "deployerIpRanges": "203.0.113.7,198.51.100.0/24",
 }
+
+
+# Key Vault and Storage IP rules take public IPv4 only (VNet traffic uses the private endpoints).
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10")
+)
 
 
 class AzureSettings(BaseModel):
@@ -58,6 +67,21 @@ class AzureSettings(BaseModel):
     # only while shared keys are allowed on those two accounts. false = key-less accounts and
     # no uploads by Pulumi: upload with `az ... --auth-mode login` (docs/deploy-azure.md).
     shared_key_uploads: bool = Field(True, alias="sharedKeyUploads")
+    # Prod's Key Vault and functions' storage deny by default: the public addresses (CIDR)
+    # `pulumi up` and the operator's `az` commands come from are let through.
+    deployer_ip_ranges: tuple[str, ...] = Field((), alias="deployerIpRanges")
+
+    @field_validator("deployer_ip_ranges", mode="before")
+    @classmethod
+    def _ranges(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        out = []
+        for r in (str(i).strip() for i in items):
+            net = ipaddress.ip_network(r, strict=False)
+            if net.version != 4 or any(net.subnet_of(n) for n in _NOT_PUBLIC):
+                raise ValueError(f"{r} is not a public IPv4 address or range (Key Vault and Storage IP rules)")
+            out.append(str(net) if net.prefixlen < 32 else str(net.network_address))
+        return tuple(out)
 
     @field_validator("tenant_id", "client_id", "backend_client_id", "audience")
     @classmethod

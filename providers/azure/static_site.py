@@ -51,6 +51,7 @@ def secure_account(
     subnets: list[Any] | None = None,
     protect: bool = False,
     depends_on: list[Any] | None = None,
+    network_rules: dict[str, Any] | None = None,
 ) -> Any:
     """A StorageV2 account with every baseline this stack requires (also used for function packages)."""
     import pulumi_azure_native.storage as storage
@@ -96,7 +97,7 @@ def secure_account(
         key_policy={"key_expiration_period_in_days": 90},
         allow_cross_tenant_replication=False,
         public_network_access="Enabled",
-        network_rule_set={"bypass": "AzureServices", "default_action": "Allow"},
+        network_rule_set=network_rules or {"bypass": "AzureServices", "default_action": "Allow"},
         identity=identity,
         encryption=encryption_args,
         tags=env.tags,

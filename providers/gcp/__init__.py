@@ -80,7 +80,7 @@ class Provider(CloudProvider):
         return create_api(self.env, args, parent)
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        self._cdn = create_cdn(self.env, args, parent)
+        self._cdn = create_cdn(self.env, args, parent, self._key())
         return self._cdn
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:

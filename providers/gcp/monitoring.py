@@ -96,6 +96,19 @@ def create_monitoring(env: GcpEnv, args: specs.MonitoringArgs, parent: pulumi.Re
             ),
             f"The {name} function answered 5xx in the last 5 minutes: read its logs in the stack log bucket.",
         )
+    if args.cdn is not None:
+        blocked = args.cdn.native.extra["armor_blocked_metric"]
+        policy(
+            "firewall-blocked",
+            "Cloud Armor blocked requests",
+            _threshold(
+                "blocked requests",
+                blocked.name.apply(lambda n: f'metric.type = "logging.googleapis.com/user/{n}"'),
+                args.firewall_blocked_threshold,
+            ),
+            f"Cloud Armor denied more than {args.firewall_blocked_threshold} requests in 5 minutes: an attack, "
+            "or a rule refusing shoppers. The decisions are in the stack's armor-logs log bucket.",
+        )
     policy(
         "functions-throttled",
         "functions throttled (429)",

@@ -2,11 +2,12 @@
 versioned in prod) holding site/ files, the generated config.json and the media/ prefix
 the admin function writes to through V4 signed URLs (CORS for PUT from the site's origin).
 
-Reads: a load balancer's backend bucket fetches objects anonymously, so anonymous
-*object reads* are granted with roles/storage.legacyObjectReader (storage.objects.get
-only: no listing, no bucket metadata). The bucket holds only what the storefront shows
-anyway (pages and product images); every write needs IAM (Pulumi, or the admin function
-under media/).
+Reads: nobody reads anonymously (public access prevention is enforced). The load balancer
+reads through Cloud Storage's XML API as a dedicated service account (roles/storage.
+legacyObjectReader: storage.objects.get only, no listing) whose HMAC key signs each origin
+request (Cloud CDN private origin authentication, cdn.py), so the bucket answers the CDN
+and Cloud Armor's backend, not a direct caller. Every write needs IAM (Pulumi, or the admin
+function under media/ through signed URLs).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from providers.gcp.kms import cmek_opts
 from providers.site_files import GENERATED_CONFIG, asset, build_site, cache_control
 
 STORAGE = "storage.googleapis.com"
-ANONYMOUS_READ_ROLE = "roles/storage.legacyObjectReader"
+ORIGIN_READ_ROLE = "roles/storage.legacyObjectReader"
 
 
 @dataclass(frozen=True)
 class StaticSiteNative:
     bucket: Any
-    public_read: Any
+    origin_reader: Any  # the load balancer's service account
+    origin_read: Any  # its object-read grant on the bucket
+    origin_key: Any  # its HMAC key (storage.HmacKey: access_id, secret)
 
 
 def create_static_site(
@@ -43,8 +46,7 @@ def create_static_site(
         location=env.region,
         storage_class="STANDARD",
         uniform_bucket_level_access=True,
-        # "inherited": the one anonymous grant below is the point of this bucket.
-        public_access_prevention="inherited",
+        public_access_prevention="enforced",
         encryption={"default_kms_key_name": encryption.key_id},
         versioning={"enabled": env.context.is_prod},
         force_destroy=args.force_destroy,
@@ -61,12 +63,25 @@ def create_static_site(
         labels=env.labels,
         opts=cmek_opts(env, encryption, "storage", parent, STORAGE),
     )
-    public_read = gcp.storage.BucketIAMMember(
-        "site-anonymous-object-read",
+    origin_reader = gcp.serviceaccount.Account(
+        "sa-cdn-origin",
+        project=env.project,
+        account_id=env.resource_id("cdn-origin"),
+        display_name=f"{env.context.name_prefix} load balancer reads the site bucket",
+        opts=env.opts(parent, "iam.googleapis.com"),
+    )
+    origin_read = gcp.storage.BucketIAMMember(
+        "site-origin-object-read",
         bucket=bucket.name,
-        role=ANONYMOUS_READ_ROLE,
-        member="allUsers",
+        role=ORIGIN_READ_ROLE,
+        member=origin_reader.member,
         opts=pulumi.ResourceOptions(parent=parent),
+    )
+    origin_key = gcp.storage.HmacKey(
+        "site-origin-hmac",
+        project=env.project,
+        service_account_email=origin_reader.email,
+        opts=env.opts(parent, STORAGE, depends_on=[origin_read]),
     )
     files = build_site(args.site_dir)
     for f in files:
@@ -95,5 +110,7 @@ def create_static_site(
         bucket_name=bucket.name,
         bucket_id=bucket.id,
         file_count=len(files) + 1,
-        native=StaticSiteNative(bucket=bucket, public_read=public_read),
+        native=StaticSiteNative(
+            bucket=bucket, origin_reader=origin_reader, origin_read=origin_read, origin_key=origin_key
+        ),
     )

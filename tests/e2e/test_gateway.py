@@ -108,3 +108,17 @@ def test_outbox_is_a_json_list_of_emails(shop):
     r = requests.get(shop.base_url + "/local/outbox", params={"key": shop.outbox_key}, timeout=10)
     assert r.status_code == 200 and isinstance(r.json(), list)
     assert all(set(m) == {"to", "subject", "text"} for m in r.json())
+
+
+def test_with_an_origin_secret_the_gateway_sends_it_and_the_function_demands_it(shop, monkeypatch):
+    from functions.runtimes import aws_http, origin
+
+    monkeypatch.setenv(origin.ORIGIN_SECRET_ENV, "local-origin-secret")
+    r = requests.get(shop.base_url + "/api/health", timeout=10)
+    assert r.status_code == 200, f"the local gateway plays CloudFront and must send the origin header: {r.text}"
+    direct = aws_http.handler(
+        {"version": "2.0", "rawPath": "/api/health", "requestContext": {"http": {"method": "GET"}}, "headers": {}},
+        None,
+        services_factory=lambda: shop.services,
+    )
+    assert direct["statusCode"] == 403, f"without the header the function must refuse: {direct}"

@@ -46,6 +46,7 @@ AZURE_PROD: dict[str, Any] = {
         **AZURE_DEV["azure"],
         "backendClientId": "22222222-2222-2222-2222-222222222222",
         "dnsZoneId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/example.com",
+        "deployerIpRanges": ["203.0.113.7", "198.51.100.0/24"],
     },
 }
 
@@ -104,6 +105,13 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azure-native:notificationhubs:listNotificationHubKeys":
             rule = args.args["authorizationRuleName"]
             return {"keyName": rule, "primaryKey": "cHJpbWFyeQ==", "secondaryKey": "c2Vjb25kYXJ5"}
+        if args.token == "azure-native:web:listWebAppHostKeys":
+            app = args.args["name"]
+            return {
+                "masterKey": f"master-{_h('master', app)}",
+                "functionKeys": {"default": f"fnkey-{_h('default', app, n=20)}"},
+                "systemKeys": {},
+            }
         raise NotImplementedError(f"the Azure mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:

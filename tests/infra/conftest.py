@@ -245,7 +245,7 @@ class ShopMocks(pulumi.runtime.Mocks):
                 out = {"arn": f"arn:aws:cloudfront::{ACCOUNT}:function/{physical}"}
             case "aws:wafv2/webAcl:WebAcl":
                 rid = f"{_suffix(name)}-0000-1111"
-                out = {"arn": arn("wafv2", f"global/webacl/{physical}/{rid}", "us-east-1")}
+                out = {"arn": arn("wafv2", f"global/webacl/{physical}/{rid}", "us-east-1"), "name": physical}
             case "aws:acm/certificate:Certificate":
                 domain = inputs["domainName"]
                 out = {
@@ -269,6 +269,8 @@ class ShopMocks(pulumi.runtime.Mocks):
                 out = {"arn": arn("cloudwatch", f"alarm:{physical}")}
             case "aws:cloudwatch/dashboard:Dashboard":
                 out = {"dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{inputs['dashboardName']}"}
+            case "random:index/randomPassword:RandomPassword":
+                out = {"result": f"origin{_suffix(name, 'secret') * 6}"[: int(inputs.get("length", 16))]}
             case "aws:ec2/vpc:Vpc":
                 rid = f"vpc-{_suffix(name)}"
             case "aws:ec2/subnet:Subnet":

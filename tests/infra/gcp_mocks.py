@@ -74,6 +74,14 @@ class GcpMocks(pulumi.runtime.Mocks):
             return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": args.args.get("project")}
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
+        if args.token == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings":
+            project = args.args.get("project")
+            return {
+                "project": project,
+                "name": f"projects/{project}/cmekSettings",
+                "id": f"projects/{project}/cmekSettings",
+                "serviceAccountId": f"service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
+            }
         raise NotImplementedError(f"the GCP mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
@@ -133,6 +141,8 @@ class GcpMocks(pulumi.runtime.Mocks):
             case "storage/bucket:Bucket":
                 out.update(url=f"gs://{physical}", selfLink=f"https://www.googleapis.com/storage/v1/b/{physical}")
                 rid = physical
+            case "storage/hmacKey:HmacKey":
+                out.update(accessId="GOOG1E" + _h("hmac", name, n=20).upper(), secret=_h("hmac-secret", name, n=40))
             case "storage/bucketObject:BucketObject":
                 rid = f"{inputs['bucket']}-{physical}"
             case "serviceaccount/account:Account":
@@ -145,6 +155,7 @@ class GcpMocks(pulumi.runtime.Mocks):
                 out["serviceConfig"] = {**inputs.get("serviceConfig", {}), "service": f"projects/{p}/locations/{inputs['location']}/services/{physical}"}  # fmt: skip
             case "apigateway/api:Api":
                 rid = f"projects/{p}/locations/global/apis/{inputs['apiId']}"
+                out["managedService"] = f"{inputs['apiId']}-{_h('ms', name, n=14)}.apigateway.{p}.cloud.goog"
             case "apigateway/apiConfig:ApiConfig":
                 rid = f"projects/{p}/locations/global/apis/{inputs['api']}/configs/{inputs['apiConfigIdPrefix']}{_h(name)}"
             case "apigateway/gateway:Gateway":

@@ -108,7 +108,7 @@ def test_the_cost_table_names_the_fixed_price_resources_created(az_dev: BuiltSta
     cost = README[README.index("## Cost") : README.index("## Troubleshooting")]
     sku = {r.type.split(":")[1]: r.inputs.get("sku", {}).get("name") for r in az_prod.resources if "sku" in r.inputs}
     assert sku["apimanagement"] == "Consumption" and "API Management Consumption (no base fee" in cost
-    assert sku["servicebus"] == "Standard" and "Service Bus Standard" in cost
+    assert sku["servicebus"] == "Premium" and "Service Bus Premium" in cost  # private endpoints need Premium
     assert sku["notificationhubs"] == "Standard" and "Notification Hubs Standard" in cost
     assert sku["cdn"] == "Premium_AzureFrontDoor" and "Front Door Premium" in cost
     assert az_dev.of_type("azure-native:network:NatGateway") and "NAT gateway" in cost.split("| Azure |")[1]

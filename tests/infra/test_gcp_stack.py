@@ -87,8 +87,8 @@ def test_resource_counts(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
     for stack in (gcp_dev, gcp_prod):
         c = stack.counts()
         assert c[T_FN] == n
-        assert c[T_SA] == n + 3, "one account per function + build, push and gateway"
-        assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 6
+        assert c[T_SA] == n + 4, "one account per function + build, push, gateway and the CDN's origin reader"
+        assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 7
         assert c[G + "firestore/index:Index"] == len(datamodel.FIRESTORE_INDEXES)
         assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 1, "gateway per HTTP fn + push"
     assert gcp_dev.counts()[G + "compute/address:Address"] == 0
@@ -134,7 +134,13 @@ def test_stack_key_rotates_and_only_service_agents_hold_it(gcp: BuiltStack):
     assert {r.inputs["role"] for r in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
     assert members == {
         f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com"
-        for agent in ("gs-project-accounts", "gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-firestore")
+        for agent in (
+            "gs-project-accounts",
+            "gcp-sa-pubsub",
+            "gcp-sa-secretmanager",
+            "gcp-sa-firestore",
+            "gcp-sa-logging",  # the firewall log bucket (test_edge_gcp.py)
+        )
     }
 
 
@@ -210,11 +216,11 @@ def test_firestore_native_with_the_shared_indexes_and_ttl(gcp_dev: BuiltStack, g
 # -- storage --------------------------------------------------------------------------------
 
 
-def test_site_bucket_allows_anonymous_object_reads_only_and_source_bucket_is_private(gcp: BuiltStack):
+def test_no_anonymous_reads_and_both_buckets_are_private(gcp: BuiltStack):
     public = [r for r in iam_members(gcp) if r.inputs.get("member") in ("allUsers", "allAuthenticatedUsers")]
-    assert [(r.name, r.inputs["role"]) for r in public] == [
-        ("site-anonymous-object-read", "roles/storage.legacyObjectReader")
-    ], "the only anonymous grant: object reads on the site bucket (no listing)"
+    assert public == [], "the site bucket is read by the load balancer's own account (test_edge_gcp.py)"
+    site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
+    assert site["publicAccessPrevention"] == "enforced"
     source = gcp.one(G + "storage/bucket:Bucket", "bucket-source").inputs
     assert source["publicAccessPrevention"] == "enforced"
     site = gcp.one(G + "storage/bucket:Bucket", "bucket-site").inputs
@@ -251,7 +257,7 @@ def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp
         assert (datamodel.GcpEnv.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
         wants_mail = any(g.resource == datamodel.EMAIL for g in spec.grants)
         assert bool(secrets & {datamodel.GcpEnv.EMAIL_API_KEY, datamodel.GcpEnv.SMTP_URL}) == wants_mail, spec.name
-        api_key = gcp.one(G + "projects/apiKey:ApiKey").outputs["keyString"]
+        api_key = gcp.one(G + "projects/apiKey:ApiKey", "identity-api-key").outputs["keyString"]
         assert api_key not in json.dumps(env), "secrets reach functions as Secret Manager mounts, never plain env"
 
 
@@ -370,9 +376,9 @@ def test_notifications_push_subscription_retries_then_dead_letters(gcp: BuiltSta
 
 
 def test_logs_are_kept_for_the_configured_retention(gcp: BuiltStack):
-    bucket = gcp.one(G + "logging/projectBucketConfig:ProjectBucketConfig").inputs
+    bucket = gcp.one(G + "logging/projectBucketConfig:ProjectBucketConfig", "log-bucket").inputs
     assert bucket["retentionDays"] == gcp.config.get("logRetentionDays", 30)
-    sink = gcp.one(G + "logging/projectSink:ProjectSink").inputs
+    sink = gcp.one(G + "logging/projectSink:ProjectSink", "log-sink").inputs
     for fn in gcp.of_type(T_FN):
         assert f'"{fn.outputs["name"]}"' in sink["filter"]
     assert "apigateway.googleapis.com/Gateway" in sink["filter"]
@@ -393,7 +399,8 @@ def test_api_gateway_document_from_the_route_table(gcp: BuiltStack):
         assert op["operationId"] == route.operation_id
         assert op["x-google-backend"]["address"] == urls[route.service], route.route_key
         assert op["x-google-backend"]["path_translation"] == "APPEND_PATH_TO_ADDRESS"
-        assert bool(op.get("security")) == (route.auth != PUBLIC), route.route_key
+        jwt_required = any("jwt" in requirement for requirement in op["security"])
+        assert jwt_required == (route.auth != PUBLIC), route.route_key
     config = gcp.one(G + "apigateway/apiConfig:ApiConfig").inputs
     assert config["gatewayConfig"]["backendConfig"]["googleServiceAccount"] == sa_email(gcp, "sa-gateway")
 
@@ -412,11 +419,11 @@ def test_gateway_region_is_one_api_gateway_runs_in(gcp_dev: BuiltStack, gcp_prod
 
 def test_load_balancer_routes_api_through_cloud_armor_and_caches_the_site(gcp: BuiltStack):
     url_map = gcp.one(G + "compute/uRLMap:URLMap", "urlmap").inputs
-    bucket_backend = gcp.one(G + "compute/backendBucket:BackendBucket")
-    api_backend = gcp.one(G + "compute/backendService:BackendService")
+    bucket_backend = gcp.one(G + "compute/backendService:BackendService", "backend-site")
+    api_backend = gcp.one(G + "compute/backendService:BackendService", "backend-api")
     matcher = url_map["pathMatchers"][0]
     assert url_map["defaultService"] == matcher["defaultService"]
-    assert matcher["defaultService"].endswith("/backendBuckets/" + bucket_backend.outputs["name"])
+    assert matcher["defaultService"].endswith("/backendServices/" + bucket_backend.outputs["name"])
     assert matcher["pathRules"][0] == {"paths": ["/api/*", "/api"], "service": matcher["pathRules"][0]["service"]}
     assert matcher["pathRules"][0]["service"].endswith("/backendServices/" + api_backend.outputs["name"])
     assert bucket_backend.inputs["enableCdn"] is True and api_backend.inputs["enableCdn"] is False
@@ -431,14 +438,15 @@ def test_cloud_armor_rate_limit_and_owasp_rules(gcp_dev: BuiltStack, gcp_prod: B
     for stack in (gcp_dev, gcp_prod):
         policy = stack.one(G + "compute/securityPolicy:SecurityPolicy").inputs
         rules = policy["rules"]
-        throttle = [r for r in rules if r["action"] == "throttle"]
+        throttle = [r for r in rules if r["action"] == "throttle" and "config" in r["match"]]  # + sign-in's own
         assert len(throttle) == 1
         threshold = throttle[0]["rateLimitOptions"]["rateLimitThreshold"]
         assert threshold == {"count": stack.config.get("wafRateLimit", 2000), "intervalSec": 300}
         assert throttle[0]["rateLimitOptions"]["exceedAction"] == "deny(429)"
-        waf = {r["match"]["expr"]["expression"].split("'")[1] for r in rules if "expr" in r["match"]}
+        owasp = [r for r in rules if "expr" in r["match"] and r["action"] != "throttle"]
+        waf = {r["match"]["expr"]["expression"].split("'")[1] for r in owasp}
         assert waf == set(WAF_RULE_SETS)
-        assert all(r["action"] == "deny(403)" for r in rules if "expr" in r["match"])
+        assert all(r["action"] == "deny(403)" for r in owasp)
         assert max(rules, key=lambda r: r["priority"])["action"] == "allow"
         assert policy["advancedOptionsConfig"]["jsonParsing"] == "STANDARD"
     prod = gcp_prod.one(G + "compute/securityPolicy:SecurityPolicy").inputs

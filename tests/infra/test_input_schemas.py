@@ -83,7 +83,7 @@ def check(module: Any, cls: Any, value: dict, path: str, problems: list[str]) ->
             continue
         if _is_map(params[match]):
             continue
-        # A union (e.g. static or dynamic alert criteria): the first type that has every key.
+        # A union (e.g. static or dynamic alert criteria): a member type that has every key.
         nested = _args_classes(module, params[match])
         values = item if isinstance(item, list) else [item]
         for i, v in enumerate(values):

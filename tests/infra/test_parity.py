@@ -101,7 +101,8 @@ def _azure_routes(stack: BuiltStack) -> dict[str, bool]:
 def _gcp_routes(stack: BuiltStack) -> dict[str, bool]:
     config = stack.one("gcp:apigateway/apiConfig:ApiConfig").inputs
     doc = json.loads(base64.b64decode(config["openapiDocuments"][0]["document"]["contents"]))
-    return {f"{method.upper()} {path}": bool(op.get("security"))
+    # Every operation also needs the load balancer's key (lb_key); JWT validation is "jwt".
+    return {f"{method.upper()} {path}": any("jwt" in r for r in op.get("security") or [])
             for path, ops in doc["paths"].items() for method, op in ops.items()}  # fmt: skip
 
 

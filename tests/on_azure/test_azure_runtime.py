@@ -180,3 +180,18 @@ def test_an_unexpected_exception_is_a_json_500(monkeypatch, gateway_mode):
     body = json.loads(resp.get_body())
     assert resp.status_code == 500 and body["error"]["code"] == "INTERNAL"
     assert "cosmos" not in json.dumps(body), "internal details must not leak"
+
+
+def test_the_http_trigger_demands_a_function_key_only_api_management_holds(monkeypatch):
+    # Anonymous, *.azurewebsites.net answered anyone who skipped Front Door and API Management.
+    import importlib
+
+    monkeypatch.setenv("SHOP_AZURE_TRIGGERS", "http")
+    from functions.runtimes.azure_app import function_app
+
+    app = importlib.reload(function_app).app
+    levels = {
+        f.get_function_name(): [b.auth_level for b in f.get_bindings() if b.type == "httpTrigger"]
+        for f in app.get_functions()
+    }
+    assert levels == {"shop_api": [func.AuthLevel.FUNCTION]}, levels

@@ -314,3 +314,70 @@ def test_importing_the_entrypoint_does_not_import_boto3():
     code = "import sys, functions.runtimes.aws_http; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stdout + out.stderr
+
+
+# ---------------------------------------------------------------------------- origin (CDN only)
+
+ORIGIN_SECRET = "s3cr3t-from-cloudfront-0123456789abcdef"
+
+
+@pytest.fixture
+def cdn_only(monkeypatch):
+    from functions.runtimes import origin
+
+    monkeypatch.setenv(origin.ORIGIN_SECRET_ENV, ORIGIN_SECRET)
+    return origin.ORIGIN_HEADER
+
+
+def test_direct_call_without_the_cdn_header_is_a_json_403(services, cdn_only):
+    result = call(http_event("GET", "/api/health"), services)
+    assert result["statusCode"] == 403, f"a call around CloudFront must be refused: {result}"
+    assert body_of(result)["error"]["code"] == "FORBIDDEN", result
+
+
+@pytest.mark.parametrize("given", ["wrong", ORIGIN_SECRET[:-1], ORIGIN_SECRET + "x", ""])
+def test_a_wrong_cdn_header_is_a_json_403(services, cdn_only, given):
+    result = call(http_event("GET", "/api/health", headers={cdn_only: given}), services)
+    assert result["statusCode"] == 403, f"{given!r} is not the origin secret: {result}"
+
+
+@pytest.mark.parametrize("name", ["x-origin-verify", "X-Origin-Verify"])
+def test_the_cdn_header_lets_the_request_through_and_stops_there(services, cdn_only, name):
+    seen = {}
+    original = aws_http.request_from_event
+
+    def spy(event, request_id):
+        seen["request"] = original(event, request_id)
+        return seen["request"]
+
+    aws_http.request_from_event = spy
+    try:
+        result = call(http_event("GET", "/api/health", headers={name: ORIGIN_SECRET}), services)
+    finally:
+        aws_http.request_from_event = original
+    assert result["statusCode"] == 200, result
+    assert cdn_only not in seen["request"].headers, "the origin secret must not reach the handlers"
+
+
+def test_protected_routes_need_the_cdn_header_too(services, cdn_only):
+    event = http_event("GET", "/api/cart", jwt_claims=claims(CUSTOMER_SUB))
+    assert call(event, services)["statusCode"] == 403
+
+
+def _padded(size: int) -> str:
+    """A JSON body of exactly `size` bytes."""
+    head = '{"quantity": 1, "pad": "'
+    return head + "x" * (size - len(head) - 2) + '"}'
+
+
+def test_the_documented_body_limit_64_kib_is_the_apis_and_answers_413_json_above_it(services):
+    # The firewall lets /api/* bodies through to this limit (providers/aws/waf.py, README Security).
+    from functions.shop.api import MAX_BODY_BYTES
+
+    assert MAX_BODY_BYTES == 64 * 1024
+    at_limit = cart_put(_padded(MAX_BODY_BYTES), services)
+    assert at_limit["statusCode"] != 413, f"a 64 KiB body must reach the handler: {at_limit}"
+    over = cart_put(_padded(MAX_BODY_BYTES + 1), services)
+    assert over["statusCode"] == 413 and body_of(over)["error"]["code"] == "PAYLOAD_TOO_LARGE", over
+    above_waf = cart_put(_padded(9 * 1024), services)  # over the managed rule's 8 KB
+    assert above_waf["statusCode"] != 413, above_waf

@@ -10,7 +10,8 @@ import os
 
 import azure.functions as func
 
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+# HTTP triggers need a function key (only API Management holds it); see azure_http.py.
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 _triggers = {t.strip() for t in os.environ.get("SHOP_AZURE_TRIGGERS", "http,notifications").split(",")}
 if "http" in _triggers:
