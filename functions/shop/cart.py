@@ -56,6 +56,11 @@ def set_item(ctx):
     if quantity > 0:
         if product_id not in products:
             raise ports.NotFound(f"product {product_id} not found")
+        product = products[product_id]
+        if quantity > product.stock:  # checkout would refuse it: say so now, with what is left
+            raise ports.InsufficientStock(
+                [product_id], available={product_id: product.stock}, names={product_id: product.name}
+            )
         is_new_line = len(others) == len(lines)
         if is_new_line and len(live_lines(others, products)) >= datamodel.MAX_CART_LINES:
             return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")

@@ -194,7 +194,7 @@ def place_order(ctx):
     if short:  # fail fast; the store's conditional write is what actually guarantees it
         if replay := _replay(services, user, key, digest):
             return replay
-        raise ports.InsufficientStock(short)
+        raise _sold_out(short, products)
     foreign = sorted({li.product_id for li in lines if products[li.product_id].currency != services.currency})
     if foreign:
         return _replay(services, user, key, digest) or error(
@@ -213,7 +213,21 @@ def place_order(ctx):
         if replay := _replay(services, user, key, digest):
             return replay
         raise
+    except ports.InsufficientStock as exc:
+        # Another checkout took the stock after the read above: what is left now needs a
+        # fresh read, made on this failure path only.
+        short = exc.product_ids or [li.product_id for li in lines]
+        raise _sold_out(short, services.store.get_products(short)) from exc
     return _placed(ctx, result, gone)
+
+
+def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.InsufficientStock:
+    """The sold-out answer: each short product by name, with what is left (0 when gone)."""
+    return ports.InsufficientStock(
+        list(short),
+        available={pid: products[pid].stock if pid in products else 0 for pid in short},
+        names={pid: products[pid].name for pid in short if pid in products},
+    )
 
 
 def list_my_orders(ctx):

@@ -76,6 +76,8 @@ class Address:
     postal_code: str
     country: str  # ISO 3166-1 alpha-2
     line2: str | None = None
+    region: str | None = None  # state / province / prefecture, where the country uses one
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,33 @@ class Order:
     # writes the order only if each line still has that version, and deletes the lines in
     # the same atomic write, so one cart becomes at most one order. Not stored.
     cart_versions: tuple[tuple[str, str], ...] = ()
+
+
+SORTS = ("name", "price", "-price", "newest")
+
+
+@dataclass(frozen=True)
+class Browse:
+    """Filters and order of a product listing (besides category and name search)."""
+
+    sort: str = "name"  # one of SORTS; "newest": most recently added or edited first
+    min_price: int | None = None  # cents, inclusive
+    max_price: int | None = None  # cents, inclusive
+    in_stock: bool = False  # only products with stock > 0
+
+    def matches(self, p: Product) -> bool:
+        return (
+            (self.min_price is None or p.price >= self.min_price)
+            and (self.max_price is None or p.price <= self.max_price)
+            and (not self.in_stock or p.stock > 0)
+        )
+
+    def scope(self) -> str:
+        """What a cursor of this listing is bound to, besides the category and search."""
+        return f"{self.sort}|{self.min_price}|{self.max_price}|{int(self.in_stock)}"
+
+
+BROWSE_DEFAULT = Browse()
 
 
 @dataclass(frozen=True)
@@ -182,9 +211,21 @@ class AlreadyExists(StoreError):
 @dataclass
 class InsufficientStock(StoreError):
     product_ids: list[str] = field(default_factory=list)
+    # What is left of each short product, and its name, when the raiser knows them (the
+    # domain fills them in before answering: the API names each product and what is left).
+    available: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"insufficient stock for {', '.join(self.product_ids)}"
+
+    def explained(self) -> str:
+        """ "Not enough stock: Lantern: 3 left; Kettle: sold out"."""
+        parts = []
+        for pid in self.product_ids:
+            left = self.available.get(pid, 0)
+            parts.append(f"{self.names.get(pid, pid)}: {f'{left} left' if left > 0 else 'sold out'}")
+        return "not enough stock: " + "; ".join(parts)
 
 
 @dataclass
@@ -235,10 +276,20 @@ class Store(Protocol):
     def list_categories(self) -> list[Category]: ...
     def put_category(self, category: Category) -> None: ...
     def list_products(
-        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
     ) -> Page[Product]:
         """Products of one category (or all), optionally filtered by a case-insensitive
-        substring of the name, ordered by name. Raises ValueError on a malformed cursor."""
+        substring of the name, in `browse.sort` order (default: by name), filtered by
+        `browse`'s price range and stock. ONE database query per page without `query`: a
+        page may then hold fewer than `limit` products (filters the index cannot apply are
+        applied to the documents the page's query read) and `next_cursor` says whether more
+        may follow. Raises ValueError on a cursor this same listing did not issue."""
         ...
 
     def get_product(self, product_id: str) -> Product | None: ...

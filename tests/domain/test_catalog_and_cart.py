@@ -119,9 +119,24 @@ def test_unknown_products_cannot_be_added(shop, customer):
     assert shop.store.get_cart(customer.user_id) == []
 
 
-def test_out_of_stock_products_can_wait_in_the_cart(shop, customer):
-    # Checkout enforces stock; the cart shows it so the storefront can warn.
-    assert shop.fill(customer, {"b3": 1})["items"][0]["stock"] == 0
+def test_a_cart_quantity_above_stock_is_refused_with_what_is_left(shop, customer):
+    err = shop.fails("PUT", "/api/cart/items/b1", {"quantity": 4}, who=customer, status=409, code="INSUFFICIENT_STOCK")
+    assert err["available"] == {"b1": 3} and err["productIds"] == ["b1"], err
+    assert "Book b1: 3 left" in err["message"], err
+    assert shop.ok("GET", "/api/cart", who=customer)["items"] == [], "the refused quantity was stored"
+    sold_out = shop.fails("PUT", "/api/cart/items/b3", {"quantity": 1}, who=customer, status=409)
+    assert sold_out["available"] == {"b3": 0} and "sold out" in sold_out["message"], sold_out
+    assert shop.fill(customer, {"b1": 3})["items"][0]["quantity"] == 3, "exactly the stock must be accepted"
+
+
+def test_a_line_whose_stock_fell_can_still_be_lowered_or_removed(shop, customer, admin):
+    shop.fill(customer, {"b2": 5})
+    shop.ok("PUT", "/api/admin/products/b2/stock", {"stock": 2}, who=admin)
+    # the cart shows the stock so the storefront can warn before checkout
+    assert shop.ok("GET", "/api/cart", who=customer)["items"][0]["stock"] == 2
+    shop.fails("PUT", "/api/cart/items/b2", {"quantity": 3}, who=customer, status=409, code="INSUFFICIENT_STOCK")
+    assert shop.fill(customer, {"b2": 2})["items"][0]["quantity"] == 2
+    assert shop.fill(customer, {"b2": 0})["items"] == []
 
 
 def test_a_deleted_product_drops_out_of_the_cart(shop, customer, admin):
