@@ -89,7 +89,16 @@ def per_request() -> list[tuple[str, str, float, float, float]]:
         services.store.create_product(
             ports.Product(f"p{i:02d}", f"Product {i}", "d", "books", 1000 + i, "USD", 10**9, None)
         )
-    address = {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+    address = {
+        "shippingAddress": {
+            "name": "A",
+            "line1": "1",
+            "city": "c",
+            "region": "IL",
+            "postalCode": "62704",
+            "country": "US",
+        }
+    }
     claims = {"sub": "bench-user", "cognito:groups": "[]"}
     keys = iter(range(10**9))
 
@@ -161,7 +170,16 @@ def round_trips() -> list[tuple[str, int, str]]:
             store.create_product(ports.Product(f"p{i}", f"P{i}", "d", "books", 100, "USD", 100, None))
         who = ports.Principal("u1")
         addr = json.dumps(
-            {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+            {
+                "shippingAddress": {
+                    "name": "A",
+                    "line1": "1",
+                    "city": "c",
+                    "region": "IL",
+                    "postalCode": "62704",
+                    "country": "US",
+                }
+            }
         ).encode()
         ops = [
             ("browse: GET /api/products?category=", "1", Request("GET", "/api/products", query={"category": "books"})),

@@ -171,8 +171,18 @@ class ShippingAddress(_In):
     line1: Text
     line2: Annotated[str, Field(max_length=200, pattern=LINE)] | None = None
     city: Text
-    postal_code: Annotated[str, Field(min_length=1, max_length=20, pattern=LINE)]
+    region: Annotated[str, Field(max_length=100, pattern=LINE)] | None = Field(
+        None,
+        description="state / province / prefecture: required in US, CA, AU, BR, MX, IN, JP, CN "
+        "(functions/shop/addresses.py REGION_REQUIRED)",
+    )
+    postal_code: Annotated[str, Field(min_length=1, max_length=20, pattern=LINE)] = Field(
+        description="checked against the national format in US (5 or 9 digits), CA and GB"
+    )
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case")]
+    phone: Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9 ().-]{3,30}$")] | None = Field(
+        None, description="for the carrier: digits, spaces, ( ) . - and an optional leading +"
+    )
 
     def to_port(self) -> ports.Address:
         return ports.Address(
@@ -182,6 +192,8 @@ class ShippingAddress(_In):
             city=self.city,
             postal_code=self.postal_code,
             country=self.country,
+            region=self.region or None,
+            phone=self.phone or None,
         )
 
 
@@ -202,8 +214,10 @@ class AddressOut(_Out):
     line1: str
     line2: str | None = None
     city: str
+    region: str | None = None
     postal_code: str
     country: str
+    phone: str | None = None
 
 
 class Order(_Out):
@@ -238,7 +252,14 @@ class Order(_Out):
             created_at=o.created_at,
             updated_at=o.updated_at,
             shipping_address=AddressOut(
-                name=a.name, line1=a.line1, line2=a.line2, city=a.city, postal_code=a.postal_code, country=a.country
+                name=a.name,
+                line1=a.line1,
+                line2=a.line2,
+                city=a.city,
+                region=a.region,
+                postal_code=a.postal_code,
+                country=a.country,
+                phone=a.phone,
             ),
             user_id=o.user_id if admin else None,
         )

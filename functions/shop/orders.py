@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from . import ports
+from . import addresses, ports
 from .cart import live_lines
 from .http import error
 from .models import Order, OrderList
@@ -69,6 +69,7 @@ def order_event(kind: str, order: ports.Order) -> ports.OrderEvent:
         lines=order.lines,
         email=order.email,
         occurred_at=now_iso(),
+        shipping_address=order.shipping_address,
     )
 
 
@@ -168,6 +169,10 @@ def place_order(ctx):
         )
     services, user = ctx.services, ctx.principal.user_id
     address = ctx.body.shipping_address.to_port()
+    if bad := addresses.problems(address):
+        details = [{"field": f"shippingAddress.{name}", "message": message} for name, message in bad]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return error(422, "VALIDATION_ERROR", f"request body is invalid: {summary}", details=details)
     digest = request_hash(address)
     lines = services.store.get_cart(user)
     fast = _order_from_snapshots(ctx, lines, address, key)

@@ -183,6 +183,7 @@ class OrderEvent:
     lines: tuple[OrderLine, ...]
     email: str | None = None
     occurred_at: str = ""
+    shipping_address: Address | None = None  # shown in the e-mail
 
 
 @dataclass(frozen=True)
