@@ -220,6 +220,16 @@ class AddressOut(_Out):
     phone: str | None = None
 
 
+class OrderCustomer(_Out):
+    """Whose order it is and where it goes (admin views only)."""
+
+    email: str | None = Field(description="the customer's e-mail at checkout (null if the token had none)")
+    name: str = Field(description="the ship-to name")
+    city: str = Field(description="ship-to city")
+    region: str | None = Field(None, description="ship-to state / province, where the country uses one")
+    country: str = Field(description="ship-to country, ISO 3166-1 alpha-2")
+
+
 class Order(_Out):
     order_id: str
     status: str
@@ -230,6 +240,7 @@ class Order(_Out):
     updated_at: str
     shipping_address: AddressOut
     user_id: str | None = None  # filled for admin views
+    customer: OrderCustomer | None = Field(None, description="admin views only: whose order it is and where it goes")
 
     @classmethod
     def of(cls, o: ports.Order, *, admin: bool = False) -> Order:
@@ -262,6 +273,9 @@ class Order(_Out):
                 phone=a.phone,
             ),
             user_id=o.user_id if admin else None,
+            customer=OrderCustomer(email=o.email, name=a.name, city=a.city, region=a.region, country=a.country)
+            if admin
+            else None,
         )
 
 

@@ -111,3 +111,10 @@ def test_the_swagger_2_document_for_gcp_api_gateway():
 def test_the_swagger_2_document_needs_every_backend():
     with pytest.raises(ValueError, match="admin"):
         openapi2({k: v for k, v in BACKENDS.items() if k != "admin"}, "iss", "aud")
+
+
+def test_the_admin_order_view_documents_whose_order_it_is():
+    customer = DOC["components"]["schemas"]["OrderCustomer"]
+    assert set(customer["properties"]) == {"email", "name", "city", "region", "country"}, customer
+    order = DOC["components"]["schemas"]["Order"]["properties"]["customer"]
+    assert "admin" in order["description"], order
