@@ -163,6 +163,32 @@ class SetCartItemRequest(_In):
     quantity: Quantity
 
 
+class GuestCartItem(_In):
+    product_id: Annotated[str, Field(min_length=1, max_length=64, pattern=LINE)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY)]
+
+
+class MergeCartRequest(_In):
+    items: Annotated[list[GuestCartItem], Field(max_length=100)] = Field(
+        description="the guest cart kept by the storefront; a product named twice counts once with the sum"
+    )
+
+
+class CartAdjustment(_Out):
+    product_id: str
+    requested: int
+    added: int
+    reason: Literal["STOCK", "LINE_QUANTITY_LIMIT", "CART_FULL", "UNKNOWN_PRODUCT"] = Field(
+        description="STOCK: capped at what is in stock; LINE_QUANTITY_LIMIT: capped at the most one line "
+        "holds; CART_FULL: the cart already holds the most different products; UNKNOWN_PRODUCT: no such "
+        "product (skipped)"
+    )
+
+
+class MergedCart(Cart):
+    adjusted: list[CartAdjustment] = Field(description="every guest line not added in full, and why")
+
+
 # --- orders ---------------------------------------------------------------------
 
 

@@ -283,6 +283,17 @@ ROUTES: tuple[Route, ...] = (
         "OrderStatusInput",
         "Order",
     ),
+    R(
+        "POST",
+        "/api/cart/merge",
+        "mergeCart",
+        "cart:merge",
+        CUSTOMER,
+        "cart",
+        "Add a guest cart to mine (quantities added, capped at stock)",
+        "MergeCartRequest",
+        "MergedCart",
+    ),
 )
 del R
 

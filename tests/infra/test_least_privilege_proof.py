@@ -177,6 +177,12 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     api("PUT", "/api/cart/items/p2", 200, who=customer, body={"quantity": 1})
     api("GET", "/api/cart", 200, who=customer)
     api("DELETE", "/api/cart/items/p2", 200, who=customer)
+    guest = [
+        {"productId": "p1", "quantity": 1},
+        {"productId": "p3", "quantity": 1},
+        {"productId": "nope", "quantity": 1},
+    ]
+    api("POST", "/api/cart/merge", 200, who=customer, body={"items": guest})
     api("DELETE", "/api/cart", 200, who=customer)
 
     # orders: the fast path (cart snapshots verified in the transaction), then its replay
