@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import api, models, orders, ports, routes
+from . import api, catalog, models, orders, ports, routes
 from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
@@ -34,6 +34,16 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
     "cursor": {"type": "string", "maxLength": api.MAX_CURSOR, "description": "nextCursor of the previous page"},
     "status": {"type": "string", "enum": list(ports.ORDER_STATUSES)},
+    "minPrice": {"type": "integer", "minimum": 0, "maximum": catalog.MAX_PRICE, "description": "cents, inclusive"},
+    "maxPrice": {"type": "integer", "minimum": 0, "maximum": catalog.MAX_PRICE, "description": "cents, inclusive"},
+    "inStock": {"type": "boolean", "default": False, "description": "true: only products with stock"},
+    "sort": {
+        "type": "string",
+        "enum": list(ports.SORTS),
+        "default": "name",
+        "description": "newest: most recently added or edited first. With filters a page may hold fewer "
+        "than limit products; follow nextCursor until it is null",
+    },
 }
 REQUIRED_QUERY = {("adminListOrders", "status")}
 IDEMPOTENCY_KEY_SCHEMA = {

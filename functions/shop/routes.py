@@ -115,10 +115,10 @@ ROUTES: tuple[Route, ...] = (
         "catalog:list_products",
         PUBLIC,
         "catalog",
-        "Products by category or name search, paginated",
+        "Products by category or name search, filtered by price and stock, sorted, paginated",
         None,
         "ProductList",
-        query_params=("category", "q", "limit", "cursor"),
+        query_params=("category", "q", "limit", "cursor", "minPrice", "maxPrice", "inStock", "sort"),
     ),
     R(
         "GET",

@@ -170,3 +170,44 @@ def test_carts_are_per_customer(shop, customer, other):
     assert shop.ok("GET", "/api/cart", who=other)["items"] == []
     shop.ok("DELETE", "/api/cart", who=other)
     assert len(shop.ok("GET", "/api/cart", who=customer)["items"]) == 1
+
+
+def test_browse_filters_and_sort_through_the_api(shop):
+    add_products(shop, 5)  # t000..t004: prices 100..104, stock 5
+    shop.store.set_stock("t002", 0)
+    got = shop.ok("GET", "/api/products", query={"category": "toys", "sort": "-price", "inStock": "true"})
+    assert [p["productId"] for p in got["items"]] == ["t004", "t003", "t001", "t000"], got
+    got = shop.ok("GET", "/api/products", query={"minPrice": "101", "maxPrice": "103", "sort": "price"})
+    assert [p["price"] for p in got["items"]] == [101, 102, 103], got
+    everything = shop.ok("GET", "/api/products", query={"sort": "price", "minPrice": "0"})
+    assert everything["items"][-1]["productId"] == "b1", "the most expensive product must come last"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "cheapest"},
+        {"sort": "price,name"},
+        {"minPrice": "-1"},
+        {"minPrice": "1.5"},
+        {"maxPrice": "100000001"},
+        {"minPrice": "500", "maxPrice": "499"},
+        {"inStock": "yes"},
+        {"inStock": "1"},
+    ],
+)
+def test_bad_browse_parameters_are_a_400(shop, query):
+    shop.fails("GET", "/api/products", query=query, status=400, code="BAD_REQUEST")
+
+
+def test_a_cursor_of_another_sort_or_filter_is_a_400(shop):
+    add_products(shop, 5)
+    by_price = shop.ok("GET", "/api/products", query={"sort": "price", "limit": "2"})["nextCursor"]
+    assert shop.ok("GET", "/api/products", query={"sort": "price", "limit": "2", "cursor": by_price})["items"]
+    for other in (
+        {"sort": "name"},
+        {"sort": "-price"},
+        {"sort": "price", "inStock": "true"},
+        {"sort": "price", "minPrice": "1"},
+    ):
+        shop.fails("GET", "/api/products", query={**other, "limit": "2", "cursor": by_price}, status=400)

@@ -163,6 +163,9 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     api("GET", "/api/products", 200)
     api("GET", "/api/products", 200, query="category=books")
     api("GET", "/api/products", 200, query="q=book")
+    for browse in ("sort=price&minPrice=100", "sort=-price&category=books", "sort=newest&inStock=true",
+                   "sort=newest&category=books"):  # fmt: skip
+        api("GET", "/api/products", 200, query=browse)
     api("GET", "/api/products/p1", 200)
 
     # admin: catalog (a new category joins the list), image upload
