@@ -364,4 +364,10 @@ def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
         store=MemoryStore(), notifier=notifier, identity=MemoryIdentity(), media=MemoryMedia(), currency=currency
     )
     notifier.services = services
+    from functions.shop.payments import apply_event
+
+    from .payments_simulated import SimulatedProcessor
+
+    # outcomes reach the shop as signed events, as a processor's webhooks would
+    services.payments = SimulatedProcessor(deliver=lambda payload, sig: apply_event(services, payload, sig))
     return services

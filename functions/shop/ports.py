@@ -192,6 +192,42 @@ class PlaceOrderResult:
     created: bool  # False: the idempotency key was seen before with the same request
 
 
+# Payment states a processor reports (Stripe's PaymentIntent statuses, reduced).
+PAYMENT_SUCCEEDED, PAYMENT_DECLINED, PAYMENT_REQUIRES_ACTION, PAYMENT_PENDING = (
+    "succeeded",
+    "declined",
+    "requires_action",
+    "requires_payment_method",
+)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One payment attempt for one order (a Stripe PaymentIntent)."""
+
+    payment_id: str
+    order_id: str
+    amount: int  # minor units
+    currency: str
+    status: str  # PAYMENT_*
+    client_secret: str | None = None  # what the browser confirms the payment with
+    decline_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A processor's verified statement about a payment (a webhook, signature checked)."""
+
+    event_id: str
+    type: str  # "payment.succeeded" | "payment.failed"
+    payment_id: str
+    order_id: str
+    user_id: str
+    amount: int
+    currency: str
+    reason: str | None = None  # why a payment failed
+
+
 # ---------------------------------------------------------------------------
 # Errors the ports raise (the API maps them to 4xx/5xx JSON errors)
 # ---------------------------------------------------------------------------
@@ -255,6 +291,10 @@ class CartChanged(StoreError):
 
 class Unavailable(StoreError):
     """A transient backend failure (throttling, timeouts, contention): safe to retry."""
+
+
+class PaymentSignatureError(Exception):
+    """A payment event whose signature does not verify (forged, altered or too old)."""
 
 
 class IdentityError(Exception):
@@ -408,4 +448,17 @@ class Identity(Protocol):
 
     def lookup_email(self, user_id: str) -> str | None:
         """Email of any user by id (notifications)."""
+        ...
+
+
+class PaymentProcessor(Protocol):
+    def create_payment(self, order: Order) -> Payment:
+        """A payment for exactly the order's total and currency, tagged with the order and
+        user ids (the events name them). Creating it again for the same order returns the
+        same payment (idempotent per order)."""
+        ...
+
+    def verify_event(self, payload: bytes, signature: str) -> PaymentEvent | None:
+        """The event a webhook delivery carries, after checking its signature (raises
+        PaymentSignatureError); None for event types the shop does not act on."""
         ...

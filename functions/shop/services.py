@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ports import Identity, Media, Notifier, Store
+from .ports import Identity, Media, Notifier, PaymentProcessor, Store
 
 
 @dataclass
@@ -14,3 +14,4 @@ class Services:
     identity: Identity
     media: Media
     currency: str = "USD"  # the shop's currency (datamodel.ENV_CURRENCY)
+    payments: PaymentProcessor | None = None  # the memory services use the simulated processor
