@@ -310,6 +310,31 @@ class OrderList(_Out):
     next_cursor: str | None
 
 
+# --- payments ---------------------------------------------------------------------
+
+
+class PayRequest(_In):
+    test_card: Annotated[str, Field(min_length=12, max_length=23, pattern=r"^[0-9 ]+$")] | None = Field(
+        None,
+        description="simulated processor only (make dev): a test card to pay with, e.g. 4242 4242 4242 4242; "
+        "with Stripe the browser confirms the payment with Stripe.js and the clientSecret",
+    )
+    complete_action: bool | None = Field(
+        None, description="simulated processor only: pass (true) or fail (false) the extra confirmation step"
+    )
+
+
+class PaymentResponse(_Out):
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    status: Literal["requires_payment_method", "requires_action", "succeeded", "declined"]
+    client_secret: str | None
+    decline_reason: str | None = Field(description="why the card was declined (card_declined, ...)")
+    order_status: str = Field(description="PAID once the processor's verified event arrived")
+
+
 # --- admin ------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 
 from . import ports
+from .http import error
+from .models import PaymentResponse, StatusResponse
 from .orders import publish
 
 log = logging.getLogger("shop.payments")
@@ -68,3 +70,56 @@ def _mark_paid(services, order: ports.Order, event: ports.PaymentEvent) -> str:
         publish(services, "OrderStatusChanged", updated)
         return "paid"
     raise ports.Unavailable(f"order {order.order_id} kept changing while recording its payment; retry")
+
+
+def _unavailable():
+    return error(503, "PAYMENTS_UNAVAILABLE", "payments are not configured on this deployment")
+
+
+def pay(ctx):
+    """The order's payment (one per order). With the simulated processor, `testCard` pays
+    at once and `completeAction` answers its extra confirmation step; the outcome reaches
+    the order through the processor's signed event, as Stripe's webhook would."""
+    services = ctx.services
+    processor = services.payments
+    if processor is None:
+        return _unavailable()
+    order = services.store.get_order(ctx.principal.user_id, ctx.param("orderId"))
+    if order is None:
+        raise ports.NotFound(f"order {ctx.param('orderId')} not found")
+    if order.status != ports.PLACED:
+        return error(409, "NOT_PAYABLE", f"an order that is {order.status} is not waiting for a payment")
+    payment = start_payment(services, order)
+    body = ctx.body
+    if body.test_card is not None or body.complete_action is not None:
+        if not hasattr(processor, "confirm"):
+            raise ValueError("testCard and completeAction are for the simulated processor; confirm with Stripe.js")
+        try:
+            if body.complete_action is not None:
+                payment = processor.complete_action(payment.payment_id, approve=body.complete_action)
+            else:
+                payment = processor.confirm(payment.payment_id, body.test_card)
+        except ValueError as exc:
+            return error(409, "PAYMENT_STATE", str(exc))
+    now = services.store.get_order(order.user_id, order.order_id) or order
+    return PaymentResponse(
+        payment_id=payment.payment_id,
+        order_id=order.order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        client_secret=payment.client_secret,
+        decline_reason=payment.decline_reason,
+        order_status=now.status,
+    )
+
+
+def webhook(ctx):
+    if ctx.services.payments is None:
+        return _unavailable()
+    signature = ctx.request.headers.get("stripe-signature", "")
+    try:
+        outcome = apply_event(ctx.services, ctx.request.body or b"", signature)
+    except ports.PaymentSignatureError as exc:
+        return error(400, "BAD_SIGNATURE", f"payment event refused: {exc}")
+    return StatusResponse(status=outcome)

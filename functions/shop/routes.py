@@ -294,6 +294,28 @@ ROUTES: tuple[Route, ...] = (
         "MergeCartRequest",
         "MergedCart",
     ),
+    R(
+        "POST",
+        "/api/orders/{orderId}/payment",
+        "payMyOrder",
+        "payments:pay",
+        CUSTOMER,
+        "orders",
+        "Start (or, with the simulated processor, make) the payment of my order",
+        "PayRequest",
+        "PaymentResponse",
+    ),
+    R(
+        "POST",
+        "/api/payments/webhook",
+        "paymentWebhook",
+        "payments:webhook",
+        PUBLIC,
+        "orders",
+        "The payment processor's events (Stripe-Signature verified); the only way an order becomes PAID",
+        None,
+        "StatusResponse",
+    ),
 )
 del R
 

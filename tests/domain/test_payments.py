@@ -178,3 +178,50 @@ def test_stripe_webhooks_are_verified_with_stripes_own_signature(placed):
     assert (
         processor.verify_event(other.encode(), stripe.WebhookSignature.generate_signature_header(other, SECRET)) is None
     )
+
+
+# --- through the API ----------------------------------------------------------------------
+
+
+def test_paying_with_test_cards_through_the_api(shop, customer, other, placed):
+    path = f"/api/orders/{placed.order_id}/payment"
+    started = shop.ok("POST", path, {}, who=customer)
+    assert (started["status"], started["orderStatus"], started["amount"]) == (
+        "requires_payment_method",
+        "PLACED",
+        placed.total,
+    ), started
+    declined = shop.ok("POST", path, {"testCard": sim.DECLINE}, who=customer)
+    assert (declined["status"], declined["declineReason"], declined["orderStatus"]) == (
+        "declined",
+        "card_declined",
+        "PLACED",
+    )
+    waiting = shop.ok("POST", path, {"testCard": sim.ACTION}, who=customer)
+    assert (waiting["status"], waiting["orderStatus"]) == ("requires_action", "PLACED")
+    done = shop.ok("POST", path, {"completeAction": True}, who=customer)
+    assert (done["status"], done["orderStatus"]) == ("succeeded", "PAID"), done
+    assert done["paymentId"] == started["paymentId"], "one payment per order"
+    shop.fails("POST", path, {"testCard": sim.APPROVE}, who=customer, status=409, code="NOT_PAYABLE")
+    shop.fails("POST", path, {}, who=other, status=404)
+    shop.fails("POST", path, {"testCard": "4242"}, who=customer, status=422)
+
+
+def test_the_webhook_route_verifies_and_is_idempotent(shop, placed):
+    payload = _event(placed)
+    headers = {"stripe-signature": shop.services.payments.sign(payload)}
+    assert shop.ok("POST", "/api/payments/webhook", raw=payload, headers=headers) == {"status": "paid"}
+    assert shop.ok("POST", "/api/payments/webhook", raw=payload, headers=headers) == {"status": "already-paid"}
+    bad = {"stripe-signature": sim.SimulatedProcessor(secret="whsec_x").sign(payload)}
+    err = shop.fails("POST", "/api/payments/webhook", raw=payload, headers=bad, status=400, code="BAD_SIGNATURE")
+    assert "signature" in err["message"]
+
+
+def test_without_a_processor_payments_are_a_503_not_a_500(shop, customer, placed):
+    from functions.shop.api import handle
+    from functions.shop.http import Request
+
+    shop.services.payments = None
+    r = handle(Request("POST", f"/api/orders/{placed.order_id}/payment", body=b"{}", principal=customer), shop.services)
+    assert r.status == 503 and r.body["error"]["code"] == "PAYMENTS_UNAVAILABLE", r.body
+    assert handle(Request("POST", "/api/payments/webhook", body=b"{}"), shop.services).status == 503

@@ -220,6 +220,23 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
         else:
             api("PUT", f"/api/admin/orders/{order['orderId']}/status", 200, who=admin, body={"status": "CANCELLED"})
 
+    # paying with the simulated processor: its signed event marks the order PAID inside the
+    # orders function; the webhook route then gets the same event again (a replay)
+    from functions.adapters import aws_services
+    from functions.adapters.payments_simulated import APPROVE, SimulatedProcessor
+    from functions.shop.payments import apply_event
+
+    services = aws_services.build_services()
+    services.payments = SimulatedProcessor(deliver=lambda payload, sig: apply_event(services, payload, sig))
+    api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
+    to_pay = checkout("k-pay")
+    paid = api("POST", f"/api/orders/{to_pay['orderId']}/payment", 200, who=customer, body={"testCard": APPROVE})
+    assert paid["orderStatus"] == "PAID", paid
+    event = json.loads(services.payments.sent[-1][0])
+    signature = services.payments.sign(json.dumps(event).encode())
+    replay = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
+    assert replay == {"status": "already-paid"}, replay
+
     # admin: orders by status, a status change
     api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")
     placed = api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")["items"][0]
