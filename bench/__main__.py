@@ -91,7 +91,16 @@ def per_request() -> list[tuple[str, str, float, float, float]]:
         services.store.create_product(
             ports.Product(f"p{i:02d}", f"Product {i}", "d", "books", 1000 + i, "USD", 10**9, None)
         )
-    address = {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+    address = {
+        "shippingAddress": {
+            "name": "A",
+            "line1": "1",
+            "city": "c",
+            "region": "IL",
+            "postalCode": "62704",
+            "country": "US",
+        }
+    }
     claims = {"sub": "bench-user", "cognito:groups": "[]"}
     keys = iter(range(10**9))
 
@@ -163,10 +172,42 @@ def round_trips() -> list[tuple[str, int, str]]:
             store.create_product(ports.Product(f"p{i}", f"P{i}", "d", "books", 100, "USD", 100, None))
         who = ports.Principal("u1")
         addr = json.dumps(
-            {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+            {
+                "shippingAddress": {
+                    "name": "A",
+                    "line1": "1",
+                    "city": "c",
+                    "region": "IL",
+                    "postalCode": "62704",
+                    "country": "US",
+                }
+            }
         ).encode()
         ops = [
             ("browse: GET /api/products?category=", "1", Request("GET", "/api/products", query={"category": "books"})),
+            (
+                "browse by price in a range: ?category=&sort=price&minPrice=&maxPrice=",
+                "1",
+                Request(
+                    "GET",
+                    "/api/products",
+                    query={"category": "books", "sort": "price", "minPrice": "50", "maxPrice": "150"},
+                ),
+            ),
+            (
+                "browse in stock, newest first: ?sort=newest&inStock=true",
+                "1",
+                Request("GET", "/api/products", query={"sort": "newest", "inStock": "true"}),
+            ),
+            (
+                "browse all filters: ?category=&sort=-price&minPrice=&inStock=true",
+                "1",
+                Request(
+                    "GET",
+                    "/api/products",
+                    query={"category": "books", "sort": "-price", "minPrice": "1", "inStock": "true"},
+                ),
+            ),
             ("product: GET /api/products/{id}", "1", Request("GET", "/api/products/p1")),
             (
                 "cart change: PUT /api/cart/items/{id} (returns the cart)",
@@ -174,6 +215,16 @@ def round_trips() -> list[tuple[str, int, str]]:
                 Request("PUT", "/api/cart/items/p1", body=b'{"quantity": 2}', principal=who),
             ),
             ("cart view: GET /api/cart", "2 (cart + prices)", Request("GET", "/api/cart", principal=who)),
+            (
+                "guest cart merge of 3 lines: POST /api/cart/merge",
+                "2 reads + 1 write per line that grows",
+                Request(
+                    "POST",
+                    "/api/cart/merge",
+                    body=json.dumps({"items": [{"productId": f"p{i}", "quantity": 1} for i in (1, 2, 3)]}).encode(),
+                    principal=who,
+                ),
+            ),
         ]
         rows = []
         for label, bound, req in ops:

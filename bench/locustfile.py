@@ -13,7 +13,7 @@ import uuid
 
 from locust import HttpUser, between, task
 
-ADDRESS = {"shippingAddress": {"name": "Load Tester", "line1": "1 Bench St", "city": "Loopback",
+ADDRESS = {"shippingAddress": {"name": "Load Tester", "line1": "1 Bench St", "city": "Loopback", "region": "IL",
                                "postalCode": "12345", "country": "US"}}  # fmt: skip
 CATEGORIES = ["books", "kitchen", "outdoor", "electronics", "home", "toys"]
 THINK = tuple(float(x) for x in os.environ.get("BENCH_THINK", "1,5").split(","))

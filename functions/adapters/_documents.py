@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from functions.shop.ports import Address, Order, OrderLine, Product
+from functions.shop.ports import BROWSE_DEFAULT, Address, Browse, Order, OrderLine, Product
 
 
 def now_iso() -> str:
@@ -33,8 +33,28 @@ def product_sort_key(name: str, product_id: str) -> str:
     return f"{name.lower()}\x1f{product_id}"
 
 
+PRICE_DIGITS = 12  # prices are at most 100,000,000 cents (models.Cents): 9 digits
+
+
+def price_key(price: int, name: str, product_id: str) -> str:
+    """Price order, ties by name then id. A price range [lo, hi] is the key range
+    [price_bound(lo), price_bound(hi + 1)): digits first, then \x1f."""
+    return f"{price_bound(price)}\x1f{product_sort_key(name, product_id)}"
+
+
+def price_bound(price: int) -> str:
+    return f"{price:0{PRICE_DIGITS}d}"
+
+
+def newest_key(updated_at: str, product_id: str) -> str:
+    """Read backwards: most recently added or edited first (stock changes do not count:
+    set_stock never rewrites this key)."""
+    return f"{updated_at}\x1f{product_id}"
+
+
 def product_fields(p: Product) -> dict[str, Any]:
     """Every field but stock (update_product keeps the stored stock)."""
+    updated = p.updated_at or now_iso()
     return {
         "productId": p.product_id,
         "name": p.name,
@@ -44,8 +64,10 @@ def product_fields(p: Product) -> dict[str, Any]:
         "price": p.price,
         "currency": p.currency,
         "imageUrl": p.image_url,
-        "updatedAt": p.updated_at or now_iso(),
+        "updatedAt": updated,
         "sortKey": product_sort_key(p.name, p.product_id),
+        "priceKey": price_key(p.price, p.name, p.product_id),
+        "newestKey": newest_key(updated, p.product_id),
     }
 
 
@@ -84,6 +106,8 @@ def order_fields(o: Order) -> dict[str, Any]:
             "city": a.city,
             "postalCode": a.postal_code,
             "country": a.country,
+            "region": a.region,
+            "phone": a.phone,
         },
         "email": o.email,
         "idempotencyKey": o.idempotency_key,
@@ -112,6 +136,8 @@ def order_from(doc: dict[str, Any]) -> Order:
             postal_code=a["postalCode"],
             country=a["country"],
             line2=a.get("line2"),
+            region=a.get("region"),
+            phone=a.get("phone"),
         ),
         email=doc.get("email"),
         idempotency_key=doc.get("idempotencyKey"),
@@ -135,8 +161,8 @@ def _scope_tag(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
 
-def products_scope(category: str | None) -> str:
-    return f"products|{category or ''}"
+def products_scope(category: str | None, query: str | None = None, browse: Browse = BROWSE_DEFAULT) -> str:
+    return f"products|{category or ''}|{query or ''}|{browse.scope()}"
 
 
 def orders_scope(user_id: str) -> str:

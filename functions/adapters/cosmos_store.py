@@ -55,8 +55,10 @@ from typing import Any
 
 from functions.shop import datamodel
 from functions.shop.ports import (
+    BROWSE_DEFAULT,
     ORDER_STATUSES,
     AlreadyExists,
+    Browse,
     CartChanged,
     CartLine,
     Category,
@@ -93,6 +95,11 @@ CATEGORY_PK = "CATEGORY"
 LEDGER_PK = "LEDGER"
 TRANSIENT_STATUSES = {408, 429, 449, 503}
 _ATTEMPTS = 3  # retries of a checkout/cancel batch that lost a race with another writer
+
+
+# sort -> (document field, read backwards); functions/adapters/_documents.py writes the keys
+_SORT_FIELDS = {"name": ("sortKey", False), "price": ("priceKey", False), "-price": ("priceKey", True),
+                "newest": ("newestKey", True)}  # fmt: skip
 
 
 def user_pk(user_id: str) -> str:
@@ -193,9 +200,19 @@ class CosmosStore:
             )
 
     def list_products(
-        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
     ) -> Page[Product]:
-        after = decode_cursor(cursor, products_scope(category))
+        """One query per page: every filter in its WHERE, one ORDER BY on the sort's key
+        field (the container's default range indexes serve it)."""
+        scope = products_scope(category, query, browse)
+        after = decode_cursor(cursor, scope)
+        field, backwards = _SORT_FIELDS[browse.sort]
         where, params = ["c.type = 'product'"], {"@n": limit + 1}
         if category is not None:
             where.append("c.category = @category")
@@ -203,11 +220,20 @@ class CosmosStore:
         if query:
             where.append("CONTAINS(c.nameLower, @q)")
             params["@q"] = query.lower()
+        if browse.min_price is not None:
+            where.append("c.price >= @minp")
+            params["@minp"] = browse.min_price
+        if browse.max_price is not None:
+            where.append("c.price <= @maxp")
+            params["@maxp"] = browse.max_price
+        if browse.in_stock:
+            where.append("c.stock > 0")
         if after is not None:
-            where.append("c.sortKey > @after")
+            where.append(f"c.{field} {'<' if backwards else '>'} @after")
             params["@after"] = after
-        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.sortKey ASC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "sortKey", products_scope(category))
+        order = "DESC" if backwards else "ASC"
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.{field} {order}"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, field, scope)
         return Page([product_from(d) for d in docs], nxt)
 
     def get_product(self, product_id: str) -> Product | None:

@@ -4,6 +4,7 @@ Item shapes (see datamodel.py):
   category     PK=CATEGORY            SK=<categoryId>
   product      PK=PRODUCT#<id>        SK=PRODUCT     GSI1=CATEGORY#<cat> / <name>#<id>
                                                      GSI2=PRODUCTS / <name>#<id>  (all products by name)
+                                                     GSI3/GSI4: the same by price, GSI5/GSI6 by newest
   cart line    PK=USER#<uid>          SK=CART#<productId>
   order        PK=USER#<uid>          SK=ORDER#<orderId>   GSI1=ORDER#<id> / ORDER
                                                           GSI2=STATUS#<status> / <orderId>
@@ -26,8 +27,10 @@ from typing import Any
 
 from functions.shop import datamodel as dm
 from functions.shop.ports import (
+    BROWSE_DEFAULT,
     Address,
     AlreadyExists,
+    Browse,
     CartChanged,
     CartLine,
     Category,
@@ -43,7 +46,17 @@ from functions.shop.ports import (
     Unavailable,
 )
 
-from ._documents import CURSOR_ERROR, text_key
+from ._documents import (
+    CURSOR_ERROR,
+    PRICE_DIGITS,
+    decode_cursor,
+    encode_cursor,
+    newest_key,
+    price_bound,
+    price_key,
+    products_scope,
+    text_key,
+)
 
 RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -95,6 +108,10 @@ def _cursor_in(cursor: str | None, bounds: _Bounds) -> dict | None:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except Exception as exc:  # binascii.Error, UnicodeDecodeError, JSONDecodeError, RecursionError
         raise ValueError(CURSOR_ERROR) from exc
+    return _key_in(key, bounds)
+
+
+def _key_in(key: object, bounds: _Bounds) -> dict:
     if not isinstance(key, dict) or sorted(key) != sorted(bounds.keys):
         raise ValueError(CURSOR_ERROR)
     values = {}
@@ -107,6 +124,48 @@ def _cursor_in(cursor: str | None, bounds: _Bounds) -> dict | None:
     if any(not values[k].startswith(p) for k, p in bounds.prefix.items()):
         raise ValueError(CURSOR_ERROR)
     return key
+
+
+# sort -> (index for one category, index for every product, read backwards)
+_SORT_INDEXES = {
+    "name": ("GSI1", "GSI2", False),
+    "price": ("GSI3", "GSI4", False),
+    "-price": ("GSI3", "GSI4", True),
+    "newest": ("GSI5", "GSI6", True),
+}
+
+
+def _browse_query(category: str | None, query: str | None, browse: Browse) -> tuple[str, str, bool, dict]:
+    """(index, partition value, backwards, Query arguments) of one listing: the sort picks
+    the index, a price range under a price sort is a key range, every other filter is a
+    FilterExpression over the items the page reads."""
+    by_category, everything, backwards = _SORT_INDEXES[browse.sort]
+    index, pk = (by_category, f"CATEGORY#{category}") if category else (everything, "PRODUCTS")
+    key = f"{index}PK = :pk"
+    values: dict[str, dict] = {":pk": _s(pk)}
+    filters: list[str] = []
+    low, high = browse.min_price, browse.max_price
+    if browse.sort in ("price", "-price") and (low is not None or high is not None):
+        key += f" AND {index}SK BETWEEN :lo AND :hi"
+        values[":lo"] = _s(price_bound(low or 0))
+        values[":hi"] = _s(price_bound(high if high is not None else 10**PRICE_DIGITS - 1) + "\x20")
+    else:
+        if low is not None:
+            filters.append("price >= :minp")
+            values[":minp"] = _n(low)
+        if high is not None:
+            filters.append("price <= :maxp")
+            values[":maxp"] = _n(high)
+    if browse.in_stock:
+        filters.append("stock > :zero")
+        values[":zero"] = _n(0)
+    if query is not None:
+        filters.append("contains(nameLower, :q)")
+        values[":q"] = _s(query.lower())
+    args: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": key, "ExpressionAttributeValues": values}
+    if filters:
+        args["FilterExpression"] = " AND ".join(filters)
+    return index, pk, backwards, args
 
 
 def _product_item(p: Product) -> dict:
@@ -128,6 +187,14 @@ def _product_item(p: Product) -> dict:
         "GSI1SK": _s(f"{name}#{p.product_id}"),
         "GSI2PK": _s("PRODUCTS"),
         "GSI2SK": _s(f"{name}#{p.product_id}"),
+        "GSI3PK": _s(f"CATEGORY#{p.category}"),
+        "GSI3SK": _s(price_key(p.price, p.name, p.product_id)),
+        "GSI4PK": _s("PRODUCTS"),
+        "GSI4SK": _s(price_key(p.price, p.name, p.product_id)),
+        "GSI5PK": _s(f"CATEGORY#{p.category}"),
+        "GSI5SK": _s(newest_key(p.updated_at, p.product_id)),
+        "GSI6PK": _s("PRODUCTS"),
+        "GSI6SK": _s(newest_key(p.updated_at, p.product_id)),
     }
     if p.image_url:
         item["imageUrl"] = _s(p.image_url)
@@ -254,33 +321,50 @@ class DynamoDBStore:
             Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)},
         )
 
-    def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
-        index, pk = ("GSI1", f"CATEGORY#{category}") if category else ("GSI2", "PRODUCTS")
-        cond = {"KeyConditionExpression": f"{index}PK = :pk", "ExpressionAttributeValues": {":pk": _s(pk)}}
-        bounds = _product_bounds(index, pk)
-        if query is None:
-            items, nxt = self._query(limit, cursor, bounds, index=index, **cond)
-            return Page([_product(i) for i in items], nxt)
-        # Name search: a filter over the name-ordered index, read page by page (bounded).
-        cond["FilterExpression"] = "contains(nameLower, :q)"
-        cond["ExpressionAttributeValues"][":q"] = _s(query.lower())
-        found: list[dict] = []
-        start = _cursor_in(cursor, bounds)
-        last_key = None
-        for _ in range(SEARCH_MAX_PAGES):
-            args = {"TableName": self.table, "IndexName": index, "Limit": 100, **cond}
-            if start:
-                args["ExclusiveStartKey"] = start
-            resp = self._call("query", **args)
-            found.extend(resp["Items"])
-            start = last_key = resp.get("LastEvaluatedKey")
-            if len(found) > limit or not start:
-                break
+    def list_products(self, *, category, query, limit, cursor, browse: Browse = BROWSE_DEFAULT) -> Page[Product]:
+        """One Query per page (name search: up to SEARCH_MAX_PAGES). Cursors are scoped to
+        the listing (category, search, filters, sort), so another listing's is a 400."""
+        index, pk, backwards, args = _browse_query(category, query, browse)
+        scope = products_scope(category, query, browse)
+        start = self._product_start(cursor, scope, index, pk, args)
         keys = ["PK", "SK", f"{index}PK", f"{index}SK"]
+        base = {"TableName": self.table, "ScanIndexForward": not backwards, **args}
+        if query is None:
+            # limit+1 items read: all of them matching means a next page exists; fewer (a
+            # filter dropped some) and DynamoDB's LastEvaluatedKey says where to go on.
+            resp = self._call("query", Limit=limit + 1, **base, **({"ExclusiveStartKey": start} if start else {}))
+            found, last_key = resp["Items"], resp.get("LastEvaluatedKey")
+        else:
+            # Name search: a filter over the index, read page by page (bounded).
+            found, last_key = [], None
+            for _ in range(SEARCH_MAX_PAGES):
+                resp = self._call("query", Limit=100, **base, **({"ExclusiveStartKey": start} if start else {}))
+                found.extend(resp["Items"])
+                start = last_key = resp.get("LastEvaluatedKey")
+                if len(found) > limit or not start:
+                    break
         if len(found) > limit:
             found = found[:limit]
-            return Page([_product(i) for i in found], _cursor_out({k: found[-1][k] for k in keys}))
-        return Page([_product(i) for i in found], _cursor_out(last_key))
+            last_key = {k: found[-1][k] for k in keys}
+        nxt = encode_cursor(json.dumps(last_key, separators=(",", ":")), scope) if last_key else None
+        return Page([_product(i) for i in found], nxt)
+
+    @staticmethod
+    def _product_start(cursor: str | None, scope: str, index: str, pk: str, args: dict) -> dict | None:
+        """The start key a cursor of this very listing names, inside the listing's key range
+        (DynamoDB answers a start key outside it with a ValidationException)."""
+        raw = decode_cursor(cursor, scope)
+        if raw is None:
+            return None
+        try:
+            key = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(CURSOR_ERROR) from exc
+        start = _key_in(key, _product_bounds(index, pk))
+        values = args["ExpressionAttributeValues"]
+        if ":lo" in values and not values[":lo"]["S"] <= start[f"{index}SK"]["S"] <= values[":hi"]["S"]:
+            raise ValueError(CURSOR_ERROR)
+        return start
 
     def get_product(self, product_id: str) -> Product | None:
         item = self._call(

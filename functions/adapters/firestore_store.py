@@ -44,7 +44,9 @@ from typing import Any, TypeVar
 
 from functions.shop import datamodel
 from functions.shop.ports import (
+    BROWSE_DEFAULT,
     AlreadyExists,
+    Browse,
     CartChanged,
     CartLine,
     Category,
@@ -66,6 +68,7 @@ from ._documents import (
     order_fields,
     order_from,
     orders_scope,
+    price_bound,
     product_fields,
     product_from,
     products_scope,
@@ -74,6 +77,9 @@ from ._documents import (
     status_scope,
 )
 
+# sort -> (document field, read backwards); functions/adapters/_documents.py writes the keys
+_SORT_FIELDS = {"name": ("sortKey", False), "price": ("priceKey", False), "-price": ("priceKey", True),
+                "newest": ("newestKey", True)}  # fmt: skip
 SEARCH_BATCH = 200  # documents per round trip while filtering a name search
 # Checkout and order transitions retry lost races for this long, then answer Unavailable
 # (503 + Retry-After): well inside the function's and the gateway's timeouts.
@@ -162,25 +168,53 @@ class FirestoreStore:
             )
 
     def list_products(
-        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
     ) -> Page[Product]:
-        scope = products_scope(category)
+        """One query per page (name search: several, see the module's docstring). The sort
+        picks the ordered key field; the category is an equality and a price range under a
+        price sort a range on that same key (datamodel.FIRESTORE_INDEXES); the other filters
+        are applied to the documents the page's query read, so a page may be short."""
+        scope = products_scope(category, query, browse)
         after = decode_cursor(cursor, scope)
+        field, backwards = _SORT_FIELDS[browse.sort]
         base = self._products
         if category is not None:
             base = base.where(filter=_eq("category", category))
-        base = base.order_by("sortKey")
+        keyed_range = field == "priceKey" and (browse.min_price is not None or browse.max_price is not None)
+        if keyed_range:
+            if browse.min_price is not None:
+                base = base.where(filter=_cmp("priceKey", ">=", price_bound(browse.min_price)))
+            if browse.max_price is not None:
+                base = base.where(filter=_cmp("priceKey", "<", price_bound(browse.max_price + 1)))
+        base = base.order_by(field, direction=self._desc()) if backwards else base.order_by(field)
         needle = query.lower() if query else None
+
+        def wanted(d: dict[str, Any]) -> bool:
+            return (needle is None or needle in d["nameLower"]) and browse.matches(product_from(d))
+
         found: list[dict[str, Any]] = []
         with _translated():
+            if needle is None:
+                q = base.start_after({field: after}) if after is not None else base
+                read = [s.to_dict() for s in q.limit(limit + 1).stream()]
+                page = read[:limit]
+                found = [d for d in page if wanted(d)]
+                nxt = encode_cursor(page[-1][field], scope) if len(read) > limit else None
+                return Page([product_from(d) for d in found], nxt)
             while True:
-                q = base.start_after({"sortKey": after}) if after is not None else base
-                batch = [s.to_dict() for s in q.limit(limit + 1 if needle is None else SEARCH_BATCH).stream()]
-                found += [d for d in batch if needle is None or needle in d["nameLower"]]
-                if needle is None or len(found) > limit or len(batch) < SEARCH_BATCH:
+                q = base.start_after({field: after}) if after is not None else base
+                batch = [s.to_dict() for s in q.limit(SEARCH_BATCH).stream()]
+                found += [d for d in batch if wanted(d)]
+                if len(found) > limit or len(batch) < SEARCH_BATCH:
                     break
-                after = batch[-1]["sortKey"]
-        nxt = encode_cursor(found[limit - 1]["sortKey"], scope) if len(found) > limit else None
+                after = batch[-1][field]
+        nxt = encode_cursor(found[limit - 1][field], scope) if len(found) > limit else None
         return Page([product_from(d) for d in found[:limit]], nxt)
 
     def get_product(self, product_id: str) -> Product | None:

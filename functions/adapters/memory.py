@@ -38,7 +38,16 @@ from functions.shop.ports import (
 from functions.shop.routes import ADMIN_GROUP
 from functions.shop.services import Services
 
-from ._documents import decode_cursor, encode_cursor, orders_scope, products_scope, status_scope
+from ._documents import (
+    decode_cursor,
+    encode_cursor,
+    newest_key,
+    orders_scope,
+    price_key,
+    product_sort_key,
+    products_scope,
+    status_scope,
+)
 
 log = logging.getLogger("shop.memory")
 
@@ -51,6 +60,15 @@ def _page(items: list, key, limit: int, cursor: str | None, scope: str, reverse:
     chunk = ordered[:limit]
     more = len(ordered) > limit
     return Page(chunk, encode_cursor(key(chunk[-1]), scope) if more and chunk else None)
+
+
+# The same orders as the cloud stores' indexes (functions/adapters/_documents.py): key, backwards.
+_BROWSE_KEYS = {
+    "name": (lambda p: product_sort_key(p.name, p.product_id), False),
+    "price": (lambda p: price_key(p.price, p.name, p.product_id), False),
+    "-price": (lambda p: price_key(p.price, p.name, p.product_id), True),
+    "newest": (lambda p: newest_key(p.updated_at, p.product_id), True),
+}
 
 
 class MemoryStore:
@@ -71,14 +89,17 @@ class MemoryStore:
         with self._lock:
             self.categories[category.category_id] = category
 
-    def list_products(self, *, category, query, limit, cursor) -> Page[Product]:
+    def list_products(self, *, category, query, limit, cursor, browse=ports.BROWSE_DEFAULT) -> Page[Product]:
         with self._lock:
             items = [
                 p
                 for p in self.products.values()
-                if (category is None or p.category == category) and (query is None or query.lower() in p.name.lower())
+                if (category is None or p.category == category)
+                and (query is None or query.lower() in p.name.lower())
+                and browse.matches(p)
             ]
-        return _page(items, lambda p: f"{p.name.lower()}#{p.product_id}", limit, cursor, products_scope(category))
+        key, reverse = _BROWSE_KEYS[browse.sort]
+        return _page(items, key, limit, cursor, products_scope(category, query, browse), reverse=reverse)
 
     def get_product(self, product_id: str) -> Product | None:
         with self._lock:
@@ -443,4 +464,10 @@ def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
         processed_events=MemoryProcessedEvents(),
     )
     notifier.services = services
+    from functions.shop.payments import apply_event
+
+    from .payments_simulated import SimulatedProcessor
+
+    # outcomes reach the shop as signed events, as a processor's webhooks would
+    services.payments = SimulatedProcessor(deliver=lambda payload, sig: apply_event(services, payload, sig))
     return services

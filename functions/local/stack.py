@@ -280,6 +280,7 @@ class LocalStack:
 
             aws_services.reset()
             self.services = aws_services.build_services()
+            self.services.payments = _simulated_payments(self.services)
             # Every SDK client the functions use, now, while AWS_ENDPOINT_URL names this
             # emulator: cached clients keep pointing at it whatever the process does later.
             from functions.adapters import aws_clients
@@ -481,3 +482,12 @@ class LocalStack:
             sent = sent_emails()
         # another stack sharing the emulator sent the others
         return [{k: m[k] for k in ("to", "subject", "text")} for m in sent if m["source"] == self.sender]
+
+
+def _simulated_payments(services):
+    """make dev's payment processor: Stripe's test mode imitated in process; its signed
+    events go through the same webhook handling as Stripe's would."""
+    from functions.adapters.payments_simulated import SimulatedProcessor
+    from functions.shop.payments import apply_event
+
+    return SimulatedProcessor(deliver=lambda payload, signature: apply_event(services, payload, signature))

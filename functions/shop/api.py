@@ -193,7 +193,8 @@ def _dispatch(request: Request, services: Services, route: routes.Route) -> Resp
         return error(409, "ALREADY_EXISTS", str(exc) or "already exists")
     except ports.InsufficientStock as exc:
         ids = list(exc.product_ids)
-        return error(409, "INSUFFICIENT_STOCK", f"not enough stock for: {', '.join(ids)}", productIds=ids)
+        available = {pid: exc.available.get(pid, 0) for pid in ids}
+        return error(409, "INSUFFICIENT_STOCK", exc.explained(), productIds=ids, available=available)
     except ports.CartChanged as exc:
         ids = list(exc.product_ids)
         return error(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import datamodel, ports
 from .http import error
-from .models import Cart, CartItem
+from .models import Cart, CartAdjustment, CartItem, MergedCart
 
 
 def live_lines(lines: list[ports.CartLine], products: dict[str, ports.Product]) -> list[ports.CartLine]:
@@ -56,6 +56,11 @@ def set_item(ctx):
     if quantity > 0:
         if product_id not in products:
             raise ports.NotFound(f"product {product_id} not found")
+        product = products[product_id]
+        if quantity > product.stock:  # checkout would refuse it: say so now, with what is left
+            raise ports.InsufficientStock(
+                [product_id], available={product_id: product.stock}, names={product_id: product.name}
+            )
         is_new_line = len(others) == len(lines)
         if is_new_line and len(live_lines(others, products)) >= datamodel.MAX_CART_LINES:
             return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
@@ -74,3 +79,50 @@ def remove_item(ctx):
 def clear(ctx):
     ctx.services.store.clear_cart(ctx.principal.user_id)
     return Cart(items=[], subtotal=0, currency=ctx.services.currency)
+
+
+def _requested(items) -> dict[str, int]:
+    """The guest lines, a product named twice counted once with the sum, in first-seen order."""
+    wanted: dict[str, int] = {}
+    for item in items:
+        wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
+    return wanted
+
+
+def merge(ctx):
+    """A guest cart (kept by the storefront until sign-in) added to the account's cart.
+
+    Two reads (the cart, every product involved in one batch), then one write per line
+    that grows. Quantities add up, capped at the stock and at MAX_LINE_QUANTITY; a line
+    already above the stock is left as it is (checkout says what is left); products that
+    do not exist are skipped; new lines stop at MAX_CART_LINES. Every guest line not added
+    in full is reported in `adjusted` with the reason."""
+    store, user = ctx.services.store, ctx.principal.user_id
+    wanted = _requested(ctx.body.items)
+    lines = store.get_cart(user)
+    have = {li.product_id: li.quantity for li in lines}
+    products = store.get_products(list(dict.fromkeys([*have, *wanted]))) if wanted or have else {}
+    count = len(live_lines(lines, products))
+    adjusted: list[CartAdjustment] = []
+    for pid, requested in wanted.items():
+        product = products.get(pid)
+        current = have.get(pid, 0)
+        if product is None:
+            adjusted.append(CartAdjustment(product_id=pid, requested=requested, added=0, reason="UNKNOWN_PRODUCT"))
+            continue
+        if current == 0 and count >= datamodel.MAX_CART_LINES:
+            adjusted.append(CartAdjustment(product_id=pid, requested=requested, added=0, reason="CART_FULL"))
+            continue
+        cap = min(product.stock, datamodel.MAX_LINE_QUANTITY)
+        target = max(current, min(current + requested, cap))
+        added = target - current
+        if added < requested:
+            reason = "STOCK" if product.stock <= datamodel.MAX_LINE_QUANTITY else "LINE_QUANTITY_LIMIT"
+            adjusted.append(CartAdjustment(product_id=pid, requested=requested, added=added, reason=reason))
+        if added > 0:
+            store.set_cart_line(user, pid, target, product)
+            count += current == 0
+            have[pid] = target
+    updated = sorted((ports.CartLine(pid, q) for pid, q in have.items()), key=lambda li: li.product_id)
+    view = cart_view(ctx.services, user, updated, products)
+    return MergedCart(items=view.items, subtotal=view.subtotal, currency=view.currency, adjusted=adjusted)

@@ -43,6 +43,11 @@ class TableSpec:
 #                 GSI2PK=STATUS#<status>     GSI2SK=<orderId>
 #   idempotency   PK=USER#<userId>           SK=IDEMPOTENCY#<key>  (expiresAt TTL)
 #   processed     PK=EVENT#<eventId>         SK=EVENT              (expiresAt TTL; consumer dedupe)
+# Browse orders besides the name (docs/architecture.md, "Browse: filters and sort"):
+#   product       GSI3PK=CATEGORY#<cat>      GSI3SK=<price, 12 digits>\x1f<lower name>\x1f<id>
+#                 GSI4PK=PRODUCTS            GSI4SK=(same price key)              (all products by price)
+#                 GSI5PK=CATEGORY#<cat>      GSI5SK=<updatedAt>\x1f<id>           (newest: read backwards)
+#                 GSI6PK=PRODUCTS            GSI6SK=(same newest key)
 SHOP_TABLE = TableSpec(
     name="shop",
     partition_key="PK",
@@ -50,6 +55,10 @@ SHOP_TABLE = TableSpec(
     indexes=(
         IndexSpec(name="GSI1", partition_key="GSI1PK", sort_key="GSI1SK"),
         IndexSpec(name="GSI2", partition_key="GSI2PK", sort_key="GSI2SK"),
+        IndexSpec(name="GSI3", partition_key="GSI3PK", sort_key="GSI3SK"),
+        IndexSpec(name="GSI4", partition_key="GSI4PK", sort_key="GSI4SK"),
+        IndexSpec(name="GSI5", partition_key="GSI5PK", sort_key="GSI5SK"),
+        IndexSpec(name="GSI6", partition_key="GSI6PK", sort_key="GSI6SK"),
     ),
     ttl_attribute="expiresAt",
 )
@@ -147,7 +156,17 @@ class ItemSet:
 # The item sets of SHOP_TABLE (item shapes above). No two share a partition key value.
 CATEGORIES = ItemSet("categories", table_keys=("CATEGORY",))
 PRODUCTS = ItemSet("products", table_keys=("PRODUCT#*",))
-PRODUCT_INDEX = ItemSet("product-index", index_keys=(("GSI1", ("CATEGORY#*",)), ("GSI2", ("PRODUCTS",))))
+PRODUCT_INDEX = ItemSet(
+    "product-index",
+    index_keys=(
+        ("GSI1", ("CATEGORY#*",)),
+        ("GSI2", ("PRODUCTS",)),
+        ("GSI3", ("CATEGORY#*",)),
+        ("GSI4", ("PRODUCTS",)),
+        ("GSI5", ("CATEGORY#*",)),
+        ("GSI6", ("PRODUCTS",)),
+    ),
+)
 CUSTOMERS = ItemSet("customers", table_keys=("USER#*",))  # carts, orders, idempotency records
 ORDER_INDEX = ItemSet("order-index", index_keys=(("GSI1", ("ORDER#*",)), ("GSI2", ("STATUS#*",))))
 PROCESSED_EVENTS = ItemSet("processed-events", table_keys=(f"{PROCESSED_EVENT_KEY_PREFIX}*",))  # consumer dedupe
@@ -318,6 +337,11 @@ FIRESTORE_ROOT_COLLECTION = "shops"
 FIRESTORE_INDEXES: tuple[FirestoreIndex, ...] = (
     # products of a category in name order
     FirestoreIndex("products", (IndexField("category"), IndexField("sortKey"))),
+    # products of a category by price (a price range is a range on the same key), both ways
+    FirestoreIndex("products", (IndexField("category"), IndexField("priceKey"))),
+    FirestoreIndex("products", (IndexField("category"), IndexField("priceKey", "DESCENDING"))),
+    # products of a category, newest first
+    FirestoreIndex("products", (IndexField("category"), IndexField("newestKey", "DESCENDING"))),
     # my orders, newest first
     FirestoreIndex("orders", (IndexField("userId"), IndexField("orderId", "DESCENDING"))),
     # admin: orders by status, newest first

@@ -195,6 +195,32 @@ class SetCartItemRequest(_In):
     quantity: Quantity
 
 
+class GuestCartItem(_In):
+    product_id: Annotated[str, Field(min_length=1, max_length=64, pattern=LINE)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_LINE_QUANTITY)]
+
+
+class MergeCartRequest(_In):
+    items: Annotated[list[GuestCartItem], Field(max_length=100)] = Field(
+        description="the guest cart kept by the storefront; a product named twice counts once with the sum"
+    )
+
+
+class CartAdjustment(_Out):
+    product_id: str
+    requested: int
+    added: int
+    reason: Literal["STOCK", "LINE_QUANTITY_LIMIT", "CART_FULL", "UNKNOWN_PRODUCT"] = Field(
+        description="STOCK: capped at what is in stock; LINE_QUANTITY_LIMIT: capped at the most one line "
+        "holds; CART_FULL: the cart already holds the most different products; UNKNOWN_PRODUCT: no such "
+        "product (skipped)"
+    )
+
+
+class MergedCart(Cart):
+    adjusted: list[CartAdjustment] = Field(description="every guest line not added in full, and why")
+
+
 # --- orders ---------------------------------------------------------------------
 
 
@@ -203,8 +229,18 @@ class ShippingAddress(_In):
     line1: Text
     line2: Annotated[str, Field(max_length=200, pattern=LINE)] | None = None
     city: Text
-    postal_code: Annotated[str, Field(min_length=1, max_length=20, pattern=LINE)]
+    region: Annotated[str, Field(max_length=100, pattern=LINE)] | None = Field(
+        None,
+        description="state / province / prefecture: required in US, CA, AU, BR, MX, IN, JP, CN "
+        "(functions/shop/addresses.py REGION_REQUIRED)",
+    )
+    postal_code: Annotated[str, Field(min_length=1, max_length=20, pattern=LINE)] = Field(
+        description="checked against the national format in US (5 or 9 digits), CA and GB"
+    )
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, upper case")]
+    phone: Annotated[str, Field(max_length=32, pattern=r"^\+?[0-9][0-9 ().-]{3,30}$")] | None = Field(
+        None, description="for the carrier: digits, spaces, ( ) . - and an optional leading +"
+    )
 
     def to_port(self) -> ports.Address:
         return ports.Address(
@@ -214,6 +250,8 @@ class ShippingAddress(_In):
             city=self.city,
             postal_code=self.postal_code,
             country=self.country,
+            region=self.region or None,
+            phone=self.phone or None,
         )
 
 
@@ -234,8 +272,20 @@ class AddressOut(_Out):
     line1: str
     line2: str | None = None
     city: str
+    region: str | None = None
     postal_code: str
     country: str
+    phone: str | None = None
+
+
+class OrderCustomer(_Out):
+    """Whose order it is and where it goes (admin views only)."""
+
+    email: str | None = Field(description="the customer's e-mail at checkout (null if the token had none)")
+    name: str = Field(description="the ship-to name")
+    city: str = Field(description="ship-to city")
+    region: str | None = Field(None, description="ship-to state / province, where the country uses one")
+    country: str = Field(description="ship-to country, ISO 3166-1 alpha-2")
 
 
 class Order(_Out):
@@ -248,6 +298,7 @@ class Order(_Out):
     updated_at: str
     shipping_address: AddressOut
     user_id: str | None = None  # filled for admin views
+    customer: OrderCustomer | None = Field(None, description="admin views only: whose order it is and where it goes")
 
     @classmethod
     def of(cls, o: ports.Order, *, admin: bool = False) -> Order:
@@ -270,15 +321,50 @@ class Order(_Out):
             created_at=o.created_at,
             updated_at=o.updated_at,
             shipping_address=AddressOut(
-                name=a.name, line1=a.line1, line2=a.line2, city=a.city, postal_code=a.postal_code, country=a.country
+                name=a.name,
+                line1=a.line1,
+                line2=a.line2,
+                city=a.city,
+                region=a.region,
+                postal_code=a.postal_code,
+                country=a.country,
+                phone=a.phone,
             ),
             user_id=o.user_id if admin else None,
+            customer=OrderCustomer(email=o.email, name=a.name, city=a.city, region=a.region, country=a.country)
+            if admin
+            else None,
         )
 
 
 class OrderList(_Out):
     items: list[Order]
     next_cursor: str | None
+
+
+# --- payments ---------------------------------------------------------------------
+
+
+class PayRequest(_In):
+    test_card: Annotated[str, Field(min_length=12, max_length=23, pattern=r"^[0-9 ]+$")] | None = Field(
+        None,
+        description="simulated processor only (make dev): a test card to pay with, e.g. 4242 4242 4242 4242; "
+        "with Stripe the browser confirms the payment with Stripe.js and the clientSecret",
+    )
+    complete_action: bool | None = Field(
+        None, description="simulated processor only: pass (true) or fail (false) the extra confirmation step"
+    )
+
+
+class PaymentResponse(_Out):
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    status: Literal["requires_payment_method", "requires_action", "succeeded", "declined"]
+    client_secret: str | None
+    decline_reason: str | None = Field(description="why the card was declined (card_declined, ...)")
+    order_status: str = Field(description="PAID once the processor's verified event arrived")
 
 
 # --- admin ------------------------------------------------------------------------

@@ -16,7 +16,8 @@ import json
 import logging
 import uuid
 
-from .ports import OrderEvent, OrderLine
+from .addresses import lines as address_lines
+from .ports import Address, OrderEvent, OrderLine
 from .processed_events import BUSY, DONE
 
 log = logging.getLogger("shop.notifications")
@@ -46,6 +47,7 @@ def event_to_json(event: OrderEvent) -> str:
                 {"productId": li.product_id, "name": li.name, "unitPrice": li.unit_price, "quantity": li.quantity}
                 for li in event.lines
             ],
+            "shippingAddress": _address_json(event.shipping_address),
         },
         separators=(",", ":"),
     )
@@ -63,6 +65,37 @@ def _int(raw: dict, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{key} must be a non-negative integer")
     return value
+
+
+_ADDRESS_FIELDS = {
+    "name": "name",
+    "line1": "line1",
+    "line2": "line2",
+    "city": "city",
+    "region": "region",
+    "postalCode": "postal_code",
+    "country": "country",
+    "phone": "phone",
+}
+
+
+def _address_json(a: Address | None) -> dict | None:
+    return None if a is None else {wire: getattr(a, attr) for wire, attr in _ADDRESS_FIELDS.items()}
+
+
+def _address_from(raw: object) -> Address | None:
+    """The shipping address of an event; absent in events published before it was added."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError("shippingAddress must be an object")
+    values = {attr: raw.get(wire) for wire, attr in _ADDRESS_FIELDS.items()}
+    if not all(isinstance(v, str) and v for k, v in values.items() if k in ("name", "line1", "city", "country")):
+        raise ValueError("shippingAddress needs name, line1, city and country")
+    if not all(v is None or isinstance(v, str) for v in values.values()):
+        raise ValueError("shippingAddress fields must be strings")
+    values["postal_code"] = values["postal_code"] or ""
+    return Address(**values)
 
 
 def event_from_json(data: str | bytes | dict) -> OrderEvent:
@@ -89,6 +122,7 @@ def event_from_json(data: str | bytes | dict) -> OrderEvent:
             ),
             email=email if isinstance(email, str) and email else None,
             occurred_at=str(raw.get("occurredAt") or ""),
+            shipping_address=_address_from(raw.get("shippingAddress")),
         )
     except KeyError as exc:
         raise ValueError(f"malformed order event: missing {exc}") from exc
@@ -130,10 +164,15 @@ def compose(event: OrderEvent) -> tuple[str, str]:
             "",
             f"Total: {money(event.total, event.currency)}",
             "",
+            *_ship_to(event.shipping_address),
             "Thank you for shopping with us.",
         ]
     )
     return subject, text
+
+
+def _ship_to(a: Address | None) -> list[str]:
+    return [] if a is None else ["Ship to:", *(f"  {line}" for line in address_lines(a)), ""]
 
 
 def event_id(event: OrderEvent) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import api, models, orders, ports, routes
+from . import api, catalog, models, orders, ports, routes
 from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
@@ -34,13 +34,14 @@ ERROR_STATUSES = {
 # Every error.code the handlers, adapters and gateways send (tests/domain/test_openapi.py scans
 # the source for them): a generated client gets an enum it can match on.
 ERROR_CODES = (
-    "ALREADY_EXISTS", "BAD_REQUEST", "CART_CHANGED", "CART_EMPTY", "CART_FULL", "CHALLENGE_UNSUPPORTED",
-    "CODE_EXPIRED", "CODE_MISMATCH", "CONFLICT", "CURRENCY_MISMATCH", "EXPIRED_CODE", "FORBIDDEN",
-    "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_KEY_REQUIRED", "IDENTITY_UNAVAILABLE", "INSUFFICIENT_STOCK", "INTERNAL",
-    "INVALID_CODE", "INVALID_EMAIL", "INVALID_IDEMPOTENCY_KEY", "INVALID_PARAMETER", "INVALID_PASSWORD",
+    "ALREADY_EXISTS", "BAD_REQUEST", "BAD_SIGNATURE", "CART_CHANGED", "CART_EMPTY", "CART_FULL",
+    "CHALLENGE_UNSUPPORTED", "CODE_EXPIRED", "CODE_MISMATCH", "CONFLICT", "CURRENCY_MISMATCH", "EXPIRED_CODE",
+    "FORBIDDEN", "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_KEY_REQUIRED", "IDENTITY_UNAVAILABLE", "INSUFFICIENT_STOCK",
+    "INTERNAL", "INVALID_CODE", "INVALID_EMAIL", "INVALID_IDEMPOTENCY_KEY", "INVALID_PARAMETER", "INVALID_PASSWORD",
     "INVALID_TRANSITION", "METHOD_NOT_ALLOWED", "MFA_INTERACTIVE", "MFA_REQUIRED", "MISDIRECTED_REQUEST",
-    "NOT_AUTHORIZED", "NOT_CANCELLABLE", "NOT_FOUND", "PAYLOAD_TOO_LARGE", "SESSION_EXPIRED", "TOO_MANY_REQUESTS",
-    "UNAUTHORIZED", "UNAVAILABLE", "USER_DISABLED", "USER_EXISTS", "USER_NOT_CONFIRMED", "VALIDATION_ERROR",
+    "NOT_AUTHORIZED", "NOT_CANCELLABLE", "NOT_FOUND", "NOT_PAYABLE", "PAYLOAD_TOO_LARGE", "PAYMENTS_UNAVAILABLE",
+    "PAYMENT_STATE", "SESSION_EXPIRED", "TOO_MANY_REQUESTS", "UNAUTHORIZED", "UNAVAILABLE", "USER_DISABLED",
+    "USER_EXISTS", "USER_NOT_CONFIRMED", "VALIDATION_ERROR",
 )  # fmt: skip
 ORDER_STATUS_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -93,6 +94,16 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
     "cursor": {"type": "string", "maxLength": api.MAX_CURSOR, "description": "nextCursor of the previous page"},
     "status": {"$ref": "#/components/schemas/OrderStatus"},
+    "minPrice": {"type": "integer", "minimum": 0, "maximum": catalog.MAX_PRICE, "description": "cents, inclusive"},
+    "maxPrice": {"type": "integer", "minimum": 0, "maximum": catalog.MAX_PRICE, "description": "cents, inclusive"},
+    "inStock": {"type": "boolean", "default": False, "description": "true: only products with stock"},
+    "sort": {
+        "type": "string",
+        "enum": list(ports.SORTS),
+        "default": "name",
+        "description": "newest: most recently added or edited first. With filters a page may hold fewer "
+        "than limit products; follow nextCursor until it is null",
+    },
 }
 REQUIRED_QUERY = {("adminListOrders", "status")}
 IDEMPOTENCY_KEY_SCHEMA = {

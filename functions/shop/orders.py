@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from . import ports
+from . import addresses, ports
 from .cart import live_lines
 from .http import error
 from .models import Order, OrderList
@@ -69,6 +69,7 @@ def order_event(kind: str, order: ports.Order) -> ports.OrderEvent:
         lines=order.lines,
         email=order.email,
         occurred_at=now_iso(),
+        shipping_address=order.shipping_address,
     )
 
 
@@ -176,6 +177,10 @@ def place_order(ctx):
         return key
     services, user = ctx.services, ctx.principal.user_id
     address = ctx.body.shipping_address.to_port()
+    if bad := addresses.problems(address):
+        details = [{"field": f"shippingAddress.{name}", "message": message} for name, message in bad]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return error(422, "VALIDATION_ERROR", f"request body is invalid: {summary}", details=details)
     digest = request_hash(address)
     lines = services.store.get_cart(user)
     fast = _order_from_snapshots(ctx, lines, address, key)
@@ -202,7 +207,7 @@ def place_order(ctx):
     if short:  # fail fast; the store's conditional write is what actually guarantees it
         if replay := _replay(services, user, key, digest):
             return replay
-        raise ports.InsufficientStock(short)
+        raise _sold_out(short, products)
     foreign = sorted({li.product_id for li in lines if products[li.product_id].currency != services.currency})
     if foreign:
         return _replay(services, user, key, digest) or error(
@@ -221,7 +226,21 @@ def place_order(ctx):
         if replay := _replay(services, user, key, digest):
             return replay
         raise
+    except ports.InsufficientStock as exc:
+        # Another checkout took the stock after the read above: what is left now needs a
+        # fresh read, made on this failure path only.
+        short = exc.product_ids or [li.product_id for li in lines]
+        raise _sold_out(short, services.store.get_products(short)) from exc
     return _placed(ctx, result, gone)
+
+
+def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.InsufficientStock:
+    """The sold-out answer: each short product by name, with what is left (0 when gone)."""
+    return ports.InsufficientStock(
+        list(short),
+        available={pid: products[pid].stock if pid in products else 0 for pid in short},
+        names={pid: products[pid].name for pid in short if pid in products},
+    )
 
 
 def list_my_orders(ctx):

@@ -76,6 +76,8 @@ class Address:
     postal_code: str
     country: str  # ISO 3166-1 alpha-2
     line2: str | None = None
+    region: str | None = None  # state / province / prefecture, where the country uses one
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,33 @@ class Order:
     # writes the order only if each line still has that version, and deletes the lines in
     # the same atomic write, so one cart becomes at most one order. Not stored.
     cart_versions: tuple[tuple[str, str], ...] = ()
+
+
+SORTS = ("name", "price", "-price", "newest")
+
+
+@dataclass(frozen=True)
+class Browse:
+    """Filters and order of a product listing (besides category and name search)."""
+
+    sort: str = "name"  # one of SORTS; "newest": most recently added or edited first
+    min_price: int | None = None  # cents, inclusive
+    max_price: int | None = None  # cents, inclusive
+    in_stock: bool = False  # only products with stock > 0
+
+    def matches(self, p: Product) -> bool:
+        return (
+            (self.min_price is None or p.price >= self.min_price)
+            and (self.max_price is None or p.price <= self.max_price)
+            and (not self.in_stock or p.stock > 0)
+        )
+
+    def scope(self) -> str:
+        """What a cursor of this listing is bound to, besides the category and search."""
+        return f"{self.sort}|{self.min_price}|{self.max_price}|{int(self.in_stock)}"
+
+
+BROWSE_DEFAULT = Browse()
 
 
 @dataclass(frozen=True)
@@ -189,12 +218,49 @@ class OrderEvent:
     lines: tuple[OrderLine, ...]
     email: str | None = None
     occurred_at: str = ""
+    shipping_address: Address | None = None  # shown in the e-mail
 
 
 @dataclass(frozen=True)
 class PlaceOrderResult:
     order: Order
     created: bool  # False: the idempotency key was seen before with the same request
+
+
+# Payment states a processor reports (Stripe's PaymentIntent statuses, reduced).
+PAYMENT_SUCCEEDED, PAYMENT_DECLINED, PAYMENT_REQUIRES_ACTION, PAYMENT_PENDING = (
+    "succeeded",
+    "declined",
+    "requires_action",
+    "requires_payment_method",
+)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One payment attempt for one order (a Stripe PaymentIntent)."""
+
+    payment_id: str
+    order_id: str
+    amount: int  # minor units
+    currency: str
+    status: str  # PAYMENT_*
+    client_secret: str | None = None  # what the browser confirms the payment with
+    decline_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A processor's verified statement about a payment (a webhook, signature checked)."""
+
+    event_id: str
+    type: str  # "payment.succeeded" | "payment.failed"
+    payment_id: str
+    order_id: str
+    user_id: str
+    amount: int
+    currency: str
+    reason: str | None = None  # why a payment failed
 
 
 # ---------------------------------------------------------------------------
@@ -217,9 +283,21 @@ class AlreadyExists(StoreError):
 @dataclass
 class InsufficientStock(StoreError):
     product_ids: list[str] = field(default_factory=list)
+    # What is left of each short product, and its name, when the raiser knows them (the
+    # domain fills them in before answering: the API names each product and what is left).
+    available: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"insufficient stock for {', '.join(self.product_ids)}"
+
+    def explained(self) -> str:
+        """ "Not enough stock: Lantern: 3 left; Kettle: sold out"."""
+        parts = []
+        for pid in self.product_ids:
+            left = self.available.get(pid, 0)
+            parts.append(f"{self.names.get(pid, pid)}: {f'{left} left' if left > 0 else 'sold out'}")
+        return "not enough stock: " + "; ".join(parts)
 
 
 @dataclass
@@ -250,6 +328,10 @@ class Unavailable(StoreError):
     """A transient backend failure (throttling, timeouts, contention): safe to retry."""
 
 
+class PaymentSignatureError(Exception):
+    """A payment event whose signature does not verify (forged, altered or too old)."""
+
+
 class IdentityError(Exception):
     """Sign-up/sign-in failures with a client-facing code."""
 
@@ -270,10 +352,20 @@ class Store(Protocol):
     def list_categories(self) -> list[Category]: ...
     def put_category(self, category: Category) -> None: ...
     def list_products(
-        self, *, category: str | None, query: str | None, limit: int, cursor: str | None
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
     ) -> Page[Product]:
         """Products of one category (or all), optionally filtered by a case-insensitive
-        substring of the name, ordered by name. Raises ValueError on a malformed cursor."""
+        substring of the name, in `browse.sort` order (default: by name), filtered by
+        `browse`'s price range and stock. ONE database query per page without `query`: a
+        page may then hold fewer than `limit` products (filters the index cannot apply are
+        applied to the documents the page's query read) and `next_cursor` says whether more
+        may follow. Raises ValueError on a cursor this same listing did not issue."""
         ...
 
     def get_product(self, product_id: str) -> Product | None: ...
@@ -412,4 +504,17 @@ class Identity(Protocol):
 
     def lookup_email(self, user_id: str) -> str | None:
         """Email of any user by id (notifications)."""
+        ...
+
+
+class PaymentProcessor(Protocol):
+    def create_payment(self, order: Order) -> Payment:
+        """A payment for exactly the order's total and currency, tagged with the order and
+        user ids (the events name them). Creating it again for the same order returns the
+        same payment (idempotent per order)."""
+        ...
+
+    def verify_event(self, payload: bytes, signature: str) -> PaymentEvent | None:
+        """The event a webhook delivery carries, after checking its signature (raises
+        PaymentSignatureError); None for event types the shop does not act on."""
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ports import Identity, Media, Notifier, Store
+from .ports import Identity, Media, Notifier, PaymentProcessor, Store
 from .processed_events import ProcessedEvents
 
 
@@ -18,3 +18,4 @@ class Services:
     # The notifications consumer's dedupe record; every cloud wires its own. None: no
     # dedupe (a redelivered event is e-mailed again).
     processed_events: ProcessedEvents | None = None
+    payments: PaymentProcessor | None = None  # the memory services use the simulated processor

@@ -272,3 +272,12 @@ def test_parallel_checkouts_never_oversell(store, request):
     assert len(created) == 5, f"expected 5 orders, got {results}"
     assert all(isinstance(r, InsufficientStock) for r in results if r not in created)
     assert store.get_product("hot").stock == 0
+
+
+def test_region_and_phone_of_the_shipping_address_are_kept(store):
+    store.create_product(product("p1"))
+    us = Address("Abe", "1 Main", "Springfield", "62704", "US", line2="Apt 2", region="IL", phone="+1 217 555 0100")
+    placed = dataclasses.replace(order("u1", [("p1", 1)], "k-address"), shipping_address=us)
+    store.place_order(placed, request_hash="h")
+    assert store.get_order("u1", placed.order_id).shipping_address == us
+    assert store.list_orders_by_status(PLACED, limit=5, cursor=None).items[0].shipping_address == us

@@ -12,7 +12,9 @@ from functions.shop import ports
 from functions.shop.api import handle
 from functions.shop.http import Request, Response
 
-ADDRESS = {"shippingAddress": {"name": "Ada", "line1": "1 St", "city": "London", "postalCode": "N1", "country": "GB"}}
+ADDRESS = {
+    "shippingAddress": {"name": "Ada", "line1": "1 St", "city": "London", "postalCode": "N1 9GU", "country": "GB"}
+}
 PASSWORD = "password123"
 
 # id -> (price in cents, stock); all in category "books", currency USD

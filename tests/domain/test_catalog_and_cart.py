@@ -119,9 +119,24 @@ def test_unknown_products_cannot_be_added(shop, customer):
     assert shop.store.get_cart(customer.user_id) == []
 
 
-def test_out_of_stock_products_can_wait_in_the_cart(shop, customer):
-    # Checkout enforces stock; the cart shows it so the storefront can warn.
-    assert shop.fill(customer, {"b3": 1})["items"][0]["stock"] == 0
+def test_a_cart_quantity_above_stock_is_refused_with_what_is_left(shop, customer):
+    err = shop.fails("PUT", "/api/cart/items/b1", {"quantity": 4}, who=customer, status=409, code="INSUFFICIENT_STOCK")
+    assert err["available"] == {"b1": 3} and err["productIds"] == ["b1"], err
+    assert "Book b1: 3 left" in err["message"], err
+    assert shop.ok("GET", "/api/cart", who=customer)["items"] == [], "the refused quantity was stored"
+    sold_out = shop.fails("PUT", "/api/cart/items/b3", {"quantity": 1}, who=customer, status=409)
+    assert sold_out["available"] == {"b3": 0} and "sold out" in sold_out["message"], sold_out
+    assert shop.fill(customer, {"b1": 3})["items"][0]["quantity"] == 3, "exactly the stock must be accepted"
+
+
+def test_a_line_whose_stock_fell_can_still_be_lowered_or_removed(shop, customer, admin):
+    shop.fill(customer, {"b2": 5})
+    shop.ok("PUT", "/api/admin/products/b2/stock", {"stock": 2}, who=admin)
+    # the cart shows the stock so the storefront can warn before checkout
+    assert shop.ok("GET", "/api/cart", who=customer)["items"][0]["stock"] == 2
+    shop.fails("PUT", "/api/cart/items/b2", {"quantity": 3}, who=customer, status=409, code="INSUFFICIENT_STOCK")
+    assert shop.fill(customer, {"b2": 2})["items"][0]["quantity"] == 2
+    assert shop.fill(customer, {"b2": 0})["items"] == []
 
 
 def test_a_deleted_product_drops_out_of_the_cart(shop, customer, admin):
@@ -155,3 +170,44 @@ def test_carts_are_per_customer(shop, customer, other):
     assert shop.ok("GET", "/api/cart", who=other)["items"] == []
     shop.ok("DELETE", "/api/cart", who=other)
     assert len(shop.ok("GET", "/api/cart", who=customer)["items"]) == 1
+
+
+def test_browse_filters_and_sort_through_the_api(shop):
+    add_products(shop, 5)  # t000..t004: prices 100..104, stock 5
+    shop.store.set_stock("t002", 0)
+    got = shop.ok("GET", "/api/products", query={"category": "toys", "sort": "-price", "inStock": "true"})
+    assert [p["productId"] for p in got["items"]] == ["t004", "t003", "t001", "t000"], got
+    got = shop.ok("GET", "/api/products", query={"minPrice": "101", "maxPrice": "103", "sort": "price"})
+    assert [p["price"] for p in got["items"]] == [101, 102, 103], got
+    everything = shop.ok("GET", "/api/products", query={"sort": "price", "minPrice": "0"})
+    assert everything["items"][-1]["productId"] == "b1", "the most expensive product must come last"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "cheapest"},
+        {"sort": "price,name"},
+        {"minPrice": "-1"},
+        {"minPrice": "1.5"},
+        {"maxPrice": "100000001"},
+        {"minPrice": "500", "maxPrice": "499"},
+        {"inStock": "yes"},
+        {"inStock": "1"},
+    ],
+)
+def test_bad_browse_parameters_are_a_400(shop, query):
+    shop.fails("GET", "/api/products", query=query, status=400, code="BAD_REQUEST")
+
+
+def test_a_cursor_of_another_sort_or_filter_is_a_400(shop):
+    add_products(shop, 5)
+    by_price = shop.ok("GET", "/api/products", query={"sort": "price", "limit": "2"})["nextCursor"]
+    assert shop.ok("GET", "/api/products", query={"sort": "price", "limit": "2", "cursor": by_price})["items"]
+    for other in (
+        {"sort": "name"},
+        {"sort": "-price"},
+        {"sort": "price", "inStock": "true"},
+        {"sort": "price", "minPrice": "1"},
+    ):
+        shop.fails("GET", "/api/products", query={**other, "limit": "2", "cursor": by_price}, status=400)

@@ -24,7 +24,7 @@ def test_checkout_prices_from_the_catalog_decrements_stock_and_clears_the_cart(s
         {"productId": "b2", "name": "Book b2", "unitPrice": 1999, "quantity": 3, "lineTotal": 5997},
     ]
     assert order["total"] == 14997
-    assert order["shippingAddress"] == {**ADDRESS["shippingAddress"], "line2": None}
+    assert order["shippingAddress"] == {**ADDRESS["shippingAddress"], "line2": None, "region": None, "phone": None}
     assert order["createdAt"].endswith("Z")
     assert (shop.stock("b1"), shop.stock("b2")) == (1, 7)
     assert shop.ok("GET", "/api/cart", who=customer)["items"] == []
@@ -68,7 +68,7 @@ def test_a_replay_wins_over_a_refilled_cart(shop, customer):
     assert again.status == 200 and again.body["orderId"] == first["orderId"]
     assert [i["productId"] for i in shop.ok("GET", "/api/cart", who=customer)["items"]] == ["b2"], "cart was touched"
     # ... and over a cart that could not be ordered any more
-    shop.fill(customer, {"b3": 1})
+    shop.store.set_stock("b2", 0)
     assert shop.checkout(customer).body["orderId"] == first["orderId"]
 
 
@@ -95,12 +95,17 @@ def test_an_empty_cart_cannot_be_checked_out(shop, customer):
 
 
 def test_insufficient_stock_names_every_short_product_and_writes_nothing(shop, customer):
-    shop.fill(customer, {"b1": 4, "b2": 1, "b3": 1})
+    shop.store.set_stock("b3", 1)
+    shop.fill(customer, {"b1": 3, "b2": 1, "b3": 1})
+    shop.store.set_stock("b1", 2)  # sold elsewhere while these waited in the cart
+    shop.store.set_stock("b3", 0)
     r = shop.checkout(customer)
     assert r.status == 409 and r.body["error"]["code"] == "INSUFFICIENT_STOCK"
     assert sorted(r.body["error"]["productIds"]) == ["b1", "b3"]
-    assert "b1" in r.body["error"]["message"]
-    assert (shop.stock("b1"), shop.stock("b2")) == (3, 10)
+    assert r.body["error"]["available"] == {"b1": 2, "b3": 0}, r.body
+    assert "Book b1: 2 left" in r.body["error"]["message"], r.body
+    assert "Book b3: sold out" in r.body["error"]["message"], r.body
+    assert (shop.stock("b1"), shop.stock("b2")) == (2, 10)
     assert len(shop.store.get_cart(customer.user_id)) == 3 and shop.store.orders == {}
     assert shop.notifier.events == []
 
@@ -109,10 +114,20 @@ def test_the_store_refuses_an_oversell_that_the_precheck_missed(shop, customer):
     # Stock sold elsewhere between the handler's read and the write: the atomic write decides.
     shop.fill(customer, {"b1": 3})
     real_get_products = shop.store.get_products
-    shop.store.get_products = lambda ids: {k: replace(v, stock=99) for k, v in real_get_products(ids).items()}
+    reads = []
+
+    def stale_first_read(ids):  # the handler's read misses the sale; later reads see it
+        reads.append(list(ids))
+        found = real_get_products(ids)
+        return {k: replace(v, stock=99) for k, v in found.items()} if len(reads) == 1 else found
+
+    shop.store.get_products = stale_first_read
     shop.store.set_stock("b1", 2)
     r = shop.checkout(customer)
     assert r.status == 409 and r.body["error"]["productIds"] == ["b1"]
+    # what is left comes from a fresh read on the failure path, not the stale one
+    assert r.body["error"]["available"] == {"b1": 2} and "2 left" in r.body["error"]["message"], r.body
+    assert len(reads) == 2, f"expected the handler's read and one re-read on the failure path: {reads}"
     assert shop.stock("b1") == 2 and shop.store.orders == {}
 
 

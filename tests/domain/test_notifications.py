@@ -35,6 +35,7 @@ def test_the_wire_format_round_trips_and_is_camel_case():
         "email",
         "occurredAt",
         "lines",
+        "shippingAddress",
     }
     assert event_from_json(raw) == EVENT
     assert event_from_json(raw.encode()) == EVENT
@@ -153,3 +154,17 @@ def test_a_push_failure_is_logged_not_raised_so_the_email_is_not_sent_twice(capl
     handle_order_event(event_to_json(EVENT), services)  # no exception: the delivery is done
     assert services.notifier.emails == ["ada@example.com"]
     assert "push to user u1 failed: FCM send: HTTP 503" in caplog.text
+
+
+def test_the_shipping_address_travels_with_the_event_and_is_checked():
+    from dataclasses import replace
+
+    from functions.shop.ports import Address
+
+    event = replace(EVENT, shipping_address=Address("Ada", "1 St", "Austin", "73301", "US", region="TX", phone="+1 5"))
+    assert event_from_json(event_to_json(event)) == event
+    bad = json.loads(event_to_json(event))
+    bad["shippingAddress"]["city"] = 7
+    with pytest.raises(ValueError, match="shippingAddress"):
+        event_from_json(bad)
+    assert "  Austin, TX 73301\n  United States" in compose(event)[1]

@@ -256,3 +256,10 @@ def test_a_bad_refresh_token_is_not_called_a_wrong_password(shop, monkeypatch):
     monkeypatch.setattr(shop.services.identity, "refresh", cognito_like)
     err = shop.fails("POST", "/api/auth/refresh", {"refreshToken": "forged"}, status=401, code="NOT_AUTHORIZED")
     assert err["message"] == "the refresh token is invalid or expired: sign in again"
+
+
+def test_the_admin_order_view_documents_whose_order_it_is():
+    customer = DOC["components"]["schemas"]["OrderCustomer"]
+    assert set(customer["properties"]) == {"email", "name", "city", "region", "country"}, customer
+    order = DOC["components"]["schemas"]["Order"]["properties"]["customer"]
+    assert "admin" in order["description"], order

@@ -142,6 +142,22 @@ def test_admin_lists_orders_by_status(shop, customer, other, admin):
         shop.fails("GET", "/api/admin/orders", who=admin, query=query, status=400, code="BAD_REQUEST")
 
 
+def test_the_admin_list_says_whose_order_it_is_and_where_it_goes(shop, customer, admin):
+    shop.fill(customer, {"b2": 1})
+    us = {"name": "Abe Lincoln", "line1": "8th St", "city": "Springfield", "region": "IL", "postalCode": "62704"}
+    assert shop.checkout(customer, body={"shippingAddress": {**us, "country": "US"}}).status == 201
+    listed = shop.ok("GET", "/api/admin/orders", who=admin, query={"status": "PLACED"})["items"][0]
+    assert listed["customer"] == {
+        "email": "c@example.com",
+        "name": "Abe Lincoln",
+        "city": "Springfield",
+        "region": "IL",
+        "country": "US",
+    }, listed
+    mine = shop.ok("GET", "/api/orders", who=customer)["items"][0]
+    assert mine["customer"] is None and mine["userId"] is None, "customer views must not carry the admin fields"
+
+
 def test_admin_status_of_an_unknown_order_is_404(shop, admin):
     shop.fails("PUT", "/api/admin/orders/nope/status", {"status": "PAID"}, who=admin, status=404)
 

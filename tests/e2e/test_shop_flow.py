@@ -76,3 +76,33 @@ def test_cancel_restocks(shop, admin, customer, anon):
     r = customer.call("POST", f"/api/orders/{order['orderId']}/cancel")
     assert r.status_code == 200 and r.json()["status"] == "CANCELLED"
     assert anon.call("GET", f"/api/products/{product['productId']}").json()["stock"] == 3
+
+
+def test_make_dev_is_payable_with_test_cards(shop, admin, customer, anon):
+    """The local stack's simulated processor: a declined card leaves the order unpaid and
+    says why; an approved one makes it PAID through the signed event, and the e-mail says so."""
+    product = create_product(admin, stock=5)
+    us = {
+        "name": "Abe",
+        "line1": "8th St",
+        "city": "Springfield",
+        "region": "IL",
+        "postalCode": "62704",
+        "country": "US",
+    }
+    customer.call("PUT", f"/api/cart/items/{product['productId']}", json={"quantity": 1})
+    order = customer.call("POST", "/api/orders", json={"shippingAddress": us}, headers={"Idempotency-Key": "pay-1"})
+    assert order.status_code == 201, order.text
+    path = f"/api/orders/{order.json()['orderId']}/payment"
+    declined = customer.call("POST", path, json={"testCard": "4000 0000 0000 0002"}).json()
+    assert (declined["status"], declined["declineReason"], declined["orderStatus"]) == (
+        "declined",
+        "card_declined",
+        "PLACED",
+    ), declined
+    paid = customer.call("POST", path, json={"testCard": "4242 4242 4242 4242"}).json()
+    assert (paid["status"], paid["orderStatus"]) == ("succeeded", "PAID"), paid
+    assert customer.call("GET", f"/api/orders/{order.json()['orderId']}").json()["status"] == "PAID"
+    forged = anon.call("POST", "/api/payments/webhook", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "BAD_SIGNATURE", forged.text
+    wait_for_email(shop, customer.email, "is paid")

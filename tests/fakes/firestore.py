@@ -162,6 +162,8 @@ class Query:
         if all(f in eq for f in ordered):
             return  # ordering by an equality-filtered field is trivial
         wanted = [(f, "ASCENDING") for f in eq if f not in ordered] + list(self._orders)
+        if len(wanted) == 1:
+            return  # filters and order on one field: its automatic single-field index serves both
         group = self._parent.rsplit("/", 1)[-1]
         for ix in self._client._db.indexes:
             if ix.collection_group == group and [(f.field, f.order) for f in ix.fields] == wanted:

@@ -74,7 +74,12 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
         "catalog": db("GetItem", t, product)
         | db("Query", t, category)
         | db("Query", gsi1, ("CATEGORY#*",))
-        | db("Query", gsi2, ("PRODUCTS",)),
+        | db("Query", gsi2, ("PRODUCTS",))
+        # browse by price (GSI3, GSI4) and newest (GSI5, GSI6): catalog partitions only
+        | db("Query", a["T"] + "/index/GSI3", ("CATEGORY#*",))
+        | db("Query", a["T"] + "/index/GSI4", ("PRODUCTS",))
+        | db("Query", a["T"] + "/index/GSI5", ("CATEGORY#*",))
+        | db("Query", a["T"] + "/index/GSI6", ("PRODUCTS",)),
         "cart": db("Query PutItem DeleteItem BatchWriteItem", t, customer) | db("BatchGetItem", t, product),
         "orders": db("GetItem Query PutItem UpdateItem DeleteItem", t, customer)
         | db("BatchGetItem UpdateItem", t, product)
@@ -142,6 +147,12 @@ def test_the_public_catalog_function_reaches_catalog_items_only(dev: BuiltStack)
     assert not may("Query", t, "USER#u-1"), "a customer's orders"
     assert not may("Query", f"{t}/index/GSI1", "ORDER#o-1"), "an order by id"
     assert not may("Query", f"{t}/index/GSI2", "STATUS#PLACED"), "every placed order"
+    for index in ("GSI3", "GSI5"):
+        assert may("Query", f"{t}/index/{index}", "CATEGORY#books")
+        assert not may("Query", f"{t}/index/{index}", "ORDER#o-1"), f"{index}: an order by id"
+    for index in ("GSI4", "GSI6"):
+        assert may("Query", f"{t}/index/{index}", "PRODUCTS")
+        assert not may("Query", f"{t}/index/{index}", "STATUS#PLACED"), f"{index}: every placed order"
     assert not may("BatchGetItem", t, "PRODUCT#p1", "USER#u-1"), "one forbidden key in a batch"
     assert not may("Scan", t), "the whole table"
     assert not may("PutItem", t, "PRODUCT#p1")

@@ -226,6 +226,9 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     api("GET", "/api/products", 200)
     api("GET", "/api/products", 200, query="category=books")
     api("GET", "/api/products", 200, query="q=book")
+    for browse in ("sort=price&minPrice=100", "sort=-price&category=books", "sort=newest&inStock=true",
+                   "sort=newest&category=books"):  # fmt: skip
+        api("GET", "/api/products", 200, query=browse)
     api("GET", "/api/products/p1", 200)
     api("GET", "/api/sitemap.xml", 200, headers={"x-shop-site-host": "shop.example.com"})
 
@@ -241,6 +244,12 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     api("PUT", "/api/cart/items/p2", 200, who=customer, body={"quantity": 1})
     api("GET", "/api/cart", 200, who=customer)
     api("DELETE", "/api/cart/items/p2", 200, who=customer)
+    guest = [
+        {"productId": "p1", "quantity": 1},
+        {"productId": "p3", "quantity": 1},
+        {"productId": "nope", "quantity": 1},
+    ]
+    api("POST", "/api/cart/merge", 200, who=customer, body={"items": guest})
     api("DELETE", "/api/cart", 200, who=customer)
 
     # orders: the fast path (cart snapshots verified in the transaction), then its replay
@@ -274,6 +283,23 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
             api("POST", f"/api/orders/{order['orderId']}/cancel", 200, who=customer)
         else:
             api("PUT", f"/api/admin/orders/{order['orderId']}/status", 200, who=admin, body={"status": "CANCELLED"})
+
+    # paying with the simulated processor: its signed event marks the order PAID inside the
+    # orders function; the webhook route then gets the same event again (a replay)
+    from functions.adapters import aws_services
+    from functions.adapters.payments_simulated import APPROVE, SimulatedProcessor
+    from functions.shop.payments import apply_event
+
+    services = aws_services.build_services()
+    services.payments = SimulatedProcessor(deliver=lambda payload, sig: apply_event(services, payload, sig))
+    api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
+    to_pay = checkout("k-pay")
+    paid = api("POST", f"/api/orders/{to_pay['orderId']}/payment", 200, who=customer, body={"testCard": APPROVE})
+    assert paid["orderStatus"] == "PAID", paid
+    event = json.loads(services.payments.sent[-1][0])
+    signature = services.payments.sign(json.dumps(event).encode())
+    replay = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
+    assert replay == {"status": "already-paid"}, replay
 
     # admin: orders by status, a status change
     api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")

@@ -25,7 +25,16 @@ from tests.fakes.cosmos import FakeContainer
 from tests.fakes.orders import product
 
 ADDRESS = json.dumps(
-    {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+    {
+        "shippingAddress": {
+            "name": "A",
+            "line1": "1",
+            "city": "c",
+            "postalCode": "12345",
+            "region": "CA",
+            "country": "US",
+        }
+    }
 ).encode()
 WHO = ports.Principal("u1", email="u1@example.com")
 RETRY_AFTER_MS = "250"

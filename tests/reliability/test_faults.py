@@ -17,7 +17,16 @@ from functions.shop.http import Request
 from functions.shop.services import Services
 
 ADDR = json.dumps(
-    {"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1", "country": "US"}}
+    {
+        "shippingAddress": {
+            "name": "A",
+            "line1": "1",
+            "city": "c",
+            "region": "IL",
+            "postalCode": "62704",
+            "country": "US",
+        }
+    }
 ).encode()
 CHECKOUT_ATTEMPTS = 4  # DynamoDBStore.place_order's own retries
 WHO = ports.Principal("u1", email="u1@example.com")

@@ -12,7 +12,7 @@ from functions.shop import ports
 from functions.shop.api import handle
 from functions.shop.http import Request
 
-ADDR = json.dumps({"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "1",
+ADDR = json.dumps({"shippingAddress": {"name": "A", "line1": "1", "city": "c", "postalCode": "62704", "region": "IL",
                                        "country": "US"}}).encode()  # fmt: skip
 WHO = ports.Principal("u1", email="u1@example.com")
 
