@@ -147,8 +147,13 @@ def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
     }
     body["productIds"] = {
         "type": "array",
-        "description": "409 INSUFFICIENT_STOCK / CURRENCY_MISMATCH: the products concerned",
+        "description": "409 INSUFFICIENT_STOCK / CURRENCY_MISMATCH / CART_CHANGED: the products concerned",
         "items": {"type": "string"},
+    }
+    body["available"] = {
+        "type": "object",
+        "description": "409 INSUFFICIENT_STOCK: how many of each product concerned are left",
+        "additionalProperties": {"type": "integer", "minimum": 0},
     }
     body["requestId"] = {"type": "string", "description": "500: the request id to quote"}
     for (model, field), fmt in FORMATS.items():

@@ -141,11 +141,10 @@ def test_a_generated_client_buys_and_ships_an_order(gen, shop):
         client=me, body=models.PlaceOrderRequest(address), idempotency_key=key + "-2"
     )
     _error(empty, 409, "CART_EMPTY")
-    _ok(cart.set_cart_item.sync_detailed(pid, client=me, body=models.SetCartItemRequest(quantity=2)))
-    short = orders.place_order.sync_detailed(
-        client=me, body=models.PlaceOrderRequest(address), idempotency_key=key + "-3"
-    )
-    assert _error(short, 409, "INSUFFICIENT_STOCK").product_ids == [pid]
+    over = cart.set_cart_item.sync_detailed(pid, client=me, body=models.SetCartItemRequest(quantity=2))
+    refused = _error(over, 409, "INSUFFICIENT_STOCK")
+    assert refused.product_ids == [pid], "the cart refuses more than the stock"
+    assert refused.available.additional_properties == {pid: 1}, "and says how many are left"
     invalid = admin_api.admin_set_stock.sync_detailed(pid, client=admin, body=models.StockInput(stock=-1))
     assert [d.field for d in _error(invalid, 422, "VALIDATION_ERROR").details] == ["stock"]
     long_key = orders.place_order.sync_detailed(
