@@ -92,6 +92,7 @@ class Shop(pulumi.ComponentResource):
                 admin_group=routes.ADMIN_GROUP,
                 deletion_protection=config.is_prod,
                 threat_protection=config.auth_threat_protection,
+                site_domains=(config.domain_name,) if config.domain_name else (),
             ),
             provider,
             child,

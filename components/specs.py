@@ -154,6 +154,9 @@ class AuthArgs:
     password_min_length: int = 10
     # Risk-based sign-in protection: "off" | "audit" | "enforced" (Cognito: Plus tier, billed per user).
     threat_protection: str = "off"
+    # Host names the shop is served on when known up front (shop:domainName): redirect and
+    # e-mail-link domains the identity service must accept.
+    site_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

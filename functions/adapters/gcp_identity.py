@@ -99,6 +99,10 @@ class IdentityPlatform:
             f"{TOOLKIT}/accounts:signInWithPassword",
             json_body={"email": email, "password": password, "returnSecureToken": True},
         )
+        if "idToken" not in body:
+            # A TOTP-enrolled account gets an mfaPendingCredential instead of tokens; the
+            # shop's password sign-in has no second-factor step (docs/deploy-gcp.md).
+            raise IdentityError("MFA_REQUIRED", "this account signs in with a second factor, not supported here", 403)
         return self._tokens(body["idToken"], body.get("refreshToken"), body.get("expiresIn"))
 
     def refresh(self, refresh_token: str) -> Tokens:

@@ -549,3 +549,17 @@ def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: Built
             datamodel.GcpEnv.FCM_ENABLED
             not in function(gcp_dev, spec.name).inputs["serviceConfig"]["environmentVariables"]
         )
+
+
+def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    dev = gcp_dev.one(G + "identityplatform/config:Config").inputs
+    prod = gcp_prod.one(G + "identityplatform/config:Config").inputs
+    for cfg in (dev, prod):
+        assert cfg["mfa"] == {
+            "state": "ENABLED",  # optional: MANDATORY would lock every customer out of password sign-in
+            "providerConfigs": [{"state": "ENABLED", "totpProviderConfig": {"adjacentIntervals": 1}}],
+        }
+    project = GCP_PROD["gcp"]["project"]
+    assert prod["authorizedDomains"] == [f"{project}.firebaseapp.com", f"{project}.web.app", "shop.example.com"]
+    dev_project = GCP_DEV["gcp"]["project"]
+    assert dev["authorizedDomains"] == [f"{dev_project}.firebaseapp.com", f"{dev_project}.web.app", "localhost"]

@@ -254,3 +254,15 @@ def test_v4_post_policy_pins_key_type_and_size_and_verifies_against_the_signers_
     signer.key.public_key().verify(
         bytes.fromhex(f["x-goog-signature"]), f["policy"].encode(), padding.PKCS1v15(), hashes.SHA256()
     )
+
+
+def test_totp_enrolled_account_is_refused_with_mfa_required_not_a_crash():
+    t = FakeTransport().on(
+        "POST",
+        f"{TOOLKIT}/accounts:signInWithPassword",
+        200,
+        {"mfaPendingCredential": "pending", "mfaInfo": [{"mfaEnrollmentId": "e1", "totpInfo": {}}]},
+    )
+    with pytest.raises(IdentityError) as err:
+        idp(t).log_in("ada@example.com", "Passw0rd!")
+    assert (err.value.code, err.value.status) == ("MFA_REQUIRED", 403)
