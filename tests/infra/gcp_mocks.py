@@ -48,6 +48,8 @@ GCP_PROD: dict[str, Any] = {
         "emailProvider": "smtp",
         "pushNotifications": True,
     },
+    # a Pulumi secret in a real stack (`pulumi config set --secret shop:smtpUrl ...`)
+    "smtpUrl": "smtps://relay:pw@smtp.example.com:465",
 }
 
 AGENTS = {

@@ -509,7 +509,8 @@ def test_gcp_settings_errors_name_the_key_and_the_fix():
 
 
 def test_prod_on_gcp_needs_a_domain_for_its_certificate():
-    values = {k: v for k, v in GCP_PROD.items() if k != "domainName"}
+    # shop:smtpUrl is a secret the GCP provider reads itself (providers/gcp/notifications.py)
+    values = {k: v for k, v in GCP_PROD.items() if k not in ("domainName", "smtpUrl")}
     with pytest.raises(ConfigError, match="shop:domainName is required for a prod stack on gcp"):
         parse_stack_config(values)
     assert parse_stack_config(GCP_DEV).cloud == "gcp"
@@ -563,3 +564,47 @@ def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: Bu
     assert prod["authorizedDomains"] == [f"{project}.firebaseapp.com", f"{project}.web.app", "shop.example.com"]
     dev_project = GCP_DEV["gcp"]["project"]
     assert dev["authorizedDomains"] == [f"{dev_project}.firebaseapp.com", f"{dev_project}.web.app", "localhost"]
+
+
+def test_mail_relay_credential_comes_from_secret_config(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    from providers.gcp.secrets import PLACEHOLDER
+
+    prod = gcp_prod.one(G + "secretmanager/secretVersion:SecretVersion", "secret-smtpUrl-v")
+    from pulumi.runtime import rpc
+
+    secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": GCP_PROD["smtpUrl"]}
+    assert prod.inputs["secretData"] == secret, "prod stores the configured relay URL, as a Pulumi secret"
+    dev = gcp_dev.one(G + "secretmanager/secretVersion:SecretVersion", "secret-emailApiKey-v")
+    assert dev.inputs["secretData"]["value"] == PLACEHOLDER, "dev without shop:sendgridApiKey keeps the placeholder"
+
+
+@pytest.mark.parametrize(
+    ("provider", "config", "is_prod", "message"),
+    [
+        ("sendgrid", {"sendgridApiKey": "not-a-key"}, False,
+         "shop:sendgridApiKey is not a SendGrid API key (SG.<id>.<secret>): set `pulumi config set --secret shop:sendgridApiKey SG."),
+        ("sendgrid", {}, True, "shop:sendgridApiKey is required in prod (shop:gcp.emailProvider sendgrid)"),
+        ("smtp", {"smtpUrl": "http://relay"}, False, "shop:smtpUrl must be smtp+starttls://"),
+    ],
+)  # fmt: skip
+def test_mail_relay_credential_is_checked_before_anything_is_created(provider, config, is_prod, message):
+    import pulumi
+
+    from providers.gcp.notifications import mail_credential
+    from providers.gcp.settings import GcpSettingsError
+
+    pulumi.runtime.set_all_config({f"shop:{k}": v for k, v in config.items()}, [])
+    with pytest.raises(GcpSettingsError) as err:
+        mail_credential(provider, is_prod)
+    assert message in str(err.value)
+    assert "not-a-key" not in str(err.value) and "http://relay" not in str(err.value), "the secret is never echoed"
+
+
+def test_a_well_formed_sendgrid_key_is_accepted_as_a_secret():
+    import pulumi
+
+    from providers.gcp.notifications import mail_credential
+
+    key = "SG." + "a" * 22 + "." + "b" * 43
+    pulumi.runtime.set_all_config({"shop:sendgridApiKey": key}, [])
+    assert mail_credential("sendgrid", is_prod=True) is not None
