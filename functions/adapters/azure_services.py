@@ -21,6 +21,23 @@ def _env(name: str, default: str | None = None) -> str:
     return value
 
 
+class LazyContainer:
+    """The Cosmos container, made on first use: CosmosClient reads the account's metadata
+    in its constructor, so building it with the services would make every route (health
+    too) fail while Cosmos DB is unreachable."""
+
+    def __init__(self, credential) -> None:
+        self._credential, self._container = credential, None
+
+    def resolve(self):
+        if self._container is None:
+            self._container = cosmos_container(self._credential)
+        return self._container
+
+    def __getattr__(self, name: str):
+        return getattr(self.resolve(), name)
+
+
 def cosmos_container(credential):
     from azure.cosmos import CosmosClient
 
@@ -45,7 +62,7 @@ def build_services() -> Services:
         key_name, _, key = os.environ[dm.AzureEnv.NOTIFICATION_HUB_KEY].partition(":")
         hub = (namespace, hub_name, key_name, key)
     return Services(
-        store=CosmosStore(cosmos_container(credential)),
+        store=CosmosStore(LazyContainer(credential)),
         notifier=AzureNotifier(
             namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE),
             topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
