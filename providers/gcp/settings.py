@@ -49,7 +49,7 @@ class GcpSettings(BaseModel):
     firestore_location: str | None = Field(None, alias="firestoreLocation")
     # Cloud DNS managed zone holding shop:domainName: the stack adds the A record.
     dns_managed_zone: str | None = Field(None, alias="dnsManagedZone")
-    # /28 range of the Serverless VPC Access connector (must not overlap the subnet).
+    # /28 range of the Serverless VPC Access connector's subnet (the VPC's only subnet).
     connector_cidr: str = Field("10.8.0.0/28", alias="connectorCidr")
     # Which mail relay the notifications function uses; its key lives in Secret Manager.
     email_provider: Literal["sendgrid", "smtp"] = Field("sendgrid", alias="emailProvider")

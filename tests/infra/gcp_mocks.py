@@ -56,7 +56,10 @@ AGENTS = {
     "pubsub.googleapis.com": "gcp-sa-pubsub",
     "secretmanager.googleapis.com": "gcp-sa-secretmanager",
     "firestore.googleapis.com": "gcp-sa-firestore",
+    "parametermanager.googleapis.com": "gcp-sa-pm",
+    "artifactregistry.googleapis.com": "gcp-sa-artifactregistry",
 }
+LOGGING_CMEK_ACCOUNT = f"cmek-p{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com"
 
 
 def _h(*parts: str, n: int = 7) -> str:
@@ -76,6 +79,10 @@ class GcpMocks(pulumi.runtime.Mocks):
             return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": args.args.get("project")}
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
+        if args.token == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings":
+            project = args.args.get("project")
+            return {"id": f"projects/{project}/cmekSettings", "name": f"projects/{project}/cmekSettings",
+                    "project": project, "serviceAccountId": LOGGING_CMEK_ACCOUNT}  # fmt: skip
         raise NotImplementedError(f"the GCP mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:

@@ -606,3 +606,26 @@ def test_hand_made_references_need_client_id():
     with pytest.raises(AzureSettingsError) as err:
         parse_azure_settings({"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shop", "adminObjectIds": ["bob"]})
     assert "pulumi config set --path shop:azure.adminObjectIds[0]" in str(err.value)
+
+
+# -- Cosmos DB: zones, customer-managed key and backups per environment ------------------------
+
+
+def test_cosmos_prod_is_zone_redundant_with_the_stack_key_and_30_days_restore(az_prod: BuiltStack):
+    account = az_prod.one(AZ + "cosmosdb:DatabaseAccount").inputs
+    key = az_prod.one(AZ + "keyvault:Key")
+    (cmk,) = [i for i in az_prod.of_type(AZ + "managedidentity:UserAssignedIdentity") if "cmk" in i.name]
+    cmk_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{az_prod.one(AZ + 'resources:ResourceGroup').outputs['name']}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{cmk.outputs['name']}"
+    assert account["locations"] == [{"locationName": "northeurope", "failoverPriority": 0, "isZoneRedundant": True}]
+    assert account["keyVaultKeyUri"] == key.outputs["keyUri"], "versionless: follows the key's rotation"
+    assert account["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [cmk_id]}
+    assert account["defaultIdentity"] == f"UserAssignedIdentity={cmk_id}"
+    assert account["backupPolicy"] == {"type": "Continuous", "continuousModeProperties": {"tier": "Continuous30Days"}}
+    assert account["capabilities"] == [{"name": "EnableServerless"}]
+
+
+def test_cosmos_dev_is_single_zone_with_microsoft_managed_keys(az_dev: BuiltStack):
+    account = az_dev.one(AZ + "cosmosdb:DatabaseAccount").inputs
+    assert account["locations"][0]["isZoneRedundant"] is False
+    assert "keyVaultKeyUri" not in account and "defaultIdentity" not in account
+    assert account["backupPolicy"]["continuousModeProperties"] == {"tier": "Continuous7Days"}

@@ -18,7 +18,7 @@ from providers.gcp.functions import grant_plan
 from providers.gcp.settings import GcpSettingsError, parse_gcp_settings
 
 from .conftest import ROOT, BuiltStack
-from .gcp_mocks import GCP_DEV, GCP_PROD, LB_IP, PROJECT_NUMBER
+from .gcp_mocks import GCP_DEV, GCP_PROD, LB_IP, LOGGING_CMEK_ACCOUNT, PROJECT_NUMBER
 
 G = "gcp:"
 T_FN = G + "cloudfunctionsv2/function:Function"
@@ -132,10 +132,11 @@ def test_stack_key_rotates_and_only_service_agents_hold_it(gcp: BuiltStack):
     grants = gcp.of_type(G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
     members = {r.inputs["member"] for r in grants}
     assert {r.inputs["role"] for r in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    agents = ("gs-project-accounts", "gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-firestore", "gcp-sa-pm",
+              "gcp-sa-artifactregistry")  # fmt: skip
     assert members == {
-        f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com"
-        for agent in ("gs-project-accounts", "gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-firestore")
-    }
+        f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com" for agent in agents
+    } | {f"serviceAccount:{LOGGING_CMEK_ACCOUNT}"}
 
 
 def test_data_is_encrypted_with_the_stack_key(gcp: BuiltStack):
@@ -608,3 +609,24 @@ def test_a_well_formed_sendgrid_key_is_accepted_as_a_secret():
     key = "SG." + "a" * 22 + "." + "b" * 43
     pulumi.runtime.set_all_config({"shop:sendgridApiKey": key}, [])
     assert mail_credential("sendgrid", is_prod=True) is not None
+
+
+def test_function_images_logs_and_parameters_are_encrypted_with_the_stack_key(gcp: BuiltStack):
+    key = gcp.one(G + "kms/cryptoKey:CryptoKey")
+    key_id = f"{key.inputs['keyRing']}/cryptoKeys/{key.outputs['name']}"  # the CryptoKey's id
+    repo = gcp.one(G + "artifactregistry/repository:Repository").inputs
+    assert repo["kmsKeyName"] == key_id
+    bucket = gcp.one(G + "logging/projectBucketConfig:ProjectBucketConfig").inputs
+    assert bucket["cmekSettings"] == {"kmsKeyName": key_id}
+    assert bucket["location"] == gcp.config["region"], "a CMEK log bucket lives in its key's region"
+    params = gcp.of_type(G + "parametermanager/regionalParameter:RegionalParameter")
+    assert params and {p.inputs["kmsKey"] for p in params} == {key_id}
+
+
+def test_the_connector_subnet_is_the_only_subnet_and_the_only_one_nat_serves(gcp: BuiltStack):
+    subnets = gcp.of_type(G + "compute/subnetwork:Subnetwork")
+    assert [s.name for s in subnets] == ["subnet-connector"], "no subnet without a workload"
+    assert subnets[0].inputs["ipCidrRange"] == "10.8.0.0/28"
+    nat = gcp.one(G + "compute/routerNat:RouterNat").inputs
+    assert nat["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
+    assert [s["sourceIpRangesToNats"] for s in nat["subnetworks"]] == [["ALL_IP_RANGES"]]
