@@ -91,6 +91,11 @@ class AzureSettings(BaseModel):
                     f"{', '.join(stray)} reference hand-made app registrations: set clientId too, "
                     "or remove them to let the program create the registrations"
                 )
+        elif self.admin_object_ids:
+            raise ValueError(
+                "adminObjectIds assigns the admin role of the app registrations the program creates: "
+                "with clientId set, assign it in the tenant (docs/deploy-azure.md step 6) and remove adminObjectIds"
+            )
         return self
 
     @property

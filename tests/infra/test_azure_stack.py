@@ -629,3 +629,18 @@ def test_cosmos_dev_is_single_zone_with_microsoft_managed_keys(az_dev: BuiltStac
     assert account["locations"][0]["isZoneRedundant"] is False
     assert "keyVaultKeyUri" not in account and "defaultIdentity" not in account
     assert account["backupPolicy"]["continuousModeProperties"] == {"tier": "Continuous7Days"}
+
+
+def test_admin_object_ids_need_created_registrations():
+    with pytest.raises(AzureSettingsError) as err:
+        parse_azure_settings(
+            {
+                "tenantId": EXTERNAL_TENANT,
+                "tenantSubdomain": "shop",
+                "clientId": CLIENT_ID,
+                "adminObjectIds": [ADMIN_USER],
+            }
+        )
+    assert "shop:azure: adminObjectIds assigns the admin role of the app registrations the program creates" in str(
+        err.value
+    )
