@@ -592,6 +592,7 @@ def test_api_and_functions_use_the_created_apps(az_entra: BuiltStack):
         assert s[datamodel.AzureEnv.IDENTITY_SCOPE] == f"api://{api_client}/shop.access"
         assert s[datamodel.TokenEnv.JWT_AUDIENCE] == api_client
         assert s[datamodel.AzureEnv.IDENTITY_BACKEND_CLIENT_ID] == backend_client
+        assert s[datamodel.ENV_USER_POOL_CLIENT] == apps["storefront"].outputs["clientId"]  # ROPC client
 
 
 def test_referenced_registrations_create_no_entra_resources(az_prod: BuiltStack):
