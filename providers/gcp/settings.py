@@ -45,7 +45,7 @@ class GcpSettings(BaseModel):
     project: str
     # API Gateway is offered in fewer regions than Cloud Functions; default: shop:region.
     api_gateway_region: str | None = Field(None, alias="apiGatewayRegion")
-    # Firestore location: a region (CMEK with the stack key) or a multi-region (nam5, eur3).
+    # Firestore location: a region or a multi-region (nam5, eur3); always CMEK (database.py).
     firestore_location: str | None = Field(None, alias="firestoreLocation")
     # Cloud DNS managed zone holding shop:domainName: the stack adds the A record.
     dns_managed_zone: str | None = Field(None, alias="dnsManagedZone")

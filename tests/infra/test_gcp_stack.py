@@ -630,3 +630,28 @@ def test_the_connector_subnet_is_the_only_subnet_and_the_only_one_nat_serves(gcp
     nat = gcp.one(G + "compute/routerNat:RouterNat").inputs
     assert nat["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
     assert [s["sourceIpRangesToNats"] for s in nat["subnetworks"]] == [["ALL_IP_RANGES"]]
+
+
+@pytest.mark.parametrize(
+    ("location", "kms_location"), [("eur3", "europe"), ("nam5", "us"), ("europe-west4", "europe-west4")]
+)
+def test_firestore_elsewhere_than_the_stack_key_gets_its_own_key_there(location: str, kms_location: str):
+    from .gcp_mocks import build_gcp_stack
+
+    stack = build_gcp_stack({**GCP_DEV, "gcp": {**GCP_DEV["gcp"], "firestoreLocation": location}}, "dev")
+    ring = stack.one(G + "kms/keyRing:KeyRing", "keyring-firestore")
+    key = stack.one(G + "kms/cryptoKey:CryptoKey", "key-firestore")
+    assert ring.inputs["location"] == kms_location
+    assert key.inputs["rotationPeriod"] == "7776000s" and key.inputs["purpose"] == "ENCRYPT_DECRYPT"
+    db = stack.one(G + "firestore/database:Database").inputs
+    assert db["locationId"] == location
+    assert db["cmekConfig"] == {"kmsKeyName": f"{key.inputs['keyRing']}/cryptoKeys/{key.outputs['name']}"}
+    (grant,) = [
+        g for g in stack.of_type(G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if g.name == "key-firestore-user"
+    ]
+    assert grant.inputs["member"] == f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-firestore.iam.gserviceaccount.com"
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def test_firestore_in_the_stack_region_uses_the_stack_key_only(gcp_dev: BuiltStack):
+    assert [r.name for r in gcp_dev.of_type(G + "kms/keyRing:KeyRing")] == ["keyring"]
