@@ -94,6 +94,7 @@ class Shop(pulumi.ComponentResource):
                 threat_protection=config.auth_threat_protection,
                 access_token_minutes=config.auth_access_token_minutes,
                 email_sender=self.notifications.result if config.is_prod else None,
+                site_domains=(config.domain_name,) if config.domain_name else (),
             ),
             provider,
             child,

@@ -160,6 +160,9 @@ class AuthArgs:
     # Send the identity service's own e-mails (codes, verification) from the shop's sender
     # identity rather than the service's capped default sender (production).
     email_sender: NotificationsResult | None = None
+    # Host names the shop is served on when known up front (shop:domainName): redirect and
+    # e-mail-link domains the identity service must accept.
+    site_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

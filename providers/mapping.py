@@ -51,8 +51,9 @@ MAPPING: dict[str, tuple[str, dict[str, tuple[tuple[str, str], ...]]]] = {
         "aws": (("Cognito user pool", "aws:cognito/userPool:UserPool"),
                 ("app client", "aws:cognito/userPoolClient:UserPoolClient"),
                 ("admin group", "aws:cognito/userGroup:UserGroup")),
-        # ARM cannot create an External ID tenant: the stack references one (shop:azure).
-        "azure": (),
+        # ARM cannot create an External ID tenant: the stack creates the apps inside one (shop:azure).
+        "azure": (("Entra External ID app registrations", "azuread:index/application:Application"),
+                  ("app role assignments (admins, Graph consent)", "azuread:index/appRoleAssignment:AppRoleAssignment")),
         "gcp": (("Identity Platform", "gcp:identityplatform/config:Config"),
                 ("restricted API key", "gcp:projects/apiKey:ApiKey")),
     }),
@@ -110,9 +111,7 @@ MAPPING: dict[str, tuple[str, dict[str, tuple[tuple[str, str], ...]]]] = {
 }  # fmt: skip
 
 # Component kinds a cloud implements without creating resources, and why.
-NO_RESOURCES: dict[tuple[str, str], str] = {
-    ("azure", "auth"): "Entra External ID tenant referenced from shop:azure (ARM cannot create one)",
-}
+NO_RESOURCES: dict[tuple[str, str], str] = {}
 
 BEGIN, END = "<!-- cloud-mapping:begin (python -m providers.mapping) -->", "<!-- cloud-mapping:end -->"
 

@@ -21,6 +21,23 @@ def _env(name: str, default: str | None = None) -> str:
     return value
 
 
+class LazyContainer:
+    """The Cosmos container, made on first use: CosmosClient reads the account's metadata
+    in its constructor, so building it with the services would make every route (health
+    too) fail while Cosmos DB is unreachable."""
+
+    def __init__(self, credential) -> None:
+        self._credential, self._container = credential, None
+
+    def resolve(self):
+        if self._container is None:
+            self._container = cosmos_container(self._credential)
+        return self._container
+
+    def __getattr__(self, name: str):
+        return getattr(self.resolve(), name)
+
+
 def cosmos_container(credential):
     from azure.cosmos import CosmosClient
 
@@ -45,7 +62,7 @@ def build_services() -> Services:
         namespace, _, hub_name = os.environ[dm.AzureEnv.NOTIFICATION_HUB].partition("/")
         key_name, _, key = os.environ[dm.AzureEnv.NOTIFICATION_HUB_KEY].partition(":")
         hub = (namespace, hub_name, key_name, key)
-    container = cosmos_container(credential)
+    container = LazyContainer(credential)  # one client for the store and the consumer's records
     return Services(
         store=CosmosStore(container),
         notifier=AzureNotifier(

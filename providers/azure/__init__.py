@@ -6,7 +6,8 @@ encryption     keyvault.py       resource group, Key Vault (RBAC), stack key, CM
 network        network.py        VNet, delegated function subnets, NAT gateway + IP, NSG
 database       database.py       Cosmos DB for NoSQL (serverless), database, container
 notifications  notifications.py  Service Bus topic/subscription (DLQ), ACS Email, Notification Hubs
-auth           auth.py           Entra External ID tenant reference (ARM cannot create it)
+auth           auth.py           Entra External ID app registrations (pulumi-azuread) in a tenant
+                                 made by hand (ARM cannot create it), or references to them
 static_site    static_site.py    storage account static website + files + config.json
 functions      functions.py      Flex Consumption Function Apps, identities, role assignments
                                  (+ packaging.py, roles.py), Log Analytics, Application Insights
@@ -22,7 +23,7 @@ from typing import Any
 
 from components import specs
 from providers.azure.api import create_api
-from providers.azure.auth import create_auth
+from providers.azure.auth import create_auth, register_site_redirects
 from providers.azure.cdn import create_cdn
 from providers.azure.database import create_database
 from providers.azure.env import AzureEnv
@@ -46,6 +47,7 @@ class Provider(CloudProvider):
         self._network: specs.NetworkResult | None = None
         self._encryption: specs.EncryptionResult | None = None
         self._built: dict[str, Any] = {}  # component kind -> result, for stack_outputs()
+        self._auth: specs.AuthResult | None = None
 
     def encryption(self, args: specs.EncryptionArgs, parent: Parent) -> specs.EncryptionResult:
         self._encryption = create_encryption(self.env, args, parent)
@@ -65,7 +67,8 @@ class Provider(CloudProvider):
         return create_notifications(self.env, args, parent)
 
     def auth(self, args: specs.AuthArgs, parent: Parent) -> specs.AuthResult:
-        return create_auth(self.env, args, parent)
+        self._auth = create_auth(self.env, args, parent)
+        return self._auth
 
     def static_site(self, args: specs.StaticSiteArgs, parent: Parent) -> specs.StaticSiteResult:
         self.env.ensure_resource_group(parent)
@@ -94,8 +97,12 @@ class Provider(CloudProvider):
         return self._built["api"]
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        self._built["cdn"] = create_cdn(self.env, args, parent)
-        return self._built["cdn"]
+        result = create_cdn(self.env, args, parent)
+        if self._auth is not None:
+            # The storefront app's SPA redirect URI is the site URL, known once the CDN exists.
+            register_site_redirects(self._auth, result.url, parent)
+        self._built["cdn"] = result
+        return result
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         return create_configuration(self.env, args, parent)

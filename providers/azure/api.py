@@ -20,7 +20,7 @@ OpenAPI document is generated from), so the imported surface is exactly the rout
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -187,7 +187,12 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
             operation_id=op.name,
             policy_id="policy",
             format="rawxml",
-            value=operation_policy(route, f"fn-{route.service}", auth, args.admin_group),
+            # The audience is the API app's client id: an Output when the program creates the app.
+            value=pulumi.Output.from_input(auth.audience).apply(
+                lambda aud, r=route: operation_policy(
+                    r, f"fn-{r.service}", replace(auth, audience=aud), args.admin_group
+                )
+            ),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[backends[route.service]]),
         )
     # Access logs: every request to Application Insights (local auth is off there: the

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{1,60}[a-z0-9]$")
@@ -32,6 +32,7 @@ EXAMPLES = {
     "publisherEmail": "platform@example.com",
     "sharedKeyUploads": "false",
     "deployerIpRanges": "203.0.113.7,198.51.100.0/24",
+    "adminObjectIds": "33333333-3333-3333-3333-333333333333",
 }
 
 
@@ -50,7 +51,9 @@ class AzureSettings(BaseModel):
     # Entra External ID tenant (https://<tenantSubdomain>.ciamlogin.com/<tenantId>)
     tenant_id: str = Field(alias="tenantId")
     tenant_subdomain: str = Field(alias="tenantSubdomain")
-    client_id: str = Field(alias="clientId")  # storefront app registration (public client)
+    # storefront app registration (public client); unset = the program creates the app
+    # registrations (providers/azure/auth.py), set = registrations made by hand are referenced
+    client_id: str | None = Field(None, alias="clientId")
     backend_client_id: str | None = Field(None, alias="backendClientId")  # Graph app (sign-up)
     api_scope: str | None = Field(None, alias="apiScope")  # default api://<clientId>/shop.access
     audience: str | None = Field(None, alias="audience")  # JWT aud; default clientId
@@ -83,12 +86,46 @@ class AzureSettings(BaseModel):
             out.append(str(net) if net.prefixlen < 32 else str(net.network_address))
         return tuple(out)
 
+    # Users (object ids in the external tenant) given the API's `admin` app role by the program.
+    admin_object_ids: tuple[str, ...] = Field((), alias="adminObjectIds")
+
     @field_validator("tenant_id", "client_id", "backend_client_id", "audience")
     @classmethod
     def _guid(cls, value: str | None) -> str | None:
         if value is not None and not _GUID.match(value):
             raise ValueError("must be a GUID like 00000000-0000-0000-0000-000000000000")
         return value
+
+    @field_validator("admin_object_ids")
+    @classmethod
+    def _guids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            if not _GUID.match(item):
+                raise ValueError(f"must be user object ids (GUIDs); {item!r} is not one")
+        return value
+
+    @model_validator(mode="after")
+    def _references_need_client(self) -> AzureSettings:
+        # Hand-made registrations are all referenced, or none: mixing would point the API at
+        # an audience the created storefront cannot get tokens for.
+        if self.client_id is None:
+            stray = [a for a, v in (("backendClientId", self.backend_client_id), ("apiScope", self.api_scope),
+                                    ("audience", self.audience)) if v]  # fmt: skip
+            if stray:
+                raise ValueError(
+                    f"{', '.join(stray)} reference hand-made app registrations: set clientId too, "
+                    "or remove them to let the program create the registrations"
+                )
+        elif self.admin_object_ids:
+            raise ValueError(
+                "adminObjectIds assigns the admin role of the app registrations the program creates: "
+                "with clientId set, assign it in the tenant (docs/deploy-azure.md step 6) and remove adminObjectIds"
+            )
+        return self
+
+    @property
+    def creates_apps(self) -> bool:
+        return self.client_id is None
 
     @field_validator("tenant_subdomain")
     @classmethod
@@ -151,10 +188,14 @@ def parse_azure_settings(values: Mapping[str, Any]) -> AzureSettings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else "azure"
+            if not err["loc"]:  # a rule across several settings
+                lines.append("shop:azure: " + str(err["msg"]).removeprefix("Value error, "))
+                continue
+            key = str(err["loc"][0])
             field = AzureSettings.model_fields.get(key)
             alias = (field.alias if field else None) or key
-            fix = f"`pulumi config set --path shop:azure.{alias} {EXAMPLES.get(alias, '<value>')}`"
+            path = f"{alias}[0]" if alias == "adminObjectIds" else alias
+            fix = f"`pulumi config set --path shop:azure.{path} {EXAMPLES.get(alias, '<value>')}`"
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "missing":
                 lines.append(f"shop:azure.{alias} is required (the External ID tenant must exist first): set {fix}")

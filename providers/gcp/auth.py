@@ -1,11 +1,16 @@
 """Auth: Identity Platform for the project (e-mail + password sign-in, no duplicate
-accounts, request logging), an API key restricted to the Identity Toolkit and Secure Token
+accounts, request logging, TOTP second factor available, authorized domains limited to the
+project's own and the shop's), an API key restricted to the Identity Toolkit and Secure Token
 APIs for the accounts function, kept in Secret Manager.
 
 Identity Platform issues Google-signed ID tokens: issuer https://securetoken.google.com/<project>,
 audience <project>; API Gateway validates them (api.py). Identity Platform has one
 configuration per project, hence one project per shop stack. Admins carry the custom claim
 {"groups": ["admin"]} (docs/deploy-gcp.md shows the one command that sets it).
+
+TOTP is ENABLED (users may enrol), not MANDATORY: the shop signs in with a password through
+the REST API, which has no second-factor step, so an enrolled account is refused with
+MFA_REQUIRED rather than let in on one factor.
 """
 
 from __future__ import annotations
@@ -22,6 +27,24 @@ from providers.gcp.secrets import SecretNative, create_secret
 
 IDENTITY = "identitytoolkit.googleapis.com"
 API_KEY_SECRET = "identityApiKey"
+# Codes one 30 s step either side of now are accepted (clock skew of an authenticator app).
+TOTP_ADJACENT_INTERVALS = 1
+
+
+def authorized_domains(project: str, site_domains: tuple[str, ...], is_prod: bool) -> list[str]:
+    """Where Identity Platform may redirect and send e-mail action links: the project's own
+    hosting domains, the shop's domain, and localhost only outside prod."""
+    domains = [f"{project}.firebaseapp.com", f"{project}.web.app", *site_domains]
+    return domains if is_prod else [*domains, "localhost"]
+
+
+def mfa_config() -> dict[str, Any]:
+    return {
+        "state": "ENABLED",
+        "provider_configs": [
+            {"state": "ENABLED", "totp_provider_config": {"adjacent_intervals": TOTP_ADJACENT_INTERVALS}}
+        ],
+    }
 
 
 @dataclass
@@ -45,12 +68,8 @@ def create_auth(
         sign_in={"email": {"enabled": True, "password_required": True}, "allow_duplicate_emails": False},
         autodelete_anonymous_users=True,
         monitoring={"request_logging": {"enabled": True}},
-        # TOTP authenticator apps: optional for customers; admins are sent to enrol at sign-in
-        # and the API refuses admin tokens without the second factor (gcp_identity.py).
-        mfa={
-            "state": "ENABLED",
-            "provider_configs": [{"state": "ENABLED", "totp_provider_config": {"adjacent_intervals": 1}}],
-        },
+        mfa=mfa_config(),
+        authorized_domains=authorized_domains(env.project, args.site_domains, env.context.is_prod),
         opts=env.opts(parent, IDENTITY, protect=args.deletion_protection),
     )
     api_key = gcp.projects.ApiKey(

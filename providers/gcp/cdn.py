@@ -316,14 +316,7 @@ def _firewall_logs(
     import pulumi_gcp as gcp
 
     child = pulumi.ResourceOptions(parent=parent)
-    logging_agent = gcp.logging.get_project_cmek_settings_output(project=env.project).service_account_id
-    key_grant = gcp.kms.CryptoKeyIAMMember(
-        "key-user-logging",
-        crypto_key_id=encryption.key_id,
-        role=ENCRYPTER_DECRYPTER,
-        member=logging_agent.apply(lambda email: f"serviceAccount:{email}"),
-        opts=child,
-    )
+    key_grant = encryption.native.agent_grants["logging"]  # kms.py: Cloud Logging's CMEK account
     bucket = gcp.logging.ProjectBucketConfig(
         "armor-log-bucket",
         project=env.project,

@@ -1,7 +1,10 @@
 """Database: a Firestore (native mode) database per stack, with the composite indexes and
 the TTL policy the Firestore store's queries need (datamodel.FIRESTORE_INDEXES and
-FIRESTORE_TTL_FIELDS), encrypted with the stack key when it lives in the key's region,
-point-in-time recovery and delete protection in prod.
+FIRESTORE_TTL_FIELDS), encrypted with a customer-managed key: the stack key when the
+database lives in the key's region, else a key of its own in the database's Cloud KMS
+location (multi-regions nam5 and eur3 take the KMS multi-regions us and europe), rotated
+like the stack key and usable by the Firestore agent only; point-in-time recovery and
+delete protection in prod.
 
 The logical table (datamodel.SHOP_TABLE) is the root document shops/<name> inside that
 database; ENV_TABLE carries that name, GcpEnv.FIRESTORE_DATABASE the database id.
@@ -20,6 +23,8 @@ from providers.gcp.env import GcpEnv
 from providers.gcp.kms import cmek_opts
 
 FIRESTORE = "firestore.googleapis.com"
+# Firestore multi-region -> the Cloud KMS location its CMEK key must be in.
+KMS_LOCATION = {"nam5": "us", "eur3": "europe"}
 
 
 @dataclass
@@ -31,12 +36,43 @@ class DatabaseNative:
     ttl_fields: list[Any] = field(default_factory=list)
 
 
+def _database_key(
+    env: GcpEnv, encryption: specs.EncryptionResult, kms_location: str, parent: pulumi.Resource
+) -> tuple[pulumi.Input[str], pulumi.ResourceOptions]:
+    """The key Firestore encrypts with, and the options that create the database after its grant."""
+    import pulumi_gcp as gcp
+
+    from providers.gcp.kms import ENCRYPTER_DECRYPTER, ROTATION_PERIOD
+
+    if kms_location == env.region:
+        return encryption.key_id, cmek_opts(env, encryption, "firestore", parent, FIRESTORE)
+    kms = "cloudkms.googleapis.com"
+    ring = gcp.kms.KeyRing("keyring-firestore", project=env.project, location=kms_location, opts=env.opts(parent, kms))
+    key = gcp.kms.CryptoKey(
+        "key-firestore",
+        key_ring=ring.id,
+        purpose="ENCRYPT_DECRYPT",
+        rotation_period=ROTATION_PERIOD,
+        destroy_scheduled_duration="2592000s" if env.context.is_prod else "86400s",
+        labels=env.labels,
+        opts=env.opts(parent, kms, protect=env.context.is_prod),
+    )
+    grant = gcp.kms.CryptoKeyIAMMember(
+        "key-firestore-user",
+        crypto_key_id=key.id,
+        role=ENCRYPTER_DECRYPTER,
+        member=encryption.native.agent_members["firestore"],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return key.id, env.opts(parent, FIRESTORE, depends_on=[grant])
+
+
 def create_database(env: GcpEnv, args: specs.DatabaseArgs, parent: pulumi.Resource) -> specs.DatabaseResult:
     import pulumi_gcp as gcp
 
     location = env.settings.firestore_location or env.region
-    # Firestore CMEK needs the key in the database's location; multi-regions keep Google's keys.
-    same_region = location == env.region
+    # Firestore CMEK needs the key in the database's location.
+    key_id, key_opts = _database_key(env, args.encryption, KMS_LOCATION.get(location, location), parent)
     database = gcp.firestore.Database(
         "firestore",
         project=env.project,
@@ -52,10 +88,8 @@ def create_database(env: GcpEnv, args: specs.DatabaseArgs, parent: pulumi.Resour
         if args.deletion_protection
         else "DELETE_PROTECTION_DISABLED",
         deletion_policy="ABANDON" if args.deletion_protection else "DELETE",
-        cmek_config={"kms_key_name": args.encryption.key_id} if same_region else None,
-        opts=cmek_opts(env, args.encryption, "firestore", parent, FIRESTORE)
-        if same_region
-        else env.opts(parent, FIRESTORE),
+        cmek_config={"kms_key_name": key_id},
+        opts=key_opts,
     )
     native = DatabaseNative(database=database, database_id=database.name, location=location)
     for i, index in enumerate(dm.FIRESTORE_INDEXES):

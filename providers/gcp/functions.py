@@ -175,8 +175,9 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         repository_id=env.resource_id("functions"),
         format="DOCKER",
         description="Images Cloud Build makes of the shop's functions",
+        kms_key_name=t.encryption.key_id,  # CMEK: the images hold the handler code and its dependencies
         labels=env.labels,
-        opts=env.opts(parent, "artifactregistry.googleapis.com"),
+        opts=cmek_opts(env, t.encryption, "artifactregistry", parent, "artifactregistry.googleapis.com"),
     )
     build_grants = [
         gcp.projects.IAMMember("build-logs", project=project, role="roles/logging.logWriter", member=build_member,
@@ -420,14 +421,16 @@ def _log_routing(env: GcpEnv, args: specs.FunctionsArgs, functions: dict[str, An
     """The functions' and the gateway's logs go to a stack log bucket kept logRetentionDays."""
     import pulumi_gcp as gcp
 
+    # Regional, like the stack key: a CMEK log bucket must live where its key does.
     bucket = gcp.logging.ProjectBucketConfig(
         "log-bucket",
         project=env.project,
-        location="global",
+        location=env.region,
         bucket_id=env.resource_id("logs", max_len=100),
         retention_days=args.log_retention_days,
         description=f"{env.context.name_prefix}: functions and API Gateway logs",
-        opts=env.opts(parent, "logging.googleapis.com"),
+        cmek_settings={"kms_key_name": args.targets.encryption.key_id},
+        opts=cmek_opts(env, args.targets.encryption, "logging", parent, "logging.googleapis.com"),
     )
     names = pulumi.Output.all(*[f.name for f in functions.values()])
     log_filter = names.apply(

@@ -1,6 +1,7 @@
 """Encryption: a Cloud KMS key ring and the stack key (rotated every 90 days), and the
 grants that let exactly the Google service agents that encrypt the shop's data use it:
-Cloud Storage (site bucket), Pub/Sub (topics), Secret Manager (settings) and Firestore.
+Cloud Storage (site bucket), Pub/Sub (topics), Secret Manager (secrets), Parameter Manager
+(settings), Artifact Registry (function images), Cloud Logging (the log bucket) and Firestore.
 
 Functions never hold the key: on GCP the service agent encrypts and decrypts on the
 caller's behalf (CMEK), so function identities get no KMS role at all.
@@ -23,6 +24,8 @@ AGENT_SERVICES = {
     "pubsub": "pubsub.googleapis.com",
     "secretmanager": "secretmanager.googleapis.com",
     "firestore": "firestore.googleapis.com",
+    "parametermanager": "parametermanager.googleapis.com",
+    "artifactregistry": "artifactregistry.googleapis.com",
 }
 
 
@@ -58,6 +61,9 @@ def create_encryption(env: GcpEnv, args: specs.EncryptionArgs, parent: pulumi.Re
         native.agent_members[agent] = identity.member
     storage_agent = gcp.storage.get_project_service_account_output(project=env.project)
     native.agent_members["storage"] = storage_agent.member
+    # Cloud Logging encrypts log buckets as the project's CMEK service account (not a ServiceIdentity).
+    logging_settings = gcp.logging.get_project_cmek_settings_output(project=env.project)
+    native.agent_members["logging"] = logging_settings.service_account_id.apply(lambda e: f"serviceAccount:{e}")
     for agent, member in native.agent_members.items():
         native.agent_grants[agent] = gcp.kms.CryptoKeyIAMMember(
             f"key-user-{agent}",

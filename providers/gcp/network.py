@@ -1,6 +1,7 @@
-"""Network: a custom-mode VPC with one regional subnet for the functions' egress (Private
-Google Access, flow logs), a /28 subnet for the Serverless VPC Access connector, a Cloud
-Router with Cloud NAT, and a deny-all ingress firewall.
+"""Network: a custom-mode VPC with the /28 subnet of the Serverless VPC Access connector
+(Private Google Access, flow logs), through which the functions egress, a Cloud Router with
+Cloud NAT for that subnet, and a deny-all ingress firewall. No other subnet: nothing else
+runs in the VPC.
 
 GCP subnets are regional and span every zone, so "over >= 2 zones" is the connector's
 instances (spread by the platform, min 2) and Cloud NAT (a regional, zone-redundant
@@ -11,7 +12,6 @@ no public subnets: ingress arrives only through the global load balancer and API
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,6 @@ COMPUTE = "compute.googleapis.com"
 @dataclass
 class NetworkNative:
     network: Any
-    subnet: Any
     connector_subnet: Any
     connector: Any
     router: Any
@@ -39,14 +38,7 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
     import pulumi_gcp as gcp
 
     opts = env.opts(parent, COMPUTE)
-    block = ipaddress.ip_network(args.cidr_block)
-    subnet_cidr = str(next(block.subnets(new_prefix=max(block.prefixlen, 20))))
     connector_cidr = env.settings.connector_cidr
-    if ipaddress.ip_network(connector_cidr).overlaps(ipaddress.ip_network(subnet_cidr)):
-        raise ValueError(
-            f"shop:gcp.connectorCidr {connector_cidr} overlaps the functions subnet {subnet_cidr}: "
-            "set `pulumi config set --path shop:gcp.connectorCidr 10.8.0.0/28`"
-        )
     network = gcp.compute.Network(
         "vpc",
         project=env.project,
@@ -56,18 +48,15 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         opts=opts,
     )
     flow_logs = {"aggregation_interval": "INTERVAL_5_MIN", "flow_sampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}
-    subnet, connector_subnet = (
-        gcp.compute.Subnetwork(
-            f"subnet-{purpose}",
-            project=env.project,
-            region=env.region,
-            network=network.id,
-            ip_cidr_range=cidr,
-            private_ip_google_access=True,
-            log_config=flow_logs,
-            opts=opts,
-        )
-        for purpose, cidr in (("functions", subnet_cidr), ("connector", connector_cidr))
+    connector_subnet = gcp.compute.Subnetwork(
+        "subnet-connector",
+        project=env.project,
+        region=env.region,
+        network=network.id,
+        ip_cidr_range=connector_cidr,
+        private_ip_google_access=True,
+        log_config=flow_logs,
+        opts=opts,
     )
     connector = gcp.vpcaccess.Connector(
         "connector",
@@ -102,7 +91,7 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         nat_ip_allocate_option="MANUAL_ONLY" if addresses else "AUTO_ONLY",
         nat_ips=[a.self_link for a in addresses] or None,
         source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-        subnetworks=[{"name": s.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]} for s in (subnet, connector_subnet)],
+        subnetworks=[{"name": connector_subnet.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]}],
         min_ports_per_vm=256 if env.context.is_prod else 64,
         log_config={"enable": True, "filter": "ERRORS_ONLY"},
         opts=opts,
@@ -119,10 +108,10 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         description="Nothing reaches the VPC from outside; the connector's own rules (priority 1000) still apply",
         opts=opts,
     )
-    native = NetworkNative(network, subnet, connector_subnet, connector, router, nat, addresses, firewall)
+    native = NetworkNative(network, connector_subnet, connector, router, nat, addresses, firewall)
     return specs.NetworkResult(
         network_id=network.id,
         public_subnet_ids=pulumi.Output.from_input([]),
-        private_subnet_ids=pulumi.Output.all(subnet.id, connector_subnet.id).apply(list),
+        private_subnet_ids=pulumi.Output.all(connector_subnet.id).apply(list),
         native=native,
     )

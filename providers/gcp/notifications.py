@@ -1,7 +1,10 @@
 """Notifications: the order-events Pub/Sub topic, its dead-letter topic with a pull
 subscription that keeps failed events 7 days for inspection and replay, and the Secret
 Manager secret holding the mail relay's credential (SendGrid API key or SMTP URL; GCP
-has no first-party e-mail sending).
+has no first-party e-mail sending). The credential comes from the stack's secret config
+(``pulumi config set --secret shop:sendgridApiKey`` or ``shop:smtpUrl``), checked before
+anything is created; a dev stack may leave it unset (a placeholder version, e-mail fails
+until an operator adds one), a prod stack may not.
 
 The push subscription that feeds the notifications function (dead-letter policy, retry
 backoff, OIDC-authenticated push) needs the function's URL, so functions.py creates it
@@ -10,18 +13,57 @@ under the name fixed here (``queue_ref``). Topics are encrypted with the stack k
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi.runtime.config import get_config
 
 from components import specs
+from components.config import NAMESPACE
 from providers.gcp.env import GcpEnv
 from providers.gcp.kms import cmek_opts
 from providers.gcp.secrets import create_secret
+from providers.gcp.settings import GcpSettingsError
 
 PUBSUB = "pubsub.googleapis.com"
 EMAIL_SECRET = {"sendgrid": "emailApiKey", "smtp": "smtpUrl"}
+# The stack-config key (a Pulumi secret) holding each relay's credential.
+MAIL_CREDENTIAL_KEY = {"sendgrid": "sendgridApiKey", "smtp": "smtpUrl"}
+# SendGrid API keys: "SG." + key id + "." + secret, both URL-safe base64.
+_SENDGRID_KEY = re.compile(r"^SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{20,64}$")
+_EXAMPLE = {"sendgrid": "SG.xxxxxxxxxxxxxxxxxxxxxx.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+            "smtp": "smtp+starttls://user:password@smtp.example.com:587"}  # fmt: skip
+
+
+def _credential_problem(provider: str, value: str) -> str | None:
+    if provider == "sendgrid":
+        return None if _SENDGRID_KEY.match(value) else "is not a SendGrid API key (SG.<id>.<secret>)"
+    url = urllib.parse.urlsplit(value)
+    if url.scheme not in ("smtp+starttls", "smtps") or not url.hostname:
+        return "must be smtp+starttls://user:password@host:587 or smtps://user:password@host:465"
+    return None
+
+
+def mail_credential(provider: str, is_prod: bool) -> pulumi.Output[str] | None:
+    """The relay credential from the stack's secret config, validated (never echoed) before
+    any resource exists; None (placeholder) when a dev stack leaves it unset."""
+    key = MAIL_CREDENTIAL_KEY[provider]
+    raw = get_config(f"{NAMESPACE}:{key}")  # the plaintext, only to check its shape
+    fix = f"`pulumi config set --secret {NAMESPACE}:{key} {_EXAMPLE[provider]}`"
+    if not raw:
+        if is_prod:
+            raise GcpSettingsError(
+                f"{NAMESPACE}:{key} is required in prod (shop:gcp.emailProvider {provider}): set {fix}"
+            )
+        pulumi.log.warn(f"{NAMESPACE}:{key} is not set: order e-mails fail until it is ({fix}, then pulumi up)")
+        return None
+    problem = _credential_problem(provider, raw)
+    if problem:
+        raise GcpSettingsError(f"{NAMESPACE}:{key} {problem}: set {fix}")
+    return pulumi.Output.secret(raw)
 
 
 @dataclass
@@ -81,10 +123,12 @@ def create_notifications(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     secret_name = EMAIL_SECRET[env.settings.email_provider]
+    credential = mail_credential(env.settings.email_provider, env.context.is_prod)
     email_secret = create_secret(
         env,
         secret_name,
-        placeholder=True,
+        value=credential,
+        placeholder=credential is None,
         encryption=key,
         parent=parent,
         description=f"Mail relay credential ({env.settings.email_provider}) of the notifications function",

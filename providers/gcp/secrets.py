@@ -109,8 +109,9 @@ def create_configuration(
             location=env.region,
             parameter_id=physical_prefix(env) + spec.name,
             format="UNFORMATTED",
+            kms_key=args.encryption.key_id,
             labels=env.labels,
-            opts=env.opts(parent, PARAMETERS),
+            opts=cmek_opts(env, args.encryption, "parametermanager", parent, PARAMETERS),
         )
         native.parameters[spec.name] = parameter
         native.versions[spec.name] = gcp.parametermanager.RegionalParameterVersion(

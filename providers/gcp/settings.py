@@ -45,11 +45,11 @@ class GcpSettings(BaseModel):
     project: str
     # API Gateway is offered in fewer regions than Cloud Functions; default: shop:region.
     api_gateway_region: str | None = Field(None, alias="apiGatewayRegion")
-    # Firestore location: a region (CMEK with the stack key) or a multi-region (nam5, eur3).
+    # Firestore location: a region or a multi-region (nam5, eur3); always CMEK (database.py).
     firestore_location: str | None = Field(None, alias="firestoreLocation")
     # Cloud DNS managed zone holding shop:domainName: the stack adds the A record.
     dns_managed_zone: str | None = Field(None, alias="dnsManagedZone")
-    # /28 range of the Serverless VPC Access connector (must not overlap the subnet).
+    # /28 range of the Serverless VPC Access connector's subnet (the VPC's only subnet).
     connector_cidr: str = Field("10.8.0.0/28", alias="connectorCidr")
     # Which mail relay the notifications function uses; its key lives in Secret Manager.
     email_provider: Literal["sendgrid", "smtp"] = Field("sendgrid", alias="emailProvider")

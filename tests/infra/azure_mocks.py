@@ -20,6 +20,7 @@ TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 DEPLOYER = "99999999-8888-7777-6666-555555555555"
 EXTERNAL_TENANT = "0f0f0f0f-1111-2222-3333-444444444444"
 CLIENT_ID = "5e5e5e5e-6666-7777-8888-999999999999"
+ADMIN_USER = "33333333-3333-3333-3333-333333333333"
 
 AZURE_DEV: dict[str, Any] = {
     "cloud": "azure",
@@ -28,7 +29,8 @@ AZURE_DEV: dict[str, Any] = {
     "alertEmail": "oncall@example.com",
     "senderEmail": "shop@example.com",
     "owner": "platform-team",
-    "azure": {"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shopcustomers", "clientId": CLIENT_ID},
+    # No clientId: the program creates the app registrations in the external tenant.
+    "azure": {"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shopcustomers", "adminObjectIds": [ADMIN_USER]},
 }
 AZURE_PROD: dict[str, Any] = {
     **AZURE_DEV,
@@ -42,8 +44,11 @@ AZURE_PROD: dict[str, Any] = {
     "wafRateLimit": 1000,
     "reservedConcurrency": 50,
     "tags": {"costCenter": "shop-42"},
+    # Hand-made app registrations, referenced.
     "azure": {
-        **AZURE_DEV["azure"],
+        "tenantId": EXTERNAL_TENANT,
+        "tenantSubdomain": "shopcustomers",
+        "clientId": CLIENT_ID,
         "backendClientId": "22222222-2222-2222-2222-222222222222",
         "dnsZoneId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/dns/providers/Microsoft.Network/dnszones/example.com",
         "deployerIpRanges": ["203.0.113.7", "198.51.100.0/24"],
@@ -112,10 +117,19 @@ class AzureMocks(pulumi.runtime.Mocks):
                 "functionKeys": {"default": f"fnkey-{_h('default', app, n=20)}"},
                 "systemKeys": {},
             }
+        if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
+            client_id = args.args["clientId"]
+            return {
+                "clientId": client_id,
+                "objectId": _guid("sp", client_id),
+                "id": f"/servicePrincipals/{_guid('sp', client_id)}",
+            }
         raise NotImplementedError(f"the Azure mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if typ.startswith("azuread:"):
+            return self._entra(args, typ, name, inputs)
         short = typ.removeprefix("azure-native:")
         mod, _, cls = short.partition(":")
         key = f"{mod}:{cls}"
@@ -232,6 +246,21 @@ class AzureMocks(pulumi.runtime.Mocks):
                 i: {"principalId": _guid("p", i), "clientId": _guid("c", i)} for i in identity["userAssignedIdentities"]
             }}  # fmt: skip
         return rid, state
+
+    def _entra(self, args: pulumi.runtime.MockResourceArgs, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
+        """Microsoft Graph objects: applications and service principals get an object id and
+        (applications) a client id, as Graph assigns them; ids are Graph paths."""
+        object_id = _guid("object", name)
+        out: dict[str, Any] = {"objectId": object_id}
+        rid = f"/{name}/{object_id}"
+        match typ.removeprefix("azuread:index/").partition(":")[0]:
+            case "application":
+                out["clientId"] = _guid("client", name)
+                rid = f"/applications/{object_id}"
+            case "servicePrincipal":
+                rid = f"/servicePrincipals/{object_id}"
+        self.resources.append(Resource(typ, name, inputs, out, args.provider))
+        return rid, {**inputs, **out}
 
 
 def build_azure_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:

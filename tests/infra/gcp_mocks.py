@@ -48,13 +48,18 @@ GCP_PROD: dict[str, Any] = {
         "emailProvider": "smtp",
         "pushNotifications": True,
     },
+    # a Pulumi secret in a real stack (`pulumi config set --secret shop:smtpUrl ...`)
+    "smtpUrl": "smtps://relay:pw@smtp.example.com:465",
 }
 
 AGENTS = {
     "pubsub.googleapis.com": "gcp-sa-pubsub",
     "secretmanager.googleapis.com": "gcp-sa-secretmanager",
     "firestore.googleapis.com": "gcp-sa-firestore",
+    "parametermanager.googleapis.com": "gcp-sa-pm",
+    "artifactregistry.googleapis.com": "gcp-sa-artifactregistry",
 }
+LOGGING_CMEK_ACCOUNT = f"cmek-p{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com"
 
 
 def _h(*parts: str, n: int = 7) -> str:
@@ -76,12 +81,8 @@ class GcpMocks(pulumi.runtime.Mocks):
             return {"number": PROJECT_NUMBER, "projectId": args.args.get("projectId")}
         if args.token == "gcp:logging/getProjectCmekSettings:getProjectCmekSettings":
             project = args.args.get("project")
-            return {
-                "project": project,
-                "name": f"projects/{project}/cmekSettings",
-                "id": f"projects/{project}/cmekSettings",
-                "serviceAccountId": f"service-{PROJECT_NUMBER}@gcp-sa-logging.iam.gserviceaccount.com",
-            }
+            return {"id": f"projects/{project}/cmekSettings", "name": f"projects/{project}/cmekSettings",
+                    "project": project, "serviceAccountId": LOGGING_CMEK_ACCOUNT}  # fmt: skip
         raise NotImplementedError(f"the GCP mocks do not answer invoke {args.token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:

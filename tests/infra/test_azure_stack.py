@@ -12,7 +12,7 @@ from providers.azure import roles
 from providers.azure.functions import grant_plan
 from providers.azure.settings import AzureSettingsError, parse_azure_settings
 
-from .azure_mocks import AZURE_DEV, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack
+from .azure_mocks import ADMIN_USER, AZURE_DEV, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack
 from .conftest import BuiltStack
 
 COMPONENTS = (
@@ -22,6 +22,17 @@ COMPONENTS = (
 AZ = "azure-native:"
 T_RA = AZ + "authorization:RoleAssignment"
 T_COSMOS_RA = AZ + "cosmosdb:SqlResourceSqlRoleAssignment"
+
+
+def storefront_client_id(az: BuiltStack) -> str:
+    """dev creates the app registrations, prod references hand-made ones (azure_mocks)."""
+    apps = az.of_type("azuread:index/application:Application")
+    return next(a.outputs["clientId"] for a in apps if a.name == "entra-storefront") if apps else CLIENT_ID
+
+
+def api_audience(az: BuiltStack) -> str:
+    apps = az.of_type("azuread:index/application:Application")
+    return next(a.outputs["clientId"] for a in apps if a.name == "entra-api") if apps else CLIENT_ID
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])
@@ -39,7 +50,7 @@ def test_every_component_once(az: BuiltStack):
     for key in ("siteUrl", "apiUrl", "userPoolId", "userPoolClientId", "tableName", "alarmTopic"):
         assert az.outputs.get(key), key
     assert az.outputs["userPoolId"] == EXTERNAL_TENANT
-    assert az.outputs["userPoolClientId"] == CLIENT_ID
+    assert az.outputs["userPoolClientId"] == storefront_client_id(az)
     assert az.outputs["tableName"] == datamodel.COSMOS_CONTAINER.name
 
 
@@ -369,7 +380,7 @@ def test_validate_jwt_on_protected_operations_only(az: BuiltStack):
             assert "validate-jwt" not in xml, route.operation_id
             continue
         assert "<validate-jwt" in xml, route.operation_id
-        assert f"<issuer>{issuer}</issuer>" in xml and f"<audience>{CLIENT_ID}</audience>" in xml
+        assert f"<issuer>{issuer}</issuer>" in xml and f"<audience>{api_audience(az)}</audience>" in xml
         assert "/v2.0/.well-known/openid-configuration" in xml
         admin_claim = '<claim name="roles" match="any"><value>admin</value></claim>'
         assert (admin_claim in xml) == (route.auth == ADMIN), route.operation_id
@@ -476,3 +487,165 @@ def test_example_azure_stack_file_is_valid():
     settings = parse_azure_settings(config.azure.model_dump(by_alias=True))
     assert settings.sku_for(config.is_prod) == "Standard_AzureFrontDoor"
     assert raw["azure-native:location"] == config.region
+
+
+# -- identity created by the program (shop:azure.clientId unset) ------------------------------
+
+T_APP = "azuread:index/application:Application"
+
+
+@pytest.fixture(scope="module")
+def az_entra(az_dev: BuiltStack) -> BuiltStack:
+    return az_dev
+
+
+def _apps(stack: BuiltStack) -> dict[str, object]:
+    return {r.name.removeprefix("entra-"): r for r in stack.of_type(T_APP)}
+
+
+def test_entra_api_app_exposes_shop_access_and_the_admin_role(az_entra: BuiltStack):
+    from providers.azure.auth import stable_id
+
+    api = _apps(az_entra)["api"]
+    (scope,) = api.inputs["api"]["oauth2PermissionScopes"]
+    assert (scope["value"], scope["type"], scope["enabled"]) == ("shop.access", "User", True)
+    assert scope["id"] == stable_id("shop-dev", "shop.access")
+    assert api.inputs["api"]["requestedAccessTokenVersion"] == 2  # iss/aud shapes settings.issuer expects
+    (role,) = api.inputs["appRoles"]
+    assert (role["value"], role["allowedMemberTypes"], role["enabled"]) == ("admin", ["User"], True)
+    assert api.inputs["signInAudience"] == "AzureADMyOrg"
+    uri = az_entra.one("azuread:index/applicationIdentifierUri:ApplicationIdentifierUri")
+    assert uri.inputs["identifierUri"] == f"api://{api.outputs['clientId']}"
+    assert uri.inputs["applicationId"] == f"/applications/{api.outputs['objectId']}"
+    # only the assigned users get the role: one assignment per shop:azure.adminObjectIds entry
+    admins = [
+        a
+        for a in az_entra.of_type("azuread:index/appRoleAssignment:AppRoleAssignment")
+        if a.name.startswith("entra-admin")
+    ]
+    api_sp = az_entra.one("azuread:index/servicePrincipal:ServicePrincipal", "entra-api-sp")
+    assert [(a.inputs["appRoleId"], a.inputs["principalObjectId"], a.inputs["resourceObjectId"]) for a in admins] == [
+        (role["id"], ADMIN_USER, api_sp.outputs["objectId"])
+    ]
+
+
+def test_entra_storefront_is_a_consented_public_client_redirecting_to_the_site(az_entra: BuiltStack):
+    from providers.azure.auth import GRAPH_APP_ID, GRAPH_OFFLINE_ACCESS, GRAPH_OPENID
+
+    apps = _apps(az_entra)
+    front, api = apps["storefront"], apps["api"]
+    assert front.inputs["fallbackPublicClientEnabled"] is True  # ROPC from the accounts service
+    scope_id = api.inputs["api"]["oauth2PermissionScopes"][0]["id"]
+    assert front.inputs["requiredResourceAccesses"] == [
+        {"resourceAppId": api.outputs["clientId"], "resourceAccesses": [{"id": scope_id, "type": "Scope"}]},
+        {"resourceAppId": GRAPH_APP_ID, "resourceAccesses": [
+            {"id": GRAPH_OPENID, "type": "Scope"}, {"id": GRAPH_OFFLINE_ACCESS, "type": "Scope"}]},
+    ]  # fmt: skip
+    spa = az_entra.one("azuread:index/applicationRedirectUris:ApplicationRedirectUris")
+    endpoint = az_entra.one(AZ + "cdn:AFDEndpoint")
+    assert spa.inputs == {
+        "applicationId": f"/applications/{front.outputs['objectId']}",
+        "type": "SPA",
+        "redirectUris": [f"https://{endpoint.outputs['hostName']}/"],  # dev: no domainName, the Front Door host
+    }
+    grants = {g.name: g.inputs for g in az_entra.of_type(
+        "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant")}  # fmt: skip
+    sps = {s.name: s.outputs["objectId"] for s in az_entra.of_type("azuread:index/servicePrincipal:ServicePrincipal")}
+    assert grants["entra-storefront-api-consent"] == {
+        "servicePrincipalObjectId": sps["entra-storefront-sp"],
+        "resourceServicePrincipalObjectId": sps["entra-api-sp"],
+        "claimValues": ["shop.access"],
+    }
+    assert grants["entra-storefront-graph-consent"]["claimValues"] == ["openid", "offline_access"]
+    assert az_entra.outputs["userPoolClientId"] == front.outputs["clientId"]
+
+
+def test_entra_backend_app_has_admin_consented_graph_user_readwrite(az_entra: BuiltStack):
+    from providers.azure.auth import GRAPH_APP_ID, GRAPH_USER_READWRITE_ALL
+
+    backend = _apps(az_entra)["backend"]
+    assert backend.inputs["requiredResourceAccesses"] == [
+        {"resourceAppId": GRAPH_APP_ID, "resourceAccesses": [{"id": GRAPH_USER_READWRITE_ALL, "type": "Role"}]}
+    ]
+    consent = az_entra.one("azuread:index/appRoleAssignment:AppRoleAssignment", "entra-backend-graph-consent")
+    sp = az_entra.one("azuread:index/servicePrincipal:ServicePrincipal", "entra-backend-sp")
+    assert consent.inputs["appRoleId"] == GRAPH_USER_READWRITE_ALL
+    assert consent.inputs["principalObjectId"] == sp.outputs["objectId"]
+    assert "azuread:index/getServicePrincipal:getServicePrincipal" in az_entra.invokes
+
+
+def test_entra_registrations_target_the_external_tenant_and_are_tagged(az_entra: BuiltStack):
+    (provider,) = [r for r in az_entra.resources if r.type == "pulumi:providers:azuread"]
+    assert provider.inputs["tenantId"] == EXTERNAL_TENANT
+    entra = az_entra.of_type_prefix("azuread:")
+    assert len(entra) == 12
+    assert all(r.provider and "entra" in r.provider for r in entra), [r.name for r in entra if not r.provider]
+    assert all(r.parent_type and r.parent_type.startswith("shop:components:") for r in entra)
+    for app in az_entra.of_type(T_APP):
+        assert "environment:dev" in app.inputs["tags"], app.name
+
+
+def test_api_and_functions_use_the_created_apps(az_entra: BuiltStack):
+    apps = _apps(az_entra)
+    api_client, backend_client = apps["api"].outputs["clientId"], apps["backend"].outputs["clientId"]
+    policies = [r.inputs["value"] for r in az_entra.of_type(AZ + "apimanagement:ApiOperationPolicy")]
+    with_jwt = [p for p in policies if "<validate-jwt" in p]
+    assert with_jwt and all(f"<audience>{api_client}</audience>" in p for p in with_jwt)
+    for app in az_entra.of_type(AZ + "web:WebApp"):
+        s = _settings(app)
+        assert s[datamodel.AzureEnv.IDENTITY_SCOPE] == f"api://{api_client}/shop.access"
+        assert s[datamodel.TokenEnv.JWT_AUDIENCE] == api_client
+        assert s[datamodel.AzureEnv.IDENTITY_BACKEND_CLIENT_ID] == backend_client
+        assert s[datamodel.ENV_USER_POOL_CLIENT] == apps["storefront"].outputs["clientId"]  # ROPC client
+
+
+def test_referenced_registrations_create_no_entra_resources(az_prod: BuiltStack):
+    assert not az_prod.of_type_prefix("azuread:")
+    assert not [r for r in az_prod.resources if r.type == "pulumi:providers:azuread"]
+
+
+def test_hand_made_references_need_client_id():
+    with pytest.raises(AzureSettingsError) as err:
+        parse_azure_settings({"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shop", "backendClientId": CLIENT_ID})
+    assert "backendClientId reference hand-made app registrations: set clientId too" in str(err.value)
+    with pytest.raises(AzureSettingsError) as err:
+        parse_azure_settings({"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shop", "adminObjectIds": ["bob"]})
+    assert "pulumi config set --path shop:azure.adminObjectIds[0]" in str(err.value)
+
+
+# -- Cosmos DB: zones, customer-managed key and backups per environment ------------------------
+
+
+def test_cosmos_prod_is_zone_redundant_with_the_stack_key_and_30_days_restore(az_prod: BuiltStack):
+    account = az_prod.one(AZ + "cosmosdb:DatabaseAccount").inputs
+    key = az_prod.one(AZ + "keyvault:Key")
+    (cmk,) = [i for i in az_prod.of_type(AZ + "managedidentity:UserAssignedIdentity") if "cmk" in i.name]
+    cmk_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{az_prod.one(AZ + 'resources:ResourceGroup').outputs['name']}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{cmk.outputs['name']}"
+    assert account["locations"] == [{"locationName": "northeurope", "failoverPriority": 0, "isZoneRedundant": True}]
+    assert account["keyVaultKeyUri"] == key.outputs["keyUri"], "versionless: follows the key's rotation"
+    assert account["identity"] == {"type": "UserAssigned", "userAssignedIdentities": [cmk_id]}
+    assert account["defaultIdentity"] == f"UserAssignedIdentity={cmk_id}"
+    assert account["backupPolicy"] == {"type": "Continuous", "continuousModeProperties": {"tier": "Continuous30Days"}}
+    assert account["capabilities"] == [{"name": "EnableServerless"}]
+
+
+def test_cosmos_dev_is_single_zone_with_microsoft_managed_keys(az_dev: BuiltStack):
+    account = az_dev.one(AZ + "cosmosdb:DatabaseAccount").inputs
+    assert account["locations"][0]["isZoneRedundant"] is False
+    assert "keyVaultKeyUri" not in account and "defaultIdentity" not in account
+    assert account["backupPolicy"]["continuousModeProperties"] == {"tier": "Continuous7Days"}
+
+
+def test_admin_object_ids_need_created_registrations():
+    with pytest.raises(AzureSettingsError) as err:
+        parse_azure_settings(
+            {
+                "tenantId": EXTERNAL_TENANT,
+                "tenantSubdomain": "shop",
+                "clientId": CLIENT_ID,
+                "adminObjectIds": [ADMIN_USER],
+            }
+        )
+    assert "shop:azure: adminObjectIds assigns the admin role of the app registrations the program creates" in str(
+        err.value
+    )

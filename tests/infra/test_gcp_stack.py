@@ -18,7 +18,7 @@ from providers.gcp.functions import grant_plan
 from providers.gcp.settings import GcpSettingsError, parse_gcp_settings
 
 from .conftest import ROOT, BuiltStack
-from .gcp_mocks import GCP_DEV, GCP_PROD, LB_IP, PROJECT_NUMBER
+from .gcp_mocks import GCP_DEV, GCP_PROD, LB_IP, LOGGING_CMEK_ACCOUNT, PROJECT_NUMBER
 
 G = "gcp:"
 T_FN = G + "cloudfunctionsv2/function:Function"
@@ -132,16 +132,11 @@ def test_stack_key_rotates_and_only_service_agents_hold_it(gcp: BuiltStack):
     grants = gcp.of_type(G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
     members = {r.inputs["member"] for r in grants}
     assert {r.inputs["role"] for r in grants} == {"roles/cloudkms.cryptoKeyEncrypterDecrypter"}
+    agents = ("gs-project-accounts", "gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-firestore", "gcp-sa-pm",
+              "gcp-sa-artifactregistry")  # fmt: skip
     assert members == {
-        f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com"
-        for agent in (
-            "gs-project-accounts",
-            "gcp-sa-pubsub",
-            "gcp-sa-secretmanager",
-            "gcp-sa-firestore",
-            "gcp-sa-logging",  # the firewall log bucket (test_edge_gcp.py)
-        )
-    }
+        f"serviceAccount:service-{PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com" for agent in agents
+    } | {f"serviceAccount:{LOGGING_CMEK_ACCOUNT}"}
 
 
 def test_data_is_encrypted_with_the_stack_key(gcp: BuiltStack):
@@ -524,7 +519,8 @@ def test_gcp_settings_errors_name_the_key_and_the_fix():
 
 
 def test_prod_on_gcp_needs_a_domain_for_its_certificate():
-    values = {k: v for k, v in GCP_PROD.items() if k != "domainName"}
+    # shop:smtpUrl is a secret the GCP provider reads itself (providers/gcp/notifications.py)
+    values = {k: v for k, v in GCP_PROD.items() if k not in ("domainName", "smtpUrl")}
     with pytest.raises(ConfigError, match="shop:domainName is required for a prod stack on gcp"):
         parse_stack_config(values)
     assert parse_stack_config(GCP_DEV).cloud == "gcp"
@@ -576,7 +572,105 @@ def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: Built
         )
 
 
-def test_identity_platform_offers_totp_second_factors(gcp: BuiltStack):
-    mfa = gcp.one(G + "identityplatform/config:Config").inputs["mfa"]
-    assert mfa["state"] == "ENABLED"
-    assert mfa["providerConfigs"] == [{"state": "ENABLED", "totpProviderConfig": {"adjacentIntervals": 1}}]
+def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    dev = gcp_dev.one(G + "identityplatform/config:Config").inputs
+    prod = gcp_prod.one(G + "identityplatform/config:Config").inputs
+    for cfg in (dev, prod):
+        assert cfg["mfa"] == {
+            "state": "ENABLED",  # optional: MANDATORY would lock every customer out of password sign-in
+            "providerConfigs": [{"state": "ENABLED", "totpProviderConfig": {"adjacentIntervals": 1}}],
+        }
+    project = GCP_PROD["gcp"]["project"]
+    assert prod["authorizedDomains"] == [f"{project}.firebaseapp.com", f"{project}.web.app", "shop.example.com"]
+    dev_project = GCP_DEV["gcp"]["project"]
+    assert dev["authorizedDomains"] == [f"{dev_project}.firebaseapp.com", f"{dev_project}.web.app", "localhost"]
+
+
+def test_mail_relay_credential_comes_from_secret_config(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    from providers.gcp.secrets import PLACEHOLDER
+
+    prod = gcp_prod.one(G + "secretmanager/secretVersion:SecretVersion", "secret-smtpUrl-v")
+    from pulumi.runtime import rpc
+
+    secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": GCP_PROD["smtpUrl"]}
+    assert prod.inputs["secretData"] == secret, "prod stores the configured relay URL, as a Pulumi secret"
+    dev = gcp_dev.one(G + "secretmanager/secretVersion:SecretVersion", "secret-emailApiKey-v")
+    assert dev.inputs["secretData"]["value"] == PLACEHOLDER, "dev without shop:sendgridApiKey keeps the placeholder"
+
+
+@pytest.mark.parametrize(
+    ("provider", "config", "is_prod", "message"),
+    [
+        ("sendgrid", {"sendgridApiKey": "not-a-key"}, False,
+         "shop:sendgridApiKey is not a SendGrid API key (SG.<id>.<secret>): set `pulumi config set --secret shop:sendgridApiKey SG."),
+        ("sendgrid", {}, True, "shop:sendgridApiKey is required in prod (shop:gcp.emailProvider sendgrid)"),
+        ("smtp", {"smtpUrl": "http://relay"}, False, "shop:smtpUrl must be smtp+starttls://"),
+    ],
+)  # fmt: skip
+def test_mail_relay_credential_is_checked_before_anything_is_created(provider, config, is_prod, message):
+    import pulumi
+
+    from providers.gcp.notifications import mail_credential
+    from providers.gcp.settings import GcpSettingsError
+
+    pulumi.runtime.set_all_config({f"shop:{k}": v for k, v in config.items()}, [])
+    with pytest.raises(GcpSettingsError) as err:
+        mail_credential(provider, is_prod)
+    assert message in str(err.value)
+    assert "not-a-key" not in str(err.value) and "http://relay" not in str(err.value), "the secret is never echoed"
+
+
+def test_a_well_formed_sendgrid_key_is_accepted_as_a_secret():
+    import pulumi
+
+    from providers.gcp.notifications import mail_credential
+
+    key = "SG." + "a" * 22 + "." + "b" * 43
+    pulumi.runtime.set_all_config({"shop:sendgridApiKey": key}, [])
+    assert mail_credential("sendgrid", is_prod=True) is not None
+
+
+def test_function_images_logs_and_parameters_are_encrypted_with_the_stack_key(gcp: BuiltStack):
+    key = gcp.one(G + "kms/cryptoKey:CryptoKey")
+    key_id = f"{key.inputs['keyRing']}/cryptoKeys/{key.outputs['name']}"  # the CryptoKey's id
+    repo = gcp.one(G + "artifactregistry/repository:Repository").inputs
+    assert repo["kmsKeyName"] == key_id
+    bucket = gcp.one(G + "logging/projectBucketConfig:ProjectBucketConfig", "log-bucket").inputs
+    assert bucket["cmekSettings"] == {"kmsKeyName": key_id}
+    assert bucket["location"] == gcp.config["region"], "a CMEK log bucket lives in its key's region"
+    params = gcp.of_type(G + "parametermanager/regionalParameter:RegionalParameter")
+    assert params and {p.inputs["kmsKey"] for p in params} == {key_id}
+
+
+def test_the_connector_subnet_is_the_only_subnet_and_the_only_one_nat_serves(gcp: BuiltStack):
+    subnets = gcp.of_type(G + "compute/subnetwork:Subnetwork")
+    assert [s.name for s in subnets] == ["subnet-connector"], "no subnet without a workload"
+    assert subnets[0].inputs["ipCidrRange"] == "10.8.0.0/28"
+    nat = gcp.one(G + "compute/routerNat:RouterNat").inputs
+    assert nat["sourceSubnetworkIpRangesToNat"] == "LIST_OF_SUBNETWORKS"
+    assert [s["sourceIpRangesToNats"] for s in nat["subnetworks"]] == [["ALL_IP_RANGES"]]
+
+
+@pytest.mark.parametrize(
+    ("location", "kms_location"), [("eur3", "europe"), ("nam5", "us"), ("europe-west4", "europe-west4")]
+)
+def test_firestore_elsewhere_than_the_stack_key_gets_its_own_key_there(location: str, kms_location: str):
+    from .gcp_mocks import build_gcp_stack
+
+    stack = build_gcp_stack({**GCP_DEV, "gcp": {**GCP_DEV["gcp"], "firestoreLocation": location}}, "dev")
+    ring = stack.one(G + "kms/keyRing:KeyRing", "keyring-firestore")
+    key = stack.one(G + "kms/cryptoKey:CryptoKey", "key-firestore")
+    assert ring.inputs["location"] == kms_location
+    assert key.inputs["rotationPeriod"] == "7776000s" and key.inputs["purpose"] == "ENCRYPT_DECRYPT"
+    db = stack.one(G + "firestore/database:Database").inputs
+    assert db["locationId"] == location
+    assert db["cmekConfig"] == {"kmsKeyName": f"{key.inputs['keyRing']}/cryptoKeys/{key.outputs['name']}"}
+    (grant,) = [
+        g for g in stack.of_type(G + "kms/cryptoKeyIAMMember:CryptoKeyIAMMember") if g.name == "key-firestore-user"
+    ]
+    assert grant.inputs["member"] == f"serviceAccount:service-{PROJECT_NUMBER}@gcp-sa-firestore.iam.gserviceaccount.com"
+    assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def test_firestore_in_the_stack_region_uses_the_stack_key_only(gcp_dev: BuiltStack):
+    assert [r.name for r in gcp_dev.of_type(G + "kms/keyRing:KeyRing")] == ["keyring"]

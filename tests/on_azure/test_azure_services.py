@@ -54,7 +54,8 @@ def settings(monkeypatch):
 
 def test_build_services_from_app_settings(settings):
     s = azure_services.build_services()
-    assert isinstance(s.store, CosmosStore) and s.store._c == ("container", "shopdb", "shop")
+    assert not FakeCosmosClient.made, "Cosmos DB is connected on first use, not with the services"
+    assert isinstance(s.store, CosmosStore) and s.store._c.resolve() == ("container", "shopdb", "shop")
     url, credential = FakeCosmosClient.made[0]
     assert url == SETTINGS[dm.AzureEnv.COSMOS_ENDPOINT] and isinstance(credential, ManagedIdentityCredential)
     assert isinstance(s.notifier, AzureNotifier) and isinstance(s.identity, EntraIdentity)
@@ -63,7 +64,7 @@ def test_build_services_from_app_settings(settings):
 
 def test_the_emulator_key_switches_cosmos_to_key_auth(settings, monkeypatch):
     monkeypatch.setenv(dm.AzureEnv.COSMOS_KEY, "emulator-key")
-    azure_services.build_services()
+    azure_services.build_services().store._c.resolve()
     assert FakeCosmosClient.made[0][1] == "emulator-key"
 
 
@@ -71,3 +72,19 @@ def test_a_missing_setting_is_named(settings, monkeypatch):
     monkeypatch.delenv(dm.AzureEnv.SERVICEBUS_NAMESPACE)
     with pytest.raises(RuntimeError, match=dm.AzureEnv.SERVICEBUS_NAMESPACE):
         azure_services.build_services()
+
+
+def test_health_answers_while_cosmos_is_unreachable(settings, monkeypatch):
+    import azure.functions as func
+
+    from functions.runtimes import azure_http
+
+    class Unreachable:
+        def __init__(self, url, credential):
+            raise ConnectionError(f"{url} unreachable")  # what CosmosClient's constructor does then
+
+    monkeypatch.setattr("azure.cosmos.CosmosClient", Unreachable)
+    req = func.HttpRequest("GET", "/api/health", headers={}, params={}, route_params={"path": "health"}, body=b"")
+    resp = azure_http.handle_http(req, services_factory=azure_services.build_services)
+    assert resp.status_code == 200, resp.get_body()
+    assert b'"status":"ok"' in resp.get_body().replace(b" ", b"")

@@ -360,3 +360,15 @@ def test_v4_post_policy_pins_key_type_and_size_and_verifies_against_the_signers_
     signer.key.public_key().verify(
         bytes.fromhex(f["x-goog-signature"]), f["policy"].encode(), padding.PKCS1v15(), hashes.SHA256()
     )
+
+
+def test_a_second_factor_the_shop_does_not_offer_is_a_403_not_a_crash():
+    t = FakeTransport().on(
+        "POST",
+        f"{TOOLKIT}/accounts:signInWithPassword",
+        200,
+        {"mfaPendingCredential": "pending", "mfaInfo": [{"mfaEnrollmentId": "e1", "phoneInfo": "+1555"}]},
+    )
+    with pytest.raises(IdentityError) as err:
+        idp(t).log_in("ada@example.com", "Passw0rd!")
+    assert (err.value.code, err.value.status) == ("CHALLENGE_UNSUPPORTED", 403)
