@@ -459,6 +459,10 @@ def capacity(cloud: str, rs: Sequence[ResourceLike], m: Measured, prices: Prices
         f"At {TARGET_SHOPPERS:,} shoppers with 1-5 s think time: {rps:.0f} requests/s, {peak[busiest]:.0f}/s on "
         f"{busiest}; {busy:.1f} functions busy at once on average (requests/s x function time)."
     )
+    cap.notes.append(
+        "The firewall's rate limit is per client IP: a shopper sends about 100 requests in 5 minutes at 1-5 s "
+        "think time, but shoppers behind one NAT, or a load test from one machine, share one IP and are blocked."
+    )
     if cloud == "aws":
         fn = _count(rs, "aws:lambda/function:Function")
         reserved = [
@@ -477,6 +481,9 @@ def capacity(cloud: str, rs: Sequence[ResourceLike], m: Measured, prices: Prices
             ("DynamoDB on-demand per table (default quota)", f"{prices.limit('aws_dynamodb_on_demand_table_units'):,.0f} RRU/WRU per s"),
             ("WAF rate limit per client IP", f"{int(limit):,} requests / 5 min" if limit else "none"),
         ]  # fmt: skip
+        pool = reserved[0] if reserved else prices.limit("aws_lambda_account_concurrency")
+        where = "reserved for each function" if reserved else "in the account pool all functions share"
+        cap.notes.append(f"Concurrency needed at that load: {busy:.1f} on average, against {pool:,.0f} {where}.")
         rate = stage.get("throttlingRateLimit")
         if rate and peak[busiest] > rate:
             cap.notes.append(
@@ -492,12 +499,23 @@ def capacity(cloud: str, rs: Sequence[ResourceLike], m: Measured, prices: Prices
             ("Cosmos DB", "serverless (per-container RU/s ceiling; no provisioned throughput)"),
             ("API Management", "Consumption tier (no published request-rate guarantee)"),
         ]
+        cap.notes.append(
+            f"Executions in flight at that load: {busy:.1f} on average; each app may scale to "
+            f"{app['maximumInstanceCount']:g} instances (per-instance HTTP concurrency: the platform default)."
+        )
     else:
         fn = _count(rs, "gcp:cloudfunctionsv2/function:Function")[0].inputs["serviceConfig"]
         conn = _count(rs, "gcp:vpcaccess/connector:Connector")[0].inputs
         armor = _count(rs, "gcp:compute/securityPolicy:SecurityPolicy")[0].inputs["rules"]
         throttle = next((r["rateLimitOptions"]["rateLimitThreshold"] for r in armor if r["action"] == "throttle"), None)
         slots = int(fn["maxInstanceCount"]) * int(fn["maxInstanceRequestConcurrency"])
+        billed = prices.assumption("run_billed_ms_min")
+        in_flight = sum(r * max(billed, function_ms(m, op, db_ms)) / 1000 for op, r in peak.items())
+        cap.notes.append(
+            f"Requests in flight at that load, counting {billed:g} ms each: {in_flight:.0f} across the functions, "
+            f"against {slots:,} per function ({in_flight / int(fn['maxInstanceRequestConcurrency']):.1f} instances "
+            "in all at full concurrency)."
+        )
         cap.settings += [
             ("function instances x requests per instance",
              f"{fn['maxInstanceCount']:g} x {fn['maxInstanceRequestConcurrency']:g} = {slots:,} concurrent requests"),
@@ -705,7 +723,7 @@ def _sources_section(w: Callable[[str], None], prices: Prices) -> None:
     w("")
     for cloud in CLOUDS:
         c = prices.data["clouds"][cloud]
-        w(f"- **{cloud}** ({c['region']}): " + "; ".join(
+        w(f"- **{cloud}**, region: {c['region']}; as of {c['as_of']}: " + "; ".join(
             f"`{k}` {v['usd']:g} USD per {v['unit']} ({v['source']})" for k, v in c["prices"].items()) + ".")  # fmt: skip
     w(
         "- Limits: "
