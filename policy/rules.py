@@ -193,6 +193,45 @@ def check_aws_buckets_encrypted(resources: Sequence[StackResource], ctx: Context
     )
 
 
+AWS_KEY_REFERENCES = {
+    "aws:dynamodb/table:Table": lambda p: (p.get("serverSideEncryption") or {}).get("kmsKeyArn"),
+    "aws:sns/topic:Topic": lambda p: p.get("kmsMasterKeyId"),
+    "aws:sqs/queue:Queue": lambda p: p.get("kmsMasterKeyId"),
+    "aws:cloudwatch/logGroup:LogGroup": lambda p: p.get("kmsKeyId"),
+    "aws:ssm/parameter:Parameter": lambda p: p.get("keyId"),
+}
+GCP_KEY_REFERENCES = {
+    "gcp:storage/bucket:Bucket": lambda p: [(p.get("encryption") or {}).get("defaultKmsKeyName")],
+    "gcp:pubsub/topic:Topic": lambda p: [p.get("kmsKeyName")],
+    "gcp:firestore/database:Database": lambda p: [(p.get("cmekConfig") or {}).get("kmsKeyName")],
+    "gcp:secretmanager/secret:Secret": lambda p: [
+        (r.get("customerManagedEncryption") or {}).get("kmsKeyName")
+        for r in ((p.get("replication") or {}).get("userManaged") or {}).get("replicas") or []
+    ],
+}
+
+
+def check_the_stack_key(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str]]:
+    """Encrypted with *this stack's* key: AWS by ARN, GCP by a key ring the stack holds."""
+    aws_keys = {v for r in resources if r.type == "aws:kms/key:Key" for v in (r.props.get("arn"), r.props.get("keyId"))}
+    aws_keys |= {r.props.get("arn") for r in resources if r.type == "aws:kms/alias:Alias"}
+    rings = {r.props.get("keyRing") for r in resources if r.type == "gcp:kms/cryptoKey:CryptoKey"}
+    for r in resources:
+        if r.type in AWS_KEY_REFERENCES and aws_keys:
+            key = AWS_KEY_REFERENCES[r.type](r.props)
+            if key and key not in aws_keys:
+                yield r.name, f"encrypted with {key}, not with this stack's KMS key"
+        elif r.type in GCP_KEY_REFERENCES and rings:
+            for key in GCP_KEY_REFERENCES[r.type](r.props):
+                if key and not any(str(key).startswith(f"{ring}/cryptoKeys/") for ring in rings):
+                    yield r.name, f"encrypted with {key}, not with a key of this stack's key ring"
+
+
+def _stack_encryption(resources: Sequence[StackResource], ctx: Context) -> Iterator[tuple[str, str]]:
+    yield from check_aws_buckets_encrypted(resources, ctx)
+    yield from check_the_stack_key(resources, ctx)
+
+
 def _bucket_companions(resources: Sequence[StackResource], companion: str, message: str) -> Iterator[tuple[str, str]]:
     """Each S3 bucket needs a companion resource of `companion` type pointing at it."""
     covered = {r.props.get("bucket") for r in resources if r.type == companion}
@@ -377,7 +416,7 @@ RULES: tuple[Rule, ...] = (
         "encryption-at-rest-with-stack-key",
         "Data stores, queues, topics, logs and secrets are encrypted with the stack's customer-managed key.",
         check_encryption,
-        check_aws_buckets_encrypted,
+        _stack_encryption,
     ),
     Rule(
         "no-public-storage",

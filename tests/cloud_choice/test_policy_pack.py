@@ -200,6 +200,24 @@ def test_a_bucket_without_its_public_access_block_or_encryption_is_flagged(stack
     assert ("encryption-at-rest-with-stack-key", "S3 bucket has no default encryption configuration") in messages
 
 
+@pytest.mark.parametrize(
+    ("cloud", "typ", "change", "message"),
+    [
+        ("aws", "aws:sns/topic:Topic", set_("kmsMasterKeyId", "arn:aws:kms:eu-west-1:999999999999:key/other"),
+         "encrypted with arn:aws:kms:eu-west-1:999999999999:key/other, not with this stack's KMS key"),
+        ("gcp", "gcp:pubsub/topic:Topic",
+         set_("kmsKeyName", "projects/elsewhere/locations/europe-west1/keyRings/theirs/cryptoKeys/k"),
+         "not with a key of this stack's key ring"),
+    ],
+)  # fmt: skip
+def test_a_key_from_outside_the_stack_is_flagged(stacks, cloud, typ, change, message):
+    stack = stacks(cloud, "dev")
+    resources, broken = mutate(stack, typ, change)
+    found = check(stack, resources)
+    assert [(r, n) for r, n, _ in found] == [("encryption-at-rest-with-stack-key", broken)], found
+    assert message in found[0][2]
+
+
 def test_dev_may_skip_prod_only_rules(stacks):
     """The same broken props pass in dev where the rule is prod-only (backups, CMK storage)."""
     stack = stacks("gcp", "dev")
