@@ -180,8 +180,12 @@ def measure() -> Measured:
     handler = handler_microseconds()
     route_of = {"browse": "GET /api/products", "product": "GET /api/products", "add_to_cart": "POST /api/orders"}
     files, size = site_weight()
+    mix = shopper_mix()
+    lines = mix["add_to_cart"] // mix["checkout"]
+    if OPERATIONS["checkout"] != f"checkout of {lines} line(s): POST /api/orders":
+        raise ValueError(f"the mix checks out {lines}-line carts: measure that checkout in OPERATIONS")
     return Measured(
-        mix=shopper_mix(),
+        mix=mix,
         db_calls={op: calls[row] for op, row in OPERATIONS.items()},
         handler_us={op: handler[route_of.get(op, "POST /api/orders")] for op in OPERATIONS},
         page_files=files,
@@ -597,7 +601,8 @@ def render(built: Mapping[tuple[str, str], Sequence[ResourceLike]], m: Measured,
     w("")
     w("Shopper mix per order (the load test's task weights, bench/locustfile.py): "
       + ", ".join(f"{m.per_order(op):g} {op.replace('_', ' ')}" for op in OPERATIONS)
-      + f"; {m.requests_per_order} API requests, one storefront page load ({m.page_files} HTML/CSS/JS files, "
+      + f" (of the {m.per_order('add_to_cart'):g}-line cart)"
+        + f"; {m.requests_per_order} API requests, one storefront page load ({m.page_files} HTML/CSS/JS files, "
       f"{m.page_bytes:,} bytes uncompressed: an upper bound), {m.emails_per_order} confirmation e-mail, one "
       "order event through the topic/queue to the notifications function.")  # fmt: skip
     w("")
