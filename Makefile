@@ -64,5 +64,10 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+## Cost and capacity of the three clouds from the program's own graphs: writes docs/clouds.md
+.PHONY: compare
+compare: $(STAMP)
+	$(PY) -m bench.compare
+
 clean:
 	rm -rf $(VENV) build .pytest_cache
