@@ -17,7 +17,15 @@ FUNCTION_REQUIREMENTS = (
     ROOT / "functions" / "runtimes" / "gcp_app" / "requirements.txt",
 )
 # What the Pulumi program imports: a new major version of any can change what a deploy does.
-PROGRAM_PACKAGES = ("pulumi", "pulumi-aws", "pulumi-azure-native", "pulumi-gcp", "pydantic")
+PROGRAM_PACKAGES = (
+    "pulumi",
+    "pulumi-aws",
+    "pulumi-azure-native",
+    "pulumi-gcp",
+    "pulumi-random",
+    "pulumi-azuread",
+    "pydantic",
+)
 
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*?)\s*(?:\\)?$")
 
