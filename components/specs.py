@@ -356,6 +356,11 @@ class MonitoringArgs:
     api_5xx_threshold: int = 5  # per 5 minutes
     cdn: CdnResult | None = None  # its firewall's blocked requests are alarmed on
     firewall_blocked_threshold: int = 100  # blocked requests per 5 minutes: an attack, or a rule hurting shoppers
+    failed_sign_in_threshold: int = 50  # refused sign-ins per 5 minutes (functions/shop/accounts.py SIGN_IN_FAILED)
+
+
+# The function whose logs carry the refused sign-ins that monitoring counts.
+SIGN_IN_SERVICE = "accounts"
 
 
 @dataclass(frozen=True)

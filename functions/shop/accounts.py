@@ -3,6 +3,7 @@ sign-out and the caller's profile."""
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 
 from .models import (
@@ -16,6 +17,11 @@ from .models import (
 from .ports import Challenge, ClientContext, IdentityError
 
 OTP_ISSUER = "Shop"  # the name authenticator apps show next to the account
+# Logged once per refused sign-in (wrong password, unknown address, wrong code): each cloud's
+# monitoring counts this marker in the accounts function's logs and alarms on a spike
+# (credential stuffing). Never the address or the password.
+SIGN_IN_FAILED = "shop.sign_in_failed"
+log = logging.getLogger("shop.accounts")
 
 
 def _tokens(t):
@@ -59,13 +65,26 @@ def _signed_in(result):
     return _tokens(result)
 
 
+def _refused(exc: IdentityError, step: str) -> None:
+    if exc.status in (401, 403):
+        log.warning("%s step=%s code=%s", SIGN_IN_FAILED, step, exc.code)
+
+
 def log_in(ctx):
-    return _signed_in(ctx.services.identity.log_in(ctx.body.email, ctx.body.password, client_context(ctx)))
+    try:
+        return _signed_in(ctx.services.identity.log_in(ctx.body.email, ctx.body.password, client_context(ctx)))
+    except IdentityError as exc:
+        _refused(exc, "password")
+        raise
 
 
 def answer_mfa(ctx):
     b = ctx.body
-    return _tokens(ctx.services.identity.answer_mfa(b.email, b.session, b.code, client_context(ctx)))
+    try:
+        return _tokens(ctx.services.identity.answer_mfa(b.email, b.session, b.code, client_context(ctx)))
+    except IdentityError as exc:
+        _refused(exc, "second-factor")
+        raise
 
 
 def otpauth_uri(email: str, secret: str) -> str:

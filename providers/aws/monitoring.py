@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.specs import MonitoringArgs, MonitoringResult
+from components.specs import SIGN_IN_SERVICE, MonitoringArgs, MonitoringResult
+from functions.shop.accounts import SIGN_IN_FAILED
 from providers.aws.api import ApiNative
 from providers.aws.cdn import CdnNative
 from providers.aws.env import AwsEnv
@@ -125,6 +126,29 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
 
     if args.cdn is not None:
         alarms.append(_firewall_blocked_alarm(env, args, parent))
+    accounts = args.functions.functions.get(SIGN_IN_SERVICE)
+    if accounts is not None:
+        aws.cloudwatch.LogMetricFilter(
+            "failed-sign-ins",
+            log_group_name=pulumi.Output.concat("/aws/lambda/", accounts.name),
+            pattern=f'"{SIGN_IN_FAILED}"',
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name="FailedSignIns", namespace=f"Shop/{env.context.name_prefix}", value="1", default_value="0"
+            ),
+            opts=opts,
+        )
+        alarms.append(
+            alarm(
+                "failed-sign-ins",
+                f"{args.failed_sign_in_threshold}+ refused sign-ins in 5 minutes (credential stuffing?)",
+                namespace=f"Shop/{env.context.name_prefix}",
+                metric_name="FailedSignIns",
+                statistic="Sum",
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                threshold=args.failed_sign_in_threshold,
+                evaluation_periods=1,
+            )
+        )
 
     dashboard = aws.cloudwatch.Dashboard(
         "shop",

@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.accounts import SIGN_IN_FAILED
 from providers.azure.env import AzureEnv
 
 _CRITERIA = "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
@@ -172,6 +173,35 @@ def create_monitoring(env: AzureEnv, args: specs.MonitoringArgs, parent: pulumi.
             f"Front Door's WAF blocked >= {args.firewall_blocked_threshold} requests in 5 minutes: an attack, or a "
             "rule refusing shoppers (FrontDoorWebApplicationFirewallLog in the Log Analytics workspace)",
         )  # fmt: skip
+    if specs.SIGN_IN_SERVICE in args.functions.functions:
+        alerts["failed-sign-ins"] = monitor.ScheduledQueryRule(
+            "alert-failed-sign-ins",
+            resource_group_name=env.rg_name,
+            location=env.location,
+            kind="LogAlert",
+            description=f"{args.failed_sign_in_threshold}+ refused sign-ins in 5 minutes: credential stuffing, or "
+            "an identity problem (the accounts function's traces say which step refused them)",
+            severity=2,
+            enabled=True,
+            scopes=[fns.insights.id],
+            evaluation_frequency="PT5M",
+            window_size="PT5M",
+            criteria={
+                "all_of": [
+                    {
+                        "query": f'traces | where message has "{SIGN_IN_FAILED}"',
+                        "time_aggregation": "Count",
+                        "operator": "GreaterThanOrEqual",
+                        "threshold": args.failed_sign_in_threshold,
+                        "failing_periods": {"number_of_evaluation_periods": 1, "min_failing_periods_to_alert": 1},
+                    }
+                ]
+            },
+            actions={"action_groups": [action_group.id]},
+            auto_mitigate=True,
+            tags=env.tags,
+            opts=opts,
+        )
     return specs.MonitoringResult(
         alarm_topic_ref=action_group.id,
         dashboard_name=fns.insights.name,

@@ -16,6 +16,7 @@ from typing import Any
 import pulumi
 
 from components import specs
+from functions.shop.accounts import SIGN_IN_FAILED
 from providers.gcp.env import GcpEnv
 
 MONITORING = "monitoring.googleapis.com"
@@ -108,6 +109,33 @@ def create_monitoring(env: GcpEnv, args: specs.MonitoringArgs, parent: pulumi.Re
             ),
             f"Cloud Armor denied more than {args.firewall_blocked_threshold} requests in 5 minutes: an attack, "
             "or a rule refusing shoppers. The decisions are in the stack's armor-logs log bucket.",
+        )
+    accounts = args.functions.functions.get(specs.SIGN_IN_SERVICE)
+    if accounts is not None:
+        failed = gcp.logging.Metric(
+            "failed-sign-ins",
+            project=env.project,
+            name=f"{prefix}-failed-sign-ins",
+            description="Refused sign-ins logged by the accounts function (functions/shop/accounts.py)",
+            filter=accounts.name.apply(
+                lambda n: (
+                    f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{n}" '
+                    f'AND (textPayload:"{SIGN_IN_FAILED}" OR jsonPayload.message:"{SIGN_IN_FAILED}")'
+                )
+            ),
+            metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+            opts=opts,
+        )
+        policy(
+            "failed-sign-ins",
+            "refused sign-ins",
+            _threshold(
+                "refused sign-ins",
+                failed.name.apply(lambda n: f'metric.type = "logging.googleapis.com/user/{n}"'),
+                args.failed_sign_in_threshold,
+            ),
+            f"More than {args.failed_sign_in_threshold} sign-ins were refused in 5 minutes: credential stuffing, "
+            "or an identity problem. The accounts function's logs say which step refused them.",
         )
     policy(
         "functions-throttled",

@@ -141,3 +141,18 @@ def test_an_unreachable_identity_service_refuses_admin_calls_with_a_503(shop, ad
     r = handle(request, shop.services)  # shop.call fails any 5xx on the spot
     assert r.status == 503 and r.body["error"]["code"] == "UNAVAILABLE" and r.headers["retry-after"] == "1"
     assert shop.store.get_product("b1").stock != 9
+
+
+def test_a_refused_sign_in_logs_the_marker_monitoring_counts_and_nothing_personal(shop, caplog):
+    from functions.shop.accounts import SIGN_IN_FAILED
+
+    shop.services.identity.sign_up("victim@example.com", "Right-pass-1!")
+    with caplog.at_level("WARNING", logger="shop.accounts"):
+        shop.fails("POST", "/api/auth/login", {"email": "victim@example.com", "password": "wrong-guess"}, status=401)
+    lines = [r.getMessage() for r in caplog.records if r.name == "shop.accounts"]
+    assert [line for line in lines if SIGN_IN_FAILED in line], f"no {SIGN_IN_FAILED} line in {lines}"
+    assert not any("victim@example.com" in line or "wrong-guess" in line for line in lines), lines
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="shop.accounts"):
+        shop.ok("POST", "/api/auth/login", {"email": "victim@example.com", "password": "Right-pass-1!"})
+    assert not [r for r in caplog.records if SIGN_IN_FAILED in r.getMessage()], "a good sign-in is not counted"

@@ -88,7 +88,7 @@ def test_resource_counts(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
         c = stack.counts()
         assert c[T_FN] == n
         assert c[T_SA] == n + 4, "one account per function + build, push, gateway and the CDN's origin reader"
-        assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 7
+        assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 8  # + refused sign-ins
         assert c[G + "firestore/index:Index"] == len(datamodel.FIRESTORE_INDEXES)
         assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 1, "gateway per HTTP fn + push"
     assert gcp_dev.counts()[G + "compute/address:Address"] == 0
