@@ -47,7 +47,7 @@ AZURE_TAGGED = frozenset(
     "azure-native:" + t
     for t in (
         "apimanagement:ApiManagementService", "applicationinsights:Component", "cdn:AFDEndpoint", "cdn:Profile",
-        "network:PrivateEndpoint", "privatedns:PrivateZone", "privatedns:VirtualNetworkLink",
+        "network:PrivateEndpoint", "privatedns:PrivateZone", "privatedns:VirtualNetworkLink", "monitor:ScheduledQueryRule",
         "communication:CommunicationService", "communication:Domain", "communication:EmailService",
         "cosmosdb:DatabaseAccount", "cosmosdb:SqlResourceSqlContainer", "cosmosdb:SqlResourceSqlDatabase",
         "frontdoor:Policy", "keyvault:Key", "keyvault:Secret", "keyvault:Vault", "managedidentity:UserAssignedIdentity",
