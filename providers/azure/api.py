@@ -1,8 +1,11 @@
 """API: API Management (Consumption) with one operation per route of the route table
 (functions.shop.routes.ROUTES), each routed to its service's Function App backend;
 customer and admin operations carry a ``validate-jwt`` policy (issuer, audience and the
-tenant's OpenID configuration from the auth result; admin also requires the ``admin`` app
-role in ``roles``); public operations have none.
+tenant's OpenID configuration from the auth result); public operations have none. Admin
+operations then check the validated token's ``roles`` for the admin app role and answer 403
+themselves, so a signed-in customer gets 403 and only a bad token gets 401. Both, and a
+request that did not come through Front Door (the API-level ``check-header``), answer the
+shop's error shape ``{"error": {"code", "message"}}`` from the ``on-error`` section.
 
 Only API Management reaches the Function Apps: their HTTP trigger needs a function key
 (functions/runtimes/azure_http.py, auth level FUNCTION), and each backend sends its app's
@@ -20,6 +23,8 @@ OpenAPI document is generated from), so the imported surface is exactly the rout
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 from xml.sax.saxutils import escape
@@ -49,37 +54,83 @@ class ApiNative:
     function_keys: dict[str, Any]  # service -> NamedValue (secret) holding its app's function key
 
 
-def validate_jwt(openid_url: str, issuer: str, audience: str, required_role: str | None) -> str:
-    claims = (
-        '<required-claims><claim name="roles" match="any">'
-        f"<value>{escape(required_role)}</value></claim></required-claims>"
-        if required_role
-        else ""
+JWT_VARIABLE = "jwt"
+UNAUTHORIZED_MESSAGE = "sign in: a valid bearer access token is required"
+FORBIDDEN_MESSAGE = "this operation needs the admin group"
+NOT_FROM_FRONT_DOOR_MESSAGE = "requests must come through the shop's Front Door"
+_ROLE_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def error_response(status: int, reason: str, code: str, message: str, headers: dict[str, str] | None = None) -> str:
+    """A ``return-response`` with the shop's error body (functions/shop/http.py ``error``)."""
+    body = json.dumps({"error": {"code": code, "message": message}})
+    extra = "".join(
+        f'<set-header name="{escape(k)}" exists-action="override"><value>{escape(v)}</value></set-header>'
+        for k, v in (headers or {}).items()
     )
+    return (
+        f'<return-response><set-status code="{status}" reason="{escape(reason)}" />'
+        '<set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>'
+        f"{extra}<set-body>{escape(body)}</set-body></return-response>"
+    )
+
+
+def validate_jwt(openid_url: str, issuer: str, audience: str) -> str:
     return (
         '<validate-jwt header-name="Authorization" failed-validation-httpcode="401" '
         'failed-validation-error-message="Unauthorized" require-expiration-time="true" '
-        'require-scheme="Bearer" require-signed-tokens="true">'
+        f'require-scheme="Bearer" require-signed-tokens="true" output-token-variable-name="{JWT_VARIABLE}">'
         f'<openid-config url="{escape(openid_url)}" />'
         f"<audiences><audience>{escape(audience)}</audience></audiences>"
         f"<issuers><issuer>{escape(issuer)}</issuer></issuers>"
-        f"{claims}</validate-jwt>"
+        "</validate-jwt>"
+    )
+
+
+def require_role(role: str) -> str:
+    """403 in the shop's shape unless the token validated above carries ``role`` in ``roles``
+    (a required claim in validate-jwt would answer 401). Policy expressions are C#, written
+    raw: the policy format is rawxml."""
+    if not _ROLE_VALUE.fullmatch(role):
+        raise ValueError(f"admin role {role!r} must be letters, digits, '_', '.' or '-'")
+    roles = f'((Jwt)context.Variables["{JWT_VARIABLE}"]).Claims.GetValueOrDefault("roles", "").Split(\',\')'
+    return (
+        f'<choose><when condition="@(!{roles}.Contains("{role}"))">'
+        f"{error_response(403, 'Forbidden', 'FORBIDDEN', FORBIDDEN_MESSAGE)}"
+        "</when></choose>"
+    )
+
+
+def on_error(validates_jwt: bool) -> str:
+    """The gateway's own refusals in the shop's error shape; anything else keeps API
+    Management's answer."""
+    unauthorized = error_response(
+        401, "Unauthorized", "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, {"WWW-Authenticate": "Bearer"}
+    )
+    jwt = f'<when condition="@(context.LastError.Source == "validate-jwt")">{unauthorized}</when>'
+    return (
+        "<on-error><base /><choose>"
+        f"{jwt if validates_jwt else ''}"
+        '<when condition="@(context.LastError.Source == "check-header")">'
+        f"{error_response(403, 'Forbidden', 'FORBIDDEN', NOT_FROM_FRONT_DOOR_MESSAGE)}"
+        "</when>"
+        "</choose></on-error>"
     )
 
 
 def operation_policy(route: Route, backend_id: str, auth: Any, admin_group: str) -> str:
-    jwt = ""
+    checks = ""
     if route.auth in (CUSTOMER, ADMIN):
-        jwt = validate_jwt(
-            auth.openid_configuration_url, auth.issuer, auth.audience, admin_group if route.auth == ADMIN else None
-        )
+        checks = validate_jwt(auth.openid_configuration_url, auth.issuer, auth.audience)
+    if route.auth == ADMIN:
+        checks += require_role(admin_group)
     return (
         "<policies><inbound><base />"
-        f"{jwt}"
+        f"{checks}"
         f'<set-backend-service backend-id="{backend_id}" />'
         "</inbound><backend><base /></backend><outbound><base />"
         '<set-header name="X-Powered-By" exists-action="delete" />'
-        "</outbound><on-error><base /></on-error></policies>"
+        f"</outbound>{on_error(bool(checks))}</policies>"
     )
 
 
