@@ -19,7 +19,11 @@ from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
     "400": "Malformed request (JSON, parameters, Idempotency-Key)",
-    "401": "Missing or invalid token (sign-in operations: wrong credentials)",
+    "401": (
+        "Missing or invalid token (sign-in operations: wrong credentials). A token refused by the"
+        ' gateway is answered by the gateway itself, not as Error: AWS {"message":"Unauthorized"},'
+        ' GCP {"code":401,"message":"..."}; treat any 401 as sign in again (docs/gateway-errors.md)'
+    ),
     "403": "Not allowed (admin group required; sign-in operations: account not confirmed or disabled)",
     "404": "Not found",
     "405": "Method not allowed on this path",
