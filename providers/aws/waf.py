@@ -42,7 +42,12 @@ BODY_OUTSIDE_API_RULE = "body-size-outside-api"
 RATE_WINDOW_SECONDS = 300
 RATE_LIMITED_BODY = "rate-limited"
 RATE_LIMITED_JSON = json.dumps(
-    {"error": {"code": "RATE_LIMITED", "message": "too many requests from this address; try again in a few minutes"}},
+    {
+        "error": {
+            "code": "TOO_MANY_REQUESTS",
+            "message": "too many requests from this address; try again in a few minutes",
+        }
+    },
     separators=(",", ":"),
 )
 EDGE_REGION = "us-east-1"

@@ -58,7 +58,9 @@ def test_sign_in_has_its_own_tighter_per_ip_limit_answered_with_json_429(any_sta
         assert response["responseCode"] == 429
         body = bodies[response["customResponseBodyKey"]]
         assert body["contentType"] == "APPLICATION_JSON"
-        assert json.loads(body["content"])["error"]["code"] == "RATE_LIMITED"
+        assert json.loads(body["content"])["error"]["code"] == "TOO_MANY_REQUESTS", (
+            "a code the OpenAPI ERROR_CODES enum lists"
+        )
 
 
 def test_auth_routes_have_an_api_wide_throttle_below_the_stage_default(any_stack: BuiltStack):
