@@ -11,31 +11,16 @@ claim, replace_item with the etag just read (412 when someone else got there fir
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from functions.shop import datamodel as dm
 from functions.shop.ports import Unavailable
 from functions.shop.processed_events import BUSY, CLAIMED, DONE, record_id
 
-TRANSIENT_STATUSES = {408, 429, 449, 503}
+from .cosmos_store import _translated  # the store's own mapping of transient failures
+
 _ATTEMPTS = 5  # read-then-conditional-write rounds lost to concurrent claimers
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-    from azure.cosmos import exceptions as cx
-
-    try:
-        yield
-    except cx.CosmosHttpResponseError as e:
-        if e.status_code in TRANSIENT_STATUSES:
-            raise Unavailable(f"cosmos: {e.status_code}") from e
-        raise
-    except (cx.CosmosClientTimeoutError, ServiceRequestError, ServiceResponseError) as e:
-        raise Unavailable(f"cosmos: {type(e).__name__}") from e
 
 
 class CosmosProcessedEvents:

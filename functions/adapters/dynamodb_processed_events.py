@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.shop import datamodel as dm
-from functions.shop.ports import Unavailable
 from functions.shop.processed_events import BUSY, CLAIMED, DONE
 
-from .dynamodb_store import RETRYABLE
+from .dynamodb_store import translated_call
 
 _NAMES = {"#pk": "PK", "#st": "state", "#h": "holder", "#l": "leaseUntil", "#x": "expiresAt"}
 
@@ -45,16 +44,7 @@ class DynamoDBProcessedEvents:
         return self._client
 
     def _call(self, op: str, **kwargs: Any) -> dict:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, op)(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in RETRYABLE:
-                raise Unavailable(f"database busy ({exc.response['Error']['Code']}); retry") from exc
-            raise
-        except BotoCoreError as exc:
-            raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
+        return translated_call(self.client, op, **kwargs)
 
     def _item(self, event_id: str, state: str, holder: str, lease_until: float, now: float) -> dict:
         return {

@@ -258,6 +258,21 @@ def _order(item: dict) -> Order:
     )
 
 
+def translated_call(client: Any, op: str, **kwargs: Any) -> dict:
+    """One DynamoDB call; throttling, transient errors and an unreachable endpoint become
+    Unavailable (safe to retry), anything else is the caller's to handle."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(client, op)(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in RETRYABLE:
+            raise Unavailable(f"database busy ({exc.response['Error']['Code']}); retry") from exc
+        raise
+    except BotoCoreError as exc:
+        raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
+
+
 class DynamoDBStore:
     # place_order verifies each line's name, price and currency against the catalog in its
     # transaction, so checkout may build the order from the cart's snapshots (2 round trips).
@@ -276,16 +291,7 @@ class DynamoDBStore:
         return self._client
 
     def _call(self, op: str, **kwargs) -> dict:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, op)(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in RETRYABLE:
-                raise Unavailable(f"database busy ({exc.response['Error']['Code']}); retry") from exc
-            raise
-        except BotoCoreError as exc:
-            raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
+        return translated_call(self.client, op, **kwargs)
 
     def _query(
         self, limit: int, cursor: str | None, bounds: _Bounds, reverse: bool = False, index: str | None = None, **kw

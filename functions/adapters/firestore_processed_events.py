@@ -11,8 +11,7 @@ own claim, an update with the `last_update_time` just read as precondition
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,24 +19,10 @@ from functions.shop import datamodel as dm
 from functions.shop.ports import Unavailable
 from functions.shop.processed_events import BUSY, CLAIMED, DONE, record_id
 
+from .firestore_store import _translated  # the store's own mapping of transient failures
+
 COLLECTION = "processedEvents"
 _ATTEMPTS = 5  # read-then-conditional-write rounds lost to concurrent claimers
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    from google.api_core import exceptions as gexc
-
-    try:
-        yield
-    except (
-        gexc.Aborted,
-        gexc.ServiceUnavailable,
-        gexc.DeadlineExceeded,
-        gexc.ResourceExhausted,
-        gexc.InternalServerError,
-    ) as e:
-        raise Unavailable(f"firestore: {type(e).__name__}") from e
 
 
 class FirestoreProcessedEvents:
