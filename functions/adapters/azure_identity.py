@@ -39,6 +39,7 @@ from typing import Any
 from functions.shop.ports import ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
 from functions.shop.routes import ADMIN_GROUP
 
+from ._admin_checks import AdminRecheckCache
 from ._http import Transport, call, urllib_transport
 
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -66,7 +67,7 @@ class EntraIdentity:
         self._graph_token: tuple[str, float] | None = None
         self._lock = threading.Lock()
         self.admin_recheck_seconds = 30.0
-        self._admin_ok: dict[str, float] = {}  # access token -> monotonic time the answer expires
+        self._admin_checks = AdminRecheckCache()
         self._admin_role_ids: tuple[str, str] | None = None
 
     # -- tokens ----------------------------------------------------------------------
@@ -123,10 +124,8 @@ class EntraIdentity:
 
     def verify_admin(self, principal: Principal) -> None:
         token = principal.access_token or ""
-        now = time.monotonic()
-        with self._lock:
-            if self._admin_ok.get(token, 0.0) > now:
-                return
+        if self._admin_checks.fresh(token):
+            return
         if not principal.mfa:
             raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
         user_path = f"/users/{urllib.parse.quote(principal.user_id)}"
@@ -142,10 +141,7 @@ class EntraIdentity:
         assigned = {(a.get("resourceId"), a.get("appRoleId")) for a in (resp.json() or {}).get("value") or []}
         if (sp_id, role_id) not in assigned:
             raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
-        with self._lock:
-            if len(self._admin_ok) > 1024:
-                self._admin_ok = {t: exp for t, exp in self._admin_ok.items() if exp > now}
-            self._admin_ok[token] = now + self.admin_recheck_seconds
+        self._admin_checks.remember(token, self.admin_recheck_seconds)
 
     def _admin_role(self) -> tuple[str, str]:
         """(service principal id of the storefront app, id of its `admin` app role): fixed for

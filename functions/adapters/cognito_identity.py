@@ -26,8 +26,6 @@ the user has not verified is never returned.
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 from functions.shop.ports import (
     MFA_CODE,
@@ -42,6 +40,7 @@ from functions.shop.ports import (
 )
 from functions.shop.routes import ADMIN_GROUP
 
+from ._admin_checks import AdminRecheckCache
 from .aws_clients import client
 
 _SIGNED_OUT = ("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
@@ -130,8 +129,7 @@ class CognitoIdentity:
         if admin_recheck_seconds is None:
             admin_recheck_seconds = float(os.environ.get("SHOP_ADMIN_RECHECK_SECONDS", "30"))
         self.admin_recheck_seconds = admin_recheck_seconds
-        self._admin_ok: dict[str, float] = {}  # access token -> monotonic time the answer expires
-        self._lock = threading.Lock()
+        self._admin_checks = AdminRecheckCache()
 
     @property
     def idp(self):
@@ -252,15 +250,12 @@ class CognitoIdentity:
         """GlobalSignOut: revokes every refresh token of the user (all devices) and makes
         Cognito refuse their access tokens (GetUser and the admin re-check)."""
         _identity_call(self.idp.global_sign_out, TOKEN_ERRORS, AccessToken=principal.access_token)
-        with self._lock:
-            self._admin_ok.pop(principal.access_token or "", None)
+        self._admin_checks.forget(principal.access_token or "")
 
     def verify_admin(self, principal: Principal) -> None:
         token = principal.access_token or ""
-        now = time.monotonic()
-        with self._lock:
-            if self._admin_ok.get(token, 0.0) > now:
-                return
+        if self._admin_checks.fresh(token):
+            return
         user = self._user(principal)
         groups = _identity_call(
             self.idp.admin_list_groups_for_user, TOKEN_ERRORS, UserPoolId=self.user_pool_id, Username=user["Username"]
@@ -271,10 +266,7 @@ class CognitoIdentity:
             raise IdentityError(
                 "MFA_REQUIRED", "admins sign in with a second factor: set one up and sign in again", 403
             )
-        with self._lock:
-            if len(self._admin_ok) > 1024:
-                self._admin_ok = {t: exp for t, exp in self._admin_ok.items() if exp > now}
-            self._admin_ok[token] = now + self.admin_recheck_seconds
+        self._admin_checks.remember(token, self.admin_recheck_seconds)
 
     def refresh(self, refresh_token: str) -> Tokens:
         resp = _identity_call(

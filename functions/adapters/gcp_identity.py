@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import urllib.parse
 from contextlib import suppress
@@ -46,6 +45,7 @@ from functions.shop.ports import (
 )
 from functions.shop.routes import ADMIN_GROUP
 
+from ._admin_checks import AdminRecheckCache
 from ._http import Transport, call, urllib_transport
 
 TOOLKIT = "https://identitytoolkit.googleapis.com/v1"
@@ -82,8 +82,7 @@ class IdentityPlatform:
     ) -> None:
         self._key, self._project, self._credentials, self._transport = api_key, project, credentials, transport
         self.admin_recheck_seconds = 30.0
-        self._admin_ok: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._admin_checks = AdminRecheckCache()
 
     def _post(
         self, url: str, *, json_body: Any = None, form: dict[str, str] | None = None, bearer: str | None = None
@@ -194,15 +193,12 @@ class IdentityPlatform:
         """validSince = now: every refresh token of the user stops working, and verify_admin
         refuses every token issued before."""
         self._admin_call("accounts:update", {"localId": principal.user_id, "validSince": str(int(time.time()))})
-        with self._lock:
-            self._admin_ok.pop(principal.access_token or "", None)
+        self._admin_checks.forget(principal.access_token or "")
 
     def verify_admin(self, principal: Principal) -> None:
         token = principal.access_token or ""
-        now = time.monotonic()
-        with self._lock:
-            if self._admin_ok.get(token, 0.0) > now:
-                return
+        if self._admin_checks.fresh(token):
+            return
         if not principal.mfa:
             raise IdentityError(
                 "MFA_REQUIRED", "admins sign in with a second factor: set one up and sign in again", 403
@@ -220,8 +216,7 @@ class IdentityPlatform:
             groups = []
         if ADMIN_GROUP not in groups:
             raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
-        with self._lock:
-            self._admin_ok[token] = now + self.admin_recheck_seconds
+        self._admin_checks.remember(token, self.admin_recheck_seconds)
 
     def refresh(self, refresh_token: str) -> Tokens:
         body = self._post(SECURETOKEN, form={"grant_type": "refresh_token", "refresh_token": refresh_token})

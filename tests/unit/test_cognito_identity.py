@@ -130,7 +130,7 @@ def test_enrolment_turns_totp_on_and_signs_every_earlier_session_out(idp):
 def test_admin_recheck_asks_cognito_then_trusts_the_answer_briefly(idp, monkeypatch):
     identity, stub = idp
     clock = [1000.0]
-    monkeypatch.setattr("functions.adapters.cognito_identity.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("functions.adapters._admin_checks.time.monotonic", lambda: clock[0])
     who = Principal("u", ("admin",), access_token="at")
     user = {"Username": "u-name", "UserAttributes": [], "UserMFASettingList": ["SOFTWARE_TOKEN_MFA"]}
     groups = {"Groups": [{"GroupName": "admin"}]}
