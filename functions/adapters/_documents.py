@@ -161,6 +161,12 @@ def _scope_tag(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
 
 
+# sort -> (document field written by product_fields, read backwards): the document stores
+# order a product listing on one of these fields.
+SORT_FIELDS = {"name": ("sortKey", False), "price": ("priceKey", False), "-price": ("priceKey", True),
+               "newest": ("newestKey", True)}  # fmt: skip
+
+
 def products_scope(category: str | None, query: str | None = None, browse: Browse = BROWSE_DEFAULT) -> str:
     return f"products|{category or ''}|{query or ''}|{browse.scope()}"
 

@@ -75,6 +75,7 @@ from functions.shop.ports import (
 )
 
 from ._documents import (
+    SORT_FIELDS,
     decode_cursor,
     encode_cursor,
     now_iso,
@@ -95,11 +96,6 @@ CATEGORY_PK = "CATEGORY"
 LEDGER_PK = "LEDGER"
 TRANSIENT_STATUSES = {408, 429, 449, 503}
 _ATTEMPTS = 3  # retries of a checkout/cancel batch that lost a race with another writer
-
-
-# sort -> (document field, read backwards); functions/adapters/_documents.py writes the keys
-_SORT_FIELDS = {"name": ("sortKey", False), "price": ("priceKey", False), "-price": ("priceKey", True),
-                "newest": ("newestKey", True)}  # fmt: skip
 
 
 def user_pk(user_id: str) -> str:
@@ -212,7 +208,7 @@ class CosmosStore:
         field (the container's default range indexes serve it)."""
         scope = products_scope(category, query, browse)
         after = decode_cursor(cursor, scope)
-        field, backwards = _SORT_FIELDS[browse.sort]
+        field, backwards = SORT_FIELDS[browse.sort]
         where, params = ["c.type = 'product'"], {"@n": limit + 1}
         if category is not None:
             where.append("c.category = @category")

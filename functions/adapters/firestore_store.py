@@ -62,6 +62,7 @@ from functions.shop.ports import (
 )
 
 from ._documents import (
+    SORT_FIELDS,
     decode_cursor,
     encode_cursor,
     now_iso,
@@ -77,9 +78,6 @@ from ._documents import (
     status_scope,
 )
 
-# sort -> (document field, read backwards); functions/adapters/_documents.py writes the keys
-_SORT_FIELDS = {"name": ("sortKey", False), "price": ("priceKey", False), "-price": ("priceKey", True),
-                "newest": ("newestKey", True)}  # fmt: skip
 SEARCH_BATCH = 200  # documents per round trip while filtering a name search
 # Checkout and order transitions retry lost races for this long, then answer Unavailable
 # (503 + Retry-After): well inside the function's and the gateway's timeouts.
@@ -182,7 +180,7 @@ class FirestoreStore:
         are applied to the documents the page's query read, so a page may be short."""
         scope = products_scope(category, query, browse)
         after = decode_cursor(cursor, scope)
-        field, backwards = _SORT_FIELDS[browse.sort]
+        field, backwards = SORT_FIELDS[browse.sort]
         base = self._products
         if category is not None:
             base = base.where(filter=_eq("category", category))
