@@ -127,6 +127,23 @@ def memory_setting(memory_mb: int) -> str:
     return f"{memory_mb}Mi"
 
 
+def _one_permission_role(
+    env: GcpEnv, parent: pulumi.Resource, name: str, role_id: str, title: str, description: str, permission: str
+) -> Any:
+    """A project custom role holding exactly one permission (no predefined role is that narrow)."""
+    import pulumi_gcp as gcp
+
+    return gcp.projects.IAMCustomRole(
+        name,
+        project=env.project,
+        role_id=role_id,
+        title=f"{env.context.name_prefix} {title}",
+        description=description,
+        permissions=[permission],
+        opts=env.opts(parent, "iam.googleapis.com"),
+    )
+
+
 def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Resource) -> specs.FunctionsResult:
     import pulumi_gcp as gcp
 
@@ -214,24 +231,14 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
     push = env.settings.push_notifications
     fcm_role = None
     if push:
-        fcm_role = gcp.projects.IAMCustomRole(
-            "role-fcm-sender",
-            project=project,
-            role_id=f"shopFcmSender{env.short_id('fcm')}",
-            title=f"{env.context.name_prefix} FCM sender",
-            description="Send Firebase Cloud Messaging messages, nothing else",
-            permissions=["cloudmessaging.messages.create"],
-            opts=env.opts(parent, "iam.googleapis.com"),
-        )
-    revoker_role = gcp.projects.IAMCustomRole(
-        "role-auth-revoker",
-        project=project,
-        role_id=f"shopAuthRevoker{env.short_id('revoke')}",
-        title=f"{env.context.name_prefix} sign-out revoker",
-        description="Update Identity Platform users (sign-out sets validSince), nothing else",
-        permissions=["firebaseauth.users.update"],
-        opts=env.opts(parent, "iam.googleapis.com"),
-    )
+        fcm_role = _one_permission_role(
+            env, parent, "role-fcm-sender", f"shopFcmSender{env.short_id('fcm')}", "FCM sender",
+            "Send Firebase Cloud Messaging messages, nothing else", "cloudmessaging.messages.create",
+        )  # fmt: skip
+    revoker_role = _one_permission_role(
+        env, parent, "role-auth-revoker", f"shopAuthRevoker{env.short_id('revoke')}", "sign-out revoker",
+        "Update Identity Platform users (sign-out sets validSince), nothing else", "firebaseauth.users.update",
+    )  # fmt: skip
     push_account = push_subscription = None
     push_grants: list[Any] = []
     for service in args.services:
