@@ -36,6 +36,8 @@ def test_customer_signs_up_browses_searches_and_checks_out(shop, contexts, scree
     # Sign up (the local stack confirms at once and the shop signs the new customer in).
     page.get_by_role("link", name="Sign in").click()
     page.get_by_role("link", name="Create an account").click()
+    # The sign-in form (with its own Email field) stays until the sign-up view replaces it.
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
