@@ -52,9 +52,11 @@ test: setup browser-deps
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser and not e2e"
 
+## Style (ruff) and types (mypy over components/, providers/, functions/); CI runs it before the tests
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
