@@ -61,6 +61,7 @@ class Shop(pulumi.ComponentResource):
         ctx = provider.context
         child = pulumi.ResourceOptions(parent=self)
 
+        provider.foundation(self)
         self.encryption = Encryption("encryption", EncryptionArgs(), provider, child)
         key = self.encryption.result
         self.network = Network(

@@ -72,7 +72,12 @@ class CloudProvider(abc.ABC):
         """Outputs only this cloud has (names its deploy guide's commands need); call after Shop is built."""
         return {}
 
-    # Order below = the order Shop calls them.
+    def foundation(self, parent: Parent) -> None:
+        """What every later component of this cloud shares (Azure's resource group), made
+        explicitly and first, under the Shop itself, instead of by whichever component
+        happens to need it first. Most clouds need nothing here."""
+
+    # Order below = the order Shop calls them, after foundation().
 
     @abc.abstractmethod
     def encryption(self, args: EncryptionArgs, parent: Parent) -> EncryptionResult:
