@@ -291,17 +291,26 @@ class ApiResult:
 
 
 @dataclass(frozen=True)
+class FirewallSpec:
+    """The edge firewall, one spec for every cloud: each renders it in ``providers/<cloud>/firewall.py``
+    (WAF web ACL, Front Door WAF policy, Cloud Armor policy) next to the cloud's managed rule sets."""
+
+    rate_limit: int  # requests per window per client IP, any path, before the client is refused
+    # Sign-in, sign-up, confirm and refresh get a tighter per-client limit (credential stuffing).
+    auth_path_prefix: str = "/api/auth/"
+    auth_rate_limit: int = 50
+    window_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class CdnArgs:
     site: StaticSiteResult
     api: ApiResult
     api_path_pattern: str  # "/api/*": forwarded to the API, never cached
-    waf_rate_limit: int  # requests per 5 minutes per client IP before blocking
+    firewall: FirewallSpec
     domain_name: str | None = None
     dns_zone_id: str | None = None  # hosted zone / DNS zone the certificate is validated in
     log_retention_days: int = 90
-    # Sign-in, sign-up, confirm and refresh: a tighter per-client limit (credential stuffing).
-    auth_path_prefix: str = "/api/auth/"
-    auth_rate_limit: int = 50  # requests per 5 minutes per client IP to auth_path_prefix
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ class CloudProvider(abc.ABC):
         """What every later component of this cloud shares (Azure's resource group), made
         explicitly and first, under the Shop itself, instead of by whichever component
         happens to need it first. Most clouds need nothing here."""
+        return None
 
     # Order below = the order Shop calls them, after foundation().
 

@@ -125,10 +125,10 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi
     )
     web_acl = create_web_acl(
         env,
-        args.waf_rate_limit,
+        args.firewall.rate_limit,
         parent,
-        auth_rate_limit=args.auth_rate_limit,
-        auth_prefix=args.auth_path_prefix,
+        auth_rate_limit=args.firewall.auth_rate_limit,
+        auth_prefix=args.firewall.auth_path_prefix,
         api_prefix=args.api_path_pattern.removesuffix("*"),
     )
     edge_key, waf_log_group = create_waf_logging(env, web_acl, args.log_retention_days, parent)

@@ -511,7 +511,9 @@ def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> s
             "custom_block_response_status_code": 403,
         },
         custom_rules={
-            "rules": waf_custom_rules(args.waf_rate_limit, premium, args.auth_rate_limit, args.auth_path_prefix)
+            "rules": waf_custom_rules(
+                args.firewall.rate_limit, premium, args.firewall.auth_rate_limit, args.firewall.auth_path_prefix
+            )
         },
         managed_rules={
             "managed_rule_sets": [

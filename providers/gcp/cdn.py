@@ -170,7 +170,7 @@ def create_cdn(
         project=env.project,
         type="CLOUD_ARMOR",
         description=f"{env.context.name_prefix}: OWASP rule sets + per-IP rate limits, site and API",
-        rules=armor_rules(args.waf_rate_limit, args.auth_rate_limit, args.auth_path_prefix),
+        rules=armor_rules(args.firewall.rate_limit, args.firewall.auth_rate_limit, args.firewall.auth_path_prefix),
         adaptive_protection_config={
             "layer7_ddos_defense_config": {"enable": env.settings.adaptive_protection_for(env.context.is_prod)}
         },
