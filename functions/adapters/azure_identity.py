@@ -40,15 +40,7 @@ import time
 import urllib.parse
 from typing import Any
 
-from functions.shop.ports import (
-    Challenge,
-    ClientContext,
-    IdentityError,
-    MfaSecret,
-    Principal,
-    Tokens,
-    UserInfo,
-)
+from functions.shop.ports import Challenge, ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
 from functions.shop.routes import ADMIN_GROUP
 
 from ._admin_checks import AdminRecheckCache

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from functions.adapters._http import HttpResponse
-from functions.adapters.azure_identity import EntraIdentity
 from functions.shop.ports import MFA_CODE, Challenge, IdentityError, Principal, Tokens
+from tests.on_azure.test_azure_adapters import AUTHORITY, identity
 
-AUTHORITY = "https://shop.ciamlogin.com/tenant-id"
 SCOPE = "openid offline_access api://shop/shop.access"
 TOKENS = {"token_type": "Bearer", "access_token": "at", "id_token": "it", "refresh_token": "rt", "expires_in": 3600}
 Step = tuple[str, Mapping[str, str], int, Any]
@@ -40,18 +39,6 @@ class NativeAuthFake:
 
     def done(self) -> None:
         assert not self.steps, f"requests never made: {[s[0] for s in self.steps]}"
-
-
-def identity(fake: NativeAuthFake) -> EntraIdentity:
-    return EntraIdentity(
-        authority=AUTHORITY,
-        tenant_domain="shop.onmicrosoft.com",
-        client_id="spa",
-        scope="api://shop/shop.access",
-        backend_client_id="backend",
-        backend_client_secret="s3cret",
-        transport=fake,
-    )
 
 
 def refused(error: str, code: int, **extra: Any) -> dict[str, Any]:
