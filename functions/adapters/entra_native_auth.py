@@ -96,7 +96,11 @@ class NativeAuthSignIn:
         self._transport = transport
 
     def _post(self, path: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
-        resp = call(self._transport, "POST", f"{self._authority}{path}", form={"client_id": self._client_id, **form})
+        url = f"{self._authority}{path}"
+        try:
+            resp = call(self._transport, "POST", url, form={"client_id": self._client_id, **form})
+        except OSError as exc:  # unreachable or timed out (URLError, socket timeout): retryable, not a 500
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"identity provider unreachable ({path})", 503) from exc
         body = resp.json()
         return resp.status, body if isinstance(body, dict) else {}
 

@@ -327,3 +327,12 @@ def test_authenticator_app_enrolment_is_not_offered_on_entra():
         with pytest.raises(IdentityError) as e:
             call(identity(NativeAuthFake()))
         assert e.value.code == "CHALLENGE_UNSUPPORTED"
+
+
+def test_an_unreachable_identity_provider_is_a_503():
+    def down(method, url, headers, body, timeout):
+        raise TimeoutError("timed out")
+
+    with pytest.raises(IdentityError) as e:
+        identity(down).log_in("ada@example.com", "pw")
+    assert (e.value.code, e.value.status) == ("IDENTITY_UNAVAILABLE", 503)
