@@ -12,9 +12,9 @@ import pytest
 from components.config import ConfigError, parse_stack_config
 from functions.shop import datamodel
 from functions.shop.routes import PUBLIC, ROUTES
-from providers.gcp import functions as gcp_functions
-from providers.gcp.cdn import WAF_RULE_SETS
-from providers.gcp.functions import grant_plan
+from providers.gcp import iam as gcp_iam
+from providers.gcp.firewall import WAF_RULE_SETS
+from providers.gcp.iam import grant_plan
 from providers.gcp.settings import GcpSettingsError, parse_gcp_settings
 
 from .conftest import ROOT, BuiltStack
@@ -292,9 +292,9 @@ def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
     for role, target in grant_plan(spec, _push(stack)):
         if target == "push-invoker":  # granted to the push subscription's account, not this one
             continue
-        if role == gcp_functions.FCM_SENDER:
+        if role == gcp_iam.FCM_SENDER:
             role = custom["cloudmessaging.messages.create"]
-        if role == gcp_functions.AUTH_REVOKER:
+        if role == gcp_iam.AUTH_REVOKER:
             role = custom["firebaseauth.users.update"]
         expected.add((TARGET_TYPES[target], role))
     return expected
@@ -329,10 +329,10 @@ def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_re
                 assert r.inputs["serviceAccountId"] == gcp.one(T_SA, f"sa-{spec.name}").outputs["name"], (
                     "signBlob as itself"
                 )
-    readers = {s.name for s in datamodel.SERVICES if (gcp_functions.DATASTORE_VIEWER, "database") in grant_plan(s)}
+    readers = {s.name for s in datamodel.SERVICES if (gcp_iam.DATASTORE_VIEWER, "database") in grant_plan(s)}
     assert readers == {"catalog"}, "the catalog only reads"
     consumer = grant_plan(datamodel.SERVICES_BY_NAME["notifications"])
-    assert (gcp_functions.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
+    assert (gcp_iam.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
 
 
 def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consumer(gcp: BuiltStack):
@@ -587,7 +587,7 @@ def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: Bu
 
 
 def test_mail_relay_credential_comes_from_secret_config(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
-    from providers.gcp.secrets import PLACEHOLDER
+    from providers.gcp.configuration import PLACEHOLDER
 
     prod = gcp_prod.one(G + "secretmanager/secretVersion:SecretVersion", "secret-smtpUrl-v")
     from pulumi.runtime import rpc
