@@ -116,13 +116,7 @@ def _config(env: GcpEnv, api: gcp.apigateway.Api, document: pulumi.Output[dict[s
 
 def create_api(env: GcpEnv, args: specs.ApiArgs, parent: pulumi.Resource, *, functions: GcpFunctions,
                auth: GcpAuth) -> GcpApi:  # fmt: skip
-    account = gcp.serviceaccount.Account(
-        "sa-gateway",
-        project=env.project,
-        account_id=env.resource_id("gateway"),
-        display_name=f"{env.context.name_prefix} API Gateway backend identity",
-        opts=env.opts(parent, "iam.googleapis.com"),
-    )
+    account = env.service_account("sa-gateway", "gateway", "API Gateway backend identity", parent, "iam.googleapis.com")
     invokers = _invokers(env, functions, account, parent)
     api = gcp.apigateway.Api(
         "api",

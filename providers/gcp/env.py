@@ -114,6 +114,18 @@ class GcpEnv:
         head = f"{self.context.name_prefix}-{prefix}"[: max_len - len(suffix) - 1].rstrip("-")
         return f"{head}-{suffix}"
 
+    def service_account(self, name: str, id_prefix: str, purpose: str, parent: pulumi.Resource, *apis: str,
+                        description: str | None = None) -> gcp.serviceaccount.Account:  # fmt: skip
+        """An identity of this stack, created after the APIs named (all when none named)."""
+        return gcp.serviceaccount.Account(
+            name,
+            project=self.project,
+            account_id=self.resource_id(id_prefix),
+            display_name=f"{self.context.name_prefix} {purpose}",
+            description=description,
+            opts=self.opts(parent, *apis),
+        )
+
     def label_resources(self) -> None:
         """Label every gcp resource made from now on. A stack transformation (run by the SDK,
         so the test mocks see it too; pulumi_gcp's default_labels are merged by the provider

@@ -15,6 +15,7 @@ import pulumi_gcp as gcp
 from components import specs
 from providers.gcp.encryption import GcpEncryption
 from providers.gcp.env import GcpEnv
+from providers.gcp.monitoring import LogRoute, create_log_route
 
 COMPUTE = "compute.googleapis.com"
 LOGGING = "logging.googleapis.com"
@@ -38,8 +39,7 @@ Rule = gcp.compute.SecurityPolicyRuleArgsDict
 @dataclass(frozen=True)
 class GcpFirewall:
     policy: gcp.compute.SecurityPolicy
-    log_bucket: gcp.logging.ProjectBucketConfig
-    log_sink: gcp.logging.ProjectSink
+    logs: LogRoute  # its decisions on every request
     blocked_metric: gcp.logging.Metric  # denied requests, alerted on (monitoring.py)
 
 
@@ -91,30 +91,8 @@ def armor_rules(spec: specs.FirewallSpec) -> list[Rule]:
     return rules
 
 
-def _firewall_logs(env: GcpEnv, log_retention_days: int, encryption: GcpEncryption, parent: pulumi.Resource,
-                   ) -> tuple[gcp.logging.ProjectBucketConfig, gcp.logging.ProjectSink, gcp.logging.Metric]:  # fmt: skip
-    """Cloud Armor's decisions (in the load balancer's request logs) to a log bucket kept
-    logRetentionDays, and the metric of denied requests."""
-    bucket = gcp.logging.ProjectBucketConfig(
-        "armor-log-bucket",
-        project=env.project,
-        location=env.region,  # a CMEK log bucket lives where its key does
-        bucket_id=env.resource_id("armor-logs", max_len=100),
-        retention_days=log_retention_days,
-        cmek_settings={"kms_key_name": encryption.key_id},
-        description=f"{env.context.name_prefix}: Cloud Armor decisions on every request",
-        # Cloud Logging's CMEK account must hold the key first (encryption.py).
-        opts=env.opts(parent, LOGGING, depends_on=[encryption.agent_grants["logging"]]),
-    )
-    sink = gcp.logging.ProjectSink(
-        "armor-log-sink",
-        project=env.project,
-        destination=bucket.id.apply(lambda b: f"logging.googleapis.com/{b}"),
-        filter=FIREWALL_LOG_FILTER,
-        unique_writer_identity=True,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    blocked = gcp.logging.Metric(
+def _blocked_metric(env: GcpEnv, parent: pulumi.Resource) -> gcp.logging.Metric:
+    return gcp.logging.Metric(
         "armor-blocked",
         project=env.project,
         name=env.resource_id("armor-blocked", max_len=100),
@@ -123,7 +101,6 @@ def _firewall_logs(env: GcpEnv, log_retention_days: int, encryption: GcpEncrypti
         metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
         opts=env.opts(parent, LOGGING),
     )
-    return bucket, sink, blocked
 
 
 def create_firewall(env: GcpEnv, spec: specs.FirewallSpec, log_retention_days: int, encryption: GcpEncryption,
@@ -140,5 +117,14 @@ def create_firewall(env: GcpEnv, spec: specs.FirewallSpec, log_retention_days: i
         advanced_options_config={"json_parsing": "STANDARD", "log_level": "NORMAL"},
         opts=env.opts(parent, COMPUTE),
     )
-    bucket, sink, blocked = _firewall_logs(env, log_retention_days, encryption, parent)
-    return GcpFirewall(policy=policy, log_bucket=bucket, log_sink=sink, blocked_metric=blocked)
+    logs = create_log_route(
+        env,
+        "armor-log",
+        bucket_id=env.resource_id("armor-logs", max_len=100),
+        description=f"{env.context.name_prefix}: Cloud Armor decisions on every request",
+        log_filter=FIREWALL_LOG_FILTER,
+        retention_days=log_retention_days,
+        encryption=encryption,
+        parent=parent,
+    )
+    return GcpFirewall(policy=policy, logs=logs, blocked_metric=_blocked_metric(env, parent))

@@ -31,6 +31,7 @@ from providers.gcp.iam import (
     create_custom_roles,
     grant_service,
 )
+from providers.gcp.monitoring import LogRoute, create_log_route
 from providers.gcp.network import GcpNetwork
 from providers.gcp.notifications import GcpNotifications
 from providers.gcp.packaging import package_archive
@@ -40,6 +41,7 @@ HTTP_ENTRY_POINT = "shop_api"
 EVENT_ENTRY_POINT = "on_order_event"
 # Requests one HTTP instance serves at once (1 vCPU): fewer instances, fewer cold starts.
 HTTP_CONCURRENCY = 16
+IAM = "iam.googleapis.com"
 FUNCTION_APIS = ("cloudfunctions.googleapis.com", "run.googleapis.com", "cloudbuild.googleapis.com")
 
 
@@ -86,8 +88,7 @@ class GcpFunctions:
     build: GcpBuild
     roles: CustomRoles
     push: GcpPushDelivery | None  # the notifications queue's push subscription
-    log_bucket: gcp.logging.ProjectBucketConfig
-    log_sink: gcp.logging.ProjectSink
+    logs: LogRoute  # the functions' and the gateway's
 
     @property
     def result(self) -> specs.FunctionsResult:
@@ -120,13 +121,7 @@ def _source(env: GcpEnv, code: specs.CodePackage, encryption: GcpEncryption,
 def _build(env: GcpEnv, code: specs.CodePackage, encryption: GcpEncryption, parent: pulumi.Resource) -> GcpBuild:
     """Cloud Build runs as its own account, not the default compute account."""
     source_bucket, source_object = _source(env, code, encryption, parent)
-    account = gcp.serviceaccount.Account(
-        "sa-build",
-        project=env.project,
-        account_id=env.resource_id("build"),
-        display_name=f"{env.context.name_prefix} function builds",
-        opts=env.opts(parent, "iam.googleapis.com"),
-    )
+    account = env.service_account("sa-build", "build", "function builds", parent, IAM)
     # The builds push the functions' images here, and may write nowhere else in Artifact Registry.
     images = gcp.artifactregistry.Repository(
         "repo-functions",
@@ -196,14 +191,7 @@ def _function(env: GcpEnv, args: specs.FunctionsArgs, service: dm.ServiceSpec, t
               roles: CustomRoles, build: GcpBuild, environment: dict[str, pulumi.Input[str]], network: GcpNetwork,
               parent: pulumi.Resource) -> GcpFunction:  # fmt: skip
     name = service.name
-    account = gcp.serviceaccount.Account(
-        f"sa-{name}",
-        project=env.project,
-        account_id=env.resource_id(name),
-        display_name=f"{env.context.name_prefix} {name} function",
-        description=service.description[:256],
-        opts=env.opts(parent),
-    )
+    account = env.service_account(f"sa-{name}", name, f"{name} function", parent, description=service.description[:256])
     grants = grant_service(env, service, account, targets, roles, parent)
     function = gcp.cloudfunctionsv2.Function(
         f"fn-{name}",
@@ -236,8 +224,30 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
         if made.grants.queue_consumer:
             push = _push_subscription(env, targets.notifications, encryption, made.function, parent)
         functions[service.name] = made
-    log_bucket, log_sink = _log_routing(env, args, encryption, functions, parent)
-    return GcpFunctions(functions, build, roles, push, log_bucket, log_sink)
+    return GcpFunctions(functions, build, roles, push, _log_route(env, args, encryption, functions, parent))
+
+
+def _log_route(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,
+               functions: Mapping[str, GcpFunction], parent: pulumi.Resource) -> LogRoute:  # fmt: skip
+    """The functions' and the gateway's logs go to a stack log bucket kept logRetentionDays."""
+    names = pulumi.Output.all(*[f.function.name for f in functions.values()])
+    log_filter = names.apply(
+        lambda ns: (
+            '(resource.type="cloud_run_revision" AND resource.labels.service_name=('
+            + " OR ".join(f'"{n}"' for n in ns)
+            + ')) OR resource.type="apigateway.googleapis.com/Gateway"'
+        )
+    )
+    return create_log_route(
+        env,
+        "log",
+        bucket_id=env.resource_id("logs", max_len=100),
+        description=f"{env.context.name_prefix}: functions and API Gateway logs",
+        log_filter=log_filter,
+        retention_days=args.log_retention_days,
+        encryption=encryption,
+        parent=parent,
+    )
 
 
 def _push_subscription(env: GcpEnv, notes: GcpNotifications, encryption: GcpEncryption,
@@ -246,13 +256,7 @@ def _push_subscription(env: GcpEnv, notes: GcpNotifications, encryption: GcpEncr
     authenticated by an OIDC token of a push-only account that may invoke just this function."""
     child = pulumi.ResourceOptions(parent=parent)
     pubsub_agent = encryption.agent_members["pubsub"]
-    push_account = gcp.serviceaccount.Account(
-        "sa-push",
-        project=env.project,
-        account_id=env.resource_id("push"),
-        display_name=f"{env.context.name_prefix} Pub/Sub push to the notifications function",
-        opts=env.opts(parent),
-    )
+    push_account = env.service_account("sa-push", "push", "Pub/Sub push to the notifications function", parent)
     invoker = gcp.cloudrunv2.ServiceIamMember(
         "iam-notifications-push-invoker",
         project=env.project,
@@ -295,37 +299,3 @@ def _push_subscription(env: GcpEnv, notes: GcpNotifications, encryption: GcpEncr
         opts=child,
     )
     return GcpPushDelivery(account=push_account, subscription=subscription, grants=(invoker, token, agent_ack))
-
-
-def _log_routing(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,
-                 functions: Mapping[str, GcpFunction], parent: pulumi.Resource,
-                 ) -> tuple[gcp.logging.ProjectBucketConfig, gcp.logging.ProjectSink]:  # fmt: skip
-    """The functions' and the gateway's logs go to a stack log bucket kept logRetentionDays."""
-    # Regional, like the stack key: a CMEK log bucket must live where its key does.
-    bucket = gcp.logging.ProjectBucketConfig(
-        "log-bucket",
-        project=env.project,
-        location=env.region,
-        bucket_id=env.resource_id("logs", max_len=100),
-        retention_days=args.log_retention_days,
-        description=f"{env.context.name_prefix}: functions and API Gateway logs",
-        cmek_settings={"kms_key_name": encryption.key_id},
-        opts=cmek_opts(env, encryption, "logging", parent, "logging.googleapis.com"),
-    )
-    names = pulumi.Output.all(*[f.function.name for f in functions.values()])
-    log_filter = names.apply(
-        lambda ns: (
-            '(resource.type="cloud_run_revision" AND resource.labels.service_name=('
-            + " OR ".join(f'"{n}"' for n in ns)
-            + ')) OR resource.type="apigateway.googleapis.com/Gateway"'
-        )
-    )
-    sink = gcp.logging.ProjectSink(
-        "log-sink",
-        project=env.project,
-        destination=bucket.id.apply(lambda b: f"logging.googleapis.com/{b}"),
-        filter=log_filter,
-        unique_writer_identity=True,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    return bucket, sink

@@ -143,8 +143,8 @@ class Provider(CloudProvider):
 
     def monitoring(self, args: specs.MonitoringArgs, parent: Parent) -> specs.MonitoringResult:
         # The firewall's denied requests are alerted on when the stack has a CDN.
-        firewall = self.built.cdn_for("monitoring").firewall if args.cdn is not None else None
-        return create_monitoring(self.env, args, parent, firewall).result
+        blocked = self.built.cdn_for("monitoring").firewall.blocked_metric if args.cdn is not None else None
+        return create_monitoring(self.env, args, parent, blocked).result
 
     def stack_outputs(self) -> dict[str, pulumi.Input[str]]:
         """The project, and the load balancer's address for the domain's A record (without Cloud DNS)."""

@@ -100,12 +100,8 @@ def create_static_site(
     env: GcpEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: GcpEncryption
 ) -> GcpStaticSite:
     bucket = _bucket(env, args, parent, encryption)
-    origin_reader = gcp.serviceaccount.Account(
-        "sa-cdn-origin",
-        project=env.project,
-        account_id=env.resource_id("cdn-origin"),
-        display_name=f"{env.context.name_prefix} load balancer reads the site bucket",
-        opts=env.opts(parent, "iam.googleapis.com"),
+    origin_reader = env.service_account(
+        "sa-cdn-origin", "cdn-origin", "load balancer reads the site bucket", parent, "iam.googleapis.com"
     )
     origin_read = gcp.storage.BucketIAMMember(
         "site-origin-object-read",
