@@ -15,7 +15,7 @@ import pulumi_gcp as gcp
 from components import specs
 from providers.gcp.encryption import GcpEncryption
 from providers.gcp.env import GcpEnv
-from providers.gcp.monitoring import LogRoute, create_log_route
+from providers.gcp.monitoring import LogRoute, create_log_counter, create_log_route
 
 COMPUTE = "compute.googleapis.com"
 LOGGING = "logging.googleapis.com"
@@ -91,18 +91,6 @@ def armor_rules(spec: specs.FirewallSpec) -> list[Rule]:
     return rules
 
 
-def _blocked_metric(env: GcpEnv, parent: pulumi.Resource) -> gcp.logging.Metric:
-    return gcp.logging.Metric(
-        "armor-blocked",
-        project=env.project,
-        name=env.resource_id("armor-blocked", max_len=100),
-        description="Requests Cloud Armor denied (WAF rules and rate limits)",
-        filter=BLOCKED_LOG_FILTER,
-        metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
-        opts=env.opts(parent, LOGGING),
-    )
-
-
 def create_firewall(env: GcpEnv, spec: specs.FirewallSpec, log_retention_days: int, encryption: GcpEncryption,
                     parent: pulumi.Resource) -> GcpFirewall:  # fmt: skip
     policy = gcp.compute.SecurityPolicy(
@@ -127,4 +115,12 @@ def create_firewall(env: GcpEnv, spec: specs.FirewallSpec, log_retention_days: i
         encryption=encryption,
         parent=parent,
     )
-    return GcpFirewall(policy=policy, logs=logs, blocked_metric=_blocked_metric(env, parent))
+    blocked = create_log_counter(
+        env,
+        "armor-blocked",
+        env.resource_id("armor-blocked", max_len=100),
+        "Requests Cloud Armor denied (WAF rules and rate limits)",
+        BLOCKED_LOG_FILTER,
+        env.opts(parent, LOGGING),
+    )
+    return GcpFirewall(policy=policy, logs=logs, blocked_metric=blocked)

@@ -68,6 +68,20 @@ def create_log_route(env: GcpEnv, name: str, *, bucket_id: str, description: str
     return LogRoute(bucket=bucket, sink=sink)
 
 
+def create_log_counter(env: GcpEnv, name: str, metric_name: str, description: str, log_filter: pulumi.Input[str],
+                       opts: pulumi.ResourceOptions) -> gcp.logging.Metric:  # fmt: skip
+    """A log-based metric counting the log entries that match `log_filter`."""
+    return gcp.logging.Metric(
+        name,
+        project=env.project,
+        name=metric_name,
+        description=description,
+        filter=log_filter,
+        metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
+        opts=opts,
+    )
+
+
 @dataclass(frozen=True)
 class GcpMonitoring:
     channel: gcp.monitoring.NotificationChannel
@@ -144,19 +158,19 @@ def _firewall_alert(args: specs.MonitoringArgs, blocked: gcp.logging.Metric) -> 
 
 def _sign_in_alert(env: GcpEnv, args: specs.MonitoringArgs, accounts: specs.FunctionResult,
                    opts: pulumi.ResourceOptions) -> Alert:  # fmt: skip
-    failed = gcp.logging.Metric(
+    refused = accounts.name.apply(
+        lambda n: (
+            f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{n}" '
+            f'AND (textPayload:"{SIGN_IN_FAILED}" OR jsonPayload.message:"{SIGN_IN_FAILED}")'
+        )
+    )
+    failed = create_log_counter(
+        env,
         "failed-sign-ins",
-        project=env.project,
-        name=f"{env.context.name_prefix}-failed-sign-ins",
-        description="Refused sign-ins logged by the accounts function (functions/shop/accounts.py)",
-        filter=accounts.name.apply(
-            lambda n: (
-                f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{n}" '
-                f'AND (textPayload:"{SIGN_IN_FAILED}" OR jsonPayload.message:"{SIGN_IN_FAILED}")'
-            )
-        ),
-        metric_descriptor={"metric_kind": "DELTA", "value_type": "INT64", "unit": "1"},
-        opts=opts,
+        f"{env.context.name_prefix}-failed-sign-ins",
+        "Refused sign-ins logged by the accounts function (functions/shop/accounts.py)",
+        refused,
+        opts,
     )
     limit = args.failed_sign_in_threshold
     return Alert(
