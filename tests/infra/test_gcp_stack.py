@@ -526,6 +526,15 @@ def test_prod_on_gcp_needs_a_domain_for_its_certificate():
     assert parse_stack_config(GCP_DEV).cloud == "gcp"
 
 
+def test_a_step_before_the_one_it_needs_is_a_clear_error():
+    from providers.gcp.provider import Built
+
+    with pytest.raises(RuntimeError, match=r"^functions\(\) needs database\(\) first$"):
+        Built().database_for("functions")
+    with pytest.raises(RuntimeError, match=r"^monitoring\(\) needs cdn\(\) first$"):
+        Built().cdn_for("monitoring")
+
+
 def test_a_non_gcp_region_is_refused_before_any_resource():
     from components.specs import DeploymentContext
     from providers.gcp.env import GcpEnv
