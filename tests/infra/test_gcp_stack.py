@@ -526,6 +526,17 @@ def test_prod_on_gcp_needs_a_domain_for_its_certificate():
     assert parse_stack_config(GCP_DEV).cloud == "gcp"
 
 
+def test_gcp_implements_every_provider_method_with_the_same_signature():
+    from providers.base import CloudProvider
+    from providers.gcp.provider import Provider
+
+    assert not Provider.__abstractmethods__
+    for name in (*CloudProvider.__abstractmethods__, "foundation", "stack_outputs"):
+        base = inspect.signature(getattr(CloudProvider, name))
+        impl = inspect.signature(getattr(Provider, name))
+        assert list(base.parameters) == list(impl.parameters), f"Provider.{name} takes {impl}, the interface {base}"
+
+
 def test_a_step_before_the_one_it_needs_is_a_clear_error():
     from providers.gcp.provider import Built
 
