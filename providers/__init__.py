@@ -12,7 +12,7 @@ from providers.base import CloudProvider
 PROVIDER_MODULES: dict[str, str] = {
     "aws": "providers.aws",
     "azure": "providers.azure",
-    "gcp": "providers.gcp",
+    "gcp": "providers.gcp.provider",
 }
 
 
