@@ -150,9 +150,9 @@ def test_loopback_host_names_are_served(shop):
 
 
 def test_the_emulator_refuses_foreign_host_names_too(shop):
-    from functions.local.stack import _Emulator
+    from functions.local.shared_emulator import EMULATOR
 
-    if _Emulator.mode != "process":
+    if EMULATOR.mode != "process":
         pytest.skip("moto's own server (SHOP_LOCAL_EMULATOR=thread) has no Host check")
     reply = _exchange(shop.moto_url, b"GET /_shop/ses/sent HTTP/1.1\r\nHost: evil.example\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 421"), f"the emulator served a foreign Host: {reply[:200]!r}"
