@@ -16,6 +16,10 @@ it differs from AWS in ways the shop would notice:
 
 The process also answers ``GET /_shop/ses/sent``: the e-mails SES "sent", which is what
 the stack's outbox shows.
+
+moto is imported inside the functions that use it: the stack's own process imports this
+module too (for its constants, and to run moto in-process with SHOP_LOCAL_EMULATOR=thread),
+and in the default mode it never needs moto at all.
 """
 
 from __future__ import annotations
