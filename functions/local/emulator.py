@@ -50,17 +50,22 @@ SENT_PATH = "/_shop/ses/sent"
 # a patched transaction holds it around moto's own (also locked) transact_write_items.
 WRITE_LOCK = threading.RLock()
 _WRITES = ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item")
-_PATCHED = "_shop_patched"
+# Marks on patched functions, one per kind of patch (a transaction is both sped up and
+# serialized, in either order): patching twice keeps the first patch.
+_FAST, _SERIALIZED = "_shop_fast", "_shop_serialized"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _is_patched(function: object) -> bool:
-    return bool(getattr(function, _PATCHED, False))
+def _is_patched(function: object, mark: str = _FAST) -> bool:
+    return bool(getattr(function, mark, False))
 
 
-def _patch(owner: object, name: str, function: F) -> F:
-    """Replace owner.name, marked so that patching twice keeps the first patch."""
-    setattr(function, _PATCHED, True)
+def _patch(owner: object, name: str, function: F, mark: str = _FAST) -> F:
+    """Replace owner.name with `function`, marked with `mark` and every mark of the one it wraps."""
+    for earlier in (_FAST, _SERIALIZED):
+        if _is_patched(getattr(owner, name, None), earlier):
+            setattr(function, earlier, True)
+    setattr(function, mark, True)
     setattr(owner, name, function)
     return function
 
@@ -103,14 +108,14 @@ def serialize_writes() -> None:
 
     for name in _WRITES:
         original = getattr(DynamoDBBackend, name, None)
-        if original is None or _is_patched(original):
+        if original is None or _is_patched(original, _SERIALIZED):
             continue
 
         def locked(self: DynamoDBBackend, *args: Any, __original: Callable[..., Any] = original, **kwargs: Any) -> Any:
             with WRITE_LOCK:
                 return __original(self, *args, **kwargs)
 
-        _patch(DynamoDBBackend, name, locked)
+        _patch(DynamoDBBackend, name, locked, _SERIALIZED)
 
 
 _query_scope = threading.local()
