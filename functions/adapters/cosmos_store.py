@@ -216,7 +216,8 @@ class CosmosStore(OrderRules):
         scope = products_scope(category, query, browse)
         after = decode_cursor(cursor, scope)
         field, backwards = SORT_FIELDS[browse.sort]
-        where, params = ["c.type = 'product'"], {"@n": limit + 1}
+        where = ["c.type = 'product'"]
+        params: dict[str, Any] = {"@n": limit + 1}
         if category is not None:
             where.append("c.category = @category")
             params["@category"] = category
@@ -295,7 +296,10 @@ class CosmosStore(OrderRules):
                 raise NotFound(product_id) from e
 
     def set_stock(self, product_id: str, stock: int) -> Product:
-        ops = [{"op": "set", "path": "/stock", "value": stock}, {"op": "set", "path": "/updatedAt", "value": now_iso()}]
+        ops: list[dict[str, Any]] = [
+            {"op": "set", "path": "/stock", "value": stock},
+            {"op": "set", "path": "/updatedAt", "value": now_iso()},
+        ]
         return product_from(self._patch(product_id_(product_id), ops, product_id))
 
     # -- cart -----------------------------------------------------------------------

@@ -11,7 +11,9 @@ Item shapes (see datamodel.py):
   idempotency  PK=USER#<uid>          SK=IDEMPOTENCY#<key>  expiresAt (TTL)
 
 Round trips: browse = 1 Query; product = 1 GetItem; cart change = 1 Put/Delete; checkout =
-cart Query + BatchGetItem + ONE TransactWriteItems; cancel = 1 TransactWriteItems.
+cart Query (+ BatchGetItem unless the cart's catalog snapshots hold) + ONE TransactWriteItems;
+cancel = 1 TransactWriteItems. The rules are functions/shop/checkout.py's: this store commits
+blind and reads only to explain a failed condition.
 """
 
 from __future__ import annotations

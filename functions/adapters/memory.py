@@ -441,7 +441,8 @@ class MemoryIdentity:
         _, u = self._user_of(principal)
         if ADMIN_GROUP not in u["groups"]:
             raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
-        if not u["mfa_secret"] or not self.tokens[principal.access_token].mfa:
+        token = self.tokens.get(principal.access_token or "")  # present: _user_of checked
+        if not u["mfa_secret"] or token is None or not token.mfa:
             raise IdentityError(
                 "MFA_REQUIRED", "admins sign in with a second factor: set one up and sign in again", 403
             )

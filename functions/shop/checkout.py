@@ -173,6 +173,7 @@ def _run(policy: CommitPolicy, attempt: Callable[[LostRace | None], T]) -> T:
     verdict; lost races and (per the policy) transient failures are tried again."""
     deadline = None if policy.budget_s is None else time.monotonic() + policy.budget_s
     race: LostRace | None = None
+    cause: Exception
     for n in itertools.count(1):
         try:
             return attempt(race)

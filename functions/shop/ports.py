@@ -526,8 +526,11 @@ class CheckoutStore(Protocol):
 
     checks_catalog: bool  # the checkout commit verifies each take's name, price and currency
     cart_in_commit: bool  # the ordered cart lines go in the commit; else deleted right after it
-    checkout_policy: CommitPolicy
-    transition_policy: CommitPolicy
+
+    @property
+    def checkout_policy(self) -> CommitPolicy: ...
+    @property
+    def transition_policy(self) -> CommitPolicy: ...
 
     def read_checkout(self, plan: CheckoutPlan) -> CheckoutState: ...
     def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:

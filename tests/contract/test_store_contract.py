@@ -183,7 +183,7 @@ def test_an_order_built_from_a_cart_that_changed_since_is_refused(store):
 
 
 def test_a_catalog_checking_store_writes_nothing_when_the_price_moved(store):
-    if not getattr(store, "checks_catalog", False):
+    if not store.checks_catalog:
         pytest.skip("this store re-reads the catalog before its write (checks_catalog is off)")
     store.create_product(product("a", stock=3))
     store.create_product(product("b", stock=3, price=900))  # the order below says 1000
