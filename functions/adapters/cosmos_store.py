@@ -355,20 +355,8 @@ class CosmosStore(OrderRules):
         rec = self._read(idempotency_id(user_id, idempotency_key), LEDGER_PK)
         return IdempotencyRecord(rec["orderId"], rec["requestHash"]) if rec else None
 
-    # -- checkout and restock: read, then one conditional ledger batch ------------------
-    def read_checkout(self, plan: CheckoutPlan) -> CheckoutState:
-        # Read first: a batch stops at its first failure, so only a read names every short product.
-        order = plan.order
-        if not order.idempotency_key:
-            raise ValueError("place_order needs order.idempotency_key")
-        recorded = self.idempotency_record(order.user_id, order.idempotency_key)
-        if recorded is not None:
-            return CheckoutState(recorded)
-        now = {ln.product_id: ln.version for ln in self.get_cart(order.user_id)} if order.cart_versions else {}
-        return CheckoutState(
-            None, self.get_products(plan.ordered), {pid: now.get(pid) for pid, _ in order.cart_versions}
-        )
-
+    # -- checkout and restock: read (OrderRules' plain reads: a batch stops at its first
+    # -- failure, so only a read names every short product), then one ledger batch -----
     def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
         from azure.cosmos.exceptions import CosmosBatchOperationError
 
@@ -422,11 +410,6 @@ class CosmosStore(OrderRules):
             ops.append(("create", (claim,)))
         return ops
 
-    def read_order_state(self, plan: TransitionPlan) -> OrderState:
-        doc = self._read(order_id_(plan.order.order_id), LEDGER_PK)
-        present = frozenset(self.get_products(list(plan.restock))) if plan.restock else frozenset()
-        return OrderState(doc["status"] if doc and doc.get("type") == "order" else None, present)
-
     def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
         from azure.cosmos.exceptions import CosmosBatchOperationError
 
@@ -465,21 +448,21 @@ class CosmosStore(OrderRules):
         return order_from(doc) if doc and doc.get("type") == "order" else None
 
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor, orders_scope(user_id))
-        where, params = ["c.type = 'order'", "c.userId = @u"], {"@n": limit + 1, "@u": user_id}
-        if after is not None:
-            where.append("c.orderId < @after")
-            params["@after"] = after
-        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.orderId DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "orderId", orders_scope(user_id))
-        return Page([order_from(d) for d in docs], nxt)
+        return self._orders_where("userId", user_id, "orderId", limit, cursor, orders_scope(user_id))
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor, status_scope(status))
-        where, params = ["c.type = 'order'", "c.status = @s"], {"@n": limit + 1, "@s": status}
+        return self._orders_where("status", status, "statusSortKey", limit, cursor, status_scope(status))
+
+    def _orders_where(
+        self, field: str, value: str, sort: str, limit: int, cursor: str | None, scope: str
+    ) -> Page[Order]:
+        """Orders whose `field` is `value`, newest first by `sort`."""
+        after = decode_cursor(cursor, scope)
+        where = ["c.type = 'order'", f"c.{field} = @v"]
+        params: dict[str, Any] = {"@n": limit + 1, "@v": value}
         if after is not None:
-            where.append("c.statusSortKey < @after")
+            where.append(f"c.{sort} < @after")
             params["@after"] = after
-        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.statusSortKey DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "statusSortKey", status_scope(status))
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.{sort} DESC"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, sort, scope)
         return Page([order_from(d) for d in docs], nxt)

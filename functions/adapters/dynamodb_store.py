@@ -47,6 +47,7 @@ from functions.shop.ports import (
     Page,
     Product,
     StockTake,
+    StoreError,
     TransitionPlan,
     Unavailable,
 )
@@ -311,18 +312,24 @@ class DynamoDBStore(OrderRules):
         self._client = client
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             from .aws_clients import client
 
             self._client = client("dynamodb")
         return self._client
 
-    def _call(self, op: str, **kwargs) -> dict:
+    def _call(self, op: str, **kwargs: Any) -> dict:
         return translated_call(self.client, op, **kwargs)
 
     def _query(
-        self, limit: int, cursor: str | None, bounds: _Bounds, reverse: bool = False, index: str | None = None, **kw
+        self,
+        limit: int,
+        cursor: str | None,
+        bounds: _Bounds,
+        reverse: bool = False,
+        index: str | None = None,
+        **kw: Any,
     ) -> tuple[list[dict], str | None]:
         """One Query of limit+1 items: the extra item tells whether a next page exists."""
         args: dict[str, Any] = {"TableName": self.table, "Limit": limit + 1, "ScanIndexForward": not reverse, **kw}
@@ -355,7 +362,15 @@ class DynamoDBStore(OrderRules):
             Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)},
         )
 
-    def list_products(self, *, category, query, limit, cursor, browse: Browse = BROWSE_DEFAULT) -> Page[Product]:
+    def list_products(
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
+    ) -> Page[Product]:
         """One Query per page (name search: up to SEARCH_MAX_PAGES). Cursors are scoped to
         the listing (category, search, filters, sort), so another listing's is a 400."""
         index, pk, backwards, args = _browse_query(category, query, browse)
@@ -423,79 +438,58 @@ class DynamoDBStore(OrderRules):
                 raise Unavailable("database busy (unprocessed keys); retry")
         return out
 
-    def create_product(self, product: Product) -> None:
+    def _conditional(self, op: str, failed: StoreError, **kwargs: Any) -> dict:
+        """One conditional write; `failed` is what a false condition means to the caller."""
         from botocore.exceptions import ClientError
 
         try:
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item=_product_item(product),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
+            return self._call(op, TableName=self.table, **kwargs)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExists(f"product {product.product_id} already exists") from exc
+                raise failed from exc
             raise
 
-    def update_product(self, product: Product) -> Product:
-        from botocore.exceptions import ClientError
+    def create_product(self, product: Product) -> None:
+        exists = AlreadyExists(f"product {product.product_id} already exists")
+        self._conditional(
+            "put_item", exists, Item=_product_item(product), ConditionExpression="attribute_not_exists(PK)"
+        )
 
+    def update_product(self, product: Product) -> Product:
         item = _product_item(product)
         item.pop("stock")
         names = {f"#a{i}": k for i, k in enumerate(k for k in item if k not in ("PK", "SK"))}
         values = {f":v{i}": item[k] for i, k in enumerate(names.values())}
         set_expr = ", ".join(f"{n} = :v{i}" for i, n in enumerate(names))
         remove = "" if product.image_url else " REMOVE imageUrl"
-        try:
-            resp = self._call(
-                "update_item",
-                TableName=self.table,
-                Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression=f"SET {set_expr}{remove}",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product.product_id} not found") from exc
-            raise
+        resp = self._conditional(
+            "update_item",
+            NotFound(f"product {product.product_id} not found"),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression=f"SET {set_expr}{remove}",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
         return _product(resp["Attributes"])
 
     def delete_product(self, product_id: str) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._call(
-                "delete_item",
-                TableName=self.table,
-                Key=_product_key(product_id),
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product_id} not found") from exc
-            raise
+        missing = NotFound(f"product {product_id} not found")
+        self._conditional(
+            "delete_item", missing, Key=_product_key(product_id), ConditionExpression="attribute_exists(PK)"
+        )
 
     def set_stock(self, product_id: str, stock: int) -> Product:
-        from botocore.exceptions import ClientError
-
-        try:
-            resp = self._call(
-                "update_item",
-                TableName=self.table,
-                Key=_product_key(product_id),
-                UpdateExpression="SET stock = :s",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":s": _n(stock)},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product_id} not found") from exc
-            raise
+        resp = self._conditional(
+            "update_item",
+            NotFound(f"product {product_id} not found"),
+            Key=_product_key(product_id),
+            UpdateExpression="SET stock = :s",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":s": _n(stock)},
+            ReturnValues="ALL_NEW",
+        )
         return _product(resp["Attributes"])
 
     # -------------------------------------------------------------------- cart
@@ -551,18 +545,9 @@ class DynamoDBStore(OrderRules):
         return IdempotencyRecord(item["orderId"]["S"], item["requestHash"]["S"]) if item else None
 
     # ------------------------------------------------- checkout and restock
-    # Both commit blind (one TransactWriteItems, conditions on the values) and read only
-    # to explain a failed condition: checkout stays 1 read + 1 transaction.
-    def read_checkout(self, plan: CheckoutPlan) -> CheckoutState:
-        order = plan.order
-        recorded = self.idempotency_record(order.user_id, order.idempotency_key or "")
-        if recorded is not None:
-            return CheckoutState(recorded)
-        now = {ln.product_id: ln.version for ln in self.get_cart(order.user_id)} if order.cart_versions else {}
-        return CheckoutState(
-            None, self.get_products(plan.ordered), {pid: now.get(pid) for pid, _ in order.cart_versions}
-        )
-
+    # Both commit blind (one TransactWriteItems, conditions on the values) and read (the
+    # plain reads of OrderRules) only to explain a failed condition: checkout stays 1 read
+    # + 1 transaction.
     def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
         order = plan.order
         idem = {
@@ -602,14 +587,6 @@ class DynamoDBStore(OrderRules):
                 ":n": _s(t.name),
             },
         }
-
-    def read_order_state(self, plan: TransitionPlan) -> OrderState:
-        order = plan.order
-        item = self._call(
-            "get_item", TableName=self.table, Key=_order_key(order.user_id, order.order_id), ConsistentRead=True
-        ).get("Item")
-        present = frozenset(self.get_products(list(plan.restock))) if plan.restock else frozenset()
-        return OrderState(item["status"]["S"] if item else None, present)
 
     def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
         order = plan.order

@@ -343,9 +343,7 @@ class FirestoreStore(OrderRules):
     # -- checkout and restock: one read, then one commit guarded by "still as read" -----------
     def read_checkout(self, plan: CheckoutPlan) -> CheckoutState:
         order = plan.order
-        if not order.idempotency_key:
-            raise ValueError("place_order needs order.idempotency_key")
-        key_ref = self._key_ref(order.user_id, order.idempotency_key)
+        key_ref = self._key_ref(order.user_id, order.idempotency_key or "")
         products = {t.product_id: self._product_ref(t.product_id) for t in plan.takes}
         lines = {pid: self._cart(order.user_id).document(safe_id(pid)) for pid, _ in order.cart_versions}
         with _translated():

@@ -12,8 +12,9 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from functions.shop import ports
 from functions.shop.checkout import OrderRules
@@ -53,9 +54,12 @@ from ._documents import (
 )
 
 log = logging.getLogger("shop.memory")
+R = TypeVar("R")
 
 
-def _page(items: list, key, limit: int, cursor: str | None, scope: str, reverse: bool = False) -> Page:
+def _page(
+    items: list[R], key: Callable[[R], str], limit: int, cursor: str | None, scope: str, reverse: bool = False
+) -> Page[R]:
     after = decode_cursor(cursor, scope)
     ordered = sorted(items, key=key, reverse=reverse)
     if after is not None:
@@ -99,7 +103,15 @@ class MemoryStore(OrderRules):
         with self._lock:
             self.categories[category.category_id] = category
 
-    def list_products(self, *, category, query, limit, cursor, browse=ports.BROWSE_DEFAULT) -> Page[Product]:
+    def list_products(
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: ports.Browse = ports.BROWSE_DEFAULT,
+    ) -> Page[Product]:
         with self._lock:
             items = [
                 p

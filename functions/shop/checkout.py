@@ -65,6 +65,8 @@ def plan_checkout(order: Order, request_hash: str) -> CheckoutPlan:
 
 def place_order(store: ports.Store, order: Order, *, request_hash: str) -> PlaceOrderResult:
     """See ports.Store.place_order."""
+    if not order.idempotency_key:
+        raise ValueError("place_order needs order.idempotency_key")
     plan = plan_checkout(order, request_hash)
     policy = store.checkout_policy
 
@@ -202,6 +204,21 @@ class OrderRules:
 
     def transition_order(self: ports.Store, order: Order, new_status: str, *, restock: bool) -> Order:
         return transition_order(self, order, new_status, restock=restock)
+
+    def read_checkout(self: ports.Store, plan: CheckoutPlan) -> CheckoutState:
+        """From the store's plain reads (a store whose commit needs versions overrides it)."""
+        order = plan.order
+        recorded = self.idempotency_record(order.user_id, order.idempotency_key or "")
+        if recorded is not None:  # the key decides alone
+            return CheckoutState(recorded)
+        now = {ln.product_id: ln.version for ln in self.get_cart(order.user_id)} if order.cart_versions else {}
+        versions = {pid: now.get(pid) for pid, _ in order.cart_versions}
+        return CheckoutState(None, self.get_products(plan.ordered), versions)
+
+    def read_order_state(self: ports.Store, plan: TransitionPlan) -> OrderState:
+        current = self.get_order(plan.order.user_id, plan.order.order_id)
+        present = frozenset(self.get_products(list(plan.restock))) if plan.restock else frozenset()
+        return OrderState(None if current is None else current.status, present)
 
     def find_idempotent_order(self: ports.Store, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
         record = self.idempotency_record(user_id, idempotency_key)
