@@ -99,11 +99,6 @@ def _translated() -> Iterator[None]:
         gexc.InternalServerError,
     ) as e:
         raise Unavailable(f"firestore: {type(e).__name__}") from e
-    except ValueError as e:
-        # The SDK's @transactional gives up after max_attempts with a ValueError caused by Aborted.
-        if isinstance(e.__cause__, gexc.Aborted):
-            raise Unavailable("firestore: transaction contention") from e
-        raise
 
 
 def _version(snap: Any) -> str | None:

@@ -78,7 +78,8 @@ def place_order(store: ports.Store, order: Order, *, request_hash: str) -> Place
             if replay is not None:
                 return _settled(store, replay)
             if race is not None and not policy.read_first:
-                # Every condition holds again: the race is over, but its loser does not guess.
+                # The read shows nothing that explains the failed condition (it held again
+                # by then): say the checkout did not go through rather than guess why.
                 raise ports.StaleState("checkout could not be completed; retry")
         store.commit_checkout(plan, state)
         return _settled(store, PlaceOrderResult(order, created=True))

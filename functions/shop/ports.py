@@ -431,8 +431,9 @@ class IdempotencyStore(Protocol):
         ...
 
 
-# -- checkout and restock: the rules live in functions/shop/checkout.py; a store commits ---
-# -- the plans they make, each in ONE atomic write of its own kind -----------------------
+# Checkout and restock: the rules live in functions/shop/checkout.py; a store reads the
+# state they decide on and commits the plans they make, each in ONE atomic write of its own
+# kind (so the rules cannot differ between clouds).
 
 
 @dataclass(frozen=True)
