@@ -291,21 +291,9 @@ def translated_call(client: Any, op: str, **kwargs: Any) -> dict:
         raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
 
 
-class DynamoDBStore(OrderRules):
-    # The checkout commit verifies each line's name, price and currency against the catalog,
-    # so checkout may build the order from the cart's snapshots (2 round trips).
-    checks_catalog = True
-    cart_in_commit = True
-    checkout_policy = CommitPolicy(
-        read_first=False,
-        gave_up="checkout contention; retry with the same Idempotency-Key",
-        attempts=4,
-        pause_s=0.05,
-        retry_unavailable=True,
-    )
-    transition_policy = CommitPolicy(
-        read_first=False, gave_up="order transition contention; retry", attempts=4, pause_s=0.05, retry_unavailable=True
-    )
+class DynamoDBTable:
+    """The shop's table through a botocore client made on first use (cold starts that
+    never touch the table do not pay for it)."""
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table = table_name
@@ -321,6 +309,23 @@ class DynamoDBStore(OrderRules):
 
     def _call(self, op: str, **kwargs: Any) -> dict:
         return translated_call(self.client, op, **kwargs)
+
+
+class DynamoDBStore(DynamoDBTable, OrderRules):
+    # The checkout commit verifies each line's name, price and currency against the catalog,
+    # so checkout may build the order from the cart's snapshots (2 round trips).
+    checks_catalog = True
+    cart_in_commit = True
+    checkout_policy = CommitPolicy(
+        read_first=False,
+        gave_up="checkout contention; retry with the same Idempotency-Key",
+        attempts=4,
+        pause_s=0.05,
+        retry_unavailable=True,
+    )
+    transition_policy = CommitPolicy(
+        read_first=False, gave_up="order transition contention; retry", attempts=4, pause_s=0.05, retry_unavailable=True
+    )
 
     def _query(
         self,
