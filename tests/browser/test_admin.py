@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from .steps import cart_link, fill_address, open_shop, order_id_from, png_bytes, order_ref, sign_in
+from .steps import cart_link, fill_address, open_shop, order_id_from, order_ref, png_bytes, sign_in
 
 pytestmark = pytest.mark.browser
 
