@@ -20,7 +20,7 @@ US_ADDRESS = {
 }
 
 
-def test_checkout_asks_for_the_state_and_shows_a_us_address_as_written(shop, contexts):
+def test_checkout_asks_for_the_state_and_shows_a_us_address_as_written(shop, contexts, screenshots):
     product = next(p for p in shop.all_products() if p["stock"] >= 5)
     email, _ = customer_with_cart(shop, {product["productId"]: 1})
     page = contexts.new_page()
@@ -36,6 +36,7 @@ def test_checkout_asks_for_the_state_and_shows_a_us_address_as_written(shop, con
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_text("Enter the state.")).to_be_visible()
     expect(page.get_by_label("State")).to_be_focused()
+    page.screenshot(path=str(screenshots / "desktop-checkout-us-state-required.png"), full_page=True)
     page.get_by_label("State").fill("IL")
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_text("Thank you! Your order is placed.")).to_be_visible()
@@ -45,3 +46,4 @@ def test_checkout_asks_for_the_state_and_shows_a_us_address_as_written(shop, con
     expect(address).to_contain_text("United States")
     expect(address).to_contain_text("Phone: +1 217 555 0100")
     expect(address).not_to_contain_text("62704 Springfield")
+    page.screenshot(path=str(screenshots / "desktop-order-us-address.png"), full_page=True)

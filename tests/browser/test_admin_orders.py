@@ -37,7 +37,7 @@ def _placed_order(shop) -> tuple[str, dict]:
     return email, r.json()
 
 
-def test_admin_orders_say_whose_they_are_and_leave_the_list_when_paid(shop, contexts):
+def test_admin_orders_say_whose_they_are_and_leave_the_list_when_paid(shop, contexts, screenshots):
     email, order = _placed_order(shop)
     ref = order_ref(order["orderId"])
     admin = contexts.new_page()
@@ -51,6 +51,7 @@ def test_admin_orders_say_whose_they_are_and_leave_the_list_when_paid(shop, cont
     expect(row).to_contain_text(customer["email"] or "e-mail not recorded")
     expect(row).to_contain_text(SHIP_TO["name"])
     expect(row).to_contain_text("Springfield, IL, United States")
+    admin.screenshot(path=str(screenshots / "desktop-admin-orders-customer.png"), full_page=True)
 
     admin.get_by_role("button", name=f"Mark order {ref} as paid").click()
     expect(admin.get_by_text(f"Order {ref} is now PAID.")).to_be_visible()
@@ -93,7 +94,7 @@ def test_order_reference_is_the_one_the_email_gives(shop, contexts):
 CATEGORY_HINT = "getComputedStyle(document.querySelector('nav.categories'), '::after').opacity"
 
 
-def test_phone_category_bar_shows_that_it_scrolls(shop, contexts):
+def test_phone_category_bar_shows_that_it_scrolls(shop, contexts, screenshots):
     page = contexts.new_page(390, 844)
     open_shop(page)
     bar = page.locator("#category-links")
@@ -102,6 +103,7 @@ def test_phone_category_bar_shows_that_it_scrolls(shop, contexts):
         "the category bar fits a phone: nothing to hint"
     )
     wait_until(page, f"{CATEGORY_HINT} === '1'")
+    page.screenshot(path=str(screenshots / "phone-category-bar-hint.png"))
     bar.evaluate("ul => ul.scrollTo({left: ul.scrollWidth})")
     wait_until(page, f"{CATEGORY_HINT} === '0'")
 

@@ -18,10 +18,10 @@ def _quantity(page, name: str):
     return page.get_by_role("spinbutton", name=f"Quantity of {name}", exact=True)
 
 
-def test_cart_quantity_is_capped_at_the_stock(shop, contexts):
+def test_cart_quantity_is_capped_at_the_stock(shop, contexts, screenshots):
     product = shop.create_product(f"Camping Lantern {uuid.uuid4().hex[:6]}", stock=3)
     email, token = customer_with_cart(shop, {product["productId"]: 1})
-    page = contexts.new_page()
+    page = contexts.new_page(390, 844)
     sign_in(page, email)
     open_shop(page, "/cart")
     qty = _quantity(page, product["name"])
@@ -31,6 +31,7 @@ def test_cart_quantity_is_capped_at_the_stock(shop, contexts):
     qty.press("Tab")
     expect(page.get_by_role("alert")).to_contain_text("Only 3 left")
     expect(qty).to_have_value("1")
+    page.screenshot(path=str(screenshots / "phone-cart-only-n-left.png"), full_page=True)
     assert cart_quantities(shop, token) == {product["productId"]: 1}, "a quantity above the stock reached the cart"
 
     plus = page.get_by_role("button", name=f"Increase quantity of {product['name']}")

@@ -11,12 +11,13 @@ from .steps import open_shop, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_search_without_results_says_so_with_a_way_back(shop, contexts):
+def test_search_without_results_says_so_with_a_way_back(shop, contexts, screenshots):
     page = contexts.new_page()
     open_shop(page, "/search?q=zzzqqq")
     expect(page.get_by_role("heading", level=1, name="Results for “zzzqqq”")).to_be_visible()
     expect(page.get_by_text("Nothing matches “zzzqqq”.")).to_be_visible()
     expect(page.get_by_role("list", name="Products")).to_have_count(0)
+    page.screenshot(path=str(screenshots / "desktop-search-no-results.png"), full_page=True)
     page.get_by_role("link", name="Browse all products").click()
     expect(page.get_by_role("heading", level=1, name="All products")).to_be_visible()
     expect(page.get_by_role("list", name="Products").get_by_role("listitem").first).to_be_visible()

@@ -17,7 +17,7 @@ def _names(page) -> list[str]:
     return page.get_by_role("list", name="Products").locator(".card-title").all_inner_texts()
 
 
-def test_filters_and_sort_live_in_the_url(shop, contexts):
+def test_filters_and_sort_live_in_the_url(shop, contexts, screenshots):
     tag = uuid.uuid4().hex[:6]
     cheap = shop.create_product(f"Filter Alpha {tag}", stock=5, price=1000)
     mid = shop.create_product(f"Filter Bravo {tag}", stock=5, price=3000)
@@ -56,6 +56,7 @@ def test_filters_and_sort_live_in_the_url(shop, contexts):
     expect(other.get_by_label("Sort by")).to_have_value("price")
     expect(other.get_by_label("Min price")).to_have_value("15")
     assert _names(other) == [mid["name"]]
+    other.screenshot(path=str(screenshots / "desktop-catalog-filtered.png"), full_page=True)
 
     # The category filter is the category's own page, filters kept.
     category = shop.categories()[1]

@@ -22,7 +22,7 @@ def _add_as_guest(page, product: dict, quantity: int) -> None:
     page.get_by_role("button", name="Add to cart").click()
 
 
-def test_guest_cart_survives_a_reload_and_merges_at_sign_in(shop, contexts):
+def test_guest_cart_survives_a_reload_and_merges_at_sign_in(shop, contexts, screenshots):
     tag = uuid.uuid4().hex[:6]
     lantern = shop.create_product(f"Guest Lantern {tag}", stock=3)
     tent = shop.create_product(f"Guest Tent {tag}", stock=8)
@@ -38,6 +38,7 @@ def test_guest_cart_survives_a_reload_and_merges_at_sign_in(shop, contexts):
     open_shop(page, "/cart")
     expect(page.get_by_role("spinbutton", name=f"Quantity of {lantern['name']}", exact=True)).to_have_value("3")
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    page.screenshot(path=str(screenshots / "desktop-guest-cart.png"), full_page=True)
 
     page.get_by_role("link", name="Sign in to check out").click()
     page.get_by_label("Email").fill(email)
@@ -46,6 +47,7 @@ def test_guest_cart_survives_a_reload_and_merges_at_sign_in(shop, contexts):
     expect(page.get_by_role("heading", level=1, name="Checkout")).to_be_visible()
     notice = page.get_by_role("status").filter(has_text="Some quantities changed")
     expect(notice).to_contain_text(f"“{lantern['name']}”: 1 of 3 added")
+    page.screenshot(path=str(screenshots / "desktop-checkout-guest-cart-merged.png"), full_page=True)
     # 2 in the account + 3 from the device, capped at the 3 in stock; the tent added in full.
     assert cart_quantities(shop, token) == {lantern["productId"]: 3, tent["productId"]: 1}
     assert page.evaluate(GUEST_CART) == 0, "the device still keeps the merged guest cart"

@@ -12,7 +12,7 @@ from .steps import customer_with_cart, fill_address, open_shop, order_id_from, s
 pytestmark = pytest.mark.browser
 
 
-def test_pay_after_placing_an_order(shop, contexts):
+def test_pay_after_placing_an_order(shop, contexts, screenshots):
     product = next(p for p in shop.all_products() if p["stock"] >= 5)
     email, token = customer_with_cart(shop, {product["productId"]: 1})
     page = contexts.new_page()
@@ -28,6 +28,7 @@ def test_pay_after_placing_an_order(shop, contexts):
     payment.get_by_label("Card number").fill("4000 0000 0000 0002")
     payment.get_by_role("button", name="Pay").click()
     expect(payment.get_by_role("alert")).to_contain_text("Your card was declined.")
+    page.screenshot(path=str(screenshots / "desktop-payment-declined.png"), full_page=True)
     assert shop.api("GET", f"/api/orders/{order_id}", token).json()["status"] == "PLACED"
 
     payment.get_by_label("Card number").fill("4000 0025 0000 3155")
@@ -36,4 +37,5 @@ def test_pay_after_placing_an_order(shop, contexts):
     expect(page.get_by_text("Payment received. Your order is paid.")).to_be_visible()
     expect(page.get_by_text("PAID", exact=True)).to_be_visible()
     expect(page.get_by_role("region", name="Payment")).to_have_count(0)
+    page.screenshot(path=str(screenshots / "desktop-order-paid.png"), full_page=True)
     assert shop.api("GET", f"/api/orders/{order_id}", token).json()["status"] == "PAID"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 PAGE_SIZE = 12  # catalog.js PAGE_SIZE
 
 
-def test_back_returns_to_the_same_place_in_the_list(shop, contexts):
+def test_back_returns_to_the_same_place_in_the_list(shop, contexts, screenshots):
     total = len(shop.all_products())
     assert total > PAGE_SIZE + 2, f"the demo catalog needs more than one page ({total} products)"
     page = contexts.new_page(390, 844)
@@ -39,3 +39,4 @@ def test_back_returns_to_the_same_place_in_the_list(shop, contexts):
     expect(cards).to_have_count(shown)
     wait_until(page, f"Math.abs(window.scrollY - {y}) <= 2")
     expect(cards.nth(PAGE_SIZE + 1).get_by_role("link", name=name, exact=True)).to_be_in_viewport()
+    page.screenshot(path=str(screenshots / "phone-catalog-back-restored.png"))
