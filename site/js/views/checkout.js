@@ -60,48 +60,17 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
     render(h("h1", {}, "Checkout"), h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("/", "Start shopping", { class: "btn btn-primary" })));
     return;
   }
-  let saved = {};
-  try {
-    saved = JSON.parse(localStorage.getItem(ADDRESS_KEY) || "{}");
-  } catch {
-    saved = {};
-  }
-  const guessCountry = (navigator.language || "en-US").split("-")[1]?.toUpperCase();
-  const country = saved.country || (COUNTRIES.some(([c]) => c === guessCountry) ? guessCountry : "US");
-
   const summaryEl = h("div", { class: "alert-slot", tabindex: "-1" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-large btn-block" }, "Place order");
   let inFlight = false;
-
-  const form = h(
-    "form",
-    { class: "address-form", novalidate: true, "aria-labelledby": "shipping-title", onsubmit: onSubmit },
-    h("h2", { id: "shipping-title" }, "Shipping address"),
-    field({ id: "name", label: "Full name", required: true, autocomplete: "name", value: saved.name || "" }),
-    field({ id: "line1", label: "Address line 1", required: true, autocomplete: "address-line1", value: saved.line1 || "" }),
-    field({ id: "line2", label: "Address line 2", autocomplete: "address-line2", value: saved.line2 || "" }),
-    h("div", { class: "field-row" },
-      field({ id: "city", label: "City", required: true, autocomplete: "address-level2", value: saved.city || "" }),
-      field({ id: "region", label: "State", required: true, autocomplete: "address-level1", value: saved.region || "" }),
-      field({ id: "postalCode", label: "Postal code", required: true, autocomplete: "postal-code", value: saved.postalCode || "" }),
-    ),
-    countrySelect(country),
-    field({ id: "phone", label: "Phone", type: "tel", autocomplete: "tel", value: saved.phone || "", hint: "For the carrier, if they need to reach you." }),
-    submit,
-  );
-  fitToCountry(form);
-  form.country.addEventListener("change", () => fitToCountry(form));
+  const form = addressForm(savedAddress(), submit, onSubmit);
 
   async function onSubmit(e) {
     e.preventDefault();
     // The in-flight flag (set before any await) is what stops a double click from sending
     // twice; the disabled button is the visible half of it.
     if (inFlight) return;
-    const fd = new FormData(form);
-    const address = {};
-    for (const k of ["name", "line1", "line2", "city", "region", "postalCode", "country", "phone"]) address[k] = String(fd.get(k) || "").trim();
-    if (!regionLabel(address.country)) address.region = "";
-    for (const k of ["line2", "region", "phone"]) if (!address[k]) delete address[k];
+    const address = readAddress(form);
     summaryEl.replaceChildren();
     if (!showFieldErrors(form, validate(address))) {
       summaryEl.replaceChildren(errorBox("Please fix the highlighted fields."));
@@ -147,6 +116,50 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
       ),
     ),
   );
+}
+
+/** The address of the last order on this device, if any. */
+function savedAddress() {
+  try {
+    return JSON.parse(localStorage.getItem(ADDRESS_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
+/** The shipping address form, its fields fitted to the chosen country. */
+function addressForm(saved, submit, onSubmit) {
+  const guessCountry = (navigator.language || "en-US").split("-")[1]?.toUpperCase();
+  const country = saved.country || (COUNTRIES.some(([c]) => c === guessCountry) ? guessCountry : "US");
+  const form = h(
+    "form",
+    { class: "address-form", novalidate: true, "aria-labelledby": "shipping-title", onsubmit: onSubmit },
+    h("h2", { id: "shipping-title" }, "Shipping address"),
+    field({ id: "name", label: "Full name", required: true, autocomplete: "name", value: saved.name || "" }),
+    field({ id: "line1", label: "Address line 1", required: true, autocomplete: "address-line1", value: saved.line1 || "" }),
+    field({ id: "line2", label: "Address line 2", autocomplete: "address-line2", value: saved.line2 || "" }),
+    h("div", { class: "field-row" },
+      field({ id: "city", label: "City", required: true, autocomplete: "address-level2", value: saved.city || "" }),
+      field({ id: "region", label: "State", required: true, autocomplete: "address-level1", value: saved.region || "" }),
+      field({ id: "postalCode", label: "Postal code", required: true, autocomplete: "postal-code", value: saved.postalCode || "" }),
+    ),
+    countrySelect(country),
+    field({ id: "phone", label: "Phone", type: "tel", autocomplete: "tel", value: saved.phone || "", hint: "For the carrier, if they need to reach you." }),
+    submit,
+  );
+  fitToCountry(form);
+  form.country.addEventListener("change", () => fitToCountry(form));
+  return form;
+}
+
+/** The form's address as the API takes it: no region where the country has none, no empty optionals. */
+function readAddress(form) {
+  const fd = new FormData(form);
+  const address = {};
+  for (const k of ["name", "line1", "line2", "city", "region", "postalCode", "country", "phone"]) address[k] = String(fd.get(k) || "").trim();
+  if (!regionLabel(address.country)) address.region = "";
+  for (const k of ["line2", "region", "phone"]) if (!address[k]) delete address[k];
+  return address;
 }
 
 /** The region field only where the country has one, named as it is called there. */
