@@ -137,7 +137,7 @@ function orderDetail(order, justPlaced, note = "") {
       h("h1", { id: "order-title" }, "Order " + orderRef(order.orderId)),
       h("p", {}, "Status: ", statusBadge(order.status)),
     ),
-    h("p", { class: "muted" }, "Placed " + formatDate(order.createdAt), " · reference ", h("code", {}, order.orderId)),
+    h("p", { class: "muted" }, "Placed " + formatDate(order.createdAt)),
     timeline,
     msg,
     payment,
