@@ -1,41 +1,80 @@
-"""The Azure implementation of the provider interface (pulumi-azure-native), one module per
-component kind. Every pulumi_azure_native submodule is imported inside the function that
-uses it: importing the whole package takes many seconds.
-
-encryption     keyvault.py       resource group, Key Vault (RBAC), stack key, CMK identity
-network        network.py        VNet, delegated function subnets, NAT gateway + IP, NSG
-database       database.py       Cosmos DB for NoSQL (serverless), database, container
-notifications  notifications.py  Service Bus topic/subscription (DLQ), ACS Email, Notification Hubs
-auth           auth.py           Entra External ID app registrations (pulumi-azuread) in a tenant
-                                 made by hand (ARM cannot create it), or references to them
-static_site    static_site.py    storage account static website + files + config.json
-functions      functions.py      Flex Consumption Function Apps, identities, role assignments
-                                 (+ packaging.py, roles.py), Log Analytics, Application Insights
-api            api.py            API Management (Consumption), operations from the route table
-cdn            cdn.py            Front Door Standard/Premium, WAF policy, custom domain
-configuration  keyvault.py       Key Vault secrets under <project>-<stack>-
-monitoring     monitoring.py     action group + metric alerts
-"""
+"""The Azure provider: one short method per component kind, each passing the typed handles of
+the steps before it (``Built``) to its module's ``create_*``."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from components import specs
-from providers.azure.api import create_api
-from providers.azure.auth import create_auth, register_site_redirects
-from providers.azure.cdn import create_cdn
-from providers.azure.database import create_database
-from providers.azure.env import AzureEnv
-from providers.azure.functions import create_functions
-from providers.azure.keyvault import create_configuration, create_encryption
-from providers.azure.monitoring import create_monitoring
-from providers.azure.network import create_network
-from providers.azure.notifications import create_notifications
-from providers.azure.private_endpoints import create_private_endpoints, private_only
-from providers.azure.private_endpoints import targets as private_targets
-from providers.azure.static_site import create_static_site
+from providers.azure.api import AzureApi, create_api
+from providers.azure.auth import AzureAuth, create_auth, register_site_redirects
+from providers.azure.cdn import AzureCdn, create_cdn
+from providers.azure.configuration import create_configuration
+from providers.azure.database import AzureDatabase, create_database
+from providers.azure.encryption import AzureEncryption, create_encryption
+from providers.azure.env import AzureEnv, stack_tags, tag_resources
+from providers.azure.functions import AzureFunctions, Upstream, create_functions
+from providers.azure.monitoring import Watched, create_monitoring
+from providers.azure.network import AzureNetwork, create_network, create_private_endpoints, private_only, targets
+from providers.azure.notifications import AzureNotifications, create_notifications
+from providers.azure.settings import AzureSettings, parse_azure_settings
+from providers.azure.static_site import AzureStaticSite, create_static_site
 from providers.base import CloudProvider, Parent
+
+T = TypeVar("T")
+
+
+def _need(value: T | None, step: str, user: str) -> T:
+    if value is None:
+        raise RuntimeError(f"{user}() needs {step}() first")
+    return value
+
+
+@dataclass
+class Built:
+    """The typed handles of the steps done so far; each accessor names the missing step."""
+
+    env: AzureEnv | None = None
+    encryption: AzureEncryption | None = None
+    network: AzureNetwork | None = None
+    database: AzureDatabase | None = None
+    notifications: AzureNotifications | None = None
+    auth: AzureAuth | None = None
+    static_site: AzureStaticSite | None = None
+    functions: AzureFunctions | None = None
+    api: AzureApi | None = None
+    cdn: AzureCdn | None = None
+
+    def need_env(self, user: str) -> AzureEnv:
+        return _need(self.env, "foundation", user)
+
+    def need_encryption(self, user: str) -> AzureEncryption:
+        return _need(self.encryption, "encryption", user)
+
+    def need_network(self, user: str) -> AzureNetwork:
+        return _need(self.network, "network", user)
+
+    def need_database(self, user: str) -> AzureDatabase:
+        return _need(self.database, "database", user)
+
+    def need_notifications(self, user: str) -> AzureNotifications:
+        return _need(self.notifications, "notifications", user)
+
+    def need_auth(self, user: str) -> AzureAuth:
+        return _need(self.auth, "auth", user)
+
+    def need_static_site(self, user: str) -> AzureStaticSite:
+        return _need(self.static_site, "static_site", user)
+
+    def need_functions(self, user: str) -> AzureFunctions:
+        return _need(self.functions, "functions", user)
+
+    def need_api(self, user: str) -> AzureApi:
+        return _need(self.api, "api", user)
+
+    def need_cdn(self, user: str) -> AzureCdn:
+        return _need(self.cdn, "cdn", user)
 
 
 class Provider(CloudProvider):
@@ -43,81 +82,109 @@ class Provider(CloudProvider):
 
     def __init__(self, context: specs.DeploymentContext) -> None:
         super().__init__(context)
-        self.env = AzureEnv.create(context)
-        self._network: specs.NetworkResult | None = None
-        self._encryption: specs.EncryptionResult | None = None
-        self._built: dict[str, Any] = {}  # component kind -> result, for stack_outputs()
-        self._auth: specs.AuthResult | None = None
+        self.settings: AzureSettings = parse_azure_settings(context.cloud_settings)
+        self.built = Built()
+        # A resource inherits the transformations its parent had when the parent was made, so
+        # the tags must be registered before the Shop exists (the provider is made before it).
+        tag_resources(stack_tags(context))
+
+    def foundation(self, parent: Parent) -> None:
+        """The resource group every other resource lives in."""
+        self.built.env = AzureEnv.create(self.context, self.settings, parent)
 
     def encryption(self, args: specs.EncryptionArgs, parent: Parent) -> specs.EncryptionResult:
-        self._encryption = create_encryption(self.env, args, parent)
-        return self._encryption
+        env = self.built.need_env("encryption")
+        self.built.encryption = create_encryption(env, args, parent)
+        return self.built.encryption.result
 
     def network(self, args: specs.NetworkArgs, parent: Parent) -> specs.NetworkResult:
-        self.env.ensure_resource_group(parent)
-        self._network = create_network(self.env, args, parent)
-        return self._network
+        self.built.network = create_network(self.built.need_env("network"), args, parent)
+        return self.built.network.result
 
     def database(self, args: specs.DatabaseArgs, parent: Parent) -> specs.DatabaseResult:
-        self.env.ensure_resource_group(parent)
-        return create_database(self.env, args, parent, self._network)
+        b = self.built
+        self.built.database = create_database(
+            b.need_env("database"), args, parent, b.need_network("database"), b.need_encryption("database")
+        )
+        return self.built.database.result
 
     def notifications(self, args: specs.NotificationsArgs, parent: Parent) -> specs.NotificationsResult:
-        self.env.ensure_resource_group(parent)
-        return create_notifications(self.env, args, parent)
+        b = self.built
+        encryption = b.need_encryption("notifications")
+        b.notifications = create_notifications(b.need_env("notifications"), args, parent, encryption)
+        return b.notifications.result
 
     def auth(self, args: specs.AuthArgs, parent: Parent) -> specs.AuthResult:
-        self._auth = create_auth(self.env, args, parent)
-        return self._auth
+        self.built.auth = create_auth(self.built.need_env("auth"), args, parent)
+        return self.built.auth.result
 
     def static_site(self, args: specs.StaticSiteArgs, parent: Parent) -> specs.StaticSiteResult:
-        self.env.ensure_resource_group(parent)
-        if self._encryption is None:
-            raise RuntimeError("the Azure static site encrypts with the stack key: call encryption() first")
-        self._built["static_site"] = create_static_site(self.env, args, parent, self._encryption)
-        return self._built["static_site"]
+        b = self.built
+        encryption = b.need_encryption("static_site")
+        b.static_site = create_static_site(b.need_env("static_site"), args, parent, encryption)
+        return b.static_site.result
 
     def functions(self, args: specs.FunctionsArgs, parent: Parent) -> specs.FunctionsResult:
-        result = create_functions(self.env, args, parent)
-        if private_only(self.env):
+        b, user = self.built, "functions"
+        env = b.need_env(user)
+        up = Upstream(
+            network=b.need_network(user),
+            encryption=b.need_encryption(user),
+            database=b.need_database(user),
+            notifications=b.need_notifications(user),
+            auth=b.need_auth(user),
+            site=b.need_static_site(user),
+        )
+        b.functions = fns = create_functions(env, args, parent, up)
+        if private_only(env):
             # Every private target exists now (vault, Cosmos DB, Service Bus, functions' storage).
-            t = args.targets
-            wanted = private_targets(
-                t.encryption.native.vault.id,
-                t.database.native.account.id,
-                t.notifications.native.namespace.id,
-                result.native.host_account.id,
-                result.native.package_account.id,
+            wanted = targets(
+                up.encryption.vault.id,
+                up.database.account.id,
+                up.notifications.bus.namespace.id,
+                fns.host_account.id,
+                fns.package_account.id,
             )
-            result.native.private_endpoints = create_private_endpoints(self.env, args.network.native, wanted, parent)
-        return result
+            create_private_endpoints(env, up.network, wanted, parent)
+        return fns.result
 
     def api(self, args: specs.ApiArgs, parent: Parent) -> specs.ApiResult:
-        self._built["api"] = create_api(self.env, args, parent)
-        return self._built["api"]
+        b = self.built
+        b.api = create_api(b.need_env("api"), args, parent, b.need_auth("api"), b.need_functions("api"))
+        return b.api.result
 
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
-        result = create_cdn(self.env, args, parent)
-        if self._auth is not None:
+        b = self.built
+        b.cdn = create_cdn(b.need_env("cdn"), args, parent, b.need_static_site("cdn"), b.need_api("cdn"))
+        result = b.cdn.result
+        if b.auth is not None:
             # The storefront app's SPA redirect URI is the site URL, known once the CDN exists.
-            register_site_redirects(self._auth, result.url, parent)
-        self._built["cdn"] = result
+            register_site_redirects(b.auth, result.url, parent)
         return result
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
-        return create_configuration(self.env, args, parent)
+        b = self.built
+        encryption = b.need_encryption("configuration")
+        return create_configuration(b.need_env("configuration"), args, parent, encryption).result
 
     def monitoring(self, args: specs.MonitoringArgs, parent: Parent) -> specs.MonitoringResult:
-        return create_monitoring(self.env, args, parent)
+        b, user = self.built, "monitoring"
+        watched = Watched(
+            functions=b.need_functions(user),
+            api=b.need_api(user),
+            database=b.need_database(user),
+            notifications=b.need_notifications(user),
+            cdn=b.cdn,
+        )
+        return create_monitoring(b.need_env(user), args, parent, watched).result
 
     def stack_outputs(self) -> dict[str, Any]:
         """The names the az commands of docs/deploy-azure.md take (-g, --vault-name, --account-name...)."""
-        if self._encryption is None or not {"static_site", "api", "cdn"} <= set(self._built):
-            raise RuntimeError("stack_outputs() needs the whole shop built first")
+        b, user = self.built, "stack_outputs"
         return {
-            "resourceGroup": self.env.rg_name,
-            "keyVault": self._encryption.native.vault.name,
-            "storageAccount": self._built["static_site"].native.account.name,
-            "apiManagement": self._built["api"].native.service.name,
-            "frontDoorProfile": self._built["cdn"].native.profile.name,
+            "resourceGroup": b.need_env(user).rg_name,
+            "keyVault": b.need_encryption(user).vault.name,
+            "storageAccount": b.need_static_site(user).account.name,
+            "apiManagement": b.need_api(user).service.name,
+            "frontDoorProfile": b.need_cdn(user).profile.name,
         }

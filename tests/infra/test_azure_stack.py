@@ -8,8 +8,8 @@ import pytest
 
 from functions.shop import datamodel
 from functions.shop.routes import ADMIN, CUSTOMER, PUBLIC, ROUTES
-from providers.azure import roles
-from providers.azure.functions import grant_plan
+from providers.azure import iam as roles
+from providers.azure.iam import grant_plan
 from providers.azure.settings import AzureSettingsError, parse_azure_settings
 
 from .azure_mocks import ADMIN_USER, AZURE_DEV, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.azure import private_endpoints as pe
+from providers.azure import network as pe
 from providers.azure.api import FUNCTION_KEY_HEADER
 
 from .azure_mocks import AZURE_PROD

@@ -13,9 +13,9 @@ import pytest
 from functions.local import iam_policy
 from functions.local.iam_policy import Call
 from functions.shop import datamodel as dm
-from providers.azure import roles
-from providers.azure.functions import PLATFORM_PLAN
-from providers.azure.functions import grant_plan as azure_plan
+from providers.azure import iam as roles
+from providers.azure.iam import PLATFORM_PLAN
+from providers.azure.iam import grant_plan as azure_plan
 
 from .azure_mocks import SUBSCRIPTION
 from .conftest import ACCOUNT, BuiltStack
