@@ -189,13 +189,18 @@ def create_api(
             operation_id=op.name,
             policy_id="policy",
             format="rawxml",
-            value=pulumi.Output.from_input(auth.audience).apply(
-                lambda aud, r=route: operation_policy(r, f"fn-{r.service}", auth, aud, args.admin_group)
-            ),
+            value=_policy_value(route, auth, args.admin_group),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[backends[route.service]]),
         )
     _access_logs(env, service, api, functions, parent)
     return AzureApi(service, api, operations, policies, backends, function_keys)
+
+
+def _policy_value(route: Route, auth: AzureAuth, admin_group: str) -> pulumi.Output[str]:
+    def render(audience: str) -> str:
+        return operation_policy(route, f"fn-{route.service}", auth, audience, admin_group)
+
+    return pulumi.Output.from_input(auth.audience).apply(render)
 
 
 def _service(env: AzureEnv, opts: pulumi.ResourceOptions) -> apim.ApiManagementService:
@@ -228,6 +233,7 @@ def _function_backend(
     """The app's default function key as a secret named value, and the backend that sends it."""
     host_keys = web.list_web_app_host_keys_output(name=fn.name, resource_group_name=env.rg_name)
     default_key: pulumi.Output[str] = host_keys.apply(lambda k: (k.function_keys or {})["default"])
+    secret_key: pulumi.Output[str] = pulumi.Output.secret(default_key)
     key = apim.NamedValue(
         f"nv-{function_key_name(name)}",
         resource_group_name=env.rg_name,
@@ -235,7 +241,7 @@ def _function_backend(
         named_value_id=function_key_name(name),
         display_name=function_key_name(name),
         secret=True,
-        value=pulumi.Output.secret(default_key),
+        value=secret_key,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     backend = apim.Backend(

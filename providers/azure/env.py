@@ -34,7 +34,9 @@ def tag_resources(tags: dict[str, str]) -> None:
     def add_tags(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
         if args.type_ not in AZURE_TAGGED:
             return None
-        own: dict[str, str] = args.props.get("tags") or {}
+        own = args.props.get("tags") or {}
+        if not isinstance(own, dict):
+            raise TypeError(f"{args.name}: its own tags must be a plain dict to be merged with the stack's")
         return pulumi.ResourceTransformationResult({**args.props, "tags": {**tags, **own}}, args.opts)
 
     pulumi.runtime.register_stack_transformation(add_tags)

@@ -272,9 +272,6 @@ def _function_app(
         opts=opts,
     )
     settings = _app_settings(args, service, shared, up, identity)
-    container_url = pulumi.Output.concat(
-        "https://", shared.package_account.name, ".blob.core.windows.net/", container.name
-    )
     app = web.WebApp(
         f"fn-{name}",
         resource_group_name=env.rg_name,
@@ -296,9 +293,9 @@ def _function_app(
             scm_min_tls_version="1.2",
             ftps_state="Disabled",
             http20_enabled=True,
-            app_settings=[web.NameValuePairArgs(name=k, value=v) for k, v in sorted(settings.items())],
+            app_settings=[web.NameValuePairArgsDict(name=k, value=v) for k, v in sorted(settings.items())],
         ),
-        function_app_config=_flex_config(args, identity, container_url),
+        function_app_config=_flex_config(args, identity, shared.package_account, container),
         tags={"service": name},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*([blob] if blob else []), *given]),
     )
@@ -333,8 +330,13 @@ def _deployment(
 
 
 def _flex_config(
-    args: specs.FunctionsArgs, identity: managedidentity.UserAssignedIdentity, container_url: pulumi.Output[str]
+    args: specs.FunctionsArgs,
+    identity: managedidentity.UserAssignedIdentity,
+    account: storage.StorageAccount,
+    container: storage.BlobContainer,
 ) -> web.FunctionAppConfigArgs:
+    """Flex Consumption: the package in the app's deployment container, read with its identity."""
+    container_url = pulumi.Output.concat("https://", account.name, ".blob.core.windows.net/", container.name)
     return web.FunctionAppConfigArgs(
         deployment=web.FunctionsDeploymentArgs(
             storage=web.FunctionsDeploymentStorageArgs(

@@ -4,7 +4,9 @@ the steps before it (``Built``) to its module's ``create_*``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
+
+import pulumi
 
 from components import specs
 from providers.azure.api import AzureApi, create_api
@@ -178,7 +180,7 @@ class Provider(CloudProvider):
         )
         return create_monitoring(b.need_env(user), args, parent, watched).result
 
-    def stack_outputs(self) -> dict[str, Any]:
+    def stack_outputs(self) -> dict[str, pulumi.Output[str]]:
         """The names the az commands of docs/deploy-azure.md take (-g, --vault-name, --account-name...)."""
         b, user = self.built, "stack_outputs"
         return {

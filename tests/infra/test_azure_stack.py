@@ -90,6 +90,34 @@ def test_everything_taggable_is_tagged(az_prod: BuiltStack):
             assert r.inputs["tags"]["environment"] == "prod", (typ, r.name)
 
 
+# Types whose SDK class takes `tags` that the stack leaves untagged on purpose.
+NOT_ARM_TAGGED = {
+    AZ + "apimanagement:NamedValue": "its `tags` are API Management labels (a list), not ARM tags",
+    AZ + "notificationhubs:NotificationHubAuthorizationRule": "the hub's SAS rule, a sub-resource of the tagged hub",
+}
+
+
+def test_every_type_that_takes_tags_gets_them_from_the_one_transformation(az_dev: BuiltStack, az_prod: BuiltStack):
+    """Tags are added once, by providers/azure/env.py's stack transformation, to the types on
+    policy.rules.AZURE_TAGGED: a type whose SDK class takes tags but is missing from that list
+    would go out untagged, so every such type the program creates must be on it."""
+    import importlib
+    import inspect
+
+    from policy.rules import AZURE_TAGGED
+
+    for stack in (az_dev, az_prod):
+        for typ in sorted({r.type for r in stack.resources if r.type.startswith(AZ)}):
+            _, module, name = typ.split(":")
+            cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+            if "tags" not in inspect.signature(cls._internal_init).parameters:
+                continue
+            assert typ in AZURE_TAGGED or typ in NOT_ARM_TAGGED, f"{typ} takes tags but AZURE_TAGGED lacks it"
+            for r in stack.of_type(typ):
+                if typ in AZURE_TAGGED:
+                    assert r.inputs["tags"]["managed-by"] == "pulumi", (typ, r.name, r.inputs.get("tags"))
+
+
 # -- encryption / configuration ---------------------------------------------------------------
 
 
