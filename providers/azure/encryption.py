@@ -41,16 +41,10 @@ class AzureEncryption:
 def create_encryption(env: AzureEnv, args: specs.EncryptionArgs, parent: pulumi.Resource) -> AzureEncryption:
     vault = _vault(env, parent)
     # The deployer manages keys and secrets through RBAC (no access policies).
-    deployer_admin = iam.assign(
-        "vault-deployer-admin",
-        scope=vault.id,
-        role=iam.KEY_VAULT_ADMINISTRATOR,
-        principal_id=env.client.object_id,
-        principal_type=None,
-        subscription_id=env.subscription_id,
-        parent=parent,
-        description="the deploying principal manages the stack key and secrets",
-    )
+    deployer_admin = iam.assign_to_deployer(
+        env, "vault-deployer-admin", vault.id, iam.KEY_VAULT_ADMINISTRATOR, parent,
+        "the deploying principal manages the stack key and secrets",
+    )  # fmt: skip
     rotation = [
         keyvault.LifetimeActionArgs(
             action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.ROTATE),

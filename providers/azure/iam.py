@@ -103,6 +103,22 @@ def assign(
     )
 
 
+def assign_to_deployer(
+    env: AzureEnv, name: str, scope: pulumi.Input[str], role: str, parent: pulumi.Resource, description: str
+) -> authorization.RoleAssignment:
+    """A role of the principal running `pulumi up` (a user or a service principal: no principal type)."""
+    return assign(
+        name,
+        scope=scope,
+        role=role,
+        principal_id=env.client.object_id,
+        principal_type=None,
+        subscription_id=env.subscription_id,
+        parent=parent,
+        description=description,
+    )
+
+
 def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
     """(role, target) pairs for a service's neutral grants; target names the exact resource."""
     plan: list[tuple[str, str]] = []

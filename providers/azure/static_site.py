@@ -124,16 +124,10 @@ def create_static_site(
 ) -> AzureStaticSite:
     # Shared keys are off: the deployer uploads the files with its Entra identity.
     account = secure_account(env, "site", parent, encryption=encryption, protect=not args.force_destroy)
-    deployer = iam.assign(
-        "site-deployer-blob",
-        scope=account.id,
-        role=iam.STORAGE_BLOB_DATA_CONTRIBUTOR,
-        principal_id=env.client.object_id,
-        principal_type=None,
-        subscription_id=env.subscription_id,
-        parent=parent,
-        description="the deploying principal uploads the storefront (shared keys are disabled)",
-    )
+    deployer = iam.assign_to_deployer(
+        env, "site-deployer-blob", account.id, iam.STORAGE_BLOB_DATA_CONTRIBUTOR, parent,
+        "the deploying principal uploads the storefront (shared keys are disabled)",
+    )  # fmt: skip
     _blob_service(env, args, account, parent)
     website = storage.StorageAccountStaticWebsite(
         "site-website",
