@@ -123,10 +123,6 @@ class AzureSettings(BaseModel):
             )
         return self
 
-    @property
-    def creates_apps(self) -> bool:
-        return self.client_id is None
-
     @field_validator("tenant_subdomain")
     @classmethod
     def _subdomain(cls, value: str) -> str:
