@@ -11,7 +11,7 @@ from providers.base import CloudProvider
 # for importing pulumi_azure_native or pulumi_gcp.
 PROVIDER_MODULES: dict[str, str] = {
     "aws": "providers.aws",
-    "azure": "providers.azure",
+    "azure": "providers.azure.provider",
     "gcp": "providers.gcp.provider",
 }
 
