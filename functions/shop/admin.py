@@ -7,7 +7,7 @@ import re
 import uuid
 
 from . import datamodel, ports
-from .http import error
+from .errors import InvalidFields, Refused
 from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
 from .orders import now_iso, publish
 
@@ -19,21 +19,11 @@ def new_product_id(name: str) -> str:
     return f"{slug}-{os.urandom(3).hex()}"
 
 
-def _invalid(field: str, message: str):
-    return error(
-        422,
-        "VALIDATION_ERROR",
-        f"request body is invalid: {field}: {message}",
-        details=[{"field": field, "message": message}],
-    )
-
-
-def _check_input(ctx):
+def _check_input(ctx) -> None:
     """Rules that need the shop's configuration, beyond the model's own validation."""
     if ctx.body.currency != ctx.services.currency:
         # A product in another currency could never be checked out (orders are in one currency).
-        return _invalid("currency", f"this shop sells in {ctx.services.currency}")
-    return None
+        raise InvalidFields([("currency", f"this shop sells in {ctx.services.currency}")])
 
 
 def _ensure_category(store, category_id: str) -> None:
@@ -58,8 +48,7 @@ def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.
 
 
 def create_product(ctx):
-    if (bad := _check_input(ctx)) is not None:
-        return bad
+    _check_input(ctx)
     product_id = ctx.body.product_id or new_product_id(ctx.body.name)
     product = _product(ctx.body, product_id, ctx.body.stock, ctx.body.image_url)
     ctx.services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
@@ -79,9 +68,8 @@ def update_product(ctx):
     route, so a form opened before a sale cannot undo it. An absent imageUrl keeps the
     current image."""
     if ctx.body.product_id not in (None, ctx.param("productId")):
-        return _invalid("productId", "must match the product id in the path")
-    if (bad := _check_input(ctx)) is not None:
-        return bad
+        raise InvalidFields([("productId", "must match the product id in the path")])
+    _check_input(ctx)
     current = _existing(ctx)
     image = ctx.body.image_url if ctx.body.image_url is not None else current.image_url
     stored = ctx.services.store.update_product(_product(ctx.body, current.product_id, current.stock, image))
@@ -148,9 +136,7 @@ def set_order_status(ctx):
         return Order.of(order, admin=True)
     if new not in ports.NEXT_STATUS[order.status]:
         allowed = ", ".join(ports.NEXT_STATUS[order.status]) or "nothing (final)"
-        return error(
-            409, "INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}"
-        )
+        raise Refused("INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}")
     updated = ctx.services.store.transition_order(order, new, restock=new == ports.CANCELLED)
     publish(ctx.services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
     return Order.of(updated, admin=True)

@@ -29,8 +29,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from . import ports, routes
-from .http import Request, Response, error
+from . import errors, ports, routes
+from .errors import BadRequest
+from .http import Request, Response
 from .services import Services
 
 log = logging.getLogger("shop.api")
@@ -39,10 +40,6 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_PATH_PARAM = 128  # the OpenAPI document declares the same bound
 MAX_CURSOR = 1024
 JSON = "application/json"
-
-
-class BadRequest(ValueError):
-    """A malformed query or path parameter: answered 400 BAD_REQUEST."""
 
 
 @dataclass
@@ -96,37 +93,35 @@ def _models():
 
 
 def _parse_body(request: Request, route: routes.Route) -> Any:
-    """The validated request model, or an error Response."""
+    """The validated request model (None for routes without a body); raises the 4xx."""
     if route.request_model is None:
         return None  # a body sent to a route without one is ignored, like a gateway would
     raw = request.body or b""
     if len(raw) > MAX_BODY_BYTES:
-        return error(413, "PAYLOAD_TOO_LARGE", f"request body exceeds {MAX_BODY_BYTES} bytes")
+        raise errors.PayloadTooLarge(f"request body exceeds {MAX_BODY_BYTES} bytes")
     try:
         data = json.loads(raw or b"null")
     except (ValueError, RecursionError):  # RecursionError: deeply nested arrays/objects
-        return error(400, "BAD_REQUEST", "request body is not valid JSON")
+        raise BadRequest("request body is not valid JSON") from None
     if not isinstance(data, dict):
-        return error(400, "BAD_REQUEST", "request body must be a JSON object")
+        raise BadRequest("request body must be a JSON object")
     from pydantic import ValidationError
 
     try:
         return getattr(_models(), route.request_model).model_validate(data)
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        fields = [
+            (".".join(str(p) for p in e["loc"]) or "body", e["msg"])
             for e in exc.errors(include_url=False, include_input=False)
         ]
-        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-        return error(422, "VALIDATION_ERROR", f"request body is invalid: {summary}", details=details)
+        raise errors.InvalidFields(fields) from None
 
 
-def _bad_path_param(route: routes.Route, params: dict[str, str]) -> Response | None:
+def _check_path_params(route: routes.Route, params: dict[str, str]) -> None:
     for name in route.path_params:
         value = params.get(name) or ""
         if not (0 < len(value) <= MAX_PATH_PARAM and value.isprintable()):
-            return error(400, "BAD_REQUEST", f"path parameter {name!r} must be 1-{MAX_PATH_PARAM} printable characters")
-    return None
+            raise BadRequest(f"path parameter {name!r} must be 1-{MAX_PATH_PARAM} printable characters")
 
 
 def _to_response(result: Any, route: routes.Route) -> Response:
@@ -138,28 +133,28 @@ def _to_response(result: Any, route: routes.Route) -> Response:
     return Response(status, payload, {"content-type": JSON})
 
 
-def resolve(request: Request) -> tuple[routes.Route, dict[str, str]] | Response:
-    """The route and its path parameters, or a 404/405 error."""
-    route = routes.ROUTES_BY_KEY.get(request.route_key or "")
+def resolve(request: Request) -> tuple[routes.Route, dict[str, str]]:
+    """The route and its path parameters: the one the runtime or the gateway matched, else
+    the table's; raises NoRoute (404/405)."""
+    route = request.route or routes.ROUTES_BY_KEY.get(request.route_key or "")
     if route is not None:
         return route, request.path_params
     found = routes.match(request.method, request.path)
     if found is not None:
         return found
-    allowed = routes.allowed_methods(request.path)
-    if allowed:
-        resp = error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}")
-        resp.headers["allow"] = ", ".join(allowed)
-        return resp
-    return error(404, "NOT_FOUND", f"no route for {request.method} {request.path}")
+    raise errors.NoRoute(request.method, request.path, routes.allowed_methods(request.path))
 
 
 def handle(request: Request, services: Services) -> Response:
-    resolved = resolve(request)
-    if isinstance(resolved, Response):
-        return resolved
-    route, request.path_params = resolved
-    resp = _dispatch(request, services, route)
+    try:
+        route, request.path_params = resolve(request)
+    except errors.NoRoute as exc:
+        return _answer(exc, request)
+    request.route = route
+    try:
+        resp = _to_response(_dispatch(request, services, route), route)
+    except Exception as exc:
+        resp = _answer(exc, request)
     resp.headers.setdefault("content-type", JSON)
     if route.auth != routes.PUBLIC:  # personal data: never cached by the CDN or the browser
         resp.headers.setdefault("cache-control", "no-store")
@@ -168,76 +163,36 @@ def handle(request: Request, services: Services) -> Response:
     return resp
 
 
-def _dispatch(request: Request, services: Services, route: routes.Route) -> Response:
+def _answer(exc: Exception, request: Request) -> Response:
+    resp = errors.to_response(exc)
+    if resp is None:
+        where = request.route.operation_id if request.route else f"{request.method} {request.path}"
+        log.exception("unhandled error in %s (request %s)", where, request.request_id or "-")
+        return errors.internal_error(request.request_id, in_message=True)
+    return resp
+
+
+def _dispatch(request: Request, services: Services, route: routes.Route) -> Any:
     principal = request.principal
     if route.auth != routes.PUBLIC:
         if principal is None:
-            return error(401, "UNAUTHORIZED", "sign in: a valid bearer access token is required")
+            raise errors.Unauthorized()
         if route.auth == routes.ADMIN:
             if routes.ADMIN_GROUP not in principal.groups:
-                return error(403, "FORBIDDEN", "this operation needs the admin group")
-            refused = _admin_refused(services, principal)
-            if refused is not None:
-                return refused
-    bad = _bad_path_param(route, request.path_params)
-    if bad is not None:
-        return bad
+                raise errors.Forbidden()
+            _recheck_admin(services, principal)
+    _check_path_params(route, request.path_params)
     body = _parse_body(request, route)
-    if isinstance(body, Response):
-        return body
-    try:
-        return _to_response(_handler(route)(Ctx(request, services, route, body, principal)), route)
-    except ports.NotFound as exc:
-        return error(404, "NOT_FOUND", str(exc) or "not found")
-    except ports.AlreadyExists as exc:
-        return error(409, "ALREADY_EXISTS", str(exc) or "already exists")
-    except ports.InsufficientStock as exc:
-        ids = list(exc.product_ids)
-        available = {pid: exc.available.get(pid, 0) for pid in ids}
-        return error(409, "INSUFFICIENT_STOCK", exc.explained(), productIds=ids, available=available)
-    except ports.CartChanged as exc:
-        ids = list(exc.product_ids)
-        return error(
-            409,
-            "CART_CHANGED",
-            "your cart changed or was just ordered while checking out; review it and check out again",
-            productIds=ids,
-        )
-    except ports.IdempotencyConflict:
-        return error(409, "IDEMPOTENCY_CONFLICT", "this Idempotency-Key was used with a different request")
-    except ports.StaleState as exc:
-        return error(409, "CONFLICT", exc.detail or "the resource changed; reload and retry")
-    except ports.Unavailable as exc:
-        resp = error(503, "UNAVAILABLE", str(exc) or "temporarily unavailable; retry")
-        resp.headers["retry-after"] = "1"
-        return resp
-    except ports.IdentityError as exc:
-        return error(exc.status, exc.code, exc.message)
-    except ValueError as exc:
-        # pydantic's ValidationError is a ValueError too, but one raised here comes from
-        # building a response, i.e. from server data: that is a bug, not bad input.
-        if type(exc).__module__.startswith("pydantic"):
-            return _internal(route, request)
-        return error(400, "BAD_REQUEST", str(exc) or "bad request")
-    except Exception:
-        return _internal(route, request)
+    return _handler(route)(Ctx(request, services, route, body, principal))
 
 
-def _admin_refused(services: Services, principal: ports.Principal) -> Response | None:
+def _recheck_admin(services: Services, principal: ports.Principal) -> None:
     """The token's group claim is a snapshot: the identity service answers whether the
     caller is still an enabled admin with a second factor and an unrevoked session."""
     try:
         services.identity.verify_admin(principal)
-    except ports.IdentityError as exc:
-        return error(exc.status, exc.code, exc.message)
-    except Exception:  # the identity service is unreachable or throttling: fail closed
+    except ports.IdentityError:
+        raise
+    except Exception as exc:  # the identity service is unreachable or throttling: fail closed
         log.exception("admin re-check failed for user %s", principal.user_id)
-        resp = error(503, "UNAVAILABLE", "could not confirm admin access; retry")
-        resp.headers["retry-after"] = "1"
-        return resp
-    return None
-
-
-def _internal(route: routes.Route, request: Request) -> Response:
-    log.exception("unhandled error in %s (request %s)", route.operation_id, request.request_id or "-")
-    return error(500, "INTERNAL", "internal error" + (f" (request {request.request_id})" if request.request_id else ""))
+        raise ports.Unavailable("could not confirm admin access; retry") from exc

@@ -12,7 +12,7 @@ MAX_CART_LINES; checkout removes such leftovers from the stored cart.
 from __future__ import annotations
 
 from . import datamodel, ports
-from .http import error
+from .errors import Refused
 from .models import Cart, CartAdjustment, CartItem, MergedCart
 
 
@@ -63,7 +63,7 @@ def set_item(ctx):
             )
         is_new_line = len(others) == len(lines)
         if is_new_line and len(live_lines(others, products)) >= datamodel.MAX_CART_LINES:
-            return error(409, "CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
+            raise Refused("CART_FULL", f"a cart holds at most {datamodel.MAX_CART_LINES} different products")
     # the catalog entry just read travels with the line: checkout re-verifies it, not re-reads it
     store.set_cart_line(user, product_id, quantity, products.get(product_id) if quantity > 0 else None)
     updated = others + ([ports.CartLine(product_id, quantity)] if quantity > 0 else [])

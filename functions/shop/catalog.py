@@ -6,6 +6,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from . import ports
+from .errors import BadRequest
 from .http import Response
 from .models import Category, CategoryList, Product, ProductList
 from .routes import SITE_HOST_HEADER
@@ -74,8 +75,6 @@ def site_origin(headers: dict[str, str]) -> str:
         .strip()
     )
     if not host or any(c in host for c in "/\\ @?#<>&\"'"):
-        from .api import BadRequest  # api resolves handlers lazily: no import cycle at load
-
         raise BadRequest("the request has no usable Host header")
     proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip().lower()
     local = host.split(":")[0] in ("127.0.0.1", "localhost")

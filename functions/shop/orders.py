@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from . import addresses, ports
 from .cart import live_lines
-from .http import error
+from .errors import BadRequest, InvalidFields, Refused
 from .models import Order, OrderList
 
 log = logging.getLogger("shop.orders")
@@ -84,20 +84,19 @@ def publish(services, kind: str, order: ports.Order) -> None:
 IDEMPOTENCY_KEY_MAX = 100
 
 
-def _idempotency_key(ctx):
+def idempotency_key(header: str | None) -> str:
     """The key, or the 400 that says what is wrong with it: 1-100 printable ASCII characters
     (the OpenAPI document declares the same)."""
-    key = ctx.request.headers.get("idempotency-key", "").strip()
+    key = (header or "").strip()
     if not key:
-        return error(
-            400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable ASCII characters)"
+        raise BadRequest(
+            "send an Idempotency-Key header (1-100 printable ASCII characters)", "IDEMPOTENCY_KEY_REQUIRED"
         )
     if len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
-        return error(
-            400,
-            "INVALID_IDEMPOTENCY_KEY",
+        raise BadRequest(
             f"the Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} printable ASCII characters "
             f"(got {len(key)} characters{'' if key.isascii() and key.isprintable() else ', some not printable ASCII'})",
+            "INVALID_IDEMPOTENCY_KEY",
         )
     return key
 
@@ -172,15 +171,11 @@ def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
 
 
 def place_order(ctx):
-    key = _idempotency_key(ctx)
-    if not isinstance(key, str):
-        return key
+    key = idempotency_key(ctx.request.headers.get("idempotency-key"))
     services, user = ctx.services, ctx.principal.user_id
     address = ctx.body.shipping_address.to_port()
     if bad := addresses.problems(address):
-        details = [{"field": f"shippingAddress.{name}", "message": message} for name, message in bad]
-        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return error(422, "VALIDATION_ERROR", f"request body is invalid: {summary}", details=details)
+        raise InvalidFields([(f"shippingAddress.{name}", message) for name, message in bad])
     digest = request_hash(address)
     lines = services.store.get_cart(user)
     fast = _order_from_snapshots(ctx, lines, address, key)
@@ -202,7 +197,9 @@ def place_order(ctx):
     gone = [li.product_id for li in lines if li.product_id not in products]
     lines = live_lines(lines, products)  # exactly what the cart view shows
     if not lines:
-        return _replay(services, user, key, digest) or error(409, "CART_EMPTY", "your cart is empty")
+        if replay := _replay(services, user, key, digest):
+            return replay
+        raise Refused("CART_EMPTY", "your cart is empty")
     short = [li.product_id for li in lines if products[li.product_id].stock < li.quantity]
     if short:  # fail fast; the store's conditional write is what actually guarantees it
         if replay := _replay(services, user, key, digest):
@@ -210,9 +207,9 @@ def place_order(ctx):
         raise _sold_out(short, products)
     foreign = sorted({li.product_id for li in lines if products[li.product_id].currency != services.currency})
     if foreign:
-        return _replay(services, user, key, digest) or error(
-            409, "CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(foreign)}", productIds=foreign
-        )
+        if replay := _replay(services, user, key, digest):
+            return replay
+        raise Refused("CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(foreign)}", productIds=foreign)
     order_lines = tuple(
         ports.OrderLine(product_id=p.product_id, name=p.name, unit_price=p.price, quantity=li.quantity)
         for li in lines
@@ -263,7 +260,7 @@ def get_my_order(ctx):
 def cancel_my_order(ctx):
     order = _my_order(ctx)
     if order.status not in ports.CANCELLABLE:
-        return error(409, "NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
+        raise Refused("NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
     cancelled = ctx.services.store.transition_order(order, ports.CANCELLED, restock=True)
     publish(ctx.services, "OrderCancelled", cancelled)
     return Order.of(cancelled)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from . import ports
-from .http import error
+from .errors import PaymentsUnavailable, Refused
 from .models import PaymentResponse, StatusResponse
 from .orders import publish
 
@@ -72,10 +72,6 @@ def _mark_paid(services, order: ports.Order, event: ports.PaymentEvent) -> str:
     raise ports.Unavailable(f"order {order.order_id} kept changing while recording its payment; retry")
 
 
-def _unavailable():
-    return error(503, "PAYMENTS_UNAVAILABLE", "payments are not configured on this deployment")
-
-
 def pay(ctx):
     """The order's payment (one per order). With the simulated processor, `testCard` pays
     at once and `completeAction` answers its extra confirmation step; the outcome reaches
@@ -83,12 +79,12 @@ def pay(ctx):
     services = ctx.services
     processor = services.payments
     if processor is None:
-        return _unavailable()
+        raise PaymentsUnavailable()
     order = services.store.get_order(ctx.principal.user_id, ctx.param("orderId"))
     if order is None:
         raise ports.NotFound(f"order {ctx.param('orderId')} not found")
     if order.status != ports.PLACED:
-        return error(409, "NOT_PAYABLE", f"an order that is {order.status} is not waiting for a payment")
+        raise Refused("NOT_PAYABLE", f"an order that is {order.status} is not waiting for a payment")
     payment = start_payment(services, order)
     body = ctx.body
     if body.test_card is not None or body.complete_action is not None:
@@ -100,7 +96,7 @@ def pay(ctx):
             else:
                 payment = processor.confirm(payment.payment_id, body.test_card)
         except ValueError as exc:
-            return error(409, "PAYMENT_STATE", str(exc))
+            raise Refused("PAYMENT_STATE", str(exc)) from exc
     now = services.store.get_order(order.user_id, order.order_id) or order
     return PaymentResponse(
         payment_id=payment.payment_id,
@@ -116,10 +112,7 @@ def pay(ctx):
 
 def webhook(ctx):
     if ctx.services.payments is None:
-        return _unavailable()
+        raise PaymentsUnavailable()
     signature = ctx.request.headers.get("stripe-signature", "")
-    try:
-        outcome = apply_event(ctx.services, ctx.request.body or b"", signature)
-    except ports.PaymentSignatureError as exc:
-        return error(400, "BAD_SIGNATURE", f"payment event refused: {exc}")
+    outcome = apply_event(ctx.services, ctx.request.body or b"", signature)
     return StatusResponse(status=outcome)

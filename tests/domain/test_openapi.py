@@ -137,7 +137,7 @@ def _codes_in_source() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                position = {"error": 1, "IdentityError": 0}.get(name)
+                position = {"error": 1, "IdentityError": 0, "Refused": 0, "BadRequest": 1}.get(name)
                 if position is not None and len(node.args) > position and const(node.args[position]):
                     found.add(const(node.args[position]))
             elif isinstance(node, ast.Tuple) and len(node.elts) == 3 and const(node.elts[0]):
