@@ -18,6 +18,8 @@ from __future__ import annotations
 import flask
 import functions_framework
 
+from functions.shop.http import bearer_token
+
 from . import _tokens
 from ._common import dispatch, neutral_request
 
@@ -41,7 +43,7 @@ def principal(headers: dict[str, str]):
         userinfo = headers.get(USERINFO_HEADER)
         if userinfo is None:
             return None
-        return _tokens.principal_from_claims(_tokens.b64url_json(userinfo.strip()), _tokens.bearer(original))
+        return _tokens.principal_from_claims(_tokens.b64url_json(userinfo.strip()), bearer_token(original))
     return _tokens.principal_from_bearer(original)
 
 
