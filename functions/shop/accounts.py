@@ -51,7 +51,7 @@ def sign_up(ctx):
     except IdentityError as exc:
         if exc.code != "USER_EXISTS":
             raise
-    return SignUpResponse(status="pending", confirmed=bool(getattr(identity, "auto_confirm", False)))
+    return SignUpResponse(status="pending", confirmed=identity.auto_confirm)
 
 
 def confirm(ctx):

@@ -242,10 +242,7 @@ def _deliver(ev: OrderEvent, services) -> None:
 def _push(notifier, ev: OrderEvent, subject: str) -> None:
     """Best effort, after the e-mail: failing the delivery here would make the retry send the
     e-mail twice, so a push failure is logged, never raised."""
-    send_push = getattr(notifier, "send_push", None)
-    if send_push is None:
-        return
     try:
-        send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
+        notifier.send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
     except Exception as e:  # any channel failure is only a missed push
         log.warning("order %s: push to user %s failed: %s", ev.order_id, ev.user_id, e)

@@ -439,9 +439,10 @@ class Notifier(Protocol):
 
     def send_email(self, to: str, subject: str, text: str) -> None: ...
 
-    # Optional: push to the user's devices (Azure Notification Hubs, GCP FCM). Notifiers
-    # without it, or without a configured channel (returns False), send e-mail only.
-    # def send_push(self, user_id: str, title: str, body: str) -> bool: ...
+    def send_push(self, user_id: str, title: str, body: str) -> bool:
+        """Push to the user's devices (Azure Notification Hubs, GCP FCM). False when the
+        notifier has no push channel, or none is configured: then e-mail is the only one."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -467,6 +468,10 @@ class Media(Protocol):
 
 
 class Identity(Protocol):
+    # True when sign_up confirms the account at once (local stack, tests: there is no inbox
+    # to read a code from); the sign-up answer tells the client so.
+    auto_confirm: bool
+
     def sign_up(self, email: str, password: str) -> str:
         """Returns the new user's id. Raises IdentityError (e.g. USER_EXISTS 409, INVALID_PASSWORD 400)."""
         ...
