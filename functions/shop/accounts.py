@@ -8,13 +8,20 @@ import urllib.parse
 
 from .models import (
     ChallengeResponse,
+    ConfirmRequest,
+    LoginRequest,
     MeResponse,
+    MfaRequest,
     MfaSetupResponse,
+    MfaVerifyRequest,
+    RefreshRequest,
+    SignUpRequest,
     SignUpResponse,
     StatusResponse,
     TokensResponse,
 )
 from .ports import Challenge, ClientContext, IdentityError
+from .routes import CUSTOMER, PUBLIC, Answer, Reply, route
 
 OTP_ISSUER = "Shop"  # the name authenticator apps show next to the account
 # Logged once per refused sign-in (wrong password, unknown address, wrong code): each cloud's
@@ -42,6 +49,17 @@ def client_context(ctx) -> ClientContext:
     )
 
 
+@route(
+    "POST",
+    "/api/auth/signup",
+    "signUp",
+    PUBLIC,
+    "accounts",
+    "Create an account (the same 202 whether or not the address has one)",
+    request=SignUpRequest,
+    response=SignUpResponse,
+    status=202,
+)
 def sign_up(ctx):
     """Answers the same for a new and an existing address, like sign-in does for a wrong
     password: whoever owns the address learns the rest from their mailbox."""
@@ -54,6 +72,16 @@ def sign_up(ctx):
     return SignUpResponse(status="pending", confirmed=identity.auto_confirm)
 
 
+@route(
+    "POST",
+    "/api/auth/confirm",
+    "confirmSignUp",
+    PUBLIC,
+    "accounts",
+    "Confirm an account with the emailed code",
+    request=ConfirmRequest,
+    response=StatusResponse,
+)
 def confirm(ctx):
     ctx.services.identity.confirm(ctx.body.email, ctx.body.code)
     return StatusResponse(status="confirmed")
@@ -61,7 +89,7 @@ def confirm(ctx):
 
 def _signed_in(result):
     if isinstance(result, Challenge):
-        return 202, ChallengeResponse(challenge=result.name, session=result.session)
+        return Reply(202, ChallengeResponse(challenge=result.name, session=result.session))
     return _tokens(result)
 
 
@@ -70,6 +98,23 @@ def _refused(exc: IdentityError, step: str) -> None:
         log.warning("%s step=%s code=%s", SIGN_IN_FAILED, step, exc.code)
 
 
+@route(
+    "POST",
+    "/api/auth/login",
+    "logIn",
+    PUBLIC,
+    "accounts",
+    "Sign in: tokens, or 202 with an MFA challenge to answer",
+    request=LoginRequest,
+    response=TokensResponse,
+    answers=(
+        Answer(
+            202,
+            "A challenge to answer: SOFTWARE_TOKEN_MFA (POST /api/auth/mfa) or MFA_SETUP (enrol first)",
+            ChallengeResponse,
+        ),
+    ),
+)
 def log_in(ctx):
     try:
         return _signed_in(ctx.services.identity.log_in(ctx.body.email, ctx.body.password, client_context(ctx)))
@@ -78,6 +123,16 @@ def log_in(ctx):
         raise
 
 
+@route(
+    "POST",
+    "/api/auth/mfa",
+    "answerMfaChallenge",
+    PUBLIC,
+    "accounts",
+    "Finish sign-in with the code from the authenticator app",
+    request=MfaRequest,
+    response=TokensResponse,
+)
 def answer_mfa(ctx):
     b = ctx.body
     try:
@@ -92,6 +147,15 @@ def otpauth_uri(email: str, secret: str) -> str:
     return f"otpauth://totp/{label}?" + urllib.parse.urlencode({"secret": secret, "issuer": OTP_ISSUER})
 
 
+@route(
+    "POST",
+    "/api/auth/mfa/setup",
+    "startMfaSetup",
+    CUSTOMER,
+    "accounts",
+    "Start enrolling an authenticator app: its secret",
+    response=MfaSetupResponse,
+)
 def start_mfa_setup(ctx):
     identity = ctx.services.identity
     secret = identity.start_mfa_setup(ctx.principal)
@@ -101,16 +165,45 @@ def start_mfa_setup(ctx):
     )
 
 
+@route(
+    "POST",
+    "/api/auth/mfa/verify",
+    "verifyMfaSetup",
+    CUSTOMER,
+    "accounts",
+    "Turn the authenticator on with its first code; ends every session (sign in again)",
+    request=MfaVerifyRequest,
+    response=StatusResponse,
+)
 def verify_mfa_setup(ctx):
     ctx.services.identity.finish_mfa_setup(ctx.principal, ctx.body.code, ctx.body.session)
     return StatusResponse(status="mfa-enabled")
 
 
+@route(
+    "POST",
+    "/api/auth/signout",
+    "signOut",
+    CUSTOMER,
+    "accounts",
+    "Sign out: revokes the refresh tokens server-side",
+    response=StatusResponse,
+)
 def sign_out(ctx):
     ctx.services.identity.sign_out(ctx.principal)
     return StatusResponse(status="signed-out")
 
 
+@route(
+    "POST",
+    "/api/auth/refresh",
+    "refreshTokens",
+    PUBLIC,
+    "accounts",
+    "Exchange a refresh token for new tokens",
+    request=RefreshRequest,
+    response=TokensResponse,
+)
 def refresh(ctx):
     try:
         return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
@@ -121,6 +214,15 @@ def refresh(ctx):
         raise IdentityError("NOT_AUTHORIZED", "the refresh token is invalid or expired: sign in again", 401) from exc
 
 
+@route(
+    "GET",
+    "/api/me",
+    "getMe",
+    CUSTOMER,
+    "accounts",
+    "The signed-in user",
+    response=MeResponse,
+)
 def me(ctx):
     info = ctx.services.identity.user_info(ctx.principal)
     return MeResponse(user_id=info.user_id, email=info.email, groups=list(info.groups or ctx.principal.groups))

@@ -8,8 +8,19 @@ import uuid
 
 from . import datamodel, ports
 from .errors import InvalidFields, Refused
-from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
+from .models import (
+    ImageUploadRequest,
+    ImageUploadResponse,
+    Order,
+    OrderList,
+    OrderStatusInput,
+    Product,
+    ProductInput,
+    StatusResponse,
+    StockInput,
+)
 from .orders import now_iso, publish
+from .routes import ADMIN, route
 
 
 def new_product_id(name: str) -> str:
@@ -47,13 +58,24 @@ def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.
     )
 
 
+@route(
+    "POST",
+    "/api/admin/products",
+    "adminCreateProduct",
+    ADMIN,
+    "admin",
+    "Create a product",
+    request=ProductInput,
+    response=Product,
+    status=201,
+)
 def create_product(ctx):
     _check_input(ctx)
     product_id = ctx.body.product_id or new_product_id(ctx.body.name)
     product = _product(ctx.body, product_id, ctx.body.stock, ctx.body.image_url)
     ctx.services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
     _ensure_category(ctx.services.store, product.category)
-    return 201, Product.of(product)
+    return Product.of(product)
 
 
 def _existing(ctx) -> ports.Product:
@@ -63,6 +85,16 @@ def _existing(ctx) -> ports.Product:
     return product
 
 
+@route(
+    "PUT",
+    "/api/admin/products/{productId}",
+    "adminUpdateProduct",
+    ADMIN,
+    "admin",
+    "Update a product",
+    request=ProductInput,
+    response=Product,
+)
 def update_product(ctx):
     """Replace the product's fields but its stock: stock changes only through the stock
     route, so a form opened before a sale cannot undo it. An absent imageUrl keeps the
@@ -78,16 +110,45 @@ def update_product(ctx):
     return Product.of(stored)
 
 
+@route(
+    "DELETE",
+    "/api/admin/products/{productId}",
+    "adminDeleteProduct",
+    ADMIN,
+    "admin",
+    "Delete a product",
+    response=StatusResponse,
+)
 def delete_product(ctx):
     """Carts holding it drop the line from their view; placed orders keep their copy."""
     ctx.services.store.delete_product(ctx.param("productId"))
     return StatusResponse(status="deleted")
 
 
+@route(
+    "PUT",
+    "/api/admin/products/{productId}/stock",
+    "adminSetStock",
+    ADMIN,
+    "admin",
+    "Set a product's stock",
+    request=StockInput,
+    response=Product,
+)
 def set_stock(ctx):
     return Product.of(ctx.services.store.set_stock(ctx.param("productId"), ctx.body.stock))
 
 
+@route(
+    "POST",
+    "/api/admin/products/{productId}/image",
+    "adminImageUpload",
+    ADMIN,
+    "admin",
+    "Get a pre-signed URL to upload a product image",
+    request=ImageUploadRequest,
+    response=ImageUploadResponse,
+)
 def image_upload_url(ctx):
     """A signed upload form for one image under products/<productId>/<uuid>.<ext>, of the
     requested type (datamodel.IMAGE_TYPES) and at most datamodel.MAX_IMAGE_BYTES.
@@ -116,6 +177,17 @@ def image_upload_url(ctx):
     )
 
 
+@route(
+    "GET",
+    "/api/admin/orders",
+    "adminListOrders",
+    ADMIN,
+    "admin",
+    "Orders by status",
+    response=OrderList,
+    query_params=("status", "limit", "cursor"),
+    required_query=("status",),
+)
 def list_orders(ctx):
     status = (ctx.query_str("status", 16) or "").upper()
     if status not in ports.ORDER_STATUSES:
@@ -125,6 +197,16 @@ def list_orders(ctx):
     return OrderList(items=[Order.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
 
 
+@route(
+    "PUT",
+    "/api/admin/orders/{orderId}/status",
+    "adminSetOrderStatus",
+    ADMIN,
+    "admin",
+    "Advance an order's status",
+    request=OrderStatusInput,
+    response=Order,
+)
 def set_order_status(ctx):
     """Move an order along ports.NEXT_STATUS. Setting the current status again is a no-op
     (a retried request succeeds); cancelling restocks in the same atomic write."""

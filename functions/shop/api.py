@@ -1,29 +1,29 @@
 """The dispatcher: one neutral request in, one neutral response out, on every cloud.
 
-Runtimes call only `handle(request, services)`. It resolves the route (the gateway's
-route key when it matched one, else the route table), enforces auth (the gateway has
+Runtimes call only `handle(request, services)`. It resolves the route (the one the
+runtime or the gateway matched, else the route table), enforces auth (the gateway has
 verified the token; the admin group is checked here), validates the path parameters
-and the JSON body against the route's pydantic model, calls the handler, and maps
-the domain's errors to JSON 4xx responses.
+and the JSON body against the route's pydantic model, calls the route's handler, and
+answers every error through the one error table (functions/shop/errors.py).
 
-Handler contract (functions.shop.<module>:<function>, named by routes.ROUTES):
+Handler contract (declared with functions.shop.routes.route beside the handler):
 
-    def handler(ctx: Ctx) -> Response | BaseModel | dict | tuple[int, BaseModel | dict]
+    def handler(ctx: Ctx) -> BaseModel | dict | Response | Reply
 
 `ctx.body` is the validated request model (None for routes without one), and
-`ctx.principal` is set on customer and admin routes. A bare model or dict is sent with
-the route's success status; a tuple picks the status (e.g. 200 for a checkout replay).
-Handlers raise ports errors (NotFound, InsufficientStock, ...) or ValueError for a bad
-query parameter or cursor; everything else is a bug and answers 500 INTERNAL.
+`ctx.principal` is set on customer and admin routes. A model or dict is sent with the
+route's success status; a `Reply` carries one of the route's declared other `answers`
+(e.g. 200 for a checkout replay). Handlers raise domain errors (ports errors, errors.Refused,
+errors.BadRequest, ValueError for a bad query parameter or cursor); anything else is a bug
+and answers 500 INTERNAL.
 
-Cold start: this module imports only the stdlib, ports and the route table. The
-handler modules (and pydantic with the models) load on first use, so each deployed
-function loads only its own service's code.
+Cold start: importing this module loads only the stdlib, ports and the route module; the
+handler modules (and pydantic with the models) load with the route table, on the first
+request.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from dataclasses import dataclass
@@ -74,24 +74,6 @@ class Ctx:
         return self.query_str("cursor", MAX_CURSOR)
 
 
-_handlers: dict[str, Any] = {}
-
-
-def _handler(route: routes.Route):
-    fn = _handlers.get(route.handler)
-    if fn is None:
-        module, name = route.handler.split(":")
-        fn = getattr(importlib.import_module(f"functions.shop.{module}"), name)
-        _handlers[route.handler] = fn
-    return fn
-
-
-def _models():
-    from . import models  # pydantic: loaded by the first route that has a body
-
-    return models
-
-
 def _parse_body(request: Request, route: routes.Route) -> Any:
     """The validated request model (None for routes without a body); raises the 4xx."""
     if route.request_model is None:
@@ -108,7 +90,7 @@ def _parse_body(request: Request, route: routes.Route) -> Any:
     from pydantic import ValidationError
 
     try:
-        return getattr(_models(), route.request_model).model_validate(data)
+        return route.request_model.model_validate(data)
     except ValidationError as exc:
         fields = [
             (".".join(str(p) for p in e["loc"]) or "body", e["msg"])
@@ -127,7 +109,9 @@ def _check_path_params(route: routes.Route, params: dict[str, str]) -> None:
 def _to_response(result: Any, route: routes.Route) -> Response:
     if isinstance(result, Response):
         return result
-    status, payload = result if isinstance(result, tuple) else (route.success_status, result)
+    status, payload = (
+        (result.status, result.body) if isinstance(result, routes.Reply) else (route.success_status, result)
+    )
     if hasattr(payload, "model_dump"):
         payload = payload.model_dump(by_alias=True, mode="json")
     return Response(status, payload, {"content-type": JSON})
@@ -183,7 +167,7 @@ def _dispatch(request: Request, services: Services, route: routes.Route) -> Any:
             _recheck_admin(services, principal)
     _check_path_params(route, request.path_params)
     body = _parse_body(request, route)
-    return _handler(route)(Ctx(request, services, route, body, principal))
+    return route.handler(Ctx(request, services, route, body, principal))
 
 
 def _recheck_admin(services: Services, principal: ports.Principal) -> None:

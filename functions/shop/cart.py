@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from . import datamodel, ports
 from .errors import Refused
-from .models import Cart, CartAdjustment, CartItem, MergedCart
+from .models import Cart, CartAdjustment, CartItem, MergeCartRequest, MergedCart, SetCartItemRequest
+from .routes import CUSTOMER, route
 
 
 def live_lines(lines: list[ports.CartLine], products: dict[str, ports.Product]) -> list[ports.CartLine]:
@@ -40,10 +41,29 @@ def cart_view(services, user_id: str, lines=None, products=None) -> Cart:
     return Cart(items=items, subtotal=sum(i.line_total for i in items), currency=services.currency)
 
 
+@route(
+    "GET",
+    "/api/cart",
+    "getCart",
+    CUSTOMER,
+    "cart",
+    "My cart with live prices",
+    response=Cart,
+)
 def get_cart(ctx):
     return cart_view(ctx.services, ctx.principal.user_id)
 
 
+@route(
+    "PUT",
+    "/api/cart/items/{productId}",
+    "setCartItem",
+    CUSTOMER,
+    "cart",
+    "Set a line's quantity (0 removes it)",
+    request=SetCartItemRequest,
+    response=Cart,
+)
 def set_item(ctx):
     """Three round trips: the cart, every product in it (one batch read, which also proves
     the product exists, enforces MAX_CART_LINES and prices the response), the write; the
@@ -71,11 +91,29 @@ def set_item(ctx):
     return cart_view(ctx.services, user, updated, products)
 
 
+@route(
+    "DELETE",
+    "/api/cart/items/{productId}",
+    "removeCartItem",
+    CUSTOMER,
+    "cart",
+    "Remove a line",
+    response=Cart,
+)
 def remove_item(ctx):
     ctx.services.store.set_cart_line(ctx.principal.user_id, ctx.param("productId"), 0)
     return cart_view(ctx.services, ctx.principal.user_id)
 
 
+@route(
+    "DELETE",
+    "/api/cart",
+    "clearCart",
+    CUSTOMER,
+    "cart",
+    "Empty my cart",
+    response=Cart,
+)
 def clear(ctx):
     ctx.services.store.clear_cart(ctx.principal.user_id)
     return Cart(items=[], subtotal=0, currency=ctx.services.currency)
@@ -89,6 +127,16 @@ def _requested(items) -> dict[str, int]:
     return wanted
 
 
+@route(
+    "POST",
+    "/api/cart/merge",
+    "mergeCart",
+    CUSTOMER,
+    "cart",
+    "Add a guest cart to mine (quantities added, capped at stock)",
+    request=MergeCartRequest,
+    response=MergedCart,
+)
 def merge(ctx):
     """A guest cart (kept by the storefront until sign-in) added to the account's cart.
 

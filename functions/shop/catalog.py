@@ -9,7 +9,7 @@ from . import ports
 from .errors import BadRequest
 from .http import Response
 from .models import Category, CategoryList, Product, ProductList
-from .routes import SITE_HOST_HEADER
+from .routes import PUBLIC, SITE_HOST_HEADER, SITEMAP_PATH, route
 
 # Query parameter bounds (the OpenAPI document declares the same).
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -17,6 +17,15 @@ MAX_CATEGORY = 64
 MAX_QUERY = 100
 
 
+@route(
+    "GET",
+    "/api/categories",
+    "listCategories",
+    PUBLIC,
+    "catalog",
+    "Product categories",
+    response=CategoryList,
+)
 def list_categories(ctx):
     return CategoryList(
         items=[Category(category_id=c.category_id, name=c.name) for c in ctx.services.store.list_categories()]
@@ -42,6 +51,16 @@ def _browse(ctx) -> ports.Browse:
     return ports.Browse(sort=sort, min_price=low, max_price=high, in_stock=in_stock == "true")
 
 
+@route(
+    "GET",
+    "/api/products",
+    "listProducts",
+    PUBLIC,
+    "catalog",
+    "Products by category or name search, filtered by price and stock, sorted, paginated",
+    response=ProductList,
+    query_params=("category", "q", "limit", "cursor", "minPrice", "maxPrice", "inStock", "sort"),
+)
 def list_products(ctx):
     category = ctx.query_str("category", MAX_CATEGORY)
     query = ctx.query_str("q", MAX_QUERY)
@@ -53,6 +72,15 @@ def list_products(ctx):
     return ProductList(items=[Product.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
+@route(
+    "GET",
+    "/api/products/{productId}",
+    "getProduct",
+    PUBLIC,
+    "catalog",
+    "One product",
+    response=Product,
+)
 def get_product(ctx):
     product = ctx.services.store.get_product(ctx.param("productId"))
     if product is None:
@@ -81,6 +109,16 @@ def site_origin(headers: dict[str, str]) -> str:
     return f"{proto if proto in ('http', 'https') else 'http' if local else 'https'}://{host}"
 
 
+@route(
+    "GET",
+    SITEMAP_PATH,
+    "getSitemap",
+    PUBLIC,
+    "catalog",
+    "Sitemap of the storefront (XML): home, every category page and every product page",
+    media_type="application/xml",
+    body_description="sitemaps.org urlset",
+)
 def sitemap(ctx):
     """The storefront's real paths from the catalog: home, each category, each product."""
     origin = site_origin(ctx.request.headers)

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from . import addresses, ports
 from .cart import live_lines
 from .errors import BadRequest, InvalidFields, Refused
-from .models import Order, OrderList
+from .models import Order, OrderList, PlaceOrderRequest
+from .routes import CUSTOMER, Answer, Header, Reply, route
 
 log = logging.getLogger("shop.orders")
 
@@ -82,6 +83,12 @@ def publish(services, kind: str, order: ports.Order) -> None:
 
 
 IDEMPOTENCY_KEY_MAX = 100
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": IDEMPOTENCY_KEY_MAX,
+    "pattern": "^[\\x21-\\x7e][\\x20-\\x7e]*$",
+}
 
 
 def idempotency_key(header: str | None) -> str:
@@ -114,7 +121,7 @@ def _replay(services, user: str, key: str, digest: str):
     order, seen_hash = seen
     if seen_hash != digest:
         raise ports.IdempotencyConflict(order.order_id)
-    return 200, Order.of(order)
+    return Reply(200, Order.of(order))
 
 
 def _cart_versions(lines: list[ports.CartLine]) -> tuple[tuple[str, str], ...]:
@@ -160,16 +167,35 @@ def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
     """200 with the order a replay found, or 201 after the new order's follow-ups."""
     services, user = ctx.services, ctx.principal.user_id
     if not result.created:
-        return 200, Order.of(result.order)
+        return Reply(200, Order.of(result.order))
     for product_id in gone:  # leftovers of deleted products; harmless if this fails
         try:
             services.store.set_cart_line(user, product_id, 0)
         except Exception:
             log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
     publish(services, "OrderPlaced", result.order)
-    return 201, Order.of(result.order)
+    return Order.of(result.order)
 
 
+@route(
+    "POST",
+    "/api/orders",
+    "placeOrder",
+    CUSTOMER,
+    "orders",
+    "Check out the cart (Idempotency-Key header required)",
+    request=PlaceOrderRequest,
+    response=Order,
+    status=201,
+    headers=(
+        Header(
+            "Idempotency-Key",
+            "A fresh key per checkout; a retry with the same key and body returns the same order",
+            IDEMPOTENCY_KEY_SCHEMA,
+        ),
+    ),
+    answers=(Answer(200, "Replay of an order placed with the same key and body"),),
+)
 def place_order(ctx):
     key = idempotency_key(ctx.request.headers.get("idempotency-key"))
     services, user = ctx.services, ctx.principal.user_id
@@ -240,6 +266,16 @@ def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.Ins
     )
 
 
+@route(
+    "GET",
+    "/api/orders",
+    "listMyOrders",
+    CUSTOMER,
+    "orders",
+    "My orders, newest first",
+    response=OrderList,
+    query_params=("limit", "cursor"),
+)
 def list_my_orders(ctx):
     limit = ctx.query_int("limit", 20, 1, 100)
     page = ctx.services.store.list_orders(ctx.principal.user_id, limit=limit, cursor=ctx.cursor())
@@ -253,10 +289,28 @@ def _my_order(ctx) -> ports.Order:
     return order
 
 
+@route(
+    "GET",
+    "/api/orders/{orderId}",
+    "getMyOrder",
+    CUSTOMER,
+    "orders",
+    "One of my orders",
+    response=Order,
+)
 def get_my_order(ctx):
     return Order.of(_my_order(ctx))
 
 
+@route(
+    "POST",
+    "/api/orders/{orderId}/cancel",
+    "cancelMyOrder",
+    CUSTOMER,
+    "orders",
+    "Cancel my order while it has not shipped",
+    response=Order,
+)
 def cancel_my_order(ctx):
     order = _my_order(ctx)
     if order.status not in ports.CANCELLABLE:

@@ -11,8 +11,9 @@ import logging
 
 from . import ports
 from .errors import PaymentsUnavailable, Refused
-from .models import PaymentResponse, StatusResponse
+from .models import PaymentResponse, PayRequest, StatusResponse
 from .orders import publish
+from .routes import CUSTOMER, PUBLIC, route
 
 log = logging.getLogger("shop.payments")
 
@@ -72,6 +73,16 @@ def _mark_paid(services, order: ports.Order, event: ports.PaymentEvent) -> str:
     raise ports.Unavailable(f"order {order.order_id} kept changing while recording its payment; retry")
 
 
+@route(
+    "POST",
+    "/api/orders/{orderId}/payment",
+    "payMyOrder",
+    CUSTOMER,
+    "orders",
+    "Start (or, with the simulated processor, make) the payment of my order",
+    request=PayRequest,
+    response=PaymentResponse,
+)
 def pay(ctx):
     """The order's payment (one per order). With the simulated processor, `testCard` pays
     at once and `completeAction` answers its extra confirmation step; the outcome reaches
@@ -110,6 +121,15 @@ def pay(ctx):
     )
 
 
+@route(
+    "POST",
+    "/api/payments/webhook",
+    "paymentWebhook",
+    PUBLIC,
+    "orders",
+    "The payment processor's events (Stripe-Signature verified); the only way an order becomes PAID",
+    response=StatusResponse,
+)
 def webhook(ctx):
     if ctx.services.payments is None:
         raise PaymentsUnavailable()
