@@ -11,11 +11,11 @@ from .errors import InvalidFields, Refused
 from .models import (
     ImageUploadRequest,
     ImageUploadResponse,
-    Order,
     OrderList,
+    OrderOut,
     OrderStatusInput,
-    Product,
     ProductInput,
+    ProductOut,
     StatusResponse,
     StockInput,
 )
@@ -66,7 +66,7 @@ def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.
     "admin",
     "Create a product",
     request=ProductInput,
-    response=Product,
+    response=ProductOut,
     status=201,
 )
 def create_product(ctx):
@@ -75,7 +75,7 @@ def create_product(ctx):
     product = _product(ctx.body, product_id, ctx.body.stock, ctx.body.image_url)
     ctx.services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
     _ensure_category(ctx.services.store, product.category)
-    return Product.of(product)
+    return ProductOut.of(product)
 
 
 def _existing(ctx) -> ports.Product:
@@ -93,7 +93,7 @@ def _existing(ctx) -> ports.Product:
     "admin",
     "Update a product",
     request=ProductInput,
-    response=Product,
+    response=ProductOut,
 )
 def update_product(ctx):
     """Replace the product's fields but its stock: stock changes only through the stock
@@ -107,7 +107,7 @@ def update_product(ctx):
     stored = ctx.services.store.update_product(_product(ctx.body, current.product_id, current.stock, image))
     if stored.category != current.category:
         _ensure_category(ctx.services.store, stored.category)
-    return Product.of(stored)
+    return ProductOut.of(stored)
 
 
 @route(
@@ -133,10 +133,10 @@ def delete_product(ctx):
     "admin",
     "Set a product's stock",
     request=StockInput,
-    response=Product,
+    response=ProductOut,
 )
 def set_stock(ctx):
-    return Product.of(ctx.services.store.set_stock(ctx.param("productId"), ctx.body.stock))
+    return ProductOut.of(ctx.services.store.set_stock(ctx.param("productId"), ctx.body.stock))
 
 
 @route(
@@ -194,7 +194,7 @@ def list_orders(ctx):
         raise ValueError(f"query parameter 'status' must be one of {', '.join(ports.ORDER_STATUSES)}")
     limit = ctx.query_int("limit", 20, 1, 100)
     page = ctx.services.store.list_orders_by_status(status, limit=limit, cursor=ctx.cursor())
-    return OrderList(items=[Order.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
+    return OrderList(items=[OrderOut.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
 
 
 @route(
@@ -205,7 +205,7 @@ def list_orders(ctx):
     "admin",
     "Advance an order's status",
     request=OrderStatusInput,
-    response=Order,
+    response=OrderOut,
 )
 def set_order_status(ctx):
     """Move an order along ports.NEXT_STATUS. Setting the current status again is a no-op
@@ -215,10 +215,10 @@ def set_order_status(ctx):
         raise ports.NotFound(f"order {ctx.param('orderId')} not found")
     new = ctx.body.status
     if new == order.status:
-        return Order.of(order, admin=True)
+        return OrderOut.of(order, admin=True)
     if new not in ports.NEXT_STATUS[order.status]:
         allowed = ", ".join(ports.NEXT_STATUS[order.status]) or "nothing (final)"
         raise Refused("INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}")
     updated = ctx.services.store.transition_order(order, new, restock=new == ports.CANCELLED)
     publish(ctx.services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
-    return Order.of(updated, admin=True)
+    return OrderOut.of(updated, admin=True)

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 from . import ports
 from .errors import BadRequest
 from .http import Response
-from .models import Category, CategoryList, Product, ProductList
+from .models import CategoryList, CategoryOut, ProductList, ProductOut
 from .routes import PUBLIC, SITE_HOST_HEADER, SITEMAP_PATH, route
 
 # Query parameter bounds (the OpenAPI document declares the same).
@@ -28,7 +28,7 @@ MAX_QUERY = 100
 )
 def list_categories(ctx):
     return CategoryList(
-        items=[Category(category_id=c.category_id, name=c.name) for c in ctx.services.store.list_categories()]
+        items=[CategoryOut(category_id=c.category_id, name=c.name) for c in ctx.services.store.list_categories()]
     )
 
 
@@ -69,7 +69,7 @@ def list_products(ctx):
     page = ctx.services.store.list_products(
         category=category, query=query, limit=limit, cursor=ctx.cursor(), browse=browse
     )
-    return ProductList(items=[Product.of(p) for p in page.items], next_cursor=page.next_cursor)
+    return ProductList(items=[ProductOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
 
 @route(
@@ -79,13 +79,13 @@ def list_products(ctx):
     PUBLIC,
     "catalog",
     "One product",
-    response=Product,
+    response=ProductOut,
 )
 def get_product(ctx):
     product = ctx.services.store.get_product(ctx.param("productId"))
     if product is None:
         raise ports.NotFound(f"product {ctx.param('productId')} not found")
-    return Product.of(product)
+    return ProductOut.of(product)
 
 
 SITEMAP_PAGE = 100  # products read per store call while the sitemap is built

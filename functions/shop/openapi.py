@@ -135,7 +135,26 @@ def _schemas() -> dict[str, Any]:
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    return _refine(schemas)
+    return _refine(_titled(schemas))
+
+
+def _titled(schemas: dict[str, Any]) -> dict[str, Any]:
+    """pydantic names nested models by class; the document names every model by its title."""
+    titles = {
+        cls.__name__: schema_name(cls)
+        for cls in vars(models).values()
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and schema_name(cls) != cls.__name__
+    }
+
+    def rename(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF) and ref[len(REF) :] in titles:
+                node = {**node, "$ref": REF + titles[ref[len(REF) :]]}
+            return {k: rename(v) for k, v in node.items()}
+        return [rename(v) for v in node] if isinstance(node, list) else node
+
+    return {titles.get(name, name): rename(schema) for name, schema in schemas.items()}
 
 
 def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
@@ -178,8 +197,11 @@ def _set_format(prop: dict[str, Any], fmt: str) -> None:
             branch["format"] = fmt
 
 
+REF = "#/components/schemas/"
+
+
 def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF + name}
 
 
 def _parameters(route: routes.Route) -> list[dict[str, Any]]:

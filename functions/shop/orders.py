@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from . import addresses, ports
 from .cart import live_lines
 from .errors import BadRequest, InvalidFields, Refused
-from .models import Order, OrderList, PlaceOrderRequest
+from .models import OrderList, OrderOut, PlaceOrderRequest
 from .routes import CUSTOMER, Answer, Header, Reply, route
 
 log = logging.getLogger("shop.orders")
@@ -121,7 +121,7 @@ def _replay(services, user: str, key: str, digest: str):
     order, seen_hash = seen
     if seen_hash != digest:
         raise ports.IdempotencyConflict(order.order_id)
-    return Reply(200, Order.of(order))
+    return Reply(200, OrderOut.of(order))
 
 
 def _cart_versions(lines: list[ports.CartLine]) -> tuple[tuple[str, str], ...]:
@@ -167,14 +167,14 @@ def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
     """200 with the order a replay found, or 201 after the new order's follow-ups."""
     services, user = ctx.services, ctx.principal.user_id
     if not result.created:
-        return Reply(200, Order.of(result.order))
+        return Reply(200, OrderOut.of(result.order))
     for product_id in gone:  # leftovers of deleted products; harmless if this fails
         try:
             services.store.set_cart_line(user, product_id, 0)
         except Exception:
             log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
     publish(services, "OrderPlaced", result.order)
-    return Order.of(result.order)
+    return OrderOut.of(result.order)
 
 
 @route(
@@ -185,7 +185,7 @@ def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
     "orders",
     "Check out the cart (Idempotency-Key header required)",
     request=PlaceOrderRequest,
-    response=Order,
+    response=OrderOut,
     status=201,
     headers=(
         Header(
@@ -279,7 +279,7 @@ def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.Ins
 def list_my_orders(ctx):
     limit = ctx.query_int("limit", 20, 1, 100)
     page = ctx.services.store.list_orders(ctx.principal.user_id, limit=limit, cursor=ctx.cursor())
-    return OrderList(items=[Order.of(o) for o in page.items], next_cursor=page.next_cursor)
+    return OrderList(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
 
 def _my_order(ctx) -> ports.Order:
@@ -296,10 +296,10 @@ def _my_order(ctx) -> ports.Order:
     CUSTOMER,
     "orders",
     "One of my orders",
-    response=Order,
+    response=OrderOut,
 )
 def get_my_order(ctx):
-    return Order.of(_my_order(ctx))
+    return OrderOut.of(_my_order(ctx))
 
 
 @route(
@@ -309,7 +309,7 @@ def get_my_order(ctx):
     CUSTOMER,
     "orders",
     "Cancel my order while it has not shipped",
-    response=Order,
+    response=OrderOut,
 )
 def cancel_my_order(ctx):
     order = _my_order(ctx)
@@ -317,4 +317,4 @@ def cancel_my_order(ctx):
         raise Refused("NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
     cancelled = ctx.services.store.transition_order(order, ports.CANCELLED, restock=True)
     publish(ctx.services, "OrderCancelled", cancelled)
-    return Order.of(cancelled)
+    return OrderOut.of(cancelled)

@@ -129,7 +129,7 @@ def test_the_image_types_of_the_model_are_the_allow_list_in_the_datamodel():
 def test_inputs_accept_camel_case_and_outputs_are_camel_case():
     assert models.RefreshRequest.model_validate({"refreshToken": "t"}).refresh_token == "t"
     product = ports.Product("p1", "Lamp", "d", "home", 1500, "USD", 2, "/media/p1.png")
-    assert models.Product.of(product).model_dump(by_alias=True) == {
+    assert models.ProductOut.of(product).model_dump(by_alias=True) == {
         "productId": "p1",
         "name": "Lamp",
         "description": "d",
