@@ -50,6 +50,13 @@ class Ctx:
     body: Any  # the validated request model, or None
     principal: ports.Principal | None
 
+    @property
+    def user(self) -> ports.Principal:
+        """The signed-in caller (customer and admin routes: the dispatcher checked it)."""
+        if self.principal is None:
+            raise errors.Unauthorized()
+        return self.principal
+
     def param(self, name: str) -> str:
         return self.request.path_params[name]
 
