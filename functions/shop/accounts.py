@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
+from typing import TYPE_CHECKING
 
 from .models import (
     ChallengeResponse,
@@ -20,8 +21,11 @@ from .models import (
     StatusResponse,
     TokensResponse,
 )
-from .ports import Challenge, ClientContext, IdentityError
+from .ports import Challenge, ClientContext, Identity, IdentityError, Principal, Tokens
 from .routes import CUSTOMER, PUBLIC, Answer, Reply, route
+
+if TYPE_CHECKING:
+    from .api import Ctx
 
 OTP_ISSUER = "Shop"  # the name authenticator apps show next to the account
 # Logged once per refused sign-in (wrong password, unknown address, wrong code): each cloud's
@@ -31,13 +35,95 @@ SIGN_IN_FAILED = "shop.sign_in_failed"
 log = logging.getLogger("shop.accounts")
 
 
-def _tokens(t):
+def _tokens(t: Tokens) -> TokensResponse:
     return TokensResponse(
         id_token=t.id_token, access_token=t.access_token, refresh_token=t.refresh_token, expires_in=t.expires_in
     )
 
 
-def client_context(ctx) -> ClientContext:
+def _refused(exc: IdentityError, step: str) -> None:
+    if exc.status in (401, 403):
+        log.warning("%s step=%s code=%s", SIGN_IN_FAILED, step, exc.code)
+
+
+def sign_up(identity: Identity, email: str, password: str) -> SignUpResponse:
+    """Answers the same for a new and an existing address, like sign-in does for a wrong
+    password: whoever owns the address learns the rest from their mailbox."""
+    try:
+        identity.sign_up(email, password)
+    except IdentityError as exc:
+        if exc.code != "USER_EXISTS":
+            raise
+    return SignUpResponse(status="pending", confirmed=identity.auto_confirm)
+
+
+def confirm(identity: Identity, email: str, code: str) -> StatusResponse:
+    identity.confirm(email, code)
+    return StatusResponse(status="confirmed")
+
+
+def log_in(identity: Identity, email: str, password: str, client: ClientContext) -> TokensResponse | ChallengeResponse:
+    """Tokens, or the challenge (second factor, or its enrolment) to answer first."""
+    try:
+        result = identity.log_in(email, password, client)
+    except IdentityError as exc:
+        _refused(exc, "password")
+        raise
+    if isinstance(result, Challenge):
+        return ChallengeResponse(challenge=result.name, session=result.session)
+    return _tokens(result)
+
+
+def answer_mfa(identity: Identity, email: str, session: str, code: str, client: ClientContext) -> TokensResponse:
+    try:
+        return _tokens(identity.answer_mfa(email, session, code, client))
+    except IdentityError as exc:
+        _refused(exc, "second-factor")
+        raise
+
+
+def otpauth_uri(email: str, secret: str) -> str:
+    label = urllib.parse.quote(f"{OTP_ISSUER}:{email}")
+    return f"otpauth://totp/{label}?" + urllib.parse.urlencode({"secret": secret, "issuer": OTP_ISSUER})
+
+
+def start_mfa_setup(identity: Identity, user: Principal) -> MfaSetupResponse:
+    secret = identity.start_mfa_setup(user)
+    email = identity.user_info(user).email
+    return MfaSetupResponse(
+        secret_code=secret.secret, otpauth_uri=otpauth_uri(email, secret.secret), session=secret.session
+    )
+
+
+def verify_mfa_setup(identity: Identity, user: Principal, code: str, session: str | None) -> StatusResponse:
+    identity.finish_mfa_setup(user, code, session)
+    return StatusResponse(status="mfa-enabled")
+
+
+def sign_out(identity: Identity, user: Principal) -> StatusResponse:
+    identity.sign_out(user)
+    return StatusResponse(status="signed-out")
+
+
+def refresh(identity: Identity, refresh_token: str) -> TokensResponse:
+    try:
+        return _tokens(identity.refresh(refresh_token))
+    except IdentityError as exc:
+        # Identity providers word a rejected refresh token as a failed password sign-in.
+        if exc.code != "NOT_AUTHORIZED":
+            raise
+        raise IdentityError("NOT_AUTHORIZED", "the refresh token is invalid or expired: sign in again", 401) from exc
+
+
+def me(identity: Identity, user: Principal) -> MeResponse:
+    info = identity.user_info(user)
+    return MeResponse(user_id=info.user_id, email=info.email, groups=list(info.groups or user.groups))
+
+
+# --- HTTP: each route's request -> the operation's arguments --------------------------
+
+
+def client_context(ctx: Ctx, device_data: str | None) -> ClientContext:
     """Who is signing in, as the runtime's gateway vouches for it (Request.source_ip)."""
     req = ctx.request
     return ClientContext(
@@ -45,7 +131,7 @@ def client_context(ctx) -> ClientContext:
         user_agent=req.headers.get("user-agent"),
         host=req.headers.get("host"),
         path=req.path,
-        device_data=getattr(ctx.body, "device_data", None),
+        device_data=device_data,
     )
 
 
@@ -60,16 +146,8 @@ def client_context(ctx) -> ClientContext:
     response=SignUpResponse,
     status=202,
 )
-def sign_up(ctx):
-    """Answers the same for a new and an existing address, like sign-in does for a wrong
-    password: whoever owns the address learns the rest from their mailbox."""
-    identity = ctx.services.identity
-    try:
-        identity.sign_up(ctx.body.email, ctx.body.password)
-    except IdentityError as exc:
-        if exc.code != "USER_EXISTS":
-            raise
-    return SignUpResponse(status="pending", confirmed=identity.auto_confirm)
+def http_sign_up(ctx: Ctx) -> SignUpResponse:
+    return sign_up(ctx.services.identity, ctx.body.email, ctx.body.password)
 
 
 @route(
@@ -82,20 +160,8 @@ def sign_up(ctx):
     request=ConfirmRequest,
     response=StatusResponse,
 )
-def confirm(ctx):
-    ctx.services.identity.confirm(ctx.body.email, ctx.body.code)
-    return StatusResponse(status="confirmed")
-
-
-def _signed_in(result):
-    if isinstance(result, Challenge):
-        return Reply(202, ChallengeResponse(challenge=result.name, session=result.session))
-    return _tokens(result)
-
-
-def _refused(exc: IdentityError, step: str) -> None:
-    if exc.status in (401, 403):
-        log.warning("%s step=%s code=%s", SIGN_IN_FAILED, step, exc.code)
+def http_confirm(ctx: Ctx) -> StatusResponse:
+    return confirm(ctx.services.identity, ctx.body.email, ctx.body.code)
 
 
 @route(
@@ -115,12 +181,10 @@ def _refused(exc: IdentityError, step: str) -> None:
         ),
     ),
 )
-def log_in(ctx):
-    try:
-        return _signed_in(ctx.services.identity.log_in(ctx.body.email, ctx.body.password, client_context(ctx)))
-    except IdentityError as exc:
-        _refused(exc, "password")
-        raise
+def http_log_in(ctx: Ctx) -> TokensResponse | Reply:
+    b = ctx.body
+    result = log_in(ctx.services.identity, b.email, b.password, client_context(ctx, b.device_data))
+    return Reply(202, result) if isinstance(result, ChallengeResponse) else result
 
 
 @route(
@@ -133,18 +197,9 @@ def log_in(ctx):
     request=MfaRequest,
     response=TokensResponse,
 )
-def answer_mfa(ctx):
+def http_answer_mfa(ctx: Ctx) -> TokensResponse:
     b = ctx.body
-    try:
-        return _tokens(ctx.services.identity.answer_mfa(b.email, b.session, b.code, client_context(ctx)))
-    except IdentityError as exc:
-        _refused(exc, "second-factor")
-        raise
-
-
-def otpauth_uri(email: str, secret: str) -> str:
-    label = urllib.parse.quote(f"{OTP_ISSUER}:{email}")
-    return f"otpauth://totp/{label}?" + urllib.parse.urlencode({"secret": secret, "issuer": OTP_ISSUER})
+    return answer_mfa(ctx.services.identity, b.email, b.session, b.code, client_context(ctx, b.device_data))
 
 
 @route(
@@ -156,13 +211,8 @@ def otpauth_uri(email: str, secret: str) -> str:
     "Start enrolling an authenticator app: its secret",
     response=MfaSetupResponse,
 )
-def start_mfa_setup(ctx):
-    identity = ctx.services.identity
-    secret = identity.start_mfa_setup(ctx.principal)
-    email = identity.user_info(ctx.principal).email
-    return MfaSetupResponse(
-        secret_code=secret.secret, otpauth_uri=otpauth_uri(email, secret.secret), session=secret.session
-    )
+def http_start_mfa_setup(ctx: Ctx) -> MfaSetupResponse:
+    return start_mfa_setup(ctx.services.identity, ctx.user)
 
 
 @route(
@@ -175,9 +225,8 @@ def start_mfa_setup(ctx):
     request=MfaVerifyRequest,
     response=StatusResponse,
 )
-def verify_mfa_setup(ctx):
-    ctx.services.identity.finish_mfa_setup(ctx.principal, ctx.body.code, ctx.body.session)
-    return StatusResponse(status="mfa-enabled")
+def http_verify_mfa_setup(ctx: Ctx) -> StatusResponse:
+    return verify_mfa_setup(ctx.services.identity, ctx.user, ctx.body.code, ctx.body.session)
 
 
 @route(
@@ -189,9 +238,8 @@ def verify_mfa_setup(ctx):
     "Sign out: revokes the refresh tokens server-side",
     response=StatusResponse,
 )
-def sign_out(ctx):
-    ctx.services.identity.sign_out(ctx.principal)
-    return StatusResponse(status="signed-out")
+def http_sign_out(ctx: Ctx) -> StatusResponse:
+    return sign_out(ctx.services.identity, ctx.user)
 
 
 @route(
@@ -204,25 +252,10 @@ def sign_out(ctx):
     request=RefreshRequest,
     response=TokensResponse,
 )
-def refresh(ctx):
-    try:
-        return _tokens(ctx.services.identity.refresh(ctx.body.refresh_token))
-    except IdentityError as exc:
-        # Identity providers word a rejected refresh token as a failed password sign-in.
-        if exc.code != "NOT_AUTHORIZED":
-            raise
-        raise IdentityError("NOT_AUTHORIZED", "the refresh token is invalid or expired: sign in again", 401) from exc
+def http_refresh(ctx: Ctx) -> TokensResponse:
+    return refresh(ctx.services.identity, ctx.body.refresh_token)
 
 
-@route(
-    "GET",
-    "/api/me",
-    "getMe",
-    CUSTOMER,
-    "accounts",
-    "The signed-in user",
-    response=MeResponse,
-)
-def me(ctx):
-    info = ctx.services.identity.user_info(ctx.principal)
-    return MeResponse(user_id=info.user_id, email=info.email, groups=list(info.groups or ctx.principal.groups))
+@route("GET", "/api/me", "getMe", CUSTOMER, "accounts", "The signed-in user", response=MeResponse)
+def http_me(ctx: Ctx) -> MeResponse:
+    return me(ctx.services.identity, ctx.user)
