@@ -512,7 +512,19 @@ class Identity(Protocol):
         ...
 
 
+class InApiConfirmation(Protocol):
+    """Confirming a payment through the API itself (the simulated processor: test cards and
+    the extra authentication step), instead of in the browser with the processor's script."""
+
+    def confirm(self, payment_id: str, card_number: str) -> Payment: ...
+    def complete_action(self, payment_id: str, approve: bool = True) -> Payment: ...
+
+
 class PaymentProcessor(Protocol):
+    # The processor's in-API confirmation, None when only the browser confirms (Stripe.js).
+    @property
+    def in_api_confirmation(self) -> InApiConfirmation | None: ...
+
     def create_payment(self, order: Order) -> Payment:
         """A payment for exactly the order's total and currency, tagged with the order and
         user ids (the events name them). Creating it again for the same order returns the
