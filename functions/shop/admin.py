@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from . import datamodel, ports
 from .errors import InvalidFields, Refused
@@ -26,6 +26,8 @@ from .services import Services
 
 if TYPE_CHECKING:
     from .api import Ctx
+
+UploadMethod = Literal["POST", "PUT"]  # ports.UploadForm.method
 
 
 def new_product_id(name: str) -> str:
@@ -121,7 +123,7 @@ def image_upload_url(services: Services, product_id: str, content_type: str) -> 
     )
     return ImageUploadResponse(
         upload_url=form.url,
-        upload_method=form.method,
+        upload_method=cast(UploadMethod, form.method),
         upload_fields=dict(form.fields),
         upload_headers=dict(form.headers),
         image_url=form.image_url,

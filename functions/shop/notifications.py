@@ -92,10 +92,25 @@ def _address_from(raw: object) -> Address | None:
     values = {attr: raw.get(wire) for wire, attr in _ADDRESS_FIELDS.items()}
     if not all(isinstance(v, str) and v for k, v in values.items() if k in ("name", "line1", "city", "country")):
         raise ValueError("shippingAddress needs name, line1, city and country")
-    if not all(v is None or isinstance(v, str) for v in values.values()):
-        raise ValueError("shippingAddress fields must be strings")
-    values["postal_code"] = values["postal_code"] or ""
-    return Address(**values)
+    text: dict[str, str | None] = {}
+    for attr, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError("shippingAddress fields must be strings")
+        text[attr] = value
+
+    def required(attr: str) -> str:
+        return text[attr] or ""  # the four checked above are non-empty; a postal code may be absent
+
+    return Address(
+        name=required("name"),
+        line1=required("line1"),
+        city=required("city"),
+        postal_code=required("postal_code"),
+        country=required("country"),
+        line2=text["line2"],
+        region=text["region"],
+        phone=text["phone"],
+    )
 
 
 def event_from_json(data: str | bytes | dict) -> OrderEvent:

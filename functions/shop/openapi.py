@@ -12,7 +12,7 @@ both sides), so a fuzzer's "valid" request is valid for the server too.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -131,7 +131,9 @@ def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for name, model in sorted(_models().items()):
         # Inputs as the server validates them, outputs as it serialises them.
-        mode = "validation" if issubclass(model, models._In) else "serialization"
+        mode: Literal["validation", "serialization"] = (
+            "validation" if issubclass(model, models._In) else "serialization"
+        )
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
