@@ -6,14 +6,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from functions.shop.errors import internal_error
 from functions.shop.http import Request, Response
 from functions.shop.ports import Principal
 from functions.shop.routes import match
 
+if TYPE_CHECKING:
+    from functions.shop.services import Services
+
 log = logging.getLogger(__name__)
+ServicesFactory = Callable[[], "Services"]  # the adapters, built (once) by the runtime
 
 
 def neutral_request(
@@ -43,7 +47,7 @@ def neutral_request(
     )
 
 
-def dispatch(request: Request, services_factory: Callable[[], Any]) -> Response:
+def dispatch(request: Request, services_factory: ServicesFactory) -> Response:
     """The domain answers every expected failure itself; this only guarantees that a bug
     or an unreachable backend still yields the API's JSON error shape."""
     try:

@@ -25,7 +25,9 @@ from functions.shop.http import Request, Response, bearer_token, error
 from functions.shop.ports import Principal
 
 if TYPE_CHECKING:
+    from functions.runtimes._common import ServicesFactory
     from functions.shop.routes import Route
+    from functions.shop.services import Services
 
 log = logging.getLogger("shop.aws_http")
 
@@ -33,7 +35,7 @@ log = logging.getLogger("shop.aws_http")
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/javascript")
 
 
-def services():
+def services() -> Services:
     """The adapters, built on first use and reused by every later invocation of this container."""
     from functions.adapters.aws_services import build_services
 
@@ -230,7 +232,9 @@ def _through_cdn(event: Any) -> bool:
     return origin_verified({str(k).lower(): str(v) for k, v in raw.items()})
 
 
-def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:
+def handler(
+    event: dict[str, Any], context: Any = None, services_factory: ServicesFactory | None = None
+) -> dict[str, Any]:
     """Lambda handler. `services_factory` lets tests run the real translation on fakes."""
     request_id = _request_id(event if isinstance(event, dict) else {}, context)
     if not _through_cdn(event):
