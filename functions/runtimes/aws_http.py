@@ -215,7 +215,7 @@ def _route(
     """The route API Gateway matched, or (a hand-built or $default event) the table's match."""
     from functions.shop import routes
 
-    route = routes.ROUTES_BY_KEY.get(route_key or "")
+    route = routes.find(route_key) if route_key else None
     if route is not None:
         return route, params
     return routes.match(method, path) or (None, params)

@@ -127,7 +127,7 @@ def _to_response(result: Any, route: routes.Route) -> Response:
 def resolve(request: Request) -> tuple[routes.Route, dict[str, str]]:
     """The route and its path parameters: the one the runtime or the gateway matched, else
     the table's; raises NoRoute (404/405)."""
-    route = request.route or routes.ROUTES_BY_KEY.get(request.route_key or "")
+    route = request.route or (routes.find(request.route_key) if request.route_key else None)
     if route is not None:
         return route, request.path_params
     found = routes.match(request.method, request.path)

@@ -17,10 +17,11 @@ first needed, i.e. on a function's first request, never when a runtime is import
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -122,36 +123,76 @@ def route(
     return declare
 
 
-@dataclass
-class _Table:
-    routes: tuple[Route, ...]
-    by_key: dict[str, Route]
-    patterns: list[tuple[re.Pattern[str], Route]] = field(default_factory=list)
+# The modules declaring the routes under each first path segment (/api/<segment>/...), so
+# that a function's first request loads only its own service's modules (cold start). Only a
+# hint: a route not found in them is looked up in every module (tests keep it exact).
+SEGMENT_MODULES: dict[str, tuple[str, ...]] = {
+    "auth": ("accounts",),
+    "me": ("accounts",),
+    "health": ("system",),
+    "openapi.json": ("system",),
+    "categories": ("catalog",),
+    "products": ("catalog",),
+    "sitemap.xml": ("catalog",),
+    "cart": ("cart",),
+    "orders": ("orders", "payments"),
+    "payments": ("payments",),
+    "admin": ("admin",),
+}
 
 
-_table: _Table | None = None
+def _declared_in(names: tuple[str, ...]) -> list[Route]:
+    found: list[Route] = []
+    for name in names:
+        module = importlib.import_module(f"functions.shop.{name}")
+        found += _declared.get(module.__name__, {}).values()
+    return found
 
 
-def _load() -> _Table:
-    global _table
-    if _table is None:
-        found: list[Route] = []
-        for name in HANDLER_MODULES:
-            module = importlib.import_module(f"functions.shop.{name}")
-            found += _declared.get(module.__name__, {}).values()
-        patterns = [(re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", r.path) + "$"), r) for r in found]
-        _table = _Table(tuple(found), {r.route_key: r for r in found}, patterns)
-    return _table
+def _hinted(path: str) -> list[Route]:
+    segment = path.split("/")[2] if path.startswith("/api/") else ""
+    return _declared_in(SEGMENT_MODULES.get(segment, ()))
+
+
+@functools.cache
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", path) + "$")
+
+
+_all: tuple[Route, ...] | None = None
+
+
+def _every() -> tuple[Route, ...]:
+    global _all
+    if _all is None:
+        _all = tuple(_declared_in(HANDLER_MODULES))
+    return _all
 
 
 def __getattr__(name: str) -> Any:
     # ROUTES and ROUTES_BY_KEY are computed on first use so that importing this module
     # (as every runtime does) loads no handler module.
     if name == "ROUTES":
-        return _load().routes
+        return _every()
     if name == "ROUTES_BY_KEY":
-        return _load().by_key
+        return {r.route_key: r for r in _every()}
     raise AttributeError(name)
+
+
+def find(route_key: str) -> Route | None:
+    """The route of a gateway's route key ("GET /api/products/{productId}"), or None."""
+    _, _, path = route_key.partition(" ")
+    found = next((r for r in _hinted(path) if r.route_key == route_key), None)
+    return found or next((r for r in _every() if r.route_key == route_key), None)
+
+
+def _match_in(table: list[Route] | tuple[Route, ...], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for candidate in table:
+        if candidate.method == method.upper():
+            m = _pattern(candidate.path).match(path)
+            if m:
+                return candidate, m.groupdict()
+    return None
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -160,13 +201,8 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     Returns (route, path parameters), or None. A path that exists under another method
     is reported by `allowed_methods` so callers can answer 405.
     """
-    for pattern, candidate in _load().patterns:
-        if candidate.method == method.upper():
-            m = pattern.match(path)
-            if m:
-                return candidate, m.groupdict()
-    return None
+    return _match_in(_hinted(path), method, path) or _match_in(_every(), method, path)
 
 
 def allowed_methods(path: str) -> list[str]:
-    return sorted({r.method for p, r in _load().patterns if p.match(path)})
+    return sorted({r.method for r in _every() if _pattern(r.path).match(path)})
