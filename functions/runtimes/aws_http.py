@@ -20,8 +20,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from functions.runtimes.origin import ORIGIN_HEADER, origin_verified
-from functions.shop.errors import internal_error
-from functions.shop.http import Request, Response, bearer_token, error
+from functions.shop import errors
+from functions.shop.errors import BadRequest, Forbidden, internal_error
+from functions.shop.http import Request, Response, bearer_token
 from functions.shop.ports import Principal
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def principal_from_event(event: dict[str, Any], headers: dict[str, str]) -> Prin
     )
 
 
-class BadEvent(ValueError):
+class BadEvent(BadRequest):
     """The event cannot be turned into a request (undecodable body): a 400, not a 500."""
 
 
@@ -239,11 +240,11 @@ def handler(
     request_id = _request_id(event if isinstance(event, dict) else {}, context)
     if not _through_cdn(event):
         log.warning("request %s: refused, it did not come through the CDN", request_id)
-        return to_result(error(403, "FORBIDDEN", "requests must come through the shop's CDN"), request_id)
+        return to_result(errors.answer(Forbidden("requests must come through the shop's CDN")), request_id)
     try:
         request = request_from_event(event, request_id)
     except BadEvent as exc:
-        return to_result(error(400, "BAD_REQUEST", str(exc)), request_id)
+        return to_result(errors.answer(exc), request_id)
     try:
         from functions.adapters.aws_clients import acting_as
         from functions.shop.api import handle

@@ -58,7 +58,8 @@ class Unauthorized(Exception):
 
 
 class Forbidden(Exception):
-    pass
+    def __init__(self, message: str = "this operation needs the admin group") -> None:
+        super().__init__(message)
 
 
 class NoRoute(Exception):
@@ -102,7 +103,7 @@ def _cart_changed(exc: ports.CartChanged) -> Response:
 _TABLE: tuple[tuple[type[Exception], Callable[[Any], Response]], ...] = (
     (NoRoute, _no_route),
     (Unauthorized, lambda e: error(401, "UNAUTHORIZED", "sign in: a valid bearer access token is required")),
-    (Forbidden, lambda e: error(403, "FORBIDDEN", "this operation needs the admin group")),
+    (Forbidden, lambda e: error(403, "FORBIDDEN", str(e))),
     (PayloadTooLarge, lambda e: error(413, "PAYLOAD_TOO_LARGE", str(e))),
     (InvalidFields, _validation),
     (Refused, lambda e: error(409, e.code, e.message, **e.extra)),
@@ -137,6 +138,11 @@ def to_response(exc: Exception) -> Response | None:
     if isinstance(exc, ValueError) and not type(exc).__module__.startswith("pydantic"):
         return error(400, "BAD_REQUEST", str(exc) or "bad request")
     return None
+
+
+def answer(exc: Exception) -> Response:
+    """The answer for an error the caller knows is expected (a bug still gets the 500)."""
+    return to_response(exc) or internal_error("")
 
 
 def internal_error(request_id: str, *, in_message: bool = False) -> Response:

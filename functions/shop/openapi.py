@@ -318,24 +318,8 @@ def openapi2(
         raise ValueError(f"no backend URL for service(s): {', '.join(missing)}")
     paths: dict[str, Any] = {}
     for route in table:
-        op: dict[str, Any] = {
-            "operationId": route.operation_id,
-            "summary": route.summary,
-            "tags": [route.service],
-            "x-google-backend": {
-                "address": backend_urls_by_service[route.service].rstrip("/"),
-                "path_translation": "APPEND_PATH_TO_ADDRESS",
-                "deadline": deadline_seconds,
-            },
-            "parameters": [_parameter2(p) for p in _parameters(route)],
-            "responses": {str(route.success_status): {"description": "OK"}}
-            | {code: {"description": text} for code, text in error_statuses(route).items()},
-        }
-        if route.request_model:
-            op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
-        if route.auth != routes.PUBLIC:
-            op["security"] = [{"jwt": []}]
-        paths.setdefault(route.path, {})[route.method.lower()] = op
+        backend = backend_urls_by_service[route.service].rstrip("/")
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation2(route, backend, deadline_seconds)
     return {
         "swagger": "2.0",
         "info": {"title": title, "version": "1.0.0"},
@@ -354,6 +338,27 @@ def openapi2(
             }
         },
     }
+
+
+def _operation2(route: routes.Route, backend: str, deadline_seconds: float) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.service],
+        "x-google-backend": {
+            "address": backend,
+            "path_translation": "APPEND_PATH_TO_ADDRESS",
+            "deadline": deadline_seconds,
+        },
+        "parameters": [_parameter2(p) for p in _parameters(route)],
+        "responses": {str(route.success_status): {"description": "OK"}}
+        | {code: {"description": text} for code, text in error_statuses(route).items()},
+    }
+    if route.request_model:
+        op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
+    if route.auth != routes.PUBLIC:
+        op["security"] = [{"jwt": []}]
+    return op
 
 
 def _parameter2(param: dict[str, Any]) -> dict[str, Any]:
