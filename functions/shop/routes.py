@@ -3,16 +3,18 @@
 A handler module (accounts, catalog, cart, orders, payments, admin, system) declares
 
     @route("PUT", "/api/cart/items/{productId}", "setCartItem", CUSTOMER, "cart",
-           "Set a line's quantity (0 removes it)", request=SetCartItemRequest, response=CartView)
-    def set_item(ctx: Ctx) -> CartView: ...
+           "Set a line's quantity (0 removes it)", request=SetCartItemRequest, response=Cart)
+    def http_set_item(ctx: Ctx) -> Cart:
+        return set_item(ctx.services, ctx.user.user_id, ctx.param("productId"), ctx.body.quantity)
 
-and the route carries everything the gateways, the dispatcher and the OpenAPI document
-need: no other file names it. `ROUTES` (every module's routes, in HANDLER_MODULES order)
-drives the API gateway routes of every cloud (the Pulumi program imports it), the OpenAPI
-document, the local gateway and the dispatcher.
+where `set_item` is the operation (no HTTP in it) and `http_set_item` turns the request
+into its arguments. The route carries everything the gateways, the dispatcher and the
+OpenAPI document need (models, extra answers, headers): no other file names it. `ROUTES`
+(every module's routes, in HANDLER_MODULES order) drives the API gateway routes of every
+cloud (the Pulumi program imports it), the OpenAPI document and the local gateway.
 
-Stdlib only. The handler modules (and pydantic with the models) load when the table is
-first needed, i.e. on a function's first request, never when a runtime is imported.
+Stdlib only. Importing it loads no handler module: `find` and `match` load the modules
+SEGMENT_MODULES names for the request's path (a function's own service), `ROUTES` all.
 """
 
 from __future__ import annotations
