@@ -37,9 +37,9 @@ def _any_annotations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == "Any":
-            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-        elif isinstance(node, ast.Attribute) and node.attr == "Any" and getattr(node.value, "id", "") == "typing":
+        bare = isinstance(node, ast.Name) and node.id == "Any"
+        dotted = isinstance(node, ast.Attribute) and node.attr == "Any"
+        if bare or dotted:
             found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
@@ -71,7 +71,9 @@ def test_functions_are_small(folder):
 def test_policy_documents_load_without_pulumi():
     """The local stack builds each function's IAM policy from the deployment's own code at start-up;
     that code must not drag in the Pulumi SDK (seconds of `make dev` start-up)."""
-    probe = "import sys, providers.aws.iam; print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
+    probe = (
+        "import sys, providers.aws.iam; print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"importing providers.aws.iam loaded {out.stdout.strip()}"
 
