@@ -27,8 +27,8 @@ from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
+from providers.aws.firewall import create_firewall
 from providers.aws.static_site import StaticSiteNative, site_bucket_policy
-from providers.aws.waf import create_waf_logging, create_web_acl
 from providers.base import Parent
 
 SITE_ORIGIN = "site"
@@ -123,15 +123,10 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi
         publish=True,
         opts=opts,
     )
-    web_acl = create_web_acl(
-        env,
-        args.firewall.rate_limit,
-        parent,
-        auth_rate_limit=args.firewall.auth_rate_limit,
-        auth_prefix=args.firewall.auth_path_prefix,
-        api_prefix=args.api_path_pattern.removesuffix("*"),
+    firewall = create_firewall(
+        env, args.firewall, args.api_path_pattern.removesuffix("*"), args.log_retention_days, parent
     )
-    edge_key, waf_log_group = create_waf_logging(env, web_acl, args.log_retention_days, parent)
+    web_acl, edge_key, waf_log_group = firewall.web_acl, firewall.edge_key, firewall.log_group
     logs_bucket = _access_logs_bucket(env, args.log_retention_days, parent)
 
     if args.domain_name and args.dns_zone_id:
