@@ -10,6 +10,7 @@ origin secret header (cdn.py, functions/runtimes/origin.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi_aws as aws
@@ -50,14 +51,23 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 
 @dataclass(frozen=True)
-class ApiNative:
+class AwsApi:
     api: aws.apigatewayv2.Api
     stage: aws.apigatewayv2.Stage
     authorizer: aws.apigatewayv2.Authorizer
-    routes: dict[str, aws.apigatewayv2.Route]  # route_key -> route
+    routes: Mapping[str, aws.apigatewayv2.Route]  # route_key -> route
+
+    @property
+    def result(self) -> ApiResult:
+        return ApiResult(
+            url=self.stage.invoke_url.apply(lambda u: u.rstrip("/")),
+            host=self.api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
+            api_id=self.api.id,
+            route_count=len(self.routes),
+        )
 
 
-def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
+def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
     opts = env.opts(parent)
     api = aws.apigatewayv2.Api(
         "http-api",
@@ -152,10 +162,4 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
         ],
         opts=env.opts(parent, depends_on=list(routes.values())),
     )
-    return ApiResult(
-        url=stage.invoke_url.apply(lambda u: u.rstrip("/")),
-        host=api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
-        api_id=api.id,
-        route_count=len(routes),
-        native=ApiNative(api, stage, authorizer, routes),
-    )
+    return AwsApi(api, stage, authorizer, routes)

@@ -9,32 +9,38 @@ import pulumi_aws as aws
 
 from components.specs import AuthArgs, AuthResult
 from providers.aws.env import AwsEnv
+from providers.aws.notifications import AwsNotifications
 from providers.base import Parent
 
 _THREAT_MODES = {"audit": "AUDIT", "enforced": "ENFORCED"}
 
 
 @dataclass(frozen=True)
-class AuthNative:
+class AwsAuth:
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
+    issuer_url: pulumi.Output[str]
+
+    @property
+    def result(self) -> AuthResult:
+        return AuthResult(user_pool_id=self.user_pool.id, client_id=self.client.id, issuer_url=self.issuer_url)
 
 
-def _email_configuration(args: AuthArgs) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
+def _email_configuration(sender: AwsNotifications | None) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
     """Cognito's default sender is capped at a few dozen e-mails a day: production sends the
     codes through the shop's SES identity (and its configuration set: bounces, complaints)."""
-    sender = args.email_sender
-    if sender is None or sender.native is None:
+    if sender is None:
         return None
     return aws.cognito.UserPoolEmailConfigurationArgs(
         email_sending_account="DEVELOPER",
-        source_arn=sender.native.email_identity.arn,
-        from_email_address=sender.sender_email,
-        configuration_set=sender.native.configuration_set.configuration_set_name,
+        source_arn=sender.email_identity.arn,
+        from_email_address=sender.result.sender_email,
+        configuration_set=sender.configuration_set.configuration_set_name,
     )
 
 
-def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
+def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent, email_sender: AwsNotifications | None) -> AwsAuth:
+    """`email_sender`: the notifications whose SES identity sends Cognito's e-mails (args.email_sender)."""
     opts = env.opts(parent)
     threat_mode = _THREAT_MODES.get(args.threat_protection)
     pool = aws.cognito.UserPool(
@@ -64,7 +70,7 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
         user_attribute_update_settings=aws.cognito.UserPoolUserAttributeUpdateSettingsArgs(
             attributes_require_verification_before_updates=["email"]
         ),
-        email_configuration=_email_configuration(args),
+        email_configuration=_email_configuration(email_sender),
         # Authenticator apps: optional for customers; admins are sent to enrol at sign-in and
         # the API refuses admin calls without one (functions/adapters/cognito_identity.py).
         mfa_configuration="OPTIONAL",
@@ -103,4 +109,4 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
         opts=opts,
     )
     issuer = pulumi.Output.concat(f"https://cognito-idp.{env.region}.amazonaws.com/", pool.id)
-    return AuthResult(user_pool_id=pool.id, client_id=client.id, issuer_url=issuer, native=AuthNative(pool, client))
+    return AwsAuth(pool, client, issuer)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.specs import CdnArgs, CdnResult
 from functions.runtimes.origin import ORIGIN_HEADER
@@ -27,8 +28,8 @@ from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
-from providers.aws.firewall import create_firewall
-from providers.aws.static_site import StaticSiteNative, site_bucket_policy
+from providers.aws.firewall import AwsFirewall, create_firewall
+from providers.aws.static_site import AwsStaticSite, site_bucket_policy
 from providers.base import Parent
 
 SITE_ORIGIN = "site"
@@ -74,8 +75,6 @@ def content_security_policy(upload_host: str) -> str:
 def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
     """The value CloudFront sends to the API origin and the functions demand. Random, kept
     encrypted in the Pulumi state; replace the resource to rotate it (both sides follow)."""
-    import pulumi_random as random
-
     return random.RandomPassword(
         "api-origin-secret",
         length=ORIGIN_SECRET_LENGTH,
@@ -85,17 +84,27 @@ def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
 
 
 @dataclass(frozen=True)
-class CdnNative:
+class AwsCdn:
     distribution: aws.cloudfront.Distribution
-    web_acl: aws.wafv2.WebAcl
+    firewall: AwsFirewall
     logs_bucket: aws.s3.Bucket
-    waf_log_group: aws.cloudwatch.LogGroup
-    edge_key: aws.kms.Key  # us-east-1: firewall logs and the edge alarm topic
+    host: pulumi.Output[str]  # the custom domain, or CloudFront's own host name
+
+    @property
+    def result(self) -> CdnResult:
+        return CdnResult(
+            url=self.host.apply(lambda h: f"https://{h}"),
+            host=self.host,
+            distribution_id=self.distribution.id,
+            firewall_id=self.firewall.web_acl.arn,
+        )
 
 
-def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi.Input[str]) -> CdnResult:
+def create_cdn(
+    env: AwsEnv, args: CdnArgs, parent: Parent, site: AwsStaticSite, origin_secret: pulumi.Input[str]
+) -> AwsCdn:
+    """`site`: the handles of args.site; `origin_secret`: the header value the functions demand."""
     opts = env.opts(parent)
-    site: StaticSiteNative = args.site.native
     invoke = env.invoke_opts(parent)
 
     oac = aws.cloudfront.OriginAccessControl(
@@ -126,7 +135,7 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi
     firewall = create_firewall(
         env, args.firewall, args.api_path_pattern.removesuffix("*"), args.log_retention_days, parent
     )
-    web_acl, edge_key, waf_log_group = firewall.web_acl, firewall.edge_key, firewall.log_group
+    web_acl = firewall.web_acl
     logs_bucket = _access_logs_bucket(env, args.log_retention_days, parent)
 
     if args.domain_name and args.dns_zone_id:
@@ -257,13 +266,7 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi
                 opts=opts,
             )
     host = pulumi.Output.from_input(args.domain_name) if args.domain_name else distribution.domain_name
-    return CdnResult(
-        url=host.apply(lambda h: f"https://{h}"),
-        host=host,
-        distribution_id=distribution.id,
-        firewall_id=web_acl.arn,
-        native=CdnNative(distribution, web_acl, logs_bucket, waf_log_group, edge_key),
-    )
+    return AwsCdn(distribution, firewall, logs_bucket, host)
 
 
 def _security_headers(

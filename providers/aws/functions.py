@@ -5,20 +5,22 @@ group with retention created first, and a role allowing exactly the service's gr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
 
 from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
+from functions.runtimes.origin import ORIGIN_SECRET_ENV
 from functions.shop.datamodel import SHOP_TABLE, ServiceSpec
 from providers.aws import iam, packaging
-from providers.aws.auth import AuthNative
-from providers.aws.database import DatabaseNative
+from providers.aws.auth import AwsAuth
+from providers.aws.database import AwsDatabase
 from providers.aws.env import AwsEnv
-from providers.aws.network import NetworkNative
-from providers.aws.notifications import NotificationsNative
-from providers.aws.static_site import StaticSiteNative
+from providers.aws.network import AwsNetwork
+from providers.aws.notifications import AwsNotifications
+from providers.aws.static_site import AwsStaticSite
 from providers.base import Parent
 
 # Entry points per trigger (functions/runtimes/): API Gateway v2 events and SQS batches.
@@ -34,13 +36,55 @@ UNRESERVED_MINIMUM = 100
 
 
 @dataclass(frozen=True)
-class FunctionNative:
+class AwsGrantTargets:
+    """The handles of FunctionsArgs.targets: the resources a datamodel Grant may name."""
+
+    database: AwsDatabase
+    notifications: AwsNotifications
+    auth: AwsAuth
+    site: AwsStaticSite
+
+
+@dataclass(frozen=True)
+class AwsFunction:
+    service: str
+    trigger: str  # "http" | "queue"
     function: aws.lambda_.Function
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
 
+    @property
+    def result(self) -> FunctionResult:
+        return FunctionResult(
+            service=self.service,
+            name=self.function.name,
+            function_id=self.function.arn,
+            invoke_ref=self.function.arn,
+            identity_ref=self.role.arn,
+            trigger=self.trigger,
+        )
 
-def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> FunctionsResult:
+
+@dataclass(frozen=True)
+class AwsFunctions:
+    functions: Mapping[str, AwsFunction]  # by service name
+    origin_secret: pulumi.Output[str]  # CloudFront sends it to the API origin (cdn.py), the functions demand it
+
+    @property
+    def result(self) -> FunctionsResult:
+        return FunctionsResult(functions={name: f.result for name, f in self.functions.items()})
+
+
+def create_functions(
+    env: AwsEnv,
+    args: FunctionsArgs,
+    parent: Parent,
+    network: AwsNetwork,
+    targets: AwsGrantTargets,
+    origin_secret: pulumi.Output[str],
+) -> AwsFunctions:
+    """`network`, `targets`: the handles of args.network and args.targets."""
+    args = replace(args, environment={**args.environment, ORIGIN_SECRET_ENV: origin_secret})
     if args.reserved_concurrency:
         check_concurrency_quota(env, args.reserved_concurrency, len(args.services), parent)
     opts = env.opts(parent)
@@ -54,13 +98,12 @@ def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> Functi
         opts=opts,
     )
     code = packaging.code_archive(args.code)
-    grant_arns = _grant_arns(env, args)
-    network: NetworkNative = args.network.native
-
-    results: dict[str, FunctionResult] = {}
-    for service in args.services:
-        results[service.name] = _create_function(env, args, service, layer, code, grant_arns, network, parent)
-    return FunctionsResult(functions=results)
+    grant_arns = _grant_arns(args, targets)
+    functions = {
+        service.name: _create_function(env, args, service, layer, code, grant_arns, network, targets, parent)
+        for service in args.services
+    }
+    return AwsFunctions(functions, origin_secret)
 
 
 def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, parent: Parent) -> None:
@@ -92,12 +135,9 @@ def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, pare
         )
 
 
-def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns]:
+def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[iam.GrantArns]:
     t = args.targets
-    db: DatabaseNative = t.database.native
-    notes: NotificationsNative = t.notifications.native
-    auth: AuthNative = t.auth.native
-    site: StaticSiteNative = t.site.native
+    db, notes, auth, site = targets.database, targets.notifications, targets.auth, targets.site
     return pulumi.Output.all(
         table=db.tables[SHOP_TABLE.name].arn,
         topic=notes.topic.arn,
@@ -131,9 +171,10 @@ def _create_function(
     layer: aws.lambda_.LayerVersion,
     code: pulumi.AssetArchive,
     grant_arns: pulumi.Output[iam.GrantArns],
-    network: NetworkNative,
+    network: AwsNetwork,
+    targets: AwsGrantTargets,
     parent: Parent,
-) -> FunctionResult:
+) -> AwsFunction:
     opts = env.opts(parent)
     # Explicit name: the log group must exist, with retention, before Lambda would create
     # one without it, and Lambda writes to /aws/lambda/<function name>.
@@ -189,10 +230,9 @@ def _create_function(
         opts=env.opts(parent, depends_on=[log_group, policy]),
     )
     if service.trigger == "queue":
-        notes: NotificationsNative = args.targets.notifications.native
         aws.lambda_.EventSourceMapping(
             f"{service.name}-queue",
-            event_source_arn=notes.queue.arn,
+            event_source_arn=targets.notifications.queue.arn,
             function_name=function.arn,
             batch_size=QUEUE_BATCH_SIZE,
             maximum_batching_window_in_seconds=1,
@@ -202,12 +242,4 @@ def _create_function(
             scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
             opts=env.opts(parent, depends_on=[policy]),
         )
-    return FunctionResult(
-        service=service.name,
-        name=function.name,
-        function_id=function.arn,
-        invoke_ref=function.arn,
-        identity_ref=role.arn,
-        trigger=service.trigger,
-        native=FunctionNative(function, role, log_group),
-    )
+    return AwsFunction(service.name, service.trigger, function, role, log_group)

@@ -10,9 +10,10 @@ import pulumi_aws as aws
 
 from components.specs import SIGN_IN_SERVICE, MonitoringArgs, MonitoringResult
 from functions.shop.accounts import SIGN_IN_FAILED
-from providers.aws.api import ApiNative
-from providers.aws.cdn import CdnNative
+from providers.aws.api import AwsApi
+from providers.aws.cdn import AwsCdn
 from providers.aws.env import AwsEnv
+from providers.aws.firewall import AwsFirewall
 from providers.aws.notifications import deny_insecure_transport
 from providers.base import Parent
 
@@ -20,13 +21,22 @@ PERIOD = 300  # seconds; one evaluation window
 
 
 @dataclass(frozen=True)
-class MonitoringNative:
+class AwsMonitoring:
     topic: aws.sns.Topic
-    alarms: list[aws.cloudwatch.MetricAlarm]
+    alarms: tuple[aws.cloudwatch.MetricAlarm, ...]
     dashboard: aws.cloudwatch.Dashboard
 
+    @property
+    def result(self) -> MonitoringResult:
+        return MonitoringResult(
+            alarm_topic_ref=self.topic.arn, dashboard_name=self.dashboard.dashboard_name, alarm_count=len(self.alarms)
+        )
 
-def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> MonitoringResult:
+
+def create_monitoring(
+    env: AwsEnv, args: MonitoringArgs, parent: Parent, api: AwsApi, cdn: AwsCdn | None
+) -> AwsMonitoring:
+    """`api`, `cdn`: the handles of args.api and args.cdn (None when args.cdn is)."""
     opts = env.opts(parent)
     topic = aws.sns.Topic("alarms", kms_master_key_id=args.encryption.key_id, opts=opts)
     aws.sns.TopicPolicy(
@@ -67,7 +77,6 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
                 )
             )
 
-    api: ApiNative = args.api.native
     api_dimensions = {"ApiId": args.api.api_id, "Stage": api.stage.name}
     alarms.append(
         alarm(
@@ -124,8 +133,8 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
         )
     )
 
-    if args.cdn is not None:
-        alarms.append(_firewall_blocked_alarm(env, args, parent))
+    if cdn is not None:
+        alarms.append(_firewall_blocked_alarm(env, args, cdn.firewall, parent))
     accounts = args.functions.functions.get(SIGN_IN_SERVICE)
     if accounts is not None:
         aws.cloudwatch.LogMetricFilter(
@@ -161,21 +170,17 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
         ).apply(lambda v: json.dumps(dashboard_body(env.region, **v))),
         opts=opts,
     )
-    return MonitoringResult(
-        alarm_topic_ref=topic.arn,
-        dashboard_name=dashboard.dashboard_name,
-        alarm_count=len(alarms),
-        native=MonitoringNative(topic, alarms, dashboard),
-    )
+    return AwsMonitoring(topic, tuple(alarms), dashboard)
 
 
-def _firewall_blocked_alarm(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> aws.cloudwatch.MetricAlarm:
+def _firewall_blocked_alarm(
+    env: AwsEnv, args: MonitoringArgs, firewall: AwsFirewall, parent: Parent
+) -> aws.cloudwatch.MetricAlarm:
     """A spike of requests the CloudFront firewall blocked. Its metrics live in us-east-1 and
     an alarm can only notify a topic of its own region: a second, us-east-1 alert topic
     (encrypted with the edge key) to the same address."""
-    cdn: CdnNative = args.cdn.native
     opts = env.opts(parent, us_east_1=True)
-    topic = aws.sns.Topic("alarms-edge", kms_master_key_id=cdn.edge_key.arn, opts=opts)
+    topic = aws.sns.Topic("alarms-edge", kms_master_key_id=firewall.edge_key.arn, opts=opts)
     aws.sns.TopicPolicy(
         "alarms-edge",
         arn=topic.arn,
@@ -193,7 +198,7 @@ def _firewall_blocked_alarm(env: AwsEnv, args: MonitoringArgs, parent: Parent) -
         ),
         namespace="AWS/WAFV2",
         metric_name="BlockedRequests",
-        dimensions={"WebACL": cdn.web_acl.name, "Rule": "ALL"},
+        dimensions={"WebACL": firewall.web_acl.name, "Rule": "ALL"},
         statistic="Sum",
         comparison_operator="GreaterThanOrEqualToThreshold",
         threshold=args.firewall_blocked_threshold,

@@ -24,13 +24,22 @@ _PRIVATE_OFFSET = 8
 
 
 @dataclass(frozen=True)
-class NetworkNative:
+class AwsNetwork:
     vpc: aws.ec2.Vpc
     function_security_group: aws.ec2.SecurityGroup
-    private_subnets: list[aws.ec2.Subnet]
+    public_subnets: tuple[aws.ec2.Subnet, ...]
+    private_subnets: tuple[aws.ec2.Subnet, ...]  # where the functions run
+
+    @property
+    def result(self) -> NetworkResult:
+        return NetworkResult(
+            network_id=self.vpc.id,
+            public_subnet_ids=pulumi.Output.all(*[s.id for s in self.public_subnets]),
+            private_subnet_ids=pulumi.Output.all(*[s.id for s in self.private_subnets]),
+        )
 
 
-def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkResult:
+def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork:
     opts = env.opts(parent)
     # A plain (blocking) invoke: the zone count decides how many subnets exist, so it must be
     # known while the program runs, and a too-small region fails before anything is created.
@@ -126,12 +135,7 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkRes
 
     _flow_logs(env, vpc, args.encryption, parent)
 
-    return NetworkResult(
-        network_id=vpc.id,
-        public_subnet_ids=pulumi.Output.all(*[s.id for s in public_subnets]),
-        private_subnet_ids=pulumi.Output.all(*[s.id for s in private_subnets]),
-        native=NetworkNative(vpc, function_sg, private_subnets),
-    )
+    return AwsNetwork(vpc, function_sg, tuple(public_subnets), tuple(private_subnets))
 
 
 def _flow_logs(env: AwsEnv, vpc: aws.ec2.Vpc, encryption: EncryptionResult | None, parent: Parent) -> None:

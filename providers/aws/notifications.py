@@ -18,12 +18,23 @@ _FOURTEEN_DAYS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
-class NotificationsNative:
+class AwsNotifications:
     topic: aws.sns.Topic
     queue: aws.sqs.Queue
     dead_letter_queue: aws.sqs.Queue
     email_identity: aws.sesv2.EmailIdentity
     configuration_set: aws.sesv2.ConfigurationSet
+    sender_email: str
+
+    @property
+    def result(self) -> NotificationsResult:
+        return NotificationsResult(
+            topic_ref=self.topic.arn,
+            queue_ref=self.queue.arn,
+            dead_letter_queue_ref=self.dead_letter_queue.arn,
+            dead_letter_queue_name=self.dead_letter_queue.name,
+            sender_email=pulumi.Output.from_input(self.sender_email),
+        )
 
 
 def deny_insecure_transport(sid: str, actions: list[str], resources: list[str]) -> dict:
@@ -38,7 +49,7 @@ def deny_insecure_transport(sid: str, actions: list[str], resources: list[str]) 
     }
 
 
-def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> NotificationsResult:
+def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> AwsNotifications:
     opts = env.opts(parent)
     key = args.encryption.key_id
 
@@ -140,14 +151,7 @@ def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -
         configuration_set_name=configuration_set.configuration_set_name,
         opts=opts,
     )
-    return NotificationsResult(
-        topic_ref=topic.arn,
-        queue_ref=queue.arn,
-        dead_letter_queue_ref=dlq.arn,
-        dead_letter_queue_name=dlq.name,
-        sender_email=pulumi.Output.from_input(args.sender_email),
-        native=NotificationsNative(topic, queue, dlq, identity, configuration_set),
-    )
+    return AwsNotifications(topic, queue, dlq, identity, configuration_set, args.sender_email)
 
 
 def queue_policy(queue_arn: str, topic_arn: str) -> dict:

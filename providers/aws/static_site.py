@@ -19,11 +19,16 @@ from providers.site_files import GENERATED_CONFIG, REVALIDATE, asset, build_site
 
 
 @dataclass(frozen=True)
-class StaticSiteNative:
+class AwsStaticSite:
     bucket: aws.s3.Bucket
+    file_count: int  # uploaded files, config.json included
+
+    @property
+    def result(self) -> StaticSiteResult:
+        return StaticSiteResult(bucket_name=self.bucket.bucket, bucket_id=self.bucket.arn, file_count=self.file_count)
 
 
-def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> StaticSiteResult:
+def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> AwsStaticSite:
     opts = env.opts(parent)
     bucket = aws.s3.Bucket("site", force_destroy=args.force_destroy, opts=opts)
     aws.s3.BucketOwnershipControls(
@@ -117,12 +122,7 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
         cache_control=REVALIDATE,
         opts=upload_opts,
     )
-    return StaticSiteResult(
-        bucket_name=bucket.bucket,
-        bucket_id=bucket.arn,
-        file_count=len(files) + 1,
-        native=StaticSiteNative(bucket),
-    )
+    return AwsStaticSite(bucket, file_count=len(files) + 1)
 
 
 def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
