@@ -239,6 +239,23 @@ def function_policy(grants: Iterable[datamodel.Grant], arns: GrantArns, runtime:
     }
 
 
+def deny_insecure_transport(actions: str | list[str], resources: list[str]) -> dict[str, object]:
+    """Deny statement refusing any request not made over TLS (resource policies of buckets, topics, queues)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def policy_document(*statements: dict[str, object]) -> str:
+    """A policy document (IAM or resource policy) of `statements`, as JSON."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
 def assume_role_policy(service: str) -> str:
     """Trust policy letting one AWS service (e.g. lambda.amazonaws.com) assume the role."""
     return json.dumps(
