@@ -42,8 +42,24 @@ def _email_configuration(sender: AwsNotifications | None) -> aws.cognito.UserPoo
 def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent, email_sender: AwsNotifications | None) -> AwsAuth:
     """`email_sender`: the notifications whose SES identity sends Cognito's e-mails (args.email_sender)."""
     opts = env.opts(parent)
+    pool = _user_pool(env, args, email_sender, parent)
+    client = _storefront_client(env, args, pool, parent)
+    aws.cognito.UserGroup(
+        "admin",
+        name=args.admin_group,
+        user_pool_id=pool.id,
+        description="Shop administrators: catalog and order management",
+        opts=opts,
+    )
+    issuer = pulumi.Output.concat(f"https://cognito-idp.{env.region}.amazonaws.com/", pool.id)
+    return AwsAuth(pool, client, issuer)
+
+
+def _user_pool(
+    env: AwsEnv, args: AuthArgs, email_sender: AwsNotifications | None, parent: Parent
+) -> aws.cognito.UserPool:
     threat_mode = _THREAT_MODES.get(args.threat_protection)
-    pool = aws.cognito.UserPool(
+    return aws.cognito.UserPool(
         "users",
         # The e-mail address is the user name; Cognito verifies it with a code before sign-in.
         username_attributes=["email"],
@@ -83,7 +99,12 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent, email_sender: AwsNo
         else None,
         opts=env.opts(parent, protect=args.deletion_protection),
     )
-    client = aws.cognito.UserPoolClient(
+
+
+def _storefront_client(
+    env: AwsEnv, args: AuthArgs, pool: aws.cognito.UserPool, parent: Parent
+) -> aws.cognito.UserPoolClient:
+    return aws.cognito.UserPoolClient(
         "storefront",
         user_pool_id=pool.id,
         # A browser cannot keep a secret: public client. Password sign-in runs only in the
@@ -99,14 +120,5 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent, email_sender: AwsNo
         token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
             access_token="minutes", id_token="minutes", refresh_token="days"
         ),
-        opts=opts,
+        opts=env.opts(parent),
     )
-    aws.cognito.UserGroup(
-        "admin",
-        name=args.admin_group,
-        user_pool_id=pool.id,
-        description="Shop administrators: catalog and order management",
-        opts=opts,
-    )
-    issuer = pulumi.Output.concat(f"https://cognito-idp.{env.region}.amazonaws.com/", pool.id)
-    return AwsAuth(pool, client, issuer)

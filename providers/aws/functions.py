@@ -175,7 +175,6 @@ def _create_function(
     targets: AwsGrantTargets,
     parent: Parent,
 ) -> AwsFunction:
-    opts = env.opts(parent)
     # Explicit name: the log group must exist, with retention, before Lambda would create
     # one without it, and Lambda writes to /aws/lambda/<function name>.
     function_name = f"{env.context.name_prefix}-{service.name}"
@@ -184,27 +183,9 @@ def _create_function(
         name=f"/aws/lambda/{function_name}",
         retention_in_days=args.log_retention_days,
         kms_key_id=args.targets.encryption.key_id,
-        opts=opts,
+        opts=env.opts(parent),
     )
-    role = aws.iam.Role(
-        f"{service.name}-role",
-        description=f"Runs the {service.name} function: {service.description}",
-        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-        opts=opts,
-    )
-    policy = aws.iam.RolePolicy(
-        f"{service.name}-grants",
-        role=role.id,
-        policy=pulumi.Output.all(grant_arns, log_group.arn, env.account_id).apply(
-            lambda v: json.dumps(
-                iam.function_policy(
-                    service.grants, v[0], iam.RuntimeArns(log_group_arn=v[1], region=env.region, account_id=v[2])
-                ),
-                indent=1,
-            )
-        ),
-        opts=opts,
-    )
+    role, policy = _role(env, service, grant_arns, log_group, parent)
     function = aws.lambda_.Function(
         service.name,
         name=function_name,
@@ -230,16 +211,57 @@ def _create_function(
         opts=env.opts(parent, depends_on=[log_group, policy]),
     )
     if service.trigger == "queue":
-        aws.lambda_.EventSourceMapping(
-            f"{service.name}-queue",
-            event_source_arn=targets.notifications.queue.arn,
-            function_name=function.arn,
-            batch_size=QUEUE_BATCH_SIZE,
-            maximum_batching_window_in_seconds=1,
-            # Only failed messages go back to the queue (and, after retries, to the DLQ).
-            function_response_types=["ReportBatchItemFailures"],
-            # A burst of orders must not outrun SES's per-second sending quota.
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
-            opts=env.opts(parent, depends_on=[policy]),
-        )
+        _queue_trigger(env, service, function, targets.notifications.queue, policy, parent)
     return AwsFunction(service.name, service.trigger, function, role, log_group)
+
+
+def _role(
+    env: AwsEnv,
+    service: ServiceSpec,
+    grant_arns: pulumi.Output[iam.GrantArns],
+    log_group: aws.cloudwatch.LogGroup,
+    parent: Parent,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The function's own role, allowing exactly the service's grants (iam.function_policy)."""
+    role = aws.iam.Role(
+        f"{service.name}-role",
+        description=f"Runs the {service.name} function: {service.description}",
+        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+        opts=env.opts(parent),
+    )
+    policy = aws.iam.RolePolicy(
+        f"{service.name}-grants",
+        role=role.id,
+        policy=pulumi.Output.all(grant_arns, log_group.arn, env.account_id).apply(
+            lambda v: json.dumps(
+                iam.function_policy(
+                    service.grants, v[0], iam.RuntimeArns(log_group_arn=v[1], region=env.region, account_id=v[2])
+                ),
+                indent=1,
+            )
+        ),
+        opts=env.opts(parent),
+    )
+    return role, policy
+
+
+def _queue_trigger(
+    env: AwsEnv,
+    service: ServiceSpec,
+    function: aws.lambda_.Function,
+    queue: aws.sqs.Queue,
+    policy: aws.iam.RolePolicy,
+    parent: Parent,
+) -> None:
+    aws.lambda_.EventSourceMapping(
+        f"{service.name}-queue",
+        event_source_arn=queue.arn,
+        function_name=function.arn,
+        batch_size=QUEUE_BATCH_SIZE,
+        maximum_batching_window_in_seconds=1,
+        # Only failed messages go back to the queue (and, after retries, to the DLQ).
+        function_response_types=["ReportBatchItemFailures"],
+        # A burst of orders must not outrun SES's per-second sending quota.
+        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
+        opts=env.opts(parent, depends_on=[policy]),
+    )
