@@ -29,8 +29,7 @@ from providers.aws.encryption import key_policy
 from providers.aws.env import GLOBAL_REGION, AwsEnv
 from providers.base import Parent
 
-# A WAF rule as the provider takes it: snake_case keys, nested plain values.
-Rule = dict[str, object]
+Rule = aws.wafv2.WebAclRuleArgsDict
 
 # (priority, AWS managed rule group). IP reputation first: cheapest way to drop known-bad sources.
 MANAGED_RULE_GROUPS = (
@@ -74,24 +73,20 @@ def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
     )
 
 
-def _rule_visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
-    return aws.wafv2.WebAclRuleVisibilityConfigArgs(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-    )
+def _rule_visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgsDict:
+    return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
 
-def _path_starts_with(prefix: str) -> Rule:
+def _byte_match(prefix: str) -> aws.wafv2.WebAclRuleStatementByteMatchStatementArgsDict:
     return {
-        "byte_match_statement": {
-            "field_to_match": {"uri_path": {}},
-            "positional_constraint": "STARTS_WITH",
-            "search_string": prefix,
-            "text_transformations": [{"priority": 0, "type": "NONE"}],
-        }
+        "field_to_match": {"uri_path": {}},
+        "positional_constraint": "STARTS_WITH",
+        "search_string": prefix,
+        "text_transformations": [{"priority": 0, "type": "NONE"}],
     }
 
 
-def _block_429() -> Rule:
+def _block_429() -> aws.wafv2.WebAclRuleActionArgsDict:
     return {
         "block": {
             "custom_response": {"response_code": 429, "custom_response_body_key": RATE_LIMITED_BODY},
@@ -100,9 +95,13 @@ def _block_429() -> Rule:
 
 
 def _rate_rule(name: str, priority: int, limit: int, window_seconds: int, scope_prefix: str | None = None) -> Rule:
-    statement: Rule = {"limit": limit, "aggregate_key_type": "IP", "evaluation_window_sec": window_seconds}
+    statement: aws.wafv2.WebAclRuleStatementRateBasedStatementArgsDict = {
+        "limit": limit,
+        "aggregate_key_type": "IP",
+        "evaluation_window_sec": window_seconds,
+    }
     if scope_prefix:
-        statement["scope_down_statement"] = _path_starts_with(scope_prefix)
+        statement["scope_down_statement"] = {"byte_match_statement": _byte_match(scope_prefix)}
     return {
         "name": name,
         "priority": priority,
@@ -113,7 +112,7 @@ def _rate_rule(name: str, priority: int, limit: int, window_seconds: int, scope_
 
 
 def _managed_rule(priority: int, group: str) -> Rule:
-    statement: Rule = {"vendor_name": "AWS", "name": group}
+    statement: aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgsDict = {"vendor_name": "AWS", "name": group}
     if group == COMMON_RULE_SET:
         # Count, not block: rule BODY_OUTSIDE_API_RULE decides on its label (module docstring).
         statement["rule_action_overrides"] = [{"name": BODY_SIZE_RULE, "action_to_use": {"count": {}}}]
@@ -136,7 +135,7 @@ def _body_size_outside_api_rule(priority: int, api_prefix: str) -> Rule:
             "and_statement": {
                 "statements": [
                     {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
-                    {"not_statement": {"statement": _path_starts_with(api_prefix)}},
+                    {"not_statement": {"statement": {"byte_match_statement": _byte_match(api_prefix)}}},
                 ]
             }
         },

@@ -195,11 +195,11 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
                 statements.append(statement(sid, iam_actions, [f"{arns.bucket_arn}/{prefix}/*"]))
             else:  # pragma: no cover - datamodel.Grant validates resources
                 raise ValueError(f"no IAM mapping for grant resource {grant.resource!r}")
-    for service, key_actions in sorted(kms_services.items()):
+    for service, actions_on_key in sorted(kms_services.items()):
         statements.append(
             statement(
                 f"StackKeyVia{service.title()}",
-                key_actions,
+                actions_on_key,
                 [arns.key_arn],
                 {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
             )

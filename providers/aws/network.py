@@ -41,7 +41,7 @@ class AwsNetwork:
 def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork:
     opts = env.opts(parent)
     zones = _zones(env, args, parent)
-    blocks = list(ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX))
+    blocks = [str(b) for b in ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX)]
     if args.az_count > _PRIVATE_OFFSET:
         raise ValueError(f"at most {_PRIVATE_OFFSET} availability zones fit the {args.cidr_block} layout")
 
@@ -92,7 +92,7 @@ def _zone(
     i: int,
     zone: str,
     vpc: aws.ec2.Vpc,
-    blocks: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    blocks: list[str],  # the CIDR blocks of the layout, in order
     public_rt: aws.ec2.RouteTable,
     igw: aws.ec2.InternetGateway,
     shared_nat: aws.ec2.NatGateway | None,
@@ -104,7 +104,7 @@ def _zone(
     public = aws.ec2.Subnet(
         f"public-{i}",
         vpc_id=vpc.id,
-        cidr_block=str(blocks[i]),
+        cidr_block=blocks[i],
         availability_zone=zone,
         map_public_ip_on_launch=False,  # only NAT gateways live here; nothing gets a public IP
         tags={"tier": "public"},
@@ -114,7 +114,7 @@ def _zone(
     private = aws.ec2.Subnet(
         f"private-{i}",
         vpc_id=vpc.id,
-        cidr_block=str(blocks[_PRIVATE_OFFSET + i]),
+        cidr_block=blocks[_PRIVATE_OFFSET + i],
         availability_zone=zone,
         tags={"tier": "private"},
         opts=opts,
