@@ -37,10 +37,22 @@ class DeploymentContext:
     cloud: str  # aws | azure | gcp
     region: str  # the cloud's region / location
     environment: str  # dev | prod: prod turns on deletion protection, retention...
-    tags: Mapping[str, str]  # applied to every taggable resource (labels on GCP)
-    # Per-cloud settings section of the stack config (e.g. {"tenantId": ...} for azure);
-    # only that cloud's provider reads it.
-    cloud_settings: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str]  # the stack's own tags (shop:tags and owner); see resource_tags
+    # Per-cloud settings section of the stack config (e.g. {"tenantId": ...} for azure), raw:
+    # only that cloud's provider reads it, through its settings.py.
+    cloud_settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """What every taggable resource carries: the stack's tags, then project/stack/environment/
+        managed-by, which they may not override."""
+        return {
+            **self.tags,
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment,
+            "managed-by": "pulumi",
+        }
 
     @property
     def is_prod(self) -> bool:
@@ -182,7 +194,7 @@ class AuthResult:
 class StaticSiteArgs:
     site_dir: Path  # may be missing or empty: the bucket is still created
     # Written as config.json next to index.html; values may be Outputs.
-    runtime_config: Mapping[str, pulumi.Input[Any]]
+    runtime_config: Mapping[str, pulumi.Input[str]]
     media_prefix: str  # datamodel.MEDIA_PREFIX, writable by the admin function
     force_destroy: bool  # dev stacks may delete a non-empty bucket
     # Browser origins allowed to upload media with signed forms (CORS): the shop's own

@@ -26,7 +26,6 @@ class registered in ``providers/__init__.py``. No component changes.
 from __future__ import annotations
 
 import abc
-from typing import Any
 
 import pulumi
 
@@ -68,7 +67,7 @@ class CloudProvider(abc.ABC):
     def __init__(self, context: DeploymentContext) -> None:
         self.context = context
 
-    def stack_outputs(self) -> dict[str, Any]:
+    def stack_outputs(self) -> dict[str, object]:
         """Outputs only this cloud has (names its deploy guide's commands need); call after Shop is built."""
         return {}
 

@@ -20,20 +20,9 @@ from providers.aws.settings import AwsSettings, parse_aws_settings
 GLOBAL_REGION = "us-east-1"
 
 
-def default_tags(context: DeploymentContext) -> dict[str, str]:
-    """project/stack/environment/owner, then the stack's own tags (which may not override them)."""
-    base = {
-        "project": context.project,
-        "stack": context.stack,
-        "environment": context.environment,
-        "managed-by": "pulumi",
-    }
-    return {**context.tags, **base}
-
-
 def create_providers(context: DeploymentContext) -> tuple[aws.Provider, aws.Provider]:
-    """(regional provider, us-east-1 provider), both tagging with default_tags."""
-    tags = aws.ProviderDefaultTagsArgs(tags=default_tags(context))
+    """(regional provider, us-east-1 provider), both tagging with the context's resource tags."""
+    tags = aws.ProviderDefaultTagsArgs(tags=context.resource_tags)
     regional = aws.Provider("aws", region=context.region, default_tags=tags)
     global_ = aws.Provider("aws-us-east-1", region=GLOBAL_REGION, default_tags=tags)
     return regional, global_
@@ -82,8 +71,3 @@ class AwsEnv:
 
     def invoke_opts(self, parent: pulumi.Resource | None = None) -> pulumi.InvokeOptions:
         return pulumi.InvokeOptions(provider=self.regional, parent=parent)
-
-    def arn(self, service: str, resource: str, *, region: bool = True) -> pulumi.Output[str]:
-        """arn:<partition>:<service>:<region>:<account>:<resource>"""
-        where = self.region if region else ""
-        return pulumi.Output.concat("arn:", self.partition, f":{service}:{where}:", self.account_id, ":", resource)
