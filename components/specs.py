@@ -2,11 +2,9 @@
 
 A component builds an ``*Args`` value saying *what* it needs, hands it to the provider
 (``providers/base.py``) with itself as the parent, and gets back an ``*Result`` of
-Outputs. Components read only the neutral fields of a result. The ``native`` field is
-the provider's own handle (e.g. the AWS ``Table`` resource object): components never
-look inside it, they only pass the whole result back to the same provider in a later
-call (functions need the table, the CDN needs the bucket...). That keeps the interface
-small without forcing every cloud's identifiers into one shape.
+Outputs: neutral data only. What a cloud needs of its own resources in a later call (the
+functions need the table resource, the CDN the bucket...) it keeps itself, as typed
+handles in its ``providers/<cloud>/provider.py``.
 
 Everything here is plain dataclasses: no cloud SDK import, cheap to construct in tests.
 """
@@ -16,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pulumi
 
@@ -83,7 +80,6 @@ class EncryptionArgs:
 @dataclass(frozen=True)
 class EncryptionResult:
     key_id: pulumi.Output[str]  # key ARN / Key Vault key id / Cloud KMS key id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -104,7 +100,6 @@ class NetworkResult:
     network_id: pulumi.Output[str]  # VPC / VNet / VPC network
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]  # where functions run
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -124,7 +119,6 @@ class DatabaseResult:
     # TableSpec.name -> the physical name the functions use (ENV_TABLE)
     table_names: Mapping[str, pulumi.Output[str]]
     table_ids: Mapping[str, pulumi.Output[str]]  # ARN / resource id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -151,7 +145,6 @@ class NotificationsResult:
     dead_letter_queue_ref: pulumi.Output[str]
     dead_letter_queue_name: pulumi.Output[str]
     sender_email: pulumi.Output[str]
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -182,7 +175,6 @@ class AuthResult:
     user_pool_id: pulumi.Output[str]  # ENV_USER_POOL
     client_id: pulumi.Output[str]  # ENV_USER_POOL_CLIENT; public client, no secret
     issuer_url: pulumi.Output[str]  # JWT "iss" the API gateway checks
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -208,7 +200,6 @@ class StaticSiteResult:
     bucket_name: pulumi.Output[str]  # ENV_BUCKET
     bucket_id: pulumi.Output[str]  # ARN / resource id
     file_count: int  # uploaded files, config.json included
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -262,13 +253,11 @@ class FunctionResult:
     invoke_ref: pulumi.Output[str]  # what the API gateway integrates with
     identity_ref: pulumi.Output[str]  # role ARN / managed identity / service account
     trigger: str  # "http" | "queue"
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 @dataclass(frozen=True)
 class FunctionsResult:
     functions: Mapping[str, FunctionResult]  # by service name
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -294,7 +283,6 @@ class ApiResult:
     host: pulumi.Output[str]  # host name the CDN uses as its API origin
     api_id: pulumi.Output[str]
     route_count: int
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -331,7 +319,6 @@ class CdnResult:
     host: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
     firewall_id: pulumi.Output[str]  # WAF web ACL / Front Door WAF policy / Cloud Armor policy
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -357,7 +344,6 @@ class ConfigurationArgs:
 class ConfigurationResult:
     path: str
     parameter_names: Mapping[str, pulumi.Output[str]]  # spec name -> full name / id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -389,4 +375,3 @@ class MonitoringResult:
     alarm_topic_ref: pulumi.Output[str]
     dashboard_name: pulumi.Output[str]
     alarm_count: int
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
