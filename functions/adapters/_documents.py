@@ -111,7 +111,8 @@ def order_fields(o: Order) -> dict[str, Any]:
         },
         "email": o.email,
         "idempotencyKey": o.idempotency_key,
-        # admin listing by status, newest first (the GSI2 sort key of the DynamoDB design)
+        # admin listing by status, newest first (DynamoDB's GSI2 sorts on the order id alone,
+        # which also sorts by creation time: functions/shop/datamodel.py)
         "statusSortKey": f"{o.created_at}#{o.order_id}",
     }
 
@@ -142,14 +143,6 @@ def order_from(doc: dict[str, Any]) -> Order:
         email=doc.get("email"),
         idempotency_key=doc.get("idempotencyKey"),
     )
-
-
-def quantities(order: Order) -> dict[str, int]:
-    """Total quantity per product (an order may name a product on several lines)."""
-    out: dict[str, int] = {}
-    for ln in order.lines:
-        out[ln.product_id] = out.get(ln.product_id, 0) + ln.quantity
-    return out
 
 
 CURSOR_ERROR = "query parameter 'cursor' is not a cursor of this list"

@@ -1,32 +1,36 @@
-"""Identity on Microsoft Entra External ID (Azure AD B2C works the same through its
-/oauth2/v2.0/token endpoint with a ROPC user flow).
+"""Identity on Microsoft Entra External ID.
 
-- log_in / refresh: the OAuth 2.0 token endpoint of the tenant's authority
-  (https://<sub>.ciamlogin.com/<tenant-id>), grant_type=password (ROPC) and
-  refresh_token, for the shop's public client app.
+- log_in / answer_mfa: the native authentication API (entra_native_auth.py) for the
+  shop's public client app: password sign-in, and when the tenant's Conditional Access
+  asks for MFA a one-time code sent by e-mail or SMS (the shop's MFA_CODE challenge); an
+  account with no strong-auth method yet registers its e-mail address during that sign-in.
+- refresh: the OAuth 2.0 token endpoint of the tenant's authority
+  (https://<sub>.ciamlogin.com/<tenant-id>), grant_type=refresh_token.
 - sign_up: Microsoft Graph POST /users with an emailAddress identity and a password,
   through a confidential "shop-backend" app registration of the external tenant
   (client credentials; its secret comes from Key Vault). The account is usable at once,
   so `confirm` has nothing to do (see "what the tenant must allow").
 - user_info / lookup_email: the token's claims, else Graph GET /users/{id}.
 
-What the tenant must allow (the README's Azure steps):
-1. the storefront app registration: "Allow public client flows" = yes (ROPC), an exposed
-   API scope (SHOP_IDENTITY_SCOPE, e.g. api://<app-id>/shop.access) and an app role
-   "admin" (the token's `roles` claim carries it; routes.ADMIN_GROUP);
+What the tenant must allow (docs/deploy-azure.md):
+1. the storefront app registration: public client flows and native authentication on
+   (Graph `nativeAuthenticationApisEnabled: "all"`), listed in the sign-up/sign-in user
+   flow (email with password), an exposed API scope (SHOP_IDENTITY_SCOPE, e.g.
+   api://<app-id>/shop.access) and an app role "admin" (the token's `roles` claim carries
+   it; routes.ADMIN_GROUP);
 2. the backend app registration: Graph application permission User.ReadWrite.All with
-   admin consent, its client secret in Key Vault (SHOP_IDENTITY_CLIENT_SECRET);
-3. ROPC cannot do MFA or federated sign-in: local (email + password) accounts only.
-Email ownership is not verified by this path; to verify it, switch sign-up to the native
-authentication API (/signup/v1.0/start, /challenge, /continue), which emails a code.
+   admin consent, its client secret in Key Vault (SHOP_IDENTITY_CLIENT_SECRET).
+Email ownership is not verified by Graph sign-up; to verify it, switch sign-up to the native
+authentication API (/signup/v1.0/start, /challenge, /continue), which e-mails a code.
 
 Admins and MFA: the tenant's Conditional Access requires MFA of users holding the admin
-app role (docs/deploy-azure.md); ROPC then refuses them (AADSTS50076/50079: 403
-MFA_INTERACTIVE, never a 500), and admins sign in interactively. `verify_admin` refuses a
-token whose `amr` lacks "mfa", and asks Graph whether the account still exists, is
-enabled and still holds the storefront app's `admin` role (a yes is cached 30 s per token;
-Graph application permissions User.ReadWrite.All and Application.Read.All). Sign-out:
-Graph revokeSignInSessions (every refresh token of the user).
+app role (docs/deploy-azure.md); native authentication then answers the password with
+mfa_required (or registration_required) and the storefront's code form finishes the
+sign-in. `verify_admin` refuses a token whose `amr` lacks "mfa", and asks Graph whether
+the account still exists, is enabled and still holds the storefront app's `admin` role (a
+yes is cached 30 s per token; Graph application permissions User.ReadWrite.All and
+Application.Read.All). Sign-out: Graph revokeSignInSessions (every refresh token of the
+user).
 """
 
 from __future__ import annotations
@@ -36,11 +40,12 @@ import time
 import urllib.parse
 from typing import Any
 
-from functions.shop.ports import ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
+from functions.shop.ports import Challenge, ClientContext, IdentityError, MfaSecret, Principal, Tokens, UserInfo
 from functions.shop.routes import ADMIN_GROUP
 
 from ._admin_checks import AdminRecheckCache
 from ._http import Transport, call, urllib_transport
+from .entra_native_auth import NativeAuthSignIn, tokens_of
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 
@@ -69,6 +74,9 @@ class EntraIdentity:
         self.admin_recheck_seconds = 30.0
         self._admin_checks = AdminRecheckCache()
         self._admin_role_ids: tuple[str, str] | None = None
+        self._native = NativeAuthSignIn(
+            authority=self._authority, client_id=client_id, scope=self._scope, transport=transport
+        )
 
     # -- tokens ----------------------------------------------------------------------
     def _token_call(self, form: dict[str, str]) -> Tokens:
@@ -80,40 +88,31 @@ class EntraIdentity:
         )
         body = resp.json() or {}
         if resp.status == 200 and "access_token" in body:
-            return Tokens(
-                id_token=body.get("id_token", ""),
-                access_token=body["access_token"],
-                refresh_token=body.get("refresh_token"),
-                expires_in=int(body.get("expires_in", 3600)),
-            )
+            return tokens_of(body)
         if resp.status in (400, 401) and body.get("error") in (
             "invalid_grant",
             "invalid_request",
             "unauthorized_client",
         ):
-            desc = str(body.get("error_description", ""))
-            if "AADSTS50057" in desc:  # account disabled
+            if "AADSTS50057" in str(body.get("error_description", "")):  # account disabled
                 raise IdentityError("USER_DISABLED", "the account is disabled", 403)
-            if any(code in desc for code in ("AADSTS50076", "AADSTS50079", "AADSTS50158")):  # MFA required / enrol
-                raise IdentityError(
-                    "MFA_INTERACTIVE",
-                    "this account signs in with a second factor: use the tenant's interactive sign-in",
-                    403,
-                )
             raise IdentityError("NOT_AUTHORIZED", "incorrect email or password", 401)
         raise IdentityError("IDENTITY_UNAVAILABLE", f"identity provider answered HTTP {resp.status}", 503)
 
-    def log_in(self, email: str, password: str, context: ClientContext | None = None) -> Tokens:
-        return self._token_call({"grant_type": "password", "username": email, "password": password})
+    def log_in(self, email: str, password: str, context: ClientContext | None = None) -> Tokens | Challenge:
+        """`context` is not forwarded: the native authentication API takes no end-user address."""
+        return self._native.sign_in(email, password)
 
     def answer_mfa(self, email: str, session: str, code: str, context: ClientContext | None = None) -> Tokens:
-        raise IdentityError("MFA_INTERACTIVE", "second factors are answered in the tenant's interactive sign-in", 400)
+        return self._native.answer(email, session, code)
 
+    # External tenants offer e-mail and SMS codes as second factors, not authenticator apps:
+    # the factor is registered inside the sign-in (log_in's MFA_CODE challenge) instead.
     def start_mfa_setup(self, principal: Principal) -> MfaSecret:
-        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+        raise IdentityError("CHALLENGE_UNSUPPORTED", "the second factor is set up while signing in", 400)
 
     def finish_mfa_setup(self, principal: Principal, code: str, session: str | None) -> None:
-        raise IdentityError("MFA_INTERACTIVE", "authenticators are set up in the tenant's interactive sign-in", 400)
+        raise IdentityError("CHALLENGE_UNSUPPORTED", "the second factor is set up while signing in", 400)
 
     def sign_out(self, principal: Principal) -> None:
         resp = self._graph("POST", f"/users/{urllib.parse.quote(principal.user_id)}/revokeSignInSessions")

@@ -47,30 +47,31 @@ tests/fakes/cosmos.py) or built from settings by functions.adapters.azure_servic
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from functions.shop import datamodel
+from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
-    ORDER_STATUSES,
     AlreadyExists,
     Browse,
-    CartChanged,
     CartLine,
     Category,
-    IdempotencyConflict,
-    InsufficientStock,
+    CheckoutPlan,
+    CheckoutState,
+    CommitPolicy,
+    IdempotencyRecord,
+    LostRace,
     NotFound,
     Order,
+    OrderState,
     Page,
-    PlaceOrderResult,
     Product,
-    StaleState,
     StoreError,
+    TransitionPlan,
     Unavailable,
 )
 
@@ -85,12 +86,9 @@ from ._documents import (
     product_fields,
     product_from,
     products_scope,
-    quantities,
     safe_id,
     status_scope,
 )
-
-log = logging.getLogger(__name__)
 
 CATEGORY_PK = "CATEGORY"
 LEDGER_PK = "LEDGER"
@@ -146,7 +144,16 @@ def _status(e: Exception) -> int | None:
     return getattr(e, "status_code", None)
 
 
-class CosmosStore:
+class CosmosStore(OrderRules):
+    checks_catalog = False  # checkout re-reads the catalog before the commit
+    cart_in_commit = False  # the cart is in the customer's partition, outside the ledger batch
+    checkout_policy = CommitPolicy(
+        read_first=True, gave_up="checkout lost to concurrent writers; retry", attempts=_ATTEMPTS
+    )
+    transition_policy = CommitPolicy(
+        read_first=True, gave_up="order transition lost to concurrent writers; retry", attempts=_ATTEMPTS
+    )
+
     def __init__(self, container: Any) -> None:
         """`container`: an azure.cosmos ContainerProxy (or the test fake) for COSMOS_CONTAINER."""
         self._c = container
@@ -209,7 +216,8 @@ class CosmosStore:
         scope = products_scope(category, query, browse)
         after = decode_cursor(cursor, scope)
         field, backwards = SORT_FIELDS[browse.sort]
-        where, params = ["c.type = 'product'"], {"@n": limit + 1}
+        where = ["c.type = 'product'"]
+        params: dict[str, Any] = {"@n": limit + 1}
         if category is not None:
             where.append("c.category = @category")
             params["@category"] = category
@@ -288,7 +296,10 @@ class CosmosStore:
                 raise NotFound(product_id) from e
 
     def set_stock(self, product_id: str, stock: int) -> Product:
-        ops = [{"op": "set", "path": "/stock", "value": stock}, {"op": "set", "path": "/updatedAt", "value": now_iso()}]
+        ops: list[dict[str, Any]] = [
+            {"op": "set", "path": "/stock", "value": stock},
+            {"op": "set", "path": "/updatedAt", "value": now_iso()},
+        ]
         return product_from(self._patch(product_id_(product_id), ops, product_id))
 
     # -- cart -----------------------------------------------------------------------
@@ -336,118 +347,98 @@ class CosmosStore:
                 raise
             self._delete_cart_lines(user_id, None)
 
-    # -- orders -----------------------------------------------------------------------
-    def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
+    def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
+        self._delete_cart_lines(user_id, product_ids)
+
+    # -- idempotency ------------------------------------------------------------------
+    def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
         rec = self._read(idempotency_id(user_id, idempotency_key), LEDGER_PK)
-        if rec is None:
-            return None
-        order = self._read(order_id_(rec["orderId"]), LEDGER_PK)
-        return (order_from(order), rec["requestHash"]) if order else None
+        return IdempotencyRecord(rec["orderId"], rec["requestHash"]) if rec else None
 
-    def _replay(self, order: Order, request_hash: str) -> PlaceOrderResult | None:
-        found = self.find_idempotent_order(order.user_id, order.idempotency_key or "")
-        if found is None:
-            return None
-        existing, recorded_hash = found
-        if recorded_hash != request_hash:
-            raise IdempotencyConflict(existing.order_id)
-        self._clear_ordered_lines(existing)  # recovery: a crash may have left the cart
-        return PlaceOrderResult(existing, created=False)
-
-    def _clear_ordered_lines(self, order: Order) -> None:
-        try:
-            self._delete_cart_lines(order.user_id, [ln.product_id for ln in order.lines])
-        except Exception:  # the order stands; a replay of the key clears the cart again
-            log.warning("cart follow-up failed for order %s", order.order_id, exc_info=True)
-
-    def _short(self, wanted: dict[str, int]) -> list[str]:
-        stock = {pid: p.stock for pid, p in self.get_products(list(wanted)).items()}
-        return [pid for pid, q in wanted.items() if stock.get(pid, 0) < q]
-
-    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
+    # -- checkout and restock: read (OrderRules' plain reads: a batch stops at its first
+    # -- failure, so only a read names every short product), then one ledger batch -----
+    def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
         from azure.cosmos.exceptions import CosmosBatchOperationError
 
-        if not order.idempotency_key:
-            raise ValueError("place_order needs order.idempotency_key")
-        replay = self._replay(order, request_hash)
-        if replay:
-            return replay
-        wanted = quantities(order)
-        if len(wanted) + 2 + len(order.cart_versions) > 100:
+        order = plan.order
+        if len(plan.takes) + 2 + len(order.cart_versions) > 100:
             raise ValueError("too many lines for one transactional batch")
+        try:
+            with _translated():
+                self._c.execute_item_batch(batch_operations=self._checkout_ops(plan), partition_key=LEDGER_PK)
+        except CosmosBatchOperationError as e:
+            claims_at = 2 + len(plan.takes)
+            at = -1 if e.error_index is None else e.error_index
+            if at == 0 and e.status_code == 409:  # the same key won a race
+                raise LostRace() from e
+            if at >= claims_at and e.status_code == 409:  # that cart line version was ordered already
+                raise LostRace([order.cart_versions[at - claims_at][0]]) from e
+            if at >= 2 and e.status_code in (404, 412):  # stock moved since the read
+                raise LostRace() from e
+            raise StoreError(f"checkout batch failed at operation {e.error_index}: {e.status_code}") from e
+
+    def _checkout_ops(self, plan: CheckoutPlan) -> list[tuple]:
+        """[create key, create order, stock patch if enough is left..., create cart claim...].
+        Built afresh for every attempt: the SDK pops the kwargs (filter_predicate) out of
+        the tuples it formats, so a reused list would retry WITHOUT its conditions."""
+        order = plan.order
         key_doc = {
-            "id": idempotency_id(order.user_id, order.idempotency_key),
+            "id": idempotency_id(order.user_id, order.idempotency_key or ""),
             "pk": LEDGER_PK,
             "type": "idempotency",
             "userId": order.user_id,
             "orderId": order.order_id,
-            "requestHash": request_hash,
+            "requestHash": plan.request_hash,
             "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
         }
         order_doc = {"id": order_id_(order.order_id), "pk": LEDGER_PK, "type": "order", **order_fields(order)}
-        claims = [
-            {
-                "id": cart_claim_id(order.user_id, pid, version),
-                "pk": LEDGER_PK,
-                "type": "cartClaim",
-                "orderId": order.order_id,
-                "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS,
-            }
-            for pid, version in order.cart_versions
-        ]
-
-        def checkout_ops() -> list[tuple]:
-            # Built afresh for every attempt: the SDK pops the kwargs (filter_predicate) out
-            # of the tuples it formats, so a reused list would retry WITHOUT its conditions.
-            ops: list[tuple] = [("create", (dict(key_doc),)), ("create", (dict(order_doc),))]
-            for pid, q in wanted.items():
-                ops.append(
-                    (
-                        "patch",
-                        (product_id_(pid), [{"op": "incr", "path": "/stock", "value": -q}]),
-                        {"filter_predicate": f"FROM c WHERE c.stock >= {int(q)}"},
-                    )
+        ops: list[tuple] = [("create", (key_doc,)), ("create", (order_doc,))]
+        for t in plan.takes:
+            patch = [{"op": "incr", "path": "/stock", "value": -t.quantity}]
+            ops.append(
+                (
+                    "patch",
+                    (product_id_(t.product_id), patch),
+                    {"filter_predicate": f"FROM c WHERE c.stock >= {int(t.quantity)}"},
                 )
-            # The cart lives in another partition: a claim per cart line version, created
-            # in the ledger's batch, is what lets each version become at most one order.
-            ops += [("create", (dict(claim),)) for claim in claims]
-            return ops
+            )
+        # The cart lives in another partition: a claim per cart line version, created in
+        # the ledger's batch, is what lets each version become at most one order.
+        for pid, version in order.cart_versions:
+            claim = {"id": cart_claim_id(order.user_id, pid, version), "pk": LEDGER_PK, "type": "cartClaim",
+                     "orderId": order.order_id, "ttl": datamodel.IDEMPOTENCY_TTL_SECONDS}  # fmt: skip
+            ops.append(("create", (claim,)))
+        return ops
 
-        for _ in range(_ATTEMPTS):
-            # Name every short product up front (a batch stops at the first failure).
-            short = self._short(wanted)
-            if short:
-                raise InsufficientStock(short)
-            self._check_cart(order)
-            try:
-                with _translated():
-                    self._c.execute_item_batch(batch_operations=checkout_ops(), partition_key=LEDGER_PK)
-            except CosmosBatchOperationError as e:
-                if e.error_index == 0 and e.status_code == 409:  # the same key won a race
-                    replay = self._replay(order, request_hash)
-                    if replay:
-                        return replay
-                    continue
-                if e.error_index is not None and e.error_index >= 2 + len(wanted) and e.status_code == 409:
-                    replay = self._replay(order, request_hash)
-                    if replay:
-                        return replay
-                    raise CartChanged([order.cart_versions[e.error_index - 2 - len(wanted)][0]]) from e
-                if e.error_index is not None and e.error_index >= 2 and e.status_code in (404, 412):
-                    continue  # stock moved since we read it: re-check and retry
-                raise StoreError(f"checkout batch failed at operation {e.error_index}: {e.status_code}") from e
-            self._clear_ordered_lines(order)
-            return PlaceOrderResult(order, created=True)
-        raise Unavailable("checkout lost to concurrent writers; retry")
+    def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
+        from azure.cosmos.exceptions import CosmosBatchOperationError
 
-    def _check_cart(self, order: Order) -> None:
-        if not order.cart_versions:
-            return
-        now = {ln.product_id: ln.version for ln in self.get_cart(order.user_id)}
-        changed = [pid for pid, version in order.cart_versions if now.get(pid) != version]
-        if changed:
-            raise CartChanged(changed)
+        order = plan.order
+        fields = [
+            {"op": "set", "path": "/status", "value": plan.new_status},
+            {"op": "set", "path": "/updatedAt", "value": plan.updated_at},
+        ]
+        # the status as the caller read it (a known status: checkout.transition_order checks)
+        ops: list[tuple] = [
+            (
+                "patch",
+                (order_id_(order.order_id), fields),
+                {"filter_predicate": f"FROM c WHERE c.status = '{order.status}'"},
+            )
+        ]
+        ops += [
+            ("patch", (product_id_(pid), [{"op": "incr", "path": "/stock", "value": q}]))
+            for pid, q in plan.restock.items()
+        ]
+        try:
+            with _translated():
+                self._c.execute_item_batch(batch_operations=ops, partition_key=LEDGER_PK)
+        except CosmosBatchOperationError as e:
+            if e.status_code in (404, 412):  # the status moved, or a product was deleted meanwhile
+                raise LostRace() from e
+            raise StoreError(f"status batch failed at operation {e.error_index}: {e.status_code}") from e
 
+    # -- orders -----------------------------------------------------------------------
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         order = self.find_order(order_id)
         return order if order and order.user_id == user_id else None
@@ -457,64 +448,21 @@ class CosmosStore:
         return order_from(doc) if doc and doc.get("type") == "order" else None
 
     def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor, orders_scope(user_id))
-        where, params = ["c.type = 'order'", "c.userId = @u"], {"@n": limit + 1, "@u": user_id}
-        if after is not None:
-            where.append("c.orderId < @after")
-            params["@after"] = after
-        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.orderId DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "orderId", orders_scope(user_id))
-        return Page([order_from(d) for d in docs], nxt)
+        return self._orders_where("userId", user_id, "orderId", limit, cursor, orders_scope(user_id))
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        after = decode_cursor(cursor, status_scope(status))
-        where, params = ["c.type = 'order'", "c.status = @s"], {"@n": limit + 1, "@s": status}
+        return self._orders_where("status", status, "statusSortKey", limit, cursor, status_scope(status))
+
+    def _orders_where(
+        self, field: str, value: str, sort: str, limit: int, cursor: str | None, scope: str
+    ) -> Page[Order]:
+        """Orders whose `field` is `value`, newest first by `sort`."""
+        after = decode_cursor(cursor, scope)
+        where = ["c.type = 'order'", f"c.{field} = @v"]
+        params: dict[str, Any] = {"@n": limit + 1, "@v": value}
         if after is not None:
-            where.append("c.statusSortKey < @after")
+            where.append(f"c.{sort} < @after")
             params["@after"] = after
-        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.statusSortKey DESC"
-        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, "statusSortKey", status_scope(status))
+        sql = f"SELECT TOP @n * FROM c WHERE {' AND '.join(where)} ORDER BY c.{sort} DESC"
+        docs, nxt = self._page(self._query(sql, params, LEDGER_PK), limit, sort, scope)
         return Page([order_from(d) for d in docs], nxt)
-
-    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
-        from azure.cosmos.exceptions import CosmosBatchOperationError
-
-        if order.status not in ORDER_STATUSES or new_status not in ORDER_STATUSES:
-            raise ValueError(f"unknown status {order.status!r} -> {new_status!r}")
-        now = now_iso()
-        for _ in range(_ATTEMPTS):
-            ops: list[tuple] = [
-                (
-                    "patch",
-                    (
-                        order_id_(order.order_id),
-                        [
-                            {"op": "set", "path": "/status", "value": new_status},
-                            {"op": "set", "path": "/updatedAt", "value": now},
-                        ],
-                    ),
-                    # the status as the caller read it: the compare of compare-and-set
-                    {"filter_predicate": f"FROM c WHERE c.status = '{order.status}'"},
-                )
-            ]
-            if restock:
-                wanted = quantities(order)
-                present = self.get_products(list(wanted))  # a deleted product is not restocked
-                ops += [
-                    ("patch", (product_id_(pid), [{"op": "incr", "path": "/stock", "value": q}]))
-                    for pid, q in wanted.items()
-                    if pid in present
-                ]
-            try:
-                with _translated():
-                    results = self._c.execute_item_batch(batch_operations=ops, partition_key=LEDGER_PK)
-            except CosmosBatchOperationError as e:
-                if e.error_index == 0 and e.status_code == 412:
-                    raise StaleState(f"order {order.order_id} is no longer {order.status}") from e
-                if e.error_index == 0 and e.status_code == 404:
-                    raise NotFound(order.order_id) from e
-                if e.status_code == 404:
-                    continue  # a product was deleted meanwhile: rebuild without it
-                raise StoreError(f"status batch failed at operation {e.error_index}: {e.status_code}") from e
-            return order_from(results[0]["resourceBody"])
-        raise Unavailable("order transition lost to concurrent writers; retry")

@@ -16,7 +16,7 @@ from typing import Any
 from functions.shop import datamodel as dm
 from functions.shop.processed_events import BUSY, CLAIMED, DONE
 
-from .dynamodb_store import translated_call
+from .dynamodb_store import DynamoDBTable
 
 _NAMES = {"#pk": "PK", "#st": "state", "#h": "holder", "#l": "leaseUntil", "#x": "expiresAt"}
 
@@ -29,22 +29,10 @@ def _num(value: float) -> dict[str, str]:
     return {"N": f"{value:.3f}"}
 
 
-class DynamoDBProcessedEvents:
+class DynamoDBProcessedEvents(DynamoDBTable):
     def __init__(self, table_name: str, client: Any = None, clock: Callable[[], float] = time.time) -> None:
-        self.table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from .aws_clients import client
-
-            self._client = client("dynamodb")
-        return self._client
-
-    def _call(self, op: str, **kwargs: Any) -> dict:
-        return translated_call(self.client, op, **kwargs)
 
     def _item(self, event_id: str, state: str, holder: str, lease_until: float, now: float) -> dict:
         return {

@@ -11,38 +11,44 @@ Item shapes (see datamodel.py):
   idempotency  PK=USER#<uid>          SK=IDEMPOTENCY#<key>  expiresAt (TTL)
 
 Round trips: browse = 1 Query; product = 1 GetItem; cart change = 1 Put/Delete; checkout =
-cart Query + BatchGetItem + ONE TransactWriteItems; cancel = 1 TransactWriteItems.
+cart Query (+ BatchGetItem unless the cart's catalog snapshots hold) + ONE TransactWriteItems;
+cancel = 1 TransactWriteItems. The rules are functions/shop/checkout.py's: this store commits
+blind and reads only to explain a failed condition.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from functions.shop import datamodel as dm
+from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
     Address,
     AlreadyExists,
     Browse,
-    CartChanged,
     CartLine,
     Category,
-    IdempotencyConflict,
-    InsufficientStock,
+    CheckoutPlan,
+    CheckoutState,
+    CommitPolicy,
+    IdempotencyRecord,
+    LostRace,
     NotFound,
     Order,
     OrderLine,
+    OrderState,
     Page,
-    PlaceOrderResult,
     Product,
-    StaleState,
+    StockTake,
+    StoreError,
+    TransitionPlan,
     Unavailable,
 )
 
@@ -201,6 +207,18 @@ def _product_item(p: Product) -> dict:
     return item
 
 
+def _product_key(product_id: str) -> dict:
+    return {"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")}
+
+
+def _cart_key(user_id: str, product_id: str) -> dict:
+    return {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{product_id}")}
+
+
+def _order_key(user_id: str, order_id: str) -> dict:
+    return {"PK": _s(f"USER#{user_id}"), "SK": _s(f"ORDER#{order_id}")}
+
+
 def _product(item: dict) -> Product:
     return Product(
         product_id=item["productId"]["S"],
@@ -273,28 +291,50 @@ def translated_call(client: Any, op: str, **kwargs: Any) -> dict:
         raise Unavailable(f"database unreachable: {type(exc).__name__}") from exc
 
 
-class DynamoDBStore:
-    # place_order verifies each line's name, price and currency against the catalog in its
-    # transaction, so checkout may build the order from the cart's snapshots (2 round trips).
-    checks_catalog = True
+class DynamoDBTable:
+    """The shop's table through a botocore client made on first use (cold starts that
+    never touch the table do not pay for it)."""
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table = table_name
         self._client = client
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             from .aws_clients import client
 
             self._client = client("dynamodb")
         return self._client
 
-    def _call(self, op: str, **kwargs) -> dict:
+    def _call(self, op: str, **kwargs: Any) -> dict:
         return translated_call(self.client, op, **kwargs)
 
+
+class DynamoDBStore(DynamoDBTable, OrderRules):
+    # The checkout commit verifies each line's name, price and currency against the catalog,
+    # so checkout may build the order from the cart's snapshots (2 round trips).
+    checks_catalog = True
+    cart_in_commit = True
+    checkout_policy = CommitPolicy(
+        read_first=False,
+        gave_up="checkout contention; retry with the same Idempotency-Key",
+        attempts=4,
+        pause_s=0.05,
+        retry_unavailable=True,
+    )
+    transition_policy = CommitPolicy(
+        read_first=False, gave_up="order transition contention; retry", attempts=4, pause_s=0.05, retry_unavailable=True
+    )
+
     def _query(
-        self, limit: int, cursor: str | None, bounds: _Bounds, reverse: bool = False, index: str | None = None, **kw
+        self,
+        limit: int,
+        cursor: str | None,
+        bounds: _Bounds,
+        reverse: bool = False,
+        index: str | None = None,
+        **kw: Any,
     ) -> tuple[list[dict], str | None]:
         """One Query of limit+1 items: the extra item tells whether a next page exists."""
         args: dict[str, Any] = {"TableName": self.table, "Limit": limit + 1, "ScanIndexForward": not reverse, **kw}
@@ -327,7 +367,15 @@ class DynamoDBStore:
             Item={"PK": _s("CATEGORY"), "SK": _s(category.category_id), "name": _s(category.name)},
         )
 
-    def list_products(self, *, category, query, limit, cursor, browse: Browse = BROWSE_DEFAULT) -> Page[Product]:
+    def list_products(
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: Browse = BROWSE_DEFAULT,
+    ) -> Page[Product]:
         """One Query per page (name search: up to SEARCH_MAX_PAGES). Cursors are scoped to
         the listing (category, search, filters, sort), so another listing's is a 400."""
         index, pk, backwards, args = _browse_query(category, query, browse)
@@ -373,9 +421,7 @@ class DynamoDBStore:
         return start
 
     def get_product(self, product_id: str) -> Product | None:
-        item = self._call(
-            "get_item", TableName=self.table, Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")}
-        ).get("Item")
+        item = self._call("get_item", TableName=self.table, Key=_product_key(product_id)).get("Item")
         return _product(item) if item else None
 
     def get_products(self, product_ids: Sequence[str]) -> dict[str, Product]:
@@ -397,79 +443,58 @@ class DynamoDBStore:
                 raise Unavailable("database busy (unprocessed keys); retry")
         return out
 
-    def create_product(self, product: Product) -> None:
+    def _conditional(self, op: str, failed: StoreError, **kwargs: Any) -> dict:
+        """One conditional write; `failed` is what a false condition means to the caller."""
         from botocore.exceptions import ClientError
 
         try:
-            self._call(
-                "put_item",
-                TableName=self.table,
-                Item=_product_item(product),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
+            return self._call(op, TableName=self.table, **kwargs)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyExists(f"product {product.product_id} already exists") from exc
+                raise failed from exc
             raise
 
-    def update_product(self, product: Product) -> Product:
-        from botocore.exceptions import ClientError
+    def create_product(self, product: Product) -> None:
+        exists = AlreadyExists(f"product {product.product_id} already exists")
+        self._conditional(
+            "put_item", exists, Item=_product_item(product), ConditionExpression="attribute_not_exists(PK)"
+        )
 
+    def update_product(self, product: Product) -> Product:
         item = _product_item(product)
         item.pop("stock")
         names = {f"#a{i}": k for i, k in enumerate(k for k in item if k not in ("PK", "SK"))}
         values = {f":v{i}": item[k] for i, k in enumerate(names.values())}
         set_expr = ", ".join(f"{n} = :v{i}" for i, n in enumerate(names))
         remove = "" if product.image_url else " REMOVE imageUrl"
-        try:
-            resp = self._call(
-                "update_item",
-                TableName=self.table,
-                Key={"PK": item["PK"], "SK": item["SK"]},
-                UpdateExpression=f"SET {set_expr}{remove}",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product.product_id} not found") from exc
-            raise
+        resp = self._conditional(
+            "update_item",
+            NotFound(f"product {product.product_id} not found"),
+            Key={"PK": item["PK"], "SK": item["SK"]},
+            UpdateExpression=f"SET {set_expr}{remove}",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
         return _product(resp["Attributes"])
 
     def delete_product(self, product_id: str) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self._call(
-                "delete_item",
-                TableName=self.table,
-                Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product_id} not found") from exc
-            raise
+        missing = NotFound(f"product {product_id} not found")
+        self._conditional(
+            "delete_item", missing, Key=_product_key(product_id), ConditionExpression="attribute_exists(PK)"
+        )
 
     def set_stock(self, product_id: str, stock: int) -> Product:
-        from botocore.exceptions import ClientError
-
-        try:
-            resp = self._call(
-                "update_item",
-                TableName=self.table,
-                Key={"PK": _s(f"PRODUCT#{product_id}"), "SK": _s("PRODUCT")},
-                UpdateExpression="SET stock = :s",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":s": _n(stock)},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound(f"product {product_id} not found") from exc
-            raise
+        resp = self._conditional(
+            "update_item",
+            NotFound(f"product {product_id} not found"),
+            Key=_product_key(product_id),
+            UpdateExpression="SET stock = :s",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":s": _n(stock)},
+            ReturnValues="ALL_NEW",
+        )
         return _product(resp["Attributes"])
 
     # -------------------------------------------------------------------- cart
@@ -493,7 +518,7 @@ class DynamoDBStore:
         ]
 
     def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
-        key = {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{product_id}")}
+        key = _cart_key(user_id, product_id)
         if quantity <= 0:
             self._call("delete_item", TableName=self.table, Key=key)
             return
@@ -503,154 +528,117 @@ class DynamoDBStore:
         self._call("put_item", TableName=self.table, Item=item)
 
     def clear_cart(self, user_id: str) -> None:
-        lines = self.get_cart(user_id)
-        for i in range(0, len(lines), 25):
+        self.delete_cart_lines(user_id, [li.product_id for li in self.get_cart(user_id)])
+
+    def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
+        for i in range(0, len(product_ids), 25):
             self._call(
                 "batch_write_item",
                 RequestItems={
-                    self.table: [
-                        {"DeleteRequest": {"Key": {"PK": _s(f"USER#{user_id}"), "SK": _s(f"CART#{li.product_id}")}}}
-                        for li in lines[i : i + 25]
-                    ]
+                    self.table: [{"DeleteRequest": {"Key": _cart_key(user_id, pid)}} for pid in product_ids[i : i + 25]]
                 },
             )
 
-    # ------------------------------------------------------------------ orders
+    # ------------------------------------------------------------- idempotency
     def _idem_key(self, user_id: str, key: str) -> dict:
         return {"PK": _s(f"USER#{user_id}"), "SK": _s(f"IDEMPOTENCY#{key}")}
 
-    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
-        from botocore.exceptions import ClientError
-
-        idem = {
-            **self._idem_key(order.user_id, order.idempotency_key or ""),
-            "orderId": _s(order.order_id),
-            "requestHash": _s(request_hash),
-            "expiresAt": _n(time.time() + dm.IDEMPOTENCY_TTL_SECONDS),
-        }
-        items: list[dict] = [
-            {"Put": {"TableName": self.table, "Item": idem, "ConditionExpression": "attribute_not_exists(PK)"}},
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _order_item(order),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-        ]
-        for li in order.lines:
-            # Enough stock, and the catalog still says what the customer is charged.
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
-                        "UpdateExpression": "SET stock = stock - :q",
-                        "ConditionExpression": "attribute_exists(PK) AND stock >= :q AND price = :p AND currency = :c "
-                        "AND #name = :n",
-                        "ExpressionAttributeNames": {"#name": "name"},
-                        "ExpressionAttributeValues": {
-                            ":q": _n(li.quantity),
-                            ":p": _n(li.unit_price),
-                            ":c": _s(order.currency),
-                            ":n": _s(li.name),
-                        },
-                    }
-                }
-            )
-        versions = dict(order.cart_versions)
-        for li in order.lines:
-            delete: dict = {
-                "TableName": self.table,
-                "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"CART#{li.product_id}")},
-            }
-            if li.product_id in versions:  # the line as read, ordered once
-                delete["ConditionExpression"] = "version = :v"
-                delete["ExpressionAttributeValues"] = {":v": _s(versions[li.product_id])}
-            items.append({"Delete": delete})
-        for attempt in range(4):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-                return PlaceOrderResult(order, created=True)
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code != "TransactionCanceledException" and code not in RETRYABLE:
-                    raise
-                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-                if code == "TransactionCanceledException" and "ConditionalCheckFailed" in reasons:
-                    return self._explain_failed_checkout(order, request_hash, reasons)
-                if code == "TransactionCanceledException" and not reasons:
-                    return self._explain_failed_checkout(order, request_hash, None)
-                # contention (TransactionConflict) or throttling: back off and retry
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
-        raise Unavailable("checkout contention; retry with the same Idempotency-Key")
-
-    def _explain_failed_checkout(self, order: Order, request_hash: str, reasons: list[str] | None) -> PlaceOrderResult:
-        if reasons is None or reasons[0] == "ConditionalCheckFailed":
-            seen = self.find_idempotent_order(order.user_id, order.idempotency_key or "")
-            if seen is not None:
-                existing, seen_hash = seen
-                if seen_hash != request_hash:
-                    raise IdempotencyConflict(existing.order_id)
-                return PlaceOrderResult(existing, created=False)
-        # Which product condition failed (stock, or the catalog moved) needs the products:
-        # read only on this failure path.
-        failed = (
-            [
-                li
-                for li, r in zip(order.lines, reasons[2 : 2 + len(order.lines)], strict=False)
-                if r == "ConditionalCheckFailed"
-            ]
-            if reasons is not None
-            else list(order.lines)
-        )
-        current = self.get_products([li.product_id for li in failed]) if failed else {}
-        short = [
-            li.product_id for li in failed if li.product_id not in current or current[li.product_id].stock < li.quantity
-        ]
-        if short:
-            raise InsufficientStock(short)
-        self._explain_cart(order, reasons)
-        moved = [
-            li.product_id
-            for li in failed
-            if (current[li.product_id].price, current[li.product_id].currency, current[li.product_id].name)
-            != (li.unit_price, order.currency, li.name)
-        ]
-        if moved:
-            raise StaleState(f"the catalog changed for {', '.join(moved)}")
-        raise StaleState("checkout could not be completed; retry")
-
-    def _explain_cart(self, order: Order, reasons: list[str] | None) -> None:
-        """CartChanged when a cart line's version condition is what failed."""
-        if not order.cart_versions:
-            return
-        n = len(order.lines)
-        if reasons is not None:
-            changed = [
-                li.product_id
-                for li, r in zip(order.lines, reasons[2 + n : 2 + 2 * n], strict=False)
-                if r == "ConditionalCheckFailed"
-            ]
-        else:
-            now = {li.product_id: li.version for li in self.get_cart(order.user_id)}
-            changed = [pid for pid, version in order.cart_versions if now.get(pid) != version]
-        if changed:
-            raise CartChanged(changed)
-
-    def find_idempotent_order(self, user_id: str, idempotency_key: str):
+    def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
         item = self._call(
             "get_item", TableName=self.table, Key=self._idem_key(user_id, idempotency_key), ConsistentRead=True
         ).get("Item")
-        if not item:
-            return None
-        order = self.get_order(user_id, item["orderId"]["S"])
-        return None if order is None else (order, item["requestHash"]["S"])
+        return IdempotencyRecord(item["orderId"]["S"], item["requestHash"]["S"]) if item else None
 
+    # ------------------------------------------------- checkout and restock
+    # Both commit blind (one TransactWriteItems, conditions on the values) and read (the
+    # plain reads of OrderRules) only to explain a failed condition: checkout stays 1 read
+    # + 1 transaction.
+    def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
+        order = plan.order
+        idem = {
+            **self._idem_key(order.user_id, order.idempotency_key or ""),
+            "orderId": _s(order.order_id),
+            "requestHash": _s(plan.request_hash),
+            "expiresAt": _n(int(time.time()) + dm.IDEMPOTENCY_TTL_SECONDS),
+        }
+        new = "attribute_not_exists(PK)"
+        items: list[dict] = [
+            {"Put": {"TableName": self.table, "Item": idem, "ConditionExpression": new}},
+            {"Put": {"TableName": self.table, "Item": _order_item(order), "ConditionExpression": new}},
+        ]
+        items += [{"Update": self._take(t, order.currency)} for t in plan.takes]
+        versions = dict(order.cart_versions)
+        for pid in plan.ordered:
+            delete: dict = {"TableName": self.table, "Key": _cart_key(order.user_id, pid)}
+            if pid in versions:  # the line as read, ordered once
+                delete["ConditionExpression"] = "version = :v"
+                delete["ExpressionAttributeValues"] = {":v": _s(versions[pid])}
+            items.append({"Delete": delete})
+        self._transact(items, cart=plan.ordered, cart_at=2 + len(plan.takes))
+
+    def _take(self, t: StockTake, currency: str) -> dict:
+        """Enough stock, and the catalog still says what the customer is charged."""
+        return {
+            "TableName": self.table,
+            "Key": _product_key(t.product_id),
+            "UpdateExpression": "SET stock = stock - :q",
+            "ConditionExpression": "attribute_exists(PK) AND stock >= :q AND price = :p AND currency = :c "
+            "AND #name = :n",
+            "ExpressionAttributeNames": {"#name": "name"},
+            "ExpressionAttributeValues": {
+                ":q": _n(t.quantity),
+                ":p": _n(t.unit_price),
+                ":c": _s(currency),
+                ":n": _s(t.name),
+            },
+        }
+
+    def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
+        order = plan.order
+        status = {
+            "TableName": self.table,
+            "Key": _order_key(order.user_id, order.order_id),
+            "UpdateExpression": "SET #s = :new, GSI2PK = :g, updatedAt = :u",
+            "ConditionExpression": "#s = :old",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":new": _s(plan.new_status),
+                ":old": _s(order.status),
+                ":g": _s(f"STATUS#{plan.new_status}"),
+                ":u": _s(plan.updated_at),
+            },
+        }
+        restock = [
+            {
+                "TableName": self.table,
+                "Key": _product_key(pid),
+                "UpdateExpression": "SET stock = stock + :q",
+                "ConditionExpression": "attribute_exists(PK)",
+                "ExpressionAttributeValues": {":q": _n(q)},
+            }
+            for pid, q in plan.restock.items()
+        ]
+        self._transact([{"Update": u} for u in (status, *restock)])
+
+    def _transact(self, items: list[dict], cart: Sequence[str] = (), cart_at: int = 0) -> None:
+        """One TransactWriteItems. A failed condition is LostRace, naming the cart lines
+        (items from `cart_at` on) whose version check failed; contention is Unavailable."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and "ConditionalCheckFailed" not in reasons:  # e.g. TransactionConflict
+                raise Unavailable(f"database busy ({', '.join(sorted(set(reasons) - {'None'}))}); retry") from exc
+            failed = [pid for pid, r in zip(cart, reasons[cart_at:], strict=False) if r == "ConditionalCheckFailed"]
+            raise LostRace(failed) from exc
+
+    # ------------------------------------------------------------------ orders
     def get_order(self, user_id: str, order_id: str) -> Order | None:
-        item = self._call(
-            "get_item", TableName=self.table, Key={"PK": _s(f"USER#{user_id}"), "SK": _s(f"ORDER#{order_id}")}
-        ).get("Item")
+        item = self._call("get_item", TableName=self.table, Key=_order_key(user_id, order_id)).get("Item")
         return _order(item) if item else None
 
     def find_order(self, order_id: str) -> Order | None:
@@ -688,55 +676,3 @@ class DynamoDBStore:
             ExpressionAttributeValues={":pk": _s(f"STATUS#{status}")},
         )
         return Page([_order(i) for i in items], nxt)
-
-    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
-        from botocore.exceptions import ClientError
-
-        from functions.shop.orders import now_iso
-
-        updated = replace(order, status=new_status, updated_at=now_iso())
-        items: list[dict] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": {"PK": _s(f"USER#{order.user_id}"), "SK": _s(f"ORDER#{order.order_id}")},
-                    "UpdateExpression": "SET #s = :new, GSI2PK = :g, updatedAt = :u",
-                    "ConditionExpression": "#s = :old",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": {
-                        ":new": _s(new_status),
-                        ":old": _s(order.status),
-                        ":g": _s(f"STATUS#{new_status}"),
-                        ":u": _s(updated.updated_at),
-                    },
-                }
-            }
-        ]
-        if restock:
-            for li in order.lines:
-                items.append(
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": {"PK": _s(f"PRODUCT#{li.product_id}"), "SK": _s("PRODUCT")},
-                            # a product deleted since the order keeps no stock to return to
-                            "UpdateExpression": "SET stock = stock + :q",
-                            "ConditionExpression": "attribute_exists(PK)",
-                            "ExpressionAttributeValues": {":q": _n(li.quantity)},
-                        }
-                    }
-                )
-        try:
-            self._call("transact_write_items", TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] != "ConditionalCheckFailed" and restock:
-                    # some product is gone: return what can be returned, still change the status
-                    existing = self.get_products([li.product_id for li in order.lines])
-                    kept = replace(order, lines=tuple(li for li in order.lines if li.product_id in existing))
-                    if len(kept.lines) < len(order.lines):
-                        return replace(self.transition_order(kept, new_status, restock=True), lines=order.lines)
-                raise StaleState(f"order {order.order_id} changed since it was read") from exc
-            raise
-        return updated

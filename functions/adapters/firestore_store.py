@@ -33,31 +33,31 @@ DeadlineExceeded, ResourceExhausted and InternalServerError become Unavailable.
 
 from __future__ import annotations
 
-import itertools
-import random
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from functions.shop import datamodel
+from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
     AlreadyExists,
     Browse,
-    CartChanged,
     CartLine,
     Category,
-    IdempotencyConflict,
-    InsufficientStock,
+    CheckoutPlan,
+    CheckoutState,
+    CommitPolicy,
+    IdempotencyRecord,
+    LostRace,
     NotFound,
     Order,
+    OrderState,
     Page,
-    PlaceOrderResult,
     Product,
-    StaleState,
+    TransitionPlan,
     Unavailable,
 )
 
@@ -73,7 +73,6 @@ from ._documents import (
     product_fields,
     product_from,
     products_scope,
-    quantities,
     safe_id,
     status_scope,
 )
@@ -84,8 +83,6 @@ SEARCH_BATCH = 200  # documents per round trip while filtering a name search
 RETRY_BUDGET_S = 8.0
 BACKOFF_BASE_S = 0.02
 BACKOFF_CAP_S = 0.5
-
-T = TypeVar("T")
 
 
 @contextmanager
@@ -102,16 +99,18 @@ def _translated() -> Iterator[None]:
         gexc.InternalServerError,
     ) as e:
         raise Unavailable(f"firestore: {type(e).__name__}") from e
-    except ValueError as e:
-        # The SDK's @transactional gives up after max_attempts with a ValueError caused by Aborted.
-        if isinstance(e.__cause__, gexc.Aborted):
-            raise Unavailable("firestore: transaction contention") from e
-        raise
 
 
 def _version(snap: Any) -> str | None:
     data = snap.to_dict() if snap.exists else None
     return data.get("version") if data else None
+
+
+def _snapshots(state: CheckoutState | OrderState | None) -> dict[str, Any]:
+    """The snapshots read_checkout / read_order_state took: what the commit's preconditions name."""
+    if state is None or not isinstance(state.token, dict):
+        raise ValueError("a Firestore commit needs the state it read")
+    return state.token
 
 
 def _eq(field: str, value: Any) -> Any:
@@ -126,7 +125,10 @@ def _cmp(field: str, op: str, value: Any) -> Any:
     return FieldFilter(field, op, value)
 
 
-class FirestoreStore:
+class FirestoreStore(OrderRules):
+    checks_catalog = False  # checkout re-reads the catalog before the commit
+    cart_in_commit = True
+
     def __init__(self, client: Any, root: str | None = None) -> None:
         """`client`: a google.cloud.firestore.Client (or the test fake); `root`: the shop's
         document id under FIRESTORE_ROOT_COLLECTION (default SHOP_TABLE.name)."""
@@ -137,6 +139,25 @@ class FirestoreStore:
         self._products = base.collection("products")
         self._orders = base.collection("orders")
         self._users = base.collection("users")
+
+    def _policy(self, what: str) -> CommitPolicy:
+        budget = self.retry_budget_s
+        return CommitPolicy(
+            read_first=True,
+            gave_up=f"firestore: {what} did not get through in {budget:g} s; retry",
+            budget_s=budget,
+            pause_s=BACKOFF_BASE_S,
+            pause_cap_s=BACKOFF_CAP_S,
+            retry_unavailable=True,  # aborted, throttled or timed out: transient too
+        )
+
+    @property
+    def checkout_policy(self) -> CommitPolicy:
+        return self._policy("checkout")
+
+    @property
+    def transition_policy(self) -> CommitPolicy:
+        return self._policy("order transition")
 
     def _product_ref(self, product_id: str) -> Any:
         return self._products.document(safe_id(product_id))
@@ -285,87 +306,109 @@ class FirestoreStore:
     def clear_cart(self, user_id: str) -> None:
         with _translated():
             refs = [s.reference for s in self._cart(user_id).stream()]
+        self._delete_all(refs)
+
+    def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
+        cart = self._cart(user_id)
+        self._delete_all([cart.document(safe_id(pid)) for pid in product_ids])
+
+    def _delete_all(self, refs: list[Any]) -> None:
+        with _translated():
             for start in range(0, len(refs), 500):
                 batch = self._db.batch()
                 for ref in refs[start : start + 500]:
                     batch.delete(ref)
                 batch.commit()
 
-    # -- orders ---------------------------------------------------------------------------
+    # -- idempotency ----------------------------------------------------------------------
     @staticmethod
-    def _live_key(snap: Any) -> dict[str, Any] | None:
+    def _live_key(snap: Any) -> IdempotencyRecord | None:
         # TTL deletion runs up to a day late: an expired record must already count as gone.
         if not snap.exists:
             return None
         data = snap.to_dict()
-        return data if data["expiresAt"] > datetime.now(UTC) else None
+        return (
+            IdempotencyRecord(data["orderId"], data["requestHash"]) if data["expiresAt"] > datetime.now(UTC) else None
+        )
 
-    def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
+    def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
         with _translated():
-            rec = self._live_key(self._key_ref(user_id, idempotency_key).get())
-            if rec is None:
-                return None
-            snap = self._orders.document(safe_id(rec["orderId"])).get()
-        return (order_from(snap.to_dict()), rec["requestHash"]) if snap.exists else None
+            return self._live_key(self._key_ref(user_id, idempotency_key).get())
 
-    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
-        if not order.idempotency_key:
-            raise ValueError("place_order needs order.idempotency_key")
-        wanted = quantities(order)
-        key_ref = self._key_ref(order.user_id, order.idempotency_key)
-        order_ref = self._orders.document(safe_id(order.order_id))
-        product_refs = [self._product_ref(pid) for pid in wanted]
-        cart = self._cart(order.user_id)
-        cart_refs = {pid: cart.document(safe_id(pid)) for pid, _ in order.cart_versions}
+    # -- checkout and restock: one read, then one commit guarded by "still as read" -----------
+    def read_checkout(self, plan: CheckoutPlan) -> CheckoutState:
+        order = plan.order
+        key_ref = self._key_ref(order.user_id, order.idempotency_key or "")
+        products = {t.product_id: self._product_ref(t.product_id) for t in plan.takes}
+        lines = {pid: self._cart(order.user_id).document(safe_id(pid)) for pid, _ in order.cart_versions}
+        with _translated():
+            read = self._read_all([key_ref, *products.values(), *lines.values()])
+        return CheckoutState(
+            self._live_key(read[key_ref.path]),
+            {pid: product_from(read[ref.path].to_dict()) for pid, ref in products.items() if read[ref.path].exists},
+            {pid: _version(read[ref.path]) for pid, ref in lines.items()},
+            token=read,
+        )
 
-        def attempt() -> tuple[str, str | None]:
-            read = self._read_all([key_ref, *product_refs, *cart_refs.values()])
-            key_snap = read[key_ref.path]
-            rec = self._live_key(key_snap)
-            if rec is not None:
-                return ("replay" if rec["requestHash"] == request_hash else "conflict", rec["orderId"])
-            lines = {pid: read[ref.path] for pid, ref in cart_refs.items()}
-            changed = [pid for pid, version in order.cart_versions if _version(lines[pid]) != version]
-            if changed:
-                raise CartChanged(changed)
-            products = {pid: read[ref.path] for pid, ref in zip(wanted, product_refs, strict=True)}
-            short = [pid for pid, q in wanted.items() if not products[pid].exists or products[pid].get("stock") < q]
-            if short:
-                raise InsufficientStock(short)
-            now = now_iso()
-            batch = self._db.batch()
-            for pid, q in wanted.items():
-                snap = products[pid]
-                batch.update(
-                    snap.reference, {"stock": snap.get("stock") - q, "updatedAt": now}, option=self._as_read(snap)
-                )
-            batch.create(order_ref, order_fields(order))
-            key_fields = {
-                "orderId": order.order_id,
-                "requestHash": request_hash,
-                "userId": order.user_id,
-                "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
-            }
-            if key_snap.exists:  # expired but not yet removed by the TTL policy
-                batch.update(key_ref, key_fields, option=self._as_read(key_snap))
-            else:
-                batch.create(key_ref, key_fields)
-            for pid in wanted:
-                line = lines.get(pid)
-                option = self._as_read(line) if line is not None else None  # each line version ordered once
-                batch.delete(cart.document(safe_id(pid)), option=option)
-            batch.commit()
-            return ("created", None)
+    def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
+        order, read = plan.order, _snapshots(state)
+        now = now_iso()
+        batch = self._db.batch()
+        for t in plan.takes:
+            snap = read[self._product_ref(t.product_id).path]
+            fields = {"stock": snap.get("stock") - t.quantity, "updatedAt": now}
+            batch.update(snap.reference, fields, option=self._as_read(snap))
+        batch.create(self._orders.document(safe_id(order.order_id)), order_fields(order))
+        key_ref = self._key_ref(order.user_id, order.idempotency_key or "")
+        key_fields = {
+            "orderId": order.order_id,
+            "requestHash": plan.request_hash,
+            "userId": order.user_id,
+            "expiresAt": datetime.now(UTC) + timedelta(seconds=datamodel.IDEMPOTENCY_TTL_SECONDS),
+        }
+        key_snap = read[key_ref.path]
+        if key_snap.exists:  # expired but not yet removed by the TTL policy
+            batch.update(key_ref, key_fields, option=self._as_read(key_snap))
+        else:
+            batch.create(key_ref, key_fields)
+        for pid in plan.ordered:
+            ref = self._cart(order.user_id).document(safe_id(pid))
+            line = read.get(ref.path)  # each line version ordered once
+            batch.delete(ref, option=self._as_read(line) if line is not None else None)
+        self._commit(batch)
 
-        outcome, existing_id = self._optimistic(attempt, "checkout")
-        if outcome == "created":
-            return PlaceOrderResult(order, created=True)
-        if outcome == "conflict":
-            raise IdempotencyConflict(existing_id or "")
-        existing = self.find_order(existing_id or "")
-        if existing is None:  # the key outlived its order (only by manual deletion)
-            raise IdempotencyConflict(existing_id or "")
-        return PlaceOrderResult(existing, created=False)
+    def read_order_state(self, plan: TransitionPlan) -> OrderState:
+        order_ref = self._orders.document(safe_id(plan.order.order_id))
+        refs = [self._product_ref(pid) for pid in plan.restock]
+        with _translated():
+            read = self._read_all([order_ref, *refs])
+        snap = read[order_ref.path]
+        present = frozenset(read[ref.path].get("productId") for ref in refs if read[ref.path].exists)
+        return OrderState(snap.get("status") if snap.exists else None, present, token=read)
+
+    def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
+        read = _snapshots(state)
+        batch = self._db.batch()
+        for pid, q in plan.restock.items():
+            p = read[self._product_ref(pid).path]
+            batch.update(
+                p.reference, {"stock": p.get("stock") + q, "updatedAt": plan.updated_at}, option=self._as_read(p)
+            )
+        order_ref = self._orders.document(safe_id(plan.order.order_id))
+        fields = {"status": plan.new_status, "updatedAt": plan.updated_at}
+        batch.update(order_ref, fields, option=self._as_read(read[order_ref.path]))
+        self._commit(batch)
+
+    @staticmethod
+    def _commit(batch: Any) -> None:
+        """A commit whose precondition failed lost a race: nothing was written."""
+        from google.api_core import exceptions as gexc
+
+        try:
+            with _translated():
+                batch.commit()
+        except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound) as e:
+            raise LostRace() from e
 
     def _read_all(self, refs: list[Any]) -> dict[str, Any]:
         """One round trip; get_all answers in any order, so key the snapshots by path."""
@@ -375,33 +418,7 @@ class FirestoreStore:
         """A precondition: the document is still the version `snap` saw."""
         return self._db.write_option(last_update_time=snap.update_time)
 
-    def _optimistic(self, attempt: Callable[[], T], what: str) -> T:
-        """Run read-then-conditional-commit until it commits or the time budget is spent.
-
-        No transaction holds a lock while a slow client thinks, so a slow database or a
-        crowd on one product never makes buyers wait on each other's locks: a loser's
-        commit fails its precondition at once, and it re-reads and tries again after a
-        jittered, growing pause. Only a fresh read can say "sold out"; running out of
-        budget is Unavailable (a retryable 503), never a false sold-out."""
-        from google.api_core import exceptions as gexc
-
-        deadline = time.monotonic() + self.retry_budget_s
-        for tries in itertools.count():
-            try:
-                with _translated():
-                    return attempt()
-            except (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.NotFound) as e:  # lost the race
-                cause: Exception = e
-            except Unavailable as e:  # aborted, throttled or timed out: transient too
-                cause = e
-            if time.monotonic() >= deadline:
-                raise Unavailable(
-                    f"firestore: {what} did not get through in {self.retry_budget_s:g} s; retry"
-                ) from cause
-            pause = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(tries, 10))
-            time.sleep(random.uniform(0, pause))
-        raise AssertionError("unreachable")
-
+    # -- orders ---------------------------------------------------------------------------
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         order = self.find_order(order_id)
         return order if order and order.user_id == user_id else None
@@ -426,28 +443,3 @@ class FirestoreStore:
 
     def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
         return self._list("status", status, "statusSortKey", limit, cursor, status_scope(status))
-
-    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
-        order_ref = self._orders.document(safe_id(order.order_id))
-        wanted = quantities(order) if restock else {}
-        product_refs = [self._product_ref(pid) for pid in wanted]
-
-        def attempt() -> dict[str, Any]:
-            read = self._read_all([order_ref, *product_refs])
-            snap, products = read[order_ref.path], [read[ref.path] for ref in product_refs]
-            if not snap.exists:
-                raise NotFound(order.order_id)
-            current = snap.to_dict()
-            if current["status"] != order.status:
-                raise StaleState(f"order {order.order_id} is {current['status']}, not {order.status}")
-            now = now_iso()
-            batch = self._db.batch()
-            for p in products:
-                if p.exists:  # a deleted product is not restocked
-                    fields = {"stock": p.get("stock") + wanted[p.get("productId")], "updatedAt": now}
-                    batch.update(p.reference, fields, option=self._as_read(p))
-            batch.update(order_ref, {"status": new_status, "updatedAt": now}, option=self._as_read(snap))
-            batch.commit()
-            return {**current, "status": new_status, "updatedAt": now}
-
-        return order_from(self._optimistic(attempt, "order transition"))

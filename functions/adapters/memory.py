@@ -12,26 +12,30 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from functions.shop import ports
+from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     AlreadyExists,
-    CartChanged,
     CartLine,
     Category,
-    IdempotencyConflict,
+    CheckoutPlan,
+    CheckoutState,
+    CommitPolicy,
+    IdempotencyRecord,
     IdentityError,
-    InsufficientStock,
+    LostRace,
     NotFound,
     Order,
+    OrderState,
     Page,
-    PlaceOrderResult,
     Principal,
     Product,
-    StaleState,
     Tokens,
+    TransitionPlan,
     UploadForm,
     UserInfo,
 )
@@ -50,9 +54,12 @@ from ._documents import (
 )
 
 log = logging.getLogger("shop.memory")
+R = TypeVar("R")
 
 
-def _page(items: list, key, limit: int, cursor: str | None, scope: str, reverse: bool = False) -> Page:
+def _page(
+    items: list[R], key: Callable[[R], str], limit: int, cursor: str | None, scope: str, reverse: bool = False
+) -> Page[R]:
     after = decode_cursor(cursor, scope)
     ordered = sorted(items, key=key, reverse=reverse)
     if after is not None:
@@ -71,7 +78,14 @@ _BROWSE_KEYS = {
 }
 
 
-class MemoryStore:
+class MemoryStore(OrderRules):
+    checks_catalog = False  # checkout re-reads the catalog before the commit
+    cart_in_commit = True
+    checkout_policy = CommitPolicy(read_first=False, gave_up="checkout did not get through; retry", attempts=1)
+    transition_policy = CommitPolicy(
+        read_first=False, gave_up="order transition did not get through; retry", attempts=3
+    )
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.categories: dict[str, Category] = {}
@@ -89,7 +103,15 @@ class MemoryStore:
         with self._lock:
             self.categories[category.category_id] = category
 
-    def list_products(self, *, category, query, limit, cursor, browse=ports.BROWSE_DEFAULT) -> Page[Product]:
+    def list_products(
+        self,
+        *,
+        category: str | None,
+        query: str | None,
+        limit: int,
+        cursor: str | None,
+        browse: ports.Browse = ports.BROWSE_DEFAULT,
+    ) -> Page[Product]:
         with self._lock:
             items = [
                 p
@@ -155,41 +177,70 @@ class MemoryStore:
         with self._lock:
             self.carts.pop(user_id, None)
 
-    # orders
-    def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
-        key = (order.user_id, order.idempotency_key or "")
+    def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
         with self._lock:
-            seen = self.idempotency.get(key)
-            if seen is not None:
-                order_id, seen_hash = seen
-                if seen_hash != request_hash:
-                    raise IdempotencyConflict(order_id)
-                return PlaceOrderResult(self.orders[order_id], created=False)
-            short = [
-                li.product_id
-                for li in order.lines
-                if li.product_id not in self.products or self.products[li.product_id].stock < li.quantity
-            ]
-            if short:
-                raise InsufficientStock(short)
-            cart = self.carts.get(order.user_id, {})
-            changed = [pid for pid, version in order.cart_versions if cart.get(pid, (0, None))[1] != version]
-            if changed:
-                raise CartChanged(changed)
-            for li in order.lines:
-                p = self.products[li.product_id]
-                self.products[li.product_id] = replace(p, stock=p.stock - li.quantity)
-            self.orders[order.order_id] = order
-            self.idempotency[key] = (order.order_id, request_hash)
-            for li in order.lines:
-                cart.pop(li.product_id, None)
-            return PlaceOrderResult(order, created=True)
+            cart = self.carts.get(user_id, {})
+            for pid in product_ids:
+                cart.pop(pid, None)
 
-    def find_idempotent_order(self, user_id: str, idempotency_key: str):
+    # idempotency
+    def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
         with self._lock:
             seen = self.idempotency.get((user_id, idempotency_key))
-            return None if seen is None else (self.orders[seen[0]], seen[1])
+            return None if seen is None else IdempotencyRecord(*seen)
 
+    # checkout and restock: commits blind, as DynamoDB does (the rules explain a loss)
+    def read_checkout(self, plan: CheckoutPlan) -> CheckoutState:
+        order = plan.order
+        with self._lock:
+            cart = self.carts.get(order.user_id, {})
+            return CheckoutState(
+                self.idempotency_record(order.user_id, order.idempotency_key or ""),
+                {pid: self.products[pid] for pid in plan.ordered if pid in self.products},
+                {pid: cart[pid][1] if pid in cart else None for pid, _ in order.cart_versions},
+            )
+
+    def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
+        order = plan.order
+        key = (order.user_id, order.idempotency_key or "")
+        with self._lock:
+            cart = self.carts.get(order.user_id, {})
+            if (
+                key in self.idempotency
+                or order.order_id in self.orders
+                or any(
+                    t.product_id not in self.products or self.products[t.product_id].stock < t.quantity
+                    for t in plan.takes
+                )
+                or any(cart.get(pid, (0, None))[1] != version for pid, version in order.cart_versions)
+            ):
+                raise LostRace()
+            for t in plan.takes:
+                p = self.products[t.product_id]
+                self.products[t.product_id] = replace(p, stock=p.stock - t.quantity)
+            self.orders[order.order_id] = order
+            self.idempotency[key] = (order.order_id, plan.request_hash)
+            for pid in plan.ordered:
+                cart.pop(pid, None)
+
+    def read_order_state(self, plan: TransitionPlan) -> OrderState:
+        with self._lock:
+            current = self.orders.get(plan.order.order_id)
+            present = frozenset(pid for pid in plan.restock if pid in self.products)
+            return OrderState(None if current is None else current.status, present)
+
+    def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
+        with self._lock:
+            current = self.orders.get(plan.order.order_id)
+            if current is None or current.status != plan.order.status:
+                raise LostRace()
+            for pid, q in plan.restock.items():
+                p = self.products.get(pid)
+                if p is not None:  # a product deleted since the order keeps no stock to return to
+                    self.products[pid] = replace(p, stock=p.stock + q)
+            self.orders[current.order_id] = replace(current, status=plan.new_status, updated_at=plan.updated_at)
+
+    # orders
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         with self._lock:
             order = self.orders.get(order_id)
@@ -208,22 +259,6 @@ class MemoryStore:
         with self._lock:
             items = [o for o in self.orders.values() if o.status == status]
         return _page(items, lambda o: o.order_id, limit, cursor, status_scope(status), reverse=True)
-
-    def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:
-        from functions.shop.orders import now_iso
-
-        with self._lock:
-            current = self.orders.get(order.order_id)
-            if current is None or current.status != order.status:
-                raise StaleState(f"order {order.order_id} changed since it was read")
-            if restock:
-                for li in current.lines:
-                    p = self.products.get(li.product_id)
-                    if p is not None:
-                        self.products[li.product_id] = replace(p, stock=p.stock + li.quantity)
-            updated = replace(current, status=new_status, updated_at=now_iso())
-            self.orders[order.order_id] = updated
-            return updated
 
 
 class MemoryNotifier:
@@ -418,7 +453,8 @@ class MemoryIdentity:
         _, u = self._user_of(principal)
         if ADMIN_GROUP not in u["groups"]:
             raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
-        if not u["mfa_secret"] or not self.tokens[principal.access_token].mfa:
+        token = self.tokens.get(principal.access_token or "")  # present: _user_of checked
+        if not u["mfa_secret"] or token is None or not token.mfa:
             raise IdentityError(
                 "MFA_REQUIRED", "admins sign in with a second factor: set one up and sign in again", 403
             )

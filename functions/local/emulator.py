@@ -1,38 +1,73 @@
-"""The AWS emulator (moto) as its own process: `python -m functions.local.emulator --port N`.
+"""The AWS emulator: moto, made to behave like the services it stands for, as its own
+process (`python -m functions.local.emulator --port N`) or inside the stack's process.
 
-The local stack's gateway, handlers and SDK clients already keep one core busy; moto in
-the same process competes with them for the GIL, which capped the load benchmark at about
-one core. Run apart, the emulator gets the second core. It serves keep-alive connections
-from one event-loop thread (``_EmulatorServer``), keeps the in-process mode's fixes
-(serialized DynamoDB writes: moto has no write isolation; no Nagle delay), removes moto's
-costs that grow with the data (``fast_queries``, ``fast_transactions``,
-``fast_user_lookup``, ``fast_dispatch``: same answers, tests/unit/test_local_emulator.py),
-signs identity tokens with a key of its own (``fresh_signing_key``), and adds one route, ``GET /_shop/ses/sent``, the e-mails SES "sent" (what
-``LocalStack.outbox`` reads).
+Run apart (the default), moto gets a core of its own instead of competing for one GIL with
+the gateway, the handlers and their SDK clients. Either way `prepare()` patches moto where
+it differs from AWS in ways the shop would notice:
+
+- isolation: DynamoDB applies each conditional write and transaction atomically; moto
+  does not (``serialize_writes``);
+- cost: moto's Query, TransactWriteItems, Cognito user lookup and request dispatch cost
+  grows with the data or the package; the real services' does not (``fast_queries``,
+  ``fast_transactions``, ``fast_user_lookup``, ``fast_dispatch``; same answers,
+  tests/unit/test_local_emulator.py);
+- secrecy: moto signs identity tokens with a key that ships in its package
+  (``fresh_signing_key``).
+
+The process also answers ``GET /_shop/ses/sent``: the e-mails SES "sent", which is what
+the stack's outbox shows.
+
+moto is imported inside the functions that use it: the stack's own process imports this
+module too (for its constants, and to run moto in-process with SHOP_LOCAL_EMULATOR=thread),
+and in the default mode it never needs moto at all.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
+import copy
 import json
 import logging
 import os
-import queue
-import selectors
+import secrets
 import signal
-import socket
-import sys
 import threading
-from http.server import BaseHTTPRequestHandler
-from typing import Any
-from urllib.parse import unquote
+import time
+import types
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .loopback import is_loopback_host
+from .emulator_server import Environ, StartResponse, WsgiApp, make_server
+
+if TYPE_CHECKING:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import Table
 
 REGION = "us-east-1"
 SENT_PATH = "/_shop/ses/sent"
+# DynamoDB's write isolation, which moto lacks: one lock around every moto write. Re-entrant:
+# a patched transaction holds it around moto's own (also locked) transact_write_items.
+WRITE_LOCK = threading.RLock()
+_WRITES = ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item")
+# Marks on patched functions, one per kind of patch (a transaction is both sped up and
+# serialized, in either order): patching twice keeps the first patch.
+_FAST, _SERIALIZED = "_shop_fast", "_shop_serialized"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _is_patched(function: object, mark: str = _FAST) -> bool:
+    return bool(getattr(function, mark, False))
+
+
+def _patch(owner: object, name: str, function: F, mark: str = _FAST) -> F:
+    """Replace owner.name with `function`, marked with `mark` and every mark of the one it wraps."""
+    for earlier in (_FAST, _SERIALIZED):
+        if _is_patched(getattr(owner, name, None), earlier):
+            setattr(function, earlier, True)
+    setattr(function, mark, True)
+    setattr(owner, name, function)
+    return function
 
 
 def sent_emails() -> list[dict[str, Any]]:
@@ -47,12 +82,12 @@ def sent_emails() -> list[dict[str, Any]]:
     ]
 
 
-def build_app():
+def build_app() -> WsgiApp:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     moto_app = DomainDispatcherApplication(create_backend_app)
 
-    def app(environ, start_response):
+    def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SENT_PATH:
             body = json.dumps(sent_emails()).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -62,75 +97,106 @@ def build_app():
     return app
 
 
+def serialize_writes() -> None:
+    """Give moto's DynamoDB the isolation the real service has.
+
+    DynamoDB applies each conditional write and each transaction atomically; moto checks
+    conditions and then writes without a lock, so two threads can both pass `stock >= 1`.
+    One lock around its write operations restores the real semantics locally.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _WRITES:
+        original = getattr(DynamoDBBackend, name, None)
+        if original is None or _is_patched(original, _SERIALIZED):
+            continue
+
+        def locked(self: DynamoDBBackend, *args: Any, __original: Callable[..., Any] = original, **kwargs: Any) -> Any:
+            with WRITE_LOCK:
+                return __original(self, *args, **kwargs)
+
+        _patch(DynamoDBBackend, name, locked, _SERIALIZED)
+
+
 _query_scope = threading.local()
+# moto annotates Table.items as a dict of partitions, but a table without a sort key maps
+# each hash key straight to its Item: read through this alias.
+_TableItems = dict["DynamoType", Any]
+
+
+def _items(table: Table) -> _TableItems:
+    return table.items
+
+
+def _query_candidates(table: Table, hash_key: DynamoType | None, index_name: str | None) -> list[Item]:
+    """The items a Query can match, in no order: its partition for a table Query, all for an index."""
+    items = _items(table)
+    if index_name is None and hash_key is not None:
+        partition = items.get(hash_key)  # .get: the items dict is a defaultdict
+        if partition is None:
+            return []
+        return list(partition.values()) if table.range_key_attr else [partition]
+    if table.range_key_attr:
+        return [item for hash_set in list(items.values()) for item in list(hash_set.values())]
+    return list(items.values())
 
 
 def fast_queries() -> None:
     """Make moto's Query cost what it returns, as DynamoDB's does, instead of the whole table.
 
-    moto (5.1) answers every Query by sorting *every item of the table* (``Table.all_items``)
-    and then keeping the partition asked for. Under load the table fills with carts, orders
-    and idempotency records, so each cart read, browse and checkout got slower as the run
-    went on (~35 ms per Query at 5,000 items: the load benchmark's limit). A Query only needs
-    its candidates, in any order (moto sorts the matches itself): the partition for a table
-    Query (a dict lookup), every item unsorted for an index Query. Scans keep moto's sorted
-    walk (their pagination relies on the order). Results are unchanged.
+    moto answers every Query by sorting *every item of the table* (``Table.all_items``) and
+    then keeping the partition asked for, so with carts, orders and idempotency records
+    piling up every read gets slower. A Query only needs its candidates, in any order (moto
+    sorts the matches itself). Scans keep moto's sorted walk (their pagination relies on
+    the order). Results are unchanged.
     """
     from moto.dynamodb.models.table import Table
 
-    if getattr(Table.query, "_shop_fast", False):
+    if _is_patched(Table.query):
         return
     original_query, original_all_items = Table.query, Table.all_items
 
-    def candidates(table, hash_key, index_name) -> list:
-        if index_name is None and hash_key is not None:
-            partition = table.items.get(hash_key)  # .get: the items dict is a defaultdict
-            if partition is None:
-                return []
-            return list(partition.values()) if table.range_key_attr else [partition]
-        if table.range_key_attr:
-            return [item for hash_set in list(table.items.values()) for item in list(hash_set.values())]
-        return list(table.items.values())
-
-    def all_items(self):
+    def all_items(self: Table) -> Any:
         scope = getattr(_query_scope, "table", None)
         if scope is not None and scope[0] is self:
             return scope[1]
         return original_all_items(self)
 
-    def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
-              projection_expressions, index_name=None, *args, **kwargs):  # fmt: skip
-        _query_scope.table = (self, candidates(self, hash_key, index_name))
+    def query(self: Table, hash_key: DynamoType | None, range_comparison: str | None, range_objs: list[DynamoType],
+              limit: int, exclusive_start_key: dict[str, Any], scan_index_forward: bool,
+              projection_expressions: list[list[str]] | None, index_name: str | None = None,
+              *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        _query_scope.table = (self, _query_candidates(self, hash_key, index_name))
         try:
             return original_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
                                   scan_index_forward, projection_expressions, index_name, *args, **kwargs)  # fmt: skip
         finally:
             _query_scope.table = None
 
-    query._shop_fast = True
-    Table.query, Table.all_items = query, all_items
+    setattr(Table, "all_items", all_items)  # noqa: B010 - mypy refuses assigning to a method
+    _patch(Table, "query", query)
 
 
 def fast_user_lookup() -> None:
     """moto's Cognito finds a user by e-mail (the pool's username attribute) by flattening the
     attributes of every user in the pool, several times per sign-in (tokens, groups, claims),
-    so each sign-in cost grew with the number of users. Remember where each e-mail was found;
-    a remembered user is returned only while still in the pool with that e-mail (anything
+    so each sign-in costs more with every user. Remember where each e-mail was found; a
+    remembered user is returned only while still in the pool with that e-mail (anything
     else takes moto's own scan), so answers are unchanged."""
-    from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
 
     original = CognitoIdpUserPool._get_user
-    if getattr(original, "_shop_fast", False):
+    if _is_patched(original):
         return
 
-    def matches(pool, user, username: str) -> bool:
+    def matches(pool: CognitoIdpUserPool, user: CognitoIdpUser, username: str) -> bool:
         types = pool.extended_config.get("UsernameAttributes") or ()
         return pool.users.get(user.username) is user and any(user.attribute_lookup.get(t) == username for t in types)
 
-    def _get_user(self, username: str):
+    def _get_user(self: CognitoIdpUserPool, username: str) -> CognitoIdpUser:
         if not self.extended_config.get("UsernameAttributes"):
             return original(self, username)
-        aliases = self.__dict__.setdefault("_shop_aliases", {})
+        aliases: dict[str, CognitoIdpUser] = self.__dict__.setdefault("_shop_aliases", {})
         user = aliases.get(username)
         if user is not None and matches(self, user, username):
             return user
@@ -139,104 +205,108 @@ def fast_user_lookup() -> None:
             aliases[username] = user
         return user
 
-    _get_user._shop_fast = True
-    CognitoIdpUserPool._get_user = _get_user
+    _patch(CognitoIdpUserPool, "_get_user", _get_user)
 
 
+# (table, hash key, range key, a copy of the item or None): one item a transaction touches
+_Backup = tuple["Table", "DynamoType", "DynamoType | None", "Item | dict[DynamoType, Item] | None"]
 _txn_scope = threading.local()
+
+
+def _backups(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[_Backup]:
+    """A copy of every item the transaction names, as it is before the transaction."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    out: list[_Backup] = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables[op["TableName"]]
+        key = op["Item"] if op_type == "Put" else op["Key"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        partition = _items(table).get(hash_key)
+        item = None if partition is None else partition.get(range_key) if range_key is not None else partition
+        out.append((table, hash_key, range_key, copy.deepcopy(item)))
+    return out
+
+
+def _restore(backups: list[_Backup]) -> None:
+    for table, hash_key, range_key, item in reversed(backups):
+        items = _items(table)
+        if range_key is None:
+            if item is None:
+                items.pop(hash_key, None)
+            else:
+                items[hash_key] = item
+            continue
+        partition = items.get(hash_key)
+        if item is not None:
+            items[hash_key][range_key] = item
+        elif partition is not None:
+            partition.pop(range_key, None)
+            if not partition:
+                items.pop(hash_key, None)
+
+
+def _deepcopy_except_tables(value: object, memo: dict[int, Any] | None = None) -> object:
+    """moto's `copy.deepcopy`, except that during a patched transaction a table's "backup"
+    is the live table itself: `_backups` saved the items that matter."""
+    from moto.dynamodb.models.table import Table
+
+    if isinstance(value, Table) and getattr(_txn_scope, "items_backed_up", False):
+        return value
+    return copy.deepcopy(value, memo)
 
 
 def fast_transactions() -> None:
     """moto backs up *every table a transaction names* (``copy.deepcopy`` of the whole table)
-    before each TransactWriteItems, to restore on failure: each checkout cost grew with the
-    table, and under the load benchmark these copies were half the emulator's CPU. Back up
-    only the items the transaction touches instead, and restore those when it fails; the
-    transaction runs exactly as before (under the write lock, so nothing interleaves)."""
-    import copy as real_copy
-    import types
-
+    before each TransactWriteItems, to restore it on failure, so every checkout costs more as
+    the table grows. Back up only the items the transaction touches instead, and restore
+    those when it fails; the transaction runs exactly as before, and the backup and the
+    transaction hold the write lock together, so nothing interleaves."""
     from moto.dynamodb import models as ddb_models
     from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    from .stack import _write_lock
 
     original = DynamoDBBackend.transact_write_items
-    if getattr(original, "_shop_fast", False):
+    if _is_patched(original):
         return
+    # moto's module reads `copy.deepcopy` at call time: give it one that skips tables
+    setattr(ddb_models, "copy", types.SimpleNamespace(**{**vars(copy), "deepcopy": _deepcopy_except_tables}))  # noqa: B010
 
-    def deepcopy(x, memo=None):
-        if isinstance(x, Table) and getattr(_txn_scope, "items_backed_up", False):
-            return x  # "backup" = the live table; the touched items are restored below
-        return real_copy.deepcopy(x, memo)
-
-    ddb_models.copy = types.SimpleNamespace(**{**vars(real_copy), "deepcopy": deepcopy})
-
-    def touched(self, transact_items) -> list[tuple[Any, Any, Any, Any]]:
-        """(table, hash key, range key, copy of the item or None) for every item named."""
-        out = []
-        for entry in transact_items:
-            op_type, op = next(iter(entry.items()))
-            table = self.tables[op["TableName"]]
-            key = op["Item"] if op_type == "Put" else op["Key"]
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            partition = table.items.get(hash_key)
-            item = None if partition is None else partition.get(range_key) if range_key is not None else partition
-            out.append((table, hash_key, range_key, real_copy.deepcopy(item)))
-        return out
-
-    def restore(saved) -> None:
-        for table, hash_key, range_key, item in reversed(saved):
-            if range_key is None:
-                if item is None:
-                    table.items.pop(hash_key, None)
-                else:
-                    table.items[hash_key] = item
-                continue
-            partition = table.items.get(hash_key)
-            if item is not None:
-                table.items[hash_key][range_key] = item
-            elif partition is not None:
-                partition.pop(range_key, None)
-                if not partition:
-                    table.items.pop(hash_key, None)
-
-    def transact_write_items(self, transact_items, *args, **kwargs):
-        with _write_lock:  # the backup and the transaction as one step (re-entrant: see serialize_emulator_writes)
+    def transact_write_items(
+        self: DynamoDBBackend, transact_items: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> Any:
+        with WRITE_LOCK:
             try:
-                saved = touched(self, transact_items)
+                backups = _backups(self, transact_items)
             except Exception:  # malformed or unknown table: moto's own path reports it
                 return original(self, transact_items, *args, **kwargs)
             _txn_scope.items_backed_up = True
             try:
                 return original(self, transact_items, *args, **kwargs)
             except BaseException:
-                restore(saved)
+                _restore(backups)
                 raise
             finally:
                 _txn_scope.items_backed_up = False
 
-    transact_write_items._shop_fast = True
-    DynamoDBBackend.transact_write_items = transact_write_items
+    _patch(DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 def fast_dispatch() -> None:
     """moto's server picks the backend for each request by listing its own package directory
-    (``os.listdir`` + an ``isdir`` per entry, ~190 system calls), inside a process-wide lock.
-    The list does not change while the process runs: list it once."""
+    (a system call per entry) inside a process-wide lock. The list does not change while
+    the process runs: list it once."""
     from moto import backends
 
-    if getattr(backends.list_of_moto_modules, "_shop_cached", False):
+    if _is_patched(backends.list_of_moto_modules):
         return
     modules = tuple(backends.list_of_moto_modules())
 
-    def list_of_moto_modules():
+    def list_of_moto_modules() -> Iterable[str]:
         return iter(modules)
 
-    list_of_moto_modules._shop_cached = True
-    backends.list_of_moto_modules = list_of_moto_modules
+    _patch(backends, "list_of_moto_modules", list_of_moto_modules)
 
 
 def fresh_signing_key() -> str:
@@ -247,32 +317,31 @@ def fresh_signing_key() -> str:
     included. Here every user pool signs with a key generated when the emulator starts,
     under a random key id, and the pool's JWKS serves only that key's public half.
     """
-    import secrets
-    import types
-
     from joserfc import jwk
     from joserfc import jwt as joserfc_jwt
     from moto.cognitoidp import models
     from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
-    current = getattr(models.CognitoIdpUserPool.__init__, "_shop_kid", None)
+    current: str | None = getattr(models.CognitoIdpUserPool.__init__, "_shop_kid", None)
     if current:
         return current
     kid = "local-" + secrets.token_hex(8)
     key = jwk.RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256", "use": "sig"}, private=True)
     original_init = models.CognitoIdpUserPool.__init__
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self: models.CognitoIdpUserPool, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         self.json_web_key = key
 
-    def encode(header: dict, claims: dict, signing_key, *args, **kwargs) -> str:
+    def encode(
+        header: dict[str, Any], claims: dict[str, Any], signing_key: jwk.RSAKey, *args: Any, **kwargs: Any
+    ) -> str:
         # moto's create_jwt names its packaged key ("dummy") whatever key it signs with
         return joserfc_jwt.encode({**header, "kid": signing_key.kid}, claims, signing_key, *args, **kwargs)
 
-    __init__._shop_kid = kid
-    models.CognitoIdpUserPool.__init__ = __init__
-    models.jwt = types.SimpleNamespace(**{**vars(joserfc_jwt), "encode": encode})
+    setattr(__init__, "_shop_kid", kid)  # noqa: B010
+    _patch(models.CognitoIdpUserPool, "__init__", __init__)
+    setattr(models, "jwt", types.SimpleNamespace(**{**vars(joserfc_jwt), "encode": encode}))  # noqa: B010
     CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
     return kid
 
@@ -281,18 +350,16 @@ def prepare() -> None:
     """What both emulator modes need before serving."""
     from werkzeug.serving import WSGIRequestHandler
 
-    from .stack import serialize_emulator_writes
-
-    # Headers and body are two writes: with Nagle on, each SDK call waits ~40 ms for a delayed ACK.
+    # Headers and body are two writes: with Nagle on, each SDK call waits for a delayed ACK.
     WSGIRequestHandler.disable_nagle_algorithm = True
-    # One request per connection. After each response werkzeug's dev server drains what is
-    # left on the socket until EOF, assuming the connection closes; on a kept-alive one a
-    # fast client's next request is swallowed and both sides wait forever (found when the
-    # Nagle delay above stopped hiding the race).
+    # One request per connection (moto's own server, in-process mode). After each response
+    # werkzeug's development server drains the socket until EOF, assuming the connection
+    # closes; on a kept-alive one a fast client's next request is swallowed and both sides
+    # wait forever.
     WSGIRequestHandler.protocol_version = "HTTP/1.0"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     fast_transactions()
-    serialize_emulator_writes()
+    serialize_writes()
     fast_queries()
     fast_user_lookup()
     fast_dispatch()
@@ -301,8 +368,6 @@ def prepare() -> None:
 
 def _exit_with_parent(pid: int) -> None:
     """A killed local stack (SIGKILL, a crashed test run) cannot stop its emulator: it stops itself."""
-    import threading
-    import time
 
     def watch() -> None:
         while True:
@@ -317,235 +382,8 @@ def _exit_with_parent(pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-class _KeepAliveHandler(BaseHTTPRequestHandler):
-    """A WSGI request handler that keeps connections open (HTTP/1.1 keep-alive).
-
-    werkzeug's development server answers every request with ``Connection: close`` (it
-    cannot find the next request line when an application leaves a body unread), so every
-    SDK call opened a TCP connection and the emulator started a thread for it: 7,500
-    threads in 40 s of the load benchmark. Here the body is read in full before the
-    application runs and the response is sent with its length, so the connection always
-    stands at the next request and SDK clients reuse their pooled connections.
-    """
-
-    protocol_version = "HTTP/1.1"
-    server_version = "shop-emulator"
-    # Headers and body are two writes: with Nagle on, each SDK call waits ~40 ms for a delayed ACK.
-    disable_nagle_algorithm = True
-
-    def log_message(self, fmt, *args):  # moto's per-request access log: not wanted
-        pass
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline(65537).split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537).strip():  # trailers, up to the blank line
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)  # the CRLF after each chunk
-        length = self.headers.get("content-length", "0").strip() or "0"
-        if not length.isdigit():
-            raise ValueError("invalid Content-Length")
-        return self.rfile.read(int(length)) if int(length) else b""
-
-    def _environ(self, body: bytes) -> dict:
-        path, _, query = self.path.partition("?")
-        if "://" in path:  # absolute-form request target
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        environ = {
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
-            "wsgi.run_once": False, "SERVER_SOFTWARE": self.server_version, "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "", "PATH_INFO": unquote(path).encode("utf-8").decode("latin-1"),
-            "QUERY_STRING": query, "REQUEST_URI": self.path, "RAW_URI": self.path,
-            "REMOTE_ADDR": self.client_address[0], "REMOTE_PORT": self.client_address[1],
-            "SERVER_NAME": self.server.server_address[0], "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version, "CONTENT_LENGTH": str(len(body)),
-        }  # fmt: skip
-        for key, value in self.headers.items():
-            if "_" in key:  # as werkzeug: X_Foo would be indistinguishable from X-Foo
-                continue
-            key = key.upper().replace("-", "_")
-            if key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-                continue  # the body is de-chunked and its length is CONTENT_LENGTH
-            if key != "CONTENT_TYPE":
-                key = "HTTP_" + key
-            environ[key] = f"{environ[key]},{value}" if key in environ and key.startswith("HTTP_") else value
-        return environ
-
-    def _handle(self) -> None:
-        hosts = self.headers.get_all("host") or []
-        if len(hosts) != 1 or not is_loopback_host(hosts[0], self.server.server_address[1]):
-            # a web page reaching this port through DNS rebinding would drive every emulated service
-            self.close_connection = True
-            self.send_error(421, "this emulator answers only on 127.0.0.1, localhost or [::1]")
-            return
-        try:
-            body = self._read_body()
-        except ValueError:
-            self.close_connection = True
-            self.send_error(400, "Bad request body")
-            return
-        environ = self._environ(body)
-        if self.server.waits(environ):  # a long poll: answered by a thread, the loop moves on
-            self.deferred = True
-            threading.Thread(target=self._answer_then_hand_back, args=(environ,), daemon=True).start()
-            return
-        self._answer(environ)
-
-    def _answer_then_hand_back(self, environ: dict) -> None:
-        try:
-            self._answer(environ)
-            self.wfile.flush()
-        except Exception:
-            self.close_connection = True
-        finally:
-            self.server.hand_back(self)  # the loop clears `deferred` when it takes the connection back
-
-    def _answer(self, environ: dict) -> None:
-        started: list = []
-
-        def start_response(status, headers, exc_info=None):
-            started[:] = [status, headers]
-            return lambda data: None  # the legacy write() callable: moto does not use it
-
-        result = self.server.app(environ, start_response)
-        try:
-            payload = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        status, headers = started
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
-        for key, value in headers:
-            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        # headers and body in one write (one system call, one segment for small answers)
-        self._headers_buffer.append(b"\r\n")
-        if self.command != "HEAD":
-            self._headers_buffer.append(payload)
-        self.flush_headers()
-
-    def do_GET(self):
-        self._handle()
-
-    def __getattr__(self, name: str):
-        if name.startswith("do_"):  # every method goes to the application
-            return self._handle
-        raise AttributeError(name)
-
-
-class _EmulatorServer:
-    """One thread answers every connection in turn: an event loop over keep-alive connections.
-
-    moto's state has no isolation of its own, and a thread per connection made the
-    emulator's threads fight over the GIL (each answer waited for the GIL after its socket
-    write: half of the emulator's samples under load). Here one thread reads a request,
-    runs moto and writes the answer, then takes the next ready connection; writes are
-    serialized by construction (the write lock stays, for the in-process mode). SQS long
-    polls (ReceiveMessage, which waits for messages) are the exception: a thread answers
-    each, so a waiting poll never holds up the loop.
-    """
-
-    def __init__(self, address: tuple[str, int], app) -> None:
-        self.app = app
-        self.socket = socket.create_server(address, backlog=1024)
-        self.server_address = self.socket.getsockname()
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._handed_back: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._stopped = threading.Event()
-
-    def serve_forever(self) -> None:
-        sel = self._selector
-        sel.register(self.socket, selectors.EVENT_READ, "accept")
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
-        try:
-            while not self._stop.is_set():
-                for key, _ in sel.select(timeout=0.5):
-                    if key.data == "accept":
-                        self._accept()
-                    elif key.data == "wake":
-                        self._wake_r.recv(4096)
-                        while not self._handed_back.empty():
-                            handler = self._handed_back.get()
-                            handler.deferred = False
-                            self._resume(handler)
-                    else:
-                        self._serve(key.data)
-        finally:
-            self._stopped.set()
-
-    def _accept(self) -> None:
-        try:
-            conn, addr = self.socket.accept()
-        except OSError:
-            return
-        conn.settimeout(30)  # a client that stalls mid-request cannot hold the loop for longer
-        handler = _KeepAliveHandler.__new__(_KeepAliveHandler)
-        handler.request, handler.client_address, handler.server = conn, addr, self
-        handler.deferred = False
-        handler.setup()  # buffered reader/writer, TCP_NODELAY
-        self._selector.register(conn, selectors.EVENT_READ, handler)
-
-    def _serve(self, handler) -> None:
-        self._selector.unregister(handler.connection)
-        try:
-            handler.handle_one_request()
-        except Exception:
-            handler.close_connection = True
-        if not handler.deferred:
-            self._resume(handler)
-
-    def _resume(self, handler) -> None:
-        if handler.close_connection or self._stop.is_set():
-            with contextlib.suppress(OSError):
-                handler.finish()
-            handler.connection.close()
-            return
-        self._selector.register(handler.connection, selectors.EVENT_READ, handler)
-
-    def hand_back(self, handler) -> None:
-        """From a long-poll thread: the connection is ready for its next request."""
-        self._handed_back.put(handler)
-        self._wake_w.send(b"x")
-
-    @staticmethod
-    def waits(environ: dict) -> bool:
-        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".ReceiveMessage"):
-            return True
-        return environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded") and (
-            b"Action=ReceiveMessage" in environ["wsgi.input"].getvalue()
-        )
-
-    def shutdown(self) -> None:
-        self._stop.set()
-        self._wake_w.send(b"x")
-        self._stopped.wait(5)
-
-    def server_close(self) -> None:
-        for key in list(self._selector.get_map().values()):
-            if isinstance(key.data, _KeepAliveHandler):
-                key.data.connection.close()
-        self._selector.close()
-        self.socket.close()
-        self._wake_r.close()
-        self._wake_w.close()
-
-
-def make_server(port: int, app) -> _EmulatorServer:
-    return _EmulatorServer(("127.0.0.1", port), app)
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     args = parser.parse_args(argv)

@@ -23,7 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+from botocore.model import OperationModel
+
+from functions.adapters import aws_clients
 from functions.shop import datamodel as dm
+from providers.aws import iam
 
 HOOK_EVENT = "before-parameter-build"  # emitted for API calls and pre-signed URLs alike
 LEADING_KEYS_KEY = "dynamodb:LeadingKeys"
@@ -62,7 +67,7 @@ class Where:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
 
 
-def _is_unauthenticated(model: Any) -> bool:
+def _is_unauthenticated(model: OperationModel) -> bool:
     """Cognito's client APIs (SignUp, InitiateAuth, GetUser...) are not signed: no IAM."""
     return model.auth_type == "none" or "smithy.api#noAuth" in (getattr(model, "auth", None) or [])
 
@@ -144,7 +149,7 @@ def _queue_arn(url: str, where: Where) -> str:
     return f"arn:aws:sqs:{where.region}:{account}:{name}"
 
 
-def calls_of(function: str, model: Any, params: Mapping[str, Any], where: Where) -> list[Call]:
+def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], where: Where) -> list[Call]:
     """The IAM requests one SDK call needs (none for unauthenticated APIs). An operation this
     module does not know is returned on Resource "*", which no function policy allows."""
     if _is_unauthenticated(model):
@@ -235,8 +240,6 @@ def allowed(policy: Mapping[str, Any], call: Call) -> bool:
 
 def local_policies(names: Mapping[str, str], sender: str, where: Where) -> dict[str, dict]:
     """Every function's policy over one local stack's resources, from the deploy's own code."""
-    from providers.aws import iam
-
     arns = iam.GrantArns(
         table_arn=where.arn("dynamodb", f"table/{names['table']}"),
         topic_arn=names["topic"],
@@ -270,11 +273,9 @@ class Enforcer:
         self.lock = threading.Lock()
 
     def __call__(
-        self, params: Mapping[str, Any], model: Any, context: Mapping[str, Any] | None = None, **_: Any
+        self, params: Mapping[str, Any], model: OperationModel, context: Mapping[str, Any] | None = None, **_: Any
     ) -> None:
-        from functions.adapters.aws_clients import current_function
-
-        function = current_function()
+        function = aws_clients.current_function()
         if function is None:
             return
         with self.lock:
@@ -284,8 +285,6 @@ class Enforcer:
             policy = policies.get(function)
             if policy is not None and all(allowed(policy, c) for c in calls):
                 return
-        from botocore.exceptions import ClientError
-
         denied = [c for where, _ in stacks for c in calls_of(function, model, params, where)]
         what = ", ".join(f"{c.action} on {c.resource}" + (f" keys {list(c.leading_keys)}" if c.leading_keys else "")
                          for c in denied[:3])  # fmt: skip
@@ -306,8 +305,6 @@ _enforcer = Enforcer()
 
 def enforce(stack_id: int, names: Mapping[str, str], sender: str, where: Where) -> None:
     """Check every function call against the policies of this stack's resources too."""
-    from functions.adapters import aws_clients
-
     policies = local_policies(names, sender, where)
     with _enforcer.lock:
         first = not _enforcer.policies
@@ -317,8 +314,6 @@ def enforce(stack_id: int, names: Mapping[str, str], sender: str, where: Where) 
 
 
 def release(stack_id: int) -> None:
-    from functions.adapters import aws_clients
-
     with _enforcer.lock:
         _enforcer.policies.pop(stack_id, None)
         last = not _enforcer.policies

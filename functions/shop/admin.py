@@ -6,7 +6,7 @@ import os
 import re
 import uuid
 
-from . import datamodel, ports
+from . import checkout, datamodel, ports
 from .http import error
 from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
 from .orders import now_iso, publish
@@ -151,6 +151,6 @@ def set_order_status(ctx):
         return error(
             409, "INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}"
         )
-    updated = ctx.services.store.transition_order(order, new, restock=new == ports.CANCELLED)
+    updated = checkout.transition_order(ctx.services.store, order, new, restock=new == ports.CANCELLED)
     publish(ctx.services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
     return Order.of(updated, admin=True)

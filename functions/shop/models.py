@@ -91,7 +91,7 @@ class ChallengeResponse(_Out):
 class MfaRequest(_In):
     email: Email
     session: Annotated[str, Field(min_length=20, max_length=8192, pattern=LINE)]
-    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    code: Annotated[str, Field(pattern=r"^[0-9]{6,8}$")]
     device_data: DeviceData = None
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from . import addresses, ports
+from . import addresses, checkout, ports
 from .cart import live_lines
 from .http import error
 from .models import Order, OrderList
@@ -189,7 +189,7 @@ def place_order(ctx):
         # catalog still says these names, prices and currency. If anything moved (price,
         # product gone, stock short), the read-then-write path below gives the exact answer.
         try:
-            result = services.store.place_order(fast, request_hash=digest)
+            result = checkout.place_order(services.store, fast, request_hash=digest)
         except ports.CartChanged:
             if replay := _replay(services, user, key, digest):
                 return replay
@@ -220,7 +220,7 @@ def place_order(ctx):
     )
     order = _new_order(ctx, order_lines, address, key, lines)
     try:
-        result = services.store.place_order(order, request_hash=digest)
+        result = checkout.place_order(services.store, order, request_hash=digest)
     except ports.CartChanged:
         # The same key may have won with this very cart a moment ago: that is a replay.
         if replay := _replay(services, user, key, digest):
@@ -264,6 +264,6 @@ def cancel_my_order(ctx):
     order = _my_order(ctx)
     if order.status not in ports.CANCELLABLE:
         return error(409, "NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
-    cancelled = ctx.services.store.transition_order(order, ports.CANCELLED, restock=True)
+    cancelled = checkout.transition_order(ctx.services.store, order, ports.CANCELLED, restock=True)
     publish(ctx.services, "OrderCancelled", cancelled)
     return Order.of(cancelled)

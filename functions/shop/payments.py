@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from . import ports
+from . import checkout, ports
 from .http import error
 from .models import PaymentResponse, StatusResponse
 from .orders import publish
@@ -63,7 +63,7 @@ def _mark_paid(services, order: ports.Order, event: ports.PaymentEvent) -> str:
             log.error("payment %s arrived for %s order %s: refund it", event.payment_id, order.status, order.order_id)
             return "ignored"
         try:
-            updated = services.store.transition_order(order, ports.PAID, restock=False)
+            updated = checkout.transition_order(services.store, order, ports.PAID, restock=False)
         except ports.StaleState:  # a concurrent delivery or a cancellation won: look again
             order = services.store.get_order(order.user_id, order.order_id) or order
             continue

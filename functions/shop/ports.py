@@ -347,8 +347,7 @@ class IdentityError(Exception):
 # ---------------------------------------------------------------------------
 
 
-class Store(Protocol):
-    # catalog
+class CatalogStore(Protocol):
     def list_categories(self) -> list[Category]: ...
     def put_category(self, category: Category) -> None: ...
     def list_products(
@@ -389,7 +388,8 @@ class Store(Protocol):
         """Raises NotFound."""
         ...
 
-    # cart
+
+class CartStore(Protocol):
     def get_cart(self, user_id: str) -> list[CartLine]: ...
     def set_cart_line(self, user_id: str, product_id: str, quantity: int, product: Product | None = None) -> None:
         """quantity 0 removes the line. `product`: the catalog entry just read, kept with the
@@ -397,8 +397,157 @@ class Store(Protocol):
         ...
 
     def clear_cart(self, user_id: str) -> None: ...
+    def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
+        """Delete these lines where present (for stores whose checkout commit cannot)."""
+        ...
 
-    # orders
+
+class OrderStore(Protocol):
+    def get_order(self, user_id: str, order_id: str) -> Order | None: ...
+    def find_order(self, order_id: str) -> Order | None:
+        """Any user's order (admin)."""
+        ...
+
+    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        """Newest first."""
+        ...
+
+    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
+        """Newest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What a checkout's Idempotency-Key is bound to while it lives."""
+
+    order_id: str
+    request_hash: str
+
+
+class IdempotencyStore(Protocol):
+    def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
+        """The live record of this key (an expired one counts as absent), or None."""
+        ...
+
+
+# Checkout and restock: the rules live in functions/shop/checkout.py; a store reads the
+# state they decide on and commits the plans they make, each in ONE atomic write of its own
+# kind (so the rules cannot differ between clouds).
+
+
+@dataclass(frozen=True)
+class StockTake:
+    """Take `quantity` of a product, if that much is left. `name` and `unit_price` are
+    what the order charges: a store with `checks_catalog` also requires the catalog to
+    still say them (and the order's currency)."""
+
+    product_id: str
+    quantity: int
+    name: str
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class CheckoutPlan:
+    """One checkout, all or nothing: every take, the order (new id), the idempotency record
+    (new key), and the deletion of the ordered cart lines, each line of
+    `order.cart_versions` only if it still has that version."""
+
+    order: Order
+    request_hash: str
+    takes: tuple[StockTake, ...]  # one per product
+
+    @property
+    def ordered(self) -> tuple[str, ...]:
+        return tuple(t.product_id for t in self.takes)
+
+
+@dataclass(frozen=True)
+class CheckoutState:
+    """What a checkout's conditions depend on, as stored now. With `recorded` set the rest
+    may be left empty (the key decides). `token`: whatever the store's commit compares
+    against (e.g. the versions read), opaque to the rules."""
+
+    recorded: IdempotencyRecord | None
+    products: Mapping[str, Product] = field(default_factory=dict)
+    cart_versions: Mapping[str, str | None] = field(default_factory=dict)  # product -> line version now
+    token: object = None
+
+
+@dataclass(frozen=True)
+class TransitionPlan:
+    """Move `order` from its status as read to `new_status`, returning `restock` to the
+    products (product -> quantity; only products that still exist)."""
+
+    order: Order
+    new_status: str
+    updated_at: str
+    restock: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order's status as stored now (None: no such order) and which of the products a
+    transition would restock still exist."""
+
+    status: str | None
+    present: frozenset[str] = frozenset()
+    token: object = None
+
+
+@dataclass(frozen=True)
+class CommitPolicy:
+    """How the rules run a store's conditional commit. `read_first`: read the state, decide,
+    then commit against it (a lost race re-reads and decides again); otherwise commit
+    blind and read only to explain a loss. A lost race (and, with `retry_unavailable`, a
+    transient failure) is tried again, with a jittered pause doubling from `pause_s` up
+    to `pause_cap_s`, at most `attempts` times and for at most `budget_s`; then
+    Unavailable(`gave_up`)."""
+
+    read_first: bool
+    gave_up: str
+    attempts: int | None = None
+    budget_s: float | None = None
+    pause_s: float = 0.0
+    pause_cap_s: float = 1.0
+    retry_unavailable: bool = False
+
+
+@dataclass
+class LostRace(StoreError):
+    """A commit's condition did not hold: nothing was written. `ordered`: cart lines the
+    store saw already ordered (a version can become at most one order)."""
+
+    ordered: list[str] = field(default_factory=list)
+
+
+class CheckoutStore(Protocol):
+    """The primitives the checkout and restock rules run on."""
+
+    checks_catalog: bool  # the checkout commit verifies each take's name, price and currency
+    cart_in_commit: bool  # the ordered cart lines go in the commit; else deleted right after it
+
+    @property
+    def checkout_policy(self) -> CommitPolicy: ...
+    @property
+    def transition_policy(self) -> CommitPolicy: ...
+
+    def read_checkout(self, plan: CheckoutPlan) -> CheckoutState: ...
+    def commit_checkout(self, plan: CheckoutPlan, state: CheckoutState | None) -> None:
+        """Everything in `plan` or nothing; raises LostRace when a condition failed."""
+        ...
+
+    def read_order_state(self, plan: TransitionPlan) -> OrderState: ...
+    def commit_transition(self, plan: TransitionPlan, state: OrderState | None) -> None:
+        """The status compare-and-set and the restock, or nothing; raises LostRace."""
+        ...
+
+
+class Store(CatalogStore, CartStore, OrderStore, IdempotencyStore, CheckoutStore, Protocol):
+    """What a store adapter implements; the order methods below come with
+    functions.shop.checkout.OrderRules, written once over the primitives."""
+
     def place_order(self, order: Order, *, request_hash: str) -> PlaceOrderResult:
         """One atomic write: for every line, decrement stock only if enough remains; create
         the order only if (user, order.idempotency_key) is new; delete the ordered cart lines.
@@ -411,19 +560,6 @@ class Store(Protocol):
 
     def find_idempotent_order(self, user_id: str, idempotency_key: str) -> tuple[Order, str] | None:
         """(order, request_hash) recorded for this key, or None."""
-        ...
-
-    def get_order(self, user_id: str, order_id: str) -> Order | None: ...
-    def find_order(self, order_id: str) -> Order | None:
-        """Any user's order (admin)."""
-        ...
-
-    def list_orders(self, user_id: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        """Newest first."""
-        ...
-
-    def list_orders_by_status(self, status: str, *, limit: int, cursor: str | None) -> Page[Order]:
-        """Newest first."""
         ...
 
     def transition_order(self, order: Order, new_status: str, *, restock: bool) -> Order:

@@ -19,34 +19,46 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 
 from components import specs
 from functions.shop.openapi import openapi2
+from providers.gcp.auth import GcpAuth
 from providers.gcp.env import GcpEnv
+from providers.gcp.functions import GcpFunctions
+from providers.gcp.iam import RUN_INVOKER
 
 APIGATEWAY = "apigateway.googleapis.com"
-RUN_INVOKER = "roles/run.invoker"
 LB_KEY_HEADER = "x-api-key"
 LB_KEY_DEFINITION = "lb_key"
 
 
-@dataclass
-class ApiNative:
-    api: Any
-    config: Any
-    gateway: Any
-    account: Any
-    document: pulumi.Output[dict]
-    invokers: dict[str, Any] = field(default_factory=dict)
-    lb_key: Any = None  # projects.ApiKey the load balancer sends (lb_key_header)
-    lb_key_header: pulumi.Output[str] | None = None  # "x-api-key: <key>", a secret
+@dataclass(frozen=True)
+class GcpApi:
+    api: gcp.apigateway.Api
+    config: gcp.apigateway.ApiConfig
+    gateway: gcp.apigateway.Gateway
+    account: gcp.serviceaccount.Account  # the gateway's identity towards the functions
+    document: pulumi.Output[dict[str, Any]]  # the Swagger 2.0 document the config serves
+    invokers: Mapping[str, gcp.cloudrunv2.ServiceIamMember]
+    lb_key: gcp.projects.ApiKey  # the key the load balancer sends
+    lb_key_header: pulumi.Output[str]  # "x-api-key: <key>", a secret
+    route_count: int
+
+    @property
+    def result(self) -> specs.ApiResult:
+        host = self.gateway.default_hostname
+        return specs.ApiResult(
+            url=host.apply(lambda h: f"https://{h}"), host=host, api_id=self.api.api_id, route_count=self.route_count
+        )
 
 
-def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: Any, title: str) -> dict:
+def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: GcpAuth, title: str) -> dict[str, Any]:
     return require_lb_key(
         openapi2(
             urls,
@@ -59,7 +71,7 @@ def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: Any, title: st
     )
 
 
-def require_lb_key(document: dict) -> dict:
+def require_lb_key(document: dict[str, Any]) -> dict[str, Any]:
     """Every operation also needs the load balancer's API key (AND with its JWT, if any)."""
     document["securityDefinitions"][LB_KEY_DEFINITION] = {"type": "apiKey", "name": LB_KEY_HEADER, "in": "header"}
     for operations in document["paths"].values():
@@ -68,63 +80,55 @@ def require_lb_key(document: dict) -> dict:
     return document
 
 
-def create_api(env: GcpEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> specs.ApiResult:
-    import pulumi_gcp as gcp
-
-    child = pulumi.ResourceOptions(parent=parent)
-    auth = args.auth.native
-    http = {name: fn for name, fn in args.functions.functions.items() if fn.trigger == "http"}
-    account = gcp.serviceaccount.Account(
-        "sa-gateway",
-        project=env.project,
-        account_id=env.resource_id("gateway"),
-        display_name=f"{env.context.name_prefix} API Gateway backend identity",
-        opts=env.opts(parent, "iam.googleapis.com"),
-    )
-    member = account.member
-    invokers = {
+def _invokers(env: GcpEnv, functions: GcpFunctions, account: gcp.serviceaccount.Account,
+              parent: pulumi.Resource) -> dict[str, gcp.cloudrunv2.ServiceIamMember]:  # fmt: skip
+    """The gateway's account is the only invoker of the HTTP functions."""
+    return {
         name: gcp.cloudrunv2.ServiceIamMember(
             f"iam-gateway-invokes-{name}",
             project=env.project,
             location=env.region,
-            name=fn.name,
+            name=fn.function.name,
             role=RUN_INVOKER,
-            member=member,
-            opts=child,
+            member=account.member,
+            opts=pulumi.ResourceOptions(parent=parent),
         )
-        for name, fn in http.items()
+        for name, fn in functions.functions.items()
+        if fn.service.trigger == "http"
     }
+
+
+def _config(env: GcpEnv, api: gcp.apigateway.Api, document: pulumi.Output[dict[str, Any]],
+            account: gcp.serviceaccount.Account, invokers: Mapping[str, gcp.cloudrunv2.ServiceIamMember],
+            parent: pulumi.Resource) -> gcp.apigateway.ApiConfig:  # fmt: skip
+    contents = document.apply(lambda d: base64.b64encode(json.dumps(d, sort_keys=True).encode()).decode())
+    return gcp.apigateway.ApiConfig(
+        "api-config",
+        project=env.project,
+        api=api.api_id,
+        api_config_id_prefix=f"{env.context.name_prefix}-"[:40],
+        openapi_documents=[{"document": {"path": "openapi.json", "contents": contents}}],
+        gateway_config={"backend_config": {"google_service_account": account.email}},
+        # A new document makes a new config; the gateway switches before the old one goes.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(invokers.values())),
+    )
+
+
+def create_api(env: GcpEnv, args: specs.ApiArgs, parent: pulumi.Resource, *, functions: GcpFunctions,
+               auth: GcpAuth) -> GcpApi:  # fmt: skip
+    account = env.service_account("sa-gateway", "gateway", "API Gateway backend identity", parent, "iam.googleapis.com")
+    invokers = _invokers(env, functions, account, parent)
     api = gcp.apigateway.Api(
         "api",
         project=env.project,
         api_id=env.resource_id("api", max_len=63),
         display_name=f"{env.context.name_prefix} shop API",
-        labels=env.labels,
         opts=env.opts(parent, APIGATEWAY),
     )
     title = f"{env.context.name_prefix}-api"
-    urls = pulumi.Output.all(**{name: fn.invoke_ref for name, fn in http.items()})
-    document = urls.apply(lambda u: api_document(dict(u), args, auth, title))
-    config = gcp.apigateway.ApiConfig(
-        "api-config",
-        project=env.project,
-        api=api.api_id,
-        api_config_id_prefix=f"{env.context.name_prefix}-"[:40],
-        openapi_documents=[
-            {
-                "document": {
-                    "path": "openapi.json",
-                    "contents": document.apply(
-                        lambda d: base64.b64encode(json.dumps(d, sort_keys=True).encode()).decode()
-                    ),
-                }
-            }
-        ],
-        gateway_config={"backend_config": {"google_service_account": account.email}},
-        labels=env.labels,
-        # A new document makes a new config; the gateway switches before the old one goes.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(invokers.values())),
-    )
+    http = {name: fn.function.url for name, fn in functions.functions.items() if fn.service.trigger == "http"}
+    document = pulumi.Output.all(**http).apply(lambda u: api_document(dict(u), args, auth, title))
+    config = _config(env, api, document, account, invokers, parent)
     gateway = gcp.apigateway.Gateway(
         "gateway",
         project=env.project,
@@ -132,28 +136,16 @@ def create_api(env: GcpEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> spe
         gateway_id=env.resource_id("gw", max_len=63),
         api_config=config.id,
         display_name=f"{env.context.name_prefix} shop gateway",
-        labels=env.labels,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     lb_key = _lb_key(env, api, parent)
-    native = ApiNative(
-        api=api, config=config, gateway=gateway, account=account, document=document, invokers=invokers,
-        lb_key=lb_key, lb_key_header=pulumi.Output.secret(pulumi.Output.concat(LB_KEY_HEADER, ": ", lb_key.key_string)),
-    )  # fmt: skip
-    return specs.ApiResult(
-        url=gateway.default_hostname.apply(lambda h: f"https://{h}"),
-        host=gateway.default_hostname,
-        api_id=api.api_id,
-        route_count=len(args.routes),
-        native=native,
-    )
+    header: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.concat(LB_KEY_HEADER, ": ", lb_key.key_string))
+    return GcpApi(api, config, gateway, account, document, invokers, lb_key, header, route_count=len(args.routes))
 
 
-def _lb_key(env: GcpEnv, api: Any, parent: pulumi.Resource) -> Any:
+def _lb_key(env: GcpEnv, api: gcp.apigateway.Api, parent: pulumi.Resource) -> gcp.projects.ApiKey:
     """The key only the load balancer holds. API keys work for an API only once its managed
     service is enabled in the project."""
-    import pulumi_gcp as gcp
-
     managed = gcp.projects.Service(
         "api-managed-service",
         project=env.project,

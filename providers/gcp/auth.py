@@ -16,14 +16,15 @@ MFA_REQUIRED rather than let in on one factor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 
 from components import specs
 from functions.shop.openapi import FIREBASE_JWKS
+from providers.gcp.configuration import GcpSecret, create_secret
+from providers.gcp.encryption import GcpEncryption
 from providers.gcp.env import GcpEnv
-from providers.gcp.secrets import SecretNative, create_secret
 
 IDENTITY = "identitytoolkit.googleapis.com"
 API_KEY_SECRET = "identityApiKey"
@@ -38,7 +39,7 @@ def authorized_domains(project: str, site_domains: tuple[str, ...], is_prod: boo
     return domains if is_prod else [*domains, "localhost"]
 
 
-def mfa_config() -> dict[str, Any]:
+def mfa_config() -> gcp.identityplatform.ConfigMfaArgsDict:
     return {
         "state": "ENABLED",
         "provider_configs": [
@@ -47,21 +48,32 @@ def mfa_config() -> dict[str, Any]:
     }
 
 
-@dataclass
-class AuthNative:
-    config: Any
-    api_key: Any
-    api_key_secret: SecretNative
-    issuer: str
-    audience: str
+@dataclass(frozen=True)
+class GcpAuth:
+    config: gcp.identityplatform.Config
+    api_key: gcp.projects.ApiKey
+    api_key_secret: GcpSecret
+    project: str  # Identity Platform's pool is the project: the ID tokens' audience
     jwks_uri: str = FIREBASE_JWKS
 
+    @property
+    def issuer(self) -> str:
+        return f"https://securetoken.google.com/{self.project}"
 
-def create_auth(
-    env: GcpEnv, args: specs.AuthArgs, parent: pulumi.Resource, encryption: specs.EncryptionResult
-) -> specs.AuthResult:
-    import pulumi_gcp as gcp
+    @property
+    def audience(self) -> str:
+        return self.project
 
+    @property
+    def result(self) -> specs.AuthResult:
+        return specs.AuthResult(
+            user_pool_id=pulumi.Output.from_input(self.project),
+            client_id=self.api_key.uid,
+            issuer_url=pulumi.Output.from_input(self.issuer),
+        )
+
+
+def create_auth(env: GcpEnv, args: specs.AuthArgs, parent: pulumi.Resource, encryption: GcpEncryption) -> GcpAuth:
     config = gcp.identityplatform.Config(
         "identity",
         project=env.project,
@@ -90,11 +102,4 @@ def create_auth(
         value=api_key.key_string,
         description="Identity Platform API key (sign-up, sign-in, token refresh)",
     )
-    issuer = f"https://securetoken.google.com/{env.project}"
-    native = AuthNative(config=config, api_key=api_key, api_key_secret=secret, issuer=issuer, audience=env.project)
-    return specs.AuthResult(
-        user_pool_id=pulumi.Output.from_input(env.project),
-        client_id=api_key.uid,
-        issuer_url=pulumi.Output.from_input(issuer),
-        native=native,
-    )
+    return GcpAuth(config=config, api_key=api_key, api_key_secret=secret, project=env.project)

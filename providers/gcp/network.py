@@ -12,10 +12,10 @@ no public subnets: ingress arrives only through the global load balancer and API
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pulumi
+import pulumi_gcp as gcp
 
 from components import specs
 from providers.gcp.env import GcpEnv
@@ -23,66 +23,51 @@ from providers.gcp.env import GcpEnv
 COMPUTE = "compute.googleapis.com"
 
 
-@dataclass
-class NetworkNative:
-    network: Any
-    connector_subnet: Any
-    connector: Any
-    router: Any
-    nat: Any
-    addresses: list[Any] = field(default_factory=list)
-    firewall: Any = None
+@dataclass(frozen=True)
+class GcpNetwork:
+    network: gcp.compute.Network
+    connector_subnet: gcp.compute.Subnetwork
+    connector: gcp.vpcaccess.Connector
+    router: gcp.compute.Router
+    nat: gcp.compute.RouterNat
+    addresses: tuple[gcp.compute.Address, ...]  # NAT egress addresses (natMode perAz)
+    firewall: gcp.compute.Firewall
+
+    @property
+    def result(self) -> specs.NetworkResult:
+        return specs.NetworkResult(
+            network_id=self.network.id,
+            public_subnet_ids=pulumi.Output.from_input([]),
+            private_subnet_ids=pulumi.Output.all(self.connector_subnet.id).apply(list),
+        )
 
 
-def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource) -> specs.NetworkResult:
-    import pulumi_gcp as gcp
-
-    opts = env.opts(parent, COMPUTE)
-    connector_cidr = env.settings.connector_cidr
-    network = gcp.compute.Network(
-        "vpc",
-        project=env.project,
-        auto_create_subnetworks=False,
-        routing_mode="REGIONAL",
-        description=f"{env.context.name_prefix}: functions egress",
-        opts=opts,
-    )
-    flow_logs = {"aggregation_interval": "INTERVAL_5_MIN", "flow_sampling": 0.5, "metadata": "INCLUDE_ALL_METADATA"}
-    connector_subnet = gcp.compute.Subnetwork(
-        "subnet-connector",
-        project=env.project,
-        region=env.region,
-        network=network.id,
-        ip_cidr_range=connector_cidr,
-        private_ip_google_access=True,
-        log_config=flow_logs,
-        opts=opts,
-    )
-    connector = gcp.vpcaccess.Connector(
+def _connector(env: GcpEnv, subnet: gcp.compute.Subnetwork, parent: pulumi.Resource) -> gcp.vpcaccess.Connector:
+    return gcp.vpcaccess.Connector(
         "connector",
         project=env.project,
         region=env.region,
-        subnet={"name": connector_subnet.name, "project_id": env.project},
+        subnet={"name": subnet.name, "project_id": env.project},
         machine_type="e2-standard-4" if env.context.is_prod else "e2-micro",
         min_instances=2,
         max_instances=10 if env.context.is_prod else 3,
         opts=env.opts(parent, "vpcaccess.googleapis.com", COMPUTE),
     )
-    router = gcp.compute.Router("router", project=env.project, region=env.region, network=network.id, opts=opts)
-    addresses: list[Any] = []
-    if args.nat_mode == "perAz":
-        addresses = [
-            gcp.compute.Address(
-                f"nat-ip-{i}",
-                project=env.project,
-                region=env.region,
-                address_type="EXTERNAL",
-                network_tier="PREMIUM",
-                labels=env.labels,
-                opts=opts,
-            )
-            for i in range(args.az_count)
-        ]
+
+
+def _nat(env: GcpEnv, args: specs.NetworkArgs, router: gcp.compute.Router, subnet: gcp.compute.Subnetwork,
+         opts: pulumi.ResourceOptions) -> tuple[gcp.compute.RouterNat, tuple[gcp.compute.Address, ...]]:  # fmt: skip
+    addresses = tuple(
+        gcp.compute.Address(
+            f"nat-ip-{i}",
+            project=env.project,
+            region=env.region,
+            address_type="EXTERNAL",
+            network_tier="PREMIUM",
+            opts=opts,
+        )
+        for i in range(args.az_count if args.nat_mode == "perAz" else 0)
+    )
     nat = gcp.compute.RouterNat(
         "nat",
         project=env.project,
@@ -91,11 +76,39 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         nat_ip_allocate_option="MANUAL_ONLY" if addresses else "AUTO_ONLY",
         nat_ips=[a.self_link for a in addresses] or None,
         source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
-        subnetworks=[{"name": connector_subnet.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]}],
+        subnetworks=[{"name": subnet.id, "source_ip_ranges_to_nats": ["ALL_IP_RANGES"]}],
         min_ports_per_vm=256 if env.context.is_prod else 64,
         log_config={"enable": True, "filter": "ERRORS_ONLY"},
         opts=opts,
     )
+    return nat, addresses
+
+
+def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource) -> GcpNetwork:
+    opts = env.opts(parent, COMPUTE)
+    network = gcp.compute.Network(
+        "vpc",
+        project=env.project,
+        auto_create_subnetworks=False,
+        routing_mode="REGIONAL",
+        description=f"{env.context.name_prefix}: functions egress",
+        opts=opts,
+    )
+    subnet = gcp.compute.Subnetwork(
+        "subnet-connector",
+        project=env.project,
+        region=env.region,
+        network=network.id,
+        ip_cidr_range=env.settings.connector_cidr,
+        private_ip_google_access=True,
+        log_config=gcp.compute.SubnetworkLogConfigArgs(
+            aggregation_interval="INTERVAL_5_MIN", flow_sampling=0.5, metadata="INCLUDE_ALL_METADATA"
+        ),
+        opts=opts,
+    )
+    connector = _connector(env, subnet, parent)
+    router = gcp.compute.Router("router", project=env.project, region=env.region, network=network.id, opts=opts)
+    nat, addresses = _nat(env, args, router, subnet, opts)
     firewall = gcp.compute.Firewall(
         "fw-deny-ingress",
         project=env.project,
@@ -108,10 +121,4 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         description="Nothing reaches the VPC from outside; the connector's own rules (priority 1000) still apply",
         opts=opts,
     )
-    native = NetworkNative(network, connector_subnet, connector, router, nat, addresses, firewall)
-    return specs.NetworkResult(
-        network_id=network.id,
-        public_subnet_ids=pulumi.Output.from_input([]),
-        private_subnet_ids=pulumi.Output.all(connector_subnet.id).apply(list),
-        native=native,
-    )
+    return GcpNetwork(network, subnet, connector, router, nat, addresses, firewall)

@@ -16,16 +16,17 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 from pulumi.runtime.config import get_config
 
 from components import specs
 from components.config import NAMESPACE
+from functions.shop import datamodel as dm
+from providers.gcp.configuration import GcpSecret, create_secret
+from providers.gcp.encryption import GcpEncryption, cmek_opts
 from providers.gcp.env import GcpEnv
-from providers.gcp.kms import cmek_opts
-from providers.gcp.secrets import create_secret
 from providers.gcp.settings import GcpSettingsError
 
 PUBSUB = "pubsub.googleapis.com"
@@ -66,43 +67,60 @@ def mail_credential(provider: str, is_prod: bool) -> pulumi.Output[str] | None:
     return pulumi.Output.secret(raw)
 
 
-@dataclass
-class NotificationsNative:
-    topic: Any
-    dead_letter_topic: Any
-    dead_letter_subscription: Any
+@dataclass(frozen=True)
+class GcpNotifications:
+    topic: gcp.pubsub.Topic
+    dead_letter_topic: gcp.pubsub.Topic
+    dead_letter_subscription: gcp.pubsub.Subscription
+    dead_letter_grant: gcp.pubsub.TopicIAMMember  # Pub/Sub's agent publishes dead letters
+    email_secret: GcpSecret
+    email_secret_env: str  # dm.GcpEnv.EMAIL_API_KEY or dm.GcpEnv.SMTP_URL
     subscription_name: str  # created by functions.py with the push endpoint
-    email_secret: Any
-    email_secret_env: str  # GcpEnv.EMAIL_API_KEY or GcpEnv.SMTP_URL
+    subscription_path: str  # projects/<project>/subscriptions/<subscription_name>
     max_receives: int
     ack_deadline_seconds: int
-    dead_letter_grant: Any = None
+    sender_email: str
+
+    @property
+    def result(self) -> specs.NotificationsResult:
+        return specs.NotificationsResult(
+            topic_ref=self.topic.id,
+            queue_ref=pulumi.Output.from_input(self.subscription_path),
+            dead_letter_queue_ref=self.dead_letter_topic.id,
+            dead_letter_queue_name=self.dead_letter_subscription.name,
+            sender_email=pulumi.Output.from_input(self.sender_email),
+        )
+
+
+def _topic(env: GcpEnv, name: str, encryption: GcpEncryption, parent: pulumi.Resource) -> gcp.pubsub.Topic:
+    return gcp.pubsub.Topic(
+        name,
+        project=env.project,
+        kms_key_name=encryption.key_id,
+        message_storage_policy={"allowed_persistence_regions": [env.region]},
+        opts=cmek_opts(env, encryption, "pubsub", parent, PUBSUB),
+    )
+
+
+def _email_secret(env: GcpEnv, encryption: GcpEncryption, parent: pulumi.Resource) -> GcpSecret:
+    provider = env.settings.email_provider
+    credential = mail_credential(provider, env.context.is_prod)
+    return create_secret(
+        env,
+        EMAIL_SECRET[provider],
+        value=credential,
+        placeholder=credential is None,
+        encryption=encryption,
+        parent=parent,
+        description=f"Mail relay credential ({provider}) of the notifications function",
+    )
 
 
 def create_notifications(
-    env: GcpEnv, args: specs.NotificationsArgs, parent: pulumi.Resource
-) -> specs.NotificationsResult:
-    import pulumi_gcp as gcp
-
-    from functions.shop import datamodel as dm
-
-    key = args.encryption
-    topic = gcp.pubsub.Topic(
-        "topic-order-events",
-        project=env.project,
-        kms_key_name=key.key_id,
-        message_storage_policy={"allowed_persistence_regions": [env.region]},
-        labels=env.labels,
-        opts=cmek_opts(env, key, "pubsub", parent, PUBSUB),
-    )
-    dead_letter_topic = gcp.pubsub.Topic(
-        "topic-dead-letter",
-        project=env.project,
-        kms_key_name=key.key_id,
-        message_storage_policy={"allowed_persistence_regions": [env.region]},
-        labels=env.labels,
-        opts=cmek_opts(env, key, "pubsub", parent, PUBSUB),
-    )
+    env: GcpEnv, args: specs.NotificationsArgs, parent: pulumi.Resource, encryption: GcpEncryption
+) -> GcpNotifications:
+    topic = _topic(env, "topic-order-events", encryption, parent)
+    dead_letter_topic = _topic(env, "topic-dead-letter", encryption, parent)
     dead_letter_subscription = gcp.pubsub.Subscription(
         "sub-dead-letter",
         project=env.project,
@@ -110,7 +128,6 @@ def create_notifications(
         message_retention_duration="604800s",  # 7 days to look at and replay failed events
         expiration_policy={"ttl": ""},  # never expires for inactivity
         ack_deadline_seconds=60,
-        labels=env.labels,
         opts=env.opts(parent, PUBSUB),
     )
     # Pub/Sub's own agent moves undeliverable messages: it must publish to the dead-letter topic.
@@ -119,37 +136,21 @@ def create_notifications(
         project=env.project,
         topic=dead_letter_topic.name,
         role="roles/pubsub.publisher",
-        member=key.native.agent_members["pubsub"],
+        member=encryption.agent_members["pubsub"],
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    secret_name = EMAIL_SECRET[env.settings.email_provider]
-    credential = mail_credential(env.settings.email_provider, env.context.is_prod)
-    email_secret = create_secret(
-        env,
-        secret_name,
-        value=credential,
-        placeholder=credential is None,
-        encryption=key,
-        parent=parent,
-        description=f"Mail relay credential ({env.settings.email_provider}) of the notifications function",
-    )
     subscription_name = f"{env.context.name_prefix}-{args.queue_name}"
-    native = NotificationsNative(
+    sendgrid = env.settings.email_provider == "sendgrid"
+    return GcpNotifications(
         topic=topic,
         dead_letter_topic=dead_letter_topic,
         dead_letter_subscription=dead_letter_subscription,
+        dead_letter_grant=dead_letter_grant,
+        email_secret=_email_secret(env, encryption, parent),
+        email_secret_env=dm.GcpEnv.EMAIL_API_KEY if sendgrid else dm.GcpEnv.SMTP_URL,
         subscription_name=subscription_name,
-        email_secret=email_secret,
-        email_secret_env=dm.GcpEnv.EMAIL_API_KEY if env.settings.email_provider == "sendgrid" else dm.GcpEnv.SMTP_URL,
+        subscription_path=f"projects/{env.project}/subscriptions/{subscription_name}",
         max_receives=args.max_receives,
         ack_deadline_seconds=min(600, max(10, args.visibility_timeout_seconds)),
-        dead_letter_grant=dead_letter_grant,
-    )
-    return specs.NotificationsResult(
-        topic_ref=topic.id,
-        queue_ref=pulumi.Output.from_input(f"projects/{env.project}/subscriptions/{subscription_name}"),
-        dead_letter_queue_ref=dead_letter_topic.id,
-        dead_letter_queue_name=dead_letter_subscription.name,
-        sender_email=pulumi.Output.from_input(args.sender_email),
-        native=native,
+        sender_email=args.sender_email,
     )

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_gcp as gcp
 
 from components import specs
+from providers.gcp.encryption import GcpEncryption, cmek_opts
 from providers.gcp.env import GcpEnv
-from providers.gcp.kms import cmek_opts
 from providers.site_files import GENERATED_CONFIG, asset, build_site, cache_control
 
 STORAGE = "storage.googleapis.com"
@@ -28,19 +28,23 @@ ORIGIN_READ_ROLE = "roles/storage.legacyObjectReader"
 
 
 @dataclass(frozen=True)
-class StaticSiteNative:
-    bucket: Any
-    origin_reader: Any  # the load balancer's service account
-    origin_read: Any  # its object-read grant on the bucket
-    origin_key: Any  # its HMAC key (storage.HmacKey: access_id, secret)
+class GcpStaticSite:
+    bucket: gcp.storage.Bucket
+    origin_reader: gcp.serviceaccount.Account  # the load balancer's identity
+    origin_read: gcp.storage.BucketIAMMember  # its object-read grant on the bucket
+    origin_key: gcp.storage.HmacKey  # its HMAC key (access_id, secret) signing origin requests
+    file_count: int  # uploaded files, config.json included
+
+    @property
+    def result(self) -> specs.StaticSiteResult:
+        return specs.StaticSiteResult(
+            bucket_name=self.bucket.name, bucket_id=self.bucket.id, file_count=self.file_count
+        )
 
 
-def create_static_site(
-    env: GcpEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: specs.EncryptionResult
-) -> specs.StaticSiteResult:
-    import pulumi_gcp as gcp
-
-    bucket = gcp.storage.Bucket(
+def _bucket(env: GcpEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource,
+            encryption: GcpEncryption) -> gcp.storage.Bucket:  # fmt: skip
+    return gcp.storage.Bucket(
         "bucket-site",
         project=env.project,
         location=env.region,
@@ -60,29 +64,12 @@ def create_static_site(
                 "max_age_seconds": 3600,
             }
         ],
-        labels=env.labels,
         opts=cmek_opts(env, encryption, "storage", parent, STORAGE),
     )
-    origin_reader = gcp.serviceaccount.Account(
-        "sa-cdn-origin",
-        project=env.project,
-        account_id=env.resource_id("cdn-origin"),
-        display_name=f"{env.context.name_prefix} load balancer reads the site bucket",
-        opts=env.opts(parent, "iam.googleapis.com"),
-    )
-    origin_read = gcp.storage.BucketIAMMember(
-        "site-origin-object-read",
-        bucket=bucket.name,
-        role=ORIGIN_READ_ROLE,
-        member=origin_reader.member,
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-    origin_key = gcp.storage.HmacKey(
-        "site-origin-hmac",
-        project=env.project,
-        service_account_email=origin_reader.email,
-        opts=env.opts(parent, STORAGE, depends_on=[origin_read]),
-    )
+
+
+def _upload(args: specs.StaticSiteArgs, bucket: gcp.storage.Bucket, parent: pulumi.Resource) -> int:
+    """The site's files and the generated config.json; how many objects that is."""
     files = build_site(args.site_dir)
     for f in files:
         gcp.storage.BucketObject(
@@ -106,11 +93,33 @@ def create_static_site(
         cache_control=cache_control(GENERATED_CONFIG),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return specs.StaticSiteResult(
-        bucket_name=bucket.name,
-        bucket_id=bucket.id,
-        file_count=len(files) + 1,
-        native=StaticSiteNative(
-            bucket=bucket, origin_reader=origin_reader, origin_read=origin_read, origin_key=origin_key
-        ),
+    return len(files) + 1
+
+
+def create_static_site(
+    env: GcpEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: GcpEncryption
+) -> GcpStaticSite:
+    bucket = _bucket(env, args, parent, encryption)
+    origin_reader = env.service_account(
+        "sa-cdn-origin", "cdn-origin", "load balancer reads the site bucket", parent, "iam.googleapis.com"
+    )
+    origin_read = gcp.storage.BucketIAMMember(
+        "site-origin-object-read",
+        bucket=bucket.name,
+        role=ORIGIN_READ_ROLE,
+        member=origin_reader.member,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    origin_key = gcp.storage.HmacKey(
+        "site-origin-hmac",
+        project=env.project,
+        service_account_email=origin_reader.email,
+        opts=env.opts(parent, STORAGE, depends_on=[origin_read]),
+    )
+    return GcpStaticSite(
+        bucket=bucket,
+        origin_reader=origin_reader,
+        origin_read=origin_read,
+        origin_key=origin_key,
+        file_count=_upload(args, bucket, parent),
     )

@@ -16,6 +16,7 @@ from functions.shop.ports import (
     CartChanged,
     CartLine,
     Category,
+    CommitPolicy,
     IdempotencyConflict,
     InsufficientStock,
     NotFound,
@@ -183,7 +184,7 @@ def test_an_order_built_from_a_cart_that_changed_since_is_refused(store):
 
 
 def test_a_catalog_checking_store_writes_nothing_when_the_price_moved(store):
-    if not getattr(store, "checks_catalog", False):
+    if not store.checks_catalog:
         pytest.skip("this store re-reads the catalog before its write (checks_catalog is off)")
     store.create_product(product("a", stock=3))
     store.create_product(product("b", stock=3, price=900))  # the order below says 1000
@@ -238,6 +239,27 @@ def test_transition_is_compare_and_set_and_cancel_restocks(store):
     assert store.get_product("a").stock == 5
     assert [o.order_id for o in store.list_orders_by_status(CANCELLED, limit=5, cursor=None).items] == [placed.order_id]
     assert store.list_orders_by_status(PLACED, limit=5, cursor=None).items == []
+
+
+def test_cancel_restocks_what_still_exists_and_still_cancels(store):
+    store.create_product(product("a", stock=5))
+    store.create_product(product("b", stock=5))
+    placed = store.place_order(order("u", [("a", 1), ("b", 2)], "k"), request_hash="h").order
+    store.delete_product("b")  # a product deleted since the order keeps no stock to return to
+    cancelled = store.transition_order(placed, CANCELLED, restock=True)
+    assert cancelled.status == CANCELLED and store.get_order("u", placed.order_id).status == CANCELLED
+    assert store.get_product("a").stock == 5, "the product that still exists must get its stock back"
+    assert store.get_product("b") is None, "a deleted product must not come back through a restock"
+
+
+def test_a_transition_of_an_order_that_does_not_exist_is_not_found(store):
+    with pytest.raises(NotFound):
+        store.transition_order(order("u", [("a", 1)], "k-none"), PAID, restock=False)
+
+
+def test_capabilities_are_declared_not_probed(store):
+    assert isinstance(store.checks_catalog, bool) and isinstance(store.cart_in_commit, bool)
+    assert isinstance(store.checkout_policy, CommitPolicy) and isinstance(store.transition_policy, CommitPolicy)
 
 
 def _parallel(n, fn):

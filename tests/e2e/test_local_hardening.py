@@ -150,9 +150,9 @@ def test_loopback_host_names_are_served(shop):
 
 
 def test_the_emulator_refuses_foreign_host_names_too(shop):
-    from functions.local.stack import _Emulator
+    from functions.local.shared_emulator import EMULATOR
 
-    if _Emulator.mode != "process":
+    if EMULATOR.mode != "process":
         pytest.skip("moto's own server (SHOP_LOCAL_EMULATOR=thread) has no Host check")
     reply = _exchange(shop.moto_url, b"GET /_shop/ses/sent HTTP/1.1\r\nHost: evil.example\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 421"), f"the emulator served a foreign Host: {reply[:200]!r}"
@@ -292,3 +292,35 @@ def test_an_unreadable_request_is_answered_in_json_with_the_headers(shop, reques
     [(got, headers, body)] = _responses(_exchange(shop.base_url, request))
     assert got == status and json.loads(body)["error"]["code"] == code, (got, body[:200])
     assert headers["x-content-type-options"] == "nosniff" and headers["connection"] == "close"
+
+
+# ---------------------------------------------------------------- each function under its own IAM policy
+
+
+def test_an_api_call_runs_as_its_routes_function_under_that_functions_policy(shop):
+    """The gateway hands API Gateway's event to the real Lambda entrypoint, which names the
+    route's function for every SDK call of the invocation; the stack checks each call
+    against that function's generated policy (functions/local/iam_policy.py)."""
+    from botocore.exceptions import ClientError
+
+    from functions.adapters import aws_clients
+    from functions.local import iam_policy
+    from functions.shop import routes
+
+    seen: list[str | None] = []
+
+    def record(**_: object) -> None:
+        seen.append(aws_clients.current_function())
+
+    aws_clients.add_hook(iam_policy.HOOK_EVENT, record)
+    try:
+        r = requests.get(shop.base_url + "/api/products", params={"limit": 1}, timeout=10)
+    finally:
+        aws_clients.remove_hook(iam_policy.HOOK_EVENT, record)
+    assert r.status_code == 200, r.text
+    route, _ = routes.match("GET", "/api/products")
+    assert seen and set(seen) == {route.service}, f"the catalog read ran as {set(seen)}, not {route.service!r}"
+    # the same function may not do what its grants do not name, e.g. publish an order event
+    with aws_clients.acting_as(route.service), pytest.raises(ClientError) as denied:
+        aws_clients.client("sns").publish(TopicArn=shop.names["topic"], Message="{}")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException", denied.value.response

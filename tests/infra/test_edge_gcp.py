@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.gcp import cdn
+from providers.gcp import cdn, firewall
 
 from .conftest import BuiltStack
 from .test_gcp_stack import G, api_document, plain
@@ -56,14 +56,14 @@ def test_the_key_is_restricted_to_this_api_and_only_the_api_backend_sends_it(gcp
 
 def test_sign_in_has_a_tighter_per_ip_limit_evaluated_first(gcp: BuiltStack):
     rules = {r["priority"]: r for r in _armor(gcp)["rules"]}
-    auth = rules[cdn.AUTH_RATE_LIMIT_PRIORITY]
-    general = rules[cdn.RATE_LIMIT_PRIORITY]
+    auth = rules[firewall.AUTH_RATE_LIMIT_PRIORITY]
+    general = rules[firewall.RATE_LIMIT_PRIORITY]
     assert auth["match"]["expr"]["expression"] == "request.path.startsWith('/api/auth/')"
     options = auth["rateLimitOptions"]
     assert options["enforceOnKey"] == "IP" and options["exceedAction"] == "deny(429)"
     assert options["rateLimitThreshold"] == {"count": 50, "intervalSec": 300}
     assert options["rateLimitThreshold"]["count"] < general["rateLimitOptions"]["rateLimitThreshold"]["count"]
-    assert cdn.AUTH_RATE_LIMIT_PRIORITY < cdn.RATE_LIMIT_PRIORITY
+    assert firewall.AUTH_RATE_LIMIT_PRIORITY < firewall.RATE_LIMIT_PRIORITY
 
 
 # -- firewall logs and the alert -----------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_cloud_armor_decisions_go_to_an_encrypted_log_bucket_kept_for_the_retent
     sink = gcp.one(G + "logging/projectSink:ProjectSink", "armor-log-sink").inputs
     assert sink["destination"].startswith("logging.googleapis.com/projects/")
     assert sink["destination"].endswith("/buckets/" + bucket["bucketId"])
-    assert sink["filter"] == cdn.FIREWALL_LOG_FILTER
+    assert sink["filter"] == firewall.FIREWALL_LOG_FILTER
     assert 'resource.type="http_load_balancer"' in sink["filter"] and "enforcedSecurityPolicy" in sink["filter"]
     api = gcp.one(G + "compute/backendService:BackendService", "backend-api").inputs
     assert api["logConfig"] == {"enable": True, "sampleRate": 1.0}, "Cloud Armor logs ride on the LB's request logs"
@@ -89,7 +89,7 @@ def test_cloud_armor_decisions_go_to_an_encrypted_log_bucket_kept_for_the_retent
 
 def test_a_spike_of_denied_requests_alerts_the_on_call_address(gcp: BuiltStack):
     metric = gcp.one(G + "logging/metric:Metric", "armor-blocked").inputs
-    assert metric["filter"] == cdn.BLOCKED_LOG_FILTER and 'outcome="DENY"' in metric["filter"]
+    assert metric["filter"] == firewall.BLOCKED_LOG_FILTER and 'outcome="DENY"' in metric["filter"]
     alert = gcp.one(G + "monitoring/alertPolicy:AlertPolicy", "alert-firewall-blocked").inputs
     condition = alert["conditions"][0]["conditionThreshold"]
     assert condition["filter"] == f'metric.type = "logging.googleapis.com/user/{metric["name"]}"'

@@ -12,9 +12,9 @@ import pytest
 from components.config import ConfigError, parse_stack_config
 from functions.shop import datamodel
 from functions.shop.routes import PUBLIC, ROUTES
-from providers.gcp import functions as gcp_functions
-from providers.gcp.cdn import WAF_RULE_SETS
-from providers.gcp.functions import grant_plan
+from providers.gcp import iam as gcp_iam
+from providers.gcp.firewall import WAF_RULE_SETS
+from providers.gcp.iam import grant_plan
 from providers.gcp.settings import GcpSettingsError, parse_gcp_settings
 
 from .conftest import ROOT, BuiltStack
@@ -292,9 +292,9 @@ def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
     for role, target in grant_plan(spec, _push(stack)):
         if target == "push-invoker":  # granted to the push subscription's account, not this one
             continue
-        if role == gcp_functions.FCM_SENDER:
+        if role == gcp_iam.FCM_SENDER:
             role = custom["cloudmessaging.messages.create"]
-        if role == gcp_functions.AUTH_REVOKER:
+        if role == gcp_iam.AUTH_REVOKER:
             role = custom["firebaseauth.users.update"]
         expected.add((TARGET_TYPES[target], role))
     return expected
@@ -329,10 +329,10 @@ def test_each_function_account_gets_exactly_its_grants_on_exactly_the_granted_re
                 assert r.inputs["serviceAccountId"] == gcp.one(T_SA, f"sa-{spec.name}").outputs["name"], (
                     "signBlob as itself"
                 )
-    readers = {s.name for s in datamodel.SERVICES if (gcp_functions.DATASTORE_VIEWER, "database") in grant_plan(s)}
+    readers = {s.name for s in datamodel.SERVICES if (gcp_iam.DATASTORE_VIEWER, "database") in grant_plan(s)}
     assert readers == {"catalog"}, "the catalog only reads"
     consumer = grant_plan(datamodel.SERVICES_BY_NAME["notifications"])
-    assert (gcp_functions.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
+    assert (gcp_iam.DATASTORE_USER, "database") in consumer, "the consumer writes its dedupe records"
 
 
 def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consumer(gcp: BuiltStack):
@@ -526,6 +526,26 @@ def test_prod_on_gcp_needs_a_domain_for_its_certificate():
     assert parse_stack_config(GCP_DEV).cloud == "gcp"
 
 
+def test_gcp_implements_every_provider_method_with_the_same_signature():
+    from providers.base import CloudProvider
+    from providers.gcp.provider import Provider
+
+    assert not Provider.__abstractmethods__
+    for name in (*CloudProvider.__abstractmethods__, "foundation", "stack_outputs"):
+        base = inspect.signature(getattr(CloudProvider, name))
+        impl = inspect.signature(getattr(Provider, name))
+        assert list(base.parameters) == list(impl.parameters), f"Provider.{name} takes {impl}, the interface {base}"
+
+
+def test_a_step_before_the_one_it_needs_is_a_clear_error():
+    from providers.gcp.provider import Built
+
+    with pytest.raises(RuntimeError, match=r"^functions\(\) needs database\(\) first$"):
+        Built().database_for("functions")
+    with pytest.raises(RuntimeError, match=r"^monitoring\(\) needs cdn\(\) first$"):
+        Built().cdn_for("monitoring")
+
+
 def test_a_non_gcp_region_is_refused_before_any_resource():
     from components.specs import DeploymentContext
     from providers.gcp.env import GcpEnv
@@ -587,7 +607,7 @@ def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: Bu
 
 
 def test_mail_relay_credential_comes_from_secret_config(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
-    from providers.gcp.secrets import PLACEHOLDER
+    from providers.gcp.configuration import PLACEHOLDER
 
     prod = gcp_prod.one(G + "secretmanager/secretVersion:SecretVersion", "secret-smtpUrl-v")
     from pulumi.runtime import rpc

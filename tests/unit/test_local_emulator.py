@@ -13,7 +13,7 @@ boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
 
 from functions.adapters.dynamodb_schema import create_table_kwargs  # noqa: E402
-from functions.local import emulator  # noqa: E402
+from functions.local import emulator, emulator_server  # noqa: E402
 from functions.shop.datamodel import SHOP_TABLE  # noqa: E402
 
 
@@ -147,7 +147,7 @@ def test_the_emulator_server_keeps_connections_open_and_reads_whole_bodies():
         start_response("200 OK", [("Content-Type", "application/json"), ("Connection", "close")])
         return [json.dumps({"n": len(seen)}).encode()]
 
-    server = emulator.make_server(0, app)
+    server = emulator_server.make_server(0, app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
