@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # at run time only the chosen cloud's module is imported: `providers.aws.iam` loads without Pulumi
@@ -13,17 +12,9 @@ if TYPE_CHECKING:  # at run time only the chosen cloud's module is imported: `pr
 CLOUDS = ("aws", "azure", "gcp")
 
 
-def _provider_module(cloud: str) -> str:
-    # Every cloud's Provider lives in providers/<cloud>/provider.py. A cloud package still
-    # exporting it from its __init__ is found there. Checked on the file system, not by
-    # importing: an AWS stack never pays for importing pulumi_azure_native or pulumi_gcp.
-    if (Path(__file__).parent / cloud / "provider.py").is_file():
-        return f"providers.{cloud}.provider"
-    return f"providers.{cloud}"
-
-
-# cloud -> module holding its `Provider` class, imported only for the stack's own cloud.
-PROVIDER_MODULES: dict[str, str] = {cloud: _provider_module(cloud) for cloud in CLOUDS}
+# cloud -> module holding its `Provider` class, imported only for the stack's own cloud: an AWS
+# stack never pays for importing pulumi_azure_native or pulumi_gcp.
+PROVIDER_MODULES: dict[str, str] = {cloud: f"providers.{cloud}.provider" for cloud in CLOUDS}
 
 
 def get_provider(cloud: str, context: DeploymentContext) -> CloudProvider:

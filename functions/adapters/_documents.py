@@ -10,15 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from functions.shop.clock import now_iso
 from functions.shop.ports import BROWSE_DEFAULT, Address, Browse, Order, OrderLine, Product
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def safe_id(part: str) -> str:

@@ -51,6 +51,8 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 
 
 class EntraIdentity:
+    auto_confirm = False  # confirmed with the code sent to the address
+
     def __init__(
         self,
         *,

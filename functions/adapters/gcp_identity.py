@@ -75,6 +75,8 @@ _SIGNED_OUT = ("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
 
 
 class IdentityPlatform:
+    auto_confirm = False  # confirmed from the verification e-mail Identity Platform sends
+
     # api_key None: this function was not granted the identity (only accounts and
     # notifications mount the key's secret); using it is a deployment error, named as such.
     def __init__(

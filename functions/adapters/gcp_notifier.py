@@ -60,9 +60,9 @@ class GcpNotifier:
 
     def publish_order_event(self, event: OrderEvent) -> None:
         if self._publisher is None:
-            from google.cloud import pubsub_v1
+            from google.cloud.pubsub_v1 import PublisherClient
 
-            self._publisher = pubsub_v1.PublisherClient()
+            self._publisher = PublisherClient()
         future = self._publisher.publish(
             self._topic, _event_json(event).encode(), type=event.type, orderId=event.order_id
         )
@@ -111,14 +111,14 @@ class GcpNotifier:
             raise RuntimeError(f"email API: HTTP {resp.status} {resp.body[:200]!r}")
 
     def _send_smtp(self, to: str, subject: str, text: str) -> None:
-        url = urllib.parse.urlsplit(self._smtp_url)
+        url = urllib.parse.urlsplit(str(self._smtp_url))
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self._sender, to, subject
         msg.set_content(text)
         implicit_tls = url.scheme == "smtps"
         factory = self._smtp_factory or (smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP)
         port = url.port or (465 if implicit_tls else 587)
-        with factory(url.hostname, port, timeout=10) as smtp:
+        with factory(url.hostname or "", port, timeout=10) as smtp:
             if url.scheme == "smtp+starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if url.username:

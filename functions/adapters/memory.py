@@ -299,6 +299,9 @@ class MemoryNotifier:
         with self._lock:
             self.outbox.append({"to": to, "subject": subject, "text": text})
 
+    def send_push(self, user_id: str, title: str, body: str) -> bool:
+        return False  # no push channel: the e-mail is the notification
+
 
 def _hash(password: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)

@@ -57,6 +57,10 @@ class SimulatedProcessor:
         self._by_order: dict[str, str] = {}
         self.sent: list[tuple[bytes, str]] = []  # every event delivered (payload, signature)
 
+    @property
+    def in_api_confirmation(self) -> SimulatedProcessor:
+        return self  # test cards are confirmed through the API: there is no browser script
+
     def create_payment(self, order: Order) -> Payment:
         with self._lock:
             known = self._by_order.get(order.order_id)

@@ -20,6 +20,8 @@ class StripeProcessor:
         self._secret = webhook_secret
         self._client = client
 
+    in_api_confirmation = None  # the browser confirms with Stripe.js
+
     @property
     def client(self) -> Any:
         if self._client is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 
-from functions.runtimes._tokens import bearer
+from functions.shop.http import bearer_token
 
 # The emulator picks the service from the (unverified) SigV4 scope: the JWKS path alone
 # (/<pool id>/.well-known/jwks.json) does not name one.
@@ -34,7 +34,7 @@ class TokenVerifier:
 
     def claims(self, authorization: str | None) -> Claims | None:
         """The verified claims of an `Authorization: Bearer <access token>` header, else None."""
-        token = bearer(authorization)
+        token = bearer_token(authorization)
         if token is None:
             return None
         try:

@@ -6,12 +6,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from functions.shop.http import Request, Response, error
+from functions.shop.errors import internal_error
+from functions.shop.http import Request, Response
+from functions.shop.ports import Principal
 from functions.shop.routes import match
 
+if TYPE_CHECKING:
+    from functions.shop.services import Services
+
 log = logging.getLogger(__name__)
+ServicesFactory = Callable[[], "Services"]  # the adapters, built (once) by the runtime
 
 
 def neutral_request(
@@ -21,16 +27,17 @@ def neutral_request(
     query: dict[str, str],
     headers: dict[str, str],
     body: bytes | None,
-    principal: Any,
+    principal: Principal | None,
     request_id: str | None,
 ) -> Request:
     method = method.upper()
-    found = match(method, path)
-    route_key, params = (found[0].route_key, found[1]) if found else (None, {})
+    # Matched here, once: the dispatcher takes the route as it is (Request.route).
+    route, params = match(method, path) or (None, {})
     return Request(
         method=method,
         path=path,
-        route_key=route_key,
+        route_key=route.route_key if route else None,
+        route=route,
         path_params=params,
         query=query,
         headers=headers,
@@ -40,7 +47,7 @@ def neutral_request(
     )
 
 
-def dispatch(request: Request, services_factory: Callable[[], Any]) -> Response:
+def dispatch(request: Request, services_factory: ServicesFactory) -> Response:
     """The domain answers every expected failure itself; this only guarantees that a bug
     or an unreachable backend still yields the API's JSON error shape."""
     try:
@@ -49,4 +56,4 @@ def dispatch(request: Request, services_factory: Callable[[], Any]) -> Response:
         return handle(request, services_factory())
     except Exception:
         log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request.request_id)
-        return error(500, "INTERNAL", "internal error", requestId=request.request_id)
+        return internal_error(request.request_id)

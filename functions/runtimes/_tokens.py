@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from functions.shop import datamodel
+from functions.shop.http import bearer_token
 from functions.shop.ports import Principal
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,6 @@ def b64url_json(segment: str) -> dict[str, Any] | None:
     except ValueError:  # binascii.Error and JSONDecodeError are ValueErrors; so is bad UTF-8
         return None
     return value if isinstance(value, dict) else None
-
-
-def bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def unverified_claims(token: str) -> dict[str, Any] | None:
@@ -142,7 +136,7 @@ def principal_from_claims(claims: dict[str, Any] | None, access_token: str | Non
 
 
 def principal_from_bearer(authorization: str | None) -> Principal | None:
-    token = bearer(authorization)
+    token = bearer_token(authorization)
     if token is None:
         return None
     claims = unverified_claims(token) if gateway_validated() else verified_claims(token)

@@ -17,11 +17,18 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.runtimes.origin import ORIGIN_HEADER, origin_verified
-from functions.shop.http import Request, Response, error
+from functions.shop import errors
+from functions.shop.errors import BadRequest, Forbidden, internal_error
+from functions.shop.http import Request, Response, bearer_token
 from functions.shop.ports import Principal
+
+if TYPE_CHECKING:
+    from functions.runtimes._common import ServicesFactory
+    from functions.shop.routes import Route
+    from functions.shop.services import Services
 
 log = logging.getLogger("shop.aws_http")
 
@@ -29,7 +36,7 @@ log = logging.getLogger("shop.aws_http")
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/javascript")
 
 
-def services():
+def services() -> Services:
     """The adapters, built on first use and reused by every later invocation of this container."""
     from functions.adapters.aws_services import build_services
 
@@ -66,18 +73,6 @@ def parse_groups(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip().strip('"') for i in items if i.strip().strip('"')))
 
 
-def bearer_token(headers: dict[str, str]) -> str | None:
-    """The raw access token (identity calls on the user's behalf, e.g. GET /api/me).
-    API Gateway accepts the token with or without the "Bearer " prefix, so do we."""
-    value = (headers.get("authorization") or "").strip()
-    if not value:
-        return None
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "bearer":
-        return rest.strip() or None
-    return value if value.count(".") == 2 and " " not in value else None
-
-
 def principal_from_event(event: dict[str, Any], headers: dict[str, str]) -> Principal | None:
     """The caller from the claims API Gateway's JWT authorizer verified; None on public routes
     (no authorizer, so no claims), when the claims have no subject, or for anything but an
@@ -95,11 +90,13 @@ def principal_from_event(event: dict[str, Any], headers: dict[str, str]) -> Prin
         groups=parse_groups(claims.get("cognito:groups")),
         email=email if isinstance(email, str) and email else None,
         username=username if isinstance(username, str) and username else None,
-        access_token=bearer_token(headers),
+        # The raw access token (identity calls on the user's behalf, e.g. GET /api/me), with
+        # or without the "Bearer " prefix, as API Gateway's authorizer accepted it.
+        access_token=bearer_token(headers.get("authorization"), bare=True),
     )
 
 
-class BadEvent(ValueError):
+class BadEvent(BadRequest):
     """The event cannot be turned into a request (undecodable body): a 400, not a 500."""
 
 
@@ -159,10 +156,13 @@ def request_from_event(event: dict[str, Any], request_id: str) -> Request:
     if not isinstance(route_key, str) or route_key.startswith("$") or " " not in route_key:
         route_key = None
     params = {str(k): str(v) for k, v in (event.get("pathParameters") or {}).items()}
+    path = _path(event)
+    route, params = _route(route_key, params, method, path)
     return Request(
         method=method,
-        path=_path(event),
+        path=path,
         route_key=route_key,
+        route=route,
         path_params=params,
         query=_query(event),
         headers=headers,
@@ -210,16 +210,22 @@ def _request_id(event: dict[str, Any], context: Any) -> str:
     return str(uuid.uuid4())
 
 
+def _route(
+    route_key: str | None, params: dict[str, str], method: str, path: str
+) -> tuple[Route | None, dict[str, str]]:
+    """The route API Gateway matched, or (a hand-built or $default event) the table's match."""
+    from functions.shop import routes
+
+    route = routes.find(route_key) if route_key else None
+    if route is not None:
+        return route, params
+    return routes.match(method, path) or (None, params)
+
+
 def function_of(request: Request) -> str:
     """The function that serves this request (each route's `service`), "" for no route: the
     role its AWS calls run under where all functions share a process (aws_clients.acting_as)."""
-    from functions.shop import routes
-
-    route = routes.ROUTES_BY_KEY.get(request.route_key or "")
-    if route is None:
-        found = routes.match(request.method, request.path)
-        route = found[0] if found else None
-    return route.service if route is not None else ""
+    return request.route.service if request.route is not None else ""
 
 
 def _through_cdn(event: Any) -> bool:
@@ -227,16 +233,18 @@ def _through_cdn(event: Any) -> bool:
     return origin_verified({str(k).lower(): str(v) for k, v in raw.items()})
 
 
-def handler(event: dict[str, Any], context: Any = None, services_factory=None) -> dict[str, Any]:
+def handler(
+    event: dict[str, Any], context: Any = None, services_factory: ServicesFactory | None = None
+) -> dict[str, Any]:
     """Lambda handler. `services_factory` lets tests run the real translation on fakes."""
     request_id = _request_id(event if isinstance(event, dict) else {}, context)
     if not _through_cdn(event):
         log.warning("request %s: refused, it did not come through the CDN", request_id)
-        return to_result(error(403, "FORBIDDEN", "requests must come through the shop's CDN"), request_id)
+        return to_result(errors.answer(Forbidden("requests must come through the shop's CDN")), request_id)
     try:
         request = request_from_event(event, request_id)
     except BadEvent as exc:
-        return to_result(error(400, "BAD_REQUEST", str(exc)), request_id)
+        return to_result(errors.answer(exc), request_id)
     try:
         from functions.adapters.aws_clients import acting_as
         from functions.shop.api import handle
@@ -247,7 +255,7 @@ def handler(event: dict[str, Any], context: Any = None, services_factory=None) -
         # The domain maps every expected failure itself; this is a bug or an unreachable
         # backend. Log with the request id (also in the response) so the two can be joined.
         log.exception("request %s: unhandled error on %s %s", request_id, request.method, request.path)
-        resp = error(500, "INTERNAL", "internal error", requestId=request_id)
+        resp = internal_error(request_id)
     if resp.status >= 500:
         log.error("request %s: %s %s -> %s", request_id, request.method, request.path, resp.status)
     return to_result(resp, request_id)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from functions.shop.services import Services
 
 log = logging.getLogger("shop.aws_notifications")
 
 
-def event_of(body: str) -> dict:
+def event_of(body: str) -> dict[str, Any]:
     data = json.loads(body)
     # raw message delivery gives the event itself; without it SNS wraps it in an envelope
     if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
@@ -23,7 +27,7 @@ def event_of(body: str) -> dict:
     return data
 
 
-def handler(event: dict, context=None, services=None) -> dict:
+def handler(event: dict[str, Any], context: Any = None, services: Services | None = None) -> dict[str, Any]:
     from functions.shop.notifications import handle_order_event
 
     if services is None:

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from functions.shop.http import Response
+from functions.shop.services import Services
+
 from . import _tokens
-from ._common import dispatch, neutral_request
+from ._common import ServicesFactory, dispatch, neutral_request
 
 bp = func.Blueprint()
 
-_services = None
+_services: Services | None = None
 
 
-def services():
+def services() -> Services:
     """Adapters built once per worker process (the first request pays, later ones reuse)."""
     global _services
     if _services is None:
@@ -34,14 +37,14 @@ def services():
     return _services
 
 
-def to_response(resp) -> func.HttpResponse:
+def to_response(resp: Response) -> func.HttpResponse:
     headers = {k.lower(): v for k, v in resp.headers.items()}
     headers.setdefault("content-type", "application/json")
     mimetype = headers["content-type"].split(";")[0].strip()  # else the worker may report text/plain
     return func.HttpResponse(body=resp.json_bytes(), status_code=resp.status, headers=headers, mimetype=mimetype)
 
 
-def handle_http(req: func.HttpRequest, services_factory=None) -> func.HttpResponse:
+def handle_http(req: func.HttpRequest, services_factory: ServicesFactory | None = None) -> func.HttpResponse:
     headers = {k.lower(): v for k, v in req.headers.items()}
     path = "/api/" + (req.route_params.get("path") or "").lstrip("/")
     request = neutral_request(

@@ -22,6 +22,7 @@ import logging
 
 import azure.functions as func
 
+from ._common import ServicesFactory
 from .azure_http import services
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ bp = func.Blueprint()
 
 def process_message(
     body: bytes,
-    services_factory=None,
+    services_factory: ServicesFactory | None = None,
     *,
     message_id: str = "",
     delivery_count: int = 1,

@@ -18,15 +18,19 @@ from __future__ import annotations
 import flask
 import functions_framework
 
+from functions.shop.http import bearer_token
+from functions.shop.ports import Principal
+from functions.shop.services import Services
+
 from . import _tokens
-from ._common import dispatch, neutral_request
+from ._common import ServicesFactory, dispatch, neutral_request
 
 USERINFO_HEADER = "x-apigateway-api-userinfo"
 
-_services = None
+_services: Services | None = None
 
 
-def services():
+def services() -> Services:
     global _services
     if _services is None:
         from functions.adapters.gcp_services import build_services
@@ -35,17 +39,17 @@ def services():
     return _services
 
 
-def principal(headers: dict[str, str]):
+def principal(headers: dict[str, str]) -> Principal | None:
     original = headers.get("x-forwarded-authorization") or headers.get("authorization")
     if _tokens.gateway_validated():
         userinfo = headers.get(USERINFO_HEADER)
         if userinfo is None:
             return None
-        return _tokens.principal_from_claims(_tokens.b64url_json(userinfo.strip()), _tokens.bearer(original))
+        return _tokens.principal_from_claims(_tokens.b64url_json(userinfo.strip()), bearer_token(original))
     return _tokens.principal_from_bearer(original)
 
 
-def handle_http(request: flask.Request, services_factory=None) -> flask.Response:
+def handle_http(request: flask.Request, services_factory: ServicesFactory | None = None) -> flask.Response:
     headers = {k.lower(): v for k, v in request.headers.items()}
     neutral = neutral_request(
         method=request.method,

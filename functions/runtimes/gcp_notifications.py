@@ -20,6 +20,7 @@ from typing import Any
 
 import functions_framework
 
+from ._common import ServicesFactory
 from .gcp_http import services
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def decode(data: dict[str, Any] | None) -> dict[str, Any]:
     return event
 
 
-def process(data: dict[str, Any] | None, services_factory=None) -> None:
+def process(data: dict[str, Any] | None, services_factory: ServicesFactory | None = None) -> None:
     from functions.shop.notifications import handle_order_event
 
     event = decode(data)

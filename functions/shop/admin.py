@@ -5,11 +5,30 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from typing import TYPE_CHECKING, Literal, cast
 
 from . import checkout, datamodel, ports
-from .http import error
-from .models import ImageUploadResponse, Order, OrderList, Product, StatusResponse
-from .orders import now_iso, publish
+from .clock import now_iso
+from .errors import InvalidFields, Refused
+from .models import (
+    ImageUploadRequest,
+    ImageUploadResponse,
+    OrderList,
+    OrderOut,
+    OrderStatusInput,
+    ProductInput,
+    ProductOut,
+    StatusResponse,
+    StockInput,
+)
+from .orders import publish
+from .routes import ADMIN, route
+from .services import Services
+
+if TYPE_CHECKING:
+    from .api import Ctx
+
+UploadMethod = Literal["POST", "PUT"]  # ports.UploadForm.method
 
 
 def new_product_id(name: str) -> str:
@@ -19,31 +38,22 @@ def new_product_id(name: str) -> str:
     return f"{slug}-{os.urandom(3).hex()}"
 
 
-def _invalid(field: str, message: str):
-    return error(
-        422,
-        "VALIDATION_ERROR",
-        f"request body is invalid: {field}: {message}",
-        details=[{"field": field, "message": message}],
-    )
-
-
-def _check_input(ctx):
+def _check_input(services: Services, body: ProductInput) -> None:
     """Rules that need the shop's configuration, beyond the model's own validation."""
-    if ctx.body.currency != ctx.services.currency:
+    if body.currency != services.currency:
         # A product in another currency could never be checked out (orders are in one currency).
-        return _invalid("currency", f"this shop sells in {ctx.services.currency}")
-    return None
+        raise InvalidFields([("currency", f"this shop sells in {services.currency}")])
 
 
-def _ensure_category(store, category_id: str) -> None:
+def _ensure_category(services: Services, category_id: str) -> None:
     """Register a new category so it shows in the category list (admin writes are rare:
     one extra read is cheap)."""
+    store = services.store
     if all(c.category_id != category_id for c in store.list_categories()):
         store.put_category(ports.Category(category_id, category_id.replace("-", " ").title()))
 
 
-def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.Product:
+def _product(body: ProductInput, product_id: str, stock: int, image_url: str | None) -> ports.Product:
     return ports.Product(
         product_id=product_id,
         name=body.name,
@@ -57,50 +67,48 @@ def _product(body, product_id: str, stock: int, image_url: str | None) -> ports.
     )
 
 
-def create_product(ctx):
-    if (bad := _check_input(ctx)) is not None:
-        return bad
-    product_id = ctx.body.product_id or new_product_id(ctx.body.name)
-    product = _product(ctx.body, product_id, ctx.body.stock, ctx.body.image_url)
-    ctx.services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
-    _ensure_category(ctx.services.store, product.category)
-    return 201, Product.of(product)
+def create_product(services: Services, body: ProductInput) -> ProductOut:
+    _check_input(services, body)
+    product_id = body.product_id or new_product_id(body.name)
+    product = _product(body, product_id, body.stock, body.image_url)
+    services.store.create_product(product)  # AlreadyExists -> 409 for a given, taken id
+    _ensure_category(services, product.category)
+    return ProductOut.of(product)
 
 
-def _existing(ctx) -> ports.Product:
-    product = ctx.services.store.get_product(ctx.param("productId"))
+def _existing(services: Services, product_id: str) -> ports.Product:
+    product = services.store.get_product(product_id)
     if product is None:
-        raise ports.NotFound(f"product {ctx.param('productId')} not found")
+        raise ports.NotFound(f"product {product_id} not found")
     return product
 
 
-def update_product(ctx):
+def update_product(services: Services, product_id: str, body: ProductInput) -> ProductOut:
     """Replace the product's fields but its stock: stock changes only through the stock
     route, so a form opened before a sale cannot undo it. An absent imageUrl keeps the
     current image."""
-    if ctx.body.product_id not in (None, ctx.param("productId")):
-        return _invalid("productId", "must match the product id in the path")
-    if (bad := _check_input(ctx)) is not None:
-        return bad
-    current = _existing(ctx)
-    image = ctx.body.image_url if ctx.body.image_url is not None else current.image_url
-    stored = ctx.services.store.update_product(_product(ctx.body, current.product_id, current.stock, image))
+    if body.product_id not in (None, product_id):
+        raise InvalidFields([("productId", "must match the product id in the path")])
+    _check_input(services, body)
+    current = _existing(services, product_id)
+    image = body.image_url if body.image_url is not None else current.image_url
+    stored = services.store.update_product(_product(body, current.product_id, current.stock, image))
     if stored.category != current.category:
-        _ensure_category(ctx.services.store, stored.category)
-    return Product.of(stored)
+        _ensure_category(services, stored.category)
+    return ProductOut.of(stored)
 
 
-def delete_product(ctx):
+def delete_product(services: Services, product_id: str) -> StatusResponse:
     """Carts holding it drop the line from their view; placed orders keep their copy."""
-    ctx.services.store.delete_product(ctx.param("productId"))
+    services.store.delete_product(product_id)
     return StatusResponse(status="deleted")
 
 
-def set_stock(ctx):
-    return Product.of(ctx.services.store.set_stock(ctx.param("productId"), ctx.body.stock))
+def set_stock(services: Services, product_id: str, stock: int) -> ProductOut:
+    return ProductOut.of(services.store.set_stock(product_id, stock))
 
 
-def image_upload_url(ctx):
+def image_upload_url(services: Services, product_id: str, content_type: str) -> ImageUploadResponse:
     """A signed upload form for one image under products/<productId>/<uuid>.<ext>, of the
     requested type (datamodel.IMAGE_TYPES) and at most datamodel.MAX_IMAGE_BYTES.
 
@@ -108,18 +116,15 @@ def image_upload_url(ctx):
     call; until the browser's upload completes (seconds), the image URL answers 404 and the
     storefront shows its placeholder. Every upload gets a fresh key, so CDN caches never
     serve an older picture."""
-    current = _existing(ctx)
-    content_type = ctx.body.content_type
+    current = _existing(services, product_id)
     key = f"products/{current.product_id}/{uuid.uuid4().hex}.{datamodel.IMAGE_TYPES[content_type]}"
-    form = ctx.services.media.presign_upload(
-        key, content_type, datamodel.MAX_IMAGE_BYTES, datamodel.UPLOAD_EXPIRES_SECONDS
-    )
-    ctx.services.store.update_product(
+    form = services.media.presign_upload(key, content_type, datamodel.MAX_IMAGE_BYTES, datamodel.UPLOAD_EXPIRES_SECONDS)
+    services.store.update_product(
         ports.Product(**{**current.__dict__, "image_url": form.image_url, "updated_at": now_iso()})
     )
     return ImageUploadResponse(
         upload_url=form.url,
-        upload_method=form.method,
+        upload_method=cast(UploadMethod, form.method),
         upload_fields=dict(form.fields),
         upload_headers=dict(form.headers),
         image_url=form.image_url,
@@ -128,29 +133,128 @@ def image_upload_url(ctx):
     )
 
 
-def list_orders(ctx):
+def list_orders(services: Services, status: str, limit: int, cursor: str | None) -> OrderList:
+    page = services.store.list_orders_by_status(status, limit=limit, cursor=cursor)
+    return OrderList(items=[OrderOut.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
+
+
+def set_order_status(services: Services, order_id: str, new: str) -> OrderOut:
+    """Move an order along ports.NEXT_STATUS. Setting the current status again is a no-op
+    (a retried request succeeds); cancelling restocks in the same atomic write."""
+    order = services.store.find_order(order_id)
+    if order is None:
+        raise ports.NotFound(f"order {order_id} not found")
+    if new == order.status:
+        return OrderOut.of(order, admin=True)
+    if new not in ports.NEXT_STATUS[order.status]:
+        allowed = ", ".join(ports.NEXT_STATUS[order.status]) or "nothing (final)"
+        raise Refused("INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}")
+    updated = checkout.transition_order(services.store, order, new, restock=new == ports.CANCELLED)
+    publish(services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
+    return OrderOut.of(updated, admin=True)
+
+
+# --- HTTP: each route's request -> the operation's arguments --------------------------
+
+
+@route(
+    "POST",
+    "/api/admin/products",
+    "adminCreateProduct",
+    ADMIN,
+    "admin",
+    "Create a product",
+    request=ProductInput,
+    response=ProductOut,
+    status=201,
+)
+def http_create_product(ctx: Ctx) -> ProductOut:
+    return create_product(ctx.services, ctx.body)
+
+
+@route(
+    "PUT",
+    "/api/admin/products/{productId}",
+    "adminUpdateProduct",
+    ADMIN,
+    "admin",
+    "Update a product",
+    request=ProductInput,
+    response=ProductOut,
+)
+def http_update_product(ctx: Ctx) -> ProductOut:
+    return update_product(ctx.services, ctx.param("productId"), ctx.body)
+
+
+@route(
+    "DELETE",
+    "/api/admin/products/{productId}",
+    "adminDeleteProduct",
+    ADMIN,
+    "admin",
+    "Delete a product",
+    response=StatusResponse,
+)
+def http_delete_product(ctx: Ctx) -> StatusResponse:
+    return delete_product(ctx.services, ctx.param("productId"))
+
+
+@route(
+    "PUT",
+    "/api/admin/products/{productId}/stock",
+    "adminSetStock",
+    ADMIN,
+    "admin",
+    "Set a product's stock",
+    request=StockInput,
+    response=ProductOut,
+)
+def http_set_stock(ctx: Ctx) -> ProductOut:
+    return set_stock(ctx.services, ctx.param("productId"), ctx.body.stock)
+
+
+@route(
+    "POST",
+    "/api/admin/products/{productId}/image",
+    "adminImageUpload",
+    ADMIN,
+    "admin",
+    "Get a pre-signed URL to upload a product image",
+    request=ImageUploadRequest,
+    response=ImageUploadResponse,
+)
+def http_image_upload_url(ctx: Ctx) -> ImageUploadResponse:
+    return image_upload_url(ctx.services, ctx.param("productId"), ctx.body.content_type)
+
+
+@route(
+    "GET",
+    "/api/admin/orders",
+    "adminListOrders",
+    ADMIN,
+    "admin",
+    "Orders by status",
+    response=OrderList,
+    query_params=("status", "limit", "cursor"),
+    required_query=("status",),
+)
+def http_list_orders(ctx: Ctx) -> OrderList:
     status = (ctx.query_str("status", 16) or "").upper()
     if status not in ports.ORDER_STATUSES:
         raise ValueError(f"query parameter 'status' must be one of {', '.join(ports.ORDER_STATUSES)}")
     limit = ctx.query_int("limit", 20, 1, 100)
-    page = ctx.services.store.list_orders_by_status(status, limit=limit, cursor=ctx.cursor())
-    return OrderList(items=[Order.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
+    return list_orders(ctx.services, status, limit, ctx.cursor())
 
 
-def set_order_status(ctx):
-    """Move an order along ports.NEXT_STATUS. Setting the current status again is a no-op
-    (a retried request succeeds); cancelling restocks in the same atomic write."""
-    order = ctx.services.store.find_order(ctx.param("orderId"))
-    if order is None:
-        raise ports.NotFound(f"order {ctx.param('orderId')} not found")
-    new = ctx.body.status
-    if new == order.status:
-        return Order.of(order, admin=True)
-    if new not in ports.NEXT_STATUS[order.status]:
-        allowed = ", ".join(ports.NEXT_STATUS[order.status]) or "nothing (final)"
-        return error(
-            409, "INVALID_TRANSITION", f"an order that is {order.status} cannot become {new}; allowed: {allowed}"
-        )
-    updated = checkout.transition_order(ctx.services.store, order, new, restock=new == ports.CANCELLED)
-    publish(ctx.services, "OrderCancelled" if new == ports.CANCELLED else "OrderStatusChanged", updated)
-    return Order.of(updated, admin=True)
+@route(
+    "PUT",
+    "/api/admin/orders/{orderId}/status",
+    "adminSetOrderStatus",
+    ADMIN,
+    "admin",
+    "Advance an order's status",
+    request=OrderStatusInput,
+    response=OrderOut,
+)
+def http_set_order_status(ctx: Ctx) -> OrderOut:
+    return set_order_status(ctx.services, ctx.param("orderId"), ctx.body.status)

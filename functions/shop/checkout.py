@@ -31,6 +31,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from . import ports
+from .clock import now_iso
 from .ports import (
     CheckoutPlan,
     CheckoutState,
@@ -139,7 +140,6 @@ def transition_order(store: ports.Store, order: Order, new_status: str, *, resto
     """See ports.Store.transition_order."""
     if order.status not in ports.ORDER_STATUSES or new_status not in ports.ORDER_STATUSES:
         raise ValueError(f"unknown status {order.status!r} -> {new_status!r}")
-    from .orders import now_iso
 
     plan = TransitionPlan(order, new_status, now_iso(), quantities(order) if restock else {})
     policy = store.transition_policy

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ports import Principal
+
+if TYPE_CHECKING:
+    from .routes import Route
 
 
 @dataclass
@@ -26,6 +29,8 @@ class Request:
     principal: Principal | None = None  # None: no verified token
     source_ip: str | None = None  # the client's address as the cloud's edge vouches for it
     request_id: str = ""
+    # The route the runtime already matched, so nothing matches it twice.
+    route: Route | None = None
 
 
 @dataclass
@@ -51,3 +56,16 @@ def error(status: int, code: str, message: str, **extra: Any) -> Response:
         {"error": {"code": code, "message": message, **extra}},
         {"content-type": "application/json"},
     )
+
+
+def bearer_token(authorization: str | None, *, bare: bool = False) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or
+    None. `bare=True` also takes a header that is only a JWT, as API Gateway's JWT
+    authorizer does: a runtime behind it must hand on the token the gateway accepted."""
+    value = (authorization or "").strip() if bare else authorization or ""
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return token.strip() or None
+    if bare and value.count(".") == 2 and " " not in value:
+        return value
+    return None

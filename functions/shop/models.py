@@ -135,16 +135,20 @@ class HealthResponse(_Out):
 # --- catalog ------------------------------------------------------------------
 
 
-class Category(_Out):
+class CategoryOut(_Out):
+    model_config = ConfigDict(title="Category")  # its name in the OpenAPI document
+
     category_id: str
     name: str
 
 
 class CategoryList(_Out):
-    items: list[Category]
+    items: list[CategoryOut]
 
 
-class Product(_Out):
+class ProductOut(_Out):
+    model_config = ConfigDict(title="Product")  # its name in the OpenAPI document
+
     product_id: str
     name: str
     description: str
@@ -155,7 +159,7 @@ class Product(_Out):
     image_url: str | None = None
 
     @classmethod
-    def of(cls, p: ports.Product) -> Product:
+    def of(cls, p: ports.Product) -> ProductOut:
         return cls(
             product_id=p.product_id,
             name=p.name,
@@ -169,7 +173,7 @@ class Product(_Out):
 
 
 class ProductList(_Out):
-    items: list[Product]
+    items: list[ProductOut]
     next_cursor: str | None
 
 
@@ -288,7 +292,9 @@ class OrderCustomer(_Out):
     country: str = Field(description="ship-to country, ISO 3166-1 alpha-2")
 
 
-class Order(_Out):
+class OrderOut(_Out):
+    model_config = ConfigDict(title="Order")  # its name in the OpenAPI document
+
     order_id: str
     status: str
     items: list[OrderItem]
@@ -301,7 +307,7 @@ class Order(_Out):
     customer: OrderCustomer | None = Field(None, description="admin views only: whose order it is and where it goes")
 
     @classmethod
-    def of(cls, o: ports.Order, *, admin: bool = False) -> Order:
+    def of(cls, o: ports.Order, *, admin: bool = False) -> OrderOut:
         a = o.shipping_address
         return cls(
             order_id=o.order_id,
@@ -338,7 +344,7 @@ class Order(_Out):
 
 
 class OrderList(_Out):
-    items: list[Order]
+    items: list[OrderOut]
     next_cursor: str | None
 
 

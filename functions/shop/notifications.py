@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from .addresses import lines as address_lines
-from .ports import Address, OrderEvent, OrderLine
-from .processed_events import BUSY, DONE
+from .ports import Address, Notifier, OrderEvent, OrderLine
+from .processed_events import BUSY, DONE, ProcessedEvents
+from .services import Services
 
 log = logging.getLogger("shop.notifications")
 
@@ -92,10 +94,25 @@ def _address_from(raw: object) -> Address | None:
     values = {attr: raw.get(wire) for wire, attr in _ADDRESS_FIELDS.items()}
     if not all(isinstance(v, str) and v for k, v in values.items() if k in ("name", "line1", "city", "country")):
         raise ValueError("shippingAddress needs name, line1, city and country")
-    if not all(v is None or isinstance(v, str) for v in values.values()):
-        raise ValueError("shippingAddress fields must be strings")
-    values["postal_code"] = values["postal_code"] or ""
-    return Address(**values)
+    text: dict[str, str | None] = {}
+    for attr, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError("shippingAddress fields must be strings")
+        text[attr] = value
+
+    def required(attr: str) -> str:
+        return text[attr] or ""  # the four checked above are non-empty; a postal code may be absent
+
+    return Address(
+        name=required("name"),
+        line1=required("line1"),
+        city=required("city"),
+        postal_code=required("postal_code"),
+        country=required("country"),
+        line2=text["line2"],
+        region=text["region"],
+        phone=text["phone"],
+    )
 
 
 def event_from_json(data: str | bytes | dict) -> OrderEvent:
@@ -186,7 +203,9 @@ class EventBusy(RuntimeError):
     is a copy of the same message: raise, so the queue brings it back later."""
 
 
-def handle_order_event(event: dict | str | bytes | OrderEvent, services, *, delivery_id: str | None = None) -> None:
+def handle_order_event(
+    event: dict[str, Any] | str | bytes | OrderEvent, services: Services, *, delivery_id: str | None = None
+) -> None:
     """E-mail the customer about `event`, once per event id.
 
     `delivery_id`: the queue's id of the message (stable across its redeliveries, unique
@@ -194,7 +213,7 @@ def handle_order_event(event: dict | str | bytes | OrderEvent, services, *, deli
     acknowledged, because the holder's own message stays on the queue until the e-mail is
     out (and a redelivery of it takes the claim back); without an id it is retried."""
     ev = event if isinstance(event, OrderEvent) else event_from_json(event)
-    processed = getattr(services, "processed_events", None)
+    processed = services.processed_events
     if processed is None:
         _deliver(ev, services)
         return
@@ -221,7 +240,7 @@ def handle_order_event(event: dict | str | bytes | OrderEvent, services, *, deli
         log.warning("order event %s sent but not recorded as processed", key, exc_info=True)
 
 
-def _release(processed, key: str, holder: str) -> None:
+def _release(processed: ProcessedEvents, key: str, holder: str) -> None:
     try:
         processed.release(key, holder)
     except Exception:
@@ -229,7 +248,7 @@ def _release(processed, key: str, holder: str) -> None:
         log.warning("order event %s: could not release the claim of %s", key, holder, exc_info=True)
 
 
-def _deliver(ev: OrderEvent, services) -> None:
+def _deliver(ev: OrderEvent, services: Services) -> None:
     to = ev.email or services.identity.lookup_email(ev.user_id)
     if not to:
         log.warning("order %s: no email address for user %s; nothing sent", ev.order_id, ev.user_id)
@@ -239,13 +258,10 @@ def _deliver(ev: OrderEvent, services) -> None:
     _push(services.notifier, ev, subject)
 
 
-def _push(notifier, ev: OrderEvent, subject: str) -> None:
+def _push(notifier: Notifier, ev: OrderEvent, subject: str) -> None:
     """Best effort, after the e-mail: failing the delivery here would make the retry send the
     e-mail twice, so a push failure is logged, never raised."""
-    send_push = getattr(notifier, "send_push", None)
-    if send_push is None:
-        return
     try:
-        send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
+        notifier.send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
     except Exception as e:  # any channel failure is only a missed push
         log.warning("order %s: push to user %s failed: %s", ev.order_id, ev.user_id, e)

@@ -12,9 +12,11 @@ both sides), so a fuzzer's "valid" request is valid for the server too.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
-from . import api, catalog, models, orders, ports, routes
+from pydantic import BaseModel
+
+from . import api, catalog, models, ports, routes
 from .catalog import MAX_CATEGORY, MAX_LIMIT, MAX_QUERY
 
 ERROR_STATUSES = {
@@ -73,6 +75,7 @@ FORMATS = {
     ("ImageUploadResponse", "uploadUrl"): "uri",
     ("ImageUploadResponse", "imageUrl"): "uri-reference",
 }
+JSON = "application/json"
 AUTH_DESCRIPTIONS = {
     routes.CUSTOMER: "Needs a signed-in user: `Authorization: Bearer <access token>`.",
     routes.ADMIN: "Admin only: needs a signed-in user in the `admin` group (403 otherwise).",
@@ -109,27 +112,51 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
         "than limit products; follow nextCursor until it is null",
     },
 }
-REQUIRED_QUERY = {("adminListOrders", "status")}
-IDEMPOTENCY_KEY_SCHEMA = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": orders.IDEMPOTENCY_KEY_MAX,
-    "pattern": "^[\\x21-\\x7e][\\x20-\\x7e]*$",
-}
+
+
+def schema_name(model: type[BaseModel]) -> str:
+    """The model's name in components/schemas (its `title`, else its class name)."""
+    return str(model.model_config.get("title") or model.__name__)
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """Every model an operation names, by schema name, and the error body."""
+    found: list[type[BaseModel] | None] = [models.Error]
+    for route in routes.ROUTES:
+        found += [route.request_model, route.response_model, *(a.model for a in route.answers)]
+    return {schema_name(m): m for m in found if m is not None}
 
 
 def _schemas() -> dict[str, Any]:
-    names = {r.request_model for r in routes.ROUTES} | {r.response_model for r in routes.ROUTES}
-    names |= {"Error", "ChallengeResponse"}
     schemas: dict[str, Any] = {}
-    for name in sorted(n for n in names if n):
-        model = getattr(models, name)
+    for name, model in sorted(_models().items()):
         # Inputs as the server validates them, outputs as it serialises them.
-        mode = "validation" if issubclass(model, models._In) else "serialization"
+        mode: Literal["validation", "serialization"] = (
+            "validation" if issubclass(model, models._In) else "serialization"
+        )
         schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}", mode=mode)
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    return _refine(schemas)
+    return _refine(_titled(schemas))
+
+
+def _titled(schemas: dict[str, Any]) -> dict[str, Any]:
+    """pydantic names nested models by class; the document names every model by its title."""
+    titles = {
+        cls.__name__: schema_name(cls)
+        for cls in vars(models).values()
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and schema_name(cls) != cls.__name__
+    }
+
+    def rename(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF) and ref[len(REF) :] in titles:
+                node = {**node, "$ref": REF + titles[ref[len(REF) :]]}
+            return {k: rename(v) for k, v in node.items()}
+        return [rename(v) for v in node] if isinstance(node, list) else node
+
+    return {titles.get(name, name): rename(schema) for name, schema in schemas.items()}
 
 
 def _refine(schemas: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +199,11 @@ def _set_format(prop: dict[str, Any], fmt: str) -> None:
             branch["format"] = fmt
 
 
+REF = "#/components/schemas/"
+
+
 def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": REF + name}
 
 
 def _parameters(route: routes.Route) -> list[dict[str, Any]]:
@@ -187,35 +217,32 @@ def _parameters(route: routes.Route) -> list[dict[str, Any]]:
         for p in route.path_params
     ]
     for q in route.query_params:
-        required = (route.operation_id, q) in REQUIRED_QUERY
+        required = q in route.required_query
         params.append({"name": q, "in": "query", "required": required, "schema": QUERY_SCHEMAS[q]})
-    if route.operation_id == "placeOrder":
+    for h in route.headers:
         params.append(
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "required": True,
-                "description": "A fresh key per checkout; a retry with the same key and body returns the same order",
-                "schema": IDEMPOTENCY_KEY_SCHEMA,
-            }
+            {"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": h.schema}
         )
     return params
 
 
-def operation(route: routes.Route) -> dict[str, Any]:
-    content = {
-        "application/json": {"schema": _ref(route.response_model) if route.response_model else {"type": "object"}}
-    }
-    if route.operation_id == "getSitemap":
-        content = {"application/xml": {"schema": {"type": "string", "description": "sitemaps.org urlset"}}}
+def _content(route: routes.Route, model: type[BaseModel] | None) -> dict[str, Any]:
+    if route.media_type != JSON:
+        return {route.media_type: {"schema": {"type": "string", "description": route.body_description}}}
+    return {JSON: {"schema": _ref(schema_name(model)) if model else {"type": "object"}}}
+
+
+def _successes(route: routes.Route) -> dict[str, Any]:
+    content = _content(route, route.response_model)
     responses: dict[str, Any] = {str(route.success_status): {"description": "OK", "content": content}}
-    if route.operation_id == "placeOrder":
-        responses["200"] = {"description": "Replay of an order placed with the same key and body", "content": content}
-    if route.operation_id == "logIn":
-        responses["202"] = {
-            "description": "A challenge to answer: SOFTWARE_TOKEN_MFA (POST /api/auth/mfa) or MFA_SETUP (enrol first)",
-            "content": {"application/json": {"schema": _ref("ChallengeResponse")}},
-        }
+    for answer in route.answers:
+        other = content if answer.model is None else _content(route, answer.model)
+        responses[str(answer.status)] = {"description": answer.description, "content": other}
+    return responses
+
+
+def operation(route: routes.Route) -> dict[str, Any]:
+    responses = _successes(route)
     error_content = {"application/json": {"schema": _ref("Error")}}
     for code, text in error_statuses(route).items():
         responses[code] = {"description": text, "content": error_content}
@@ -233,7 +260,7 @@ def operation(route: routes.Route) -> dict[str, Any]:
         "x-shop-auth": route.auth,
     }
     if route.request_model:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(route.request_model)}}}
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(schema_name(route.request_model))}}}
     return op
 
 
@@ -291,24 +318,8 @@ def openapi2(
         raise ValueError(f"no backend URL for service(s): {', '.join(missing)}")
     paths: dict[str, Any] = {}
     for route in table:
-        op: dict[str, Any] = {
-            "operationId": route.operation_id,
-            "summary": route.summary,
-            "tags": [route.service],
-            "x-google-backend": {
-                "address": backend_urls_by_service[route.service].rstrip("/"),
-                "path_translation": "APPEND_PATH_TO_ADDRESS",
-                "deadline": deadline_seconds,
-            },
-            "parameters": [_parameter2(p) for p in _parameters(route)],
-            "responses": {str(route.success_status): {"description": "OK"}}
-            | {code: {"description": text} for code, text in error_statuses(route).items()},
-        }
-        if route.request_model:
-            op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
-        if route.auth != routes.PUBLIC:
-            op["security"] = [{"jwt": []}]
-        paths.setdefault(route.path, {})[route.method.lower()] = op
+        backend = backend_urls_by_service[route.service].rstrip("/")
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation2(route, backend, deadline_seconds)
     return {
         "swagger": "2.0",
         "info": {"title": title, "version": "1.0.0"},
@@ -327,6 +338,27 @@ def openapi2(
             }
         },
     }
+
+
+def _operation2(route: routes.Route, backend: str, deadline_seconds: float) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "tags": [route.service],
+        "x-google-backend": {
+            "address": backend,
+            "path_translation": "APPEND_PATH_TO_ADDRESS",
+            "deadline": deadline_seconds,
+        },
+        "parameters": [_parameter2(p) for p in _parameters(route)],
+        "responses": {str(route.success_status): {"description": "OK"}}
+        | {code: {"description": text} for code, text in error_statuses(route).items()},
+    }
+    if route.request_model:
+        op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": {"type": "object"}})
+    if route.auth != routes.PUBLIC:
+        op["security"] = [{"jwt": []}]
+    return op
 
 
 def _parameter2(param: dict[str, Any]) -> dict[str, Any]:

@@ -13,18 +13,21 @@ import logging
 import os
 import threading
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import addresses, checkout, ports
 from .cart import live_lines
-from .http import error
-from .models import Order, OrderList
+from .clock import now_iso
+from .errors import BadRequest, InvalidFields, Refused
+from .models import OrderList, OrderOut, PlaceOrderRequest
+from .routes import CUSTOMER, Answer, Header, Reply, route
+from .services import Services
+
+if TYPE_CHECKING:
+    from .api import Ctx
 
 log = logging.getLogger("shop.orders")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 _RANDOM_BITS = 40
@@ -73,7 +76,7 @@ def order_event(kind: str, order: ports.Order) -> ports.OrderEvent:
     )
 
 
-def publish(services, kind: str, order: ports.Order) -> None:
+def publish(services: Services, kind: str, order: ports.Order) -> None:
     """The order is committed already: a failed publish is logged, never surfaced."""
     try:
         services.notifier.publish_order_event(order_event(kind, order))
@@ -82,28 +85,48 @@ def publish(services, kind: str, order: ports.Order) -> None:
 
 
 IDEMPOTENCY_KEY_MAX = 100
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": IDEMPOTENCY_KEY_MAX,
+    "pattern": "^[\\x21-\\x7e][\\x20-\\x7e]*$",
+}
 
 
-def _idempotency_key(ctx):
+def idempotency_key(header: str | None) -> str:
     """The key, or the 400 that says what is wrong with it: 1-100 printable ASCII characters
     (the OpenAPI document declares the same)."""
-    key = ctx.request.headers.get("idempotency-key", "").strip()
+    key = (header or "").strip()
     if not key:
-        return error(
-            400, "IDEMPOTENCY_KEY_REQUIRED", "send an Idempotency-Key header (1-100 printable ASCII characters)"
+        raise BadRequest(
+            "send an Idempotency-Key header (1-100 printable ASCII characters)", "IDEMPOTENCY_KEY_REQUIRED"
         )
     if len(key) > IDEMPOTENCY_KEY_MAX or not (key.isascii() and key.isprintable()):
-        return error(
-            400,
-            "INVALID_IDEMPOTENCY_KEY",
+        raise BadRequest(
             f"the Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} printable ASCII characters "
             f"(got {len(key)} characters{'' if key.isascii() and key.isprintable() else ', some not printable ASCII'})",
+            "INVALID_IDEMPOTENCY_KEY",
         )
     return key
 
 
-def _replay(services, user: str, key: str, digest: str):
-    """The response for a key that was used before, or None when it is new.
+@dataclass(frozen=True)
+class Checkout:
+    """Place an order of the user's cart, shipped to `address`, once per idempotency key."""
+
+    user: ports.Principal
+    address: ports.Address
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: ports.Order
+    created: bool  # False: the order this key placed before (a retry)
+
+
+def _replay(services: Services, user: str, key: str, digest: str) -> Placed | None:
+    """The order of a key that was used before, or None when it is new.
 
     Only consulted when this request cannot place an order (empty cart, a product gone,
     too little stock): a retry of a checkout that succeeded must get its order back even
@@ -115,7 +138,7 @@ def _replay(services, user: str, key: str, digest: str):
     order, seen_hash = seen
     if seen_hash != digest:
         raise ports.IdempotencyConflict(order.order_id)
-    return 200, Order.of(order)
+    return Placed(order, created=False)
 
 
 def _cart_versions(lines: list[ports.CartLine]) -> tuple[tuple[str, str], ...]:
@@ -125,84 +148,88 @@ def _cart_versions(lines: list[ports.CartLine]) -> tuple[tuple[str, str], ...]:
     return tuple((li.product_id, li.version) for li in lines if li.version is not None)
 
 
-def _new_order(ctx, lines: tuple[ports.OrderLine, ...], address, key: str, cart: list[ports.CartLine]) -> ports.Order:
+def _new_order(
+    services: Services, cmd: Checkout, lines: tuple[ports.OrderLine, ...], cart: list[ports.CartLine]
+) -> ports.Order:
     created = now_iso()
     return ports.Order(
         order_id=new_order_id(),
-        user_id=ctx.principal.user_id,
+        user_id=cmd.user.user_id,
         status=ports.PLACED,
         lines=lines,
         total=sum(li.line_total for li in lines),
-        currency=ctx.services.currency,
+        currency=services.currency,
         created_at=created,
         updated_at=created,
-        shipping_address=address,
-        email=ctx.principal.email,
-        idempotency_key=key,
+        shipping_address=cmd.address,
+        email=cmd.user.email,
+        idempotency_key=cmd.idempotency_key,
         cart_versions=_cart_versions(cart),
     )
 
 
-def _order_from_snapshots(ctx, lines: list[ports.CartLine], address, key: str) -> ports.Order | None:
+def _order_from_snapshots(services: Services, cmd: Checkout, lines: list[ports.CartLine]) -> ports.Order | None:
     """The order the cart's catalog snapshots describe, when the store verifies them at write
     time and every line has one in the shop's currency; None otherwise."""
-    if not lines or not getattr(ctx.services.store, "checks_catalog", False):
+    if not lines or not services.store.checks_catalog:
         return None
-    if any(li.unit_price is None or li.name is None or li.currency != ctx.services.currency for li in lines):
-        return None
-    order_lines = tuple(
-        ports.OrderLine(product_id=li.product_id, name=li.name, unit_price=li.unit_price, quantity=li.quantity)
-        for li in lines
-    )
-    return _new_order(ctx, order_lines, address, key, lines)
+    order_lines = []
+    for li in lines:
+        if li.unit_price is None or li.name is None or li.currency != services.currency:
+            return None
+        order_lines.append(
+            ports.OrderLine(product_id=li.product_id, name=li.name, unit_price=li.unit_price, quantity=li.quantity)
+        )
+    return _new_order(services, cmd, tuple(order_lines), lines)
 
 
-def _placed(ctx, result: ports.PlaceOrderResult, gone) -> tuple:
-    """200 with the order a replay found, or 201 after the new order's follow-ups."""
-    services, user = ctx.services, ctx.principal.user_id
+def _from_snapshots(services: Services, cmd: Checkout, lines: list[ports.CartLine], digest: str) -> Placed | None:
+    """1 read + 1 transaction: the store's transaction verifies stock AND that the catalog
+    still says the cart's names, prices and currency. None when it cannot tell (no
+    snapshots) or anything moved (price, product gone, stock short): then the
+    read-then-write path gives the exact answer."""
+    fast = _order_from_snapshots(services, cmd, lines)
+    if fast is None:
+        return None
+    try:
+        result = checkout.place_order(services.store, fast, request_hash=digest)
+    except ports.CartChanged:
+        if replay := _replay(services, cmd.user.user_id, cmd.idempotency_key, digest):
+            return replay
+        raise
+    except (ports.InsufficientStock, ports.StaleState):
+        return None
+    return _placed(services, cmd.user.user_id, result, gone=())
+
+
+def _placed(services: Services, user: str, result: ports.PlaceOrderResult, gone: list[str] | tuple[()]) -> Placed:
+    """The order a replay found, or the new one after its follow-ups."""
     if not result.created:
-        return 200, Order.of(result.order)
+        return Placed(result.order, created=False)
     for product_id in gone:  # leftovers of deleted products; harmless if this fails
         try:
             services.store.set_cart_line(user, product_id, 0)
         except Exception:
             log.warning("could not drop deleted product %s from %s's cart", product_id, user, exc_info=True)
     publish(services, "OrderPlaced", result.order)
-    return 201, Order.of(result.order)
+    return Placed(result.order, created=True)
 
 
-def place_order(ctx):
-    key = _idempotency_key(ctx)
-    if not isinstance(key, str):
-        return key
-    services, user = ctx.services, ctx.principal.user_id
-    address = ctx.body.shipping_address.to_port()
-    if bad := addresses.problems(address):
-        details = [{"field": f"shippingAddress.{name}", "message": message} for name, message in bad]
-        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return error(422, "VALIDATION_ERROR", f"request body is invalid: {summary}", details=details)
-    digest = request_hash(address)
+def place_order(services: Services, cmd: Checkout) -> Placed:
+    user, key = cmd.user.user_id, cmd.idempotency_key
+    if bad := addresses.problems(cmd.address):
+        raise InvalidFields([(f"shippingAddress.{name}", message) for name, message in bad])
+    digest = request_hash(cmd.address)
     lines = services.store.get_cart(user)
-    fast = _order_from_snapshots(ctx, lines, address, key)
-    if fast is not None:
-        # 1 read + 1 transaction: the store's transaction verifies stock AND that the
-        # catalog still says these names, prices and currency. If anything moved (price,
-        # product gone, stock short), the read-then-write path below gives the exact answer.
-        try:
-            result = checkout.place_order(services.store, fast, request_hash=digest)
-        except ports.CartChanged:
-            if replay := _replay(services, user, key, digest):
-                return replay
-            raise
-        except (ports.InsufficientStock, ports.StaleState):
-            result = None
-        if result is not None:
-            return _placed(ctx, result, gone=())
+    if (fast := _from_snapshots(services, cmd, lines, digest)) is not None:
+        return fast
     products = services.store.get_products([li.product_id for li in lines]) if lines else {}
     gone = [li.product_id for li in lines if li.product_id not in products]
     lines = live_lines(lines, products)  # exactly what the cart view shows
     if not lines:
-        return _replay(services, user, key, digest) or error(409, "CART_EMPTY", "your cart is empty")
+        if replay := _replay(services, user, key, digest):
+            return replay
+        raise Refused("CART_EMPTY", "your cart is empty")
     short = [li.product_id for li in lines if products[li.product_id].stock < li.quantity]
     if short:  # fail fast; the store's conditional write is what actually guarantees it
         if replay := _replay(services, user, key, digest):
@@ -210,15 +237,15 @@ def place_order(ctx):
         raise _sold_out(short, products)
     foreign = sorted({li.product_id for li in lines if products[li.product_id].currency != services.currency})
     if foreign:
-        return _replay(services, user, key, digest) or error(
-            409, "CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(foreign)}", productIds=foreign
-        )
+        if replay := _replay(services, user, key, digest):
+            return replay
+        raise Refused("CURRENCY_MISMATCH", f"not sold in {services.currency}: {', '.join(foreign)}", productIds=foreign)
     order_lines = tuple(
         ports.OrderLine(product_id=p.product_id, name=p.name, unit_price=p.price, quantity=li.quantity)
         for li in lines
         for p in [products[li.product_id]]
     )
-    order = _new_order(ctx, order_lines, address, key, lines)
+    order = _new_order(services, cmd, order_lines, lines)
     try:
         result = checkout.place_order(services.store, order, request_hash=digest)
     except ports.CartChanged:
@@ -231,7 +258,7 @@ def place_order(ctx):
         # fresh read, made on this failure path only.
         short = exc.product_ids or [li.product_id for li in lines]
         raise _sold_out(short, services.store.get_products(short)) from exc
-    return _placed(ctx, result, gone)
+    return _placed(services, user, result, gone)
 
 
 def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.InsufficientStock:
@@ -243,27 +270,88 @@ def _sold_out(short: list[str], products: dict[str, ports.Product]) -> ports.Ins
     )
 
 
-def list_my_orders(ctx):
-    limit = ctx.query_int("limit", 20, 1, 100)
-    page = ctx.services.store.list_orders(ctx.principal.user_id, limit=limit, cursor=ctx.cursor())
-    return OrderList(items=[Order.of(o) for o in page.items], next_cursor=page.next_cursor)
+def list_my_orders(services: Services, user_id: str, limit: int, cursor: str | None) -> OrderList:
+    page = services.store.list_orders(user_id, limit=limit, cursor=cursor)
+    return OrderList(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
 
-def _my_order(ctx) -> ports.Order:
-    order = ctx.services.store.get_order(ctx.principal.user_id, ctx.param("orderId"))
+def _my_order(services: Services, user_id: str, order_id: str) -> ports.Order:
+    order = services.store.get_order(user_id, order_id)
     if order is None:  # someone else's order is indistinguishable from no order
-        raise ports.NotFound(f"order {ctx.param('orderId')} not found")
+        raise ports.NotFound(f"order {order_id} not found")
     return order
 
 
-def get_my_order(ctx):
-    return Order.of(_my_order(ctx))
+def get_my_order(services: Services, user_id: str, order_id: str) -> OrderOut:
+    return OrderOut.of(_my_order(services, user_id, order_id))
 
 
-def cancel_my_order(ctx):
-    order = _my_order(ctx)
+def cancel_my_order(services: Services, user_id: str, order_id: str) -> OrderOut:
+    order = _my_order(services, user_id, order_id)
     if order.status not in ports.CANCELLABLE:
-        return error(409, "NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
-    cancelled = checkout.transition_order(ctx.services.store, order, ports.CANCELLED, restock=True)
-    publish(ctx.services, "OrderCancelled", cancelled)
-    return Order.of(cancelled)
+        raise Refused("NOT_CANCELLABLE", f"an order that is {order.status} can no longer be cancelled")
+    cancelled = checkout.transition_order(services.store, order, ports.CANCELLED, restock=True)
+    publish(services, "OrderCancelled", cancelled)
+    return OrderOut.of(cancelled)
+
+
+# --- HTTP: each route's request -> the operation's arguments --------------------------
+
+
+@route(
+    "POST",
+    "/api/orders",
+    "placeOrder",
+    CUSTOMER,
+    "orders",
+    "Check out the cart (Idempotency-Key header required)",
+    request=PlaceOrderRequest,
+    response=OrderOut,
+    status=201,
+    headers=(
+        Header(
+            "Idempotency-Key",
+            "A fresh key per checkout; a retry with the same key and body returns the same order",
+            IDEMPOTENCY_KEY_SCHEMA,
+        ),
+    ),
+    answers=(Answer(200, "Replay of an order placed with the same key and body"),),
+)
+def http_place_order(ctx: Ctx) -> OrderOut | Reply:
+    key = idempotency_key(ctx.request.headers.get("idempotency-key"))
+    placed = place_order(ctx.services, Checkout(ctx.user, ctx.body.shipping_address.to_port(), key))
+    body = OrderOut.of(placed.order)
+    return body if placed.created else Reply(200, body)
+
+
+@route(
+    "GET",
+    "/api/orders",
+    "listMyOrders",
+    CUSTOMER,
+    "orders",
+    "My orders, newest first",
+    response=OrderList,
+    query_params=("limit", "cursor"),
+)
+def http_list_my_orders(ctx: Ctx) -> OrderList:
+    limit = ctx.query_int("limit", 20, 1, 100)
+    return list_my_orders(ctx.services, ctx.user.user_id, limit, ctx.cursor())
+
+
+@route("GET", "/api/orders/{orderId}", "getMyOrder", CUSTOMER, "orders", "One of my orders", response=OrderOut)
+def http_get_my_order(ctx: Ctx) -> OrderOut:
+    return get_my_order(ctx.services, ctx.user.user_id, ctx.param("orderId"))
+
+
+@route(
+    "POST",
+    "/api/orders/{orderId}/cancel",
+    "cancelMyOrder",
+    CUSTOMER,
+    "orders",
+    "Cancel my order while it has not shipped",
+    response=OrderOut,
+)
+def http_cancel_my_order(ctx: Ctx) -> OrderOut:
+    return cancel_my_order(ctx.services, ctx.user.user_id, ctx.param("orderId"))

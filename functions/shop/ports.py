@@ -575,9 +575,10 @@ class Notifier(Protocol):
 
     def send_email(self, to: str, subject: str, text: str) -> None: ...
 
-    # Optional: push to the user's devices (Azure Notification Hubs, GCP FCM). Notifiers
-    # without it, or without a configured channel (returns False), send e-mail only.
-    # def send_push(self, user_id: str, title: str, body: str) -> bool: ...
+    def send_push(self, user_id: str, title: str, body: str) -> bool:
+        """Push to the user's devices (Azure Notification Hubs, GCP FCM). False when the
+        notifier has no push channel, or none is configured: then e-mail is the only one."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -603,6 +604,10 @@ class Media(Protocol):
 
 
 class Identity(Protocol):
+    # True when sign_up confirms the account at once (local stack, tests: there is no inbox
+    # to read a code from); the sign-up answer tells the client so.
+    auto_confirm: bool
+
     def sign_up(self, email: str, password: str) -> str:
         """Returns the new user's id. Raises IdentityError (e.g. USER_EXISTS 409, INVALID_PASSWORD 400)."""
         ...
@@ -643,7 +648,19 @@ class Identity(Protocol):
         ...
 
 
+class InApiConfirmation(Protocol):
+    """Confirming a payment through the API itself (the simulated processor: test cards and
+    the extra authentication step), instead of in the browser with the processor's script."""
+
+    def confirm(self, payment_id: str, card_number: str) -> Payment: ...
+    def complete_action(self, payment_id: str, approve: bool = True) -> Payment: ...
+
+
 class PaymentProcessor(Protocol):
+    # The processor's in-API confirmation, None when only the browser confirms (Stripe.js).
+    @property
+    def in_api_confirmation(self) -> InApiConfirmation | None: ...
+
     def create_payment(self, order: Order) -> Payment:
         """A payment for exactly the order's total and currency, tagged with the order and
         user ids (the events name them). Creating it again for the same order returns the

@@ -1,18 +1,36 @@
-"""The route table: every API operation, declared once.
+"""Routes: each declared beside its handler, with `@route(...)`; this module collects them.
 
-It drives the API gateway routes of every cloud (the Pulumi program imports it), the
-OpenAPI document, the local gateway and the dispatcher. Adding an entry here adds the
-route everywhere with no infrastructure edit.
+A handler module (accounts, catalog, cart, orders, payments, admin, system) declares
 
-Stdlib only, so the infrastructure can import it without the handlers' dependencies;
-handlers and models are named by string and resolved lazily by the dispatcher, so a
-function imports only the modules of its own service.
+    @route("PUT", "/api/cart/items/{productId}", "setCartItem", CUSTOMER, "cart",
+           "Set a line's quantity (0 removes it)", request=SetCartItemRequest, response=Cart)
+    def http_set_item(ctx: Ctx) -> Cart:
+        return set_item(ctx.services, ctx.user.user_id, ctx.param("productId"), ctx.body.quantity)
+
+where `set_item` is the operation (no HTTP in it) and `http_set_item` turns the request
+into its arguments. The route carries everything the gateways, the dispatcher and the
+OpenAPI document need (models, extra answers, headers): no other file names it. `ROUTES`
+(every module's routes, in HANDLER_MODULES order) drives the API gateway routes of every
+cloud (the Pulumi program imports it), the OpenAPI document and the local gateway.
+
+Stdlib only. Importing it loads no handler module: `find` and `match` load the modules
+SEGMENT_MODULES names for the request's path (a function's own service), `ROUTES` all.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    ROUTES: tuple[Route, ...]
+    ROUTES_BY_KEY: dict[str, Route]
 
 PUBLIC = "public"
 CUSTOMER = "customer"  # any signed-in user (valid access token)
@@ -20,20 +38,62 @@ ADMIN = "admin"  # signed-in user in the `admin` group
 AUTH_LEVELS = (PUBLIC, CUSTOMER, ADMIN)
 ADMIN_GROUP = "admin"
 
+# The sitemap lists the storefront's absolute URLs, but behind each cloud's CDN the API sees
+# its own host: the CDN passes the one the visitor used in this header (providers/*/cdn.py).
+SITEMAP_PATH = "/api/sitemap.xml"
+SITE_HOST_HEADER = "X-Shop-Site-Host"
+
+# The modules under functions.shop that declare routes; a new module joins here.
+HANDLER_MODULES = ("accounts", "system", "catalog", "cart", "orders", "admin", "payments")
+
+
+@dataclass(frozen=True)
+class Header:
+    """A request header the operation reads (documented as an OpenAPI header parameter)."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A success answer besides the route's usual one: its status, what it means, and its
+    body (a model; None: the route's response model)."""
+
+    status: int
+    description: str
+    model: type[BaseModel] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's result with a status other than the route's `success_status` (one of
+    the route's declared `answers`)."""
+
+    status: int
+    body: Any
+
 
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str  # "/api/products/{productId}"
     operation_id: str  # OpenAPI operationId, unique
-    handler: str  # "module:function" under functions.shop, e.g. "catalog:list_products"
+    handler: Callable[..., Any]  # called with the dispatcher's Ctx
     auth: str  # PUBLIC | CUSTOMER | ADMIN
     service: str  # the function that serves it (datamodel.SERVICES)
     summary: str
-    request_model: str | None = None  # class name in functions.shop.models
-    response_model: str | None = None  # class name in functions.shop.models
+    request_model: type[BaseModel] | None = None  # the JSON body, validated before the call
+    response_model: type[BaseModel] | None = None  # None: a free-form JSON object
     success_status: int = 200
     query_params: tuple[str, ...] = ()
+    required_query: tuple[str, ...] = ()  # of query_params, those without a default
+    headers: tuple[Header, ...] = ()
+    answers: tuple[Answer, ...] = ()
+    media_type: str = "application/json"  # of the success body
+    body_description: str | None = None  # of a non-JSON success body
 
     @property
     def route_key(self) -> str:
@@ -45,345 +105,96 @@ class Route:
         return tuple(re.findall(r"{(\w+)}", self.path))
 
 
-R = Route
-# The sitemap lists the storefront's absolute URLs, but behind each cloud's CDN the API sees
-# its own host: the CDN passes the one the visitor used in this header (providers/*/cdn.py).
-SITEMAP_PATH = "/api/sitemap.xml"
-SITE_HOST_HEADER = "X-Shop-Site-Host"
-ROUTES: tuple[Route, ...] = (
-    # accounts
-    R(
-        "POST",
-        "/api/auth/signup",
-        "signUp",
-        "accounts:sign_up",
-        PUBLIC,
-        "accounts",
-        "Create an account (the same 202 whether or not the address has one)",
-        "SignUpRequest",
-        "SignUpResponse",
-        202,
-    ),
-    R(
-        "POST",
-        "/api/auth/confirm",
-        "confirmSignUp",
-        "accounts:confirm",
-        PUBLIC,
-        "accounts",
-        "Confirm an account with the emailed code",
-        "ConfirmRequest",
-        "StatusResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/login",
-        "logIn",
-        "accounts:log_in",
-        PUBLIC,
-        "accounts",
-        "Sign in: tokens, or 202 with an MFA challenge to answer",
-        "LoginRequest",
-        "TokensResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/mfa",
-        "answerMfaChallenge",
-        "accounts:answer_mfa",
-        PUBLIC,
-        "accounts",
-        "Finish sign-in with the code from the authenticator app",
-        "MfaRequest",
-        "TokensResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/mfa/setup",
-        "startMfaSetup",
-        "accounts:start_mfa_setup",
-        CUSTOMER,
-        "accounts",
-        "Start enrolling an authenticator app: its secret",
-        None,
-        "MfaSetupResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/mfa/verify",
-        "verifyMfaSetup",
-        "accounts:verify_mfa_setup",
-        CUSTOMER,
-        "accounts",
-        "Turn the authenticator on with its first code; ends every session (sign in again)",
-        "MfaVerifyRequest",
-        "StatusResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/signout",
-        "signOut",
-        "accounts:sign_out",
-        CUSTOMER,
-        "accounts",
-        "Sign out: revokes the refresh tokens server-side",
-        None,
-        "StatusResponse",
-    ),
-    R(
-        "POST",
-        "/api/auth/refresh",
-        "refreshTokens",
-        "accounts:refresh",
-        PUBLIC,
-        "accounts",
-        "Exchange a refresh token for new tokens",
-        "RefreshRequest",
-        "TokensResponse",
-    ),
-    R("GET", "/api/me", "getMe", "accounts:me", CUSTOMER, "accounts", "The signed-in user", None, "MeResponse"),
-    # catalog
-    R("GET", "/api/health", "health", "system:health", PUBLIC, "catalog", "Liveness", None, "HealthResponse"),
-    R("GET", "/api/openapi.json", "openapi", "system:openapi", PUBLIC, "catalog", "This API's OpenAPI document"),
-    R(
-        "GET",
-        "/api/categories",
-        "listCategories",
-        "catalog:list_categories",
-        PUBLIC,
-        "catalog",
-        "Product categories",
-        None,
-        "CategoryList",
-    ),
-    R(
-        "GET",
-        "/api/products",
-        "listProducts",
-        "catalog:list_products",
-        PUBLIC,
-        "catalog",
-        "Products by category or name search, filtered by price and stock, sorted, paginated",
-        None,
-        "ProductList",
-        query_params=("category", "q", "limit", "cursor", "minPrice", "maxPrice", "inStock", "sort"),
-    ),
-    R(
-        "GET",
-        "/api/products/{productId}",
-        "getProduct",
-        "catalog:get_product",
-        PUBLIC,
-        "catalog",
-        "One product",
-        None,
-        "Product",
-    ),
-    R(
-        "GET",
-        SITEMAP_PATH,
-        "getSitemap",
-        "catalog:sitemap",
-        PUBLIC,
-        "catalog",
-        "Sitemap of the storefront (XML): home, every category page and every product page",
-    ),
-    # cart
-    R("GET", "/api/cart", "getCart", "cart:get_cart", CUSTOMER, "cart", "My cart with live prices", None, "Cart"),
-    R(
-        "PUT",
-        "/api/cart/items/{productId}",
-        "setCartItem",
-        "cart:set_item",
-        CUSTOMER,
-        "cart",
-        "Set a line's quantity (0 removes it)",
-        "SetCartItemRequest",
-        "Cart",
-    ),
-    R(
-        "DELETE",
-        "/api/cart/items/{productId}",
-        "removeCartItem",
-        "cart:remove_item",
-        CUSTOMER,
-        "cart",
-        "Remove a line",
-        None,
-        "Cart",
-    ),
-    R("DELETE", "/api/cart", "clearCart", "cart:clear", CUSTOMER, "cart", "Empty my cart", None, "Cart"),
-    # orders
-    R(
-        "POST",
-        "/api/orders",
-        "placeOrder",
-        "orders:place_order",
-        CUSTOMER,
-        "orders",
-        "Check out the cart (Idempotency-Key header required)",
-        "PlaceOrderRequest",
-        "Order",
-        201,
-    ),
-    R(
-        "GET",
-        "/api/orders",
-        "listMyOrders",
-        "orders:list_my_orders",
-        CUSTOMER,
-        "orders",
-        "My orders, newest first",
-        None,
-        "OrderList",
-        query_params=("limit", "cursor"),
-    ),
-    R(
-        "GET",
-        "/api/orders/{orderId}",
-        "getMyOrder",
-        "orders:get_my_order",
-        CUSTOMER,
-        "orders",
-        "One of my orders",
-        None,
-        "Order",
-    ),
-    R(
-        "POST",
-        "/api/orders/{orderId}/cancel",
-        "cancelMyOrder",
-        "orders:cancel_my_order",
-        CUSTOMER,
-        "orders",
-        "Cancel my order while it has not shipped",
-        None,
-        "Order",
-    ),
-    # admin
-    R(
-        "POST",
-        "/api/admin/products",
-        "adminCreateProduct",
-        "admin:create_product",
-        ADMIN,
-        "admin",
-        "Create a product",
-        "ProductInput",
-        "Product",
-        201,
-    ),
-    R(
-        "PUT",
-        "/api/admin/products/{productId}",
-        "adminUpdateProduct",
-        "admin:update_product",
-        ADMIN,
-        "admin",
-        "Update a product",
-        "ProductInput",
-        "Product",
-    ),
-    R(
-        "DELETE",
-        "/api/admin/products/{productId}",
-        "adminDeleteProduct",
-        "admin:delete_product",
-        ADMIN,
-        "admin",
-        "Delete a product",
-        None,
-        "StatusResponse",
-    ),
-    R(
-        "PUT",
-        "/api/admin/products/{productId}/stock",
-        "adminSetStock",
-        "admin:set_stock",
-        ADMIN,
-        "admin",
-        "Set a product's stock",
-        "StockInput",
-        "Product",
-    ),
-    R(
-        "POST",
-        "/api/admin/products/{productId}/image",
-        "adminImageUpload",
-        "admin:image_upload_url",
-        ADMIN,
-        "admin",
-        "Get a pre-signed URL to upload a product image",
-        "ImageUploadRequest",
-        "ImageUploadResponse",
-    ),
-    R(
-        "GET",
-        "/api/admin/orders",
-        "adminListOrders",
-        "admin:list_orders",
-        ADMIN,
-        "admin",
-        "Orders by status",
-        None,
-        "OrderList",
-        query_params=("status", "limit", "cursor"),
-    ),
-    R(
-        "PUT",
-        "/api/admin/orders/{orderId}/status",
-        "adminSetOrderStatus",
-        "admin:set_order_status",
-        ADMIN,
-        "admin",
-        "Advance an order's status",
-        "OrderStatusInput",
-        "Order",
-    ),
-    R(
-        "POST",
-        "/api/cart/merge",
-        "mergeCart",
-        "cart:merge",
-        CUSTOMER,
-        "cart",
-        "Add a guest cart to mine (quantities added, capped at stock)",
-        "MergeCartRequest",
-        "MergedCart",
-    ),
-    R(
-        "POST",
-        "/api/orders/{orderId}/payment",
-        "payMyOrder",
-        "payments:pay",
-        CUSTOMER,
-        "orders",
-        "Start (or, with the simulated processor, make) the payment of my order",
-        "PayRequest",
-        "PaymentResponse",
-    ),
-    R(
-        "POST",
-        "/api/payments/webhook",
-        "paymentWebhook",
-        "payments:webhook",
-        PUBLIC,
-        "orders",
-        "The payment processor's events (Stripe-Signature verified); the only way an order becomes PAID",
-        None,
-        "StatusResponse",
-    ),
-)
-del R
-
-ROUTES_BY_KEY: dict[str, Route] = {r.route_key: r for r in ROUTES}
+F = TypeVar("F", bound=Callable[..., Any])
+_declared: dict[str, dict[str, Route]] = {}  # module -> operation id -> route
 
 
-def routes_for_service(service: str) -> tuple[Route, ...]:
-    return tuple(r for r in ROUTES if r.service == service)
+def route(
+    method: str, path: str, operation_id: str, auth: str, service: str, summary: str, **options: Any
+) -> Callable[[F], F]:
+    """Declare the decorated function as the handler of METHOD PATH; `options` are the
+    Route's keyword fields (request=, response=, status= and the others by their names)."""
+    renamed = {"request": "request_model", "response": "response_model", "status": "success_status"}
+    fields = {renamed.get(k, k): v for k, v in options.items()}
+
+    def declare(fn: F) -> F:
+        declared = Route(method, path, operation_id, fn, auth, service, summary, **fields)
+        _declared.setdefault(fn.__module__, {})[operation_id] = declared
+        return fn
+
+    return declare
 
 
-_compiled: list[tuple[re.Pattern[str], Route]] | None = None
+# The modules declaring the routes under each first path segment (/api/<segment>/...), so
+# that a function's first request loads only its own service's modules (cold start). Only a
+# hint: a route not found in them is looked up in every module (tests keep it exact).
+SEGMENT_MODULES: dict[str, tuple[str, ...]] = {
+    "auth": ("accounts",),
+    "me": ("accounts",),
+    "health": ("system",),
+    "openapi.json": ("system",),
+    "categories": ("catalog",),
+    "products": ("catalog",),
+    "sitemap.xml": ("catalog",),
+    "cart": ("cart",),
+    "orders": ("orders", "payments"),
+    "payments": ("payments",),
+    "admin": ("admin",),
+}
+
+
+def _declared_in(names: tuple[str, ...]) -> list[Route]:
+    found: list[Route] = []
+    for name in names:
+        module = importlib.import_module(f"functions.shop.{name}")
+        found += _declared.get(module.__name__, {}).values()
+    return found
+
+
+def _hinted(path: str) -> list[Route]:
+    segment = path.split("/")[2] if path.startswith("/api/") else ""
+    return _declared_in(SEGMENT_MODULES.get(segment, ()))
+
+
+@functools.cache
+def _pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", path) + "$")
+
+
+_all: tuple[Route, ...] | None = None
+
+
+def _every() -> tuple[Route, ...]:
+    global _all
+    if _all is None:
+        _all = tuple(_declared_in(HANDLER_MODULES))
+    return _all
+
+
+def __getattr__(name: str) -> Any:
+    # ROUTES and ROUTES_BY_KEY are computed on first use so that importing this module
+    # (as every runtime does) loads no handler module.
+    if name == "ROUTES":
+        return _every()
+    if name == "ROUTES_BY_KEY":
+        return {r.route_key: r for r in _every()}
+    raise AttributeError(name)
+
+
+def find(route_key: str) -> Route | None:
+    """The route of a gateway's route key ("GET /api/products/{productId}"), or None."""
+    _, _, path = route_key.partition(" ")
+    found = next((r for r in _hinted(path) if r.route_key == route_key), None)
+    return found or next((r for r in _every() if r.route_key == route_key), None)
+
+
+def _match_in(table: list[Route] | tuple[Route, ...], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for candidate in table:
+        if candidate.method == method.upper():
+            m = _pattern(candidate.path).match(path)
+            if m:
+                return candidate, m.groupdict()
+    return None
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -392,18 +203,8 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     Returns (route, path parameters), or None. A path that exists under another method
     is reported by `allowed_methods` so callers can answer 405.
     """
-    global _compiled
-    if _compiled is None:
-        _compiled = [(re.compile("^" + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", r.path) + "$"), r) for r in ROUTES]
-    for pattern, route in _compiled:
-        if route.method == method.upper():
-            m = pattern.match(path)
-            if m:
-                return route, m.groupdict()
-    return None
+    return _match_in(_hinted(path), method, path) or _match_in(_every(), method, path)
 
 
 def allowed_methods(path: str) -> list[str]:
-    match("GET", "/")  # compile
-    assert _compiled is not None
-    return sorted({r.method for p, r in _compiled if p.match(path)})
+    return sorted({r.method for r in _every() if _pattern(r.path).match(path)})

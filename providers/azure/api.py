@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import pulumi
+import pulumi_azure_native.apimanagement as apim
+import pulumi_azure_native.web as web
 
 from components import specs
 from functions.shop.routes import ADMIN, CUSTOMER, Route
-from providers.azure import roles
+from providers.azure import iam
+from providers.azure.auth import AzureAuth
 from providers.azure.env import AzureEnv
+from providers.azure.functions import AzureFunctions
 
 API_PATH = "api"
 FUNCTION_KEY_HEADER = "x-functions-key"
@@ -45,13 +48,24 @@ def function_key_name(service: str) -> str:
 
 
 @dataclass(frozen=True)
-class ApiNative:
-    service: Any
-    api: Any
-    operations: dict[str, Any]  # operation_id -> ApiOperation
-    policies: dict[str, Any]  # operation_id -> ApiOperationPolicy
-    backends: dict[str, Any]  # service -> Backend
-    function_keys: dict[str, Any]  # service -> NamedValue (secret) holding its app's function key
+class AzureApi:
+    service: apim.ApiManagementService
+    api: apim.Api
+    operations: dict[str, apim.ApiOperation]  # operation_id -> operation
+    policies: dict[str, apim.ApiOperationPolicy]  # operation_id -> its policy
+    backends: dict[str, apim.Backend]  # service -> its Function App backend
+    function_keys: dict[str, apim.NamedValue]  # service -> secret named value holding its app's function key
+
+    @property
+    def result(self) -> specs.ApiResult:
+        gateway = self.service.gateway_url
+        return specs.ApiResult(
+            # The gateway's origin, like every cloud's apiUrl: routes keep their /api prefix under it.
+            url=gateway.apply(lambda u: u.rstrip("/")),
+            host=gateway.apply(lambda u: (u or "").removeprefix("https://").rstrip("/")),
+            api_id=self.api.id,
+            route_count=len(self.operations),
+        )
 
 
 JWT_VARIABLE = "jwt"
@@ -118,10 +132,11 @@ def on_error(validates_jwt: bool) -> str:
     )
 
 
-def operation_policy(route: Route, backend_id: str, auth: Any, admin_group: str) -> str:
+def operation_policy(route: Route, backend_id: str, auth: AzureAuth, audience: str, admin_group: str) -> str:
+    """`audience` is the API app's client id, resolved (an Output when the program creates the app)."""
     checks = ""
     if route.auth in (CUSTOMER, ADMIN):
-        checks = validate_jwt(auth.openid_configuration_url, auth.issuer, auth.audience)
+        checks = validate_jwt(auth.openid_configuration_url, auth.issuer, audience)
     if route.auth == ADMIN:
         checks += require_role(admin_group)
     return (
@@ -138,32 +153,11 @@ def url_template(route: Route) -> str:
     return route.path.removeprefix(f"/{API_PATH}") or "/"
 
 
-def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> specs.ApiResult:
-    import pulumi_azure_native.apimanagement as apim
-
+def create_api(
+    env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource, auth: AzureAuth, functions: AzureFunctions
+) -> AzureApi:
     opts = pulumi.ResourceOptions(parent=parent)
-    auth = args.auth.native
-    s = env.settings
-    service = apim.ApiManagementService(
-        "apim",
-        resource_group_name=env.rg_name,
-        location=env.location,
-        sku={"name": "Consumption", "capacity": 0},
-        publisher_email=s.publisher_email or f"admin@{s.tenant_domain}",
-        publisher_name=env.context.name_prefix,
-        identity={"type": "SystemAssigned"},
-        custom_properties={
-            # TLS 1.2+ only, on both sides.
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10": "False",
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls11": "False",
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.Tls10": "False",
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.Tls11": "False",
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.Ssl30": "False",
-            "Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Ssl30": "False",
-        },
-        tags=env.tags,
-        opts=opts,
-    )
+    service = _service(env, opts)
     api = apim.Api(
         "api-shop",
         resource_group_name=env.rg_name,
@@ -171,65 +165,22 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
         api_id="shop",
         display_name=f"{env.context.name_prefix} shop API",
         path=API_PATH,
-        protocols=["https"],
+        protocols=[apim.Protocol.HTTPS],
         subscription_required=False,  # identity is the bearer JWT; anonymous catalog browsing
-        api_type="http",
+        api_type=apim.ApiType.HTTP,
         opts=opts,
     )
-    import pulumi_azure_native.web as web
-
-    backends: dict[str, Any] = {}
-    function_keys: dict[str, Any] = {}
+    function_keys: dict[str, apim.NamedValue] = {}
+    backends: dict[str, apim.Backend] = {}
     for name, fn in args.functions.functions.items():
-        if fn.trigger != "http":
-            continue
-        host_keys = web.list_web_app_host_keys_output(name=fn.name, resource_group_name=env.rg_name)
-        function_keys[name] = apim.NamedValue(
-            f"nv-{function_key_name(name)}",
-            resource_group_name=env.rg_name,
-            service_name=service.name,
-            named_value_id=function_key_name(name),
-            display_name=function_key_name(name),
-            secret=True,
-            value=pulumi.Output.secret(host_keys.apply(lambda k: (k.function_keys or {})["default"])),
-            opts=opts,
-        )
-        backends[name] = apim.Backend(
-            f"backend-{name}",
-            resource_group_name=env.rg_name,
-            service_name=service.name,
-            backend_id=f"fn-{name}",
-            protocol="http",
-            url=fn.invoke_ref,
-            resource_id=fn.function_id.apply(lambda i: f"https://management.azure.com{i}"),
-            description=f"Function App of the {name} service",
-            tls={"validate_certificate_chain": True, "validate_certificate_name": True},
-            credentials={"header": {FUNCTION_KEY_HEADER: [f"{{{{{function_key_name(name)}}}}}"]}},
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[function_keys[name]]),
-        )
-    operations: dict[str, Any] = {}
-    policies: dict[str, Any] = {}
+        if fn.trigger == "http":
+            function_keys[name], backends[name] = _function_backend(env, service, name, fn, parent)
+    operations: dict[str, apim.ApiOperation] = {}
+    policies: dict[str, apim.ApiOperationPolicy] = {}
     for route in args.routes:
         if route.service not in backends:
             raise ValueError(f"route {route.operation_id} is served by {route.service!r}, which has no HTTP function")
-        op = apim.ApiOperation(
-            f"op-{route.operation_id}",
-            resource_group_name=env.rg_name,
-            service_name=service.name,
-            api_id=api.name,
-            operation_id=route.operation_id,
-            display_name=route.summary or route.operation_id,
-            method=route.method,
-            url_template=url_template(route),
-            template_parameters=[{"name": p, "required": True, "type": "string"} for p in route.path_params],
-            request={"query_parameters": [{"name": q, "required": False, "type": "string"} for q in route.query_params]}
-            if route.query_params
-            else None,
-            responses=[{"status_code": route.success_status, "description": "Success"}],
-            description=f"{route.auth}: {route.summary}",
-            opts=opts,
-        )
-        operations[route.operation_id] = op
+        operations[route.operation_id] = op = _operation(env, service, api, route, opts)
         policies[route.operation_id] = apim.ApiOperationPolicy(
             f"policy-{route.operation_id}",
             resource_group_name=env.rg_name,
@@ -238,23 +189,115 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
             operation_id=op.name,
             policy_id="policy",
             format="rawxml",
-            # The audience is the API app's client id: an Output when the program creates the app.
-            value=pulumi.Output.from_input(auth.audience).apply(
-                lambda aud, r=route: operation_policy(
-                    r, f"fn-{r.service}", replace(auth, audience=aud), args.admin_group
-                )
-            ),
+            value=_policy_value(route, auth, args.admin_group),
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[backends[route.service]]),
         )
-    # Access logs: every request to Application Insights (local auth is off there: the
-    # gateway's system identity publishes, with Monitoring Metrics Publisher on the component).
-    insights = args.functions.native.insights
-    publisher = roles.assign(
+    _access_logs(env, service, api, functions, parent)
+    return AzureApi(service, api, operations, policies, backends, function_keys)
+
+
+def _policy_value(route: Route, auth: AzureAuth, admin_group: str) -> pulumi.Output[str]:
+    def render(audience: str) -> str:
+        return operation_policy(route, f"fn-{route.service}", auth, audience, admin_group)
+
+    return pulumi.Output.from_input(auth.audience).apply(render)
+
+
+def _service(env: AzureEnv, opts: pulumi.ResourceOptions) -> apim.ApiManagementService:
+    s = env.settings
+    tls = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security"
+    return apim.ApiManagementService(
+        "apim",
+        resource_group_name=env.rg_name,
+        location=env.location,
+        sku=apim.ApiManagementServiceSkuPropertiesArgs(name="Consumption", capacity=0),
+        publisher_email=s.publisher_email or f"admin@{s.tenant_domain}",
+        publisher_name=env.context.name_prefix,
+        identity=apim.ApiManagementServiceIdentityArgs(type="SystemAssigned"),
+        # TLS 1.2+ only, on both sides.
+        custom_properties={
+            f"{tls}.Protocols.Tls10": "False",
+            f"{tls}.Protocols.Tls11": "False",
+            f"{tls}.Backend.Protocols.Tls10": "False",
+            f"{tls}.Backend.Protocols.Tls11": "False",
+            f"{tls}.Backend.Protocols.Ssl30": "False",
+            f"{tls}.Protocols.Ssl30": "False",
+        },
+        opts=opts,
+    )
+
+
+def _function_backend(
+    env: AzureEnv, service: apim.ApiManagementService, name: str, fn: specs.FunctionResult, parent: pulumi.Resource
+) -> tuple[apim.NamedValue, apim.Backend]:
+    """The app's default function key as a secret named value, and the backend that sends it."""
+    host_keys = web.list_web_app_host_keys_output(name=fn.name, resource_group_name=env.rg_name)
+    default_key: pulumi.Output[str] = host_keys.apply(lambda k: (k.function_keys or {})["default"])
+    secret_key: pulumi.Output[str] = pulumi.Output.secret(default_key)
+    key = apim.NamedValue(
+        f"nv-{function_key_name(name)}",
+        resource_group_name=env.rg_name,
+        service_name=service.name,
+        named_value_id=function_key_name(name),
+        display_name=function_key_name(name),
+        secret=True,
+        value=secret_key,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    backend = apim.Backend(
+        f"backend-{name}",
+        resource_group_name=env.rg_name,
+        service_name=service.name,
+        backend_id=f"fn-{name}",
+        protocol="http",
+        url=fn.invoke_ref,
+        resource_id=fn.function_id.apply(lambda i: f"https://management.azure.com{i}"),
+        description=f"Function App of the {name} service",
+        tls=apim.BackendTlsPropertiesArgs(validate_certificate_chain=True, validate_certificate_name=True),
+        credentials=apim.BackendCredentialsContractArgs(
+            header={FUNCTION_KEY_HEADER: [f"{{{{{function_key_name(name)}}}}}"]}
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[key]),
+    )
+    return key, backend
+
+
+def _operation(
+    env: AzureEnv, service: apim.ApiManagementService, api: apim.Api, route: Route, opts: pulumi.ResourceOptions
+) -> apim.ApiOperation:
+    query = [apim.ParameterContractArgs(name=q, required=False, type="string") for q in route.query_params]
+    return apim.ApiOperation(
+        f"op-{route.operation_id}",
+        resource_group_name=env.rg_name,
+        service_name=service.name,
+        api_id=api.name,
+        operation_id=route.operation_id,
+        display_name=route.summary or route.operation_id,
+        method=route.method,
+        url_template=url_template(route),
+        template_parameters=[
+            apim.ParameterContractArgs(name=p, required=True, type="string") for p in route.path_params
+        ],
+        request=apim.RequestContractArgs(query_parameters=query) if query else None,
+        responses=[apim.ResponseContractArgs(status_code=route.success_status, description="Success")],
+        description=f"{route.auth}: {route.summary}",
+        opts=opts,
+    )
+
+
+def _access_logs(
+    env: AzureEnv, service: apim.ApiManagementService, api: apim.Api, functions: AzureFunctions, parent: pulumi.Resource
+) -> apim.ApiDiagnostic:
+    """Every request to Application Insights (local auth is off there: the gateway's system
+    identity publishes, with Monitoring Metrics Publisher on the component)."""
+    insights = functions.insights
+    principal: pulumi.Output[str] = service.identity.apply(lambda i: i.principal_id if i else "")
+    publisher = iam.assign(
         "apim-insights-publisher",
         scope=insights.id,
-        role=roles.MONITORING_METRICS_PUBLISHER,
-        principal_id=service.identity.apply(lambda i: i.principal_id if i else None),
-        subscription_id=env.client.subscription_id,
+        role=iam.MONITORING_METRICS_PUBLISHER,
+        principal_id=principal,
+        subscription_id=env.subscription_id,
         parent=parent,
     )
     logger = apim.Logger(
@@ -262,32 +305,23 @@ def create_api(env: AzureEnv, args: specs.ApiArgs, parent: pulumi.Resource) -> s
         resource_group_name=env.rg_name,
         service_name=service.name,
         logger_id="appinsights",
-        logger_type="applicationInsights",
+        logger_type=apim.LoggerType.APPLICATION_INSIGHTS,
         resource_id=insights.id,
         credentials={"connectionString": insights.connection_string, "identityClientId": "SystemAssigned"},
         is_buffered=True,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[publisher]),
     )
-    apim.ApiDiagnostic(
+    return apim.ApiDiagnostic(
         "api-diagnostics",
         resource_group_name=env.rg_name,
         service_name=service.name,
         api_id=api.name,
         diagnostic_id="applicationinsights",
         logger_id=logger.id,
-        always_log="allErrors",
+        always_log=apim.AlwaysLog.ALL_ERRORS,
         log_client_ip=True,
-        http_correlation_protocol="W3C",
-        verbosity="information",
-        sampling={"sampling_type": "fixed", "percentage": 100 if not env.context.is_prod else 50},
-        opts=opts,
-    )
-    host = service.gateway_url.apply(lambda u: (u or "").removeprefix("https://").rstrip("/"))
-    return specs.ApiResult(
-        # The gateway's origin, like every cloud's apiUrl: routes keep their /api prefix under it.
-        url=service.gateway_url.apply(lambda u: u.rstrip("/")),
-        host=host,
-        api_id=api.id,
-        route_count=len(operations),
-        native=ApiNative(service, api, operations, policies, backends, function_keys),
+        http_correlation_protocol=apim.HttpCorrelationProtocol.W3_C,
+        verbosity=apim.Verbosity.INFORMATION,
+        sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=100 if not env.context.is_prod else 50),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -18,10 +18,10 @@ Management's validate-jwt and the functions use.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pulumi
+import pulumi_azuread as azuread
 
 from components import specs
 from providers.azure.env import AzureEnv
@@ -45,17 +45,16 @@ def stable_id(prefix: str, what: str) -> str:
 class EntraApps:
     """The registrations the program created (None when they are referenced)."""
 
-    provider: Any
-    api: Any
-    storefront: Any
-    backend: Any
+    provider: azuread.Provider
+    api: azuread.Application
+    storefront: azuread.Application
+    backend: azuread.Application
     scope_id: str
     admin_role_id: str
-    resources: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class AuthNative:
+class AzureAuth:
     tenant_id: str
     authority: str
     tenant_domain: str
@@ -66,10 +65,19 @@ class AuthNative:
     jwks_url: str
     backend_client_id: pulumi.Input[str] | None
     admin_role: str
+    client_id: pulumi.Input[str]
     apps: EntraApps | None = None
 
+    @property
+    def result(self) -> specs.AuthResult:
+        return specs.AuthResult(
+            user_pool_id=pulumi.Output.from_input(self.tenant_id),
+            client_id=pulumi.Output.from_input(self.client_id),
+            issuer_url=pulumi.Output.from_input(self.issuer),
+        )
 
-def create_auth(env: AzureEnv, args: specs.AuthArgs, parent: pulumi.Resource) -> specs.AuthResult:
+
+def create_auth(env: AzureEnv, args: specs.AuthArgs, parent: pulumi.Resource) -> AzureAuth:
     s = env.settings
     if s.client_id is None:
         apps = create_apps(env, args.admin_group, parent)
@@ -79,7 +87,7 @@ def create_auth(env: AzureEnv, args: specs.AuthArgs, parent: pulumi.Resource) ->
         backend: pulumi.Input[str] | None = apps.backend.client_id
     else:
         apps, client_id, audience, scope, backend = None, s.client_id, s.jwt_audience, s.scope, s.backend_client_id
-    native = AuthNative(
+    return AzureAuth(
         tenant_id=s.tenant_id,
         authority=s.authority,
         tenant_domain=s.tenant_domain,
@@ -90,13 +98,8 @@ def create_auth(env: AzureEnv, args: specs.AuthArgs, parent: pulumi.Resource) ->
         jwks_url=s.jwks_url,
         backend_client_id=backend,
         admin_role=args.admin_group,  # an app role of the API app; access tokens carry it in `roles`
+        client_id=client_id,
         apps=apps,
-    )
-    return specs.AuthResult(
-        user_pool_id=pulumi.Output.from_input(s.tenant_id),
-        client_id=pulumi.Output.from_input(client_id),
-        issuer_url=pulumi.Output.from_input(s.issuer),
-        native=native,
     )
 
 
@@ -106,68 +109,88 @@ def _app_tags(env: AzureEnv) -> list[str]:
 
 
 def create_apps(env: AzureEnv, admin_role: str, parent: pulumi.Resource) -> EntraApps:
-    import pulumi_azuread as azuread
-
-    s = env.settings
     prefix = env.context.name_prefix
     # The registrations live in the external tenant, not in the subscription's tenant.
-    provider = azuread.Provider("entra", tenant_id=s.tenant_id, opts=pulumi.ResourceOptions(parent=parent))
+    provider = azuread.Provider("entra", tenant_id=env.settings.tenant_id, opts=pulumi.ResourceOptions(parent=parent))
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
     scope_id, role_id = stable_id(prefix, API_SCOPE), stable_id(prefix, f"role/{admin_role}")
     tags = _app_tags(env)
+    graph = azuread.get_service_principal_output(
+        client_id=GRAPH_APP_ID, opts=pulumi.InvokeOutputOptions(provider=provider)
+    )
+    api, api_sp = _api_app(prefix, scope_id, role_id, admin_role, tags, opts)
+    storefront = _storefront_app(prefix, api, api_sp, graph, scope_id, tags, opts)
+    backend = _backend_app(prefix, graph, tags, opts)
+    for i, object_id in enumerate(env.settings.admin_object_ids):
+        azuread.AppRoleAssignment(
+            f"entra-admin-{i}",
+            app_role_id=role_id,
+            principal_object_id=object_id,
+            resource_object_id=api_sp.object_id,
+            opts=opts,
+        )
+    return EntraApps(provider, api, storefront, backend, scope_id, role_id)
 
+
+def _api_app(
+    prefix: str, scope_id: str, role_id: str, admin_role: str, tags: list[str], opts: pulumi.ResourceOptions
+) -> tuple[azuread.Application, azuread.ServicePrincipal]:
     api = azuread.Application(
         "entra-api",
         display_name=f"{prefix} API",
         sign_in_audience="AzureADMyOrg",
-        api={
-            "requested_access_token_version": 2,  # iss = https://<tenant>.ciamlogin.com/<tenant>/v2.0, aud = client id
-            "oauth2_permission_scopes": [
-                {
-                    "id": scope_id,
-                    "value": API_SCOPE,
-                    "type": "User",
-                    "enabled": True,
-                    "admin_consent_display_name": "Use the shop as the signed-in customer",
-                    "admin_consent_description": "Lets the storefront call the shop API for the signed-in customer.",
-                    "user_consent_display_name": "Use the shop",
-                    "user_consent_description": "Lets the storefront call the shop API for you.",
-                }
+        api=azuread.ApplicationApiArgs(
+            requested_access_token_version=2,  # iss = https://<tenant>.ciamlogin.com/<tenant>/v2.0, aud = client id
+            oauth2_permission_scopes=[
+                azuread.ApplicationApiOauth2PermissionScopeArgs(
+                    id=scope_id,
+                    value=API_SCOPE,
+                    type="User",
+                    enabled=True,
+                    admin_consent_display_name="Use the shop as the signed-in customer",
+                    admin_consent_description="Lets the storefront call the shop API for the signed-in customer.",
+                    user_consent_display_name="Use the shop",
+                    user_consent_description="Lets the storefront call the shop API for you.",
+                )
             ],
-        },
+        ),
         app_roles=[
-            {
-                "id": role_id,
-                "value": admin_role,
-                "display_name": "Shop administrator",
-                "description": "Manages the catalog and all orders (the admin routes).",
-                "allowed_member_types": ["User"],
-                "enabled": True,
-            }
+            azuread.ApplicationAppRoleArgs(
+                id=role_id,
+                value=admin_role,
+                display_name="Shop administrator",
+                description="Manages the catalog and all orders (the admin routes).",
+                allowed_member_types=["User"],
+                enabled=True,
+            )
         ],
         tags=tags,
         # ApplicationIdentifierUri below owns the URI (it needs the client id first).
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["identifierUris"])),
     )
-    api_uri = azuread.ApplicationIdentifierUri(
+    azuread.ApplicationIdentifierUri(
         "entra-api-uri", application_id=api.id, identifier_uri=pulumi.Output.concat("api://", api.client_id), opts=opts
     )
-    api_sp = azuread.ServicePrincipal("entra-api-sp", client_id=api.client_id, tags=tags, opts=opts)
+    return api, azuread.ServicePrincipal("entra-api-sp", client_id=api.client_id, tags=tags, opts=opts)
 
+
+def _storefront_app(
+    prefix: str,
+    api: azuread.Application,
+    api_sp: azuread.ServicePrincipal,
+    graph: pulumi.Output[azuread.GetServicePrincipalResult],
+    scope_id: str,
+    tags: list[str],
+    opts: pulumi.ResourceOptions,
+) -> azuread.Application:
     storefront = azuread.Application(
         "entra-storefront",
         display_name=f"{prefix} storefront",
         sign_in_audience="AzureADMyOrg",
         fallback_public_client_enabled=True,  # public client: the accounts service signs in with ROPC
         required_resource_accesses=[
-            {"resource_app_id": api.client_id, "resource_accesses": [{"id": scope_id, "type": "Scope"}]},
-            {
-                "resource_app_id": GRAPH_APP_ID,
-                "resource_accesses": [
-                    {"id": GRAPH_OPENID, "type": "Scope"},
-                    {"id": GRAPH_OFFLINE_ACCESS, "type": "Scope"},
-                ],
-            },
+            _access(api.client_id, (scope_id, "Scope")),
+            _access(GRAPH_APP_ID, (GRAPH_OPENID, "Scope"), (GRAPH_OFFLINE_ACCESS, "Scope")),
         ],
         tags=tags,
         # register_site_redirects owns the SPA redirect URIs (the site URL exists after the CDN).
@@ -176,74 +199,69 @@ def create_apps(env: AzureEnv, admin_role: str, parent: pulumi.Resource) -> Entr
     storefront_sp = azuread.ServicePrincipal(
         "entra-storefront-sp", client_id=storefront.client_id, tags=tags, opts=opts
     )
-    graph = azuread.get_service_principal_output(
-        client_id=GRAPH_APP_ID, opts=pulumi.InvokeOutputOptions(provider=provider)
-    )
     # ROPC cannot show a consent prompt: the tenant consents for every user, once.
-    api_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
+    azuread.ServicePrincipalDelegatedPermissionGrant(
         "entra-storefront-api-consent",
         service_principal_object_id=storefront_sp.object_id,
         resource_service_principal_object_id=api_sp.object_id,
         claim_values=[API_SCOPE],
         opts=opts,
     )
-    graph_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
+    azuread.ServicePrincipalDelegatedPermissionGrant(
         "entra-storefront-graph-consent",
         service_principal_object_id=storefront_sp.object_id,
         resource_service_principal_object_id=graph.object_id,
         claim_values=["openid", "offline_access"],
         opts=opts,
     )
+    return storefront
 
+
+def _backend_app(
+    prefix: str,
+    graph: pulumi.Output[azuread.GetServicePrincipalResult],
+    tags: list[str],
+    opts: pulumi.ResourceOptions,
+) -> azuread.Application:
     backend = azuread.Application(
         "entra-backend",
         display_name=f"{prefix} backend",
         sign_in_audience="AzureADMyOrg",
-        required_resource_accesses=[
-            {"resource_app_id": GRAPH_APP_ID, "resource_accesses": [{"id": GRAPH_USER_READWRITE_ALL, "type": "Role"}]}
-        ],
+        required_resource_accesses=[_access(GRAPH_APP_ID, (GRAPH_USER_READWRITE_ALL, "Role"))],
         tags=tags,
         opts=opts,
     )
     backend_sp = azuread.ServicePrincipal("entra-backend-sp", client_id=backend.client_id, tags=tags, opts=opts)
-    backend_consent = azuread.AppRoleAssignment(
+    azuread.AppRoleAssignment(
         "entra-backend-graph-consent",
         app_role_id=GRAPH_USER_READWRITE_ALL,
         principal_object_id=backend_sp.object_id,
         resource_object_id=graph.object_id,
         opts=opts,
     )
-    resources: dict[str, Any] = {
-        "api_uri": api_uri,
-        "api_sp": api_sp,
-        "storefront_sp": storefront_sp,
-        "api_grant": api_grant,
-        "graph_grant": graph_grant,
-        "backend_sp": backend_sp,
-        "backend_consent": backend_consent,
-    }
-    for i, object_id in enumerate(s.admin_object_ids):
-        resources[f"admin-{i}"] = azuread.AppRoleAssignment(
-            f"entra-admin-{i}",
-            app_role_id=role_id,
-            principal_object_id=object_id,
-            resource_object_id=api_sp.object_id,
-            opts=opts,
-        )
-    return EntraApps(provider, api, storefront, backend, scope_id, role_id, resources)
+    return backend
 
 
-def register_site_redirects(auth: specs.AuthResult, site_url: pulumi.Input[str], parent: pulumi.Resource) -> Any:
+def _access(app_id: pulumi.Input[str], *accesses: tuple[str, str]) -> azuread.ApplicationRequiredResourceAccessArgs:
+    """A required resource access: (permission id, "Scope" | "Role") pairs on one app."""
+    return azuread.ApplicationRequiredResourceAccessArgs(
+        resource_app_id=app_id,
+        resource_accesses=[
+            azuread.ApplicationRequiredResourceAccessResourceAccessArgs(id=i, type=t) for i, t in accesses
+        ],
+    )
+
+
+def register_site_redirects(
+    auth: AzureAuth, site_url: pulumi.Input[str], parent: pulumi.Resource
+) -> azuread.ApplicationRedirectUris | None:
     """The storefront's SPA redirect URI is the site root; None when the apps are referenced."""
-    native: AuthNative = auth.native
-    if native.apps is None:
+    if auth.apps is None:
         return None
-    import pulumi_azuread as azuread
-
     return azuread.ApplicationRedirectUris(
         "entra-storefront-spa",
-        application_id=native.apps.storefront.id,
+        application_id=auth.apps.storefront.id,
         type="SPA",
         redirect_uris=[pulumi.Output.from_input(site_url).apply(lambda u: u.rstrip("/") + "/")],
-        opts=pulumi.ResourceOptions(parent=parent, provider=native.apps.provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=auth.apps.provider),
     )

@@ -1,40 +1,37 @@
 """CDN: Azure Front Door (Standard in dev, Premium in prod unless shop:azure.frontDoorSku says
 otherwise) with one endpoint, two origin groups (the static website and the API Management
 gateway), two routes (``/api/*`` -> API, never cached; ``/*`` -> site, cached, compressed),
-HTTPS redirect, and a WAF policy linked through a security policy: Microsoft_DefaultRuleSet
-+ Microsoft_BotManagerRuleSet on Premium (Standard cannot run managed rule sets, so it gets
-custom rules), and always a per-client-IP rate-limit rule from shop:wafRateLimit.
+HTTPS redirect, and the WAF policy of firewall.py linked through a security policy.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
-Both routes answer with the security headers (HSTS, a CSP naming the one upload host,
-nosniff, no framing, referrer policy) from a rule set.
-A custom domain (shop:domainName) gets an AFD-managed certificate, validated in the Azure DNS
-zone shop:azure.dnsZoneId when given (TXT + CNAME created here), else by hand.
+Both routes answer with the security headers of functions/shop/security_headers.py (HSTS, a
+CSP naming the one upload host, nosniff, no framing, referrer policy) from a rule set.
+A custom domain gets its certificate and DNS records from certificate.py.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_azure_native.apimanagement as apim
+import pulumi_azure_native.cdn as cdn
+import pulumi_azure_native.frontdoor as frontdoor
 
 from components import specs
+from functions.shop import security_headers as shared_headers
 from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
+from providers.azure.api import AzureApi
+from providers.azure.certificate import create_custom_domain, create_dns_records
 from providers.azure.env import AzureEnv
+from providers.azure.firewall import create_firewall
+from providers.azure.static_site import AzureStaticSite
 from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
-PREMIUM = "Premium_AzureFrontDoor"
-MANAGED_RULE_SETS = (
-    ("Microsoft_DefaultRuleSet", "2.1", "Block"),
-    ("Microsoft_BotManagerRuleSet", "1.1", None),
-)
 COMPRESSIBLE = [
     "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     "image/svg+xml", "text/plain", "application/manifest+json",
 ]  # fmt: skip
-
 
 # Storefront delivery rules (the site route only, never /api/*), applied in order; a later
 # rule's Cache-Control overwrites an earlier one's. Blobs carry no Cache-Control of their own
@@ -42,47 +39,75 @@ COMPRESSIBLE = [
 # Storage store it with each object on the other clouds (providers/site_files.py).
 _HASHED_NAME = rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.(js|mjs|css)$"
 
-
 # Rule conditions and actions are unions of many types: built with the SDK's typed Args so
 # each is serialized as its own type (a plain dict's keys would go out unchanged).
-def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> Any:
-    import pulumi_azure_native.cdn as cdn
+Condition = cdn.DeliveryRuleUrlPathConditionArgs | cdn.DeliveryRuleUrlFileExtensionConditionArgs
+Action = (
+    cdn.DeliveryRuleResponseHeaderActionArgs
+    | cdn.DeliveryRuleRequestHeaderActionArgs
+    | cdn.DeliveryRuleRouteConfigurationOverrideActionArgs
+    | cdn.UrlRewriteActionArgs
+)
 
-    classes = {
-        "UrlPath": (cdn.DeliveryRuleUrlPathConditionArgs, cdn.UrlPathMatchConditionParametersArgs),
-        "UrlFileExtension": (cdn.DeliveryRuleUrlFileExtensionConditionArgs, cdn.UrlFileExtensionMatchConditionParametersArgs),
-    }  # fmt: skip
-    condition, parameters = classes[kind]
-    return condition(
+
+@dataclass(frozen=True)
+class DeliveryRule:
+    name: str
+    order: int
+    conditions: list[Condition]
+    actions: list[Action]
+
+
+@dataclass(frozen=True)
+class AzureCdn:
+    profile: cdn.Profile
+    endpoint: cdn.AFDEndpoint
+    waf: frontdoor.Policy
+    security_policy: cdn.SecurityPolicy
+    routes: dict[str, cdn.Route]  # "api" | "site" -> route
+    origin_groups: dict[str, cdn.AFDOriginGroup]
+    custom_domain: cdn.AFDCustomDomain | None
+    host: pulumi.Output[str]  # the custom domain, else the endpoint's host
+
+    @property
+    def result(self) -> specs.CdnResult:
+        return specs.CdnResult(
+            url=self.host.apply(lambda h: f"https://{h}"),
+            host=self.host,
+            distribution_id=self.endpoint.id,
+            firewall_id=self.waf.id,
+        )
+
+
+def _condition(kind: str, operator: str, values: list[str], transforms: list[str] | None = None) -> Condition:
+    type_name = f"DeliveryRule{kind}MatchConditionParameters"
+    if kind == "UrlPath":
+        return cdn.DeliveryRuleUrlPathConditionArgs(
+            name=kind,
+            parameters=cdn.UrlPathMatchConditionParametersArgs(
+                type_name=type_name, operator=operator, match_values=values, transforms=transforms
+            ),
+        )
+    return cdn.DeliveryRuleUrlFileExtensionConditionArgs(
         name=kind,
-        parameters=parameters(
-            type_name=f"DeliveryRule{kind}MatchConditionParameters",
-            operator=operator,
-            match_values=values,
-            transforms=transforms,
+        parameters=cdn.UrlFileExtensionMatchConditionParametersArgs(
+            type_name=type_name, operator=operator, match_values=values, transforms=transforms
         ),
     )
 
 
-def _header(direction: str, name: str, value: str) -> Any:
-    import pulumi_azure_native.cdn as cdn
-
-    action = (
-        cdn.DeliveryRuleResponseHeaderActionArgs if direction == "Response" else cdn.DeliveryRuleRequestHeaderActionArgs
+def _header(direction: str, name: str, value: pulumi.Input[str]) -> Action:
+    parameters = cdn.HeaderActionParametersArgs(
+        type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=name, value=value
     )
-    return action(
-        name=f"Modify{direction}Header",
-        parameters=cdn.HeaderActionParametersArgs(
-            type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=name, value=value
-        ),
-    )
+    if direction == "Response":
+        return cdn.DeliveryRuleResponseHeaderActionArgs(name="ModifyResponseHeader", parameters=parameters)
+    return cdn.DeliveryRuleRequestHeaderActionArgs(name="ModifyRequestHeader", parameters=parameters)
 
 
-def _cache(value: str, edge: tuple[str, str] | None) -> list[Any]:
+def _cache(value: str, edge: tuple[str, str] | None) -> list[Action]:
     """Cache-Control for the browser, and (behaviour, duration) of Front Door's own cache
     (None: not cached at the edge)."""
-    import pulumi_azure_native.cdn as cdn
-
     cache = None
     if edge is not None:
         cache = cdn.CacheConfigurationArgs(
@@ -100,9 +125,7 @@ def _cache(value: str, edge: tuple[str, str] | None) -> list[Any]:
     return [_header("Response", "Cache-Control", value), override]
 
 
-def _rewrite(destination: str) -> Any:
-    import pulumi_azure_native.cdn as cdn
-
+def _rewrite(destination: str) -> Action:
     return cdn.UrlRewriteActionArgs(
         name="UrlRewrite",
         parameters=cdn.UrlRewriteActionParametersArgs(
@@ -114,63 +137,53 @@ def _rewrite(destination: str) -> Any:
     )
 
 
-def site_delivery_rules() -> list[dict[str, Any]]:
+def site_delivery_rules() -> list[DeliveryRule]:
     """The site route's rule set: cache lifetimes by name, and the app shell for routes."""
     hour = ("OverrideIfOriginMissing", "01:00:00")
     year = ("OverrideAlways", "365.00:00:00")
     return [
-        {"name": "ShortCache", "order": 1, "conditions": [_condition("UrlPath", "Any", [])],
-         "actions": _cache(SHORT, hour)},
-        {"name": "HashedImmutable", "order": 2, "conditions": [_condition("UrlPath", "RegEx", [_HASHED_NAME])],
-         "actions": _cache(IMMUTABLE, year)},
+        DeliveryRule("ShortCache", 1, [_condition("UrlPath", "Any", [])], _cache(SHORT, hour)),
+        DeliveryRule("HashedImmutable", 2, [_condition("UrlPath", "RegEx", [_HASHED_NAME])], _cache(IMMUTABLE, year)),
         # Front Door's request path has no leading slash: "index.html", "js/app.<hash>.js".
-        {"name": "EntryRevalidate", "order": 3,
-         "conditions": [_condition("UrlPath", "Equal", list(NO_CACHE), ["Lowercase"])],
-         "actions": _cache(REVALIDATE, None)},
+        DeliveryRule("EntryRevalidate", 3, [_condition("UrlPath", "Equal", list(NO_CACHE), ["Lowercase"])],
+                     _cache(REVALIDATE, None)),
         # An extension-less path (/p/<id>, /c/<id>, /cart...) is a client-side route: answer
         # it with index.html and a 200 (the static website's own 404 page would say 404).
-        {"name": "SpaRoutes", "order": 4, "conditions": [_condition("UrlFileExtension", "LessThan", ["1"])],
-         "actions": [_rewrite("/" + ENTRY), *_cache(REVALIDATE, None)]},
+        DeliveryRule("SpaRoutes", 4, [_condition("UrlFileExtension", "LessThan", ["1"])],
+                     [_rewrite("/" + ENTRY), *_cache(REVALIDATE, None)]),
     ]  # fmt: skip
 
 
-def api_delivery_rules() -> list[dict[str, Any]]:
+def api_delivery_rules() -> list[DeliveryRule]:
     """The API route's rule set: the sitemap's absolute URLs need the storefront's host, and
     behind Front Door the API sees its own, so the visitor's goes along in a header."""
-    return [
-        {"name": "SitemapHost", "order": 1,
-         "conditions": [_condition("UrlPath", "Equal", [SITEMAP_PATH.lstrip("/")], ["Lowercase"])],
-         "actions": [_header("Request", SITE_HOST_HEADER, "{hostname}")]},
-    ]  # fmt: skip
+    sitemap = _condition("UrlPath", "Equal", [SITEMAP_PATH.lstrip("/")], ["Lowercase"])
+    return [DeliveryRule("SitemapHost", 1, [sitemap], [_header("Request", SITE_HOST_HEADER, "{hostname}")])]
 
 
 def content_security_policy(upload_host: str) -> str:
-    """Own origin, plus the site account's blob host for the admins' SAS uploads
-    (functions/shop/security_headers.py, the policy the local gateway sends too)."""
-    from functions.shop import security_headers as shared
-
-    return shared.content_security_policy(f"https://{upload_host}")
+    """Own origin, plus the site account's blob host for the admins' SAS uploads."""
+    return shared_headers.content_security_policy(f"https://{upload_host}")
 
 
 def security_headers(upload_host: pulumi.Input[str]) -> list[tuple[str, pulumi.Input[str]]]:
+    """functions/shop/security_headers.py's policy, the one the local gateway sends too."""
     return [
-        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload"),
+        ("Strict-Transport-Security", f"max-age={shared_headers.HSTS_MAX_AGE_SECONDS}; includeSubDomains; preload"),
         ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(content_security_policy)),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Content-Type-Options", shared_headers.CONTENT_TYPE_OPTIONS),
+        ("X-Frame-Options", shared_headers.FRAME_OPTIONS),
+        ("Referrer-Policy", shared_headers.REFERRER_POLICY),
     ]
 
 
-def _security_headers_rule_set(env: AzureEnv, profile: Any, upload_host: pulumi.Input[str], parent: Any) -> Any:
-    import pulumi_azure_native.cdn as cdn
-
-    opts = pulumi.ResourceOptions(parent=parent)
+def _security_headers_rule_set(
+    env: AzureEnv, profile: cdn.Profile, upload_host: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> cdn.RuleSet:
     rule_set = cdn.RuleSet(
         "rules-headers", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="securityheaders",
         opts=opts,
     )  # fmt: skip
-    # Typed args: `actions` is a union type, so plain dicts would reach ARM with snake_case keys.
     cdn.Rule(
         "rule-security-headers",
         resource_group_name=env.rg_name,
@@ -179,133 +192,35 @@ def _security_headers_rule_set(env: AzureEnv, profile: Any, upload_host: pulumi.
         rule_name="securityheaders",
         order=1,
         conditions=[],
-        actions=[
-            cdn.DeliveryRuleResponseHeaderActionArgs(
-                name="ModifyResponseHeader",
-                parameters=cdn.HeaderActionParametersArgs(
-                    type_name="DeliveryRuleHeaderActionParameters", header_action="Overwrite", header_name=n, value=v
-                ),
-            )
-            for n, v in security_headers(upload_host)
-        ],
+        actions=[_header("Response", n, v) for n, v in security_headers(upload_host)],
         match_processing_behavior="Continue",
         opts=opts,
     )
     return rule_set
 
 
-@dataclass(frozen=True)
-class CdnNative:
-    profile: Any
-    endpoint: Any
-    waf: Any
-    security_policy: Any
-    routes: dict[str, Any]
-    origin_groups: dict[str, Any]
-    custom_domain: Any
-
-
-def _match_all() -> dict[str, Any]:
-    # "client IP is not 255.255.255.255": true for every request (Front Door needs a condition).
-    return {"match_variable": "RemoteAddr", "operator": "IPMatch", "negate_condition": True,
-            "match_value": ["255.255.255.255/32"]}  # fmt: skip
-
-
-def waf_custom_rules(
-    rate_limit: int, premium: bool, auth_rate_limit: int = 50, auth_prefix: str = "/api/auth/"
-) -> list[dict[str, Any]]:
-    rules: list[dict[str, Any]] = [
-        {
-            # Sign-in's own, tighter limit (credential stuffing); evaluated before the general one.
-            "name": "RateLimitSignInPerClientIp",
-            "priority": 90,
-            "enabled_state": "Enabled",
-            "rule_type": "RateLimitRule",
-            "rate_limit_duration_in_minutes": 5,
-            "rate_limit_threshold": auth_rate_limit,
-            "group_by": [{"variable_name": "SocketAddr"}],
-            "match_conditions": [
-                {
-                    "match_variable": "RequestUri",
-                    "operator": "Contains",
-                    "negate_condition": False,
-                    "match_value": [auth_prefix],
-                    "transforms": ["Lowercase"],
-                }
-            ],
-            "action": "Block",
-        },
-        {
-            "name": "RateLimitPerClientIp",
-            "priority": 100,
-            "enabled_state": "Enabled",
-            "rule_type": "RateLimitRule",
-            "rate_limit_duration_in_minutes": 5,
-            "rate_limit_threshold": rate_limit,
-            "group_by": [{"variable_name": "SocketAddr"}],
-            "match_conditions": [_match_all()],
-            "action": "Block",
-        },
+def _rule_set(
+    env: AzureEnv, profile: cdn.Profile, name: str, rules: list[DeliveryRule], opts: pulumi.ResourceOptions
+) -> tuple[cdn.RuleSet, list[cdn.Rule]]:
+    rule_set = cdn.RuleSet(
+        f"rules-{name}", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name=name, opts=opts
+    )
+    made = [
+        cdn.Rule(
+            f"rule-{name}-{rule.name}",
+            resource_group_name=env.rg_name,
+            profile_name=profile.name,
+            rule_set_name=rule_set.name,
+            rule_name=rule.name,
+            order=rule.order,
+            conditions=rule.conditions,
+            actions=rule.actions,
+            match_processing_behavior="Continue",
+            opts=opts,
+        )
+        for rule in rules
     ]
-    if not premium:
-        # Standard has no managed rule sets: block the most common probes by hand.
-        rules += [
-            {
-                "name": "BlockPathTraversal",
-                "priority": 200,
-                "enabled_state": "Enabled",
-                "rule_type": "MatchRule",
-                "match_conditions": [
-                    {
-                        "match_variable": "RequestUri",
-                        "operator": "Contains",
-                        "negate_condition": False,
-                        "match_value": ["../", "..%2f", "%2e%2e/"],
-                        "transforms": ["Lowercase", "UrlDecode"],
-                    }
-                ],
-                "action": "Block",
-            },
-            {
-                "name": "BlockSqlAndScriptInjection",
-                "priority": 300,
-                "enabled_state": "Enabled",
-                "rule_type": "MatchRule",
-                "match_conditions": [
-                    {
-                        "match_variable": "QueryString",
-                        "operator": "Contains",
-                        "negate_condition": False,
-                        "match_value": ["<script", "union select", "' or 1=1", "javascript:"],
-                        "transforms": ["Lowercase", "UrlDecode"],
-                    }
-                ],
-                "action": "Block",
-            },
-            {
-                "name": "AllowedMethodsOnly",
-                "priority": 400,
-                "enabled_state": "Enabled",
-                "rule_type": "MatchRule",
-                "match_conditions": [
-                    {
-                        "match_variable": "RequestMethod",
-                        "operator": "Equal",
-                        "negate_condition": True,
-                        "match_value": ["GET", "HEAD", "OPTIONS", "POST", "PUT", "DELETE"],
-                    }
-                ],
-                "action": "Block",
-            },
-        ]
-    return rules
-
-
-def _zone_parts(zone_id: str) -> tuple[str, str]:
-    m = re.search(r"/resourceGroups/([^/]+)/providers/Microsoft\.Network/dnszones/([^/]+)", zone_id, re.I)
-    if not m:
-        raise ValueError(f"not an Azure DNS zone id: {zone_id}")
-    return m.group(1), m.group(2)
+    return rule_set, made
 
 
 def front_door_only_policy(front_door_id: str) -> str:
@@ -322,15 +237,14 @@ def front_door_only_policy(front_door_id: str) -> str:
     )
 
 
-def lock_api_to_front_door(env: AzureEnv, api: specs.ApiResult, profile: Any, parent: pulumi.Resource) -> Any:
-    import pulumi_azure_native.apimanagement as apim
-
-    native = api.native
+def lock_api_to_front_door(
+    env: AzureEnv, api: AzureApi, profile: cdn.Profile, parent: pulumi.Resource
+) -> apim.ApiPolicy:
     return apim.ApiPolicy(
         "api-front-door-only",
         resource_group_name=env.rg_name,
-        service_name=native.service.name,
-        api_id=native.api.name,
+        service_name=api.service.name,
+        api_id=api.api.name,
         policy_id="policy",
         format="rawxml",
         value=profile.front_door_id.apply(front_door_only_policy),
@@ -338,241 +252,151 @@ def lock_api_to_front_door(env: AzureEnv, api: specs.ApiResult, profile: Any, pa
     )
 
 
-def _rule_set(
-    env: AzureEnv, profile: Any, name: str, rule_specs: list[dict[str, Any]], opts: pulumi.ResourceOptions
-) -> tuple[Any, list[Any]]:
-    import pulumi_azure_native.cdn as cdn
-
-    rule_set = cdn.RuleSet(
-        f"rules-{name}", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name=name, opts=opts
+def _origin(
+    env: AzureEnv, profile: cdn.Profile, key: str, host: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> tuple[cdn.AFDOriginGroup, cdn.AFDOrigin]:
+    group = cdn.AFDOriginGroup(
+        f"og-{key}",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        # One origin per group: Front Door recommends no health probes (they only add
+        # traffic, and a lone origin gets every request whatever its health).
+        health_probe_settings=None,
+        load_balancing_settings=cdn.LoadBalancingSettingsParametersArgs(
+            sample_size=4, successful_samples_required=3, additional_latency_in_milliseconds=50
+        ),
+        session_affinity_state="Disabled",
+        opts=opts,
     )
-    rules = [
-        cdn.Rule(
-            f"rule-{name}-{rule['name']}",
-            resource_group_name=env.rg_name,
-            profile_name=profile.name,
-            rule_set_name=rule_set.name,
-            rule_name=rule["name"],
-            order=rule["order"],
-            conditions=rule["conditions"],
-            actions=rule["actions"],
-            match_processing_behavior="Continue",
-            opts=opts,
-        )
-        for rule in rule_specs
-    ]
-    return rule_set, rules
+    origin = cdn.AFDOrigin(
+        f"origin-{key}",
+        resource_group_name=env.rg_name,
+        profile_name=profile.name,
+        origin_group_name=group.name,
+        host_name=host,
+        origin_host_header=host,
+        https_port=443,
+        http_port=80,
+        priority=1,
+        weight=1000,
+        enforce_certificate_name_check=True,
+        enabled_state="Enabled",
+        opts=opts,
+    )
+    return group, origin
 
 
-def create_cdn(env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource) -> specs.CdnResult:
-    import pulumi_azure_native.cdn as cdn
-    import pulumi_azure_native.frontdoor as frontdoor
+@dataclass(frozen=True)
+class _Edge:
+    """What both routes attach to."""
 
+    profile: cdn.Profile
+    endpoint: cdn.AFDEndpoint
+    domains: list[cdn.ActivatedResourceReferenceArgs]  # the custom domain, if any
+    headers: cdn.RuleSet
+
+
+def _route(
+    env: AzureEnv,
+    edge: _Edge,
+    key: str,
+    group: cdn.AFDOriginGroup,
+    pattern: str,
+    rule_set: cdn.RuleSet,
+    cache: cdn.AfdRouteCacheConfigurationArgs | None,
+    opts: pulumi.ResourceOptions,
+) -> cdn.Route:
+    return cdn.Route(
+        f"route-{key}",
+        resource_group_name=env.rg_name,
+        profile_name=edge.profile.name,
+        endpoint_name=edge.endpoint.name,
+        origin_group=cdn.ResourceReferenceArgs(id=group.id),
+        patterns_to_match=[pattern],
+        supported_protocols=["Http", "Https"],
+        https_redirect="Enabled",
+        forwarding_protocol="HttpsOnly",
+        link_to_default_domain="Enabled",
+        custom_domains=edge.domains or None,
+        cache_configuration=cache,
+        rule_sets=[cdn.ResourceReferenceArgs(id=rule_set.id), cdn.ResourceReferenceArgs(id=edge.headers.id)],
+        enabled_state="Enabled",
+        opts=opts,
+    )
+
+
+def _routes(
+    env: AzureEnv, edge: _Edge, args: specs.CdnArgs, site: AzureStaticSite, parent: pulumi.Resource
+) -> tuple[dict[str, cdn.Route], dict[str, cdn.AFDOriginGroup]]:
+    opts = pulumi.ResourceOptions(parent=parent)
+    og_site, origin_site = _origin(env, edge.profile, "site", site.web_host, opts)
+    og_api, origin_api = _origin(env, edge.profile, "api", args.api.host, opts)
+    api_rules, api_made = _rule_set(env, edge.profile, "api", api_delivery_rules(), opts)
+    route_api = _route(
+        env, edge, "api", og_api, args.api_path_pattern, api_rules, None,  # never cached
+        pulumi.ResourceOptions(parent=parent, depends_on=[origin_api, *api_made]),
+    )  # fmt: skip
+    site_rules, site_made = _rule_set(env, edge.profile, "site", site_delivery_rules(), opts)
+    cache = cdn.AfdRouteCacheConfigurationArgs(
+        query_string_caching_behavior="IgnoreQueryString",
+        compression_settings=cdn.CompressionSettingsArgs(
+            is_compression_enabled=True, content_types_to_compress=COMPRESSIBLE
+        ),
+    )
+    route_site = _route(
+        env, edge, "site", og_site, "/*", site_rules, cache,
+        pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *site_made]),
+    )  # fmt: skip
+    return {"api": route_api, "site": route_site}, {"api": og_api, "site": og_site}
+
+
+def create_cdn(
+    env: AzureEnv, args: specs.CdnArgs, parent: pulumi.Resource, site: AzureStaticSite, api: AzureApi
+) -> AzureCdn:
     opts = pulumi.ResourceOptions(parent=parent)
     sku = env.settings.sku_for(env.context.is_prod)
-    premium = sku == PREMIUM
     profile = cdn.Profile(
         "afd",
         resource_group_name=env.rg_name,
         location="global",
-        sku={"name": sku},
+        sku=cdn.SkuArgs(name=sku),
         origin_response_timeout_seconds=60,
-        tags=env.tags,
         opts=opts,
     )
     endpoint = cdn.AFDEndpoint(
-        "endpoint",
-        resource_group_name=env.rg_name,
-        profile_name=profile.name,
-        location="global",
-        enabled_state="Enabled",
-        tags=env.tags,
-        opts=opts,
-    )
-    site = args.site.native
-
-    def origin_group(key: str) -> Any:
-        return cdn.AFDOriginGroup(
-            f"og-{key}",
-            resource_group_name=env.rg_name,
-            profile_name=profile.name,
-            # One origin per group: Front Door recommends no health probes (they only add
-            # traffic, and a lone origin gets every request whatever its health).
-            health_probe_settings=None,
-            load_balancing_settings={
-                "sample_size": 4,
-                "successful_samples_required": 3,
-                "additional_latency_in_milliseconds": 50,
-            },
-            session_affinity_state="Disabled",
-            opts=opts,
-        )
-
-    og_site = origin_group("site")
-    og_api = origin_group("api")
-    origin_site = cdn.AFDOrigin(
-        "origin-site",
-        resource_group_name=env.rg_name,
-        profile_name=profile.name,
-        origin_group_name=og_site.name,
-        host_name=site.web_host,
-        origin_host_header=site.web_host,
-        https_port=443,
-        http_port=80,
-        priority=1,
-        weight=1000,
-        enforce_certificate_name_check=True,
-        enabled_state="Enabled",
-        opts=opts,
-    )
-    origin_api = cdn.AFDOrigin(
-        "origin-api",
-        resource_group_name=env.rg_name,
-        profile_name=profile.name,
-        origin_group_name=og_api.name,
-        host_name=args.api.host,
-        origin_host_header=args.api.host,
-        https_port=443,
-        http_port=80,
-        priority=1,
-        weight=1000,
-        enforce_certificate_name_check=True,
-        enabled_state="Enabled",
-        opts=opts,
-    )
-
-    custom_domain = None
+        "endpoint", resource_group_name=env.rg_name, profile_name=profile.name, location="global",
+        enabled_state="Enabled", opts=opts,
+    )  # fmt: skip
+    domain = None
     if args.domain_name:
-        zone_id = env.settings.dns_zone_id or args.dns_zone_id
-        custom_domain = cdn.AFDCustomDomain(
-            "domain",
-            resource_group_name=env.rg_name,
-            profile_name=profile.name,
-            host_name=args.domain_name,
-            tls_settings={"certificate_type": "ManagedCertificate", "minimum_tls_version": "TLS12"},
-            azure_dns_zone={"id": zone_id} if zone_id and zone_id.startswith("/") else None,
-            opts=opts,
-        )
-
-    domains = [{"id": custom_domain.id}] if custom_domain is not None else []
+        domain = create_custom_domain(env, profile, args.domain_name, args.dns_zone_id, parent)
     upload_host = site.blob_endpoint.apply(lambda e: (e or "").removeprefix("https://").split("/")[0])
-    headers = _security_headers_rule_set(env, profile, upload_host, parent)
-    api_pattern = args.api_path_pattern  # "/api/*"
-    api_rule_set, api_rules = _rule_set(env, profile, "api", api_delivery_rules(), opts)
-    route_api = cdn.Route(
-        "route-api",
-        resource_group_name=env.rg_name,
-        profile_name=profile.name,
-        endpoint_name=endpoint.name,
-        origin_group={"id": og_api.id},
-        patterns_to_match=[api_pattern],
-        supported_protocols=["Http", "Https"],
-        https_redirect="Enabled",
-        forwarding_protocol="HttpsOnly",
-        link_to_default_domain="Enabled",
-        custom_domains=domains or None,
-        cache_configuration=None,  # never cached
-        rule_sets=[{"id": api_rule_set.id}, {"id": headers.id}],
-        enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_api, *api_rules]),
+    edge = _Edge(
+        profile,
+        endpoint,
+        [cdn.ActivatedResourceReferenceArgs(id=domain.id)] if domain is not None else [],
+        _security_headers_rule_set(env, profile, upload_host, opts),
     )
-    site_rules, rules = _rule_set(env, profile, "site", site_delivery_rules(), opts)
-    route_site = cdn.Route(
-        "route-site",
-        resource_group_name=env.rg_name,
-        profile_name=profile.name,
-        endpoint_name=endpoint.name,
-        origin_group={"id": og_site.id},
-        patterns_to_match=["/*"],
-        supported_protocols=["Http", "Https"],
-        https_redirect="Enabled",
-        forwarding_protocol="HttpsOnly",
-        link_to_default_domain="Enabled",
-        custom_domains=domains or None,
-        cache_configuration={
-            "query_string_caching_behavior": "IgnoreQueryString",
-            "compression_settings": {"is_compression_enabled": True, "content_types_to_compress": COMPRESSIBLE},
-        },
-        rule_sets=[{"id": site_rules.id}, {"id": headers.id}],
-        enabled_state="Enabled",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *rules]),
-    )
-
-    waf = frontdoor.Policy(
-        "waf",
-        resource_group_name=env.rg_name,
-        policy_name=re.sub(r"[^A-Za-z0-9]", "", f"{env.context.name_prefix}waf"),
-        location="Global",
-        sku={"name": sku},
-        policy_settings={
-            "enabled_state": "Enabled",
-            "mode": env.settings.waf_mode,
-            "request_body_check": "Enabled",
-            "custom_block_response_status_code": 403,
-        },
-        custom_rules={
-            "rules": waf_custom_rules(
-                args.firewall.rate_limit, premium, args.firewall.auth_rate_limit, args.firewall.auth_path_prefix
-            )
-        },
-        managed_rules={
-            "managed_rule_sets": [
-                {"rule_set_type": t, "rule_set_version": v, **({"rule_set_action": a} if a else {})}
-                for t, v, a in MANAGED_RULE_SETS
-            ]
-        }
-        if premium
-        else None,
-        tags=env.tags,
-        opts=opts,
-    )
+    routes, origin_groups = _routes(env, edge, args, site, parent)
+    waf = create_firewall(env, args.firewall, sku, parent)
     security_policy = cdn.SecurityPolicy(
         "security",
         resource_group_name=env.rg_name,
         profile_name=profile.name,
-        parameters={
-            "type": "WebApplicationFirewall",
-            "waf_policy": {"id": waf.id},
-            "associations": [{"domains": [{"id": endpoint.id}, *domains], "patterns_to_match": ["/*"]}],
-        },
+        parameters=cdn.SecurityPolicyWebApplicationFirewallParametersArgs(
+            type="WebApplicationFirewall",
+            waf_policy=cdn.ResourceReferenceArgs(id=waf.id),
+            associations=[
+                cdn.SecurityPolicyWebApplicationFirewallAssociationArgs(
+                    domains=[cdn.ActivatedResourceReferenceArgs(id=endpoint.id), *edge.domains],
+                    patterns_to_match=["/*"],
+                )
+            ],
+        ),
         opts=opts,
     )
-    if custom_domain is not None and env.settings.dns_zone_id:
-        import pulumi_azure_native.dns as dns
-
-        zone_rg, zone = _zone_parts(env.settings.dns_zone_id)
-        relative = args.domain_name.removesuffix(zone).rstrip(".") or "@"
-        dns.RecordSet(
-            "dns-validation",
-            resource_group_name=zone_rg,
-            zone_name=zone,
-            relative_record_set_name="_dnsauth" if relative == "@" else f"_dnsauth.{relative}",
-            record_type="TXT",
-            ttl=3600,
-            txt_records=[{"value": [custom_domain.validation_properties.apply(lambda v: v.validation_token)]}],
-            opts=opts,
-        )
-        if relative != "@":  # an apex needs an alias record to the endpoint instead (docs)
-            dns.RecordSet(
-                "dns-cname",
-                resource_group_name=zone_rg,
-                zone_name=zone,
-                relative_record_set_name=relative,
-                record_type="CNAME",
-                ttl=3600,
-                cname_record={"cname": endpoint.host_name},
-                opts=pulumi.ResourceOptions(parent=parent, depends_on=[route_site]),
-            )
-    lock_api_to_front_door(env, args.api, profile, parent)
+    if domain is not None and args.domain_name:
+        create_dns_records(env, domain, args.domain_name, endpoint, routes["site"], parent)
+    lock_api_to_front_door(env, api, profile, parent)
     host = pulumi.Output.from_input(args.domain_name) if args.domain_name else endpoint.host_name
-    native = CdnNative(
-        profile, endpoint, waf, security_policy, {"api": route_api, "site": route_site},
-        {"api": og_api, "site": og_site}, custom_domain,
-    )  # fmt: skip
-    return specs.CdnResult(
-        url=host.apply(lambda h: f"https://{h}"),
-        host=host,
-        distribution_id=endpoint.id,
-        firewall_id=waf.id,
-        native=native,
-    )
+    return AzureCdn(profile, endpoint, waf, security_policy, routes, origin_groups, domain, host)

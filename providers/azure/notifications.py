@@ -11,57 +11,100 @@ Local (SAS key) auth is disabled on Service Bus and ACS: managed identities only
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_azure_native.communication as communication
+import pulumi_azure_native.keyvault as keyvault
+import pulumi_azure_native.notificationhubs as notificationhubs
+import pulumi_azure_native.servicebus as servicebus
 
 from components import specs
+from providers.azure.configuration import secret_name, secret_uri, vault_secret
+from providers.azure.encryption import AzureEncryption
 from providers.azure.env import AzureEnv
-from providers.azure.private_endpoints import private_only
+from providers.azure.network import private_only
+
+HUB_KEY_SECRET = "notificationHubKey"
 
 
 @dataclass(frozen=True)
-class NotificationsNative:
-    namespace: Any
-    topic: Any
-    subscription: Any
-    namespace_host: pulumi.Output[str]  # <ns>.servicebus.windows.net
-    communication: Any
-    email_service: Any
-    email_domain: Any
-    email_endpoint: pulumi.Output[str]
-    hub_namespace: Any
-    hub: Any
-    hub_ref: pulumi.Output[str]  # <ns>.servicebus.windows.net/<hub>
-    hub_key_secret: Any  # Key Vault secret "<keyName>:<key>" of the hub's send-only rule
-    hub_key_secret_uri: pulumi.Output[str]
+class ServiceBus:
+    namespace: servicebus.Namespace
+    topic: servicebus.Topic
+    subscription: servicebus.Subscription
+
+    @property
+    def namespace_host(self) -> pulumi.Output[str]:  # <ns>.servicebus.windows.net
+        return self.namespace.name.apply(lambda n: f"{n}.servicebus.windows.net")
 
 
-def _seconds(value: int) -> str:
-    return f"PT{value}S"
+@dataclass(frozen=True)
+class Email:
+    service: communication.EmailService
+    domain: communication.Domain
+    communication: communication.CommunicationService
+    sender: pulumi.Output[str]
+
+    @property
+    def endpoint(self) -> pulumi.Output[str]:
+        return self.communication.host_name.apply(lambda h: f"https://{h}")
+
+
+@dataclass(frozen=True)
+class Push:
+    namespace: notificationhubs.Namespace
+    hub: notificationhubs.NotificationHub
+    key_secret: keyvault.Secret  # Key Vault secret "<keyName>:<key>" of the hub's send-only rule
+    key_secret_uri: pulumi.Output[str]
+
+    @property
+    def hub_ref(self) -> pulumi.Output[str]:  # <ns>.servicebus.windows.net/<hub>
+        return pulumi.Output.concat(self.namespace.name, ".servicebus.windows.net/", self.hub.name)
+
+
+@dataclass(frozen=True)
+class AzureNotifications:
+    bus: ServiceBus
+    email: Email
+    push: Push
+
+    @property
+    def result(self) -> specs.NotificationsResult:
+        subscription = self.bus.subscription
+        return specs.NotificationsResult(
+            topic_ref=self.bus.topic.name,
+            queue_ref=subscription.id,
+            dead_letter_queue_ref=subscription.id.apply(lambda i: f"{i}/$DeadLetterQueue"),
+            dead_letter_queue_name=subscription.name.apply(lambda n: f"{n}/$DeadLetterQueue"),
+            sender_email=self.email.sender,
+        )
 
 
 def create_notifications(
-    env: AzureEnv, args: specs.NotificationsArgs, parent: pulumi.Resource
-) -> specs.NotificationsResult:
-    import pulumi_azure_native.communication as communication
-    import pulumi_azure_native.notificationhubs as notificationhubs
-    import pulumi_azure_native.servicebus as servicebus
-
+    env: AzureEnv, args: specs.NotificationsArgs, parent: pulumi.Resource, encryption: AzureEncryption
+) -> AzureNotifications:
     opts = pulumi.ResourceOptions(parent=parent)
+    return AzureNotifications(
+        bus=_service_bus(env, args, opts),
+        email=_email(env, args, opts),
+        push=_push(env, encryption, parent),
+    )
+
+
+def _service_bus(env: AzureEnv, args: specs.NotificationsArgs, opts: pulumi.ResourceOptions) -> ServiceBus:
+    private = private_only(env)
     namespace = servicebus.Namespace(
         "sb",
         resource_group_name=env.rg_name,
         location=env.location,
-        # Topics need Standard or Premium; private endpoints need Premium (prod, private_endpoints.py).
-        sku={"name": "Premium", "tier": "Premium", "capacity": 1}
-        if private_only(env)
-        else {"name": "Standard", "tier": "Standard"},
-        premium_messaging_partitions=1 if private_only(env) else None,
+        # Topics need Standard or Premium; private endpoints need Premium (prod, network.py).
+        sku=servicebus.SBSkuArgs(name=servicebus.SkuName.PREMIUM, tier=servicebus.SkuTier.PREMIUM, capacity=1)
+        if private
+        else servicebus.SBSkuArgs(name=servicebus.SkuName.STANDARD, tier=servicebus.SkuTier.STANDARD),
+        premium_messaging_partitions=1 if private else None,
         minimum_tls_version="1.2",
         disable_local_auth=True,
-        public_network_access="Disabled" if private_only(env) else "Enabled",
-        tags=env.tags,
+        public_network_access="Disabled" if private else "Enabled",
         opts=opts,
     )
     topic = servicebus.Topic(
@@ -82,33 +125,29 @@ def create_notifications(
         topic_name=topic.name,
         subscription_name=args.queue_name,
         max_delivery_count=args.max_receives,
-        lock_duration=_seconds(lock),
+        lock_duration=f"PT{lock}S",
         dead_lettering_on_message_expiration=True,
         dead_lettering_on_filter_evaluation_exceptions=True,
         default_message_time_to_live="P14D",
         opts=opts,
     )
-    namespace_host = namespace.name.apply(lambda n: f"{n}.servicebus.windows.net")
+    return ServiceBus(namespace, topic, subscription)
 
+
+def _email(env: AzureEnv, args: specs.NotificationsArgs, opts: pulumi.ResourceOptions) -> Email:
     s = env.settings
-    email_service = communication.EmailService(
-        "email",
-        resource_group_name=env.rg_name,
-        location="global",
-        data_location=s.data_location,
-        tags=env.tags,
-        opts=opts,
+    service = communication.EmailService(
+        "email", resource_group_name=env.rg_name, location="global", data_location=s.data_location, opts=opts
     )
     managed = s.email_domain == "AzureManaged"
-    email_domain = communication.Domain(
+    domain = communication.Domain(
         "email-domain",
         resource_group_name=env.rg_name,
-        email_service_name=email_service.name,
+        email_service_name=service.name,
         domain_name="AzureManagedDomain" if managed else s.email_domain,
         location="global",
         domain_management="AzureManaged" if managed else "CustomerManaged",
         user_engagement_tracking="Disabled",
-        tags=env.tags,
         opts=opts,
     )
     acs = communication.CommunicationService(
@@ -116,44 +155,39 @@ def create_notifications(
         resource_group_name=env.rg_name,
         location="global",
         data_location=s.data_location,
-        linked_domains=[email_domain.id],
+        linked_domains=[domain.id],
         disable_local_auth=True,
-        tags=env.tags,
         opts=opts,
     )
-    email_endpoint = acs.host_name.apply(lambda h: f"https://{h}")
     # An Azure-managed domain sends as DoNotReply@<guid>.azurecomm.net; a custom domain
     # sends as shop:senderEmail once its DNS records are verified (docs/deploy-azure.md).
     sender = (
-        email_domain.from_sender_domain.apply(lambda d: f"DoNotReply@{d}")
+        domain.from_sender_domain.apply(lambda d: f"DoNotReply@{d}")
         if managed
         else pulumi.Output.from_input(args.sender_email)
     )
+    return Email(service, domain, acs, sender)
 
-    hub_namespace = notificationhubs.Namespace(
+
+def _push(env: AzureEnv, encryption: AzureEncryption, parent: pulumi.Resource) -> Push:
+    opts = pulumi.ResourceOptions(parent=parent)
+    namespace = notificationhubs.Namespace(
         "nh",
         resource_group_name=env.rg_name,
         location=env.location,
         namespace_type="NotificationHub",
-        sku={"name": "Standard" if env.context.is_prod else "Free"},
-        tags=env.tags,
+        sku=notificationhubs.SkuArgs(name="Standard" if env.context.is_prod else "Free"),
         opts=opts,
     )
     hub = notificationhubs.NotificationHub(
-        "hub-orders",
-        resource_group_name=env.rg_name,
-        namespace_name=hub_namespace.name,
-        location=env.location,
-        tags=env.tags,
-        opts=opts,
+        "hub-orders", resource_group_name=env.rg_name, namespace_name=namespace.name, location=env.location, opts=opts
     )
-    hub_ref = pulumi.Output.concat(hub_namespace.name, ".servicebus.windows.net/", hub.name)
     # Notification Hubs has no Entra data-plane auth: a Send-only SAS rule, its key kept in
     # Key Vault (the notifications function reads it through a Key Vault reference).
     send_rule = notificationhubs.NotificationHubAuthorizationRule(
         "hub-send",
         resource_group_name=env.rg_name,
-        namespace_name=hub_namespace.name,
+        namespace_name=namespace.name,
         notification_hub_name=hub.name,
         authorization_rule_name="shop-send",
         rights=["Send"],
@@ -161,36 +195,18 @@ def create_notifications(
     )
     keys = notificationhubs.list_notification_hub_keys_output(
         authorization_rule_name=send_rule.name,
-        namespace_name=hub_namespace.name,
+        namespace_name=namespace.name,
         notification_hub_name=hub.name,
         resource_group_name=env.rg_name,
     )
-    import pulumi_azure_native.keyvault as keyvault
-
-    kv = args.encryption.native
-    hub_secret_name = f"{env.context.parameters_path.strip('/').replace('/', '-')}-notificationHubKey"
-    hub_key_secret = keyvault.Secret(
+    name = secret_name(env, HUB_KEY_SECRET)
+    key: pulumi.Output[str] = pulumi.Output.concat(keys.key_name, ":", keys.primary_key)
+    key_secret = vault_secret(
+        env,
         "notification-hub-key",
-        resource_group_name=env.rg_name,
-        vault_name=kv.vault.name,
-        secret_name=hub_secret_name,
-        properties={
-            "value": pulumi.Output.secret(pulumi.Output.concat(keys.key_name, ":", keys.primary_key)),
-            "content_type": "text/plain",
-        },
-        tags=env.tags,
-        opts=pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["properties"]),
+        name,
+        pulumi.Output.secret(key),
+        encryption,
+        pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["properties"]),
     )
-    hub_key_secret_uri = pulumi.Output.concat(kv.vault_uri, "secrets/", hub_secret_name, "/")
-    native = NotificationsNative(
-        namespace, topic, subscription, namespace_host, acs, email_service, email_domain, email_endpoint,
-        hub_namespace, hub, hub_ref, hub_key_secret, hub_key_secret_uri,
-    )  # fmt: skip
-    return specs.NotificationsResult(
-        topic_ref=topic.name,
-        queue_ref=subscription.id,
-        dead_letter_queue_ref=subscription.id.apply(lambda i: f"{i}/$DeadLetterQueue"),
-        dead_letter_queue_name=subscription.name.apply(lambda n: f"{n}/$DeadLetterQueue"),
-        sender_email=sender,
-        native=native,
-    )
+    return Push(namespace, hub, key_secret, secret_uri(encryption, name))

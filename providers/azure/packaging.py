@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pulumi
 
 from components.specs import CodePackage
-from providers.code_package import code_assets
+from providers.code_package import code_assets, code_files
 
 AZURE_PLATFORM = "manylinux2014_x86_64"
 PACKAGE_BLOB = "released-package.zip"  # the blob Flex Consumption deploys from
@@ -73,12 +74,10 @@ def package_archive(code: CodePackage) -> pulumi.AssetArchive:
 
 def write_zip(code: CodePackage, target: Path) -> Path:
     """The same package as a zip file (for `az functionapp deploy` in key-less mode)."""
-    import zipfile
-
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, asset in code_assets(code).items():
-            zf.write(asset.path, name)
+        for name, path in code_files(code):
+            zf.write(path, name)
         for name in ENTRY_FILES:
             path = app_dir(code) / name
             if path.is_file():

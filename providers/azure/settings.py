@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -38,7 +38,7 @@ EXAMPLES = {
 
 # Key Vault and Storage IP rules take public IPv4 only (VNet traffic uses the private endpoints).
 _NOT_PUBLIC = tuple(
-    ipaddress.ip_network(n)
+    ipaddress.IPv4Network(n)
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10")
 )
 
@@ -76,12 +76,12 @@ class AzureSettings(BaseModel):
 
     @field_validator("deployer_ip_ranges", mode="before")
     @classmethod
-    def _ranges(cls, value: Any) -> tuple[str, ...]:
+    def _ranges(cls, value: str | Iterable[object] | None) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value or ())
         out = []
         for r in (str(i).strip() for i in items):
             net = ipaddress.ip_network(r, strict=False)
-            if net.version != 4 or any(net.subnet_of(n) for n in _NOT_PUBLIC):
+            if not isinstance(net, ipaddress.IPv4Network) or any(net.subnet_of(n) for n in _NOT_PUBLIC):
                 raise ValueError(f"{r} is not a public IPv4 address or range (Key Vault and Storage IP rules)")
             out.append(str(net) if net.prefixlen < 32 else str(net.network_address))
         return tuple(out)
@@ -122,10 +122,6 @@ class AzureSettings(BaseModel):
                 "with clientId set, assign it in the tenant (docs/deploy-azure.md step 6) and remove adminObjectIds"
             )
         return self
-
-    @property
-    def creates_apps(self) -> bool:
-        return self.client_id is None
 
     @field_validator("tenant_subdomain")
     @classmethod
@@ -172,7 +168,11 @@ class AzureSettings(BaseModel):
 
     @property
     def jwt_audience(self) -> str:
-        return self.audience or self.client_id
+        """The audience of referenced app registrations: shop:azure.audience, else the client id."""
+        audience = self.audience or self.client_id
+        if audience is None:
+            raise ValueError("shop:azure.clientId (or audience) is needed when the app registrations are referenced")
+        return audience
 
     def sku_for(self, is_prod: bool) -> str:
         return self.front_door_sku or ("Premium_AzureFrontDoor" if is_prod else "Standard_AzureFrontDoor")
@@ -182,7 +182,7 @@ class AzureSettingsError(ValueError):
     pass
 
 
-def parse_azure_settings(values: Mapping[str, Any]) -> AzureSettings:
+def parse_azure_settings(values: Mapping[str, object]) -> AzureSettings:
     try:
         return AzureSettings.model_validate(dict(values))
     except ValidationError as exc:

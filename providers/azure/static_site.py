@@ -16,30 +16,64 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
+import pulumi_azure_native.storage as storage
 
 from components import specs
-from providers.azure import roles
+from providers.azure import iam
+from providers.azure.encryption import AzureEncryption
 from providers.azure.env import AzureEnv
-from providers.azure.keyvault import KeyVaultNative
 from providers.site_files import GENERATED_CONFIG, asset, build_site
 
 WEB_CONTAINER = "$web"
 
 
 @dataclass(frozen=True)
-class StaticSiteNative:
-    account: Any
-    website: Any
-    web_host: pulumi.Output[str]  # <account>.z6.web.core.windows.net (the Front Door origin)
-    blob_endpoint: pulumi.Output[str]
-    container: str
+class AzureStaticSite:
+    account: storage.StorageAccount
+    website: storage.StorageAccountStaticWebsite
+    file_count: int
+    container: str = WEB_CONTAINER
+
+    @property
+    def web_host(self) -> pulumi.Output[str]:
+        """<account>.z6.web.core.windows.net (the Front Door origin)."""
+        return self.account.primary_endpoints.apply(lambda e: _host(e.web) if e and e.web else "")
+
+    @property
+    def blob_endpoint(self) -> pulumi.Output[str]:
+        return self.account.primary_endpoints.apply(lambda e: e.blob if e else "")
+
+    @property
+    def result(self) -> specs.StaticSiteResult:
+        return specs.StaticSiteResult(
+            bucket_name=pulumi.Output.from_input(self.container), bucket_id=self.account.id, file_count=self.file_count
+        )
 
 
 def _host(url: str) -> str:
     return url.removeprefix("https://").split("/")[0]
+
+
+_SERVICE_KEYS = storage.EncryptionServiceArgs(enabled=True, key_type="Account")
+
+
+def _encryption(env: AzureEnv, kv: AzureEncryption | None) -> storage.EncryptionArgs:
+    services = storage.EncryptionServicesArgs(
+        blob=_SERVICE_KEYS, file=_SERVICE_KEYS, queue=_SERVICE_KEYS, table=_SERVICE_KEYS
+    )
+    if kv is None:
+        return storage.EncryptionArgs(
+            require_infrastructure_encryption=True, services=services, key_source=storage.KeySource.MICROSOFT_STORAGE
+        )
+    return storage.EncryptionArgs(
+        require_infrastructure_encryption=True,
+        services=services,
+        key_source=storage.KeySource.MICROSOFT_KEYVAULT,
+        key_vault_properties=storage.KeyVaultPropertiesArgs(key_name=kv.key.name, key_vault_uri=kv.vault_uri),
+        encryption_identity=storage.EncryptionIdentityArgs(encryption_user_assigned_identity=kv.cmk_identity.id),
+    )
 
 
 def secure_account(
@@ -47,45 +81,21 @@ def secure_account(
     name: str,
     parent: pulumi.Resource,
     *,
-    encryption: specs.EncryptionResult | None,
-    subnets: list[Any] | None = None,
+    encryption: AzureEncryption,
     protect: bool = False,
-    depends_on: list[Any] | None = None,
-    network_rules: dict[str, Any] | None = None,
-) -> Any:
+    network_rules: storage.NetworkRuleSetArgs | None = None,
+) -> storage.StorageAccount:
     """A StorageV2 account with every baseline this stack requires (also used for function packages)."""
-    import pulumi_azure_native.storage as storage
-
     # Azure Storage accepts a Key Vault key only from a vault with purge protection, which is
     # on in prod only (dev vaults must be purgeable): dev uses Microsoft-managed keys.
-    kv: KeyVaultNative | None = encryption.native if encryption is not None and env.context.is_prod else None
-    encryption_args: dict[str, Any] = {
-        "require_infrastructure_encryption": True,
-        "services": {
-            "blob": {"enabled": True, "key_type": "Account"},
-            "file": {"enabled": True, "key_type": "Account"},
-            "queue": {"enabled": True, "key_type": "Account"},
-            "table": {"enabled": True, "key_type": "Account"},
-        },
-        "key_source": "Microsoft.Storage",
-    }
-    identity = None
-    depends_on = list(depends_on or [])
-    if kv is not None:
-        depends_on.append(kv.cmk_grant)
-        encryption_args.update(
-            key_source="Microsoft.Keyvault",
-            key_vault_properties={"key_name": kv.key.name, "key_vault_uri": kv.vault_uri},
-            encryption_identity={"encryption_user_assigned_identity": kv.cmk_identity.id},
-        )
-        identity = {"type": "UserAssigned", "user_assigned_identities": [kv.cmk_identity.id]}
+    kv = encryption if env.context.is_prod else None
     return storage.StorageAccount(
         name,
         resource_group_name=env.rg_name,
         location=env.location,
         kind="StorageV2",
-        sku={"name": "Standard_ZRS" if env.context.is_prod else "Standard_LRS"},
-        access_tier="Hot",
+        sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if env.context.is_prod else storage.SkuName.STANDARD_LRS),
+        access_tier=storage.AccessTier.HOT,
         enable_https_traffic_only=True,
         minimum_tls_version="TLS1_2",
         allow_blob_public_access=False,
@@ -93,111 +103,104 @@ def secure_account(
         # the functions, the portal and the CLI default to Entra ID, SAS lifetimes are capped.
         allow_shared_key_access=env.settings.shared_key_uploads,
         default_to_o_auth_authentication=True,
-        sas_policy={"sas_expiration_period": "00.01:00:00", "expiration_action": "Block"},
-        key_policy={"key_expiration_period_in_days": 90},
+        sas_policy=storage.SasPolicyArgs(sas_expiration_period="00.01:00:00", expiration_action="Block"),
+        key_policy=storage.KeyPolicyArgs(key_expiration_period_in_days=90),
         allow_cross_tenant_replication=False,
         public_network_access="Enabled",
-        network_rule_set=network_rules or {"bypass": "AzureServices", "default_action": "Allow"},
-        identity=identity,
-        encryption=encryption_args,
-        tags=env.tags,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=depends_on),
+        network_rule_set=network_rules
+        or storage.NetworkRuleSetArgs(bypass="AzureServices", default_action=storage.DefaultAction.ALLOW),
+        identity=storage.IdentityArgs(
+            type=storage.IdentityType.USER_ASSIGNED, user_assigned_identities=[kv.cmk_identity.id]
+        )
+        if kv
+        else None,
+        encryption=_encryption(env, kv),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=[kv.cmk_grant] if kv else []),
     )
 
 
 def create_static_site(
-    env: AzureEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: specs.EncryptionResult
-) -> specs.StaticSiteResult:
-    import pulumi_azure_native.storage as storage
-
-    opts = pulumi.ResourceOptions(parent=parent)
+    env: AzureEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: AzureEncryption
+) -> AzureStaticSite:
     # Shared keys are off: the deployer uploads the files with its Entra identity.
     account = secure_account(env, "site", parent, encryption=encryption, protect=not args.force_destroy)
-    deployer = roles.assign(
-        "site-deployer-blob",
-        scope=account.id,
-        role=roles.STORAGE_BLOB_DATA_CONTRIBUTOR,
-        principal_id=env.client.object_id,
-        principal_type=None,
-        subscription_id=env.client.subscription_id,
-        parent=parent,
-        description="the deploying principal uploads the storefront (shared keys are disabled)",
-    )
-    storage.BlobServiceProperties(
-        "site-blob-service",
-        resource_group_name=env.rg_name,
-        account_name=account.name,
-        blob_services_name="default",
-        is_versioning_enabled=not args.force_destroy,
-        delete_retention_policy={"enabled": True, "days": 7 if args.force_destroy else 30},
-        container_delete_retention_policy={"enabled": True, "days": 7},
-        cors={
-            "cors_rules": [
-                {
-                    "allowed_origins": list(args.upload_origins),
-                    "allowed_methods": ["PUT"],
-                    # the headers of the SAS upload (functions/adapters/azure_media.py)
-                    "allowed_headers": ["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"],
-                    "exposed_headers": ["etag"],
-                    "max_age_in_seconds": 3600,
-                }
-            ]
-        },
-        opts=opts,
-    )
+    deployer = iam.assign_to_deployer(
+        env, "site-deployer-blob", account.id, iam.STORAGE_BLOB_DATA_CONTRIBUTOR, parent,
+        "the deploying principal uploads the storefront (shared keys are disabled)",
+    )  # fmt: skip
+    _blob_service(env, args, account, parent)
     website = storage.StorageAccountStaticWebsite(
         "site-website",
         resource_group_name=env.rg_name,
         account_name=account.name,
         index_document="index.html",
         error404_document="index.html",
-        opts=opts,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
+    if not env.settings.shared_key_uploads:  # key-less: the operator uploads (docs/deploy-azure.md)
+        return AzureStaticSite(account, website, file_count=0)
     upload_opts = pulumi.ResourceOptions(parent=parent, depends_on=[website, deployer])
     # Blobs carry no Cache-Control here (the resource has no such property): Front Door's
     # site rule set sets it from the name (providers/azure/cdn.py).
-    files = build_site(args.site_dir) if env.settings.shared_key_uploads else []
+    files = build_site(args.site_dir)
     for f in files:
-        storage.Blob(
-            f"file-{f.key}",
-            resource_group_name=env.rg_name,
-            account_name=account.name,
-            container_name=website.container_name,
-            blob_name=f.key,
-            type="Block",
-            source=asset(f),
-            content_type=f.content_type,
-            opts=upload_opts,
-        )
-    if not env.settings.shared_key_uploads:  # key-less: the operator uploads (docs/deploy-azure.md)
-        return specs.StaticSiteResult(
-            bucket_name=pulumi.Output.from_input(WEB_CONTAINER),
-            bucket_id=account.id,
-            file_count=0,
-            native=StaticSiteNative(
-                account, website, account.primary_endpoints.apply(lambda e: _host(e.web) if e and e.web else ""),
-                account.primary_endpoints.apply(lambda e: e.blob if e else ""), WEB_CONTAINER,
-            ),
-        )  # fmt: skip
-    storage.Blob(
-        f"file-{GENERATED_CONFIG}",
+        _upload(env, account, website, f"file-{f.key}", f.key, asset(f), f.content_type, upload_opts)
+    config = pulumi.Output.from_input(dict(args.runtime_config)).apply(_config_json)
+    _upload(
+        env, account, website, f"file-{GENERATED_CONFIG}", GENERATED_CONFIG, config, "application/json", upload_opts
+    )
+    return AzureStaticSite(account, website, file_count=len(files) + 1)
+
+
+def _config_json(config: dict[str, object]) -> pulumi.Asset | pulumi.Archive | None:
+    return pulumi.StringAsset(json.dumps(config, indent=2, sort_keys=True))
+
+
+def _upload(
+    env: AzureEnv,
+    account: storage.StorageAccount,
+    website: storage.StorageAccountStaticWebsite,
+    logical_name: str,
+    key: str,
+    source: pulumi.Input[pulumi.Asset | pulumi.Archive | None],
+    content_type: str,
+    opts: pulumi.ResourceOptions,
+) -> storage.Blob:
+    return storage.Blob(
+        logical_name,
         resource_group_name=env.rg_name,
         account_name=account.name,
         container_name=website.container_name,
-        blob_name=GENERATED_CONFIG,
-        type="Block",
-        source=pulumi.Output.from_input(dict(args.runtime_config)).apply(
-            lambda cfg: pulumi.StringAsset(json.dumps(cfg, indent=2, sort_keys=True))
-        ),
-        content_type="application/json",
-        opts=upload_opts,
+        blob_name=key,
+        type=storage.BlobType.BLOCK,
+        source=source,
+        content_type=content_type,
+        opts=opts,
     )
-    web_host = account.primary_endpoints.apply(lambda e: _host(e.web) if e and e.web else "")
-    blob_endpoint = account.primary_endpoints.apply(lambda e: e.blob if e else "")
-    native = StaticSiteNative(account, website, web_host, blob_endpoint, WEB_CONTAINER)
-    return specs.StaticSiteResult(
-        bucket_name=pulumi.Output.from_input(WEB_CONTAINER),
-        bucket_id=account.id,
-        file_count=len(files) + 1,
-        native=native,
+
+
+def _blob_service(
+    env: AzureEnv, args: specs.StaticSiteArgs, account: storage.StorageAccount, parent: pulumi.Resource
+) -> storage.BlobServiceProperties:
+    return storage.BlobServiceProperties(
+        "site-blob-service",
+        resource_group_name=env.rg_name,
+        account_name=account.name,
+        blob_services_name="default",
+        is_versioning_enabled=not args.force_destroy,
+        delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7 if args.force_destroy else 30),
+        container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
+        cors=storage.CorsRulesArgs(
+            cors_rules=[
+                storage.CorsRuleArgs(
+                    allowed_origins=list(args.upload_origins),
+                    allowed_methods=["PUT"],
+                    # the headers of the SAS upload (functions/adapters/azure_media.py)
+                    allowed_headers=["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"],
+                    exposed_headers=["etag"],
+                    max_age_in_seconds=3600,
+                )
+            ]
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

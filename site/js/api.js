@@ -185,10 +185,38 @@ async function send(method, path, { body, query, headers = {}, token } = {}) {
   if (!res.ok) {
     const e = (data && data.error) || {};
     const { code, message, ...details } = e;
-    throw new ApiError(res.status, code || "HTTP_" + res.status, message || defaultMessage(res.status), details);
+    // The API's own text is for developers: shoppers read a sentence written for them.
+    const friendly = FRIENDLY[code] || message || defaultMessage(res.status);
+    throw new ApiError(res.status, code || "HTTP_" + res.status, friendly, { ...details, apiMessage: message });
   }
   return { status: res.status, data };
 }
+
+// Messages for the API's error codes (functions/shop/api.py, the identity adapters).
+// Codes not listed keep the API's message (e.g. INSUFFICIENT_STOCK, which views explain).
+const FRIENDLY = {
+  NOT_AUTHORIZED: "That email and password don't match an account. Check both and try again.",
+  USER_EXISTS: "An account with this email already exists. Sign in instead.",
+  INVALID_PASSWORD: "Choose a longer password with upper and lower case letters, digits and a symbol.",
+  CODE_MISMATCH: "That code isn't right. Check it and try again.",
+  CODE_EXPIRED: "That code has expired. Ask for a new one.",
+  SESSION_EXPIRED: "Your sign-in took too long. Please sign in again.",
+  INVALID_PARAMETER: "Check your email address and password and try again.",
+  TOO_MANY_REQUESTS: "Too many attempts. Wait a minute and try again.",
+  VALIDATION_ERROR: "Some details weren't accepted. Check the highlighted fields.",
+  BAD_REQUEST: "That request wasn't understood. Reload the page and try again.",
+  CART_FULL: "Your cart holds as many different products as it can. Remove one to add another.",
+  CART_EMPTY: "Your cart is empty.",
+  CART_CHANGED: "Your cart changed while you were checking out. Review it and try again.",
+  NOT_CANCELLABLE: "This order can no longer be cancelled.",
+  NOT_PAYABLE: "This order isn't waiting for a payment.",
+  PAYMENTS_UNAVAILABLE: "Payments aren't available on this shop right now.",
+  INVALID_TRANSITION: "That order can't move to this status from where it is.",
+  FORBIDDEN: "You don't have access to that.",
+  NOT_FOUND: "We couldn't find that.",
+  UNAVAILABLE: "The shop is busy. Please try again in a moment.",
+  INTERNAL: "Something went wrong on our side. Please try again.",
+};
 
 function defaultMessage(status) {
   if (status === 401) return "Please sign in.";
@@ -257,10 +285,13 @@ export const getMe = () => request("GET", "/me", { auth: true });
 
 export const health = () => request("GET", "/health");
 export const listCategories = () => request("GET", "/categories");
-export const listProducts = ({ category, q, limit, cursor } = {}) =>
-  request("GET", "/products", { query: { category, q, limit, cursor } });
+/** The browse parameters of GET /api/products (functions/shop/catalog.py): prices in cents. */
+function productQuery({ category, q, limit, cursor, minPrice, maxPrice, inStock, sort } = {}) {
+  return { category, q, limit, cursor, minPrice, maxPrice, inStock: inStock ? "true" : undefined, sort };
+}
+export const listProducts = (params = {}) => request("GET", "/products", { query: productQuery(params) });
 export const getProduct = (productId) => request("GET", "/products/" + enc(productId));
-export const prefetchProducts = ({ category, q, limit } = {}) => prefetch("/products", { category, q, limit });
+export const prefetchProducts = (params = {}) => prefetch("/products", productQuery(params));
 export const prefetchProduct = (productId) => prefetch("/products/" + enc(productId));
 
 // ---------------------------------------------------------------------------
@@ -272,6 +303,8 @@ export const setCartItem = (productId, quantity) =>
   request("PUT", "/cart/items/" + enc(productId), { auth: true, body: { quantity } });
 export const removeCartItem = (productId) => request("DELETE", "/cart/items/" + enc(productId), { auth: true });
 export const clearCart = () => request("DELETE", "/cart", { auth: true });
+/** POST /api/cart/merge: the guest cart added to the account's → the cart plus `adjusted` lines. */
+export const mergeCart = (items) => request("POST", "/cart/merge", { auth: true, body: { items } });
 
 // ---------------------------------------------------------------------------
 // Orders
@@ -287,6 +320,8 @@ export const placeOrder = (shippingAddress, idempotencyKey) =>
   });
 export const listMyOrders = ({ limit, cursor } = {}) => request("GET", "/orders", { auth: true, query: { limit, cursor } });
 export const getMyOrder = (orderId) => request("GET", "/orders/" + enc(orderId), { auth: true });
+/** POST /api/orders/{id}/payment: {testCard} or {completeAction} with the simulated processor. */
+export const payOrder = (orderId, body = {}) => request("POST", "/orders/" + enc(orderId) + "/payment", { auth: true, body });
 export const cancelMyOrder = (orderId) => request("POST", "/orders/" + enc(orderId) + "/cancel", { auth: true });
 
 // ---------------------------------------------------------------------------

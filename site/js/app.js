@@ -5,9 +5,10 @@
 
 import * as api from "./api.js";
 import { h, render, errorBox, link, busy, icon } from "./ui.js";
-import { state, subscribe, loadCategories, loadUser, userReady, cartCount, isAdmin, completePendingAdd, takeFreshCart } from "./store.js";
-import { currentRoute, currentHashRoute, navigate, startRouter } from "./router.js";
+import { state, subscribe, loadCategories, loadUser, userReady, cartCount, isAdmin, takeFreshCart } from "./store.js";
+import { currentRoute, currentHashRoute, navigate, startRouter, restoreScroll } from "./router.js";
 import { setPageMeta } from "./seo.js";
+import { filtersOf, apiFilters } from "./browse.js";
 
 const views = {
   catalog: () => import("./views/catalog.js"),
@@ -21,15 +22,18 @@ const views = {
 
 const CATALOG_PAGE_SIZE = 12; // views/catalog.js PAGE_SIZE: the prefetched first page
 
+/** The catalog's first page, asked exactly as views/catalog.js will ask for it. */
+const prefetchCatalog = (q) =>
+  api.prefetchProducts({ category: q.category, q: q.q, limit: CATALOG_PAGE_SIZE, ...apiFilters(filtersOf(q)) });
+
 // [pattern, module, (module, params, query, isCurrent) => render, needs, prefetch(params, query)]
 const ROUTES = [
-  [/^\/$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined, (p, q) => api.prefetchProducts({ limit: CATALOG_PAGE_SIZE })],
+  [/^\/$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined, (p, q) => prefetchCatalog(q)],
   [/^\/c\/([^/]+)$/, "catalog", (m, p, q, cur) => m.catalogView(p, { ...q, category: p[0] }, cur), undefined,
-    (p) => api.prefetchProducts({ category: p[0], limit: CATALOG_PAGE_SIZE })],
-  [/^\/search$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined,
-    (p, q) => q.q && api.prefetchProducts({ q: q.q, limit: CATALOG_PAGE_SIZE })],
+    (p, q) => prefetchCatalog({ ...q, category: p[0] })],
+  [/^\/search$/, "catalog", (m, p, q, cur) => m.catalogView(p, q, cur), undefined, (p, q) => q.q && prefetchCatalog(q)],
   [/^\/p\/([^/]+)$/, "product", (m, p, q, cur) => m.productView(p[0], q, cur), undefined, (p) => api.prefetchProduct(p[0])],
-  [/^\/cart$/, "cart", (m, p, q, cur) => m.cartView(p, q, cur), "user"],
+  [/^\/cart$/, "cart", (m, p, q, cur) => m.cartView(p, q, cur)],
   [/^\/checkout$/, "checkout", (m, p, q, cur) => m.checkoutView(p, q, cur), "user"],
   [/^\/signin$/, "account", (m, p, q, cur) => m.signInView(p, q, cur)],
   [/^\/signup$/, "account", (m, p, q, cur) => m.signUpView(p, q, cur)],
@@ -96,6 +100,7 @@ async function route() {
         return;
       }
       await show(mod, params, query, () => seq === routeSeq);
+      if (seq === routeSeq) restoreScroll();
       sessionStorage.removeItem("nimbus.reloaded");
     } catch (err) {
       if (seq !== routeSeq) return;
@@ -158,6 +163,15 @@ function renderHeader() {
     ...state.categories.map((c) => h("li", {}, link("/c/" + encodeURIComponent(c.categoryId), c.name, { dataset: { cat: c.categoryId } }))),
   );
   updateNavCurrent(currentRoute().path);
+  markCategoryOverflow();
+}
+
+/** data-more on the category bar: which edges hide more categories (the CSS shows a hint there). */
+function markCategoryOverflow() {
+  const ul = document.getElementById("category-links");
+  const left = ul.scrollLeft > 1;
+  const right = ul.scrollLeft + ul.clientWidth < ul.scrollWidth - 1;
+  ul.parentElement.dataset.more = [left ? "left" : "", right ? "right" : ""].join(" ").trim();
 }
 
 function updateNavCurrent(path) {
@@ -192,12 +206,14 @@ async function boot() {
     main.scrollIntoView();
   });
   subscribe(renderHeader);
+  document.getElementById("category-links").addEventListener("scroll", markCategoryOverflow, { passive: true });
+  window.addEventListener("resize", markCategoryOverflow);
   let previousSession = api.getSession();
   api.onSessionChange((s) => {
     // Sign-in (or another tab's sign-in/out) reloads the user; token refreshes don't.
     const changedUser = Boolean(s) !== Boolean(previousSession) || s?.email !== previousSession?.email;
     previousSession = s;
-    if (changedUser) loadUser().then(() => (s ? completePendingAdd() : route()));
+    if (changedUser) loadUser().then(() => (s ? null : route()));
   });
   renderHeader();
   // Everything the first view needs starts now, side by side: the config (preloaded by

@@ -7,6 +7,11 @@
 
 let onRoute = () => {};
 let routed = null; // path + query last handed to onRoute
+// Where the view being routed to starts: the top for a new page, the remembered position
+// for Back/Forward. The browser's own restoration can't do it: it restores before the
+// view has loaded its content (and its "Show more" pages), so it lands short.
+let scrollTarget = 0;
+const SCROLL_SAVE_MS = 150;
 
 /** The route of the current location: {path: "/p/x", query: {q: "..."}}. */
 export function currentRoute() {
@@ -21,10 +26,35 @@ export function currentHashRoute() {
 /** Go to an in-app URL ("/cart", "/search?q=x") and render it. */
 export function navigate(url, { replace = false } = {}) {
   const target = url.startsWith("#/") ? url.slice(1) : url;
-  history[replace ? "replaceState" : "pushState"](null, "", target);
-  if (!replace) window.scrollTo(0, 0);
+  if (replace) {
+    history.replaceState(null, "", target);
+  } else {
+    clearTimeout(saveTimer);
+    rememberInHistory({ scrollY: window.scrollY });
+    history.pushState(null, "", target);
+    scrollTarget = 0;
+    window.scrollTo(0, 0);
+  }
   routed = location.pathname + location.search;
   onRoute();
+}
+
+/** Keep facts about the current page in its history entry (views: how much was shown). */
+export function rememberInHistory(facts) {
+  history.replaceState({ ...(history.state || {}), ...facts }, "");
+}
+
+/** After the routed view has rendered: start at the top, or where Back/Forward left it. */
+export function restoreScroll() {
+  const y = scrollTarget;
+  scrollTarget = 0;
+  window.scrollTo({ top: y, left: 0, behavior: "instant" });
+}
+
+let saveTimer = 0;
+function onScroll() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => rememberInHistory({ scrollY: window.scrollY }), SCROLL_SAVE_MS);
 }
 
 /** "#/p/x?y" in the address bar becomes "/p/x?y" (same history entry). */
@@ -39,6 +69,8 @@ function onLocationChange() {
   const key = location.pathname + location.search;
   if (key === routed) return;
   routed = key;
+  clearTimeout(saveTimer); // a pending save belongs to the page just left
+  scrollTarget = Number(history.state?.scrollY) || 0;
   onRoute();
 }
 
@@ -61,6 +93,9 @@ function onClick(e) {
 /** Start routing: fn() renders currentRoute(); called now and on every navigation. */
 export function startRouter(fn) {
   onRoute = fn;
+  history.scrollRestoration = "manual";
+  scrollTarget = Number(history.state?.scrollY) || 0; // a reload keeps its place too
+  window.addEventListener("scroll", onScroll, { passive: true });
   upgradeHashRoute();
   window.addEventListener("popstate", onLocationChange);
   window.addEventListener("hashchange", onLocationChange);

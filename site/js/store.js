@@ -2,15 +2,17 @@
 // in (from /api/me), the cart (for the badge), and the categories.
 
 import * as api from "./api.js";
-import { toast } from "./ui.js";
-import { navigate, currentHashRoute } from "./router.js";
+import { toast, h } from "./ui.js";
+import { guestLines, guestCart, setGuestLine, forgetGuestCart } from "./guest-cart.js";
 
 const MAX_LINE_QUANTITY = 99; // functions/shop/datamodel.py MAX_LINE_QUANTITY
-const PENDING_KEY = "nimbus.pendingAdd";
+// What the sign-in merge of the guest cart could not add in full: kept until the cart or
+// checkout page shows it (sign-in is often followed by a page load).
+const MERGE_NOTES_KEY = "nimbus.mergeNotes";
 
 export const state = {
   me: null, // {userId, email, groups}
-  cart: null, // {items, subtotal, currency}
+  cart: null, // {items, subtotal, currency}: the account's, or the guest cart when signed out
   categories: [],
 };
 
@@ -50,12 +52,12 @@ export function loadUser() {
   userPromise = (async () => {
     if (!api.getSession()) {
       state.me = null;
-      state.cart = null;
+      state.cart = guestCart();
       emit();
       return;
     }
     try {
-      const [me, cart] = await Promise.all([api.getMe(), api.getCart()]);
+      const [me, cart] = await Promise.all([api.getMe(), guestLines().length ? mergeGuestCart() : api.getCart()]);
       state.me = me;
       state.cart = cart;
       freshCart = cart;
@@ -67,6 +69,50 @@ export function loadUser() {
     emit();
   })();
   return userPromise;
+}
+
+/** The guest cart joins the account's cart (quantities added, capped at stock by the API). */
+async function mergeGuestCart() {
+  const lines = guestLines();
+  let merged;
+  try {
+    merged = await api.mergeCart(lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+  } catch (err) {
+    if (err.status === 401) throw err;
+    toast("We couldn't move your cart to your account yet; it is kept on this device.", "warn");
+    return api.getCart();
+  }
+  forgetGuestCart();
+  const names = Object.fromEntries(lines.map((l) => [l.productId, l.name]));
+  const notes = (merged.adjusted || []).map((a) => mergeNote(a, names[a.productId] || a.productId));
+  if (notes.length) sessionStorage.setItem(MERGE_NOTES_KEY, JSON.stringify(notes));
+  toast(notes.length ? "Your cart is saved to your account, with changes: see your cart." : "Your cart is saved to your account.",
+    notes.length ? "warn" : "success");
+  const { adjusted: _adjusted, ...cart } = merged;
+  return cart;
+}
+
+/** The notice of a guest cart merge's changes, once; null when there is none. */
+export function takeMergeNotice() {
+  let notes = [];
+  try {
+    notes = JSON.parse(sessionStorage.getItem(MERGE_NOTES_KEY) || "[]");
+  } catch {
+    notes = [];
+  }
+  sessionStorage.removeItem(MERGE_NOTES_KEY);
+  if (!Array.isArray(notes) || !notes.length) return null;
+  return h("div", { class: "alert alert-info", role: "status" },
+    h("p", {}, h("strong", {}, "We moved the cart from this device to your account. "), "Some quantities changed:"),
+    h("ul", {}, notes.map((n) => h("li", {}, String(n)))),
+  );
+}
+
+function mergeNote(a, name) {
+  if (a.reason === "UNKNOWN_PRODUCT") return `“${name}” is no longer sold and was left out.`;
+  if (a.reason === "CART_FULL") return `“${name}” was left out: your cart holds as many products as it can.`;
+  const why = a.reason === "STOCK" ? "that is all we have in stock" : "that is the most one order line holds";
+  return `“${name}”: ${a.added} of ${a.requested} added, ${why}.`;
 }
 
 /** Resolves once the latest loadUser() is done (the router waits on it before admin checks). */
@@ -90,23 +136,19 @@ export function setCart(cart) {
 }
 
 export async function refreshCart() {
+  await userPromise; // a sign-in's merge of the guest cart comes first
   if (!api.getSession()) return null;
   setCart(await api.getCart());
   return state.cart;
 }
 
 /**
- * Add `quantity` of a product to the cart. Signed-out visitors are sent to sign in,
- * and the add happens right after (remembered in sessionStorage across the detour).
+ * Add `quantity` of a product to the cart, up to its stock: the account's cart, or the
+ * guest cart (this device) while signed out.
  */
 export async function addToCart(product, quantity = 1) {
-  if (!api.getSession()) {
-    sessionStorage.setItem(PENDING_KEY, JSON.stringify({ productId: product.productId, quantity, name: product.name }));
-    toast("Sign in to add items to your cart.");
-    navigate("/signin?next=" + encodeURIComponent(currentHashRoute()));
-    return false;
-  }
-  if (!state.cart) await refreshCart();
+  const guest = !api.getSession();
+  if (!guest && !state.cart) await refreshCart();
   const line = state.cart?.items?.find((i) => i.productId === product.productId);
   let target = (line ? Number(line.quantity) : 0) + quantity;
   if (Number.isFinite(product.stock)) target = Math.min(target, product.stock);
@@ -115,23 +157,9 @@ export async function addToCart(product, quantity = 1) {
     toast(`You already have all available “${product.name}” in your cart.`, "warn");
     return false;
   }
-  setCart(await api.setCartItem(product.productId, target));
+  setCart(guest ? setGuestLine(product, target) : await api.setCartItem(product.productId, target));
   toast(`Added “${product.name}” to your cart.`, "success");
   return true;
-}
-
-/** Complete an add that was interrupted by the sign-in detour. */
-export async function completePendingAdd() {
-  const raw = sessionStorage.getItem(PENDING_KEY);
-  if (!raw) return;
-  sessionStorage.removeItem(PENDING_KEY);
-  try {
-    const { productId, quantity } = JSON.parse(raw);
-    const product = await api.getProduct(productId);
-    await addToCart(product, quantity || 1);
-  } catch {
-    toast("We couldn't add that item to your cart. Please try again.", "error");
-  }
 }
 
 export const maxLineQuantity = MAX_LINE_QUANTITY;

@@ -83,10 +83,10 @@ export function stockState(stock) {
   return { text: "In stock", tone: "ok", available: true };
 }
 
-/** Short human label for an order id: the tail is what people read out. */
-export function shortId(id) {
-  const s = String(id || "");
-  return s.length > 10 ? s.slice(-8).toUpperCase() : s.toUpperCase();
+/** The order's reference as the e-mails print it (functions/shop/notifications.py): the
+ * whole id, so what a customer reads in the mail is what they find here. */
+export function orderRef(id) {
+  return String(id || "");
 }
 
 export function statusBadge(status) {
@@ -103,7 +103,7 @@ const PLACEHOLDER = "/img/placeholder.svg";
 export function productImage(product, { size = 320, eager = false } = {}) {
   return h("img", {
     src: product.imageUrl || PLACEHOLDER,
-    alt: "",
+    alt: product.name || "Product photo",
     width: size,
     height: size,
     loading: eager ? "eager" : "lazy",

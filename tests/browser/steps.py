@@ -232,11 +232,16 @@ def answer_second_factor(page: Page, email: str) -> None:
 
 def fill_address(page: Page, address: dict | None = None) -> None:
     a = address or ADDRESS
+    # The country first: it decides which fields the form has (a state in the US, ...).
+    page.get_by_label("Country").select_option(a["country"])
     page.get_by_label("Full name").fill(a["name"])
     page.get_by_label("Address line 1").fill(a["line1"])
     page.get_by_label("City").fill(a["city"])
     page.get_by_label("Postal code").fill(a["postalCode"])
-    page.get_by_label("Country").select_option(a["country"])
+    if "region" in a:
+        page.locator("#region").fill(a["region"])
+    if "phone" in a:
+        page.get_by_label("Phone").fill(a["phone"])
 
 
 def cart_link(page: Page, count: int):
@@ -258,9 +263,9 @@ def usd(cents: int) -> str:
     return f"${cents / 100:,.2f}"
 
 
-def short_ref(order_id: str) -> str:
-    """The storefront's short order reference (ui.js shortId)."""
-    return order_id[-8:].upper() if len(order_id) > 10 else order_id.upper()
+def order_ref(order_id: str) -> str:
+    """The storefront's order reference (ui.js orderRef): the whole id, as the e-mails print it."""
+    return order_id
 
 
 def order_id_from(page: Page) -> str:
@@ -271,3 +276,32 @@ def order_id_from(page: Page) -> str:
 
 def no_horizontal_overflow(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def customer_with_cart(shop: Shop, quantities: dict[str, int]) -> tuple[str, str]:
+    """A new customer whose cart holds these quantities (set through the API): (email, token)."""
+    email = shop.new_customer()
+    token = shop.login(email, PASSWORD)
+    for product_id, quantity in quantities.items():
+        r = shop.api("PUT", f"/api/cart/items/{product_id}", token, json={"quantity": quantity})
+        assert r.status_code == 200, r.text
+    return email, token
+
+
+def set_stock(shop: Shop, product_id: str, stock: int) -> None:
+    r = shop.api("PUT", f"/api/admin/products/{product_id}/stock", shop.admin_token(), json={"stock": stock})
+    assert r.status_code == 200, r.text
+
+
+def cart_quantities(shop: Shop, token: str) -> dict[str, int]:
+    return {i["productId"]: i["quantity"] for i in shop.api("GET", "/api/cart", token).json()["items"]}
+
+
+def wait_until(page: Page, expression: str, timeout: float = 15) -> None:
+    """Poll a JavaScript expression until it is truthy. page.evaluate, not wait_for_function:
+    the page's Content-Security-Policy forbids the eval that wait_for_function polls with."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        time.sleep(0.1)

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from .steps import cart_link, fill_address, open_shop, order_id_from, png_bytes, short_ref, sign_in
+from .steps import cart_link, fill_address, open_shop, order_id_from, order_ref, png_bytes, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def test_admin_creates_product_customer_buys_admin_ships(shop, contexts, screens
     fill_address(customer)
     customer.get_by_role("button", name="Place order").click()
     expect(customer.get_by_text("Thank you! Your order is placed.")).to_be_visible()
-    ref = short_ref(order_id_from(customer))
+    ref = order_ref(order_id_from(customer))
 
     # The admin takes it from PLACED to PAID to SHIPPED.
     admin.get_by_role("navigation", name="Admin").get_by_role("link", name="Orders").click()
@@ -62,6 +62,7 @@ def test_admin_creates_product_customer_buys_admin_ships(shop, contexts, screens
     expect(admin.get_by_label("Show orders with status")).to_have_value("PLACED")
     admin.get_by_role("button", name=f"Mark order {ref} as paid").click()
     expect(admin.get_by_text(f"Order {ref} is now PAID.")).to_be_visible()
+    admin.get_by_label("Show orders with status").select_option("PAID")
     admin.get_by_role("button", name=f"Mark order {ref} as shipped").click()
     expect(admin.get_by_text(f"Order {ref} is now SHIPPED.")).to_be_visible()
     admin.get_by_label("Show orders with status").select_option("SHIPPED")

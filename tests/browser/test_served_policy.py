@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from .steps import wait_until
+
 pytestmark = pytest.mark.browser
 
 # What a stored-XSS payload does: an inline <script> and an inline event handler. The
@@ -30,7 +32,7 @@ def test_inline_scripts_handlers_and_eval_are_blocked_by_the_served_policy(brows
         response = page.goto(shop.base_url + "/")
         assert response is not None and "script-src 'self'" in response.headers.get("content-security-policy", "")
         page.evaluate(INJECTIONS)
-        page.wait_for_function("window.__errored === 1")
+        wait_until(page, "window.__errored === 1")  # not wait_for_function: its polling evals, which CSP blocks
         ran = page.evaluate("() => [window.__inline ?? null, window.__handler ?? null]")
         assert ran == [None, None], f"injected inline script / handler ran: {ran}"
         assert violations, "no CSP violation reported: the page has no policy"

@@ -23,6 +23,8 @@ AUDIENCE = "shop-api"
 
 
 class JwtIdentity:
+    auto_confirm = False  # sign-ups wait for their emailed code
+
     def __init__(self, flavour: str, admins: tuple[str, ...] = ()) -> None:
         self.flavour = flavour  # "entra" | "identity-platform"
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -146,6 +148,9 @@ class RecordingNotifier:
             self.fail_emails -= 1
             raise RuntimeError("injected email failure")
         self.emails.append((to, subject, text))
+
+    def send_push(self, user_id: str, title: str, body: str) -> bool:
+        return False  # no push channel: the e-mail is the notification
 
 
 class StubMedia:

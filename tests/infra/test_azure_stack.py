@@ -8,8 +8,7 @@ import pytest
 
 from functions.shop import datamodel
 from functions.shop.routes import ADMIN, CUSTOMER, PUBLIC, ROUTES
-from providers.azure import roles
-from providers.azure.functions import grant_plan
+from providers.azure import iam
 from providers.azure.settings import AzureSettingsError, parse_azure_settings
 
 from .azure_mocks import ADMIN_USER, AZURE_DEV, CLIENT_ID, DEPLOYER, EXTERNAL_TENANT, SUBSCRIPTION, build_azure_stack
@@ -88,6 +87,41 @@ def test_everything_taggable_is_tagged(az_prod: BuiltStack):
                 "cdn:Profile", "frontdoor:Policy", "servicebus:Namespace", "monitor:MetricAlert"):  # fmt: skip
         for r in az_prod.of_type(AZ + typ):
             assert r.inputs["tags"]["environment"] == "prod", (typ, r.name)
+
+
+# Types whose SDK class takes `tags` that the stack leaves untagged on purpose.
+NOT_ARM_TAGGED = {
+    AZ + "apimanagement:NamedValue": "its `tags` are API Management labels (a list), not ARM tags",
+    AZ + "notificationhubs:NotificationHubAuthorizationRule": "the hub's SAS rule, a sub-resource of the tagged hub",
+}
+
+
+def test_every_type_that_takes_tags_gets_them_from_the_one_transformation(az_dev: BuiltStack, az_prod: BuiltStack):
+    """Tags are added once, by providers/azure/env.py's stack transformation, to the types on
+    policy.rules.AZURE_TAGGED: a type whose SDK class takes tags but is missing from that list
+    would go out untagged, so every such type the program creates must be on it."""
+    import importlib
+    import inspect
+
+    from policy.rules import AZURE_TAGGED
+
+    for stack in (az_dev, az_prod):
+        for typ in sorted({r.type for r in stack.resources if r.type.startswith(AZ)}):
+            _, module, name = typ.split(":")
+            cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+            if "tags" not in inspect.signature(cls._internal_init).parameters:
+                continue
+            assert typ in AZURE_TAGGED or typ in NOT_ARM_TAGGED, f"{typ} takes tags but AZURE_TAGGED lacks it"
+            for r in stack.of_type(typ):
+                if typ in AZURE_TAGGED:
+                    assert r.inputs["tags"]["managed-by"] == "pulumi", (typ, r.name, r.inputs.get("tags"))
+
+
+def test_a_step_before_its_inputs_names_the_missing_step():
+    from providers.azure.provider import Built
+
+    with pytest.raises(RuntimeError, match=r"functions\(\) needs database\(\) first"):
+        Built().need_database("functions")
 
 
 # -- encryption / configuration ---------------------------------------------------------------
@@ -315,7 +349,7 @@ def test_each_identity_gets_exactly_its_grants_on_exactly_the_granted_resource(a
                 got.add((r.inputs["roleDefinitionId"].rsplit("/", 1)[-1], r.inputs["scope"]))
         email_role_id = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         want = set()
-        for role, target in grant_plan(service):
+        for role, target in iam.grant_plan(service):
             want.add(("email" if role == "email-sender" else role, ids[target]))
         got = {("email", s) if s == ids["communication"] else (r, s) for r, s in got}
         email_assignments = [r for r in az.of_type(T_RA) if r.inputs["scope"] == ids["communication"]]
@@ -323,10 +357,10 @@ def test_each_identity_gets_exactly_its_grants_on_exactly_the_granted_resource(a
         assert got == want, service.name
     # The exact mapping for the services whose grants matter most.
     orders = {s.name: s for s in datamodel.SERVICES}
-    assert (roles.COSMOS_DATA_READER, "container") in grant_plan(orders["catalog"])
-    assert (roles.SERVICE_BUS_DATA_RECEIVER, "subscription") in grant_plan(orders["notifications"])
-    assert (roles.COSMOS_DATA_CONTRIBUTOR, "container") in grant_plan(orders["notifications"]), "dedupe records"
-    assert not any(t in ("topic", "media") for _, t in grant_plan(orders["cart"]))
+    assert (iam.COSMOS_DATA_READER, "container") in iam.grant_plan(orders["catalog"])
+    assert (iam.SERVICE_BUS_DATA_RECEIVER, "subscription") in iam.grant_plan(orders["notifications"])
+    assert (iam.COSMOS_DATA_CONTRIBUTOR, "container") in iam.grant_plan(orders["notifications"]), "dedupe records"
+    assert not any(t in ("topic", "media") for _, t in iam.grant_plan(orders["cart"]))
 
 
 def test_no_role_assignment_is_broader_than_a_resource(az: BuiltStack):
@@ -361,7 +395,7 @@ def test_api_access_logs_go_to_application_insights(az: BuiltStack):
     assert diag["alwaysLog"] == "allErrors" and diag["loggerId"]
     apim_principal = az.one(AZ + "apimanagement:ApiManagementService").outputs
     ra = az.one(T_RA, "apim-insights-publisher").inputs
-    assert ra["roleDefinitionId"].endswith(roles.MONITORING_METRICS_PUBLISHER)
+    assert ra["roleDefinitionId"].endswith(iam.MONITORING_METRICS_PUBLISHER)
     assert ra["principalId"] and ra["scope"].endswith(
         "/" + az.one(AZ + "applicationinsights:Component").outputs["name"]
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.azure import private_endpoints as pe
+from providers.azure import network
 from providers.azure.api import FUNCTION_KEY_HEADER
 
 from .azure_mocks import AZURE_PROD
@@ -124,7 +124,7 @@ def test_prod_reaches_vault_cosmos_service_bus_and_function_storage_through_priv
         target = az_prod.one(typ, logical)
         assert conn["privateLinkServiceId"].endswith("/" + target.outputs["name"]), name
         assert conn["groupIds"] == [group]
-        zone = pe.ZONES[group]
+        zone = network.ZONES[group]
         assert zone in zones and zones[zone].outputs["name"] in links, f"{name}: no private DNS zone {zone} on the VNet"
         endpoint_name = az_prod.one(AZ + "network:PrivateEndpoint", name).outputs["name"]
         (config,) = groups[endpoint_name]["privateDnsZoneConfigs"]

@@ -13,9 +13,7 @@ import pytest
 from functions.local import iam_policy
 from functions.local.iam_policy import Call
 from functions.shop import datamodel as dm
-from providers.azure import roles
-from providers.azure.functions import PLATFORM_PLAN
-from providers.azure.functions import grant_plan as azure_plan
+from providers.azure import iam
 
 from .azure_mocks import SUBSCRIPTION
 from .conftest import ACCOUNT, BuiltStack
@@ -200,10 +198,10 @@ def test_no_function_app_can_write_another_apps_code(az: BuiltStack):
     assert set(deploy) == {s.name for s in dm.SERVICES}
     for service, given in _azure_assignments(az).items():
         on_packages = {(role, scope) for role, scope in given if scope == packages or scope.startswith(packages + "/")}
-        assert on_packages == {(roles.STORAGE_BLOB_DATA_CONTRIBUTOR, deploy[service])}, (
+        assert on_packages == {(iam.STORAGE_BLOB_DATA_CONTRIBUTOR, deploy[service])}, (
             f"{service} may write only its own deployment container: {on_packages}"
         )
-        assert (roles.STORAGE_BLOB_DATA_OWNER, host) in given, f"{service}: the Functions host needs its storage"
+        assert (iam.STORAGE_BLOB_DATA_OWNER, host) in given, f"{service}: the Functions host needs its storage"
     apps = az.of_type(AZ + "web:WebApp")
     for app in apps:
         settings = {s["name"]: s["value"] for s in app.inputs["siteConfig"]["appSettings"]}
@@ -215,18 +213,18 @@ def test_no_function_app_can_write_another_apps_code(az: BuiltStack):
 
 def test_each_azure_identity_holds_only_the_roles_its_grants_derive(az: BuiltStack):
     """Every role assignment of every app's identity comes from its grants (grant_plan) or the
-    platform baseline (PLATFORM_PLAN); nothing else, and read-only services only read."""
+    platform baseline (iam.PLATFORM_PLAN); nothing else, and read-only services only read."""
     given = _azure_assignments(az)
     acs = az.one(AZ + "communication:CommunicationService").outputs["name"]
     comm = _azure_id(az, "Microsoft.Communication/communicationServices", acs)
     (email_role,) = {role for roles_ in given.values() for role, scope in roles_ if scope == comm}
     for spec in dm.SERVICES:
         roles_held = sorted(role for role, _ in given[spec.name])
-        derived = [email_role if r == "email-sender" else r for r, _ in azure_plan(spec)]
-        derived += [role for _, role, _ in PLATFORM_PLAN]
+        derived = [email_role if r == "email-sender" else r for r, _ in iam.grant_plan(spec)]
+        derived += [role for _, role, _ in iam.PLATFORM_PLAN]
         assert roles_held == sorted(derived), f"{spec.name}: holds {roles_held}, its grants derive {sorted(derived)}"
-    assert roles.COSMOS_DATA_READER in {r for r, _ in given["catalog"]}
-    assert not {r for r, _ in given["catalog"]} & {roles.COSMOS_DATA_CONTRIBUTOR, roles.SERVICE_BUS_DATA_SENDER}
+    assert iam.COSMOS_DATA_READER in {r for r, _ in given["catalog"]}
+    assert not {r for r, _ in given["catalog"]} & {iam.COSMOS_DATA_CONTRIBUTOR, iam.SERVICE_BUS_DATA_SENDER}
     assert not any(r.startswith("0000") for r, _ in given["accounts"]), "accounts touches no database"
 
 

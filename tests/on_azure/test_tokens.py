@@ -8,6 +8,7 @@ import json
 import pytest
 
 from functions.runtimes import _tokens
+from functions.shop.http import bearer_token
 
 
 def unsigned(claims: dict) -> str:
@@ -45,8 +46,8 @@ def test_claims_without_a_usable_subject_give_no_principal(claims):
 
 
 def test_bearer_parsing_and_gateway_mode(monkeypatch):
-    assert _tokens.bearer("Bearer abc") == "abc" and _tokens.bearer("bearer  abc ") == "abc"
-    assert _tokens.bearer("Basic abc") is None and _tokens.bearer("Bearer ") is None and _tokens.bearer(None) is None
+    assert bearer_token("Bearer abc") == "abc" and bearer_token("bearer  abc ") == "abc"
+    assert bearer_token("Basic abc") is None and bearer_token("Bearer ") is None and bearer_token(None) is None
     token = unsigned({"sub": "s-1"})
     monkeypatch.setenv(_tokens.ENV_GATEWAY_VALIDATED, "true")
     assert _tokens.principal_from_bearer(f"Bearer {token}").user_id == "s-1"

@@ -11,6 +11,7 @@ import pytest
 
 from functions.adapters.memory import memory_services
 from functions.runtimes import aws_http
+from functions.shop.http import bearer_token
 from functions.shop.ports import Category, Product
 
 from .events import claims, http_event
@@ -90,7 +91,14 @@ def test_principal_comes_from_the_authorizer_claims_and_the_token_from_the_heade
     ],
 )
 def test_access_token_with_or_without_the_bearer_prefix(header, token):
-    assert aws_http.bearer_token({"authorization": header}) == token
+    # AWS's rule: API Gateway's authorizer also takes a bare JWT, so the runtime hands it on.
+    assert bearer_token(header, bare=True) == token
+
+
+def test_elsewhere_only_a_bearer_header_carries_a_token():
+    assert bearer_token("Bearer abc") == "abc" and bearer_token("bearer  abc ") == "abc"
+    assert bearer_token("x.y.z") is None, "a bare JWT is a token only where the gateway accepts one"
+    assert bearer_token("Basic abc") is None and bearer_token("Bearer ") is None and bearer_token(None) is None
 
 
 def test_no_authorizer_means_no_principal():

@@ -19,3 +19,23 @@ def test_match_extracts_path_parameters_and_reports_other_methods():
     assert route.operation_id == "setCartItem" and params == {"productId": "p-42"}
     assert match("PATCH", "/api/cart/items/p-42") is None
     assert allowed_methods("/api/cart/items/p-42") == ["DELETE", "PUT"]
+
+
+def test_each_path_segment_names_the_modules_that_declare_its_routes():
+    # A deployed function's first request loads only the hinted modules: a wrong hint would
+    # still be served (the whole table is the fallback), but load every service's code.
+    from functions.shop.routes import SEGMENT_MODULES
+
+    for r in ROUTES:
+        segment = r.path.split("/")[2]
+        module = r.handler.__module__.rsplit(".", 1)[-1]
+        assert module in SEGMENT_MODULES.get(segment, ()), f"{r.route_key}: /api/{segment} does not hint {module}"
+
+
+def test_a_route_outside_the_hints_is_still_found(monkeypatch):
+    from functions.shop import routes
+
+    monkeypatch.setattr(routes, "SEGMENT_MODULES", {})
+    route, params = match("GET", "/api/products/p-1")
+    assert route.operation_id == "getProduct" and params == {"productId": "p-1"}
+    assert routes.find("GET /api/products/{productId}") is route

@@ -94,16 +94,19 @@ export async function signInView(_p, query = {}) {
   );
 }
 
-const CODE_RE = /^[0-9]{6}$/;
+// An authenticator app shows 6 digits; a code sent by e-mail or SMS (Entra External ID's second
+// factor) has up to 8.
+const APP_CODE = { pattern: /^[0-9]{6}$/, hint: "Enter the 6-digit code your authenticator app shows." };
+const ANY_CODE = { pattern: /^[0-9]{6,8}$/, hint: "Enter the code: 6 to 8 digits." };
 
-function codeForm(label, onCode) {
+function codeForm(label, onCode, codeRule = APP_CODE) {
   const slot = h("div", { class: "alert-slot", tabindex: "-1" });
   const form = h(
     "form",
     { class: "auth-form", novalidate: true, onsubmit: (e) => {
       e.preventDefault();
       const code = readForm(form).code || "";
-      if (!showFieldErrors(form, CODE_RE.test(code) ? {} : { code: "Enter the 6-digit code your authenticator app shows." })) return;
+      if (!showFieldErrors(form, codeRule.pattern.test(code) ? {} : { code: codeRule.hint })) return;
       submitting(form, slot, "Checking…", () => onCode(code));
     } },
     slot,
@@ -123,11 +126,11 @@ async function secondFactorStep(email, password, challenge, query) {
     render(
       h("section", { class: "auth" },
         h("h1", {}, "Two-step sign-in"),
-        h("p", {}, "Enter the code from your authenticator app."),
+        h("p", {}, "Enter the code from your authenticator app, or the one we sent to your e-mail or phone."),
         codeForm("Sign in", async (code) => {
           await api.answerMfa(email, challenge.session, code);
           done();
-        }),
+        }, ANY_CODE),
       ),
     );
     document.getElementById("code").focus();

@@ -2,8 +2,9 @@
 // upload through a signed upload form, and orders by status.
 
 import * as api from "../api.js";
-import { h, render, formatPrice, formatDate, shortId, statusBadge, errorBox, link, field, showFieldErrors, toast, parseMoney, moneyInput, productImage } from "../ui.js";
-import { state, loadCategories } from "../store.js";
+import { h, render, formatPrice, formatDate, orderRef, statusBadge, errorBox, link, field, showFieldErrors, toast, parseMoney, moneyInput, productImage } from "../ui.js";
+import { state, loadCategories, refreshCart } from "../store.js";
+import { countryName } from "../address.js";
 
 const STATUSES = ["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"];
 // Mirrors functions/shop/ports.py NEXT_STATUS: the forward step, and cancel where allowed.
@@ -121,11 +122,28 @@ function confirmDelete(button, p, row, msg) {
   yes.focus();
 }
 
+/** The shop's one selling currency (the API refuses others): the one every cart is priced in. */
+async function shopCurrencyCode() {
+  const cart = state.cart || (await refreshCart().catch(() => null));
+  return cart?.currency || "USD";
+}
+
+/** A select, not free text: only the shop's currency (and a product's own, if it differs) exist. */
+function currencySelect(current, shopCurrency) {
+  const codes = [...new Set([shopCurrency, current])];
+  return h("div", { class: "field" },
+    h("label", { for: "currency" }, "Currency"),
+    h("select", { id: "currency", name: "currency", required: true, "aria-describedby": "currency-error" },
+      codes.map((c) => h("option", { value: c, selected: c === current }, c))),
+    h("p", { class: "field-error", id: "currency-error" }),
+  );
+}
+
 export async function adminProductFormView(productId, _q, isCurrent = () => true) {
   if (!state.categories.length) await loadCategories();
-  const p = productId ? await api.getProduct(productId) : null;
+  const [p, shopCurrency] = await Promise.all([productId ? api.getProduct(productId) : null, shopCurrencyCode()]);
   if (!isCurrent()) return;
-  const currency = p?.currency || "USD";
+  const currency = p?.currency || shopCurrency;
   const slot = h("div", { class: "alert-slot", tabindex: "-1" });
   const catSelect = h("select", { id: "category", name: "category", required: true, "aria-describedby": "category-error" },
     h("option", { value: "" }, "Choose a category"),
@@ -141,7 +159,7 @@ export async function adminProductFormView(productId, _q, isCurrent = () => true
     h("div", { class: "field" }, h("label", { for: "category" }, "Category"), catSelect, h("p", { class: "field-error", id: "category-error" })),
     h("div", { class: "field-row" },
       field({ id: "price", label: "Price", required: true, inputmode: "decimal", value: p ? moneyInput(p.price, currency) : "", hint: "In major units, e.g. 12.50" }),
-      field({ id: "currency", label: "Currency", required: true, value: currency, maxlength: "3", autocapitalize: "characters", hint: "ISO code, e.g. USD" }),
+      currencySelect(currency, shopCurrency),
       field({ id: "stock", label: "Stock", required: true, type: "number", min: "0", inputmode: "numeric", value: String(p?.stock ?? 0) }),
     ),
     field({ id: "image", label: "Image", type: "file", accept: IMAGE_TYPES.join(","), hint: "JPEG, PNG, WebP, AVIF or GIF, up to 5 MB. Uploaded straight to storage." }),
@@ -199,6 +217,9 @@ export async function adminProductFormView(productId, _q, isCurrent = () => true
       toast(p ? `Saved ${v.name}.` : `Created ${v.name}.`, "success");
       location.hash = "#/admin";
     } catch (err) {
+      // The API names the refused fields: show each next to its field.
+      const refused = Object.fromEntries((err.details?.details || []).map((d) => [String(d.field).split(".").pop(), d.message]));
+      showFieldErrors(form, refused);
       slot.replaceChildren(errorBox(err));
       slot.focus();
       btn.disabled = false;
@@ -223,7 +244,7 @@ export async function adminOrdersView(_p, query = {}, isCurrent = () => true) {
   async function loadPage() {
     const page = await api.adminListOrders({ status, limit: 25, cursor: cursor || undefined });
     cursor = page.nextCursor || null;
-    list.append(...(page.items || []).map((o) => adminOrderRow(o, msg)));
+    list.append(...(page.items || []).map((o) => adminOrderRow(o, msg, status)));
     more.replaceChildren();
     if (cursor) more.append(h("button", { type: "button", class: "btn btn-secondary", onclick: () => loadPage().catch((err) => more.replaceChildren(errorBox(err))) }, "Show more orders"));
   }
@@ -242,9 +263,18 @@ export async function adminOrdersView(_p, query = {}, isCurrent = () => true) {
   );
 }
 
-function adminOrderRow(o, msg) {
+/** "ada@example.com · Ada Lovelace · Springfield, IL, United States" from the order's `customer`. */
+function customerLine(o) {
+  const c = o.customer || { name: o.shippingAddress?.name, city: o.shippingAddress?.city, region: o.shippingAddress?.region, country: o.shippingAddress?.country };
+  const place = [c.city, c.region, c.country ? countryName(c.country) : null].filter(Boolean).join(", ");
+  return h("p", { class: "order-customer" },
+    c.email ? h("a", { href: "mailto:" + c.email }, c.email) : "e-mail not recorded",
+    " · ", c.name || "", place ? " · ships to " + place : "");
+}
+
+function adminOrderRow(o, msg, listed) {
   const count = (o.items || []).reduce((n, i) => n + Number(i.quantity || 0), 0);
-  const ref = shortId(o.orderId);
+  const ref = orderRef(o.orderId);
   const row = h("li", { class: "order-row" });
   const next = NEXT[o.status];
 
@@ -253,7 +283,13 @@ function adminOrderRow(o, msg) {
     try {
       const updated = await api.adminSetOrderStatus(o.orderId, to);
       toast(`Order ${ref} is now ${updated.status || to}.`, "success");
-      row.replaceWith(adminOrderRow(updated, msg));
+      // The list shows one status: an order that moved on leaves it at once.
+      if ((updated.status || to) !== listed) {
+        const list = row.parentElement;
+        row.remove();
+        if (list && !list.children.length) list.replaceWith(h("p", { class: "empty" }, `No ${title(listed).toLowerCase()} orders left.`));
+        document.querySelector("main h1")?.focus();
+      } else row.replaceWith(adminOrderRow(updated, msg, listed));
     } catch (err) {
       msg.replaceChildren(errorBox(err));
       button.disabled = false;
@@ -263,7 +299,8 @@ function adminOrderRow(o, msg) {
   row.append(
     h("div", {},
       h("p", { class: "order-link" }, "Order " + ref),
-      h("p", { class: "muted" }, formatDate(o.createdAt), " · ", `${count} ${count === 1 ? "item" : "items"}`, o.email ? " · " + o.email : "",
+      customerLine(o),
+      h("p", { class: "muted" }, formatDate(o.createdAt), " · ", `${count} ${count === 1 ? "item" : "items"}`,
         " · ", (o.items || []).map((i) => `${i.quantity}× ${i.name}`).join(", ")),
     ),
     statusBadge(o.status),

@@ -8,19 +8,12 @@
 
 import * as api from "../api.js";
 import { h, render, formatPrice, errorBox, link, field, showFieldErrors } from "../ui.js";
-import { state, setCart, refreshCart } from "../store.js";
+import { state, setCart, refreshCart, takeMergeNotice } from "../store.js";
 import { navigate } from "../router.js";
+import { COUNTRIES, regionLabel, countryProblems } from "../address.js";
 
 const ATTEMPT_KEY = "nimbus.checkoutAttempt";
 const ADDRESS_KEY = "nimbus.lastAddress";
-
-const COUNTRIES = [
-  ["US", "United States"], ["CA", "Canada"], ["GB", "United Kingdom"], ["IE", "Ireland"], ["DE", "Germany"],
-  ["FR", "France"], ["NL", "Netherlands"], ["BE", "Belgium"], ["ES", "Spain"], ["PT", "Portugal"], ["IT", "Italy"],
-  ["AT", "Austria"], ["CH", "Switzerland"], ["DK", "Denmark"], ["SE", "Sweden"], ["NO", "Norway"], ["FI", "Finland"],
-  ["PL", "Poland"], ["CZ", "Czechia"], ["AU", "Australia"], ["NZ", "New Zealand"], ["JP", "Japan"], ["SG", "Singapore"],
-  ["IN", "India"], ["BR", "Brazil"], ["MX", "Mexico"], ["ZA", "South Africa"],
-];
 
 function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -57,7 +50,7 @@ function validate(a) {
   if (!a.postalCode) e.postalCode = "Enter the postal code.";
   else if (!/^[A-Za-z0-9][A-Za-z0-9 -]{1,11}$/.test(a.postalCode)) e.postalCode = "Enter a valid postal code (letters, digits, spaces or dashes).";
   if (!/^[A-Z]{2}$/.test(a.country || "")) e.country = "Choose a country.";
-  return e;
+  return { ...countryProblems(a), ...e };
 }
 
 export async function checkoutView(_p, _q, isCurrent = () => true) {
@@ -67,43 +60,17 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
     render(h("h1", {}, "Checkout"), h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), link("/", "Start shopping", { class: "btn btn-primary" })));
     return;
   }
-  let saved = {};
-  try {
-    saved = JSON.parse(localStorage.getItem(ADDRESS_KEY) || "{}");
-  } catch {
-    saved = {};
-  }
-  const guessCountry = (navigator.language || "en-US").split("-")[1]?.toUpperCase();
-  const country = saved.country || (COUNTRIES.some(([c]) => c === guessCountry) ? guessCountry : "US");
-
   const summaryEl = h("div", { class: "alert-slot", tabindex: "-1" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-large btn-block" }, "Place order");
   let inFlight = false;
-
-  const form = h(
-    "form",
-    { class: "address-form", novalidate: true, "aria-labelledby": "shipping-title", onsubmit: onSubmit },
-    h("h2", { id: "shipping-title" }, "Shipping address"),
-    field({ id: "name", label: "Full name", required: true, autocomplete: "name", value: saved.name || "" }),
-    field({ id: "line1", label: "Address line 1", required: true, autocomplete: "address-line1", value: saved.line1 || "" }),
-    field({ id: "line2", label: "Address line 2", autocomplete: "address-line2", value: saved.line2 || "" }),
-    h("div", { class: "field-row" },
-      field({ id: "city", label: "City", required: true, autocomplete: "address-level2", value: saved.city || "" }),
-      field({ id: "postalCode", label: "Postal code", required: true, autocomplete: "postal-code", value: saved.postalCode || "" }),
-    ),
-    countrySelect(country),
-    submit,
-  );
+  const form = addressForm(savedAddress(), submit, onSubmit);
 
   async function onSubmit(e) {
     e.preventDefault();
     // The in-flight flag (set before any await) is what stops a double click from sending
     // twice; the disabled button is the visible half of it.
     if (inFlight) return;
-    const fd = new FormData(form);
-    const address = {};
-    for (const k of ["name", "line1", "line2", "city", "postalCode", "country"]) address[k] = String(fd.get(k) || "").trim();
-    if (!address.line2) delete address.line2;
+    const address = readAddress(form);
     summaryEl.replaceChildren();
     if (!showFieldErrors(form, validate(address))) {
       summaryEl.replaceChildren(errorBox("Please fix the highlighted fields."));
@@ -133,6 +100,7 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
 
   render(
     h("h1", {}, "Checkout"),
+    takeMergeNotice(),
     summaryEl,
     h("div", { class: "checkout-layout" },
       form,
@@ -150,6 +118,60 @@ export async function checkoutView(_p, _q, isCurrent = () => true) {
   );
 }
 
+/** The address of the last order on this device, if any. */
+function savedAddress() {
+  try {
+    return JSON.parse(localStorage.getItem(ADDRESS_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
+/** The shipping address form, its fields fitted to the chosen country. */
+function addressForm(saved, submit, onSubmit) {
+  const guessCountry = (navigator.language || "en-US").split("-")[1]?.toUpperCase();
+  const country = saved.country || (COUNTRIES.some(([c]) => c === guessCountry) ? guessCountry : "US");
+  const form = h(
+    "form",
+    { class: "address-form", novalidate: true, "aria-labelledby": "shipping-title", onsubmit: onSubmit },
+    h("h2", { id: "shipping-title" }, "Shipping address"),
+    field({ id: "name", label: "Full name", required: true, autocomplete: "name", value: saved.name || "" }),
+    field({ id: "line1", label: "Address line 1", required: true, autocomplete: "address-line1", value: saved.line1 || "" }),
+    field({ id: "line2", label: "Address line 2", autocomplete: "address-line2", value: saved.line2 || "" }),
+    h("div", { class: "field-row" },
+      field({ id: "city", label: "City", required: true, autocomplete: "address-level2", value: saved.city || "" }),
+      field({ id: "region", label: "State", required: true, autocomplete: "address-level1", value: saved.region || "" }),
+      field({ id: "postalCode", label: "Postal code", required: true, autocomplete: "postal-code", value: saved.postalCode || "" }),
+    ),
+    countrySelect(country),
+    field({ id: "phone", label: "Phone", type: "tel", autocomplete: "tel", value: saved.phone || "", hint: "For the carrier, if they need to reach you." }),
+    submit,
+  );
+  fitToCountry(form);
+  form.country.addEventListener("change", () => fitToCountry(form));
+  return form;
+}
+
+/** The form's address as the API takes it: no region where the country has none, no empty optionals. */
+function readAddress(form) {
+  const fd = new FormData(form);
+  const address = {};
+  for (const k of ["name", "line1", "line2", "city", "region", "postalCode", "country", "phone"]) address[k] = String(fd.get(k) || "").trim();
+  if (!regionLabel(address.country)) address.region = "";
+  for (const k of ["line2", "region", "phone"]) if (!address[k]) delete address[k];
+  return address;
+}
+
+/** The region field only where the country has one, named as it is called there. */
+function fitToCountry(form) {
+  const country = form.country.value;
+  const region = regionLabel(country);
+  const wrap = form.region.closest(".field");
+  wrap.hidden = !region;
+  form.region.required = Boolean(region);
+  if (region) wrap.querySelector("label").textContent = region;
+}
+
 function countrySelect(selected) {
   const sel = h(
     "select",
@@ -163,13 +185,19 @@ function countrySelect(selected) {
 function checkoutError(err) {
   if (err.code === "INSUFFICIENT_STOCK") {
     const ids = err.details.productIds || [];
-    const names = ids.map((id) => state.cart?.items.find((i) => i.productId === id)?.name || id);
+    const available = err.details.available || {};
+    const short = ids.map((id) => {
+      const name = state.cart?.items.find((i) => i.productId === id)?.name || id;
+      const left = Number(available[id] ?? 0);
+      return h("li", {}, left > 0 ? `${name}: only ${left} left` : `${name}: sold out`);
+    });
     return h(
       "div",
       { class: "alert alert-error", role: "alert" },
       h("p", {}, h("strong", {}, "Sorry, not enough stock. "),
-        names.length ? `Sold out or short: ${names.join(", ")}.` : "Some items in your cart sold out.",
+        short.length ? "" : "Some items in your cart sold out.",
         " Nothing was charged and no order was placed."),
+      short.length ? h("ul", { class: "short-lines" }, short) : null,
       h("p", {}, link("/cart", "Update your cart"), " to remove these items or lower their quantity, then try again."),
     );
   }

@@ -1,7 +1,9 @@
 // Order history and order detail (status timeline, cancel while PLACED or PAID).
 
 import * as api from "../api.js";
-import { h, render, formatPrice, formatDate, shortId, statusBadge, errorBox, link, toast } from "../ui.js";
+import { h, render, formatPrice, formatDate, orderRef, statusBadge, errorBox, link, toast } from "../ui.js";
+import { addressLines } from "../address.js";
+import { paymentBox } from "./payment.js";
 
 const STEPS = ["PLACED", "PAID", "SHIPPED", "DELIVERED"];
 const CANCELLABLE = ["PLACED", "PAID"];
@@ -46,7 +48,7 @@ function orderRow(o) {
     "li",
     { class: "order-row" },
     h("div", {},
-      h("a", { href: "/orders/" + encodeURIComponent(o.orderId), class: "order-link" }, "Order " + shortId(o.orderId)),
+      h("a", { href: "/orders/" + encodeURIComponent(o.orderId), class: "order-link" }, "Order " + orderRef(o.orderId)),
       h("p", { class: "muted" }, formatDate(o.createdAt), " · ", `${count} ${count === 1 ? "item" : "items"}`),
     ),
     statusBadge(o.status),
@@ -71,7 +73,7 @@ export async function orderView(orderId, query = {}, isCurrent = () => true) {
   if (query.placed) history.replaceState(null, "", "/orders/" + encodeURIComponent(order.orderId));
 }
 
-function orderDetail(order, justPlaced) {
+function orderDetail(order, justPlaced, note = "") {
   const msg = h("div", { "aria-live": "polite" });
   const a = order.shippingAddress || {};
   const cancelBox = h("div", { class: "cancel-box" });
@@ -97,9 +99,7 @@ function orderDetail(order, justPlaced) {
     try {
       const updated = await api.cancelMyOrder(order.orderId);
       toast("Your order was cancelled.", "success");
-      const next = orderDetail(updated, false);
-      document.querySelector(".order-detail").replaceWith(next);
-      next.querySelector("h1").focus();
+      replaceWith(updated);
     } catch (err) {
       msg.replaceChildren(errorBox(err));
       showCancel();
@@ -107,6 +107,12 @@ function orderDetail(order, justPlaced) {
   }
 
   if (CANCELLABLE.includes(order.status)) showCancel();
+  const replaceWith = (updated, note) => {
+    const next = orderDetail(updated, false, note);
+    document.querySelector(".order-detail").replaceWith(next);
+    next.querySelector("h1").focus();
+  };
+  const payment = order.status === "PLACED" ? paymentBox(order, (paid) => replaceWith(paid, "Payment received. Your order is paid.")) : null;
 
   const stepIndex = STEPS.indexOf(order.status);
   const timeline =
@@ -126,13 +132,15 @@ function orderDetail(order, justPlaced) {
       ? h("div", { class: "alert alert-success", role: "status" },
           h("p", {}, h("strong", {}, "Thank you! Your order is placed. "), "A confirmation email is on its way."))
       : null,
+    note ? h("div", { class: "alert alert-success", role: "status" }, h("p", {}, h("strong", {}, note))) : null,
     h("div", { class: "section-head" },
-      h("h1", { id: "order-title" }, "Order " + shortId(order.orderId)),
+      h("h1", { id: "order-title" }, "Order " + orderRef(order.orderId)),
       h("p", {}, "Status: ", statusBadge(order.status)),
     ),
-    h("p", { class: "muted" }, "Placed " + formatDate(order.createdAt), " · reference ", h("code", {}, order.orderId)),
+    h("p", { class: "muted" }, "Placed " + formatDate(order.createdAt)),
     timeline,
     msg,
+    payment,
     h("div", { class: "order-layout" },
       h("div", {},
         h("h2", {}, "Items"),
@@ -148,7 +156,7 @@ function orderDetail(order, justPlaced) {
       ),
       h("div", {},
         h("h2", {}, "Shipping to"),
-        h("address", {}, [a.name, a.line1, a.line2, [a.postalCode, a.city].filter(Boolean).join(" "), a.country].filter(Boolean).map((l) => h("span", {}, l))),
+        h("address", {}, addressLines(a).map((l) => h("span", {}, l))),
         cancelBox,
       ),
     ),
