@@ -28,6 +28,7 @@ Adding a cloud = a new ``providers/<cloud>/`` package whose ``provider.py`` hold
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 
 import pulumi
 
@@ -69,7 +70,7 @@ class CloudProvider(abc.ABC):
     def __init__(self, context: DeploymentContext) -> None:
         self.context = context
 
-    def stack_outputs(self) -> dict[str, object]:
+    def stack_outputs(self) -> Mapping[str, object]:
         """Outputs only this cloud has (names its deploy guide's commands need); call after Shop is built."""
         return {}
 
