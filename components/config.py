@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -139,7 +139,7 @@ class StackConfig(BaseModel):
 
     @field_validator("tags", mode="before")
     @classmethod
-    def _tag_values_as_text(cls, value: Any) -> Any:
+    def _tag_values_as_text(cls, value: object) -> object:
         """`pulumi config set --path 'shop:tags.costCenter' 1234` stores a number: tags are text everywhere."""
         if not isinstance(value, Mapping):
             return value
@@ -187,7 +187,7 @@ class StackConfig(BaseModel):
         return self.environment == "prod"
 
 
-def _tag_text(value: Any) -> str:
+def _tag_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -244,7 +244,7 @@ _KEY_BY_FIELD = {name: (f.alias or name) for name, f in StackConfig.model_fields
 CONFIG_KEYS: tuple[str, ...] = tuple(_KEY_BY_FIELD.values())
 
 
-def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
+def parse_stack_config(values: Mapping[str, object]) -> StackConfig:
     """Validate raw config values (config key -> value as Pulumi returns it, strings included)."""
     try:
         return StackConfig.model_validate(dict(values))
@@ -252,7 +252,7 @@ def parse_stack_config(values: Mapping[str, Any]) -> StackConfig:
         raise ConfigError(_explain(exc, values)) from None
 
 
-def _explain(exc: ValidationError, values: Mapping[str, Any]) -> str:
+def _explain(exc: ValidationError, values: Mapping[str, object]) -> str:
     lines = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
@@ -290,7 +290,7 @@ _OBJECT_KEYS = {"tags", "azure", "gcp"}
 def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     """Read and validate the ``shop:*`` keys of the current stack."""
     config = config or pulumi.Config(NAMESPACE)
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     for key in CONFIG_KEYS:
         value = config.get_object(key) if key in _OBJECT_KEYS else config.get(key)
         if value is not None:

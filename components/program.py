@@ -7,7 +7,6 @@ tests exercise exactly what ``pulumi up`` runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pulumi
 
@@ -35,7 +34,7 @@ def deployment_context(config: StackConfig) -> DeploymentContext:
 
 
 def build(
-    *, build_dependencies: bool = True, site_dir: Path | None = None, outputs: dict[str, Any] | None = None
+    *, build_dependencies: bool = True, site_dir: Path | None = None, outputs: dict[str, object] | None = None
 ) -> Shop:
     """Build the stack and export its outputs (also copied into `outputs` when given)."""
     config = load_stack_config()
@@ -49,7 +48,7 @@ def build(
     return shop
 
 
-def stack_outputs(config: StackConfig, shop: Shop, provider: CloudProvider) -> dict[str, Any]:
+def stack_outputs(config: StackConfig, shop: Shop, provider: CloudProvider) -> dict[str, object]:
     """The same keys on every cloud (apiUrl is the API's origin: routes are under <apiUrl>/api),
     then the names only that cloud has (provider.stack_outputs())."""
     auth = shop.auth.result

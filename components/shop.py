@@ -19,20 +19,26 @@ from components.network import Network
 from components.notifications import Notifications
 from components.specs import (
     ApiArgs,
+    ApiResult,
     AuthArgs,
+    AuthResult,
     CdnArgs,
     CodePackage,
     ConfigurationArgs,
     DatabaseArgs,
     EncryptionArgs,
+    EncryptionResult,
     FirewallSpec,
     FunctionsArgs,
+    FunctionsResult,
     GrantTargets,
     MonitoringArgs,
     NetworkArgs,
     NotificationsArgs,
+    NotificationsResult,
     ParameterSpec,
     StaticSiteArgs,
+    StaticSiteResult,
 )
 from components.static_site import StaticSite
 from functions.shop import datamodel, routes
@@ -74,166 +80,18 @@ class Shop(pulumi.ComponentResource):
             provider,
             child,
         )
-        self.notifications = Notifications(
-            "notifications",
-            NotificationsArgs(
-                topic_name=datamodel.ORDER_EVENTS_TOPIC,
-                queue_name=datamodel.NOTIFICATIONS_QUEUE,
-                max_receives=datamodel.NOTIFICATION_MAX_RECEIVES,
-                sender_email=config.sender_email,
-                encryption=key,
-                # Six times the function timeout, as AWS recommends for queue-triggered functions.
-                visibility_timeout_seconds=6 * config.function_timeout_seconds,
-            ),
-            provider,
-            child,
-        )
-        self.auth = Auth(
-            "auth",
-            AuthArgs(
-                admin_group=routes.ADMIN_GROUP,
-                deletion_protection=config.is_prod,
-                threat_protection=config.auth_threat_protection,
-                access_token_minutes=config.auth_access_token_minutes,
-                email_sender=self.notifications.result if config.is_prod else None,
-                site_domains=(config.domain_name,) if config.domain_name else (),
-            ),
-            provider,
-            child,
-        )
-        auth = self.auth.result
-        # The storefront calls the API on its own origin (the CDN routes /api/* to it), so
-        # config.json needs no API URL and the site needs no CORS.
-        self.static_site = StaticSite(
-            "site",
-            StaticSiteArgs(
-                site_dir=site_dir,
-                runtime_config={
-                    "apiBase": "/api",
-                    "cloud": config.cloud,
-                    "region": config.region,
-                    "userPoolId": auth.user_pool_id,
-                    "userPoolClientId": auth.client_id,
-                    "currency": config.currency,
-                    "environment": config.environment,
-                },
-                media_prefix=datamodel.MEDIA_PREFIX,
-                force_destroy=not config.is_prod,
-                upload_origins=(f"https://{config.domain_name}",) if config.domain_name else ("*",),
-            ),
-            provider,
-            child,
-        )
-        site = self.static_site.result
-        # Images are served by the CDN with the site: same origin unless a domain is known up front
-        # (the CDN host name only exists after the functions it fronts).
-        media_base_url = (
-            f"https://{config.domain_name}/{datamodel.MEDIA_PREFIX}"
-            if config.domain_name
-            else f"/{datamodel.MEDIA_PREFIX}"
-        )
+        self.notifications = Notifications("notifications", _notifications_args(config, key), provider, child)
+        self.auth = Auth("auth", _auth_args(config, self.notifications.result), provider, child)
+        self.static_site = StaticSite("site", _site_args(config, self.auth.result, site_dir), provider, child)
         self.functions = Functions(
-            "functions",
-            FunctionsArgs(
-                services=datamodel.SERVICES,
-                code=CodePackage(
-                    source_dir=ROOT / "functions",
-                    exclude=CODE_EXCLUDES,
-                    requirements_file=ROOT / "requirements" / "runtime.txt",
-                    python_version="3.12",
-                    build_dependencies=build_dependencies,
-                ),
-                environment=function_environment(
-                    cloud=config.cloud,
-                    currency=config.currency,
-                    parameters_path=ctx.parameters_path,
-                    media_base_url=media_base_url,
-                    database=self.database.result,
-                    notifications=self.notifications.result,
-                    auth=auth,
-                    site=site,
-                ),
-                targets=GrantTargets(
-                    database=self.database.result,
-                    notifications=self.notifications.result,
-                    auth=auth,
-                    site=site,
-                    media_prefix=datamodel.MEDIA_PREFIX,
-                    encryption=key,
-                ),
-                network=self.network.result,
-                memory_mb=config.function_memory_mb,
-                timeout_seconds=config.function_timeout_seconds,
-                log_retention_days=config.log_retention_days,
-                parameters_path=ctx.parameters_path,
-                reserved_concurrency=config.reserved_concurrency,
-            ),
-            provider,
-            child,
+            "functions", self._functions_args(config, ctx.parameters_path, build_dependencies), provider, child
         )
-        self.api = Api(
-            "api",
-            ApiArgs(
-                routes=routes.ROUTES,
-                functions=self.functions.result,
-                auth=auth,
-                admin_group=routes.ADMIN_GROUP,
-                log_retention_days=config.log_retention_days,
-                encryption=key,
-            ),
-            provider,
-            child,
-        )
-        self.cdn = Cdn(
-            "cdn",
-            CdnArgs(
-                site=site,
-                api=self.api.result,
-                api_path_pattern=API_PATH_PATTERN,
-                firewall=FirewallSpec(rate_limit=config.waf_rate_limit),
-                domain_name=config.domain_name,
-                dns_zone_id=config.hosted_zone_id,
-                log_retention_days=config.log_retention_days,
-            ),
-            provider,
-            child,
-        )
+        self.api = Api("api", _api_args(config, self.functions.result, self.auth.result, key), provider, child)
+        self.cdn = Cdn("cdn", _cdn_args(config, self.static_site.result, self.api.result), provider, child)
         self.configuration = Configuration(
-            "configuration",
-            ConfigurationArgs(
-                parameters=(
-                    ParameterSpec("environment", config.environment, description="dev or prod"),
-                    ParameterSpec("currency", config.currency, description="Currency of every price"),
-                    ParameterSpec("senderEmail", config.sender_email, description="From: of customer e-mails"),
-                    ParameterSpec("tableName", self.database.result.table_names[datamodel.SHOP_TABLE.name]),
-                    ParameterSpec("topic", self.notifications.result.topic_ref, description="Order events"),
-                    ParameterSpec("userPoolId", auth.user_pool_id),
-                    ParameterSpec("userPoolClientId", auth.client_id),
-                    ParameterSpec("apiUrl", self.api.result.url),
-                    ParameterSpec("siteUrl", self.cdn.result.url),
-                    # Secret: who gets paged. Not sensitive enough to hide from operators, but
-                    # kept out of plain text to exercise (and prove) the secure-parameter path.
-                    ParameterSpec("alertEmail", config.alert_email, secret=True, description="Alarm recipient"),
-                ),
-                encryption=key,
-            ),
-            provider,
-            child,
+            "configuration", ConfigurationArgs(parameters=self._parameters(config), encryption=key), provider, child
         )
-        self.monitoring = Monitoring(
-            "monitoring",
-            MonitoringArgs(
-                alert_email=config.alert_email,
-                functions=self.functions.result,
-                api=self.api.result,
-                database=self.database.result,
-                notifications=self.notifications.result,
-                encryption=key,
-                cdn=self.cdn.result,
-            ),
-            provider,
-            child,
-        )
+        self.monitoring = Monitoring("monitoring", self._monitoring_args(config), provider, child)
 
         self.site_url = self.cdn.result.url
         self.api_url = self.api.result.url
@@ -241,9 +99,147 @@ class Shop(pulumi.ComponentResource):
             {
                 "siteUrl": self.site_url,
                 "apiUrl": self.api_url,
-                "userPoolId": auth.user_pool_id,
-                "userPoolClientId": auth.client_id,
+                "userPoolId": self.auth.result.user_pool_id,
+                "userPoolClientId": self.auth.result.client_id,
                 "tableName": self.database.result.table_names[datamodel.SHOP_TABLE.name],
                 "alarmTopic": self.monitoring.result.alarm_topic_ref,
             }
         )
+
+    def _functions_args(self, config: StackConfig, parameters_path: str, build_dependencies: bool) -> FunctionsArgs:
+        key, auth, site = self.encryption.result, self.auth.result, self.static_site.result
+        # Images are served by the CDN with the site: same origin unless a domain is known up front
+        # (the CDN host name only exists after the functions it fronts).
+        media_base_url = (
+            f"https://{config.domain_name}/{datamodel.MEDIA_PREFIX}"
+            if config.domain_name
+            else f"/{datamodel.MEDIA_PREFIX}"
+        )
+        return FunctionsArgs(
+            services=datamodel.SERVICES,
+            code=CodePackage(
+                source_dir=ROOT / "functions",
+                exclude=CODE_EXCLUDES,
+                requirements_file=ROOT / "requirements" / "runtime.txt",
+                python_version="3.12",
+                build_dependencies=build_dependencies,
+            ),
+            environment=function_environment(
+                cloud=config.cloud,
+                currency=config.currency,
+                parameters_path=parameters_path,
+                media_base_url=media_base_url,
+                database=self.database.result,
+                notifications=self.notifications.result,
+                auth=auth,
+                site=site,
+            ),
+            targets=GrantTargets(
+                database=self.database.result,
+                notifications=self.notifications.result,
+                auth=auth,
+                site=site,
+                media_prefix=datamodel.MEDIA_PREFIX,
+                encryption=key,
+            ),
+            network=self.network.result,
+            memory_mb=config.function_memory_mb,
+            timeout_seconds=config.function_timeout_seconds,
+            log_retention_days=config.log_retention_days,
+            parameters_path=parameters_path,
+            reserved_concurrency=config.reserved_concurrency,
+        )
+
+    def _parameters(self, config: StackConfig) -> tuple[ParameterSpec, ...]:
+        auth = self.auth.result
+        return (
+            ParameterSpec("environment", config.environment, description="dev or prod"),
+            ParameterSpec("currency", config.currency, description="Currency of every price"),
+            ParameterSpec("senderEmail", config.sender_email, description="From: of customer e-mails"),
+            ParameterSpec("tableName", self.database.result.table_names[datamodel.SHOP_TABLE.name]),
+            ParameterSpec("topic", self.notifications.result.topic_ref, description="Order events"),
+            ParameterSpec("userPoolId", auth.user_pool_id),
+            ParameterSpec("userPoolClientId", auth.client_id),
+            ParameterSpec("apiUrl", self.api.result.url),
+            ParameterSpec("siteUrl", self.cdn.result.url),
+            # Secret: who gets paged. Not sensitive enough to hide from operators, but
+            # kept out of plain text to exercise (and prove) the secure-parameter path.
+            ParameterSpec("alertEmail", config.alert_email, secret=True, description="Alarm recipient"),
+        )
+
+    def _monitoring_args(self, config: StackConfig) -> MonitoringArgs:
+        return MonitoringArgs(
+            alert_email=config.alert_email,
+            functions=self.functions.result,
+            api=self.api.result,
+            database=self.database.result,
+            notifications=self.notifications.result,
+            encryption=self.encryption.result,
+            cdn=self.cdn.result,
+        )
+
+
+def _notifications_args(config: StackConfig, key: EncryptionResult) -> NotificationsArgs:
+    return NotificationsArgs(
+        topic_name=datamodel.ORDER_EVENTS_TOPIC,
+        queue_name=datamodel.NOTIFICATIONS_QUEUE,
+        max_receives=datamodel.NOTIFICATION_MAX_RECEIVES,
+        sender_email=config.sender_email,
+        encryption=key,
+        # Six times the function timeout, as AWS recommends for queue-triggered functions.
+        visibility_timeout_seconds=6 * config.function_timeout_seconds,
+    )
+
+
+def _auth_args(config: StackConfig, notifications: NotificationsResult) -> AuthArgs:
+    return AuthArgs(
+        admin_group=routes.ADMIN_GROUP,
+        deletion_protection=config.is_prod,
+        threat_protection=config.auth_threat_protection,
+        access_token_minutes=config.auth_access_token_minutes,
+        email_sender=notifications if config.is_prod else None,
+        site_domains=(config.domain_name,) if config.domain_name else (),
+    )
+
+
+def _site_args(config: StackConfig, auth: AuthResult, site_dir: Path) -> StaticSiteArgs:
+    # The storefront calls the API on its own origin (the CDN routes /api/* to it), so
+    # config.json needs no API URL and the site needs no CORS.
+    return StaticSiteArgs(
+        site_dir=site_dir,
+        runtime_config={
+            "apiBase": "/api",
+            "cloud": config.cloud,
+            "region": config.region,
+            "userPoolId": auth.user_pool_id,
+            "userPoolClientId": auth.client_id,
+            "currency": config.currency,
+            "environment": config.environment,
+        },
+        media_prefix=datamodel.MEDIA_PREFIX,
+        force_destroy=not config.is_prod,
+        upload_origins=(f"https://{config.domain_name}",) if config.domain_name else ("*",),
+    )
+
+
+def _api_args(config: StackConfig, functions: FunctionsResult, auth: AuthResult, key: EncryptionResult) -> ApiArgs:
+    return ApiArgs(
+        routes=routes.ROUTES,
+        functions=functions,
+        auth=auth,
+        admin_group=routes.ADMIN_GROUP,
+        log_retention_days=config.log_retention_days,
+        encryption=key,
+    )
+
+
+def _cdn_args(config: StackConfig, site: StaticSiteResult, api: ApiResult) -> CdnArgs:
+    return CdnArgs(
+        site=site,
+        api=api,
+        api_path_pattern=API_PATH_PATTERN,
+        firewall=FirewallSpec(rate_limit=config.waf_rate_limit),
+        domain_name=config.domain_name,
+        dns_zone_id=config.hosted_zone_id,
+        log_retention_days=config.log_retention_days,
+    )

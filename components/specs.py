@@ -2,11 +2,9 @@
 
 A component builds an ``*Args`` value saying *what* it needs, hands it to the provider
 (``providers/base.py``) with itself as the parent, and gets back an ``*Result`` of
-Outputs. Components read only the neutral fields of a result. The ``native`` field is
-the provider's own handle (e.g. the AWS ``Table`` resource object): components never
-look inside it, they only pass the whole result back to the same provider in a later
-call (functions need the table, the CDN needs the bucket...). That keeps the interface
-small without forcing every cloud's identifiers into one shape.
+Outputs: neutral data only. What a cloud needs of its own resources in a later call (the
+functions need the table resource, the CDN the bucket...) it keeps itself, as typed
+handles in its ``providers/<cloud>/provider.py``.
 
 Everything here is plain dataclasses: no cloud SDK import, cheap to construct in tests.
 """
@@ -16,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pulumi
 
@@ -37,10 +34,22 @@ class DeploymentContext:
     cloud: str  # aws | azure | gcp
     region: str  # the cloud's region / location
     environment: str  # dev | prod: prod turns on deletion protection, retention...
-    tags: Mapping[str, str]  # applied to every taggable resource (labels on GCP)
-    # Per-cloud settings section of the stack config (e.g. {"tenantId": ...} for azure);
-    # only that cloud's provider reads it.
-    cloud_settings: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str]  # the stack's own tags (shop:tags and owner); see resource_tags
+    # Per-cloud settings section of the stack config (e.g. {"tenantId": ...} for azure), raw:
+    # only that cloud's provider reads it, through its settings.py.
+    cloud_settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """What every taggable resource carries: the stack's tags, then project/stack/environment/
+        managed-by, which they may not override."""
+        return {
+            **self.tags,
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment,
+            "managed-by": "pulumi",
+        }
 
     @property
     def is_prod(self) -> bool:
@@ -71,7 +80,6 @@ class EncryptionArgs:
 @dataclass(frozen=True)
 class EncryptionResult:
     key_id: pulumi.Output[str]  # key ARN / Key Vault key id / Cloud KMS key id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -92,7 +100,6 @@ class NetworkResult:
     network_id: pulumi.Output[str]  # VPC / VNet / VPC network
     public_subnet_ids: pulumi.Output[list[str]]
     private_subnet_ids: pulumi.Output[list[str]]  # where functions run
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -112,7 +119,6 @@ class DatabaseResult:
     # TableSpec.name -> the physical name the functions use (ENV_TABLE)
     table_names: Mapping[str, pulumi.Output[str]]
     table_ids: Mapping[str, pulumi.Output[str]]  # ARN / resource id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +145,6 @@ class NotificationsResult:
     dead_letter_queue_ref: pulumi.Output[str]
     dead_letter_queue_name: pulumi.Output[str]
     sender_email: pulumi.Output[str]
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -170,7 +175,6 @@ class AuthResult:
     user_pool_id: pulumi.Output[str]  # ENV_USER_POOL
     client_id: pulumi.Output[str]  # ENV_USER_POOL_CLIENT; public client, no secret
     issuer_url: pulumi.Output[str]  # JWT "iss" the API gateway checks
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -182,7 +186,7 @@ class AuthResult:
 class StaticSiteArgs:
     site_dir: Path  # may be missing or empty: the bucket is still created
     # Written as config.json next to index.html; values may be Outputs.
-    runtime_config: Mapping[str, pulumi.Input[Any]]
+    runtime_config: Mapping[str, pulumi.Input[str]]
     media_prefix: str  # datamodel.MEDIA_PREFIX, writable by the admin function
     force_destroy: bool  # dev stacks may delete a non-empty bucket
     # Browser origins allowed to upload media with signed forms (CORS): the shop's own
@@ -196,7 +200,6 @@ class StaticSiteResult:
     bucket_name: pulumi.Output[str]  # ENV_BUCKET
     bucket_id: pulumi.Output[str]  # ARN / resource id
     file_count: int  # uploaded files, config.json included
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -250,13 +253,11 @@ class FunctionResult:
     invoke_ref: pulumi.Output[str]  # what the API gateway integrates with
     identity_ref: pulumi.Output[str]  # role ARN / managed identity / service account
     trigger: str  # "http" | "queue"
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 @dataclass(frozen=True)
 class FunctionsResult:
     functions: Mapping[str, FunctionResult]  # by service name
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -282,7 +283,6 @@ class ApiResult:
     host: pulumi.Output[str]  # host name the CDN uses as its API origin
     api_id: pulumi.Output[str]
     route_count: int
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +319,6 @@ class CdnResult:
     host: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
     firewall_id: pulumi.Output[str]  # WAF web ACL / Front Door WAF policy / Cloud Armor policy
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -345,7 +344,6 @@ class ConfigurationArgs:
 class ConfigurationResult:
     path: str
     parameter_names: Mapping[str, pulumi.Output[str]]  # spec name -> full name / id
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle
 
 
 # ---------------------------------------------------------------------------
@@ -377,4 +375,3 @@ class MonitoringResult:
     alarm_topic_ref: pulumi.Output[str]
     dashboard_name: pulumi.Output[str]
     alarm_count: int
-    native: Any = field(default=None, repr=False, compare=False)  # provider-private handle

@@ -1,19 +1,20 @@
-"""Cloud providers: one package per cloud implementing ``providers.base.CloudProvider``."""
+"""Cloud providers: one package per cloud, its ``provider.py`` implementing ``providers.base.CloudProvider``."""
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from components.specs import DeploymentContext
-from providers.base import CloudProvider
+if TYPE_CHECKING:  # at run time only the chosen cloud's module is imported: `providers.aws.iam` loads without Pulumi
+    from components.specs import DeploymentContext
+    from providers.base import CloudProvider
 
-# cloud -> module holding its `Provider` class. Imported lazily: an AWS stack never pays
-# for importing pulumi_azure_native or pulumi_gcp.
-PROVIDER_MODULES: dict[str, str] = {
-    "aws": "providers.aws",
-    "azure": "providers.azure.provider",
-    "gcp": "providers.gcp.provider",
-}
+CLOUDS = ("aws", "azure", "gcp")
+
+
+# cloud -> module holding its `Provider` class, imported only for the stack's own cloud: an AWS
+# stack never pays for importing pulumi_azure_native or pulumi_gcp.
+PROVIDER_MODULES: dict[str, str] = {cloud: f"providers.{cloud}.provider" for cloud in CLOUDS}
 
 
 def get_provider(cloud: str, context: DeploymentContext) -> CloudProvider:

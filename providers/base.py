@@ -7,26 +7,28 @@ that cloud's resources as children of the parent
 
 Rules every implementation keeps (AWS, Azure, GCP):
 - Create every resource under ``parent``; never register outputs on it (the component does).
-- Tag/label every taggable resource with ``context.tags``.
+- Tag/label every taggable resource with ``context.resource_tags``, once per cloud
+  (provider default tags/labels or one stack transformation), not per resource.
 - Name Pulumi resources with short logical names ("table-shop", "queue-dlq"); Pulumi
   parents make URNs unique, and auto-naming keeps physical names unique per stack.
 - Turn each ``datamodel.Grant`` into least-privilege access on exactly the resources in
   ``FunctionsArgs.targets``; never grant wildcard actions.
-- Put the provider's own handles in ``Result.native``; read ``native`` only from results
-  this provider produced.
+- Return neutral results only; keep the cloud's own handles (resource objects a later
+  call needs) in the provider, typed (``providers/aws/provider.py``'s ``Built``), and make
+  what every component shares in ``foundation()``, never lazily.
 
 Call order (``components/shop.py``), each step may use the results before it:
 encryption, network, database, notifications, auth, static_site, functions, api, cdn,
 configuration, monitoring.
 
-Adding a cloud = a new ``providers/<cloud>/`` package with a ``Provider(CloudProvider)``
-class registered in ``providers/__init__.py``. No component changes.
+Adding a cloud = a new ``providers/<cloud>/`` package whose ``provider.py`` holds a
+``Provider(CloudProvider)`` class, named in ``providers/__init__.py``'s ``CLOUDS``. No component changes.
 """
 
 from __future__ import annotations
 
 import abc
-from typing import Any
+from collections.abc import Mapping
 
 import pulumi
 
@@ -68,7 +70,7 @@ class CloudProvider(abc.ABC):
     def __init__(self, context: DeploymentContext) -> None:
         self.context = context
 
-    def stack_outputs(self) -> dict[str, Any]:
+    def stack_outputs(self) -> Mapping[str, object]:
         """Outputs only this cloud has (names its deploy guide's commands need); call after Shop is built."""
         return {}
 

@@ -20,6 +20,10 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only asset() needs Pulumi, and imports it itself (see there)
+    import pulumi
 
 # Types the platform's mimetypes table may lack or get wrong (text/javascript is the standard).
 CONTENT_TYPES = {
@@ -214,7 +218,7 @@ def write_site(site_dir: Path, out_dir: Path) -> list[SiteFile]:
     return files
 
 
-def asset(f: SiteFile):
+def asset(f: SiteFile) -> pulumi.Asset:
     """The Pulumi asset that uploads `f` (imported here, not at module level, so the local
     gateway can use this module without loading Pulumi)."""
     import pulumi

@@ -10,6 +10,7 @@ origin secret header (cdn.py, functions/runtimes/origin.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi_aws as aws
@@ -50,21 +51,29 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 
 @dataclass(frozen=True)
-class ApiNative:
+class AwsApi:
     api: aws.apigatewayv2.Api
     stage: aws.apigatewayv2.Stage
     authorizer: aws.apigatewayv2.Authorizer
-    routes: dict[str, aws.apigatewayv2.Route]  # route_key -> route
+    routes: Mapping[str, aws.apigatewayv2.Route]  # route_key -> route
+
+    @property
+    def result(self) -> ApiResult:
+        return ApiResult(
+            url=self.stage.invoke_url.apply(lambda u: u.rstrip("/")),
+            host=self.api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
+            api_id=self.api.id,
+            route_count=len(self.routes),
+        )
 
 
-def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
-    opts = env.opts(parent)
+def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
     api = aws.apigatewayv2.Api(
         "http-api",
         protocol_type="HTTP",
         description="Shop API (routes from functions/shop/routes.py)",
         # No CORS: the storefront calls the API on its own origin through the CDN.
-        opts=opts,
+        opts=env.opts(parent),
     )
     authorizer = aws.apigatewayv2.Authorizer(
         "cognito",
@@ -77,9 +86,18 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             # checks against the audience list.
             audiences=[args.auth.client_id],
         ),
-        opts=opts,
+        opts=env.opts(parent),
     )
+    integrations = _integrations(env, args, api, parent)
+    routes = _routes(env, args, api, authorizer, integrations, parent)
+    stage = _stage(env, args, api, routes, parent)
+    return AwsApi(api, stage, authorizer, routes)
 
+
+def _integrations(
+    env: AwsEnv, args: ApiArgs, api: aws.apigatewayv2.Api, parent: Parent
+) -> dict[str, aws.apigatewayv2.Integration]:
+    """One Lambda proxy integration per service the routes name, and its invoke permission."""
     integrations: dict[str, aws.apigatewayv2.Integration] = {}
     for service in sorted({r.service for r in args.routes}):
         fn = args.functions.functions.get(service)
@@ -93,7 +111,7 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             integration_method="POST",
             payload_format_version="2.0",
             timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
-            opts=opts,
+            opts=env.opts(parent),
         )
         # Only this API (any stage, any route) may invoke the function.
         aws.lambda_.Permission(
@@ -102,9 +120,19 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             function=fn.function_id,
             principal="apigateway.amazonaws.com",
             source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
-            opts=opts,
+            opts=env.opts(parent),
         )
+    return integrations
 
+
+def _routes(
+    env: AwsEnv,
+    args: ApiArgs,
+    api: aws.apigatewayv2.Api,
+    authorizer: aws.apigatewayv2.Authorizer,
+    integrations: Mapping[str, aws.apigatewayv2.Integration],
+    parent: Parent,
+) -> dict[str, aws.apigatewayv2.Route]:
     routes: dict[str, aws.apigatewayv2.Route] = {}
     for route in args.routes:
         protected = route.auth != PUBLIC
@@ -118,16 +146,26 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             target=integrations[route.service].id.apply(lambda i: f"integrations/{i}"),
             authorization_type="JWT" if protected else "NONE",
             authorizer_id=authorizer.id if protected else None,
-            opts=opts,
+            opts=env.opts(parent),
         )
+    return routes
 
+
+def _stage(
+    env: AwsEnv,
+    args: ApiArgs,
+    api: aws.apigatewayv2.Api,
+    routes: Mapping[str, aws.apigatewayv2.Route],
+    parent: Parent,
+) -> aws.apigatewayv2.Stage:
+    """$default stage: JSON access logs, throttling (tighter on the auth routes)."""
     access_logs = aws.cloudwatch.LogGroup(
         "api-access-logs",
         retention_in_days=args.log_retention_days,
         kms_key_id=args.encryption.key_id if args.encryption else None,
-        opts=opts,
+        opts=env.opts(parent),
     )
-    stage = aws.apigatewayv2.Stage(
+    return aws.apigatewayv2.Stage(
         "default",
         api_id=api.id,
         name="$default",
@@ -151,11 +189,4 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> ApiResult:
             if route.path.startswith(AUTH_PATH_PREFIX)
         ],
         opts=env.opts(parent, depends_on=list(routes.values())),
-    )
-    return ApiResult(
-        url=stage.invoke_url.apply(lambda u: u.rstrip("/")),
-        host=api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
-        api_id=api.id,
-        route_count=len(routes),
-        native=ApiNative(api, stage, authorizer, routes),
     )

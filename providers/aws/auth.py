@@ -9,35 +9,57 @@ import pulumi_aws as aws
 
 from components.specs import AuthArgs, AuthResult
 from providers.aws.env import AwsEnv
+from providers.aws.notifications import AwsNotifications
 from providers.base import Parent
 
 _THREAT_MODES = {"audit": "AUDIT", "enforced": "ENFORCED"}
 
 
 @dataclass(frozen=True)
-class AuthNative:
+class AwsAuth:
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
+    issuer_url: pulumi.Output[str]
+
+    @property
+    def result(self) -> AuthResult:
+        return AuthResult(user_pool_id=self.user_pool.id, client_id=self.client.id, issuer_url=self.issuer_url)
 
 
-def _email_configuration(args: AuthArgs) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
+def _email_configuration(sender: AwsNotifications | None) -> aws.cognito.UserPoolEmailConfigurationArgs | None:
     """Cognito's default sender is capped at a few dozen e-mails a day: production sends the
     codes through the shop's SES identity (and its configuration set: bounces, complaints)."""
-    sender = args.email_sender
-    if sender is None or sender.native is None:
+    if sender is None:
         return None
     return aws.cognito.UserPoolEmailConfigurationArgs(
         email_sending_account="DEVELOPER",
-        source_arn=sender.native.email_identity.arn,
-        from_email_address=sender.sender_email,
-        configuration_set=sender.native.configuration_set.configuration_set_name,
+        source_arn=sender.email_identity.arn,
+        from_email_address=sender.result.sender_email,
+        configuration_set=sender.configuration_set.configuration_set_name,
     )
 
 
-def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
+def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent, email_sender: AwsNotifications | None) -> AwsAuth:
+    """`email_sender`: the notifications whose SES identity sends Cognito's e-mails (args.email_sender)."""
     opts = env.opts(parent)
+    pool = _user_pool(env, args, email_sender, parent)
+    client = _storefront_client(env, args, pool, parent)
+    aws.cognito.UserGroup(
+        "admin",
+        name=args.admin_group,
+        user_pool_id=pool.id,
+        description="Shop administrators: catalog and order management",
+        opts=opts,
+    )
+    issuer = pulumi.Output.concat(f"https://cognito-idp.{env.region}.amazonaws.com/", pool.id)
+    return AwsAuth(pool, client, issuer)
+
+
+def _user_pool(
+    env: AwsEnv, args: AuthArgs, email_sender: AwsNotifications | None, parent: Parent
+) -> aws.cognito.UserPool:
     threat_mode = _THREAT_MODES.get(args.threat_protection)
-    pool = aws.cognito.UserPool(
+    return aws.cognito.UserPool(
         "users",
         # The e-mail address is the user name; Cognito verifies it with a code before sign-in.
         username_attributes=["email"],
@@ -64,7 +86,7 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
         user_attribute_update_settings=aws.cognito.UserPoolUserAttributeUpdateSettingsArgs(
             attributes_require_verification_before_updates=["email"]
         ),
-        email_configuration=_email_configuration(args),
+        email_configuration=_email_configuration(email_sender),
         # Authenticator apps: optional for customers; admins are sent to enrol at sign-in and
         # the API refuses admin calls without one (functions/adapters/cognito_identity.py).
         mfa_configuration="OPTIONAL",
@@ -77,7 +99,12 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
         else None,
         opts=env.opts(parent, protect=args.deletion_protection),
     )
-    client = aws.cognito.UserPoolClient(
+
+
+def _storefront_client(
+    env: AwsEnv, args: AuthArgs, pool: aws.cognito.UserPool, parent: Parent
+) -> aws.cognito.UserPoolClient:
+    return aws.cognito.UserPoolClient(
         "storefront",
         user_pool_id=pool.id,
         # A browser cannot keep a secret: public client. Password sign-in runs only in the
@@ -93,14 +120,5 @@ def create_auth(env: AwsEnv, args: AuthArgs, parent: Parent) -> AuthResult:
         token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
             access_token="minutes", id_token="minutes", refresh_token="days"
         ),
-        opts=opts,
+        opts=env.opts(parent),
     )
-    aws.cognito.UserGroup(
-        "admin",
-        name=args.admin_group,
-        user_pool_id=pool.id,
-        description="Shop administrators: catalog and order management",
-        opts=opts,
-    )
-    issuer = pulumi.Output.concat(f"https://cognito-idp.{env.region}.amazonaws.com/", pool.id)
-    return AuthResult(user_pool_id=pool.id, client_id=client.id, issuer_url=issuer, native=AuthNative(pool, client))

@@ -14,21 +14,22 @@ and a missing asset is an honest 404 (CloudFront may list the bucket).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.specs import CdnArgs, CdnResult
 from functions.runtimes.origin import ORIGIN_HEADER
 from functions.shop import security_headers
 from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
-from functions.shop.security_headers import FRAME_OPTIONS, REFERRER_POLICY
+from functions.shop.security_headers import FRAME_OPTIONS, HSTS_MAX_AGE_SECONDS, REFERRER_POLICY
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
-from providers.aws.static_site import StaticSiteNative, site_bucket_policy
-from providers.aws.waf import create_waf_logging, create_web_acl
+from providers.aws.firewall import AwsFirewall, create_firewall
+from providers.aws.iam import deny_insecure_transport, policy_document
+from providers.aws.static_site import AwsStaticSite, harden_bucket, site_bucket_policy
 from providers.base import Parent
 
 SITE_ORIGIN = "site"
@@ -74,8 +75,6 @@ def content_security_policy(upload_host: str) -> str:
 def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
     """The value CloudFront sends to the API origin and the functions demand. Random, kept
     encrypted in the Pulumi state; replace the resource to rotate it (both sides follow)."""
-    import pulumi_random as random
-
     return random.RandomPassword(
         "api-origin-secret",
         length=ORIGIN_SECRET_LENGTH,
@@ -85,71 +84,41 @@ def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
 
 
 @dataclass(frozen=True)
-class CdnNative:
+class AwsCdn:
     distribution: aws.cloudfront.Distribution
-    web_acl: aws.wafv2.WebAcl
+    firewall: AwsFirewall
     logs_bucket: aws.s3.Bucket
-    waf_log_group: aws.cloudwatch.LogGroup
-    edge_key: aws.kms.Key  # us-east-1: firewall logs and the edge alarm topic
+    host: pulumi.Output[str]  # the custom domain, or CloudFront's own host name
+
+    @property
+    def result(self) -> CdnResult:
+        return CdnResult(
+            url=self.host.apply(lambda h: f"https://{h}"),
+            host=self.host,
+            distribution_id=self.distribution.id,
+            firewall_id=self.firewall.web_acl.arn,
+        )
 
 
-def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi.Input[str]) -> CdnResult:
-    opts = env.opts(parent)
-    site: StaticSiteNative = args.site.native
-    invoke = env.invoke_opts(parent)
-
+def create_cdn(
+    env: AwsEnv, args: CdnArgs, parent: Parent, site: AwsStaticSite, origin_secret: pulumi.Input[str]
+) -> AwsCdn:
+    """`site`: the handles of args.site; `origin_secret`: the header value the functions demand."""
     oac = aws.cloudfront.OriginAccessControl(
         "site",
         description="CloudFront reads the private site bucket with SigV4",
         origin_access_control_origin_type="s3",
         signing_behavior="always",
         signing_protocol="sigv4",
-        opts=opts,
+        opts=env.opts(parent),
     )
     headers = _security_headers(env, site.bucket.bucket_regional_domain_name, parent)
-    spa_routing = aws.cloudfront.Function(
-        "spa-routing",
-        runtime="cloudfront-js-2.0",
-        comment="Client-side routes -> /index.html (default behaviour only, never /api/*)",
-        code=SPA_ROUTING_FUNCTION,
-        publish=True,
-        opts=opts,
-    )
-    sitemap_host = aws.cloudfront.Function(
-        "sitemap-host",
-        runtime="cloudfront-js-2.0",
-        comment="The visitor's host for the sitemap's absolute URLs (sitemap behaviour only)",
-        code=SITEMAP_HOST_FUNCTION.replace("{header}", SITE_HOST_HEADER.lower()),
-        publish=True,
-        opts=opts,
-    )
-    web_acl = create_web_acl(
-        env,
-        args.firewall.rate_limit,
-        parent,
-        auth_rate_limit=args.firewall.auth_rate_limit,
-        auth_prefix=args.firewall.auth_path_prefix,
-        api_prefix=args.api_path_pattern.removesuffix("*"),
-    )
-    edge_key, waf_log_group = create_waf_logging(env, web_acl, args.log_retention_days, parent)
+    spa_routing, sitemap_host = _edge_functions(env, parent)
+    api_prefix = args.api_path_pattern.removesuffix("*")
+    firewall = create_firewall(env, args.firewall, api_prefix, args.log_retention_days, parent)
     logs_bucket = _access_logs_bucket(env, args.log_retention_days, parent)
-
-    if args.domain_name and args.dns_zone_id:
-        certificate_arn = create_certificate(env, args.domain_name, args.dns_zone_id, parent)
-        viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(
-            acm_certificate_arn=certificate_arn, ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"
-        )
-        aliases = [args.domain_name]
-    else:
-        # The *.cloudfront.net certificate cannot have a minimum protocol version set (CloudFront
-        # pins it to TLSv1); configure shop:domainName to get TLSv1.2_2021.
-        viewer_certificate = aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
-        aliases = []
-
-    cache_optimized = aws.cloudfront.get_cache_policy_output(name=CACHING_OPTIMIZED, opts=invoke).id
-    cache_disabled = aws.cloudfront.get_cache_policy_output(name=CACHING_DISABLED, opts=invoke).id
-    all_viewer = aws.cloudfront.get_origin_request_policy_output(name=ALL_VIEWER_EXCEPT_HOST, opts=invoke).id
-
+    viewer_certificate, aliases = _viewer_certificate(env, args, parent)
+    policies = _managed_policies(env, parent)
     distribution = aws.cloudfront.Distribution(
         "cdn",
         enabled=True,
@@ -159,116 +128,192 @@ def create_cdn(env: AwsEnv, args: CdnArgs, parent: Parent, origin_secret: pulumi
         price_class="PriceClass_All" if env.context.is_prod else "PriceClass_100",
         default_root_object="index.html",
         aliases=aliases,
-        origins=[
-            aws.cloudfront.DistributionOriginArgs(
-                origin_id=SITE_ORIGIN,
-                domain_name=site.bucket.bucket_regional_domain_name,
-                origin_access_control_id=oac.id,
-            ),
-            aws.cloudfront.DistributionOriginArgs(
-                origin_id=API_ORIGIN,
-                domain_name=args.api.host,
-                # CloudFront overwrites a viewer's header of the same name.
-                custom_headers=[
-                    aws.cloudfront.DistributionOriginCustomHeaderArgs(name=ORIGIN_HEADER, value=origin_secret)
-                ],
-                custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                    http_port=80,
-                    https_port=443,
-                    origin_protocol_policy="https-only",
-                    origin_ssl_protocols=["TLSv1.2"],
-                ),
-            ),
-        ],
-        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-            target_origin_id=SITE_ORIGIN,
-            viewer_protocol_policy="redirect-to-https",
-            allowed_methods=["GET", "HEAD", "OPTIONS"],
-            cached_methods=["GET", "HEAD"],
-            cache_policy_id=cache_optimized,
-            response_headers_policy_id=headers.id,
-            compress=True,
-            function_associations=[
-                aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
-                    event_type="viewer-request", function_arn=spa_routing.arn
-                )
-            ],
-        ),
-        ordered_cache_behaviors=[
-            # Before /api/*: the first matching pattern wins. Like /api/*, but GET only.
-            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                path_pattern=SITEMAP_PATH,
-                target_origin_id=API_ORIGIN,
-                viewer_protocol_policy="redirect-to-https",
-                allowed_methods=["GET", "HEAD", "OPTIONS"],
-                cached_methods=["GET", "HEAD"],
-                cache_policy_id=cache_disabled,
-                origin_request_policy_id=all_viewer,
-                response_headers_policy_id=headers.id,
-                compress=True,
-                function_associations=[
-                    aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
-                        event_type="viewer-request", function_arn=sitemap_host.arn
-                    )
-                ],
-            ),
-            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                path_pattern=args.api_path_pattern,
-                target_origin_id=API_ORIGIN,
-                # https-only, not redirect: a redirected POST would lose its body.
-                viewer_protocol_policy="https-only",
-                allowed_methods=ALL_METHODS,
-                cached_methods=["GET", "HEAD"],
-                # Never cache; forward every viewer header (Authorization included), query
-                # string and cookie, except Host, which must be the API's own.
-                cache_policy_id=cache_disabled,
-                origin_request_policy_id=all_viewer,
-                response_headers_policy_id=headers.id,
-                compress=True,
-            ),
-        ],
+        origins=_origins(site, oac, args.api.host, origin_secret),
+        default_cache_behavior=_site_behavior(policies, headers, spa_routing),
+        ordered_cache_behaviors=_api_behaviors(policies, headers, sitemap_host, args.api_path_pattern),
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
             geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
         ),
         viewer_certificate=viewer_certificate,
-        web_acl_id=web_acl.arn,
+        web_acl_id=firewall.web_acl.arn,
         logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
             bucket=logs_bucket.bucket_domain_name, prefix="cloudfront/", include_cookies=False
         ),
-        opts=opts,
+        opts=env.opts(parent),
     )
     aws.s3.BucketPolicy(
         "site",
         bucket=site.bucket.id,
-        policy=pulumi.Output.all(site.bucket.arn, distribution.arn).apply(
-            lambda v: json.dumps(site_bucket_policy(v[0], v[1]))
-        ),
-        opts=opts,
+        policy=pulumi.Output.all(site.bucket.arn, distribution.arn).apply(lambda v: site_bucket_policy(v[0], v[1])),
+        opts=env.opts(parent),
     )
-    if args.domain_name and args.dns_zone_id:
-        for record_type in ("A", "AAAA"):
-            aws.route53.Record(
-                f"cdn-{record_type.lower()}",
-                zone_id=args.dns_zone_id,
-                name=args.domain_name,
-                type=record_type,
-                aliases=[
-                    aws.route53.RecordAliasArgs(
-                        name=distribution.domain_name,
-                        zone_id=distribution.hosted_zone_id,
-                        evaluate_target_health=False,
-                    )
-                ],
-                opts=opts,
-            )
+    _dns_records(env, args, distribution, parent)
     host = pulumi.Output.from_input(args.domain_name) if args.domain_name else distribution.domain_name
-    return CdnResult(
-        url=host.apply(lambda h: f"https://{h}"),
-        host=host,
-        distribution_id=distribution.id,
-        firewall_id=web_acl.arn,
-        native=CdnNative(distribution, web_acl, logs_bucket, waf_log_group, edge_key),
+    return AwsCdn(distribution, firewall, logs_bucket, host)
+
+
+def _edge_functions(env: AwsEnv, parent: Parent) -> tuple[aws.cloudfront.Function, aws.cloudfront.Function]:
+    """(SPA routing on the site behaviour, visitor host on the sitemap behaviour)."""
+    spa_routing = aws.cloudfront.Function(
+        "spa-routing",
+        runtime="cloudfront-js-2.0",
+        comment="Client-side routes -> /index.html (default behaviour only, never /api/*)",
+        code=SPA_ROUTING_FUNCTION,
+        publish=True,
+        opts=env.opts(parent),
     )
+    sitemap_host = aws.cloudfront.Function(
+        "sitemap-host",
+        runtime="cloudfront-js-2.0",
+        comment="The visitor's host for the sitemap's absolute URLs (sitemap behaviour only)",
+        code=SITEMAP_HOST_FUNCTION.replace("{header}", SITE_HOST_HEADER.lower()),
+        publish=True,
+        opts=env.opts(parent),
+    )
+    return spa_routing, sitemap_host
+
+
+def _viewer_certificate(
+    env: AwsEnv, args: CdnArgs, parent: Parent
+) -> tuple[aws.cloudfront.DistributionViewerCertificateArgs, list[str]]:
+    """(viewer certificate, aliases): the domain's own certificate when one is configured."""
+    if args.domain_name and args.dns_zone_id:
+        certificate_arn = create_certificate(env, args.domain_name, args.dns_zone_id, parent)
+        certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=certificate_arn, ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"
+        )
+        return certificate, [args.domain_name]
+    # The *.cloudfront.net certificate cannot have a minimum protocol version set (CloudFront
+    # pins it to TLSv1); configure shop:domainName to get TLSv1.2_2021.
+    return aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True), []
+
+
+@dataclass(frozen=True)
+class _ManagedPolicies:
+    cache_optimized: pulumi.Output[str]
+    cache_disabled: pulumi.Output[str]
+    all_viewer_except_host: pulumi.Output[str]
+
+
+def _managed_policies(env: AwsEnv, parent: Parent) -> _ManagedPolicies:
+    invoke = env.invoke_opts(parent)
+    return _ManagedPolicies(
+        cache_optimized=aws.cloudfront.get_cache_policy_output(name=CACHING_OPTIMIZED, opts=invoke).id,
+        cache_disabled=aws.cloudfront.get_cache_policy_output(name=CACHING_DISABLED, opts=invoke).id,
+        all_viewer_except_host=aws.cloudfront.get_origin_request_policy_output(
+            name=ALL_VIEWER_EXCEPT_HOST, opts=invoke
+        ).id,
+    )
+
+
+def _origins(
+    site: AwsStaticSite,
+    oac: aws.cloudfront.OriginAccessControl,
+    api_host: pulumi.Input[str],
+    origin_secret: pulumi.Input[str],
+) -> list[aws.cloudfront.DistributionOriginArgs]:
+    return [
+        aws.cloudfront.DistributionOriginArgs(
+            origin_id=SITE_ORIGIN,
+            domain_name=site.bucket.bucket_regional_domain_name,
+            origin_access_control_id=oac.id,
+        ),
+        aws.cloudfront.DistributionOriginArgs(
+            origin_id=API_ORIGIN,
+            domain_name=api_host,
+            # CloudFront overwrites a viewer's header of the same name.
+            custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(name=ORIGIN_HEADER, value=origin_secret)],
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=80,
+                https_port=443,
+                origin_protocol_policy="https-only",
+                origin_ssl_protocols=["TLSv1.2"],
+            ),
+        ),
+    ]
+
+
+def _site_behavior(
+    policies: _ManagedPolicies,
+    headers: aws.cloudfront.ResponseHeadersPolicy,
+    spa_routing: aws.cloudfront.Function,
+) -> aws.cloudfront.DistributionDefaultCacheBehaviorArgs:
+    return aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+        target_origin_id=SITE_ORIGIN,
+        viewer_protocol_policy="redirect-to-https",
+        allowed_methods=["GET", "HEAD", "OPTIONS"],
+        cached_methods=["GET", "HEAD"],
+        cache_policy_id=policies.cache_optimized,
+        response_headers_policy_id=headers.id,
+        compress=True,
+        function_associations=[
+            aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                event_type="viewer-request", function_arn=spa_routing.arn
+            )
+        ],
+    )
+
+
+def _api_behaviors(
+    policies: _ManagedPolicies,
+    headers: aws.cloudfront.ResponseHeadersPolicy,
+    sitemap_host: aws.cloudfront.Function,
+    api_path_pattern: str,
+) -> list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs]:
+    return [
+        # Before /api/*: the first matching pattern wins. Like /api/*, but GET only.
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=SITEMAP_PATH,
+            target_origin_id=API_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD", "OPTIONS"],
+            cached_methods=["GET", "HEAD"],
+            cache_policy_id=policies.cache_disabled,
+            origin_request_policy_id=policies.all_viewer_except_host,
+            response_headers_policy_id=headers.id,
+            compress=True,
+            function_associations=[
+                aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
+                    event_type="viewer-request", function_arn=sitemap_host.arn
+                )
+            ],
+        ),
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=api_path_pattern,
+            target_origin_id=API_ORIGIN,
+            # https-only, not redirect: a redirected POST would lose its body.
+            viewer_protocol_policy="https-only",
+            allowed_methods=ALL_METHODS,
+            cached_methods=["GET", "HEAD"],
+            # Never cache; forward every viewer header (Authorization included), query
+            # string and cookie, except Host, which must be the API's own.
+            cache_policy_id=policies.cache_disabled,
+            origin_request_policy_id=policies.all_viewer_except_host,
+            response_headers_policy_id=headers.id,
+            compress=True,
+        ),
+    ]
+
+
+def _dns_records(env: AwsEnv, args: CdnArgs, distribution: aws.cloudfront.Distribution, parent: Parent) -> None:
+    """The custom domain's A and AAAA aliases to the distribution, when one is configured."""
+    if not (args.domain_name and args.dns_zone_id):
+        return
+    for record_type in ("A", "AAAA"):
+        aws.route53.Record(
+            f"cdn-{record_type.lower()}",
+            zone_id=args.dns_zone_id,
+            name=args.domain_name,
+            type=record_type,
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=distribution.domain_name,
+                    zone_id=distribution.hosted_zone_id,
+                    evaluate_target_health=False,
+                )
+            ],
+            opts=env.opts(parent),
+        )
 
 
 def _security_headers(
@@ -280,7 +325,7 @@ def _security_headers(
         comment="HSTS, CSP, no sniffing, no framing",
         security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
             strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
-                access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
+                access_control_max_age_sec=HSTS_MAX_AGE_SECONDS, include_subdomains=True, preload=True, override=True
             ),
             content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
                 content_security_policy=pulumi.Output.from_input(upload_host).apply(content_security_policy),
@@ -305,34 +350,7 @@ def _access_logs_bucket(env: AwsEnv, retention_days: int, parent: Parent) -> aws
     opts = env.opts(parent)
     bucket = aws.s3.Bucket("cdn-logs", force_destroy=not env.context.is_prod, opts=opts)
     # CloudFront standard logging still delivers via a bucket ACL: ACLs must stay enabled.
-    aws.s3.BucketOwnershipControls(
-        "cdn-logs",
-        bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerPreferred"),
-        opts=opts,
-    )
-    aws.s3.BucketPublicAccessBlock(
-        "cdn-logs",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
-    # SSE-S3: CloudFront log delivery cannot write with a customer-managed key.
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        "cdn-logs",
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                ),
-            )
-        ],
-        opts=opts,
-    )
+    harden_bucket(env, "cdn-logs", bucket, parent, object_ownership="BucketOwnerPreferred")
     aws.s3.BucketLifecycleConfiguration(
         "cdn-logs",
         bucket=bucket.id,
@@ -349,23 +367,7 @@ def _access_logs_bucket(env: AwsEnv, retention_days: int, parent: Parent) -> aws
     aws.s3.BucketPolicy(
         "cdn-logs",
         bucket=bucket.id,
-        policy=bucket.arn.apply(
-            lambda arn: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [arn, f"{arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
-                }
-            )
-        ),
+        policy=bucket.arn.apply(lambda arn: policy_document(deny_insecure_transport("s3:*", [arn, f"{arn}/*"]))),
         opts=opts,
     )
     return bucket

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi_aws as aws
 
 from components.specs import DatabaseArgs, DatabaseResult
-from functions.shop.datamodel import TableSpec
 from providers.aws.env import AwsEnv
 from providers.base import Parent
 
 
 @dataclass(frozen=True)
-class DatabaseNative:
-    tables: dict[str, aws.dynamodb.Table]  # TableSpec.name -> table
-    specs: dict[str, TableSpec]
+class AwsDatabase:
+    tables: Mapping[str, aws.dynamodb.Table]  # TableSpec.name -> table
+
+    @property
+    def result(self) -> DatabaseResult:
+        return DatabaseResult(
+            table_names={name: t.name for name, t in self.tables.items()},
+            table_ids={name: t.arn for name, t in self.tables.items()},
+        )
 
 
-def create_database(env: AwsEnv, args: DatabaseArgs, parent: Parent) -> DatabaseResult:
+def create_database(env: AwsEnv, args: DatabaseArgs, parent: Parent) -> AwsDatabase:
     tables: dict[str, aws.dynamodb.Table] = {}
     for spec in args.tables:
         key_names = dict.fromkeys(
@@ -55,8 +61,4 @@ def create_database(env: AwsEnv, args: DatabaseArgs, parent: Parent) -> Database
             deletion_protection_enabled=args.deletion_protection,
             opts=env.opts(parent, protect=args.deletion_protection),
         )
-    return DatabaseResult(
-        table_names={name: t.name for name, t in tables.items()},
-        table_ids={name: t.arn for name, t in tables.items()},
-        native=DatabaseNative(tables, {s.name: s for s in args.tables}),
-    )
+    return AwsDatabase(tables)

@@ -5,20 +5,22 @@ group with retention created first, and a role allowing exactly the service's gr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
 
 from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
+from functions.runtimes.origin import ORIGIN_SECRET_ENV
 from functions.shop.datamodel import SHOP_TABLE, ServiceSpec
 from providers.aws import iam, packaging
-from providers.aws.auth import AuthNative
-from providers.aws.database import DatabaseNative
+from providers.aws.auth import AwsAuth
+from providers.aws.database import AwsDatabase
 from providers.aws.env import AwsEnv
-from providers.aws.network import NetworkNative
-from providers.aws.notifications import NotificationsNative
-from providers.aws.static_site import StaticSiteNative
+from providers.aws.network import AwsNetwork
+from providers.aws.notifications import AwsNotifications
+from providers.aws.static_site import AwsStaticSite
 from providers.base import Parent
 
 # Entry points per trigger (functions/runtimes/): API Gateway v2 events and SQS batches.
@@ -34,13 +36,55 @@ UNRESERVED_MINIMUM = 100
 
 
 @dataclass(frozen=True)
-class FunctionNative:
+class AwsGrantTargets:
+    """The handles of FunctionsArgs.targets: the resources a datamodel Grant may name."""
+
+    database: AwsDatabase
+    notifications: AwsNotifications
+    auth: AwsAuth
+    site: AwsStaticSite
+
+
+@dataclass(frozen=True)
+class AwsFunction:
+    service: str
+    trigger: str  # "http" | "queue"
     function: aws.lambda_.Function
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
 
+    @property
+    def result(self) -> FunctionResult:
+        return FunctionResult(
+            service=self.service,
+            name=self.function.name,
+            function_id=self.function.arn,
+            invoke_ref=self.function.arn,
+            identity_ref=self.role.arn,
+            trigger=self.trigger,
+        )
 
-def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> FunctionsResult:
+
+@dataclass(frozen=True)
+class AwsFunctions:
+    functions: Mapping[str, AwsFunction]  # by service name
+    origin_secret: pulumi.Output[str]  # CloudFront sends it to the API origin (cdn.py), the functions demand it
+
+    @property
+    def result(self) -> FunctionsResult:
+        return FunctionsResult(functions={name: f.result for name, f in self.functions.items()})
+
+
+def create_functions(
+    env: AwsEnv,
+    args: FunctionsArgs,
+    parent: Parent,
+    network: AwsNetwork,
+    targets: AwsGrantTargets,
+    origin_secret: pulumi.Output[str],
+) -> AwsFunctions:
+    """`network`, `targets`: the handles of args.network and args.targets."""
+    args = replace(args, environment={**args.environment, ORIGIN_SECRET_ENV: origin_secret})
     if args.reserved_concurrency:
         check_concurrency_quota(env, args.reserved_concurrency, len(args.services), parent)
     opts = env.opts(parent)
@@ -54,13 +98,12 @@ def create_functions(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> Functi
         opts=opts,
     )
     code = packaging.code_archive(args.code)
-    grant_arns = _grant_arns(env, args)
-    network: NetworkNative = args.network.native
-
-    results: dict[str, FunctionResult] = {}
-    for service in args.services:
-        results[service.name] = _create_function(env, args, service, layer, code, grant_arns, network, parent)
-    return FunctionsResult(functions=results)
+    grant_arns = _grant_arns(args, targets)
+    functions = {
+        service.name: _create_function(env, args, service, layer, code, grant_arns, network, targets, parent)
+        for service in args.services
+    }
+    return AwsFunctions(functions, origin_secret)
 
 
 def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, parent: Parent) -> None:
@@ -92,12 +135,9 @@ def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, pare
         )
 
 
-def _grant_arns(env: AwsEnv, args: FunctionsArgs) -> pulumi.Output[iam.GrantArns]:
+def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[iam.GrantArns]:
     t = args.targets
-    db: DatabaseNative = t.database.native
-    notes: NotificationsNative = t.notifications.native
-    auth: AuthNative = t.auth.native
-    site: StaticSiteNative = t.site.native
+    db, notes, auth, site = targets.database, targets.notifications, targets.auth, targets.site
     return pulumi.Output.all(
         table=db.tables[SHOP_TABLE.name].arn,
         topic=notes.topic.arn,
@@ -131,10 +171,10 @@ def _create_function(
     layer: aws.lambda_.LayerVersion,
     code: pulumi.AssetArchive,
     grant_arns: pulumi.Output[iam.GrantArns],
-    network: NetworkNative,
+    network: AwsNetwork,
+    targets: AwsGrantTargets,
     parent: Parent,
-) -> FunctionResult:
-    opts = env.opts(parent)
+) -> AwsFunction:
     # Explicit name: the log group must exist, with retention, before Lambda would create
     # one without it, and Lambda writes to /aws/lambda/<function name>.
     function_name = f"{env.context.name_prefix}-{service.name}"
@@ -143,27 +183,9 @@ def _create_function(
         name=f"/aws/lambda/{function_name}",
         retention_in_days=args.log_retention_days,
         kms_key_id=args.targets.encryption.key_id,
-        opts=opts,
+        opts=env.opts(parent),
     )
-    role = aws.iam.Role(
-        f"{service.name}-role",
-        description=f"Runs the {service.name} function: {service.description}",
-        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-        opts=opts,
-    )
-    policy = aws.iam.RolePolicy(
-        f"{service.name}-grants",
-        role=role.id,
-        policy=pulumi.Output.all(grant_arns, log_group.arn, env.account_id).apply(
-            lambda v: json.dumps(
-                iam.function_policy(
-                    service.grants, v[0], iam.RuntimeArns(log_group_arn=v[1], region=env.region, account_id=v[2])
-                ),
-                indent=1,
-            )
-        ),
-        opts=opts,
-    )
+    role, policy = _role(env, service, grant_arns, log_group, parent)
     function = aws.lambda_.Function(
         service.name,
         name=function_name,
@@ -189,25 +211,57 @@ def _create_function(
         opts=env.opts(parent, depends_on=[log_group, policy]),
     )
     if service.trigger == "queue":
-        notes: NotificationsNative = args.targets.notifications.native
-        aws.lambda_.EventSourceMapping(
-            f"{service.name}-queue",
-            event_source_arn=notes.queue.arn,
-            function_name=function.arn,
-            batch_size=QUEUE_BATCH_SIZE,
-            maximum_batching_window_in_seconds=1,
-            # Only failed messages go back to the queue (and, after retries, to the DLQ).
-            function_response_types=["ReportBatchItemFailures"],
-            # A burst of orders must not outrun SES's per-second sending quota.
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
-            opts=env.opts(parent, depends_on=[policy]),
-        )
-    return FunctionResult(
-        service=service.name,
-        name=function.name,
-        function_id=function.arn,
-        invoke_ref=function.arn,
-        identity_ref=role.arn,
-        trigger=service.trigger,
-        native=FunctionNative(function, role, log_group),
+        _queue_trigger(env, service, function, targets.notifications.queue, policy, parent)
+    return AwsFunction(service.name, service.trigger, function, role, log_group)
+
+
+def _role(
+    env: AwsEnv,
+    service: ServiceSpec,
+    grant_arns: pulumi.Output[iam.GrantArns],
+    log_group: aws.cloudwatch.LogGroup,
+    parent: Parent,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The function's own role, allowing exactly the service's grants (iam.function_policy)."""
+    role = aws.iam.Role(
+        f"{service.name}-role",
+        description=f"Runs the {service.name} function: {service.description}",
+        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+        opts=env.opts(parent),
+    )
+    policy = aws.iam.RolePolicy(
+        f"{service.name}-grants",
+        role=role.id,
+        policy=pulumi.Output.all(grant_arns, log_group.arn, env.account_id).apply(
+            lambda v: json.dumps(
+                iam.function_policy(
+                    service.grants, v[0], iam.RuntimeArns(log_group_arn=v[1], region=env.region, account_id=v[2])
+                ),
+                indent=1,
+            )
+        ),
+        opts=env.opts(parent),
+    )
+    return role, policy
+
+
+def _queue_trigger(
+    env: AwsEnv,
+    service: ServiceSpec,
+    function: aws.lambda_.Function,
+    queue: aws.sqs.Queue,
+    policy: aws.iam.RolePolicy,
+    parent: Parent,
+) -> None:
+    aws.lambda_.EventSourceMapping(
+        f"{service.name}-queue",
+        event_source_arn=queue.arn,
+        function_name=function.arn,
+        batch_size=QUEUE_BATCH_SIZE,
+        maximum_batching_window_in_seconds=1,
+        # Only failed messages go back to the queue (and, after retries, to the DLQ).
+        function_response_types=["ReportBatchItemFailures"],
+        # A burst of orders must not outrun SES's per-second sending quota.
+        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
+        opts=env.opts(parent, depends_on=[policy]),
     )

@@ -195,11 +195,11 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
                 statements.append(statement(sid, iam_actions, [f"{arns.bucket_arn}/{prefix}/*"]))
             else:  # pragma: no cover - datamodel.Grant validates resources
                 raise ValueError(f"no IAM mapping for grant resource {grant.resource!r}")
-    for service, key_actions in sorted(kms_services.items()):
+    for service, actions_on_key in sorted(kms_services.items()):
         statements.append(
             statement(
                 f"StackKeyVia{service.title()}",
-                key_actions,
+                actions_on_key,
                 [arns.key_arn],
                 {"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
             )
@@ -237,6 +237,23 @@ def function_policy(grants: Iterable[datamodel.Grant], arns: GrantArns, runtime:
         "Version": "2012-10-17",
         "Statement": [*runtime_statements(runtime), *grant_statements(grants, arns, runtime.region)],
     }
+
+
+def deny_insecure_transport(actions: str | list[str], resources: list[str]) -> dict[str, object]:
+    """Deny statement refusing any request not made over TLS (resource policies of buckets, topics, queues)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def policy_document(*statements: dict[str, object]) -> str:
+    """A policy document (IAM or resource policy) of `statements`, as JSON."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def assume_role_policy(service: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -10,147 +11,205 @@ import pulumi_aws as aws
 
 from components.specs import SIGN_IN_SERVICE, MonitoringArgs, MonitoringResult
 from functions.shop.accounts import SIGN_IN_FAILED
-from providers.aws.api import ApiNative
-from providers.aws.cdn import CdnNative
+from providers.aws.api import AwsApi
+from providers.aws.cdn import AwsCdn
 from providers.aws.env import AwsEnv
-from providers.aws.notifications import deny_insecure_transport
+from providers.aws.firewall import AwsFirewall
+from providers.aws.iam import deny_insecure_transport, policy_document
 from providers.base import Parent
 
 PERIOD = 300  # seconds; one evaluation window
 
 
 @dataclass(frozen=True)
-class MonitoringNative:
+class AwsMonitoring:
     topic: aws.sns.Topic
-    alarms: list[aws.cloudwatch.MetricAlarm]
+    alarms: tuple[aws.cloudwatch.MetricAlarm, ...]
     dashboard: aws.cloudwatch.Dashboard
 
+    @property
+    def result(self) -> MonitoringResult:
+        return MonitoringResult(
+            alarm_topic_ref=self.topic.arn, dashboard_name=self.dashboard.dashboard_name, alarm_count=len(self.alarms)
+        )
 
-def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> MonitoringResult:
-    opts = env.opts(parent)
-    topic = aws.sns.Topic("alarms", kms_master_key_id=args.encryption.key_id, opts=opts)
+
+@dataclass(frozen=True)
+class _Metric:
+    """What an alarm watches and when it fires."""
+
+    namespace: pulumi.Input[str]
+    metric_name: str
+    comparison_operator: str
+    threshold: float
+    statistic: str | None = "Sum"
+    extended_statistic: str | None = None
+    dimensions: Mapping[str, pulumi.Input[str]] | None = None
+    evaluation_periods: int = 1
+
+
+def create_monitoring(
+    env: AwsEnv, args: MonitoringArgs, parent: Parent, api: AwsApi, cdn: AwsCdn | None
+) -> AwsMonitoring:
+    """`api`, `cdn`: the handles of args.api and args.cdn (None when args.cdn is)."""
+    topic = _alert_topic(env, "alarms", "alert-email", args.encryption.key_id, args.alert_email, parent)
+    watched = [
+        *_function_metrics(args),
+        *_api_metrics(args, api),
+        *_table_metrics(args),
+        (
+            "notifications-dlq",
+            "Notifications dead-letter queue holds messages: e-mails were not sent",
+            _dlq_metric(args),
+        ),
+    ]
+    alarms = [_alarm(env, name, text, metric, topic, parent) for name, text, metric in watched]
+    if cdn is not None:
+        alarms.append(_firewall_blocked_alarm(env, args, cdn.firewall, parent))
+    sign_ins = _failed_sign_ins_metric(env, args, parent)
+    if sign_ins is not None:
+        text = f"{args.failed_sign_in_threshold}+ refused sign-ins in 5 minutes (credential stuffing?)"
+        alarms.append(_alarm(env, "failed-sign-ins", text, sign_ins, topic, parent))
+    return AwsMonitoring(topic, tuple(alarms), _dashboard(env, args, parent))
+
+
+def _alert_topic(
+    env: AwsEnv,
+    name: str,
+    subscription: str,
+    key_arn: pulumi.Input[str],
+    alert_email: str,
+    parent: Parent,
+    *,
+    us_east_1: bool = False,
+) -> aws.sns.Topic:
+    """An encrypted topic only CloudWatch alarms publish to, mailing `alert_email`."""
+    opts = env.opts(parent, us_east_1=us_east_1)
+    topic = aws.sns.Topic(name, kms_master_key_id=key_arn, opts=opts)
     aws.sns.TopicPolicy(
-        "alarms",
+        name,
         arn=topic.arn,
-        policy=pulumi.Output.all(topic.arn, env.account_id).apply(lambda v: json.dumps(_alarm_topic_policy(*v))),
+        policy=pulumi.Output.all(topic.arn, env.account_id).apply(lambda v: _alarm_topic_policy(v[0], v[1])),
         opts=opts,
     )
     # The recipient must confirm the subscription from the e-mail AWS sends.
-    aws.sns.TopicSubscription("alert-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=opts)
+    aws.sns.TopicSubscription(subscription, topic=topic.arn, protocol="email", endpoint=alert_email, opts=opts)
+    return topic
 
-    def alarm(name: str, description: str, **kwargs: object) -> aws.cloudwatch.MetricAlarm:
-        return aws.cloudwatch.MetricAlarm(
-            name,
-            alarm_description=description,
-            alarm_actions=[topic.arn],
-            ok_actions=[topic.arn],
-            treat_missing_data="notBreaching",
-            period=PERIOD,
-            opts=opts,
-            **kwargs,  # type: ignore[arg-type]
+
+def _alarm(
+    env: AwsEnv,
+    name: str,
+    description: str,
+    metric: _Metric,
+    topic: aws.sns.Topic,
+    parent: Parent,
+    *,
+    us_east_1: bool = False,
+) -> aws.cloudwatch.MetricAlarm:
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        alarm_actions=[topic.arn],
+        ok_actions=[topic.arn],
+        treat_missing_data="notBreaching",
+        period=PERIOD,
+        namespace=metric.namespace,
+        metric_name=metric.metric_name,
+        dimensions=metric.dimensions,
+        statistic=metric.statistic,
+        extended_statistic=metric.extended_statistic,
+        comparison_operator=metric.comparison_operator,
+        threshold=metric.threshold,
+        evaluation_periods=metric.evaluation_periods,
+        opts=env.opts(parent, us_east_1=us_east_1),
+    )
+
+
+_Watched = tuple[str, str, _Metric]  # (alarm name, description, metric)
+_AT_LEAST = "GreaterThanOrEqualToThreshold"
+
+
+def _function_metrics(args: MonitoringArgs) -> list[_Watched]:
+    return [
+        (
+            f"{service}-{metric.lower()}",
+            f"{service} function: {metric} in the last 5 minutes",
+            _Metric("AWS/Lambda", metric, _AT_LEAST, 1, dimensions={"FunctionName": fn.name}),
         )
+        for service, fn in sorted(args.functions.functions.items())
+        for metric in ("Errors", "Throttles")
+    ]
 
-    alarms: list[aws.cloudwatch.MetricAlarm] = []
-    for service, fn in sorted(args.functions.functions.items()):
-        for metric in ("Errors", "Throttles"):
-            alarms.append(
-                alarm(
-                    f"{service}-{metric.lower()}",
-                    f"{service} function: {metric} in the last 5 minutes",
-                    namespace="AWS/Lambda",
-                    metric_name=metric,
-                    dimensions={"FunctionName": fn.name},
-                    statistic="Sum",
-                    comparison_operator="GreaterThanOrEqualToThreshold",
-                    threshold=1,
-                    evaluation_periods=1,
-                )
-            )
 
-    api: ApiNative = args.api.native
-    api_dimensions = {"ApiId": args.api.api_id, "Stage": api.stage.name}
-    alarms.append(
-        alarm(
+def _api_metrics(args: MonitoringArgs, api: AwsApi) -> list[_Watched]:
+    dimensions = {"ApiId": args.api.api_id, "Stage": api.stage.name}
+    return [
+        (
             "api-5xx",
             f"API: {args.api_5xx_threshold}+ server errors in 5 minutes",
-            namespace="AWS/ApiGateway",
-            metric_name="5xx",
-            dimensions=api_dimensions,
-            statistic="Sum",
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=args.api_5xx_threshold,
-            evaluation_periods=1,
-        )
-    )
-    alarms.append(
-        alarm(
+            _Metric("AWS/ApiGateway", "5xx", _AT_LEAST, args.api_5xx_threshold, dimensions=dimensions),
+        ),
+        (
             "api-latency-p99",
             f"API: p99 latency above {args.api_latency_p99_ms} ms for 15 minutes",
-            namespace="AWS/ApiGateway",
-            metric_name="Latency",
-            dimensions=api_dimensions,
-            extended_statistic="p99",
-            comparison_operator="GreaterThanThreshold",
-            threshold=args.api_latency_p99_ms,
-            evaluation_periods=3,
-        )
-    )
-    for table, table_name in sorted(args.database.table_names.items()):
-        for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
-            alarms.append(
-                alarm(
-                    f"{table}-{metric.removesuffix('Events').lower()}",
-                    f"DynamoDB {table}: {metric} in the last 5 minutes",
-                    namespace="AWS/DynamoDB",
-                    metric_name=metric,
-                    dimensions={"TableName": table_name},
-                    statistic="Sum",
-                    comparison_operator="GreaterThanOrEqualToThreshold",
-                    threshold=1,
-                    evaluation_periods=1,
-                )
-            )
-    alarms.append(
-        alarm(
-            "notifications-dlq",
-            "Notifications dead-letter queue holds messages: e-mails were not sent",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": args.notifications.dead_letter_queue_name},
-            statistic="Maximum",
-            comparison_operator="GreaterThanThreshold",
-            threshold=0,
-            evaluation_periods=1,
-        )
-    )
-
-    if args.cdn is not None:
-        alarms.append(_firewall_blocked_alarm(env, args, parent))
-    accounts = args.functions.functions.get(SIGN_IN_SERVICE)
-    if accounts is not None:
-        aws.cloudwatch.LogMetricFilter(
-            "failed-sign-ins",
-            log_group_name=pulumi.Output.concat("/aws/lambda/", accounts.name),
-            pattern=f'"{SIGN_IN_FAILED}"',
-            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name="FailedSignIns", namespace=f"Shop/{env.context.name_prefix}", value="1", default_value="0"
+            _Metric(
+                "AWS/ApiGateway",
+                "Latency",
+                "GreaterThanThreshold",
+                args.api_latency_p99_ms,
+                statistic=None,
+                extended_statistic="p99",
+                dimensions=dimensions,
+                evaluation_periods=3,
             ),
-            opts=opts,
-        )
-        alarms.append(
-            alarm(
-                "failed-sign-ins",
-                f"{args.failed_sign_in_threshold}+ refused sign-ins in 5 minutes (credential stuffing?)",
-                namespace=f"Shop/{env.context.name_prefix}",
-                metric_name="FailedSignIns",
-                statistic="Sum",
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                threshold=args.failed_sign_in_threshold,
-                evaluation_periods=1,
-            )
-        )
+        ),
+    ]
 
-    dashboard = aws.cloudwatch.Dashboard(
+
+def _table_metrics(args: MonitoringArgs) -> list[_Watched]:
+    return [
+        (
+            f"{table}-{metric.removesuffix('Events').lower()}",
+            f"DynamoDB {table}: {metric} in the last 5 minutes",
+            _Metric("AWS/DynamoDB", metric, _AT_LEAST, 1, dimensions={"TableName": table_name}),
+        )
+        for table, table_name in sorted(args.database.table_names.items())
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+    ]
+
+
+def _dlq_metric(args: MonitoringArgs) -> _Metric:
+    return _Metric(
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "GreaterThanThreshold",
+        0,
+        statistic="Maximum",
+        dimensions={"QueueName": args.notifications.dead_letter_queue_name},
+    )
+
+
+def _failed_sign_ins_metric(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> _Metric | None:
+    """A metric counting the accounts function's refused sign-ins (from its logs), if it exists."""
+    accounts = args.functions.functions.get(SIGN_IN_SERVICE)
+    if accounts is None:
+        return None
+    namespace = f"Shop/{env.context.name_prefix}"
+    aws.cloudwatch.LogMetricFilter(
+        "failed-sign-ins",
+        log_group_name=pulumi.Output.concat("/aws/lambda/", accounts.name),
+        pattern=f'"{SIGN_IN_FAILED}"',
+        metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+            name="FailedSignIns", namespace=namespace, value="1", default_value="0"
+        ),
+        opts=env.opts(parent),
+    )
+    return _Metric(namespace, "FailedSignIns", _AT_LEAST, args.failed_sign_in_threshold)
+
+
+def _dashboard(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> aws.cloudwatch.Dashboard:
+    return aws.cloudwatch.Dashboard(
         "shop",
         dashboard_name=f"{env.context.name_prefix}",
         dashboard_body=pulumi.Output.all(
@@ -159,68 +218,45 @@ def create_monitoring(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> Moni
             tables=pulumi.Output.all(*[n for _, n in sorted(args.database.table_names.items())]),
             dlq=args.notifications.dead_letter_queue_name,
         ).apply(lambda v: json.dumps(dashboard_body(env.region, **v))),
-        opts=opts,
-    )
-    return MonitoringResult(
-        alarm_topic_ref=topic.arn,
-        dashboard_name=dashboard.dashboard_name,
-        alarm_count=len(alarms),
-        native=MonitoringNative(topic, alarms, dashboard),
+        opts=env.opts(parent),
     )
 
 
-def _firewall_blocked_alarm(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> aws.cloudwatch.MetricAlarm:
+def _firewall_blocked_alarm(
+    env: AwsEnv, args: MonitoringArgs, firewall: AwsFirewall, parent: Parent
+) -> aws.cloudwatch.MetricAlarm:
     """A spike of requests the CloudFront firewall blocked. Its metrics live in us-east-1 and
     an alarm can only notify a topic of its own region: a second, us-east-1 alert topic
     (encrypted with the edge key) to the same address."""
-    cdn: CdnNative = args.cdn.native
-    opts = env.opts(parent, us_east_1=True)
-    topic = aws.sns.Topic("alarms-edge", kms_master_key_id=cdn.edge_key.arn, opts=opts)
-    aws.sns.TopicPolicy(
-        "alarms-edge",
-        arn=topic.arn,
-        policy=pulumi.Output.all(topic.arn, env.account_id).apply(lambda v: json.dumps(_alarm_topic_policy(*v))),
-        opts=opts,
+    topic = _alert_topic(
+        env, "alarms-edge", "alert-email-edge", firewall.edge_key.arn, args.alert_email, parent, us_east_1=True
     )
-    aws.sns.TopicSubscription(
-        "alert-email-edge", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=opts
+    description = (
+        f"CloudFront firewall: {args.firewall_blocked_threshold}+ blocked requests in 5 minutes "
+        "(an attack, or a rule refusing shoppers: see the aws-waf-logs-* log group)"
     )
-    return aws.cloudwatch.MetricAlarm(
-        "firewall-blocked",
-        alarm_description=(
-            f"CloudFront firewall: {args.firewall_blocked_threshold}+ blocked requests in 5 minutes "
-            "(an attack, or a rule refusing shoppers: see the aws-waf-logs-* log group)"
-        ),
-        namespace="AWS/WAFV2",
-        metric_name="BlockedRequests",
-        dimensions={"WebACL": cdn.web_acl.name, "Rule": "ALL"},
-        statistic="Sum",
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        threshold=args.firewall_blocked_threshold,
-        evaluation_periods=1,
-        period=PERIOD,
-        treat_missing_data="notBreaching",
-        alarm_actions=[topic.arn],
-        ok_actions=[topic.arn],
-        opts=opts,
+    metric = _Metric(
+        "AWS/WAFV2",
+        "BlockedRequests",
+        _AT_LEAST,
+        args.firewall_blocked_threshold,
+        dimensions={"WebACL": firewall.web_acl.name, "Rule": "ALL"},
     )
+    return _alarm(env, "firewall-blocked", description, metric, topic, parent, us_east_1=True)
 
 
-def _alarm_topic_policy(topic_arn: str, account_id: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudWatchAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
-            deny_insecure_transport("DenyInsecureTransport", ["sns:Publish"], [topic_arn]),
-        ],
-    }
+def _alarm_topic_policy(topic_arn: str, account_id: str) -> str:
+    return policy_document(
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        deny_insecure_transport(["sns:Publish"], [topic_arn]),
+    )
 
 
 def dashboard_body(region: str, functions: list[str], api_id: str, tables: list[str], dlq: str) -> dict:

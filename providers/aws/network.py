@@ -6,7 +6,6 @@ group, flow logs, and a locked-down default security group.
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -14,7 +13,7 @@ import pulumi_aws as aws
 
 from components.specs import EncryptionResult, NetworkArgs, NetworkResult
 from providers.aws.env import AwsEnv
-from providers.aws.iam import assume_role_policy
+from providers.aws.iam import assume_role_policy, policy_document
 from providers.base import Parent
 
 # /20 per subnet: room for Lambda's network interfaces in each private subnet.
@@ -24,14 +23,51 @@ _PRIVATE_OFFSET = 8
 
 
 @dataclass(frozen=True)
-class NetworkNative:
+class AwsNetwork:
     vpc: aws.ec2.Vpc
     function_security_group: aws.ec2.SecurityGroup
-    private_subnets: list[aws.ec2.Subnet]
+    public_subnets: tuple[aws.ec2.Subnet, ...]
+    private_subnets: tuple[aws.ec2.Subnet, ...]  # where the functions run
+
+    @property
+    def result(self) -> NetworkResult:
+        return NetworkResult(
+            network_id=self.vpc.id,
+            public_subnet_ids=pulumi.Output.all(*[s.id for s in self.public_subnets]),
+            private_subnet_ids=pulumi.Output.all(*[s.id for s in self.private_subnets]),
+        )
 
 
-def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkResult:
+def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork:
     opts = env.opts(parent)
+    zones = _zones(env, args, parent)
+    blocks = [str(b) for b in ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX)]
+    if args.az_count > _PRIVATE_OFFSET:
+        raise ValueError(f"at most {_PRIVATE_OFFSET} availability zones fit the {args.cidr_block} layout")
+
+    vpc = aws.ec2.Vpc("vpc", cidr_block=args.cidr_block, enable_dns_hostnames=True, enable_dns_support=True, opts=opts)
+    # The default security group allows all traffic between its members: empty it (CIS 5.4).
+    aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.id, ingress=[], egress=[], opts=opts)
+    igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id, opts=opts)
+    public_rt = aws.ec2.RouteTable("public-rt", vpc_id=vpc.id, opts=opts)
+    aws.ec2.Route("public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+                  gateway_id=igw.id, opts=opts)  # fmt: skip
+
+    built: list[_Zone] = []
+    for i in range(args.az_count):
+        # "perAz": one NAT per zone, so losing a zone never cuts the others' egress.
+        # "single": one shared NAT in the first zone (cheaper; dev).
+        own_nat = args.nat_mode == "perAz" or i == 0
+        shared_nat = None if own_nat else built[-1].nat_gateway
+        built.append(_zone(env, i, zones[i], vpc, blocks, public_rt, igw, shared_nat, parent))
+
+    _gateway_endpoints(env, vpc, [z.route_table for z in built], parent)
+    function_sg = _function_security_group(env, vpc, parent)
+    _flow_logs(env, vpc, args.encryption, parent)
+    return AwsNetwork(vpc, function_sg, tuple(z.public for z in built), tuple(z.private for z in built))
+
+
+def _zones(env: AwsEnv, args: NetworkArgs, parent: Parent) -> list[str]:
     # A plain (blocking) invoke: the zone count decides how many subnets exist, so it must be
     # known while the program runs, and a too-small region fails before anything is created.
     zones = sorted(aws.get_availability_zones(state="available", opts=env.invoke_opts(parent)).names)
@@ -40,62 +76,63 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkRes
             f"shop:azCount is {args.az_count} but {env.region} has only {len(zones)} available zones: "
             f"set `pulumi config set shop:azCount {len(zones)}`"
         )
-    blocks = list(ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX))
-    if args.az_count > _PRIVATE_OFFSET:
-        raise ValueError(f"at most {_PRIVATE_OFFSET} availability zones fit the {args.cidr_block} layout")
+    return zones
 
-    vpc = aws.ec2.Vpc("vpc", cidr_block=args.cidr_block, enable_dns_hostnames=True, enable_dns_support=True, opts=opts)
-    # The default security group allows all traffic between its members: empty it (CIS 5.4).
-    aws.ec2.DefaultSecurityGroup("default-sg", vpc_id=vpc.id, ingress=[], egress=[], opts=opts)
-    igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id, opts=opts)
 
-    public_rt = aws.ec2.RouteTable("public-rt", vpc_id=vpc.id, opts=opts)
-    aws.ec2.Route("public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-                  gateway_id=igw.id, opts=opts)  # fmt: skip
+@dataclass(frozen=True)
+class _Zone:
+    public: aws.ec2.Subnet
+    private: aws.ec2.Subnet
+    route_table: aws.ec2.RouteTable  # the private subnet's
+    nat_gateway: aws.ec2.NatGateway  # the zone's own, or the shared one
 
-    public_subnets: list[aws.ec2.Subnet] = []
-    private_subnets: list[aws.ec2.Subnet] = []
-    private_route_tables: list[aws.ec2.RouteTable] = []
-    nat_gateways: list[aws.ec2.NatGateway] = []
-    for i in range(args.az_count):
-        az = zones[i]
-        public = aws.ec2.Subnet(
-            f"public-{i}",
-            vpc_id=vpc.id,
-            cidr_block=str(blocks[i]),
-            availability_zone=az,
-            map_public_ip_on_launch=False,  # only NAT gateways live here; nothing gets a public IP
-            tags={"tier": "public"},
-            opts=opts,
+
+def _zone(
+    env: AwsEnv,
+    i: int,
+    zone: str,
+    vpc: aws.ec2.Vpc,
+    blocks: list[str],  # the CIDR blocks of the layout, in order
+    public_rt: aws.ec2.RouteTable,
+    igw: aws.ec2.InternetGateway,
+    shared_nat: aws.ec2.NatGateway | None,
+    parent: Parent,
+) -> _Zone:
+    """Zone `i`: a public subnet (NAT only), a private subnet whose default route is a NAT
+    (its own, or `shared_nat` when given)."""
+    opts = env.opts(parent)
+    public = aws.ec2.Subnet(
+        f"public-{i}",
+        vpc_id=vpc.id,
+        cidr_block=blocks[i],
+        availability_zone=zone,
+        map_public_ip_on_launch=False,  # only NAT gateways live here; nothing gets a public IP
+        tags={"tier": "public"},
+        opts=opts,
+    )
+    aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=public.id, route_table_id=public_rt.id, opts=opts)
+    private = aws.ec2.Subnet(
+        f"private-{i}",
+        vpc_id=vpc.id,
+        cidr_block=blocks[_PRIVATE_OFFSET + i],
+        availability_zone=zone,
+        tags={"tier": "private"},
+        opts=opts,
+    )
+    nat = shared_nat
+    if nat is None:
+        eip = aws.ec2.Eip(f"nat-{i}", domain="vpc", opts=opts)
+        nat = aws.ec2.NatGateway(
+            f"nat-{i}", allocation_id=eip.id, subnet_id=public.id, opts=env.opts(parent, depends_on=[igw])
         )
-        aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=public.id, route_table_id=public_rt.id, opts=opts)
-        public_subnets.append(public)
+    rt = aws.ec2.RouteTable(f"private-rt-{i}", vpc_id=vpc.id, opts=opts)
+    aws.ec2.Route(f"private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
+                  nat_gateway_id=nat.id, opts=opts)  # fmt: skip
+    aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=private.id, route_table_id=rt.id, opts=opts)
+    return _Zone(public, private, rt, nat)
 
-        private = aws.ec2.Subnet(
-            f"private-{i}",
-            vpc_id=vpc.id,
-            cidr_block=str(blocks[_PRIVATE_OFFSET + i]),
-            availability_zone=az,
-            tags={"tier": "private"},
-            opts=opts,
-        )
-        private_subnets.append(private)
 
-        # "perAz": one NAT per zone, so losing a zone never cuts the others' egress.
-        # "single": one shared NAT in the first zone (cheaper; dev).
-        if args.nat_mode == "perAz" or i == 0:
-            eip = aws.ec2.Eip(f"nat-{i}", domain="vpc", opts=opts)
-            nat_gateways.append(
-                aws.ec2.NatGateway(
-                    f"nat-{i}", allocation_id=eip.id, subnet_id=public.id, opts=env.opts(parent, depends_on=[igw])
-                )
-            )
-        rt = aws.ec2.RouteTable(f"private-rt-{i}", vpc_id=vpc.id, opts=opts)
-        aws.ec2.Route(f"private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                      nat_gateway_id=nat_gateways[-1].id, opts=opts)  # fmt: skip
-        aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=private.id, route_table_id=rt.id, opts=opts)
-        private_route_tables.append(rt)
-
+def _gateway_endpoints(env: AwsEnv, vpc: aws.ec2.Vpc, route_tables: list[aws.ec2.RouteTable], parent: Parent) -> None:
     # DynamoDB and S3 traffic stays on the AWS network and costs no NAT processing.
     for service in ("dynamodb", "s3"):
         aws.ec2.VpcEndpoint(
@@ -103,12 +140,14 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkRes
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{env.region}.{service}",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id for rt in private_route_tables],
-            opts=opts,
+            route_table_ids=[rt.id for rt in route_tables],
+            opts=env.opts(parent),
         )
 
+
+def _function_security_group(env: AwsEnv, vpc: aws.ec2.Vpc, parent: Parent) -> aws.ec2.SecurityGroup:
     # Functions accept no inbound traffic and call AWS APIs over HTTPS only.
-    function_sg = aws.ec2.SecurityGroup(
+    return aws.ec2.SecurityGroup(
         "functions-sg",
         vpc_id=vpc.id,
         description="Shop functions: no inbound, HTTPS out",
@@ -121,16 +160,7 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> NetworkRes
                 cidr_blocks=["0.0.0.0/0"],
             )
         ],
-        opts=opts,
-    )
-
-    _flow_logs(env, vpc, args.encryption, parent)
-
-    return NetworkResult(
-        network_id=vpc.id,
-        public_subnet_ids=pulumi.Output.all(*[s.id for s in public_subnets]),
-        private_subnet_ids=pulumi.Output.all(*[s.id for s in private_subnets]),
-        native=NetworkNative(vpc, function_sg, private_subnets),
+        opts=env.opts(parent),
     )
 
 
@@ -148,17 +178,12 @@ def _flow_logs(env: AwsEnv, vpc: aws.ec2.Vpc, encryption: EncryptionResult | Non
         "flow-logs",
         role=role.id,
         policy=log_group.arn.apply(
-            lambda arn: json.dumps(
+            lambda arn: policy_document(
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "WriteFlowLogs",
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                            "Resource": [arn, f"{arn}:*"],
-                        }
-                    ],
+                    "Sid": "WriteFlowLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    "Resource": [arn, f"{arn}:*"],
                 }
             )
         ),

@@ -12,60 +12,69 @@ import pulumi_aws as aws
 
 from components.specs import NotificationsArgs, NotificationsResult
 from providers.aws.env import AwsEnv
+from providers.aws.iam import deny_insecure_transport, policy_document
 from providers.base import Parent
 
 _FOURTEEN_DAYS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
-class NotificationsNative:
+class AwsNotifications:
     topic: aws.sns.Topic
     queue: aws.sqs.Queue
     dead_letter_queue: aws.sqs.Queue
     email_identity: aws.sesv2.EmailIdentity
     configuration_set: aws.sesv2.ConfigurationSet
+    sender_email: str
+
+    @property
+    def result(self) -> NotificationsResult:
+        return NotificationsResult(
+            topic_ref=self.topic.arn,
+            queue_ref=self.queue.arn,
+            dead_letter_queue_ref=self.dead_letter_queue.arn,
+            dead_letter_queue_name=self.dead_letter_queue.name,
+            sender_email=pulumi.Output.from_input(self.sender_email),
+        )
 
 
-def deny_insecure_transport(sid: str, actions: list[str], resources: list[str]) -> dict:
-    """Deny statement refusing any request not made over TLS."""
-    return {
-        "Sid": sid,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": actions,
-        "Resource": resources,
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> AwsNotifications:
+    topic = _topic(env, args, parent)
+    dead_letter_queue, queue = _queues(env, args, topic, parent)
+    configuration_set, identity = _sender(env, args, parent)
+    return AwsNotifications(topic, queue, dead_letter_queue, identity, configuration_set, args.sender_email)
 
 
-def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> NotificationsResult:
+def _topic(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> aws.sns.Topic:
+    """The order-events topic: the account publishes, over TLS only."""
     opts = env.opts(parent)
-    key = args.encryption.key_id
-
-    topic = aws.sns.Topic(args.topic_name, kms_master_key_id=key, opts=opts)
+    topic = aws.sns.Topic(args.topic_name, kms_master_key_id=args.encryption.key_id, opts=opts)
     aws.sns.TopicPolicy(
         args.topic_name,
         arn=topic.arn,
         policy=pulumi.Output.all(topic.arn, env.account_id, env.partition).apply(
-            lambda v: json.dumps(
+            lambda v: policy_document(
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountPublishes",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:{v[2]}:iam::{v[1]}:root"},
-                            "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
-                            "Resource": v[0],
-                        },
-                        deny_insecure_transport("DenyInsecureTransport", ["sns:Publish"], [v[0]]),
-                    ],
-                }
+                    "Sid": "AccountPublishes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{v[2]}:iam::{v[1]}:root"},
+                    "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
+                    "Resource": v[0],
+                },
+                deny_insecure_transport(["sns:Publish"], [v[0]]),
             )
         ),
         opts=opts,
     )
+    return topic
 
+
+def _queues(
+    env: AwsEnv, args: NotificationsArgs, topic: aws.sns.Topic, parent: Parent
+) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+    """(dead-letter queue, queue subscribed to the topic), both encrypted and TLS-only."""
+    opts = env.opts(parent)
+    key = args.encryption.key_id
     dlq = aws.sqs.Queue(
         f"{args.queue_name}-dlq",
         kms_master_key_id=key,
@@ -97,20 +106,13 @@ def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -
     aws.sqs.QueuePolicy(
         args.queue_name,
         queue_url=queue.url,
-        policy=pulumi.Output.all(queue.arn, topic.arn).apply(lambda v: json.dumps(queue_policy(v[0], v[1]))),
+        policy=pulumi.Output.all(queue.arn, topic.arn).apply(lambda v: queue_policy(v[0], v[1])),
         opts=opts,
     )
     aws.sqs.QueuePolicy(
         f"{args.queue_name}-dlq",
         queue_url=dlq.url,
-        policy=dlq.arn.apply(
-            lambda arn: json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [arn])],
-                }
-            )
-        ),
+        policy=dlq.arn.apply(lambda arn: policy_document(deny_insecure_transport(["sqs:*"], [arn]))),
         opts=opts,
     )
     aws.sns.TopicSubscription(
@@ -122,7 +124,14 @@ def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -
         raw_message_delivery=True,
         opts=opts,
     )
+    return dlq, queue
 
+
+def _sender(
+    env: AwsEnv, args: NotificationsArgs, parent: Parent
+) -> tuple[aws.sesv2.ConfigurationSet, aws.sesv2.EmailIdentity]:
+    """The SES configuration set (TLS required, bounces and complaints suppressed) and sender identity."""
+    opts = env.opts(parent)
     configuration_set = aws.sesv2.ConfigurationSet(
         "email",
         configuration_set_name=f"{env.context.name_prefix}-email",
@@ -140,28 +149,18 @@ def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -
         configuration_set_name=configuration_set.configuration_set_name,
         opts=opts,
     )
-    return NotificationsResult(
-        topic_ref=topic.arn,
-        queue_ref=queue.arn,
-        dead_letter_queue_ref=dlq.arn,
-        dead_letter_queue_name=dlq.name,
-        sender_email=pulumi.Output.from_input(args.sender_email),
-        native=NotificationsNative(topic, queue, dlq, identity, configuration_set),
+    return configuration_set, identity
+
+
+def queue_policy(queue_arn: str, topic_arn: str) -> str:
+    return policy_document(
+        {
+            "Sid": "OrderEventsTopicOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        },
+        deny_insecure_transport(["sqs:*"], [queue_arn]),
     )
-
-
-def queue_policy(queue_arn: str, topic_arn: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OrderEventsTopicOnly",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            },
-            deny_insecure_transport("DenyInsecureTransport", ["sqs:*"], [queue_arn]),
-        ],
-    }

@@ -14,47 +14,25 @@ import pulumi_aws as aws
 
 from components.specs import StaticSiteArgs, StaticSiteResult
 from providers.aws.env import AwsEnv
+from providers.aws.iam import deny_insecure_transport, policy_document
 from providers.base import Parent
 from providers.site_files import GENERATED_CONFIG, REVALIDATE, asset, build_site
 
 
 @dataclass(frozen=True)
-class StaticSiteNative:
+class AwsStaticSite:
     bucket: aws.s3.Bucket
+    file_count: int  # uploaded files, config.json included
+
+    @property
+    def result(self) -> StaticSiteResult:
+        return StaticSiteResult(bucket_name=self.bucket.bucket, bucket_id=self.bucket.arn, file_count=self.file_count)
 
 
-def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> StaticSiteResult:
+def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> AwsStaticSite:
     opts = env.opts(parent)
     bucket = aws.s3.Bucket("site", force_destroy=args.force_destroy, opts=opts)
-    aws.s3.BucketOwnershipControls(
-        "site",
-        bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-        opts=opts,
-    )
-    public_access_block = aws.s3.BucketPublicAccessBlock(
-        "site",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
-    # SSE-S3 rather than the stack key: the content is published by the CDN anyway, and
-    # SSE-KMS would make CloudFront (OAC) and every pre-signed upload need key permissions.
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        "site",
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                ),
-            )
-        ],
-        opts=opts,
-    )
+    public_access_block = harden_bucket(env, "site", bucket, parent, object_ownership="BucketOwnerEnforced")
     aws.s3.BucketVersioning(
         "site",
         bucket=bucket.id,
@@ -93,8 +71,52 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
         ],
         opts=opts,
     )
+    file_count = _upload_files(env, args, bucket, env.opts(parent, depends_on=[public_access_block]))
+    return AwsStaticSite(bucket, file_count=file_count)
 
-    upload_opts = env.opts(parent, depends_on=[public_access_block])
+
+def harden_bucket(
+    env: AwsEnv, name: str, bucket: aws.s3.Bucket, parent: Parent, *, object_ownership: str
+) -> aws.s3.BucketPublicAccessBlock:
+    """Ownership controls, every kind of public access blocked, SSE-S3 by default.
+
+    SSE-S3 rather than the stack key: the site's content is published by the CDN anyway, and
+    SSE-KMS would make CloudFront (OAC) and every pre-signed upload need key permissions;
+    CloudFront log delivery cannot write with a customer-managed key at all.
+    """
+    opts = env.opts(parent)
+    aws.s3.BucketOwnershipControls(
+        name,
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=object_ownership),
+        opts=opts,
+    )
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        name,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+            )
+        ],
+        opts=opts,
+    )
+    return public_access_block
+
+
+def _upload_files(env: AwsEnv, args: StaticSiteArgs, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> int:
+    """The site/ files and the generated config.json; how many objects that is."""
     files = build_site(args.site_dir)
     for f in files:
         aws.s3.BucketObjectv2(
@@ -104,7 +126,7 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
             source=asset(f),
             content_type=f.content_type,
             cache_control=f.cache_control,
-            opts=upload_opts,
+            opts=opts,
         )
     aws.s3.BucketObjectv2(
         f"file-{GENERATED_CONFIG}",
@@ -115,45 +137,31 @@ def create_static_site(env: AwsEnv, args: StaticSiteArgs, parent: Parent) -> Sta
         ),
         content_type="application/json",
         cache_control=REVALIDATE,
-        opts=upload_opts,
+        opts=opts,
     )
-    return StaticSiteResult(
-        bucket_name=bucket.bucket,
-        bucket_id=bucket.arn,
-        file_count=len(files) + 1,
-        native=StaticSiteNative(bucket),
-    )
+    return len(files) + 1
 
 
-def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> dict:
+def site_bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
     """Read access for exactly one CloudFront distribution (OAC); TLS-only for everyone."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudFrontReadsObjects",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudfront.amazonaws.com"},
-                "Action": "s3:GetObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
-            },
-            {
-                # Lets S3 answer 404 (not 403) for a missing file, so errors are honest.
-                "Sid": "CloudFrontListsBucket",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudfront.amazonaws.com"},
-                "Action": "s3:ListBucket",
-                "Resource": bucket_arn,
-                "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
+    from_distribution = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
+    return policy_document(
+        {
+            "Sid": "CloudFrontReadsObjects",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": from_distribution,
+        },
+        {
+            # Lets S3 answer 404 (not 403) for a missing file, so errors are honest.
+            "Sid": "CloudFrontListsBucket",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": from_distribution,
+        },
+        deny_insecure_transport("s3:*", [bucket_arn, f"{bucket_arn}/*"]),
+    )

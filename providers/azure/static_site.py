@@ -15,6 +15,7 @@ advertised entry; the blob endpoint stays Entra-ID-only.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -152,7 +153,7 @@ def create_static_site(
     return AzureStaticSite(account, website, file_count=len(files) + 1)
 
 
-def _config_json(config: dict[str, object]) -> pulumi.Asset | pulumi.Archive | None:
+def _config_json(config: Mapping[str, object]) -> pulumi.Asset | pulumi.Archive | None:
     return pulumi.StringAsset(json.dumps(config, indent=2, sort_keys=True))
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 
+from components.specs import FirewallSpec
 from functions.runtimes.origin import ORIGIN_HEADER, ORIGIN_SECRET_ENV
 from functions.shop.api import MAX_BODY_BYTES
 from functions.shop.routes import ROUTES
-from providers.aws import waf
+from providers.aws import firewall
 
 from .conftest import BuiltStack
 
@@ -42,8 +43,8 @@ def test_cloudfront_sends_the_origin_secret_every_http_function_demands(any_stac
 
 def test_sign_in_has_its_own_tighter_per_ip_limit_answered_with_json_429(any_stack: BuiltStack):
     rules = _rules(any_stack)
-    auth = rules[waf.AUTH_RATE_RULE]
-    general = rules[waf.RATE_RULE]
+    auth = rules[firewall.AUTH_RATE_RULE]
+    general = rules[firewall.RATE_RULE]
     stmt = auth["statement"]["rateBasedStatement"]
     assert stmt["aggregateKeyType"] == "IP" and stmt["evaluationWindowSec"] == 300
     assert stmt["limit"] == 50 and stmt["limit"] < general["statement"]["rateBasedStatement"]["limit"]
@@ -84,7 +85,7 @@ def test_the_8kb_body_rule_only_counts_and_is_enforced_outside_api_only(any_stac
     assert overrides == {"SizeRestrictions_BODY": {"count": {}}}, (
         "SizeRestrictions_BODY blocks API bodies over 8 KB with an HTML 403, below the API's 64 KiB"
     )
-    outside = rules[waf.BODY_OUTSIDE_API_RULE]
+    outside = rules[firewall.BODY_OUTSIDE_API_RULE]
     assert outside["action"] == {"block": {}}
     label, not_api = outside["statement"]["andStatement"]["statements"]
     assert label["labelMatchStatement"] == {
@@ -100,7 +101,7 @@ def test_documented_limits_agree_firewall_lets_api_bodies_through_to_the_api_lim
     # What the README promises: /api/* bodies up to 64 KiB reach the API, which answers 413 JSON
     # above it; the firewall refuses bodies over 8 KB only outside /api/*.
     assert MAX_BODY_BYTES == 64 * 1024
-    rules = {r["name"]: r for r in waf.web_acl_rules(2000, 50, "/api/auth/", "/api/")}
+    rules = {r["name"]: r for r in firewall.web_acl_rules(FirewallSpec(rate_limit=2000, auth_rate_limit=50), "/api/")}
     common = rules["AWSManagedRulesCommonRuleSet"]["statement"]["managed_rule_group_statement"]
     assert {"name": "SizeRestrictions_BODY", "action_to_use": {"count": {}}} in common["rule_action_overrides"]
 

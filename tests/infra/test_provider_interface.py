@@ -12,7 +12,7 @@ import pytest
 
 from components.specs import DeploymentContext
 from providers import PROVIDER_MODULES, get_provider
-from providers.aws import Provider as AwsProvider
+from providers.aws.provider import Provider as AwsProvider
 from providers.base import CloudProvider
 
 from .conftest import DEV_CONFIG, configure_mocks

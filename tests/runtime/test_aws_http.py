@@ -379,7 +379,7 @@ def _padded(size: int) -> str:
 
 
 def test_the_documented_body_limit_64_kib_is_the_apis_and_answers_413_json_above_it(services):
-    # The firewall lets /api/* bodies through to this limit (providers/aws/waf.py, README Security).
+    # The firewall lets /api/* bodies through to this limit (providers/aws/firewall.py, README Security).
     from functions.shop.api import MAX_BODY_BYTES
 
     assert MAX_BODY_BYTES == 64 * 1024

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -13,11 +14,16 @@ from providers.base import Parent
 
 
 @dataclass(frozen=True)
-class ParametersNative:
-    parameters: dict[str, aws.ssm.Parameter]
+class AwsConfiguration:
+    path: str
+    parameters: Mapping[str, aws.ssm.Parameter]  # ParameterSpec.name -> parameter
+
+    @property
+    def result(self) -> ConfigurationResult:
+        return ConfigurationResult(path=self.path, parameter_names={n: p.name for n, p in self.parameters.items()})
 
 
-def create_parameters(env: AwsEnv, args: ConfigurationArgs, parent: Parent) -> ConfigurationResult:
+def create_configuration(env: AwsEnv, args: ConfigurationArgs, parent: Parent) -> AwsConfiguration:
     path = env.context.parameters_path
     parameters: dict[str, aws.ssm.Parameter] = {}
     for spec in args.parameters:
@@ -32,8 +38,4 @@ def create_parameters(env: AwsEnv, args: ConfigurationArgs, parent: Parent) -> C
             tier="Standard",
             opts=env.opts(parent),
         )
-    return ConfigurationResult(
-        path=path,
-        parameter_names={name: p.name for name, p in parameters.items()},
-        native=ParametersNative(parameters),
-    )
+    return AwsConfiguration(path, parameters)

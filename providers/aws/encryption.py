@@ -56,8 +56,12 @@ _USE_ACTIONS = (
 
 
 @dataclass(frozen=True)
-class KeyNative:
+class AwsEncryption:
     key: aws.kms.Key
+
+    @property
+    def result(self) -> EncryptionResult:
+        return EncryptionResult(key_id=self.key.arn)
 
 
 def key_policy(account_id: str, partition: str, region: str) -> str:
@@ -112,7 +116,7 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
     )
 
 
-def create_key(env: AwsEnv, args: EncryptionArgs, parent: Parent) -> EncryptionResult:
+def create_encryption(env: AwsEnv, args: EncryptionArgs, parent: Parent) -> AwsEncryption:
     key = aws.kms.Key(
         "stack-key",
         description=args.description,
@@ -127,4 +131,4 @@ def create_key(env: AwsEnv, args: EncryptionArgs, parent: Parent) -> EncryptionR
         target_key_id=key.key_id,
         opts=env.opts(parent),
     )
-    return EncryptionResult(key_id=key.arn, native=KeyNative(key))
+    return AwsEncryption(key)
