@@ -37,6 +37,9 @@ ERROR_STATUSES = {
     "503": "Temporarily unavailable; retry",
     "504": "The gateway timed out waiting for the function",
 }
+# A JSON document (OpenAPI 3 or Swagger 2): nested objects whose shape the specifications define.
+OpenApiDocument = dict[str, Any]
+
 # Every error.code the handlers, adapters and gateways send (tests/domain/test_openapi.py scans
 # the source for them): a generated client gets an enum it can match on.
 ERROR_CODES = (

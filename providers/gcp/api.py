@@ -21,13 +21,12 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 
 from components import specs
-from functions.shop.openapi import openapi2
+from functions.shop.openapi import OpenApiDocument, openapi2
 from providers.gcp.auth import GcpAuth
 from providers.gcp.env import GcpEnv
 from providers.gcp.functions import GcpFunctions
@@ -44,7 +43,7 @@ class GcpApi:
     config: gcp.apigateway.ApiConfig
     gateway: gcp.apigateway.Gateway
     account: gcp.serviceaccount.Account  # the gateway's identity towards the functions
-    document: pulumi.Output[dict[str, Any]]  # the Swagger 2.0 document the config serves
+    document: pulumi.Output[OpenApiDocument]  # the Swagger 2.0 document the config serves
     invokers: Mapping[str, gcp.cloudrunv2.ServiceIamMember]
     lb_key: gcp.projects.ApiKey  # the key the load balancer sends
     lb_key_header: pulumi.Output[str]  # "x-api-key: <key>", a secret
@@ -58,7 +57,7 @@ class GcpApi:
         )
 
 
-def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: GcpAuth, title: str) -> dict[str, Any]:
+def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: GcpAuth, title: str) -> OpenApiDocument:
     return require_lb_key(
         openapi2(
             urls,
@@ -71,7 +70,7 @@ def api_document(urls: dict[str, str], args: specs.ApiArgs, auth: GcpAuth, title
     )
 
 
-def require_lb_key(document: dict[str, Any]) -> dict[str, Any]:
+def require_lb_key(document: OpenApiDocument) -> OpenApiDocument:
     """Every operation also needs the load balancer's API key (AND with its JWT, if any)."""
     document["securityDefinitions"][LB_KEY_DEFINITION] = {"type": "apiKey", "name": LB_KEY_HEADER, "in": "header"}
     for operations in document["paths"].values():
@@ -98,7 +97,7 @@ def _invokers(env: GcpEnv, functions: GcpFunctions, account: gcp.serviceaccount.
     }
 
 
-def _config(env: GcpEnv, api: gcp.apigateway.Api, document: pulumi.Output[dict[str, Any]],
+def _config(env: GcpEnv, api: gcp.apigateway.Api, document: pulumi.Output[OpenApiDocument],
             account: gcp.serviceaccount.Account, invokers: Mapping[str, gcp.cloudrunv2.ServiceIamMember],
             parent: pulumi.Resource) -> gcp.apigateway.ApiConfig:  # fmt: skip
     contents = document.apply(lambda d: base64.b64encode(json.dumps(d, sort_keys=True).encode()).decode())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -103,7 +103,7 @@ class GcpSettingsError(ValueError):
     pass
 
 
-def parse_gcp_settings(values: Mapping[str, Any]) -> GcpSettings:
+def parse_gcp_settings(values: Mapping[str, object]) -> GcpSettings:
     try:
         return GcpSettings.model_validate(dict(values))
     except ValidationError as exc:
