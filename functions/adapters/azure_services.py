@@ -41,9 +41,9 @@ class LazyContainer:
 def cosmos_container(credential):
     from azure.cosmos import CosmosClient
 
-    key = os.environ.get(dm.AzureEnv.COSMOS_KEY)
-    client = CosmosClient(_env(dm.AzureEnv.COSMOS_ENDPOINT), credential=key or credential)
-    return client.get_database_client(_env(dm.AzureEnv.COSMOS_DATABASE, "shop")).get_container_client(
+    key = os.environ.get(dm.AzureSettingNames.COSMOS_KEY)
+    client = CosmosClient(_env(dm.AzureSettingNames.COSMOS_ENDPOINT), credential=key or credential)
+    return client.get_database_client(_env(dm.AzureSettingNames.COSMOS_DATABASE, "shop")).get_container_client(
         _env(dm.ENV_TABLE, dm.COSMOS_CONTAINER.name)
     )
 
@@ -58,31 +58,33 @@ def build_services() -> Services:
 
     credential = ManagedIdentityCredential()
     hub = None
-    if os.environ.get(dm.AzureEnv.NOTIFICATION_HUB) and os.environ.get(dm.AzureEnv.NOTIFICATION_HUB_KEY):
-        namespace, _, hub_name = os.environ[dm.AzureEnv.NOTIFICATION_HUB].partition("/")
-        key_name, _, key = os.environ[dm.AzureEnv.NOTIFICATION_HUB_KEY].partition(":")
+    if os.environ.get(dm.AzureSettingNames.NOTIFICATION_HUB) and os.environ.get(
+        dm.AzureSettingNames.NOTIFICATION_HUB_KEY
+    ):
+        namespace, _, hub_name = os.environ[dm.AzureSettingNames.NOTIFICATION_HUB].partition("/")
+        key_name, _, key = os.environ[dm.AzureSettingNames.NOTIFICATION_HUB_KEY].partition(":")
         hub = (namespace, hub_name, key_name, key)
     container = LazyContainer(credential)  # one client for the store and the consumer's records
     return Services(
         store=CosmosStore(container),
         notifier=AzureNotifier(
-            namespace=_env(dm.AzureEnv.SERVICEBUS_NAMESPACE),
+            namespace=_env(dm.AzureSettingNames.SERVICEBUS_NAMESPACE),
             topic=_env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC),
             credential=credential,
-            email_endpoint=os.environ.get(dm.AzureEnv.EMAIL_ENDPOINT),
+            email_endpoint=os.environ.get(dm.AzureSettingNames.EMAIL_ENDPOINT),
             sender=os.environ.get(dm.ENV_SENDER),
             notification_hub=hub,
         ),
         identity=EntraIdentity(
-            authority=_env(dm.AzureEnv.IDENTITY_AUTHORITY),
-            tenant_domain=_env(dm.AzureEnv.IDENTITY_TENANT_DOMAIN),
+            authority=_env(dm.AzureSettingNames.IDENTITY_AUTHORITY),
+            tenant_domain=_env(dm.AzureSettingNames.IDENTITY_TENANT_DOMAIN),
             client_id=_env(dm.ENV_USER_POOL_CLIENT),
-            scope=os.environ.get(dm.AzureEnv.IDENTITY_SCOPE, ""),
-            backend_client_id=os.environ.get(dm.AzureEnv.IDENTITY_BACKEND_CLIENT_ID),
-            backend_client_secret=os.environ.get(dm.AzureEnv.IDENTITY_CLIENT_SECRET),
+            scope=os.environ.get(dm.AzureSettingNames.IDENTITY_SCOPE, ""),
+            backend_client_id=os.environ.get(dm.AzureSettingNames.IDENTITY_BACKEND_CLIENT_ID),
+            backend_client_secret=os.environ.get(dm.AzureSettingNames.IDENTITY_CLIENT_SECRET),
         ),
         media=AzureBlobMedia(
-            account=_env(dm.AzureEnv.STORAGE_ACCOUNT),
+            account=_env(dm.AzureSettingNames.STORAGE_ACCOUNT),
             container=_env(dm.ENV_BUCKET, "$web"),
             public_base_url=_env(dm.ENV_MEDIA_BASE_URL),
             credential=credential,

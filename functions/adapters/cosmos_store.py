@@ -140,10 +140,6 @@ def _translated() -> Iterator[None]:
         raise Unavailable(f"cosmos: {type(e).__name__}") from e
 
 
-def _status(e: Exception) -> int | None:
-    return getattr(e, "status_code", None)
-
-
 class CosmosStore(OrderRules):
     checks_catalog = False  # checkout re-reads the catalog before the commit
     cart_in_commit = False  # the cart is in the customer's partition, outside the ledger batch

@@ -22,13 +22,15 @@ def _env(name: str, default: str | None = None) -> str:
 
 
 def project() -> str:
-    return _env(dm.GcpEnv.PROJECT, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    return _env(dm.GcpSettingNames.PROJECT, os.environ.get("GOOGLE_CLOUD_PROJECT"))
 
 
 def firestore_client():
     from google.cloud import firestore
 
-    return firestore.Client(project=project(), database=os.environ.get(dm.GcpEnv.FIRESTORE_DATABASE, "(default)"))
+    return firestore.Client(
+        project=project(), database=os.environ.get(dm.GcpSettingNames.FIRESTORE_DATABASE, "(default)")
+    )
 
 
 def build_services() -> Services:
@@ -49,14 +51,14 @@ def build_services() -> Services:
         notifier=GcpNotifier(
             topic=topic,
             sender=os.environ.get(dm.ENV_SENDER),
-            email_api_key=os.environ.get(dm.GcpEnv.EMAIL_API_KEY),
-            email_api_url=os.environ.get(dm.GcpEnv.EMAIL_API_URL),
-            smtp_url=os.environ.get(dm.GcpEnv.SMTP_URL),
-            fcm_project=project() if os.environ.get(dm.GcpEnv.FCM_ENABLED, "").lower() == "true" else None,
+            email_api_key=os.environ.get(dm.GcpSettingNames.EMAIL_API_KEY),
+            email_api_url=os.environ.get(dm.GcpSettingNames.EMAIL_API_URL),
+            smtp_url=os.environ.get(dm.GcpSettingNames.SMTP_URL),
+            fcm_project=project() if os.environ.get(dm.GcpSettingNames.FCM_ENABLED, "").lower() == "true" else None,
             credentials=credentials,
         ),
         identity=IdentityPlatform(
-            api_key=os.environ.get(dm.GcpEnv.IDENTITY_API_KEY), project=project(), credentials=credentials
+            api_key=os.environ.get(dm.GcpSettingNames.IDENTITY_API_KEY), project=project(), credentials=credentials
         ),
         media=GcsSignedUrlMedia(
             bucket=_env(dm.ENV_BUCKET),

@@ -365,7 +365,9 @@ class TokenEnv:
     JWT_AUDIENCE = "SHOP_JWT_AUDIENCE"  # ... and this audience
 
 
-class AzureEnv:
+class AzureSettingNames:
+    """App-setting names the Azure functions read (set by providers/azure/functions.py)."""
+
     COSMOS_ENDPOINT = "SHOP_COSMOS_ENDPOINT"  # https://<account>.documents.azure.com:443/
     COSMOS_DATABASE = "SHOP_COSMOS_DATABASE"
     COSMOS_KEY = "SHOP_COSMOS_KEY"  # emulator/local only: deployed functions use managed identity
@@ -384,7 +386,9 @@ class AzureEnv:
     TRIGGERS = "SHOP_AZURE_TRIGGERS"  # optional: "http", "notifications" or both (default)
 
 
-class GcpEnv:
+class GcpSettingNames:
+    """Environment variables the GCP functions read (set by providers/gcp/functions.py)."""
+
     PROJECT = "SHOP_GCP_PROJECT"
     FIRESTORE_DATABASE = "SHOP_FIRESTORE_DATABASE"  # default "(default)"
     IDENTITY_API_KEY = "SHOP_IDENTITY_API_KEY"  # Identity Platform API key (Secret Manager)

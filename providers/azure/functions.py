@@ -188,14 +188,14 @@ def _common_settings(
     auth, db, notes = up.auth, up.database, up.notifications
     settings: dict[str, pulumi.Input[str]] = {
         **args.environment,
-        dm.AzureEnv.COSMOS_ENDPOINT: db.endpoint,
-        dm.AzureEnv.COSMOS_DATABASE: db.database_name,
-        dm.AzureEnv.SERVICEBUS_NAMESPACE: notes.bus.namespace_host,
-        dm.AzureEnv.EMAIL_ENDPOINT: notes.email.endpoint,
-        dm.AzureEnv.STORAGE_ACCOUNT: up.site.account.name,
-        dm.AzureEnv.IDENTITY_AUTHORITY: auth.authority,
-        dm.AzureEnv.IDENTITY_TENANT_DOMAIN: auth.tenant_domain,
-        dm.AzureEnv.IDENTITY_SCOPE: auth.scope,
+        dm.AzureSettingNames.COSMOS_ENDPOINT: db.endpoint,
+        dm.AzureSettingNames.COSMOS_DATABASE: db.database_name,
+        dm.AzureSettingNames.SERVICEBUS_NAMESPACE: notes.bus.namespace_host,
+        dm.AzureSettingNames.EMAIL_ENDPOINT: notes.email.endpoint,
+        dm.AzureSettingNames.STORAGE_ACCOUNT: up.site.account.name,
+        dm.AzureSettingNames.IDENTITY_AUTHORITY: auth.authority,
+        dm.AzureSettingNames.IDENTITY_TENANT_DOMAIN: auth.tenant_domain,
+        dm.AzureSettingNames.IDENTITY_SCOPE: auth.scope,
         dm.TokenEnv.GATEWAY_VALIDATED_JWT: "false",  # the app is reachable without APIM: verify again
         dm.TokenEnv.JWKS_URL: auth.jwks_url,
         dm.TokenEnv.JWT_ISSUER: auth.issuer,
@@ -204,7 +204,7 @@ def _common_settings(
         "AzureWebJobsStorage__credential": "managedidentity",
     }
     if auth.backend_client_id:
-        settings[dm.AzureEnv.IDENTITY_BACKEND_CLIENT_ID] = auth.backend_client_id
+        settings[dm.AzureSettingNames.IDENTITY_BACKEND_CLIENT_ID] = auth.backend_client_id
     return settings
 
 
@@ -217,7 +217,7 @@ def _app_settings(
 ) -> dict[str, pulumi.Input[str]]:
     settings: dict[str, pulumi.Input[str]] = {
         **shared.settings,
-        dm.AzureEnv.TRIGGERS: "notifications" if service.trigger == "queue" else "http",
+        dm.AzureSettingNames.TRIGGERS: "notifications" if service.trigger == "queue" else "http",
         # shop:functionTimeoutSeconds, as host.json's functionTimeout (app settings override host.json).
         "AzureFunctionsJobHost__functionTimeout": function_timeout(args.timeout_seconds),
         "AZURE_CLIENT_ID": identity.client_id,
@@ -229,15 +229,15 @@ def _app_settings(
     }
     notes = up.notifications
     if service.trigger == "queue":
-        settings[dm.AzureEnv.SUBSCRIPTION] = notes.bus.subscription.name
-        settings[dm.AzureEnv.SERVICEBUS_CONNECTION] = notes.bus.namespace_host
+        settings[dm.AzureSettingNames.SUBSCRIPTION] = notes.bus.subscription.name
+        settings[dm.AzureSettingNames.SERVICEBUS_CONNECTION] = notes.bus.namespace_host
         settings["SHOP_SERVICEBUS__credential"] = "managedidentity"
         settings["SHOP_SERVICEBUS__clientId"] = identity.client_id
     if any(g.resource == dm.EMAIL for g in service.grants):
-        settings[dm.AzureEnv.NOTIFICATION_HUB] = notes.push.hub_ref
-        settings[dm.AzureEnv.NOTIFICATION_HUB_KEY] = key_vault_reference(notes.push.key_secret_uri)
+        settings[dm.AzureSettingNames.NOTIFICATION_HUB] = notes.push.hub_ref
+        settings[dm.AzureSettingNames.NOTIFICATION_HUB_KEY] = key_vault_reference(notes.push.key_secret_uri)
     if any(g.resource == dm.IDENTITY for g in service.grants):
-        settings[dm.AzureEnv.IDENTITY_CLIENT_SECRET] = shared.identity_secret_ref
+        settings[dm.AzureSettingNames.IDENTITY_CLIENT_SECRET] = shared.identity_secret_ref
     return settings
 
 

@@ -150,8 +150,8 @@ def _common_environment(env: GcpEnv, args: specs.FunctionsArgs, targets: GrantTa
     auth = targets.auth
     return {
         **args.environment,
-        dm.GcpEnv.PROJECT: env.project,
-        dm.GcpEnv.FIRESTORE_DATABASE: targets.database.database_id,
+        dm.GcpSettingNames.PROJECT: env.project,
+        dm.GcpSettingNames.FIRESTORE_DATABASE: targets.database.database_id,
         # HTTP functions are invocable by API Gateway's account only, and the gateway has
         # validated the JWT: the function trusts the claims header it forwards.
         dm.TokenEnv.GATEWAY_VALIDATED_JWT: "true",
@@ -168,7 +168,7 @@ def _service_config(env: GcpEnv, args: specs.FunctionsArgs, service: dm.ServiceS
     is_http = service.trigger == "http"
     fn_env = dict(environment)
     if env.settings.push_notifications and any(g.resource == dm.EMAIL for g in service.grants):
-        fn_env[dm.GcpEnv.FCM_ENABLED] = "true"
+        fn_env[dm.GcpSettingNames.FCM_ENABLED] = "true"
     return {
         "available_memory": memory_setting(args.memory_mb),
         "available_cpu": "1",

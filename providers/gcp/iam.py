@@ -148,7 +148,7 @@ class GrantTargets:
     def secret(self, target: str) -> tuple[str, GcpSecret] | None:
         """(environment variable, secret) a secret-reading target mounts, else None."""
         if target == "identity-secret":
-            return dm.GcpEnv.IDENTITY_API_KEY, self.auth.api_key_secret
+            return dm.GcpSettingNames.IDENTITY_API_KEY, self.auth.api_key_secret
         if target == "email-secret":
             return self.notifications.email_secret_env, self.notifications.email_secret
         return None

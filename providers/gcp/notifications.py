@@ -74,7 +74,7 @@ class GcpNotifications:
     dead_letter_subscription: gcp.pubsub.Subscription
     dead_letter_grant: gcp.pubsub.TopicIAMMember  # Pub/Sub's agent publishes dead letters
     email_secret: GcpSecret
-    email_secret_env: str  # dm.GcpEnv.EMAIL_API_KEY or dm.GcpEnv.SMTP_URL
+    email_secret_env: str  # dm.GcpSettingNames.EMAIL_API_KEY or dm.GcpSettingNames.SMTP_URL
     subscription_name: str  # created by functions.py with the push endpoint
     subscription_path: str  # projects/<project>/subscriptions/<subscription_name>
     max_receives: int
@@ -147,7 +147,7 @@ def create_notifications(
         dead_letter_subscription=dead_letter_subscription,
         dead_letter_grant=dead_letter_grant,
         email_secret=_email_secret(env, encryption, parent),
-        email_secret_env=dm.GcpEnv.EMAIL_API_KEY if sendgrid else dm.GcpEnv.SMTP_URL,
+        email_secret_env=dm.GcpSettingNames.EMAIL_API_KEY if sendgrid else dm.GcpSettingNames.SMTP_URL,
         subscription_name=subscription_name,
         subscription_path=f"projects/{env.project}/subscriptions/{subscription_name}",
         max_receives=args.max_receives,

@@ -252,24 +252,24 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
         assert set(s) >= ENV_NAMES, ENV_NAMES - set(s)
         assert s[datamodel.ENV_TOPIC] == datamodel.ORDER_EVENTS_TOPIC
         assert s[datamodel.ENV_BUCKET] == "$web"
-        assert s[datamodel.AzureEnv.COSMOS_ENDPOINT].startswith("https://")
-        assert s[datamodel.AzureEnv.COSMOS_DATABASE] == "shop"
-        assert s[datamodel.AzureEnv.SERVICEBUS_NAMESPACE].endswith(".servicebus.windows.net")
-        assert s[datamodel.AzureEnv.IDENTITY_AUTHORITY] == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
+        assert s[datamodel.AzureSettingNames.COSMOS_ENDPOINT].startswith("https://")
+        assert s[datamodel.AzureSettingNames.COSMOS_DATABASE] == "shop"
+        assert s[datamodel.AzureSettingNames.SERVICEBUS_NAMESPACE].endswith(".servicebus.windows.net")
+        assert s[datamodel.AzureSettingNames.IDENTITY_AUTHORITY] == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
         assert s[datamodel.TokenEnv.JWKS_URL].endswith("/discovery/v2.0/keys")
         assert s["AZURE_CLIENT_ID"] == s["AzureWebJobsStorage__clientId"]
-        assert datamodel.AzureEnv.COSMOS_KEY not in s  # managed identity only
+        assert datamodel.AzureSettingNames.COSMOS_KEY not in s  # managed identity only
         expected = "notifications" if name == "notifications" else "http"
-        assert s[datamodel.AzureEnv.TRIGGERS] == expected
+        assert s[datamodel.AzureSettingNames.TRIGGERS] == expected
     n = _settings(apps["notifications"])
-    assert n[datamodel.AzureEnv.SUBSCRIPTION] == datamodel.NOTIFICATIONS_QUEUE
-    assert n[datamodel.AzureEnv.SERVICEBUS_CONNECTION].endswith(".servicebus.windows.net")
-    assert n[datamodel.AzureEnv.IDENTITY_CLIENT_SECRET].startswith("@Microsoft.KeyVault(SecretUri=https://")
-    assert datamodel.AzureEnv.IDENTITY_CLIENT_SECRET not in _settings(apps["catalog"])
-    assert n[datamodel.AzureEnv.NOTIFICATION_HUB].endswith(".servicebus.windows.net/" + az.one(
+    assert n[datamodel.AzureSettingNames.SUBSCRIPTION] == datamodel.NOTIFICATIONS_QUEUE
+    assert n[datamodel.AzureSettingNames.SERVICEBUS_CONNECTION].endswith(".servicebus.windows.net")
+    assert n[datamodel.AzureSettingNames.IDENTITY_CLIENT_SECRET].startswith("@Microsoft.KeyVault(SecretUri=https://")
+    assert datamodel.AzureSettingNames.IDENTITY_CLIENT_SECRET not in _settings(apps["catalog"])
+    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB].endswith(".servicebus.windows.net/" + az.one(
         AZ + "notificationhubs:NotificationHub").outputs["name"])  # fmt: skip
-    assert n[datamodel.AzureEnv.NOTIFICATION_HUB_KEY].endswith("/secrets/shop-" + az.stack + "-notificationHubKey/)")
-    assert datamodel.AzureEnv.NOTIFICATION_HUB_KEY not in _settings(apps["orders"])
+    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY].endswith("/secrets/shop-" + az.stack + "-notificationHubKey/)")
+    assert datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY not in _settings(apps["orders"])
     rule = az.one(AZ + "notificationhubs:NotificationHubAuthorizationRule").inputs
     assert rule["rights"] == ["Send"]
 
@@ -627,9 +627,9 @@ def test_api_and_functions_use_the_created_apps(az_entra: BuiltStack):
     assert with_jwt and all(f"<audience>{api_client}</audience>" in p for p in with_jwt)
     for app in az_entra.of_type(AZ + "web:WebApp"):
         s = _settings(app)
-        assert s[datamodel.AzureEnv.IDENTITY_SCOPE] == f"api://{api_client}/shop.access"
+        assert s[datamodel.AzureSettingNames.IDENTITY_SCOPE] == f"api://{api_client}/shop.access"
         assert s[datamodel.TokenEnv.JWT_AUDIENCE] == api_client
-        assert s[datamodel.AzureEnv.IDENTITY_BACKEND_CLIENT_ID] == backend_client
+        assert s[datamodel.AzureSettingNames.IDENTITY_BACKEND_CLIENT_ID] == backend_client
         assert s[datamodel.ENV_USER_POOL_CLIENT] == apps["storefront"].outputs["clientId"]  # ROPC client
 
 

@@ -243,15 +243,15 @@ def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp
         assert svc["ingressSettings"] == ("ALLOW_ALL" if spec.trigger == "http" else "ALLOW_INTERNAL_ONLY")
         env = svc["environmentVariables"]
         assert env_names <= set(env), f"{spec.name} lacks {sorted(env_names - set(env))}"
-        assert env[datamodel.ENV_CLOUD] == "gcp" and env[datamodel.GcpEnv.FIRESTORE_DATABASE] == db_name
-        assert env[datamodel.GcpEnv.PROJECT] == project_of(gcp)
+        assert env[datamodel.ENV_CLOUD] == "gcp" and env[datamodel.GcpSettingNames.FIRESTORE_DATABASE] == db_name
+        assert env[datamodel.GcpSettingNames.PROJECT] == project_of(gcp)
         assert env[datamodel.TokenEnv.GATEWAY_VALIDATED_JWT] == "true"
         assert env[datamodel.TokenEnv.JWT_ISSUER] == f"https://securetoken.google.com/{project_of(gcp)}"
         secrets = {s["key"] for s in svc.get("secretEnvironmentVariables") or []}
         wants_identity = any(g.resource == datamodel.IDENTITY for g in spec.grants)
-        assert (datamodel.GcpEnv.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
+        assert (datamodel.GcpSettingNames.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
         wants_mail = any(g.resource == datamodel.EMAIL for g in spec.grants)
-        assert bool(secrets & {datamodel.GcpEnv.EMAIL_API_KEY, datamodel.GcpEnv.SMTP_URL}) == wants_mail, spec.name
+        assert bool(secrets & {datamodel.GcpSettingNames.EMAIL_API_KEY, datamodel.GcpSettingNames.SMTP_URL}) == wants_mail, spec.name
         api_key = gcp.one(G + "projects/apiKey:ApiKey", "identity-api-key").outputs["keyString"]
         assert api_key not in json.dumps(env), "secrets reach functions as Secret Manager mounts, never plain env"
 
@@ -585,9 +585,9 @@ def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: Built
     assert holders == {f"serviceAccount:{sa_email(gcp_prod, 'sa-notifications')}"}
     for spec in datamodel.SERVICES:
         env = function(gcp_prod, spec.name).inputs["serviceConfig"]["environmentVariables"]
-        assert (env.get(datamodel.GcpEnv.FCM_ENABLED) == "true") == (spec.name == "notifications"), spec.name
+        assert (env.get(datamodel.GcpSettingNames.FCM_ENABLED) == "true") == (spec.name == "notifications"), spec.name
         assert (
-            datamodel.GcpEnv.FCM_ENABLED
+            datamodel.GcpSettingNames.FCM_ENABLED
             not in function(gcp_dev, spec.name).inputs["serviceConfig"]["environmentVariables"]
         )
 

@@ -14,17 +14,17 @@ from functions.adapters.cosmos_store import CosmosStore
 from functions.shop import datamodel as dm
 
 SETTINGS = {
-    dm.AzureEnv.COSMOS_ENDPOINT: "https://shop.documents.azure.com:443/",
-    dm.AzureEnv.COSMOS_DATABASE: "shopdb",
+    dm.AzureSettingNames.COSMOS_ENDPOINT: "https://shop.documents.azure.com:443/",
+    dm.AzureSettingNames.COSMOS_DATABASE: "shopdb",
     dm.ENV_TABLE: "shop",
-    dm.AzureEnv.SERVICEBUS_NAMESPACE: "shop.servicebus.windows.net",
+    dm.AzureSettingNames.SERVICEBUS_NAMESPACE: "shop.servicebus.windows.net",
     dm.ENV_TOPIC: "order-events",
-    dm.AzureEnv.EMAIL_ENDPOINT: "https://shop.communication.azure.com",
+    dm.AzureSettingNames.EMAIL_ENDPOINT: "https://shop.communication.azure.com",
     dm.ENV_SENDER: "DoNotReply@shop.example",
-    dm.AzureEnv.IDENTITY_AUTHORITY: "https://shop.ciamlogin.com/tid",
-    dm.AzureEnv.IDENTITY_TENANT_DOMAIN: "shop.onmicrosoft.com",
+    dm.AzureSettingNames.IDENTITY_AUTHORITY: "https://shop.ciamlogin.com/tid",
+    dm.AzureSettingNames.IDENTITY_TENANT_DOMAIN: "shop.onmicrosoft.com",
     dm.ENV_USER_POOL_CLIENT: "spa-client",
-    dm.AzureEnv.STORAGE_ACCOUNT: "shopsite",
+    dm.AzureSettingNames.STORAGE_ACCOUNT: "shopsite",
     dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
     dm.ENV_CURRENCY: "EUR",
 }
@@ -57,20 +57,20 @@ def test_build_services_from_app_settings(settings):
     assert not FakeCosmosClient.made, "Cosmos DB is connected on first use, not with the services"
     assert isinstance(s.store, CosmosStore) and s.store._c.resolve() == ("container", "shopdb", "shop")
     url, credential = FakeCosmosClient.made[0]
-    assert url == SETTINGS[dm.AzureEnv.COSMOS_ENDPOINT] and isinstance(credential, ManagedIdentityCredential)
+    assert url == SETTINGS[dm.AzureSettingNames.COSMOS_ENDPOINT] and isinstance(credential, ManagedIdentityCredential)
     assert isinstance(s.notifier, AzureNotifier) and isinstance(s.identity, EntraIdentity)
     assert isinstance(s.media, AzureBlobMedia) and s.currency == "EUR"
 
 
 def test_the_emulator_key_switches_cosmos_to_key_auth(settings, monkeypatch):
-    monkeypatch.setenv(dm.AzureEnv.COSMOS_KEY, "emulator-key")
+    monkeypatch.setenv(dm.AzureSettingNames.COSMOS_KEY, "emulator-key")
     azure_services.build_services().store._c.resolve()
     assert FakeCosmosClient.made[0][1] == "emulator-key"
 
 
 def test_a_missing_setting_is_named(settings, monkeypatch):
-    monkeypatch.delenv(dm.AzureEnv.SERVICEBUS_NAMESPACE)
-    with pytest.raises(RuntimeError, match=dm.AzureEnv.SERVICEBUS_NAMESPACE):
+    monkeypatch.delenv(dm.AzureSettingNames.SERVICEBUS_NAMESPACE)
+    with pytest.raises(RuntimeError, match=dm.AzureSettingNames.SERVICEBUS_NAMESPACE):
         azure_services.build_services()
 
 

@@ -13,14 +13,14 @@ from functions.shop import datamodel as dm
 from tests.fakes.firestore import FakeFirestoreClient
 
 ENV = {
-    dm.GcpEnv.PROJECT: "proj",
+    dm.GcpSettingNames.PROJECT: "proj",
     dm.ENV_TABLE: "shop",
     dm.ENV_TOPIC: "order-events",
-    dm.GcpEnv.IDENTITY_API_KEY: "KEY",
+    dm.GcpSettingNames.IDENTITY_API_KEY: "KEY",
     dm.ENV_BUCKET: "shop-site",
     dm.ENV_MEDIA_BASE_URL: "https://cdn.shop",
     dm.ENV_SENDER: "shop@example.com",
-    dm.GcpEnv.EMAIL_API_KEY: "SG.x",
+    dm.GcpSettingNames.EMAIL_API_KEY: "SG.x",
 }
 
 
@@ -39,8 +39,8 @@ def test_build_services_from_the_environment(env):
 
 
 def test_the_real_firestore_client_honours_the_database_setting(monkeypatch):
-    monkeypatch.setenv(dm.GcpEnv.PROJECT, "proj")
-    monkeypatch.setenv(dm.GcpEnv.FIRESTORE_DATABASE, "shop-db")
+    monkeypatch.setenv(dm.GcpSettingNames.PROJECT, "proj")
+    monkeypatch.setenv(dm.GcpSettingNames.FIRESTORE_DATABASE, "shop-db")
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "localhost:8080")  # no credentials needed, no connection made
     client = gcp_services.firestore_client()
     assert (client.project, client._database) == ("proj", "shop-db")
@@ -55,7 +55,7 @@ def test_a_missing_variable_is_named(env, monkeypatch):
 def test_functions_without_the_identity_grant_start_and_name_the_key_if_they_use_it(env, monkeypatch):
     # Only accounts and notifications mount the API key's secret (least privilege): the
     # others must still start, and a misrouted identity call must say what is missing.
-    monkeypatch.delenv(dm.GcpEnv.IDENTITY_API_KEY)
+    monkeypatch.delenv(dm.GcpSettingNames.IDENTITY_API_KEY)
     services = gcp_services.build_services()
-    with pytest.raises(RuntimeError, match=dm.GcpEnv.IDENTITY_API_KEY):
+    with pytest.raises(RuntimeError, match=dm.GcpSettingNames.IDENTITY_API_KEY):
         services.identity.log_in("a@example.com", "pw-123456789")
