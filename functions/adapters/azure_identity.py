@@ -50,6 +50,9 @@ from .entra_native_auth import NativeAuthSignIn, tokens_of
 GRAPH = "https://graph.microsoft.com/v1.0"
 
 
+PASSWORD_METHOD = "#microsoft.graph.passwordAuthenticationMethod"
+
+
 class EntraIdentity:
     auto_confirm = False  # confirmed with the code sent to the address
 
@@ -127,7 +130,7 @@ class EntraIdentity:
         token = principal.access_token or ""
         if self._admin_checks.fresh(token):
             return
-        if not principal.mfa:
+        if principal.mfa is False:
             raise IdentityError("MFA_REQUIRED", "admins sign in with a second factor", 403)
         user_path = f"/users/{urllib.parse.quote(principal.user_id)}"
         resp = self._graph("GET", f"{user_path}?$select=id,accountEnabled")
@@ -135,6 +138,8 @@ class EntraIdentity:
             raise IdentityError("NOT_AUTHORIZED", "the session has ended; sign in again", 401)
         if resp.status != 200:
             raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph get user: HTTP {resp.status}", 503)
+        if principal.mfa is None and not self._has_second_factor(user_path):
+            raise IdentityError("MFA_REQUIRED", "admins register a second factor (a code by e-mail or phone)", 403)
         sp_id, role_id = self._admin_role()
         resp = self._graph("GET", f"{user_path}/appRoleAssignments?$select=appRoleId,resourceId")
         if resp.status != 200:
@@ -143,6 +148,17 @@ class EntraIdentity:
         if (sp_id, role_id) not in assigned:
             raise IdentityError("FORBIDDEN", "this operation needs the admin group", 403)
         self._admin_checks.remember(token, self.admin_recheck_seconds)
+
+    def _has_second_factor(self, user_path: str) -> bool:
+        """Entra's v2.0 access tokens carry no `amr`, so the token cannot say a second factor was
+        used. What makes it certain instead is the same as on Cognito: the admin has a method
+        besides the password registered, and the tenant's Conditional Access policy for the
+        admins (docs/deploy-azure.md) demands it at every sign-in."""
+        resp = self._graph("GET", f"{user_path}/authentication/methods")
+        if resp.status != 200:
+            raise IdentityError("IDENTITY_UNAVAILABLE", f"Graph authentication methods: HTTP {resp.status}", 503)
+        methods = (resp.json() or {}).get("value") or []
+        return any(m.get("@odata.type") != PASSWORD_METHOD for m in methods)
 
     def _admin_role(self) -> tuple[str, str]:
         """(service principal id of the storefront app, id of its `admin` app role): fixed for

@@ -30,6 +30,8 @@ API_SCOPE = "shop.access"
 # Microsoft Graph's application id and the permission ids it publishes (the same in every tenant).
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_USER_READWRITE_ALL = "741f803b-c850-494e-b5df-cde7c675a1ca"  # application permission
+# Application permission: the admin re-check reads whether an admin has a second factor registered.
+GRAPH_AUTH_METHODS_READ_ALL = "38d9df27-64da-44fd-b7c5-a6fbac20248f"  # UserAuthenticationMethod.Read.All
 GRAPH_OPENID = "37f7f235-527c-4136-accd-4a02d197296e"  # delegated
 GRAPH_OFFLINE_ACCESS = "7427e0e9-2fba-42fe-b0c0-848c9e6a8182"  # delegated
 # Permission and role ids only need to be unique inside their app; deriving them from the
@@ -227,18 +229,25 @@ def _backend_app(
         "entra-backend",
         display_name=f"{prefix} backend",
         sign_in_audience="AzureADMyOrg",
-        required_resource_accesses=[_access(GRAPH_APP_ID, (GRAPH_USER_READWRITE_ALL, "Role"))],
+        required_resource_accesses=[
+            _access(GRAPH_APP_ID, (GRAPH_USER_READWRITE_ALL, "Role"), (GRAPH_AUTH_METHODS_READ_ALL, "Role"))
+        ],
         tags=tags,
         opts=opts,
     )
     backend_sp = azuread.ServicePrincipal("entra-backend-sp", client_id=backend.client_id, tags=tags, opts=opts)
-    azuread.AppRoleAssignment(
-        "entra-backend-graph-consent",
-        app_role_id=GRAPH_USER_READWRITE_ALL,
-        principal_object_id=backend_sp.object_id,
-        resource_object_id=graph.object_id,
-        opts=opts,
-    )
+    consents = {
+        "entra-backend-graph-consent": GRAPH_USER_READWRITE_ALL,
+        "entra-backend-graph-auth-methods": GRAPH_AUTH_METHODS_READ_ALL,
+    }
+    for name, permission in consents.items():
+        azuread.AppRoleAssignment(
+            name,
+            app_role_id=permission,
+            principal_object_id=backend_sp.object_id,
+            resource_object_id=graph.object_id,
+            opts=opts,
+        )
     return backend
 
 

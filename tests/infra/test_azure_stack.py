@@ -255,7 +255,10 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
         assert s[datamodel.AzureSettingNames.COSMOS_ENDPOINT].startswith("https://")
         assert s[datamodel.AzureSettingNames.COSMOS_DATABASE] == "shop"
         assert s[datamodel.AzureSettingNames.SERVICEBUS_NAMESPACE].endswith(".servicebus.windows.net")
-        assert s[datamodel.AzureSettingNames.IDENTITY_AUTHORITY] == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
+        assert (
+            s[datamodel.AzureSettingNames.IDENTITY_AUTHORITY]
+            == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
+        )
         assert s[datamodel.TokenEnv.JWKS_URL].endswith("/discovery/v2.0/keys")
         assert s["AZURE_CLIENT_ID"] == s["AzureWebJobsStorage__clientId"]
         assert datamodel.AzureSettingNames.COSMOS_KEY not in s  # managed identity only
@@ -268,7 +271,9 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
     assert datamodel.AzureSettingNames.IDENTITY_CLIENT_SECRET not in _settings(apps["catalog"])
     assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB].endswith(".servicebus.windows.net/" + az.one(
         AZ + "notificationhubs:NotificationHub").outputs["name"])  # fmt: skip
-    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY].endswith("/secrets/shop-" + az.stack + "-notificationHubKey/)")
+    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY].endswith(
+        "/secrets/shop-" + az.stack + "-notificationHubKey/)"
+    )
     assert datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY not in _settings(apps["orders"])
     rule = az.one(AZ + "notificationhubs:NotificationHubAuthorizationRule").inputs
     assert rule["rights"] == ["Send"]
@@ -568,7 +573,7 @@ def test_entra_storefront_is_a_consented_public_client_redirecting_to_the_site(a
 
     apps = _apps(az_entra)
     front, api = apps["storefront"], apps["api"]
-    assert front.inputs["fallbackPublicClientEnabled"] is True  # ROPC from the accounts service
+    assert front.inputs["fallbackPublicClientEnabled"] is True  # native authentication from the accounts service
     scope_id = api.inputs["api"]["oauth2PermissionScopes"][0]["id"]
     assert front.inputs["requiredResourceAccesses"] == [
         {"resourceAppId": api.outputs["clientId"], "resourceAccesses": [{"id": scope_id, "type": "Scope"}]},
@@ -594,17 +599,29 @@ def test_entra_storefront_is_a_consented_public_client_redirecting_to_the_site(a
     assert az_entra.outputs["userPoolClientId"] == front.outputs["clientId"]
 
 
-def test_entra_backend_app_has_admin_consented_graph_user_readwrite(az_entra: BuiltStack):
-    from providers.azure.auth import GRAPH_APP_ID, GRAPH_USER_READWRITE_ALL
+def test_entra_backend_app_has_admin_consented_graph_user_readwrite_and_auth_methods_read(az_entra: BuiltStack):
+    """Exactly two Graph application permissions: users (sign-up, look-ups, revocation) and,
+    read-only, their authentication methods (the admin re-check's second factor)."""
+    from providers.azure.auth import GRAPH_APP_ID, GRAPH_AUTH_METHODS_READ_ALL, GRAPH_USER_READWRITE_ALL
 
     backend = _apps(az_entra)["backend"]
     assert backend.inputs["requiredResourceAccesses"] == [
-        {"resourceAppId": GRAPH_APP_ID, "resourceAccesses": [{"id": GRAPH_USER_READWRITE_ALL, "type": "Role"}]}
+        {
+            "resourceAppId": GRAPH_APP_ID,
+            "resourceAccesses": [
+                {"id": GRAPH_USER_READWRITE_ALL, "type": "Role"},
+                {"id": GRAPH_AUTH_METHODS_READ_ALL, "type": "Role"},
+            ],
+        }
     ]
-    consent = az_entra.one("azuread:index/appRoleAssignment:AppRoleAssignment", "entra-backend-graph-consent")
     sp = az_entra.one("azuread:index/servicePrincipal:ServicePrincipal", "entra-backend-sp")
-    assert consent.inputs["appRoleId"] == GRAPH_USER_READWRITE_ALL
-    assert consent.inputs["principalObjectId"] == sp.outputs["objectId"]
+    for name, permission in (
+        ("entra-backend-graph-consent", GRAPH_USER_READWRITE_ALL),
+        ("entra-backend-graph-auth-methods", GRAPH_AUTH_METHODS_READ_ALL),
+    ):
+        consent = az_entra.one("azuread:index/appRoleAssignment:AppRoleAssignment", name)
+        assert consent.inputs["appRoleId"] == permission, f"{name} consents to the wrong Graph permission"
+        assert consent.inputs["principalObjectId"] == sp.outputs["objectId"], f"{name} is not the backend's"
     assert "azuread:index/getServicePrincipal:getServicePrincipal" in az_entra.invokes
 
 
@@ -612,7 +629,7 @@ def test_entra_registrations_target_the_external_tenant_and_are_tagged(az_entra:
     (provider,) = [r for r in az_entra.resources if r.type == "pulumi:providers:azuread"]
     assert provider.inputs["tenantId"] == EXTERNAL_TENANT
     entra = az_entra.of_type_prefix("azuread:")
-    assert len(entra) == 12
+    assert len(entra) == 13  # with the backend's consent to read authentication methods
     assert all(r.provider and "entra" in r.provider for r in entra), [r.name for r in entra if not r.provider]
     assert all(r.parent_type and r.parent_type.startswith("shop:components:") for r in entra)
     for app in az_entra.of_type(T_APP):

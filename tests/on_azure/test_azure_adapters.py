@@ -272,6 +272,8 @@ def test_push_is_a_template_notification_to_the_users_tag_signed_with_the_hub_ke
     assert AzureNotifier(namespace="ns", topic="t", credential=StaticCredential()).send_push("u1", "x", "y") is False
 
 
+PASSWORD = {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "pw"}
+EMAIL_METHOD = {"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": "em", "emailAddress": "a@x.test"}
 SP = {"id": "sp-1", "appRoles": [{"id": "role-reader", "value": "reader"}, {"id": "role-admin", "value": "admin"}]}
 ADMIN_ASSIGNMENT = {"value": [{"resourceId": "sp-1", "appRoleId": "role-admin"}]}
 
@@ -292,6 +294,8 @@ ADMIN_ASSIGNMENT = {"value": [{"resourceId": "sp-1", "appRoleId": "role-admin"}]
             "FORBIDDEN",
         ),
         (True, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, None),
+        # a v2.0 access token has no `amr`: a registered second factor decides
+        (None, 200, {"id": "oid-1", "accountEnabled": True}, ADMIN_ASSIGNMENT, None),
     ],
 )
 def test_admin_recheck_needs_the_mfa_claim_an_enabled_account_and_the_admin_role(mfa, status, user, assignments, code):
@@ -300,6 +304,7 @@ def test_admin_recheck_needs_the_mfa_claim_an_enabled_account_and_the_admin_role
         .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
         .on("GET", f"{GRAPH}/users/oid-1", status, user)
         .on("GET", f"{GRAPH}/users/oid-1/appRoleAssignments", 200, assignments)
+        .on("GET", f"{GRAPH}/users/oid-1/authentication/methods", 200, {"value": [PASSWORD, EMAIL_METHOD]})
         .on("GET", f"{GRAPH}/servicePrincipals(appId='spa')", 200, SP)
     )
     who = Principal("oid-1", ("admin",), access_token="t", mfa=mfa)
@@ -312,6 +317,26 @@ def test_admin_recheck_needs_the_mfa_claim_an_enabled_account_and_the_admin_role
     with pytest.raises(IdentityError) as e:
         identity(t).verify_admin(who)
     assert e.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("methods", "status", "code"), [([PASSWORD], 200, "MFA_REQUIRED"), ([], 503, "IDENTITY_UNAVAILABLE")]
+)
+def test_an_admin_token_without_amr_needs_a_registered_second_factor(methods, status, code):
+    """Entra's v2.0 access tokens carry no `amr`: an admin with only a password is refused, and
+    an unanswered Graph look-up is a 503, never a pass."""
+    t = (
+        FakeTransport()
+        .on("POST", f"{AUTHORITY}/oauth2/v2.0/token", 200, {"access_token": "graph"})
+        .on("GET", f"{GRAPH}/users/oid-1", 200, {"id": "oid-1", "accountEnabled": True})
+        .on("GET", f"{GRAPH}/users/oid-1/authentication/methods", status, {"value": methods})
+        .on("GET", f"{GRAPH}/users/oid-1/appRoleAssignments", 200, ADMIN_ASSIGNMENT)
+        .on("GET", f"{GRAPH}/servicePrincipals(appId='spa')", 200, SP)
+    )
+    with pytest.raises(IdentityError) as e:
+        identity(t).verify_admin(Principal("oid-1", ("admin",), access_token="t", mfa=None))
+    assert e.value.code == code, f"an admin with {methods} (Graph HTTP {status}) got {e.value.code}"
+    assert not any("appRoleAssignments" in s.url for s in t.sent), "the role was checked before the second factor"
 
 
 def test_sign_out_revokes_the_users_sessions_through_graph():
