@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from typing import TypeVar
 
 import pulumi
 
@@ -59,6 +60,15 @@ from components.specs import (
 )
 
 Parent = pulumi.ComponentResource
+
+T = TypeVar("T")
+
+
+def require(handles: T | None, step: str, user: str) -> T:
+    """The handles `step()` built, for `user()`; a clear error when Shop's call order was not kept."""
+    if handles is None:
+        raise RuntimeError(f"{user}() needs {step}() first")
+    return handles
 
 
 class CloudProvider(abc.ABC):

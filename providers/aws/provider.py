@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 from components import specs
 from providers.aws.api import AwsApi, create_api
@@ -19,15 +18,7 @@ from providers.aws.monitoring import AwsMonitoring, create_monitoring
 from providers.aws.network import AwsNetwork, create_network
 from providers.aws.notifications import AwsNotifications, create_notifications
 from providers.aws.static_site import AwsStaticSite, create_static_site
-from providers.base import CloudProvider, Parent
-
-T = TypeVar("T")
-
-
-def _need(handles: T | None, step: str, user: str) -> T:
-    if handles is None:
-        raise RuntimeError(f"{user}() needs {step}() first")
-    return handles
+from providers.base import CloudProvider, Parent, require
 
 
 @dataclass
@@ -47,28 +38,28 @@ class Built:
     monitoring: AwsMonitoring | None = None
 
     def need_network(self, user: str) -> AwsNetwork:
-        return _need(self.network, "network", user)
+        return require(self.network, "network", user)
 
     def need_database(self, user: str) -> AwsDatabase:
-        return _need(self.database, "database", user)
+        return require(self.database, "database", user)
 
     def need_notifications(self, user: str) -> AwsNotifications:
-        return _need(self.notifications, "notifications", user)
+        return require(self.notifications, "notifications", user)
 
     def need_auth(self, user: str) -> AwsAuth:
-        return _need(self.auth, "auth", user)
+        return require(self.auth, "auth", user)
 
     def need_static_site(self, user: str) -> AwsStaticSite:
-        return _need(self.static_site, "static_site", user)
+        return require(self.static_site, "static_site", user)
 
     def need_functions(self, user: str) -> AwsFunctions:
-        return _need(self.functions, "functions", user)
+        return require(self.functions, "functions", user)
 
     def need_api(self, user: str) -> AwsApi:
-        return _need(self.api, "api", user)
+        return require(self.api, "api", user)
 
     def need_cdn(self, user: str) -> AwsCdn:
-        return _need(self.cdn, "cdn", user)
+        return require(self.cdn, "cdn", user)
 
 
 class Provider(CloudProvider):

@@ -4,7 +4,6 @@ the steps before it (``Built``) to its module's ``create_*``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pulumi
 
@@ -22,15 +21,7 @@ from providers.azure.network import AzureNetwork, create_network, create_private
 from providers.azure.notifications import AzureNotifications, create_notifications
 from providers.azure.settings import AzureSettings, parse_azure_settings
 from providers.azure.static_site import AzureStaticSite, create_static_site
-from providers.base import CloudProvider, Parent
-
-T = TypeVar("T")
-
-
-def _need(value: T | None, step: str, user: str) -> T:
-    if value is None:
-        raise RuntimeError(f"{user}() needs {step}() first")
-    return value
+from providers.base import CloudProvider, Parent, require
 
 
 @dataclass
@@ -49,34 +40,34 @@ class Built:
     cdn: AzureCdn | None = None
 
     def need_env(self, user: str) -> AzureEnv:
-        return _need(self.env, "foundation", user)
+        return require(self.env, "foundation", user)
 
     def need_encryption(self, user: str) -> AzureEncryption:
-        return _need(self.encryption, "encryption", user)
+        return require(self.encryption, "encryption", user)
 
     def need_network(self, user: str) -> AzureNetwork:
-        return _need(self.network, "network", user)
+        return require(self.network, "network", user)
 
     def need_database(self, user: str) -> AzureDatabase:
-        return _need(self.database, "database", user)
+        return require(self.database, "database", user)
 
     def need_notifications(self, user: str) -> AzureNotifications:
-        return _need(self.notifications, "notifications", user)
+        return require(self.notifications, "notifications", user)
 
     def need_auth(self, user: str) -> AzureAuth:
-        return _need(self.auth, "auth", user)
+        return require(self.auth, "auth", user)
 
     def need_static_site(self, user: str) -> AzureStaticSite:
-        return _need(self.static_site, "static_site", user)
+        return require(self.static_site, "static_site", user)
 
     def need_functions(self, user: str) -> AzureFunctions:
-        return _need(self.functions, "functions", user)
+        return require(self.functions, "functions", user)
 
     def need_api(self, user: str) -> AzureApi:
-        return _need(self.api, "api", user)
+        return require(self.api, "api", user)
 
     def need_cdn(self, user: str) -> AzureCdn:
-        return _need(self.cdn, "cdn", user)
+        return require(self.cdn, "cdn", user)
 
 
 class Provider(CloudProvider):

@@ -4,12 +4,11 @@ steps before it (``Built``) to that component's module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pulumi
 
 from components import specs
-from providers.base import CloudProvider, Parent
+from providers.base import CloudProvider, Parent, require
 from providers.gcp.api import GcpApi, create_api
 from providers.gcp.auth import GcpAuth, create_auth
 from providers.gcp.cdn import GcpCdn, create_cdn
@@ -24,14 +23,6 @@ from providers.gcp.monitoring import create_monitoring
 from providers.gcp.network import GcpNetwork, create_network
 from providers.gcp.notifications import GcpNotifications, create_notifications
 from providers.gcp.static_site import GcpStaticSite, create_static_site
-
-T = TypeVar("T")
-
-
-def _needs(value: T | None, step: str, before: str) -> T:
-    if value is None:
-        raise RuntimeError(f"{step}() needs {before}() first")
-    return value
 
 
 @dataclass
@@ -49,31 +40,31 @@ class Built:
     cdn: GcpCdn | None = None
 
     def encryption_for(self, step: str) -> GcpEncryption:
-        return _needs(self.encryption, step, "encryption")
+        return require(self.encryption, "encryption", step)
 
     def network_for(self, step: str) -> GcpNetwork:
-        return _needs(self.network, step, "network")
+        return require(self.network, "network", step)
 
     def database_for(self, step: str) -> GcpDatabase:
-        return _needs(self.database, step, "database")
+        return require(self.database, "database", step)
 
     def notifications_for(self, step: str) -> GcpNotifications:
-        return _needs(self.notifications, step, "notifications")
+        return require(self.notifications, "notifications", step)
 
     def auth_for(self, step: str) -> GcpAuth:
-        return _needs(self.auth, step, "auth")
+        return require(self.auth, "auth", step)
 
     def site_for(self, step: str) -> GcpStaticSite:
-        return _needs(self.site, step, "static_site")
+        return require(self.site, "static_site", step)
 
     def functions_for(self, step: str) -> GcpFunctions:
-        return _needs(self.functions, step, "functions")
+        return require(self.functions, "functions", step)
 
     def api_for(self, step: str) -> GcpApi:
-        return _needs(self.api, step, "api")
+        return require(self.api, "api", step)
 
     def cdn_for(self, step: str) -> GcpCdn:
-        return _needs(self.cdn, step, "cdn")
+        return require(self.cdn, "cdn", step)
 
 
 class Provider(CloudProvider):
