@@ -210,7 +210,8 @@ class ServiceSpec:
     description: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     # "http" functions serve the routes whose `service` is this name; "queue" functions
-    # consume NOTIFICATIONS_QUEUE.
+    # consume NOTIFICATIONS_QUEUE; "schedule" functions run on the cloud's scheduler
+    # (EXPIRY_SCHEDULE_MINUTES).
     trigger: str = "http"
 
     @property
@@ -279,7 +280,22 @@ SERVICES: tuple[ServiceSpec, ...] = (
         ),
         trigger="queue",
     ),
+    ServiceSpec(
+        "expiry",
+        "Cancels unpaid orders older than the expiry time, on a schedule (restocking them)",
+        (
+            table(("query",), ORDER_INDEX),  # PLACED orders, by status
+            table(("get", "update"), CUSTOMERS),  # the order's status as stored, and its compare-and-set
+            table(("batch-get", "update"), PRODUCTS),  # which products still exist; their stock returned
+            Grant(TOPIC, ("publish",)),  # OrderCancelled
+        ),
+        trigger="schedule",
+    ),
 )
+
+# How often the "schedule" function runs (EventBridge Scheduler rate, Functions NCRONTAB,
+# Cloud Scheduler cron: the same period on each cloud).
+EXPIRY_SCHEDULE_MINUTES = 15
 
 SERVICES_BY_NAME: dict[str, ServiceSpec] = {s.name: s for s in SERVICES}
 

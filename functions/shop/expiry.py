@@ -44,6 +44,10 @@ class ExpiryRun:
     left_alone: tuple[str, ...]
     more: bool
 
+    def summary(self) -> dict[str, int | bool]:
+        """What the scheduled functions return and log."""
+        return {"cancelled": len(self.cancelled), "leftAlone": len(self.left_alone), "more": self.more}
+
 
 def expiry_age(env: Mapping[str, str] | None = None) -> timedelta:
     """The configured age after which an unpaid order expires; ValueError names the setting
