@@ -34,7 +34,7 @@ def function_environment(
     notifications: NotificationsResult,
     auth: AuthResult,
     site: StaticSiteResult,
-    order_expiry_hours: float = DEFAULT_EXPIRY_HOURS,
+    order_expiry_hours: int = DEFAULT_EXPIRY_HOURS,
 ) -> Mapping[str, pulumi.Input[str]]:
     """Every ENV_* variable the handlers read, from the neutral results (same on every cloud)."""
     return {
@@ -48,7 +48,7 @@ def function_environment(
         datamodel.ENV_USER_POOL_CLIENT: auth.client_id,
         datamodel.ENV_CURRENCY: currency,
         datamodel.ENV_PARAMETERS_PATH: parameters_path,
-        EXPIRY_HOURS_SETTING: f"{order_expiry_hours:g}",
+        EXPIRY_HOURS_SETTING: str(order_expiry_hours),
     }
 
 

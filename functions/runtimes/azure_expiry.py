@@ -11,13 +11,15 @@ import logging
 
 import azure.functions as func
 
+from functions.shop.datamodel import AzureSettingNames
+
 from ._common import ServicesFactory
 from .azure_http import services
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
 
-SCHEDULE_SETTING = "SHOP_EXPIRY_SCHEDULE"
+SCHEDULE_SETTING = AzureSettingNames.EXPIRY_SCHEDULE
 
 
 def run(services_factory: ServicesFactory | None = None) -> dict[str, int | bool]:

@@ -391,6 +391,7 @@ class AzureSettingNames:
     COSMOS_KEY = "SHOP_COSMOS_KEY"  # emulator/local only: deployed functions use managed identity
     SERVICEBUS_NAMESPACE = "SHOP_SERVICEBUS_NAMESPACE"  # <ns>.servicebus.windows.net
     SUBSCRIPTION = "SHOP_SUBSCRIPTION_NAME"  # subscription the notifications trigger reads
+    EXPIRY_SCHEDULE = "SHOP_EXPIRY_SCHEDULE"  # NCRONTAB of the expiry app's timer trigger
     SERVICEBUS_CONNECTION = "SHOP_SERVICEBUS__fullyQualifiedNamespace"  # trigger's identity-based connection
     EMAIL_ENDPOINT = "SHOP_EMAIL_ENDPOINT"  # https://<acs>.communication.azure.com
     NOTIFICATION_HUB = "SHOP_NOTIFICATION_HUB"  # optional: <ns>.servicebus.windows.net/<hub>

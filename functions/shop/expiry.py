@@ -27,7 +27,7 @@ log = logging.getLogger("shop.expiry")
 # The function setting (hours, a positive number) each provider sets from
 # `shop:orderExpiryHours`; absent means DEFAULT_EXPIRY_HOURS.
 EXPIRY_HOURS_SETTING = "SHOP_ORDER_EXPIRY_HOURS"
-DEFAULT_EXPIRY_HOURS = 24.0
+DEFAULT_EXPIRY_HOURS = 24
 # One run's bounds: at most MAX_PAGES pages of PAGE_SIZE PLACED orders read (newest
 # first, so the recent ones come before the expired), at most MAX_CANCELLED cancelled.
 PAGE_SIZE = 100

@@ -566,3 +566,18 @@ def test_resource_counts_by_type(dev: BuiltStack, prod: BuiltStack, capsys):
             print(f"  {n:3d}  {typ}")
     assert dev.counts()["aws:lambda/function:Function"] == len(datamodel.SERVICES)
     assert iam.WILDCARD_RESOURCE_ACTIONS  # referenced by the security tests
+
+
+def test_eventbridge_scheduler_invokes_only_the_expiry_function_through_its_own_role(dev: BuiltStack):
+    [schedule] = dev.of_type("aws:scheduler/schedule:Schedule")
+    expiry = dev.one("aws:lambda/function:Function", "expiry")
+    role = dev.one("aws:iam/role:Role", "expiry-scheduler-role")
+    assert schedule.inputs["scheduleExpression"] == f"rate({datamodel.EXPIRY_SCHEDULE_MINUTES} minutes)"
+    target = schedule.inputs["target"]
+    assert target["arn"] == expiry.outputs["arn"] and target["roleArn"] == role.outputs["arn"], target
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}, trust
+    policy = json.loads(dev.one("aws:iam/rolePolicy:RolePolicy", "expiry-scheduler-invoke").inputs["policy"])
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        ("lambda:InvokeFunction", expiry.outputs["arn"])
+    ], "the scheduler's role may invoke the expiry function and nothing else"
