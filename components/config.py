@@ -99,6 +99,8 @@ class StackConfig(BaseModel):
     # Access-token lifetime: how long a deleted or disabled user keeps customer access at worst.
     auth_access_token_minutes: int = Field(15, alias="authAccessTokenMinutes", ge=5, le=60)
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    # Unpaid (PLACED) orders older than this are cancelled and restocked by the expiry schedule.
+    order_expiry_hours: int = Field(24, alias="orderExpiryHours", ge=1, le=720)
     owner: str = Field("platform-team", min_length=1, max_length=256)
     tags: dict[str, str] = Field(default_factory=dict)
     azure: CloudSettings = Field(default_factory=CloudSettings)

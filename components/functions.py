@@ -15,6 +15,7 @@ from components.specs import (
     StaticSiteResult,
 )
 from functions.shop import datamodel
+from functions.shop.expiry import DEFAULT_EXPIRY_HOURS, EXPIRY_HOURS_SETTING
 from providers.base import CloudProvider
 
 # Every ENV_* name the datamodel declares: the environment must set each one.
@@ -33,6 +34,7 @@ def function_environment(
     notifications: NotificationsResult,
     auth: AuthResult,
     site: StaticSiteResult,
+    order_expiry_hours: int = DEFAULT_EXPIRY_HOURS,
 ) -> Mapping[str, pulumi.Input[str]]:
     """Every ENV_* variable the handlers read, from the neutral results (same on every cloud)."""
     return {
@@ -46,6 +48,7 @@ def function_environment(
         datamodel.ENV_USER_POOL_CLIENT: auth.client_id,
         datamodel.ENV_CURRENCY: currency,
         datamodel.ENV_PARAMETERS_PATH: parameters_path,
+        EXPIRY_HOURS_SETTING: str(order_expiry_hours),
     }
 
 

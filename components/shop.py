@@ -125,6 +125,7 @@ class Shop(pulumi.ComponentResource):
                 build_dependencies=build_dependencies,
             ),
             environment=function_environment(
+                order_expiry_hours=config.order_expiry_hours,
                 cloud=config.cloud,
                 currency=config.currency,
                 parameters_path=parameters_path,

@@ -170,6 +170,8 @@ PRODUCT_INDEX = ItemSet(
 CUSTOMERS = ItemSet("customers", table_keys=("USER#*",))  # carts, orders, idempotency records
 ORDER_INDEX = ItemSet("order-index", index_keys=(("GSI1", ("ORDER#*",)), ("GSI2", ("STATUS#*",))))
 PROCESSED_EVENTS = ItemSet("processed-events", table_keys=(f"{PROCESSED_EVENT_KEY_PREFIX}*",))  # consumer dedupe
+# The by-status half of ORDER_INDEX, for a function that only lists orders by status (expiry).
+ORDERS_BY_STATUS = ItemSet("orders-by-status", index_keys=(("GSI2", ("STATUS#*",)),))
 ITEM_SETS: tuple[ItemSet, ...] = (CATEGORIES, PRODUCTS, PRODUCT_INDEX, CUSTOMERS, ORDER_INDEX, PROCESSED_EVENTS)
 
 
@@ -210,7 +212,8 @@ class ServiceSpec:
     description: str
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     # "http" functions serve the routes whose `service` is this name; "queue" functions
-    # consume NOTIFICATIONS_QUEUE.
+    # consume NOTIFICATIONS_QUEUE; "schedule" functions run on the cloud's scheduler
+    # (EXPIRY_SCHEDULE_MINUTES).
     trigger: str = "http"
 
     @property
@@ -279,7 +282,22 @@ SERVICES: tuple[ServiceSpec, ...] = (
         ),
         trigger="queue",
     ),
+    ServiceSpec(
+        "expiry",
+        "Cancels unpaid orders older than the expiry time, on a schedule (restocking them)",
+        (
+            table(("query",), ORDERS_BY_STATUS),  # PLACED orders
+            table(("get", "update"), CUSTOMERS),  # the order's status as stored, and its compare-and-set
+            table(("batch-get", "update"), PRODUCTS),  # which products still exist; their stock returned
+            Grant(TOPIC, ("publish",)),  # OrderCancelled
+        ),
+        trigger="schedule",
+    ),
 )
+
+# How often the "schedule" function runs (EventBridge Scheduler rate, Functions NCRONTAB,
+# Cloud Scheduler cron: the same period on each cloud).
+EXPIRY_SCHEDULE_MINUTES = 15
 
 SERVICES_BY_NAME: dict[str, ServiceSpec] = {s.name: s for s in SERVICES}
 
@@ -373,6 +391,7 @@ class AzureSettingNames:
     COSMOS_KEY = "SHOP_COSMOS_KEY"  # emulator/local only: deployed functions use managed identity
     SERVICEBUS_NAMESPACE = "SHOP_SERVICEBUS_NAMESPACE"  # <ns>.servicebus.windows.net
     SUBSCRIPTION = "SHOP_SUBSCRIPTION_NAME"  # subscription the notifications trigger reads
+    EXPIRY_SCHEDULE = "SHOP_EXPIRY_SCHEDULE"  # NCRONTAB of the expiry app's timer trigger
     SERVICEBUS_CONNECTION = "SHOP_SERVICEBUS__fullyQualifiedNamespace"  # trigger's identity-based connection
     EMAIL_ENDPOINT = "SHOP_EMAIL_ENDPOINT"  # https://<acs>.communication.azure.com
     NOTIFICATION_HUB = "SHOP_NOTIFICATION_HUB"  # optional: <ns>.servicebus.windows.net/<hub>

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
 from functions.runtimes.origin import ORIGIN_SECRET_ENV
-from functions.shop.datamodel import SHOP_TABLE, ServiceSpec
+from functions.shop.datamodel import EXPIRY_SCHEDULE_MINUTES, SHOP_TABLE, ServiceSpec
 from providers.aws import iam, packaging
 from providers.aws.auth import AwsAuth
 from providers.aws.database import AwsDatabase
@@ -23,10 +23,11 @@ from providers.aws.notifications import AwsNotifications
 from providers.aws.static_site import AwsStaticSite
 from providers.base import Parent
 
-# Entry points per trigger (functions/runtimes/): API Gateway v2 events and SQS batches.
+# Entry points per trigger (functions/runtimes/): API Gateway v2 events, SQS batches, schedules.
 HANDLERS = {
     "http": "functions.runtimes.aws_http.handler",
     "queue": "functions.runtimes.aws_notifications.handler",
+    "schedule": "functions.runtimes.aws_expiry.handler",
 }
 QUEUE_BATCH_SIZE = 10
 QUEUE_MAX_CONCURRENCY = 5
@@ -86,7 +87,7 @@ def create_functions(
     """`network`, `targets`: the handles of args.network and args.targets."""
     args = replace(args, environment={**args.environment, ORIGIN_SECRET_ENV: origin_secret})
     if args.reserved_concurrency:
-        check_concurrency_quota(env, args.reserved_concurrency, len(args.services), parent)
+        check_concurrency_quota(env, args.reserved_concurrency, len(_reserving(args.services)), parent)
     opts = env.opts(parent)
     layer = aws.lambda_.LayerVersion(
         "dependencies",
@@ -104,6 +105,12 @@ def create_functions(
         for service in args.services
     }
     return AwsFunctions(functions, origin_secret)
+
+
+def _reserving(services: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
+    """The functions that get shop:reservedConcurrency: a scheduled run draws on the
+    unreserved pool (one invocation per period needs no reservation)."""
+    return tuple(s for s in services if s.trigger != "schedule")
 
 
 def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, parent: Parent) -> None:
@@ -198,7 +205,7 @@ def _create_function(
         layers=[layer.arn],
         memory_size=args.memory_mb,
         timeout=args.timeout_seconds,
-        reserved_concurrent_executions=args.reserved_concurrency,
+        reserved_concurrent_executions=args.reserved_concurrency if service in _reserving(args.services) else None,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
@@ -212,6 +219,8 @@ def _create_function(
     )
     if service.trigger == "queue":
         _queue_trigger(env, service, function, targets.notifications.queue, policy, parent)
+    if service.trigger == "schedule":
+        _schedule_trigger(env, service, function, policy, parent)
     return AwsFunction(service.name, service.trigger, function, role, log_group)
 
 
@@ -264,4 +273,39 @@ def _queue_trigger(
         # A burst of orders must not outrun SES's per-second sending quota.
         scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=QUEUE_MAX_CONCURRENCY),
         opts=env.opts(parent, depends_on=[policy]),
+    )
+
+
+def _schedule_trigger(
+    env: AwsEnv, service: ServiceSpec, function: aws.lambda_.Function, policy: aws.iam.RolePolicy, parent: Parent
+) -> None:
+    """EventBridge Scheduler invokes the function every EXPIRY_SCHEDULE_MINUTES, through a role
+    that may invoke this one function and nothing else."""
+    role = aws.iam.Role(
+        f"{service.name}-scheduler-role",
+        description=f"EventBridge Scheduler: invokes the {service.name} function on its schedule",
+        assume_role_policy=iam.assume_role_policy("scheduler.amazonaws.com"),
+        opts=env.opts(parent),
+    )
+    invoke = aws.iam.RolePolicy(
+        f"{service.name}-scheduler-invoke",
+        role=role.id,
+        policy=function.arn.apply(lambda arn: json.dumps(iam.invoke_policy(arn))),
+        opts=env.opts(parent),
+    )
+    aws.scheduler.Schedule(
+        f"{service.name}-schedule",
+        name=f"{env.context.name_prefix}-{service.name}",
+        description=f"Runs the {service.name} function: {service.description}",
+        schedule_expression=f"rate({EXPIRY_SCHEDULE_MINUTES} minutes)",
+        flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+        target=aws.scheduler.ScheduleTargetArgs(
+            arn=function.arn,
+            role_arn=role.arn,
+            # A missed run is simply the next run's work: retry briefly, never pile up.
+            retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
+                maximum_retry_attempts=2, maximum_event_age_in_seconds=EXPIRY_SCHEDULE_MINUTES * 60
+            ),
+        ),
+        opts=env.opts(parent, depends_on=[policy, invoke]),
     )

@@ -256,6 +256,16 @@ def policy_document(*statements: dict[str, object]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+def invoke_policy(function_arn: str) -> dict[str, object]:
+    """May invoke this one Lambda function (a scheduler's role)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "InvokeFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
+        ],
+    }
+
+
 def assume_role_policy(service: str) -> str:
     """Trust policy letting one AWS service (e.g. lambda.amazonaws.com) assume the role."""
     return json.dumps(

@@ -32,6 +32,8 @@ from providers.azure.packaging import PACKAGE_BLOB, package_archive
 from providers.azure.static_site import AzureStaticSite, secure_account
 
 IDENTITY_SECRET = "identityClientSecret"
+# What each app registers (function_app.py's SHOP_AZURE_TRIGGERS), per datamodel trigger.
+APP_TRIGGERS: Mapping[str, str] = {"http": "http", "queue": "notifications", "schedule": "expiry"}
 FLEX_MEMORY_SIZES = (512, 2048, 4096)
 
 
@@ -217,7 +219,7 @@ def _app_settings(
 ) -> dict[str, pulumi.Input[str]]:
     settings: dict[str, pulumi.Input[str]] = {
         **shared.settings,
-        dm.AzureSettingNames.TRIGGERS: "notifications" if service.trigger == "queue" else "http",
+        dm.AzureSettingNames.TRIGGERS: APP_TRIGGERS[service.trigger],
         # shop:functionTimeoutSeconds, as host.json's functionTimeout (app settings override host.json).
         "AzureFunctionsJobHost__functionTimeout": function_timeout(args.timeout_seconds),
         "AZURE_CLIENT_ID": identity.client_id,
@@ -228,6 +230,8 @@ def _app_settings(
         ),
     }
     notes = up.notifications
+    if service.trigger == "schedule":
+        settings[dm.AzureSettingNames.EXPIRY_SCHEDULE] = f"0 */{dm.EXPIRY_SCHEDULE_MINUTES} * * * *"
     if service.trigger == "queue":
         settings[dm.AzureSettingNames.SUBSCRIPTION] = notes.bus.subscription.name
         settings[dm.AzureSettingNames.SERVICEBUS_CONNECTION] = notes.bus.namespace_host

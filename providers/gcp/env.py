@@ -24,6 +24,7 @@ REQUIRED_APIS = (
     "cloudfunctions.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "compute.googleapis.com",
     "firestore.googleapis.com",
     "iamcredentials.googleapis.com",

@@ -39,6 +39,9 @@ from providers.gcp.packaging import package_archive
 RUNTIME_PREFIX = "python"
 HTTP_ENTRY_POINT = "shop_api"
 EVENT_ENTRY_POINT = "on_order_event"
+# Entry point per datamodel trigger (functions/runtimes/gcp_app/main.py).
+ENTRY_POINTS: Mapping[str, str] = {"http": HTTP_ENTRY_POINT, "queue": EVENT_ENTRY_POINT, "schedule": "expire_orders"}
+SCHEDULER_API = "cloudscheduler.googleapis.com"
 # Requests one HTTP instance serves at once (1 vCPU): fewer instances, fewer cold starts.
 HTTP_CONCURRENCY = 16
 IAM = "iam.googleapis.com"
@@ -83,11 +86,19 @@ class GcpPushDelivery:
 
 
 @dataclass(frozen=True)
+class GcpSchedule:
+    account: gcp.serviceaccount.Account  # the job's OIDC identity: the function's only invoker
+    job: gcp.cloudscheduler.Job
+    invoker: gcp.cloudrunv2.ServiceIamMember
+
+
+@dataclass(frozen=True)
 class GcpFunctions:
     functions: Mapping[str, GcpFunction]  # by service name
     build: GcpBuild
     roles: CustomRoles
     push: GcpPushDelivery | None  # the notifications queue's push subscription
+    schedule: GcpSchedule | None  # the expiry function's Cloud Scheduler job
     logs: LogRoute  # the functions' and the gateway's
 
     @property
@@ -200,7 +211,7 @@ def _function(env: GcpEnv, args: specs.FunctionsArgs, service: dm.ServiceSpec, t
         description=service.description,
         build_config={
             "runtime": f"{RUNTIME_PREFIX}{args.code.python_version.replace('.', '')}",
-            "entry_point": HTTP_ENTRY_POINT if service.trigger == "http" else EVENT_ENTRY_POINT,
+            "entry_point": ENTRY_POINTS[service.trigger],
             "source": {"storage_source": {"bucket": build.source_bucket.name, "object": build.source_object.name}},
             "service_account": build.account.id,
             "docker_repository": build.images.id,
@@ -219,12 +230,16 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
     roles = create_custom_roles(env, parent)
     functions: dict[str, GcpFunction] = {}
     push: GcpPushDelivery | None = None
+    schedule: GcpSchedule | None = None
     for service in args.services:
         made = _function(env, args, service, targets, roles, build, environment, network, parent)
         if made.grants.queue_consumer:
             push = _push_subscription(env, targets.notifications, encryption, made.function, parent)
+        if service.trigger == "schedule":
+            schedule = _schedule(env, service, made.function, parent)
         functions[service.name] = made
-    return GcpFunctions(functions, build, roles, push, _log_route(env, args, encryption, functions, parent))
+    logs = _log_route(env, args, encryption, functions, parent)
+    return GcpFunctions(functions, build, roles, push, schedule, logs)
 
 
 def _log_route(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,
@@ -299,3 +314,40 @@ def _push_subscription(env: GcpEnv, notes: GcpNotifications, encryption: GcpEncr
         opts=child,
     )
     return GcpPushDelivery(account=push_account, subscription=subscription, grants=(invoker, token, agent_ack))
+
+
+def _schedule(env: GcpEnv, service: dm.ServiceSpec, function: gcp.cloudfunctionsv2.Function,
+              parent: pulumi.Resource) -> GcpSchedule:  # fmt: skip
+    """Cloud Scheduler calls the function every EXPIRY_SCHEDULE_MINUTES with an OIDC token of
+    its own account, the one identity allowed to invoke it (ingress stays internal-only:
+    Cloud Scheduler of the same project is internal to Cloud Run)."""
+    name = service.name
+    account = env.service_account(f"sa-{name}-scheduler", f"{name}-scheduler", f"Cloud Scheduler: runs {name}", parent)
+    invoker = gcp.cloudrunv2.ServiceIamMember(
+        f"iam-{name}-scheduler-invoker",
+        project=env.project,
+        location=env.region,
+        name=function.name,
+        role=RUN_INVOKER,
+        member=account.member,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    job = gcp.cloudscheduler.Job(
+        f"schedule-{name}",
+        project=env.project,
+        region=env.region,
+        name=env.resource_id(name, max_len=500),
+        description=f"Runs the {name} function: {service.description}",
+        schedule=f"*/{dm.EXPIRY_SCHEDULE_MINUTES} * * * *",
+        time_zone="Etc/UTC",
+        attempt_deadline=f"{2 * 60}s",
+        # A missed run is the next run's work: retry briefly, never pile up.
+        retry_config={"retry_count": 2, "max_retry_duration": f"{dm.EXPIRY_SCHEDULE_MINUTES * 60}s"},
+        http_target={
+            "uri": function.url,
+            "http_method": "POST",
+            "oidc_token": {"service_account_email": account.email, "audience": function.url},
+        },
+        opts=env.opts(parent, SCHEDULER_API, depends_on=[invoker]),
+    )
+    return GcpSchedule(account=account, job=job, invoker=invoker)

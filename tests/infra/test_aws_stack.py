@@ -10,6 +10,7 @@ import pytest
 
 from functions.runtimes.origin import ORIGIN_SECRET_ENV
 from functions.shop import datamodel
+from functions.shop.expiry import EXPIRY_HOURS_SETTING
 from functions.shop.routes import PUBLIC, ROUTES
 from providers.aws import iam
 
@@ -418,19 +419,24 @@ def test_one_function_per_service_with_runtime_settings(any_stack: BuiltStack):
         assert fn["layers"] == [layer.outputs["arn"]]
         assert fn["tracingConfig"] == {"mode": "Active"}
         assert fn["memorySize"] == any_stack.config.get("functionMemoryMb", 512)
-        expected_handler = (
-            "functions.runtimes.aws_http.handler"
-            if service.trigger == "http"
-            else "functions.runtimes.aws_notifications.handler"
-        )
+        expected_handler = {
+            "http": "functions.runtimes.aws_http.handler",
+            "queue": "functions.runtimes.aws_notifications.handler",
+            "schedule": "functions.runtimes.aws_expiry.handler",
+        }[service.trigger]
         assert fn["handler"] == expected_handler
         assert len(fn["vpcConfig"]["subnetIds"]) == len(private_subnets)
         assert fn["vpcConfig"]["securityGroupIds"]
-        assert fn.get("reservedConcurrentExecutions") == any_stack.config.get("reservedConcurrency")
+        # the scheduled run draws on the unreserved pool
+        reserved = None if service.trigger == "schedule" else any_stack.config.get("reservedConcurrency")
+        assert fn.get("reservedConcurrentExecutions") == reserved, service.name
 
 
 def test_function_environment_sets_every_datamodel_variable(dev: BuiltStack):
-    expected_names = {v for k, v in vars(datamodel).items() if k.startswith("ENV_")} | {ORIGIN_SECRET_ENV}
+    expected_names = {v for k, v in vars(datamodel).items() if k.startswith("ENV_")} | {
+        ORIGIN_SECRET_ENV,
+        EXPIRY_HOURS_SETTING,
+    }
     table = dev.one("aws:dynamodb/table:Table").outputs["name"]
     topic = dev.one("aws:sns/topic:Topic", datamodel.ORDER_EVENTS_TOPIC).outputs["arn"]
     bucket = dev.one("aws:s3/bucket:Bucket", "site").outputs["bucket"]
@@ -445,6 +451,7 @@ def test_function_environment_sets_every_datamodel_variable(dev: BuiltStack):
         assert env[datamodel.ENV_SENDER] == "shop@example.com"
         assert env[datamodel.ENV_CLOUD] == "aws"
         assert env[datamodel.ENV_PARAMETERS_PATH] == "/shop/dev/"
+        assert env[EXPIRY_HOURS_SETTING] == "24", "the default expiry is 24 hours"
         assert env[datamodel.ENV_MEDIA_BASE_URL] == "/media/"
 
 
@@ -559,3 +566,18 @@ def test_resource_counts_by_type(dev: BuiltStack, prod: BuiltStack, capsys):
             print(f"  {n:3d}  {typ}")
     assert dev.counts()["aws:lambda/function:Function"] == len(datamodel.SERVICES)
     assert iam.WILDCARD_RESOURCE_ACTIONS  # referenced by the security tests
+
+
+def test_eventbridge_scheduler_invokes_only_the_expiry_function_through_its_own_role(dev: BuiltStack):
+    [schedule] = dev.of_type("aws:scheduler/schedule:Schedule")
+    expiry = dev.one("aws:lambda/function:Function", "expiry")
+    role = dev.one("aws:iam/role:Role", "expiry-scheduler-role")
+    assert schedule.inputs["scheduleExpression"] == f"rate({datamodel.EXPIRY_SCHEDULE_MINUTES} minutes)"
+    target = schedule.inputs["target"]
+    assert target["arn"] == expiry.outputs["arn"] and target["roleArn"] == role.outputs["arn"], target
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}, trust
+    policy = json.loads(dev.one("aws:iam/rolePolicy:RolePolicy", "expiry-scheduler-invoke").inputs["policy"])
+    assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+        ("lambda:InvokeFunction", expiry.outputs["arn"])
+    ], "the scheduler's role may invoke the expiry function and nothing else"

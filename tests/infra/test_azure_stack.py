@@ -262,8 +262,11 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
         assert s[datamodel.TokenEnv.JWKS_URL].endswith("/discovery/v2.0/keys")
         assert s["AZURE_CLIENT_ID"] == s["AzureWebJobsStorage__clientId"]
         assert datamodel.AzureSettingNames.COSMOS_KEY not in s  # managed identity only
-        expected = "notifications" if name == "notifications" else "http"
+        expected = {"notifications": "notifications", "expiry": "expiry"}.get(name, "http")
         assert s[datamodel.AzureSettingNames.TRIGGERS] == expected
+        # only the expiry app runs a timer, every EXPIRY_SCHEDULE_MINUTES (NCRONTAB, seconds first)
+        schedule = s.get(datamodel.AzureSettingNames.EXPIRY_SCHEDULE)
+        assert schedule == ("0 */15 * * * *" if name == "expiry" else None), (name, schedule)
     n = _settings(apps["notifications"])
     assert n[datamodel.AzureSettingNames.SUBSCRIPTION] == datamodel.NOTIFICATIONS_QUEUE
     assert n[datamodel.AzureSettingNames.SERVICEBUS_CONNECTION].endswith(".servicebus.windows.net")

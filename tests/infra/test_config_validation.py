@@ -190,3 +190,14 @@ def test_tags_each_cloud_refuses_are_named_with_the_rule(cloud: str, tags: dict,
 )
 def test_tags_each_cloud_allows_pass(cloud: str, tags: dict):
     assert parse_stack_config({**VALID, "cloud": cloud, "tags": tags}).tags == tags
+
+
+def test_order_expiry_hours_must_be_whole_hours_within_a_month():
+    from components.config import ConfigError, parse_stack_config
+
+    base = {"alertEmail": "ops@example.com", "senderEmail": "shop@example.com"}
+    assert parse_stack_config(base).order_expiry_hours == 24
+    assert parse_stack_config({**base, "orderExpiryHours": "2"}).order_expiry_hours == 2
+    for bad in ("0", "721", "soon"):
+        with pytest.raises(ConfigError, match="orderExpiryHours"):
+            parse_stack_config({**base, "orderExpiryHours": bad})

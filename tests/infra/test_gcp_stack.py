@@ -87,10 +87,14 @@ def test_resource_counts(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
     for stack in (gcp_dev, gcp_prod):
         c = stack.counts()
         assert c[T_FN] == n
-        assert c[T_SA] == n + 4, "one account per function + build, push, gateway and the CDN's origin reader"
+        assert c[T_SA] == n + 5, (
+            "one account per function + build, push, scheduler, gateway and the CDN's origin reader"
+        )
         assert c[G + "monitoring/alertPolicy:AlertPolicy"] == n + 8  # + refused sign-ins
         assert c[G + "firestore/index:Index"] == len(datamodel.FIRESTORE_INDEXES)
-        assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 1, "gateway per HTTP fn + push"
+        assert c[G + "cloudrunv2/serviceIamMember:ServiceIamMember"] == http + 2, (
+            "gateway per HTTP fn + push + scheduler"
+        )
     assert gcp_dev.counts()[G + "compute/address:Address"] == 0
     assert gcp_prod.counts()[G + "compute/address:Address"] == 3, "perAz: one NAT address per zone"
     assert gcp_prod.counts()[G + "dns/recordSet:RecordSet"] == 1
@@ -237,7 +241,8 @@ def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp
         fn = function(gcp, spec.name).inputs
         build, svc = fn["buildConfig"], fn["serviceConfig"]
         assert build["runtime"] == "python312"
-        assert build["entryPoint"] == ("shop_api" if spec.trigger == "http" else "on_order_event")
+        entry = {"http": "shop_api", "queue": "on_order_event", "schedule": "expire_orders"}[spec.trigger]
+        assert build["entryPoint"] == entry, spec.name
         assert build["serviceAccount"].endswith(sa_email(gcp, "sa-build")), "builds run as the build account"
         assert svc["serviceAccountEmail"] == sa_email(gcp, f"sa-{spec.name}")
         assert svc["ingressSettings"] == ("ALLOW_ALL" if spec.trigger == "http" else "ALLOW_INTERNAL_ONLY")
@@ -341,13 +346,26 @@ def test_only_the_gateway_invokes_http_functions_and_only_pubsub_push_the_consum
     invokers = gcp.of_type(G + "cloudrunv2/serviceIamMember:ServiceIamMember")
     gateway = f"serviceAccount:{sa_email(gcp, 'sa-gateway')}"
     push = f"serviceAccount:{sa_email(gcp, 'sa-push')}"
+    scheduler = f"serviceAccount:{sa_email(gcp, 'sa-expiry-scheduler')}"
+    expected = {"http": {gateway}, "queue": {push}, "schedule": {scheduler}}
     by_fn: dict[str, set[str]] = {}
     names = {r.outputs["name"]: r.name.removeprefix("fn-") for r in gcp.of_type(T_FN)}
     for r in invokers:
         assert r.inputs["role"] == "roles/run.invoker"
         by_fn.setdefault(names[r.inputs["name"]], set()).add(r.inputs["member"])
     for spec in datamodel.SERVICES:
-        assert by_fn[spec.name] == ({gateway} if spec.trigger == "http" else {push}), spec.name
+        assert by_fn[spec.name] == expected[spec.trigger], spec.name
+
+
+def test_cloud_scheduler_calls_the_expiry_function_with_the_oidc_token_of_its_only_invoker(gcp: BuiltStack):
+    [job] = gcp.of_type(G + "cloudscheduler/job:Job")
+    expiry = function(gcp, "expiry")
+    assert job.inputs["schedule"] == f"*/{datamodel.EXPIRY_SCHEDULE_MINUTES} * * * *", job.inputs["schedule"]
+    target = job.inputs["httpTarget"]
+    assert target["uri"] == expiry.outputs["url"] and target["httpMethod"] == "POST", target
+    oidc = target["oidcToken"]
+    assert oidc == {"serviceAccountEmail": sa_email(gcp, "sa-expiry-scheduler"), "audience": expiry.outputs["url"]}
+    assert expiry.inputs["serviceConfig"]["ingressSettings"] == "ALLOW_INTERNAL_ONLY", "reachable from outside"
 
 
 def test_notifications_push_subscription_retries_then_dead_letters(gcp: BuiltStack):

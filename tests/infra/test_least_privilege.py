@@ -98,6 +98,11 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
             ("cognito-idp:AdminGetUser", a["pool"], (), ()),
         }
         | db("GetItem PutItem DeleteItem", t, ("EVENT#*",)),  # its processed-event records only
+        # unpaid orders by status, their compare-and-set, the stock returned, OrderCancelled
+        "expiry": db("Query", gsi2, ("STATUS#*",))
+        | db("GetItem UpdateItem", t, customer)
+        | db("BatchGetItem UpdateItem", t, product)
+        | {("sns:Publish", a["topic"], (), ())},
     }
 
 

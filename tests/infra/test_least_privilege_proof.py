@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -305,6 +306,32 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")
     placed = api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")["items"][0]
     api("PUT", f"/api/admin/orders/{placed['orderId']}/status", 200, who=admin, body={"status": "PAID"})
+
+    # expiry: the schedule's run, with an expiry short enough that the unpaid orders above are
+    # past it; one of them is paid between the listing and its cancel (the lost compare-and-set
+    # reads the order and its products back)
+    from functions.adapters.aws_clients import acting_as
+    from functions.runtimes import aws_expiry
+    from functions.shop.expiry import EXPIRY_HOURS_SETTING
+
+    api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
+    checkout("k-unpaid")  # one more unpaid order, so the run both cancels and finds one paid
+    store = build_services().store
+    listed = store.list_orders_by_status
+
+    def listed_then_one_paid(status: str, *, limit: int, cursor: str | None) -> Any:
+        page = listed(status, limit=limit, cursor=cursor)
+        if page.items:
+            with acting_as("admin"):
+                store.transition_order(page.items[-1], "PAID", restock=False)
+        return page
+
+    with (
+        mock.patch.dict(os.environ, {EXPIRY_HOURS_SETTING: "0.000001"}),
+        mock.patch.object(store, "list_orders_by_status", listed_then_one_paid),
+    ):
+        ran = aws_expiry.handler({"source": "aws.scheduler"}, None)
+    assert ran["cancelled"] >= 1 and ran["leftAlone"] == 1, f"the expiry run left its grants unproven: {ran}"
 
     # notifications: what the SQS event source mapping does with the function's role
     from functions.adapters.aws_clients import acting_as, client

@@ -11,6 +11,7 @@ import pulumi
 import pytest
 
 from components.specs import DeploymentContext
+from functions.shop import datamodel
 from providers import PROVIDER_MODULES, get_provider
 from providers.aws.provider import Provider as AwsProvider
 from providers.base import CloudProvider
@@ -75,4 +76,4 @@ def test_main_entry_point_runs_the_program(monkeypatch):
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
     run()
-    assert sum(1 for r in mocks.resources if r.type == "aws:lambda/function:Function") == 6
+    assert sum(1 for r in mocks.resources if r.type == "aws:lambda/function:Function") == len(datamodel.SERVICES)

@@ -230,4 +230,8 @@ def test_every_role_is_assumable_only_by_its_service(any_stack: BuiltStack):
     for role in any_stack.of_type("aws:iam/role:Role"):
         (st,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert st["Action"] == "sts:AssumeRole"
-        assert st["Principal"]["Service"] in ("lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"), role.name
+        # EventBridge Scheduler only for the schedule's own role (it may invoke one function)
+        scheduler = ("scheduler.amazonaws.com",) if role.name.endswith("-scheduler-role") else ()
+        assert st["Principal"]["Service"] in ("lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com", *scheduler), (
+            role.name
+        )

@@ -22,3 +22,7 @@ if "notifications" in _triggers:
     from functions.runtimes.azure_notifications import bp as _notifications
 
     app.register_functions(_notifications)
+if "expiry" in _triggers:
+    from functions.runtimes.azure_expiry import bp as _expiry
+
+    app.register_functions(_expiry)
