@@ -65,3 +65,10 @@ def newest_first(devices: Sequence[Device]) -> list[Device]:
 def beyond_limit(devices: Sequence[Device]) -> list[Device]:
     """The registrations a store drops after a put: all but the MAX_DEVICES newest."""
     return newest_first(devices)[MAX_DEVICES:]
+
+
+def token_id(token: str) -> str:
+    """A fixed-length key for a token (stores bound key lengths below MAX_TOKEN_LENGTH)."""
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
