@@ -379,6 +379,13 @@ FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"
 # the Azure/GCP providers set these per cloud. ENV_TOPIC holds the Service Bus topic name
 # on Azure and projects/<p>/topics/<t> on GCP; ENV_USER_POOL_CLIENT the storefront app's
 # client id on Azure. Secrets arrive as Key Vault references / Secret Manager env mounts.
+class AwsSettingNames:
+    """Environment variables only the AWS functions read (set by providers/aws/functions.py)."""
+
+    # optional: the SNS platform application (FCM) order updates are pushed through; unset: no push
+    PUSH_APPLICATION_ARN = "SHOP_SNS_PLATFORM_APPLICATION_ARN"
+
+
 class TokenEnv:
     """Azure and GCP: how the HTTP function learns the caller (functions/runtimes/_tokens.py)."""
 

@@ -260,9 +260,10 @@ def _deliver(ev: OrderEvent, services: Services) -> None:
 
 def push_message(ev: OrderEvent) -> tuple[str, str, dict[str, str]]:
     """(title, body, data) of the push for `ev`: the e-mail's subject, one line, and the ids a
-    client opens the order with."""
+    client opens the order with (userId: a device shared by two accounts shows only the
+    signed-in one's)."""
     subject, _ = compose(ev)
-    data = {"type": ev.type, "orderId": ev.order_id, "status": ev.status}
+    data = {"type": ev.type, "orderId": ev.order_id, "status": ev.status, "userId": ev.user_id}
     return subject, f"Order {ev.order_id}: {ev.status.lower()}", data
 
 

@@ -151,7 +151,7 @@ def test_the_customer_devices_get_a_push_after_the_email():
     sent = services.push.sent
     assert [m["token"] for m in sent] == ["tok-b", "tok-a"], "every device, newest first"
     assert sent[0]["title"] == subject and sent[0]["body"] == "Order 0190abc: placed"
-    assert sent[0]["data"] == {"type": "OrderPlaced", "orderId": "0190abc", "status": "PLACED"}
+    assert sent[0]["data"] == {"type": "OrderPlaced", "orderId": "0190abc", "status": "PLACED", "userId": "u1"}
 
 
 def test_tokens_the_push_service_refuses_are_removed_from_the_store():
