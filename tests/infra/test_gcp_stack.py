@@ -251,9 +251,7 @@ def test_functions_gen2_python_with_own_identity_and_the_runtime_environment(gcp
         wants_identity = any(g.resource == datamodel.IDENTITY for g in spec.grants)
         assert (datamodel.GcpSettingNames.IDENTITY_API_KEY in secrets) == wants_identity, spec.name
         wants_mail = any(g.resource == datamodel.EMAIL for g in spec.grants)
-        assert (
-            bool(secrets & {datamodel.GcpSettingNames.EMAIL_API_KEY, datamodel.GcpSettingNames.SMTP_URL}) == wants_mail
-        ), spec.name
+        assert bool(secrets & {datamodel.GcpSettingNames.EMAIL_API_KEY, datamodel.GcpSettingNames.SMTP_URL}) == wants_mail, spec.name
         api_key = gcp.one(G + "projects/apiKey:ApiKey", "identity-api-key").outputs["keyString"]
         assert api_key not in json.dumps(env), "secrets reach functions as Secret Manager mounts, never plain env"
 
