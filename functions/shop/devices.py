@@ -43,7 +43,7 @@ def remove_device(services: Services, user_id: str, token: str) -> None:
 # --- HTTP ----------------------------------------------------------------------------
 
 
-@route("GET", "/api/me/devices", "listDevices", CUSTOMER, "accounts", "My push devices", response=DeviceList)
+@route("GET", "/api/me/devices", "listDevices", CUSTOMER, "cart", "My push devices", response=DeviceList)
 def http_list(ctx: Ctx) -> DeviceList:
     return list_devices(ctx.services, ctx.user.user_id)
 
@@ -53,7 +53,7 @@ def http_list(ctx: Ctx) -> DeviceList:
     "/api/me/devices",
     "registerDevice",
     CUSTOMER,
-    "accounts",
+    "cart",
     "Register this device's push token (again: refreshes it)",
     request=RegisterDeviceRequest,
     response=DeviceOut,
@@ -70,7 +70,7 @@ def http_register(ctx: Ctx) -> DeviceOut | Reply:
     "/api/me/devices/{token}",
     "removeDevice",
     CUSTOMER,
-    "accounts",
+    "cart",
     "Forget a push device (done whether or not it was registered)",
     status=204,
 )
