@@ -340,6 +340,11 @@ class MemoryPushSender:
                     )
         return push.PushOutcome(delivered=len(devices) - len(refused), invalid_tokens=refused)
 
+    def recorded(self) -> list[dict[str, object]]:
+        """A copy of `sent`, safe to read while pushes go on."""
+        with self._lock:
+            return list(self.sent)
+
 
 def _hash(password: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
