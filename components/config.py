@@ -9,12 +9,13 @@ Defaults here are the same as the ``config:`` schema of ``Pulumi.yaml`` (a test 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 NAMESPACE = "shop"
 
@@ -62,7 +63,12 @@ EXAMPLES: dict[str, str] = {
     "authThreatProtection": "audit",
     "reservedConcurrency": "50",
     "tags": "--path 'shop:tags.costCenter' 1234",
+    "fcmCredentials": "--secret < firebase-service-account.json",
 }
+# Keys whose value never appears in an error message.
+SECRET_KEYS = frozenset({"fcmCredentials"})
+# What a Firebase service-account key (JSON) must hold for FCM HTTP v1.
+_FCM_FIELDS = ("project_id", "private_key", "client_email")
 
 
 class CloudSettings(BaseModel):
@@ -105,6 +111,27 @@ class StackConfig(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     azure: CloudSettings = Field(default_factory=CloudSettings)
     gcp: CloudSettings = Field(default_factory=CloudSettings)
+    # Firebase Cloud Messaging credentials (the service-account key JSON), set with
+    # `pulumi config set --secret`: mobile push of order updates. Unset: e-mail only.
+    fcm_credentials: SecretStr | None = Field(None, alias="fcmCredentials")
+
+    @field_validator("fcm_credentials")
+    @classmethod
+    def _fcm(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            key = json.loads(value.get_secret_value())
+        except ValueError:
+            key = None
+        missing = [f for f in _FCM_FIELDS if not (isinstance(key, dict) and isinstance(key.get(f), str) and key[f])]
+        if not isinstance(key, dict) or key.get("type") != "service_account" or missing:
+            raise ValueError(
+                'must be a Firebase service-account key (JSON with type "service_account", '
+                + ", ".join(_FCM_FIELDS)
+                + "; Firebase console > Project settings > Service accounts > Generate new private key)"
+            )
+        return value
 
     @field_validator("alert_email", "sender_email")
     @classmethod
@@ -275,7 +302,7 @@ def _explain(exc: ValidationError, values: Mapping[str, object]) -> str:
         elif err["type"] == "extra_forbidden":
             lines.append(f"{full_key} is not a known setting (known: {', '.join(CONFIG_KEYS)}): remove it")
         else:
-            got = values.get(key, err.get("input"))
+            got = "<secret>" if key in SECRET_KEYS else values.get(key, err.get("input"))
             lines.append(f"{full_key} {_lower_first(msg)} (got {got!r}): set `{fix}`")
     return "invalid stack configuration:\n  " + "\n  ".join(lines)
 

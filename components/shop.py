@@ -189,6 +189,9 @@ def _notifications_args(config: StackConfig, key: EncryptionResult) -> Notificat
         encryption=key,
         # Six times the function timeout, as AWS recommends for queue-triggered functions.
         visibility_timeout_seconds=6 * config.function_timeout_seconds,
+        push_credentials=(
+            pulumi.Output.secret(config.fcm_credentials.get_secret_value()) if config.fcm_credentials else None
+        ),
     )
 
 

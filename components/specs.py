@@ -136,6 +136,9 @@ class NotificationsArgs:
     encryption: EncryptionResult
     # A message must stay invisible at least as long as the consumer may run.
     visibility_timeout_seconds: int = 180
+    # Firebase Cloud Messaging credentials (service-account key JSON, a secret Output) for
+    # mobile push of order updates; None: no push channel is created.
+    push_credentials: pulumi.Output[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,6 @@ class SnsSesNotifier:
             MessageAttributes={"type": {"DataType": "String", "StringValue": event.type}},
         )
 
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        return False  # SNS mobile push is not wired: the e-mail is the notification
-
     def send_email(self, to: str, subject: str, text: str) -> None:
         kwargs = {}
         if self.configuration_set:

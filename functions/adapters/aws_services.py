@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from functions.shop import datamodel as dm
+from functions.shop.push import PushSender
 from functions.shop.services import Services
 
 _services: Services | None = None
@@ -37,8 +38,18 @@ def build_services() -> Services:
             ),
             currency=env.get(dm.ENV_CURRENCY, "USD"),
             processed_events=DynamoDBProcessedEvents(env[dm.ENV_TABLE]),
+            push=_push_sender(env.get(dm.AwsSettingNames.PUSH_APPLICATION_ARN, "")),
         )
     return _services
+
+
+def _push_sender(application_arn: str) -> PushSender | None:
+    """SNS mobile push when the stack has a platform application (shop:fcmCredentials set)."""
+    if not application_arn:
+        return None
+    from .sns_push import SnsPushSender
+
+    return SnsPushSender(application_arn)
 
 
 def reset() -> None:

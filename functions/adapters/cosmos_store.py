@@ -8,6 +8,7 @@ path /pk), three kinds of logical partition:
                          id=ORDER:<orderId>                        orders
                          id=IDEMPOTENCY:<userId>:<key>             checkout keys (per-item ttl)
     pk="USER:<userId>"   id=CART:<productId>                       cart lines
+                         id=DEVICE:<sha256 of the token>           push devices
 
 (id parts are percent-encoded: Cosmos ids may not contain / \\ ? #.)
 
@@ -52,7 +53,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from functions.shop import datamodel
+from functions.shop import datamodel, push
 from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
@@ -345,6 +346,31 @@ class CosmosStore(OrderRules):
 
     def delete_cart_lines(self, user_id: str, product_ids: Sequence[str]) -> None:
         self._delete_cart_lines(user_id, product_ids)
+
+    # -- push devices -----------------------------------------------------------------
+    def put_device(self, user_id: str, device: push.Device) -> None:
+        doc = {
+            "id": f"DEVICE:{push.token_id(device.token)}",
+            "pk": user_pk(user_id),
+            "type": "device",
+            "token": device.token,
+            "platform": device.platform,
+            "registeredAt": device.registered_at,
+        }
+        with _translated():
+            self._c.upsert_item(doc)
+        for old in push.beyond_limit(self.list_devices(user_id)):
+            self.delete_device(user_id, old.token)
+
+    def delete_device(self, user_id: str, token: str) -> None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated(), suppress(CosmosResourceNotFoundError):
+            self._c.delete_item(item=f"DEVICE:{push.token_id(token)}", partition_key=user_pk(user_id))
+
+    def list_devices(self, user_id: str) -> list[push.Device]:
+        docs = self._query("SELECT * FROM c WHERE c.type = 'device'", {}, user_pk(user_id))
+        return push.newest_first([push.Device(d["token"], d["platform"], d["registeredAt"]) for d in docs])
 
     # -- idempotency ------------------------------------------------------------------
     def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:

@@ -9,6 +9,7 @@ Item shapes (see datamodel.py):
   order        PK=USER#<uid>          SK=ORDER#<orderId>   GSI1=ORDER#<id> / ORDER
                                                           GSI2=STATUS#<status> / <orderId>
   idempotency  PK=USER#<uid>          SK=IDEMPOTENCY#<key>  expiresAt (TTL)
+  device       PK=DEVICES#<uid>       SK=DEVICE#<sha256 of the token>  token, platform, registeredAt
 
 Round trips: browse = 1 Query; product = 1 GetItem; cart change = 1 Put/Delete; checkout =
 cart Query (+ BatchGetItem unless the cart's catalog snapshots hold) + ONE TransactWriteItems;
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.shop import datamodel as dm
+from functions.shop import push
 from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
@@ -538,6 +540,35 @@ class DynamoDBStore(DynamoDBTable, OrderRules):
                     self.table: [{"DeleteRequest": {"Key": _cart_key(user_id, pid)}} for pid in product_ids[i : i + 25]]
                 },
             )
+
+    # ------------------------------------------------------------ push devices
+    def _device_key(self, user_id: str, token: str) -> dict:
+        return {"PK": _s(f"{dm.DEVICE_KEY_PREFIX}{user_id}"), "SK": _s(f"DEVICE#{push.token_id(token)}")}
+
+    def put_device(self, user_id: str, device: push.Device) -> None:
+        item = {
+            **self._device_key(user_id, device.token),
+            "token": _s(device.token),
+            "platform": _s(device.platform),
+            "registeredAt": _s(device.registered_at),
+        }
+        self._call("put_item", TableName=self.table, Item=item)
+        for old in push.beyond_limit(self.list_devices(user_id)):
+            self.delete_device(user_id, old.token)
+
+    def delete_device(self, user_id: str, token: str) -> None:
+        self._call("delete_item", TableName=self.table, Key=self._device_key(user_id, token))
+
+    def list_devices(self, user_id: str) -> list[push.Device]:
+        items = self._call(
+            "query",
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": _s(f"{dm.DEVICE_KEY_PREFIX}{user_id}")},
+        )["Items"]
+        return push.newest_first(
+            [push.Device(i["token"]["S"], i["platform"]["S"], i["registeredAt"]["S"]) for i in items]
+        )
 
     # ------------------------------------------------------------- idempotency
     def _idem_key(self, user_id: str, key: str) -> dict:

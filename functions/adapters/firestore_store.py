@@ -8,6 +8,7 @@ database; composite indexes in datamodel.FIRESTORE_INDEXES, TTL in FIRESTORE_TTL
     orders/<orderId>                     userId, status, statusSortKey (createdAt#orderId)
     users/<uid>/cart/<productId>         quantity
     users/<uid>/idempotency/<key>        orderId, requestHash, expiresAt (Timestamp, TTL policy)
+    users/<uid>/devices/<sha256 of token>  token, platform, registeredAt (push devices)
 
 (document ids are percent-encoded: user input may contain "/".)
 
@@ -39,7 +40,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from functions.shop import datamodel
+from functions.shop import datamodel, push
 from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     BROWSE_DEFAULT,
@@ -319,6 +320,26 @@ class FirestoreStore(OrderRules):
                 for ref in refs[start : start + 500]:
                     batch.delete(ref)
                 batch.commit()
+
+    # -- push devices ---------------------------------------------------------------------
+    def _devices(self, user_id: str) -> Any:
+        return self._users.document(safe_id(user_id)).collection("devices")
+
+    def put_device(self, user_id: str, device: push.Device) -> None:
+        doc = {"token": device.token, "platform": device.platform, "registeredAt": device.registered_at}
+        with _translated():
+            self._devices(user_id).document(push.token_id(device.token)).set(doc)
+        for old in push.beyond_limit(self.list_devices(user_id)):
+            self.delete_device(user_id, old.token)
+
+    def delete_device(self, user_id: str, token: str) -> None:
+        with _translated():
+            self._devices(user_id).document(push.token_id(token)).delete()
+
+    def list_devices(self, user_id: str) -> list[push.Device]:
+        with _translated():
+            snaps = list(self._devices(user_id).stream())
+        return push.newest_first([push.Device(s.get("token"), s.get("platform"), s.get("registeredAt")) for s in snaps])
 
     # -- idempotency ----------------------------------------------------------------------
     @staticmethod

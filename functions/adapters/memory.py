@@ -12,11 +12,11 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from functions.shop import ports
+from functions.shop import ports, push
 from functions.shop.checkout import OrderRules
 from functions.shop.ports import (
     AlreadyExists,
@@ -93,6 +93,7 @@ class MemoryStore(OrderRules):
         self.carts: dict[str, dict[str, tuple[int, str]]] = {}  # user -> product -> (quantity, version)
         self.orders: dict[str, Order] = {}
         self.idempotency: dict[tuple[str, str], tuple[str, str]] = {}
+        self.devices: dict[str, dict[str, push.Device]] = {}  # user -> token -> device
 
     # catalog
     def list_categories(self) -> list[Category]:
@@ -182,6 +183,22 @@ class MemoryStore(OrderRules):
             cart = self.carts.get(user_id, {})
             for pid in product_ids:
                 cart.pop(pid, None)
+
+    # push devices
+    def put_device(self, user_id: str, device: push.Device) -> None:
+        with self._lock:
+            mine = self.devices.setdefault(user_id, {})
+            mine[device.token] = device
+            for old in push.beyond_limit(list(mine.values())):
+                del mine[old.token]
+
+    def delete_device(self, user_id: str, token: str) -> None:
+        with self._lock:
+            self.devices.get(user_id, {}).pop(token, None)
+
+    def list_devices(self, user_id: str) -> list[push.Device]:
+        with self._lock:
+            return push.newest_first(list(self.devices.get(user_id, {}).values()))
 
     # idempotency
     def idempotency_record(self, user_id: str, idempotency_key: str) -> IdempotencyRecord | None:
@@ -299,8 +316,34 @@ class MemoryNotifier:
         with self._lock:
             self.outbox.append({"to": to, "subject": subject, "text": text})
 
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        return False  # no push channel: the e-mail is the notification
+
+class MemoryPushSender:
+    """Records each push (`sent`: {token, platform, title, body, data}), like the e-mail outbox.
+    Tokens in `invalid` are refused as a push service refuses a token that is gone;
+    `fail` makes the whole service unreachable."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.invalid: set[str] = set()
+        self.fail = False
+        self._lock = threading.Lock()
+
+    def push(self, devices: Sequence[push.Device], title: str, body: str, data: Mapping[str, str]) -> push.PushOutcome:
+        if self.fail:
+            raise RuntimeError("push service unavailable (injected)")
+        refused = tuple(d.token for d in devices if d.token in self.invalid)
+        with self._lock:
+            for d in devices:
+                if d.token not in self.invalid:
+                    self.sent.append(
+                        {"token": d.token, "platform": d.platform, "title": title, "body": body, "data": dict(data)}
+                    )
+        return push.PushOutcome(delivered=len(devices) - len(refused), invalid_tokens=refused)
+
+    def recorded(self) -> list[dict[str, object]]:
+        """A copy of `sent`, safe to read while pushes go on."""
+        with self._lock:
+            return list(self.sent)
 
 
 def _hash(password: str, salt: bytes, iterations: int) -> bytes:
@@ -501,6 +544,7 @@ def memory_services(*, deliver: bool = True, currency: str = "USD") -> Services:
         media=MemoryMedia(),
         currency=currency,
         processed_events=MemoryProcessedEvents(),
+        push=MemoryPushSender(),
     )
     notifier.services = services
     from functions.shop.payments import apply_event

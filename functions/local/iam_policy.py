@@ -149,6 +149,14 @@ def _queue_arn(url: str, where: Where) -> str:
     return f"arn:aws:sqs:{where.region}:{account}:{name}"
 
 
+# SNS mobile push: the ARN each call is authorised on (the platform application, an endpoint).
+_SNS_PUSH_TARGETS = {
+    "CreatePlatformEndpoint": "PlatformApplicationArn",
+    "Publish": "TargetArn",
+    "DeleteEndpoint": "EndpointArn",
+}
+
+
 def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], where: Where) -> list[Call]:
     """The IAM requests one SDK call needs (none for unauthenticated APIs). An operation this
     module does not know is returned on Resource "*", which no function policy allows."""
@@ -160,6 +168,8 @@ def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], wh
         return _dynamodb(function, op, params, where)
     if prefix == "sns" and "TopicArn" in params:
         return [Call(function, action, params["TopicArn"])]
+    if prefix == "sns" and op in _SNS_PUSH_TARGETS and _SNS_PUSH_TARGETS[op] in params:
+        return [Call(function, action, params[_SNS_PUSH_TARGETS[op]])]
     if prefix == "sqs" and "QueueUrl" in params:
         return [Call(function, action, _queue_arn(params["QueueUrl"], where))]
     if prefix == "ses" and op in ("SendEmail", "SendRawEmail"):
@@ -251,6 +261,7 @@ def local_policies(names: Mapping[str, str], sender: str, where: Where) -> dict[
         bucket_arn=f"arn:aws:s3:::{names['bucket']}",
         media_prefix=dm.MEDIA_PREFIX,
         key_arn=where.arn("kms", "key/local"),
+        push_application_arn=names.get("push_application") or None,
     )
     return {
         s.name: iam.function_policy(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.adapters import aws_clients, aws_services
+from functions.adapters.memory import MemoryPushSender
 from functions.adapters.payments_simulated import SimulatedProcessor
 from functions.shop import datamodel as dm
 from functions.shop.payments import apply_event
@@ -80,6 +81,7 @@ class LocalStack:
         self.issuer = ""
         self.names: dict[str, str] = {}
         self.services: Services | None = None  # wired to this stack's resources by start()
+        self.push_sender = MemoryPushSender()
         self._undo: list[Callable[[], None]] = []  # what stop() runs, last first
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -152,6 +154,8 @@ class LocalStack:
         aws_services.reset()
         services = aws_services.build_services()
         services.payments = _simulated_payments(services)
+        # No FCM locally: pushes are recorded (LocalStack.pushes), as e-mails land in the outbox.
+        services.push = self.push_sender
         # Cached clients keep pointing at this emulator whatever the process does later.
         for service in _SERVICES_USED:
             aws_clients.client(service)
@@ -189,6 +193,10 @@ class LocalStack:
         t = threading.Thread(target=target, name=name, daemon=True)
         t.start()
         self._threads.append(t)
+
+    def pushes(self) -> list[dict[str, object]]:
+        """The pushes this stack sent: [{token, platform, title, body, data}]."""
+        return self.push_sender.recorded()
 
     def outbox(self) -> list[dict[str, Any]]:
         """The e-mails this stack sent: [{to, subject, text}] (another stack sharing the

@@ -32,12 +32,21 @@ from typing import Any
 from . import errors, ports, routes
 from .errors import BadRequest
 from .http import Request, Response
+from .push import MAX_TOKEN_LENGTH
 from .services import Services
 
 log = logging.getLogger("shop.api")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PATH_PARAM = 128  # the OpenAPI document declares the same bound
+# Path parameters allowed to be longer (a device's push token names itself in its path).
+PATH_PARAM_MAX: dict[str, int] = {"token": MAX_TOKEN_LENGTH}
+
+
+def path_param_max(name: str) -> int:
+    return PATH_PARAM_MAX.get(name, MAX_PATH_PARAM)
+
+
 MAX_CURSOR = 1024
 JSON = "application/json"
 
@@ -109,8 +118,9 @@ def _parse_body(request: Request, route: routes.Route) -> Any:
 def _check_path_params(route: routes.Route, params: dict[str, str]) -> None:
     for name in route.path_params:
         value = params.get(name) or ""
-        if not (0 < len(value) <= MAX_PATH_PARAM and value.isprintable()):
-            raise BadRequest(f"path parameter {name!r} must be 1-{MAX_PATH_PARAM} printable characters")
+        limit = path_param_max(name)
+        if not (0 < len(value) <= limit and value.isprintable()):
+            raise BadRequest(f"path parameter {name!r} must be 1-{limit} printable characters")
 
 
 def _to_response(result: Any, route: routes.Route) -> Response:

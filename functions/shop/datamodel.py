@@ -43,6 +43,7 @@ class TableSpec:
 #                 GSI2PK=STATUS#<status>     GSI2SK=<orderId>
 #   idempotency   PK=USER#<userId>           SK=IDEMPOTENCY#<key>  (expiresAt TTL)
 #   processed     PK=EVENT#<eventId>         SK=EVENT              (expiresAt TTL; consumer dedupe)
+#   device        PK=DEVICES#<userId>        SK=DEVICE#<token>     (push registrations, functions/shop/push.py)
 # Browse orders besides the name (docs/architecture.md, "Browse: filters and sort"):
 #   product       GSI3PK=CATEGORY#<cat>      GSI3SK=<price, 12 digits>\x1f<lower name>\x1f<id>
 #                 GSI4PK=PRODUCTS            GSI4SK=(same price key)              (all products by price)
@@ -102,6 +103,8 @@ PROCESSED_EVENTS_TTL_SECONDS = 14 * 24 * 3600
 PROCESSED_EVENT_LEASE_SECONDS = 60
 # Partition-key prefix of those records in SHOP_TABLE (the PROCESSED_EVENTS item set).
 PROCESSED_EVENT_KEY_PREFIX = "EVENT#"
+# Partition-key prefix of a customer's device registrations (the DEVICES item set).
+DEVICE_KEY_PREFIX = "DEVICES#"
 
 # Limits that keep every checkout inside one transaction (DynamoDB: 100 items;
 # each line is a stock update plus a cart delete, plus the order and the key record).
@@ -122,6 +125,7 @@ QUEUE = "queue"  # NOTIFICATIONS_QUEUE
 EMAIL = "email"  # the sender identity
 IDENTITY = "identity"  # the user pool / tenant
 MEDIA = "media"  # MEDIA_PREFIX of the site bucket
+PUSH = "push"  # the mobile push service (SNS platform application, Notification Hub, FCM)
 
 # Table actions, one per store operation (functions/adapters/dynamodb_store.py): each maps
 # to one DynamoDB API action, so a function is granted only the operations it performs.
@@ -139,6 +143,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # "verify": ask whether a caller is still an admin (group membership, second factor).
     IDENTITY: ("authenticate", "read", "verify"),
     MEDIA: ("write",),
+    # "send": one notification to registered devices (and forgetting the tokens it refuses)
+    PUSH: ("send",),
 }
 
 
@@ -172,7 +178,18 @@ ORDER_INDEX = ItemSet("order-index", index_keys=(("GSI1", ("ORDER#*",)), ("GSI2"
 PROCESSED_EVENTS = ItemSet("processed-events", table_keys=(f"{PROCESSED_EVENT_KEY_PREFIX}*",))  # consumer dedupe
 # The by-status half of ORDER_INDEX, for a function that only lists orders by status (expiry).
 ORDERS_BY_STATUS = ItemSet("orders-by-status", index_keys=(("GSI2", ("STATUS#*",)),))
-ITEM_SETS: tuple[ItemSet, ...] = (CATEGORIES, PRODUCTS, PRODUCT_INDEX, CUSTOMERS, ORDER_INDEX, PROCESSED_EVENTS)
+# Each customer's push registrations: a partition per customer of its own (not USER#), so the
+# notifications function reads and prunes devices without reaching carts or orders.
+DEVICES = ItemSet("devices", table_keys=(f"{DEVICE_KEY_PREFIX}*",))
+ITEM_SETS: tuple[ItemSet, ...] = (
+    CATEGORIES,
+    PRODUCTS,
+    PRODUCT_INDEX,
+    CUSTOMERS,
+    ORDER_INDEX,
+    PROCESSED_EVENTS,
+    DEVICES,
+)
 
 
 @dataclass(frozen=True)
@@ -243,8 +260,15 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ),
     ServiceSpec(
         "cart",
-        "The signed-in customer's cart",
-        (table(("query", "put", "delete", "batch-write"), CUSTOMERS), table(("batch-get",), PRODUCTS)),
+        # /api/me/devices too: the function that already writes the customer's own items (the
+        # public sign-in function stays without database access)
+        "The signed-in customer's cart and push devices",
+        (
+            table(("query", "put", "delete", "batch-write"), CUSTOMERS),
+            table(("batch-get",), PRODUCTS),
+            # list, register (dropping the oldest beyond push.MAX_DEVICES), remove
+            table(("query", "put", "delete"), DEVICES),
+        ),
     ),
     ServiceSpec(
         "orders",
@@ -273,12 +297,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ),
     ServiceSpec(
         "notifications",
-        "Consumes order events and emails the customer",
+        "Consumes order events, emails the customer and pushes to their devices",
         (
             Grant(QUEUE, ("consume",)),
             Grant(EMAIL, ("send",)),
             Grant(IDENTITY, ("read",)),
             table(("get", "put", "delete"), PROCESSED_EVENTS),
+            table(("query", "delete"), DEVICES),  # the customer's devices; refused tokens pruned
+            Grant(PUSH, ("send",)),
         ),
         trigger="queue",
     ),
@@ -374,6 +400,13 @@ FIRESTORE_TTL_FIELDS: tuple[tuple[str, str], ...] = (("idempotency", "expiresAt"
 # the Azure/GCP providers set these per cloud. ENV_TOPIC holds the Service Bus topic name
 # on Azure and projects/<p>/topics/<t> on GCP; ENV_USER_POOL_CLIENT the storefront app's
 # client id on Azure. Secrets arrive as Key Vault references / Secret Manager env mounts.
+class AwsSettingNames:
+    """Environment variables only the AWS functions read (set by providers/aws/functions.py)."""
+
+    # optional: the SNS platform application (FCM) order updates are pushed through; unset: no push
+    PUSH_APPLICATION_ARN = "SHOP_SNS_PLATFORM_APPLICATION_ARN"
+
+
 class TokenEnv:
     """Azure and GCP: how the HTTP function learns the caller (functions/runtimes/_tokens.py)."""
 

@@ -13,6 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from . import ports
 from .datamodel import MAX_LINE_QUANTITY
+from .push import MAX_TOKEN_LENGTH, TOKEN_PATTERN
 
 # Deliberately simple (no extra package): one @, no spaces, a dot in the domain. The
 # identity provider is the final judge; this only keeps garbage away from it.
@@ -121,6 +122,26 @@ class MeResponse(_Out):
     user_id: str
     email: str
     groups: list[str]
+
+
+# --- push devices -------------------------------------------------------------
+
+DeviceToken = Annotated[str, Field(min_length=1, max_length=MAX_TOKEN_LENGTH, pattern=TOKEN_PATTERN)]
+
+
+class RegisterDeviceRequest(_In):
+    token: DeviceToken = Field(description="the device's FCM registration token")
+    platform: Literal["android", "ios", "web"]
+
+
+class DeviceOut(_Out):
+    token: str
+    platform: str
+    registered_at: str
+
+
+class DeviceList(_Out):
+    items: list[DeviceOut]
 
 
 class StatusResponse(_Out):

@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 
 from .addresses import lines as address_lines
-from .ports import Address, Notifier, OrderEvent, OrderLine
+from .ports import Address, OrderEvent, OrderLine
 from .processed_events import BUSY, DONE, ProcessedEvents
 from .services import Services
 
@@ -252,16 +252,41 @@ def _deliver(ev: OrderEvent, services: Services) -> None:
     to = ev.email or services.identity.lookup_email(ev.user_id)
     if not to:
         log.warning("order %s: no email address for user %s; nothing sent", ev.order_id, ev.user_id)
-        return
-    subject, text = compose(ev)
-    services.notifier.send_email(to, subject, text)
-    _push(services.notifier, ev, subject)
+    else:
+        subject, text = compose(ev)
+        services.notifier.send_email(to, subject, text)
+    _push(services, ev)
 
 
-def _push(notifier: Notifier, ev: OrderEvent, subject: str) -> None:
+def push_message(ev: OrderEvent) -> tuple[str, str, dict[str, str]]:
+    """(title, body, data) of the push for `ev`: the e-mail's subject, one line, and the ids a
+    client opens the order with (userId: a device shared by two accounts shows only the
+    signed-in one's)."""
+    subject, _ = compose(ev)
+    data = {"type": ev.type, "orderId": ev.order_id, "status": ev.status, "userId": ev.user_id}
+    return subject, f"Order {ev.order_id}: {ev.status.lower()}", data
+
+
+def _push(services: Services, ev: OrderEvent) -> None:
     """Best effort, after the e-mail: failing the delivery here would make the retry send the
     e-mail twice, so a push failure is logged, never raised."""
+    sender = services.push
+    if sender is None:
+        return
     try:
-        notifier.send_push(ev.user_id, subject, f"Order {ev.order_id}: {ev.type}")
+        devices = services.store.list_devices(ev.user_id)
+        if not devices:
+            return
+        outcome = sender.push(devices, *push_message(ev))
+        for token in outcome.invalid_tokens:
+            services.store.delete_device(ev.user_id, token)
+        log.info(
+            "order %s: pushed to %d of %d devices of user %s; %d invalid tokens removed",
+            ev.order_id,
+            outcome.delivered,
+            len(devices),
+            ev.user_id,
+            len(outcome.invalid_tokens),
+        )
     except Exception as e:  # any channel failure is only a missed push
         log.warning("order %s: push to user %s failed: %s", ev.order_id, ev.user_id, e)

@@ -215,7 +215,7 @@ def _parameters(route: routes.Route) -> list[dict[str, Any]]:
             "name": p,
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": api.MAX_PATH_PARAM},
+            "schema": {"type": "string", "minLength": 1, "maxLength": api.path_param_max(p)},
         }
         for p in route.path_params
     ]
@@ -236,6 +236,8 @@ def _content(route: routes.Route, model: type[BaseModel] | None) -> dict[str, An
 
 
 def _successes(route: routes.Route) -> dict[str, Any]:
+    if route.success_status == 204:
+        return {"204": {"description": "Done; no body"}}
     content = _content(route, route.response_model)
     responses: dict[str, Any] = {str(route.success_status): {"description": "OK", "content": content}}
     for answer in route.answers:

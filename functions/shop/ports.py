@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from .push import DeviceStore
+
 T = TypeVar("T")
 
 # Order status lifecycle: PLACED -> PAID -> SHIPPED -> DELIVERED, or CANCELLED before SHIPPED.
@@ -544,7 +546,7 @@ class CheckoutStore(Protocol):
         ...
 
 
-class Store(CatalogStore, CartStore, OrderStore, IdempotencyStore, CheckoutStore, Protocol):
+class Store(CatalogStore, CartStore, OrderStore, IdempotencyStore, CheckoutStore, DeviceStore, Protocol):
     """What a store adapter implements; the order methods below come with
     functions.shop.checkout.OrderRules, written once over the primitives."""
 
@@ -574,11 +576,6 @@ class Notifier(Protocol):
         ...
 
     def send_email(self, to: str, subject: str, text: str) -> None: ...
-
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        """Push to the user's devices (Azure Notification Hubs, GCP FCM). False when the
-        notifier has no push channel, or none is configured: then e-mail is the only one."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from typing import Protocol
 
 PLATFORMS = ("android", "ios", "web")
 MAX_DEVICES = 10  # per customer: the oldest registration goes when an eleventh arrives
+# An FCM registration token: URL-safe characters (so it can name itself in a path), bounded.
+MAX_TOKEN_LENGTH = 4096
+TOKEN_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,20 @@ class PushSender(Protocol):
         """Send one notification to each device. Raises only when the push service itself is
         unreachable; per-device refusals come back in the outcome."""
         ...
+
+
+def newest_first(devices: Sequence[Device]) -> list[Device]:
+    """The order list_devices answers in (ties by token, so every store agrees)."""
+    return sorted(devices, key=lambda d: (d.registered_at, d.token), reverse=True)
+
+
+def beyond_limit(devices: Sequence[Device]) -> list[Device]:
+    """The registrations a store drops after a put: all but the MAX_DEVICES newest."""
+    return newest_first(devices)[MAX_DEVICES:]
+
+
+def token_id(token: str) -> str:
+    """A fixed-length key for a token (stores bound key lengths below MAX_TOKEN_LENGTH)."""
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -44,7 +44,7 @@ SITEMAP_PATH = "/api/sitemap.xml"
 SITE_HOST_HEADER = "X-Shop-Site-Host"
 
 # The modules under functions.shop that declare routes; a new module joins here.
-HANDLER_MODULES = ("accounts", "system", "catalog", "cart", "orders", "admin", "payments")
+HANDLER_MODULES = ("accounts", "devices", "system", "catalog", "cart", "orders", "admin", "payments")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def route(
 # hint: a route not found in them is looked up in every module (tests keep it exact).
 SEGMENT_MODULES: dict[str, tuple[str, ...]] = {
     "auth": ("accounts",),
-    "me": ("accounts",),
+    "me": ("accounts", "devices"),
     "health": ("system",),
     "openapi.json": ("system",),
     "categories": ("catalog",),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .ports import Identity, Media, Notifier, PaymentProcessor, Store
 from .processed_events import ProcessedEvents
+from .push import PushSender
 
 
 @dataclass
@@ -19,3 +20,6 @@ class Services:
     # dedupe (a redelivered event is e-mailed again).
     processed_events: ProcessedEvents | None = None
     payments: PaymentProcessor | None = None  # the memory services use the simulated processor
+    # Mobile push of order updates to the customer's registered devices (SNS mobile push,
+    # Notification Hubs, FCM); None: no push channel configured, e-mail only.
+    push: PushSender | None = None

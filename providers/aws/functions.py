@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
 from functions.runtimes.origin import ORIGIN_SECRET_ENV
-from functions.shop.datamodel import EXPIRY_SCHEDULE_MINUTES, SHOP_TABLE, ServiceSpec
+from functions.shop.datamodel import EXPIRY_SCHEDULE_MINUTES, PUSH, SHOP_TABLE, AwsSettingNames, ServiceSpec
 from providers.aws import iam, packaging
 from providers.aws.auth import AwsAuth
 from providers.aws.database import AwsDatabase
@@ -155,6 +155,7 @@ def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[
         pool=auth.user_pool.arn,
         bucket=site.bucket.arn,
         key=t.encryption.key_id,
+        push=notes.platform_application.arn if notes.platform_application else "",
     ).apply(
         lambda v: iam.GrantArns(
             table_arn=v["table"],
@@ -167,8 +168,18 @@ def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[
             bucket_arn=v["bucket"],
             media_prefix=t.media_prefix,
             key_arn=v["key"],
+            push_application_arn=v["push"] or None,
         )
     )
+
+
+def _environment(args: FunctionsArgs, service: ServiceSpec, targets: AwsGrantTargets) -> dict[str, pulumi.Input[str]]:
+    """The common settings, and the push channel for a function granted push."""
+    variables = dict(args.environment)
+    application = targets.notifications.platform_application
+    if application is not None and any(g.resource == PUSH for g in service.grants):
+        variables[AwsSettingNames.PUSH_APPLICATION_ARN] = application.arn
+    return variables
 
 
 def _create_function(
@@ -206,7 +217,7 @@ def _create_function(
         memory_size=args.memory_mb,
         timeout=args.timeout_seconds,
         reserved_concurrent_executions=args.reserved_concurrency if service in _reserving(args.services) else None,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=_environment(args, service, targets)),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
         vpc_config=aws.lambda_.FunctionVpcConfigArgs(

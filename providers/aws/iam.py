@@ -21,6 +21,9 @@ action the handlers call, on the exact resources:
                  calls need no IAM
 - identity/verify  cognito-idp AdminListGroupsForUser on the user pool (admin re-check)
 - media/write    s3:PutObject on <bucket>/media/* only (the pre-signed upload)
+- push/send      sns:CreatePlatformEndpoint on the FCM platform application, sns:Publish and
+                 sns:DeleteEndpoint on that application's endpoints only (functions/adapters/
+                 sns_push.py); nothing when the stack has no platform application
 
 Plus what every function needs to run, each justified below: its own log group, X-Ray,
 VPC network interfaces, and the stack key only through the services that encrypt with it
@@ -70,6 +73,11 @@ TABLE_ACTIONS: dict[str, str] = {
     "batch-write": "dynamodb:BatchWriteItem",
 }
 
+# push/send: one endpoint per device token is made on the platform application, then the
+# message published to it, and a refused token's endpoint deleted.
+PUSH_APPLICATION_ACTIONS: tuple[str, ...] = ("sns:CreatePlatformEndpoint",)
+PUSH_ENDPOINT_ACTIONS: tuple[str, ...] = ("sns:Publish", "sns:DeleteEndpoint")
+
 # neutral (resource, action) -> IAM actions, for every resource but the table
 ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (datamodel.TOPIC, "publish"): ("sns:Publish",),
@@ -82,6 +90,7 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     (datamodel.IDENTITY, "verify"): ("cognito-idp:AdminListGroupsForUser",),
     (datamodel.MEDIA, "write"): ("s3:PutObject",),
+    (datamodel.PUSH, "send"): PUSH_APPLICATION_ACTIONS + PUSH_ENDPOINT_ACTIONS,
 }
 
 # Which AWS service encrypts a granted resource with the stack key (kms:ViaService), and
@@ -109,6 +118,13 @@ class GrantArns:
     bucket_arn: str
     media_prefix: str
     key_arn: str
+    push_application_arn: str | None = None  # the SNS platform application (FCM), when configured
+
+
+def push_endpoints_arn(application_arn: str) -> str:
+    """The ARNs of an SNS platform application's endpoints:
+    arn:aws:sns:<region>:<account>:app/GCM/<name> -> arn:aws:sns:<region>:<account>:endpoint/GCM/<name>/*."""
+    return application_arn.replace(":app/", ":endpoint/", 1) + "/*"
 
 
 @dataclass(frozen=True)
@@ -193,6 +209,8 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
             elif grant.resource == datamodel.MEDIA:
                 prefix = arns.media_prefix.strip("/")
                 statements.append(statement(sid, iam_actions, [f"{arns.bucket_arn}/{prefix}/*"]))
+            elif grant.resource == datamodel.PUSH:
+                statements.extend(push_statements(sid, arns.push_application_arn))
             else:  # pragma: no cover - datamodel.Grant validates resources
                 raise ValueError(f"no IAM mapping for grant resource {grant.resource!r}")
     for service, actions_on_key in sorted(kms_services.items()):
@@ -205,6 +223,16 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
             )
         )
     return statements
+
+
+def push_statements(sid: str, application_arn: str | None) -> list[dict]:
+    """Endpoints made on the platform application; publish to and delete only its endpoints."""
+    if not application_arn:
+        return []  # no platform application: the function has no push channel to call
+    return [
+        statement(f"{sid}Endpoints", PUSH_APPLICATION_ACTIONS, [application_arn]),
+        statement(f"{sid}ToEndpoints", PUSH_ENDPOINT_ACTIONS, [push_endpoints_arn(application_arn)]),
+    ]
 
 
 def runtime_statements(runtime: RuntimeArns) -> list[dict]:

@@ -1,5 +1,7 @@
 """Order events: SNS topic -> SQS queue (+ dead-letter queue) -> notifications function;
 SES identity and configuration set for the sender address. All encrypted with the stack key.
+Mobile push: an SNS platform application for Firebase Cloud Messaging, when
+``shop:fcmCredentials`` is set (functions/adapters/sns_push.py makes one endpoint per device).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class AwsNotifications:
     email_identity: aws.sesv2.EmailIdentity
     configuration_set: aws.sesv2.ConfigurationSet
     sender_email: str
+    platform_application: aws.sns.PlatformApplication | None = None  # FCM push; None: not configured
 
     @property
     def result(self) -> NotificationsResult:
@@ -42,7 +45,21 @@ def create_notifications(env: AwsEnv, args: NotificationsArgs, parent: Parent) -
     topic = _topic(env, args, parent)
     dead_letter_queue, queue = _queues(env, args, topic, parent)
     configuration_set, identity = _sender(env, args, parent)
-    return AwsNotifications(topic, queue, dead_letter_queue, identity, configuration_set, args.sender_email)
+    push = _push_application(env, args, parent)
+    return AwsNotifications(topic, queue, dead_letter_queue, identity, configuration_set, args.sender_email, push)
+
+
+def _push_application(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> aws.sns.PlatformApplication | None:
+    """The FCM platform application (token-based: the service-account key, FCM HTTP v1)."""
+    if args.push_credentials is None:
+        return None
+    return aws.sns.PlatformApplication(
+        "push",
+        name=f"{env.context.name_prefix}-push",
+        platform="GCM",
+        platform_credential=args.push_credentials,
+        opts=env.opts(parent),
+    )
 
 
 def _topic(env: AwsEnv, args: NotificationsArgs, parent: Parent) -> aws.sns.Topic:

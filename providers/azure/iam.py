@@ -140,6 +140,8 @@ def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
         elif grant.resource == dm.MEDIA:
             plan.append((STORAGE_BLOB_DATA_CONTRIBUTOR, "media"))
             plan.append((STORAGE_BLOB_DELEGATOR, "site-account"))
+        elif grant.resource == dm.PUSH:
+            continue  # Notification Hubs: the hub key secret, granted with e-mail above
         else:  # pragma: no cover - datamodel.Grant validates resources
             raise ValueError(f"no Azure mapping for grant {grant}")
     return plan

@@ -80,6 +80,8 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
         elif grant.resource == dm.MEDIA:
             plan.append((OBJECT_CREATOR, "media"))
             plan.append((TOKEN_CREATOR, "self"))
+        elif grant.resource == dm.PUSH:
+            continue  # FCM: the sender role, granted with e-mail above
         else:  # pragma: no cover - datamodel.Grant validates resources
             raise ValueError(f"no GCP mapping for grant {grant}")
     return list(dict.fromkeys(plan))

@@ -9,6 +9,7 @@ import pytest
 from functions.adapters.memory import memory_services
 from functions.shop.notifications import compose, event_from_json, event_to_json, handle_order_event, money
 from functions.shop.ports import OrderEvent, OrderLine
+from functions.shop.push import Device
 
 EVENT = OrderEvent(
     type="OrderPlaced",
@@ -123,37 +124,61 @@ def test_a_send_failure_raises_so_the_queue_retries():
         handle_order_event("{}", services)
 
 
-class PushingNotifier:
-    def __init__(self, push_error: Exception | None = None) -> None:
+class RecordingEmails:
+    def __init__(self) -> None:
         self.emails: list[str] = []
-        self.pushes: list[tuple[str, str, str]] = []
-        self.push_error = push_error
 
     def send_email(self, to: str, subject: str, text: str) -> None:
         self.emails.append(to)
 
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        if self.push_error:
-            raise self.push_error
-        self.pushes.append((user_id, title, body))
-        return True
+    def publish_order_event(self, event: OrderEvent) -> None:
+        raise AssertionError("the consumer never publishes")
 
 
-def test_where_push_is_configured_the_user_also_gets_a_push_after_the_email():
+def _with_devices(*tokens: str):
     services = memory_services(deliver=False)
-    services.notifier = PushingNotifier()
+    services.notifier = RecordingEmails()
+    for i, token in enumerate(tokens):
+        services.store.put_device("u1", Device(token, "android", f"2026-01-01T00:00:0{i}.000Z"))
+    return services
+
+
+def test_the_customer_devices_get_a_push_after_the_email():
+    services = _with_devices("tok-a", "tok-b")
     handle_order_event(event_to_json(EVENT), services)
     assert services.notifier.emails == ["ada@example.com"]
     subject, _ = compose(EVENT)
-    assert services.notifier.pushes == [("u1", subject, "Order 0190abc: OrderPlaced")]
+    sent = services.push.sent
+    assert [m["token"] for m in sent] == ["tok-b", "tok-a"], "every device, newest first"
+    assert sent[0]["title"] == subject and sent[0]["body"] == "Order 0190abc: placed"
+    assert sent[0]["data"] == {"type": "OrderPlaced", "orderId": "0190abc", "status": "PLACED", "userId": "u1"}
+
+
+def test_tokens_the_push_service_refuses_are_removed_from_the_store():
+    services = _with_devices("gone", "alive")
+    services.push.invalid.add("gone")
+    handle_order_event(event_to_json(EVENT), services)
+    assert [d.token for d in services.store.list_devices("u1")] == ["alive"], "the refused token was not pruned"
+    assert [m["token"] for m in services.push.sent] == ["alive"]
 
 
 def test_a_push_failure_is_logged_not_raised_so_the_email_is_not_sent_twice(caplog):
-    services = memory_services(deliver=False)
-    services.notifier = PushingNotifier(push_error=RuntimeError("FCM send: HTTP 503"))
+    services = _with_devices("tok-a")
+    services.push.fail = True
     handle_order_event(event_to_json(EVENT), services)  # no exception: the delivery is done
     assert services.notifier.emails == ["ada@example.com"]
-    assert "push to user u1 failed: FCM send: HTTP 503" in caplog.text
+    assert "push to user u1 failed: push service unavailable (injected)" in caplog.text
+    assert [d.token for d in services.store.list_devices("u1")] == ["tok-a"], "a failed push prunes nothing"
+
+
+def test_without_a_push_sender_or_devices_only_the_email_goes():
+    services = _with_devices()
+    handle_order_event(event_to_json(EVENT), services)
+    assert services.push.sent == [] and services.notifier.emails == ["ada@example.com"]
+    services = _with_devices("tok-a")
+    services.push = None
+    handle_order_event(event_to_json(EVENT), services)
+    assert services.notifier.emails == ["ada@example.com"]
 
 
 def test_the_shipping_address_travels_with_the_event_and_is_checked():

@@ -149,9 +149,6 @@ class RecordingNotifier:
             raise RuntimeError("injected email failure")
         self.emails.append((to, subject, text))
 
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        return False  # no push channel: the e-mail is the notification
-
 
 class StubMedia:
     def presign_upload(self, key: str, content_type: str, max_bytes: int, expires_in: int) -> UploadForm:

@@ -37,6 +37,16 @@ MANAGED_ORIGIN_REQUEST_POLICIES = {
     "Managed-AllViewerExceptHostHeader": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
 }
 
+# A Firebase service-account key as `pulumi config set --secret shop:fcmCredentials` holds it
+# (fields only: FCM is never called under the mocks).
+FCM_CREDENTIALS = json.dumps(
+    {
+        "type": "service_account",
+        "project_id": "shop-push-test",
+        "private_key": "fake-key-for-tests",
+        "client_email": "push@shop-push-test.iam.gserviceaccount.com",
+    }
+)
 DEV_CONFIG: dict[str, Any] = {
     "cloud": "aws",
     "region": "eu-west-1",
@@ -44,6 +54,7 @@ DEV_CONFIG: dict[str, Any] = {
     "alertEmail": "oncall@example.com",
     "senderEmail": "shop@example.com",
     "owner": "platform-team",
+    "fcmCredentials": FCM_CREDENTIALS,
 }
 PROD_CONFIG: dict[str, Any] = {
     **DEV_CONFIG,
@@ -179,6 +190,9 @@ class ShopMocks(pulumi.runtime.Mocks):
             case "aws:dynamodb/table:Table":
                 out = {"name": physical, "arn": arn("dynamodb", f"table/{physical}")}
                 rid = physical
+            case "aws:sns/platformApplication:PlatformApplication":
+                out = {"name": physical, "arn": arn("sns", f"app/{inputs['platform']}/{physical}")}
+                rid = out["arn"]
             case "aws:sns/topic:Topic":
                 out = {"name": physical, "arn": arn("sns", physical)}
                 rid = out["arn"]

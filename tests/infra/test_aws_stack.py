@@ -440,9 +440,13 @@ def test_function_environment_sets_every_datamodel_variable(dev: BuiltStack):
     table = dev.one("aws:dynamodb/table:Table").outputs["name"]
     topic = dev.one("aws:sns/topic:Topic", datamodel.ORDER_EVENTS_TOPIC).outputs["arn"]
     bucket = dev.one("aws:s3/bucket:Bucket", "site").outputs["bucket"]
+    push_app = dev.one("aws:sns/platformApplication:PlatformApplication").outputs["arn"]
     for fn in dev.of_type("aws:lambda/function:Function"):
         env = fn.inputs["environment"]["variables"]
-        assert set(env) == expected_names, fn.name
+        # only the function granted push learns the platform application
+        push = {datamodel.AwsSettingNames.PUSH_APPLICATION_ARN} if fn.name == "notifications" else set()
+        assert set(env) == expected_names | push, fn.name
+        assert env.get(datamodel.AwsSettingNames.PUSH_APPLICATION_ARN, push_app) == push_app, fn.name
         assert env[datamodel.ENV_TABLE] == table
         assert env[datamodel.ENV_TOPIC] == topic
         assert env[datamodel.ENV_BUCKET] == bucket

@@ -53,12 +53,15 @@ def _arns(stack: BuiltStack) -> dict[str, str]:
         "identity": stack.one("aws:sesv2/emailIdentity:EmailIdentity").outputs["arn"],
         "configset": stack.one("aws:sesv2/configurationSet:ConfigurationSet").outputs["arn"],
         "bucket": stack.one("aws:s3/bucket:Bucket", "site").outputs["arn"],
+        "push": stack.one("aws:sns/platformApplication:PlatformApplication").outputs["arn"],
     }
 
 
 def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
     t, gsi1, gsi2 = a["T"], a["T"] + "/index/GSI1", a["T"] + "/index/GSI2"
-    product, category, customer = ("PRODUCT#*",), ("CATEGORY",), ("USER#*",)
+    product, category, customer, devices = ("PRODUCT#*",), ("CATEGORY",), ("USER#*",), ("DEVICES#*",)
+    # arn:aws:sns:<region>:<account>:app/GCM/<name> -> its endpoints endpoint/GCM/<name>/*
+    endpoints = a["push"].replace(":app/GCM/", ":endpoint/GCM/") + "/*"
 
     def db(actions: str, resource: str, keys: tuple) -> set[tuple]:
         return {(f"dynamodb:{x}", resource, keys, ()) for x in actions.split()}
@@ -78,7 +81,9 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
         | db("Query", a["T"] + "/index/GSI4", ("PRODUCTS",))
         | db("Query", a["T"] + "/index/GSI5", ("CATEGORY#*",))
         | db("Query", a["T"] + "/index/GSI6", ("PRODUCTS",)),
-        "cart": db("Query PutItem DeleteItem BatchWriteItem", t, customer) | db("BatchGetItem", t, product),
+        "cart": db("Query PutItem DeleteItem BatchWriteItem", t, customer)
+        | db("BatchGetItem", t, product)
+        | db("Query PutItem DeleteItem", t, devices),  # /api/me/devices
         "orders": db("GetItem Query PutItem UpdateItem DeleteItem", t, customer)
         | db("BatchGetItem UpdateItem", t, product)
         | {("sns:Publish", a["topic"], (), ())},
@@ -97,7 +102,13 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
             ("ses:SendEmail", a["configset"], (), sender),
             ("cognito-idp:AdminGetUser", a["pool"], (), ()),
         }
-        | db("GetItem PutItem DeleteItem", t, ("EVENT#*",)),  # its processed-event records only
+        | db("GetItem PutItem DeleteItem", t, ("EVENT#*",))  # its processed-event records only
+        | db("Query DeleteItem", t, devices)  # the customer's devices, refused tokens pruned
+        | {  # SNS mobile push: endpoints made on this stack's platform application, used and deleted
+            ("sns:CreatePlatformEndpoint", a["push"], (), ()),
+            ("sns:Publish", endpoints, (), ()),
+            ("sns:DeleteEndpoint", endpoints, (), ()),
+        },
         # unpaid orders by status, their compare-and-set, the stock returned, OrderCancelled
         "expiry": db("Query", gsi2, ("STATUS#*",))
         | db("GetItem UpdateItem", t, customer)

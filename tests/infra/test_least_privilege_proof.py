@@ -38,7 +38,9 @@ from .conftest import BuiltStack
 
 REGION = "us-east-1"
 SENDER = "shop@example.com"  # the dev stack's senderEmail: ses:FromAddress must match
-NAMES = {"table": "proof-shop", "bucket": "proof-site", "topic_name": "proof-order-events", "queue_name": "proof-notes"}
+NAMES = {"table": "proof-shop", "bucket": "proof-site", "topic_name": "proof-order-events", "queue_name": "proof-notes",
+         "push_name": "proof-push"}  # fmt: skip
+GONE_TOKEN = "fcm-token-gone"  # a device FCM no longer knows: its SNS endpoint is disabled
 ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main St", "city": "London", "postalCode": "N1 1AA", "country": "GB"}
 ADMIN_SUB = "a0a0a0a0-0000-4000-8000-00000000000a"
 PASSWORD = "Customer-pass-1!"
@@ -132,7 +134,11 @@ def _resources(client) -> dict[str, str]:
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     idp.create_group(UserPoolId=pool, GroupName="admin")
+    push = sns.create_platform_application(
+        Name=NAMES["push_name"], Platform="GCM", Attributes={"PlatformCredential": "{}"}
+    )["PlatformApplicationArn"]
     return {
+        "push_application": push,
         "table": NAMES["table"],
         "topic": topic,
         "queue": queue,
@@ -199,6 +205,41 @@ def _ses_is_down(*_: Any, **__: Any) -> None:
     raise RuntimeError("SES is down")
 
 
+def _register_devices(api: Driver, customer: dict, names: dict[str, str]) -> None:
+    """Device registration; a second device whose SNS endpoint FCM has disabled since, so the
+    notifications function's push deletes the endpoint and prunes the token."""
+    from functions.adapters.aws_clients import acting_as, client
+
+    device = {"token": "fcm-token-phone", "platform": "android"}
+    api("POST", "/api/me/devices", 201, who=customer, body=device)
+    api("POST", "/api/me/devices", 200, who=customer, body=device)  # refreshed
+    api("POST", "/api/me/devices", 201, who=customer, body={"token": "fcm-token-old", "platform": "web"})
+    api("DELETE", "/api/me/devices/fcm-token-old", 204, who=customer)
+    api("POST", "/api/me/devices", 201, who=customer, body={"token": GONE_TOKEN, "platform": "ios"})
+    listed = api("GET", "/api/me/devices", 200, who=customer)["items"]
+    assert {d["token"] for d in listed} == {"fcm-token-phone", GONE_TOKEN}, listed
+    with acting_as(None):  # what SNS does once FCM reports the token unregistered
+        sns = client("sns")
+        arn = sns.create_platform_endpoint(
+            PlatformApplicationArn=names["push_application"], Token=GONE_TOKEN, CustomUserData=customer["sub"]
+        )["EndpointArn"]
+        sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
+
+
+def _pushed(names: dict[str, str], user: str) -> None:
+    """Every order event went to the live device; the disabled one was deleted and pruned."""
+    from functions.adapters.aws_clients import acting_as, client
+    from functions.adapters.dynamodb_store import DynamoDBStore
+
+    with acting_as(None):
+        endpoints = client("sns").list_endpoints_by_platform_application(
+            PlatformApplicationArn=names["push_application"]
+        )["Endpoints"]
+        devices = DynamoDBStore(names["table"]).list_devices(user)
+    assert [e["Attributes"]["Token"] for e in endpoints] == ["fcm-token-phone"], endpoints
+    assert [d.token for d in devices] == ["fcm-token-phone"], "the refused token was not pruned"
+
+
 def _drive(api: Driver, names: dict[str, str]) -> None:
     from functions.adapters.aws_services import build_services
 
@@ -219,6 +260,7 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
     customer = claims(user)  # access-token claims carry no e-mail: /api/me and the notifier look it up
     admin, admin_bearer = _admin_signs_in_with_mfa(api, names)
     api = _with_admin_bearer(api, admin, admin_bearer)
+    _register_devices(api, customer, names)
 
     # catalog
     api("GET", "/api/health", 200)
@@ -351,6 +393,7 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
                 sqs.delete_message(QueueUrl=names["queue"], ReceiptHandle=m["ReceiptHandle"])
         handled += len(messages)
     assert handled >= 6, f"only {handled} order events reached the notifications function"
+    _pushed(names, user)
     # at-least-once delivery: a second copy of a delivered event finds it done (read)...
     copy = sqs_record(delivered, "a-second-copy-of-a-delivered-event")
     assert aws_notifications.handler({"Records": [copy]}, None) == {"batchItemFailures": []}
@@ -397,6 +440,7 @@ def scenario() -> Iterator[Scenario]:
                 dm.ENV_TABLE: names["table"], dm.ENV_TOPIC: names["topic"], dm.ENV_BUCKET: names["bucket"],
                 dm.ENV_MEDIA_BASE_URL: "https://shop.example.com/media/", dm.ENV_SENDER: SENDER,
                 dm.ENV_USER_POOL: names["pool"], dm.ENV_USER_POOL_CLIENT: names["client"], dm.ENV_CURRENCY: "USD",
+                dm.AwsSettingNames.PUSH_APPLICATION_ARN: names["push_application"],
             })  # fmt: skip
             aws_clients.add_hook(iam_policy.HOOK_EVENT, recorder)
             iam_policy.enforce(id(recorder), names, SENDER, where)  # the local stack's check, on the same calls
@@ -413,6 +457,8 @@ def scenario() -> Iterator[Scenario]:
                 "pool": where.arn("cognito-idp", f"userpool/{names['pool']}"),
                 "identity": where.arn("ses", f"identity/{SENDER}"),
                 "bucket": f"arn:aws:s3:::{names['bucket']}",
+                "push": names["push_application"],
+                "push_endpoints": names["push_application"].replace(":app/", ":endpoint/"),
             }
             yield Scenario(recorder.calls, api.driven, local_arns, where, names)
     finally:
@@ -428,6 +474,7 @@ def scenario() -> Iterator[Scenario]:
 
 
 def _deployed_arns(stack: BuiltStack) -> dict[str, str]:
+    push = stack.one("aws:sns/platformApplication:PlatformApplication").outputs["arn"]
     return {
         "table": stack.one("aws:dynamodb/table:Table").outputs["arn"],
         "topic": stack.one("aws:sns/topic:Topic", dm.ORDER_EVENTS_TOPIC).outputs["arn"],
@@ -435,6 +482,8 @@ def _deployed_arns(stack: BuiltStack) -> dict[str, str]:
         "pool": stack.one("aws:cognito/userPool:UserPool").outputs["arn"],
         "identity": stack.one("aws:sesv2/emailIdentity:EmailIdentity").outputs["arn"],
         "bucket": stack.one("aws:s3/bucket:Bucket", "site").outputs["arn"],
+        "push": push,
+        "push_endpoints": push.replace(":app/", ":endpoint/"),
     }
 
 

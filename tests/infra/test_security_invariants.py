@@ -212,12 +212,15 @@ def test_least_privilege_spot_checks(dev: BuiltStack):
     }
     assert not {a for a in actions("cart") if a.startswith(("sns:", "ses:", "s3:", "cognito-idp:"))}
     assert not {a for a in actions("notifications") if a.startswith("s3:")}
-    # The consumer's dedupe records only: get/put/delete of EVENT# items, nothing else in the table.
+    # The consumer's dedupe records (get/put/delete of EVENT# items) and the customers' push
+    # devices (query and prune DEVICES# items), nothing else in the table.
     table = [st for st in _role_policy(dev, "notifications")["Statement"] if st["Sid"].startswith("Table")]
     assert [(st["Sid"], sorted(_as_list(st["Action"]))) for st in table] == [
-        ("TableProcessedEvents", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+        ("TableProcessedEvents", ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]),
+        ("TableDevices", ["dynamodb:DeleteItem", "dynamodb:Query"]),
     ], table
     assert table[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["EVENT#*"]
+    assert table[1]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["DEVICES#*"]
     assert {a for a in actions("accounts") if a.startswith(("dynamodb:", "cognito-idp:"))} == {
         "cognito-idp:AdminInitiateAuth",
         "cognito-idp:AdminRespondToAuthChallenge",
