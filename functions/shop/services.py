@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .ports import Identity, Media, Notifier, PaymentProcessor, Store
 from .processed_events import ProcessedEvents
+from .push import PushSender
 
 
 @dataclass
@@ -19,3 +20,4 @@ class Services:
     # dedupe (a redelivered event is e-mailed again).
     processed_events: ProcessedEvents | None = None
     payments: PaymentProcessor | None = None  # the memory services use the simulated processor
+    push: PushSender | None = None
