@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from functools import partial
+from typing import Any
 
 from functions.shop.push import Device, PushOutcome
 
-from ._http import HttpResponse
+from ._http import HttpResponse, Transport, call
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +54,39 @@ def send_with_one_retry(
     return resp
 
 
-def push_each(devices: Sequence[Device], send_one: Callable[[Device], Verdict]) -> PushOutcome:
-    """Send to every device in turn; one device's refusal never stops the others."""
+def fcm_v1_message(title: str, body: str, data: Mapping[str, str], token: str | None = None) -> dict[str, Any]:
+    """An FCM HTTP v1 message: notification title/body, the string data when there is any, and
+    the token unless the service adds it (Notification Hubs direct send)."""
+    message: dict[str, Any] = {"notification": {"title": title, "body": body}}
+    if token is not None:
+        message["token"] = token
+    if data:
+        message["data"] = dict(data)
+    return {"message": message}
+
+
+# (headers, JSON body) of the request for one device
+Request = Callable[[Device], tuple[Mapping[str, str], dict[str, Any]]]
+
+
+def push_each(
+    devices: Sequence[Device],
+    *,
+    url: str,
+    request: Request,
+    verdict: Callable[[Device, HttpResponse], Verdict],
+    transport: Transport,
+    sleep: Callable[[float], None],
+) -> PushOutcome:
+    """POST to `url` for every device in turn; one device's refusal never stops the others."""
     delivered, invalid = 0, []
     for device in devices:
-        verdict = send_one(device)
-        if verdict is Verdict.DELIVERED:
+        headers, body = request(device)
+        resp = send_with_one_retry(partial(call, transport, "POST", url, json_body=body, headers=headers), sleep)
+        found = verdict(device, resp)
+        if found is Verdict.DELIVERED:
             delivered += 1
-        elif verdict is Verdict.INVALID:
+        elif found is Verdict.INVALID:
             invalid.append(device.token)
     return PushOutcome(delivered=delivered, invalid_tokens=tuple(invalid))
 

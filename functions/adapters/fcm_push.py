@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from functions.shop.push import Device, PushOutcome
 
-from ._http import HttpResponse, Transport, call, urllib_transport
-from ._push_delivery import Verdict, log_failure, push_each, send_with_one_retry
+from ._http import HttpResponse, Transport, urllib_transport
+from ._push_delivery import Verdict, fcm_v1_message, log_failure, push_each
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
@@ -51,13 +51,6 @@ class GoogleAuthToken:
             if not self._credentials.valid:
                 self._credentials.refresh(Request())
             return str(self._credentials.token)
-
-
-def fcm_message(token: str, title: str, body: str, data: Mapping[str, str]) -> dict[str, Any]:
-    message: dict[str, Any] = {"token": token, "notification": {"title": title, "body": body}}
-    if data:
-        message["data"] = dict(data)
-    return {"message": message}
 
 
 def _error_codes(resp: HttpResponse) -> tuple[set[str], bool]:
@@ -106,11 +99,9 @@ class FcmPushSender:
             return PushOutcome(delivered=0)
         headers = {"Authorization": f"Bearer {self._token()}"}
 
-        def send_one(device: Device) -> Verdict:
-            message = fcm_message(device.token, title, body, data)
-            resp = send_with_one_retry(
-                lambda: call(self._transport, "POST", self._url, json_body=message, headers=headers), self._sleep
-            )
-            return verdict(device, resp)
+        def request(device: Device) -> tuple[Mapping[str, str], dict[str, Any]]:
+            return headers, fcm_v1_message(title, body, data, token=device.token)
 
-        return push_each(devices, send_one)
+        return push_each(
+            devices, url=self._url, request=request, verdict=verdict, transport=self._transport, sleep=self._sleep
+        )

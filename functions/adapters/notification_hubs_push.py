@@ -32,8 +32,8 @@ from typing import Any
 
 from functions.shop.push import Device, PushOutcome
 
-from ._http import HttpResponse, Transport, call, urllib_transport
-from ._push_delivery import Verdict, log_failure, push_each, send_with_one_retry
+from ._http import HttpResponse, Transport, urllib_transport
+from ._push_delivery import Verdict, fcm_v1_message, log_failure, push_each
 
 API_VERSION = "2020-06"
 SAS_LIFETIME_SECONDS = 300
@@ -70,13 +70,6 @@ def sas_token(resource: str, key_name: str, key: str, expiry: int) -> str:
     return f"SharedAccessSignature sr={target}&sig={signature}&se={expiry}&skn={key_name}"
 
 
-def fcm_v1_body(title: str, body: str, data: Mapping[str, str]) -> dict[str, Any]:
-    message: dict[str, Any] = {"notification": {"title": title, "body": body}}
-    if data:
-        message["data"] = dict(data)
-    return {"message": message}
-
-
 def verdict(device: Device, resp: HttpResponse) -> Verdict:
     if resp.status in (200, 201):
         return Verdict.DELIVERED
@@ -104,18 +97,16 @@ class NotificationHubsPushSender:
         hub = self._hub
         expiry = int(self._clock()) + SAS_LIFETIME_SECONDS
         authorization = sas_token(hub.resource, hub.key_name, hub.key, expiry)
-        message = fcm_v1_body(title, body, data)
+        message = fcm_v1_message(title, body, data)  # the hub adds the token
 
-        def send_one(device: Device) -> Verdict:
-            headers = {
+        def request(device: Device) -> tuple[Mapping[str, str], dict[str, Any]]:
+            return {
                 "Authorization": authorization,
                 "Content-Type": "application/json;charset=utf-8",
                 "ServiceBusNotification-Format": "fcmV1",
                 "ServiceBusNotification-DeviceHandle": device.token,
-            }
-            resp = send_with_one_retry(
-                lambda: call(self._transport, "POST", self._url, json_body=message, headers=headers), self._sleep
-            )
-            return verdict(device, resp)
+            }, message
 
-        return push_each(devices, send_one)
+        return push_each(
+            devices, url=self._url, request=request, verdict=verdict, transport=self._transport, sleep=self._sleep
+        )
