@@ -7,18 +7,13 @@ same id the notifications consumer dedupes on (functions/shop/processed_events.p
 publish retried after a timeout is still e-mailed once. (The topic does not enable Service
 Bus duplicate detection.)
 
-Push through Notification Hubs is optional (`send_push`): when a hub's SAS connection is
-configured, a template notification goes to the tag `user:<userId>`.
+Push goes through Notification Hubs in functions/adapters/notification_hubs_push.py.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
-import time
 import urllib.parse
 from typing import Any
 
@@ -47,11 +42,10 @@ class AzureNotifier:
         sender: str | None = None,
         email_client: Any = None,
         transport: Transport = urllib_transport,
-        notification_hub: tuple[str, str, str, str] | None = None,  # (namespace fqdn, hub, key name, key)
     ) -> None:
         self._namespace, self._topic, self._credential = namespace, topic, credential
         self._email_endpoint, self._sender, self._email_client = email_endpoint, sender, email_client
-        self._transport, self._hub = transport, notification_hub
+        self._transport = transport
 
     def publish_order_event(self, event: OrderEvent) -> None:
         body = _event_json(event)
@@ -89,33 +83,3 @@ class AzureNotifier:
         status = (result or {}).get("status")
         if status not in ("Succeeded", None):  # ACS answers Succeeded, or Failed with an error
             raise RuntimeError(f"email to {to} not sent: {status} {(result or {}).get('error')}")
-
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        """Template notification to the user's devices; False when no hub is configured."""
-        if self._hub is None:
-            return False
-        namespace, hub, key_name, key = self._hub
-        resource = f"https://{namespace}/{hub}"
-        url = f"{resource}/messages/?api-version=2015-01"
-        expiry = str(int(time.time()) + 300)
-        # SAS over the hub's resource URI (lower case, URL-encoded), signed with the key's UTF-8 bytes.
-        target = urllib.parse.quote(resource.lower(), safe="")
-        sig = base64.b64encode(hmac.new(key.encode(), f"{target}\n{expiry}".encode(), hashlib.sha256).digest())
-        token = (
-            f"SharedAccessSignature sr={target}&sig={urllib.parse.quote(sig.decode(), safe='')}"
-            f"&se={expiry}&skn={key_name}"
-        )
-        resp = call(
-            self._transport,
-            "POST",
-            url,
-            json_body={"title": title, "body": body},
-            headers={
-                "Authorization": token,
-                "ServiceBusNotification-Format": "template",
-                "ServiceBusNotification-Tags": f"user:{user_id}",
-            },
-        )
-        if resp.status not in (200, 201):
-            raise RuntimeError(f"Notification Hubs send: HTTP {resp.status}")
-        return True

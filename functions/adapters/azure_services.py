@@ -9,9 +9,13 @@ SHOP_COSMOS_KEY (emulator/local runs only) switches Cosmos to key auth.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from functions.shop import datamodel as dm
 from functions.shop.services import Services
+
+if TYPE_CHECKING:
+    from .notification_hubs_push import NotificationHubsPushSender
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -48,6 +52,18 @@ def cosmos_container(credential):
     )
 
 
+def push_sender() -> NotificationHubsPushSender | None:
+    """Notification Hubs direct send, on the apps given the hub and its Send key (the
+    notifications function); None elsewhere."""
+    from .notification_hubs_push import HubConnection, NotificationHubsPushSender
+
+    hub_ref = os.environ.get(dm.AzureSettingNames.NOTIFICATION_HUB)
+    key_ref = os.environ.get(dm.AzureSettingNames.NOTIFICATION_HUB_KEY)
+    if not (hub_ref and key_ref):
+        return None
+    return NotificationHubsPushSender(HubConnection.from_settings(hub_ref, key_ref))
+
+
 def build_services() -> Services:
     from .azure_auth import ManagedIdentityCredential
     from .azure_identity import EntraIdentity
@@ -57,13 +73,6 @@ def build_services() -> Services:
     from .cosmos_store import CosmosStore
 
     credential = ManagedIdentityCredential()
-    hub = None
-    if os.environ.get(dm.AzureSettingNames.NOTIFICATION_HUB) and os.environ.get(
-        dm.AzureSettingNames.NOTIFICATION_HUB_KEY
-    ):
-        namespace, _, hub_name = os.environ[dm.AzureSettingNames.NOTIFICATION_HUB].partition("/")
-        key_name, _, key = os.environ[dm.AzureSettingNames.NOTIFICATION_HUB_KEY].partition(":")
-        hub = (namespace, hub_name, key_name, key)
     container = LazyContainer(credential)  # one client for the store and the consumer's records
     return Services(
         store=CosmosStore(container),
@@ -73,7 +82,6 @@ def build_services() -> Services:
             credential=credential,
             email_endpoint=os.environ.get(dm.AzureSettingNames.EMAIL_ENDPOINT),
             sender=os.environ.get(dm.ENV_SENDER),
-            notification_hub=hub,
         ),
         identity=EntraIdentity(
             authority=_env(dm.AzureSettingNames.IDENTITY_AUTHORITY),
@@ -91,4 +99,5 @@ def build_services() -> Services:
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
         processed_events=CosmosProcessedEvents(container),
+        push=push_sender(),
     )

@@ -10,9 +10,7 @@ relay the stack's secrets configure (Secret Manager values mounted as env vars):
   SendGrid-compatible JSON API (SendGrid, and relays that accept its payload);
 - SHOP_SMTP_URL: smtp+starttls://user:password@host:587 or smtps://... for any SMTP relay.
 
-Push (optional, shop:gcp.pushNotifications): Firebase Cloud Messaging HTTP v1, one message
-to the topic `user-<user id>` the storefront's devices subscribe to, sent with the function's
-own service-account token (metadata server).
+Push goes through Firebase Cloud Messaging in functions/adapters/fcm_push.py.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from functions.shop.ports import OrderEvent
 from ._http import Transport, call, urllib_transport
 
 SENDGRID_URL = "https://api.sendgrid.com/v3/mail/send"
-FCM_URL = "https://fcm.googleapis.com/v1/projects/{project}/messages:send"
 
 
 def _event_json(event: OrderEvent) -> str:
@@ -49,14 +46,11 @@ class GcpNotifier:
         publisher: Any = None,
         transport: Transport = urllib_transport,
         smtp_factory: Any = None,
-        fcm_project: str | None = None,  # set: push through FCM in this project
-        credentials: Any = None,  # .token() for FCM (functions.adapters.gcp_auth.MetadataCredentials)
     ) -> None:
         self._topic, self._sender = topic, sender
         self._api_key, self._api_url = email_api_key, email_api_url or SENDGRID_URL
         self._smtp_url, self._publisher, self._transport = smtp_url, publisher, transport
         self._smtp_factory = smtp_factory
-        self._fcm_project, self._credentials = fcm_project, credentials
 
     def publish_order_event(self, event: OrderEvent) -> None:
         if self._publisher is None:
@@ -77,22 +71,6 @@ class GcpNotifier:
             self._send_smtp(to, subject, text)
         else:
             raise RuntimeError("no email relay configured (SHOP_EMAIL_API_KEY or SHOP_SMTP_URL)")
-
-    def send_push(self, user_id: str, title: str, body: str) -> bool:
-        """FCM message to the user's topic; False when push is not configured."""
-        if not self._fcm_project or self._credentials is None:
-            return False
-        message = {"message": {"topic": f"user-{user_id}", "notification": {"title": title, "body": body}}}
-        resp = call(
-            self._transport,
-            "POST",
-            FCM_URL.format(project=self._fcm_project),
-            json_body=message,
-            headers={"Authorization": f"Bearer {self._credentials.token()}"},
-        )
-        if resp.status != 200:
-            raise RuntimeError(f"FCM send: HTTP {resp.status} {resp.body[:200]!r}")
-        return True
 
     def _send_api(self, to: str, subject: str, text: str) -> None:
         resp = call(

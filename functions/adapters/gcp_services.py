@@ -9,9 +9,13 @@ emulator for local runs.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from functions.shop import datamodel as dm
 from functions.shop.services import Services
+
+if TYPE_CHECKING:
+    from .fcm_push import FcmPushSender
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -31,6 +35,16 @@ def firestore_client():
     return firestore.Client(
         project=project(), database=os.environ.get(dm.GcpSettingNames.FIRESTORE_DATABASE, "(default)")
     )
+
+
+def push_sender() -> FcmPushSender | None:
+    """FCM HTTP v1 in this project, on the functions the stack enabled it for (the
+    notifications function, shop:gcp.pushNotifications); None elsewhere."""
+    if os.environ.get(dm.GcpSettingNames.FCM_ENABLED, "").lower() != "true":
+        return None
+    from .fcm_push import FcmPushSender
+
+    return FcmPushSender(project=project())
 
 
 def build_services() -> Services:
@@ -54,8 +68,6 @@ def build_services() -> Services:
             email_api_key=os.environ.get(dm.GcpSettingNames.EMAIL_API_KEY),
             email_api_url=os.environ.get(dm.GcpSettingNames.EMAIL_API_URL),
             smtp_url=os.environ.get(dm.GcpSettingNames.SMTP_URL),
-            fcm_project=project() if os.environ.get(dm.GcpSettingNames.FCM_ENABLED, "").lower() == "true" else None,
-            credentials=credentials,
         ),
         identity=IdentityPlatform(
             api_key=os.environ.get(dm.GcpSettingNames.IDENTITY_API_KEY), project=project(), credentials=credentials
@@ -67,4 +79,5 @@ def build_services() -> Services:
         ),
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
         processed_events=FirestoreProcessedEvents(db, root=os.environ.get(dm.ENV_TABLE)),
+        push=push_sender(),
     )

@@ -447,4 +447,4 @@ class GcpSettingNames:
     EMAIL_API_KEY = "SHOP_EMAIL_API_KEY"  # SendGrid-compatible mail API key (Secret Manager)
     EMAIL_API_URL = "SHOP_EMAIL_API_URL"  # optional, default SendGrid v3 mail/send
     SMTP_URL = "SHOP_SMTP_URL"  # or an SMTP relay: smtp+starttls://user:pass@host:587 (Secret Manager)
-    FCM_ENABLED = "SHOP_FCM_ENABLED"  # "true": order updates also go to FCM topic user-<id>
+    FCM_ENABLED = "SHOP_FCM_ENABLED"  # "true": order updates also go to the customer's devices via FCM

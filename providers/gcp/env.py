@@ -16,6 +16,9 @@ from providers.gcp.settings import GcpSettings, GcpSettingsError, check_region, 
 
 # The Google APIs the stack's resources need (serviceusage). cloudresourcemanager serves the
 # project IAM bindings and get_project; securetoken refreshes Identity Platform tokens.
+# Push (shop:gcp.pushNotifications): the Firebase Management API makes the project a Firebase
+# project, FCM HTTP v1 sends the messages.
+FIREBASE_APIS = ("firebase.googleapis.com", "fcm.googleapis.com")
 REQUIRED_APIS = (
     "apigateway.googleapis.com",
     "apikeys.googleapis.com",
@@ -148,7 +151,7 @@ class GcpEnv:
         names = (
             *REQUIRED_APIS,
             *(("dns.googleapis.com",) if self.settings.dns_managed_zone else ()),
-            *(("fcm.googleapis.com",) if self.settings.push_notifications else ()),
+            *(FIREBASE_APIS if self.settings.push_notifications else ()),
         )
         apis = {
             api: gcp.projects.Service(

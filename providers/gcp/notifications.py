@@ -9,6 +9,11 @@ until an operator adds one), a prod stack may not.
 The push subscription that feeds the notifications function (dead-letter policy, retry
 backoff, OIDC-authenticated push) needs the function's URL, so functions.py creates it
 under the name fixed here (``queue_ref``). Topics are encrypted with the stack key.
+
+Push (``shop:gcp.pushNotifications``): the project is made a Firebase project (FCM sends only
+for Firebase projects); the notifications function sends through FCM HTTP v1 with its own
+account, which holds the one permission that takes (providers/gcp/iam.py). A project that is
+already a Firebase project is imported once (docs/deploy-gcp.md).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from components.config import NAMESPACE
 from functions.shop import datamodel as dm
 from providers.gcp.configuration import GcpSecret, create_secret
 from providers.gcp.encryption import GcpEncryption, cmek_opts
-from providers.gcp.env import GcpEnv
+from providers.gcp.env import FIREBASE_APIS, GcpEnv
 from providers.gcp.settings import GcpSettingsError
 
 PUBSUB = "pubsub.googleapis.com"
@@ -80,6 +85,7 @@ class GcpNotifications:
     max_receives: int
     ack_deadline_seconds: int
     sender_email: str
+    firebase: gcp.firebase.Project | None  # when shop:gcp.pushNotifications is on
 
     @property
     def result(self) -> specs.NotificationsResult:
@@ -153,4 +159,19 @@ def create_notifications(
         max_receives=args.max_receives,
         ack_deadline_seconds=min(600, max(10, args.visibility_timeout_seconds)),
         sender_email=args.sender_email,
+        firebase=_firebase(env, parent),
+    )
+
+
+def _firebase(env: GcpEnv, parent: pulumi.Resource) -> gcp.firebase.Project | None:
+    if not env.settings.push_notifications:
+        return None
+    # Firebase cannot be removed from a project: destroying the stack leaves it (and its
+    # other apps) in place rather than failing.
+    return gcp.firebase.Project(
+        "firebase",
+        project=env.project,
+        opts=pulumi.ResourceOptions.merge(
+            env.opts(parent, *FIREBASE_APIS), pulumi.ResourceOptions(retain_on_delete=True)
+        ),
     )

@@ -7,6 +7,7 @@ are shaped as ARM returns them: resource ids, names, endpoints, principal ids.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,14 @@ AZURE_DEV: dict[str, Any] = {
     # No clientId: the program creates the app registrations in the external tenant.
     "azure": {"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shopcustomers", "adminObjectIds": [ADMIN_USER]},
 }
+# The Firebase project's service-account key file; a Pulumi secret in a real stack
+# (`pulumi config set --secret shop:fcmServiceAccount "$(cat key.json)"`). Not a real key.
+FCM_SERVICE_ACCOUNT = {
+    "type": "service_account",
+    "project_id": "shop-firebase-123",
+    "client_email": "firebase-adminsdk-x1@shop-firebase-123.iam.gserviceaccount.com",
+    "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEfake\n-----END PRIVATE KEY-----\n",
+}
 AZURE_PROD: dict[str, Any] = {
     **AZURE_DEV,
     "region": "northeurope",
@@ -44,6 +53,7 @@ AZURE_PROD: dict[str, Any] = {
     "wafRateLimit": 1000,
     "reservedConcurrency": 50,
     "tags": {"costCenter": "shop-42"},
+    "fcmServiceAccount": json.dumps(FCM_SERVICE_ACCOUNT),
     # Hand-made app registrations, referenced.
     "azure": {
         "tenantId": EXTERNAL_TENANT,

@@ -195,6 +195,54 @@ def test_service_bus_subscription_dead_letters(az: BuiltStack):
     assert az.one(AZ + "notificationhubs:NotificationHub")
 
 
+def test_the_notification_hub_forwards_to_fcm_v1_with_the_configured_service_account(
+    az_dev: BuiltStack, az_prod: BuiltStack
+):
+    from pulumi.runtime import rpc
+
+    from .azure_mocks import FCM_SERVICE_ACCOUNT
+
+    hub = az_prod.one(AZ + "notificationhubs:NotificationHub").inputs
+    credential = {
+        "clientEmail": FCM_SERVICE_ACCOUNT["client_email"],
+        "privateKey": FCM_SERVICE_ACCOUNT["private_key"],
+        "projectId": FCM_SERVICE_ACCOUNT["project_id"],
+    }
+    assert hub["fcmV1Credential"] == {rpc._special_sig_key: rpc._special_secret_sig, "value": credential}, (
+        "the key file's account, sent as a Pulumi secret (its private key is)"
+    )
+    assert "gcmCredential" not in hub, "no legacy FCM credentials (Google turned that API off)"
+    assert "fcmV1Credential" not in az_dev.one(AZ + "notificationhubs:NotificationHub").inputs, (
+        "dev without shop:fcmServiceAccount: a hub without FCM credentials (push not delivered, warned)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("not json", "shop:fcmServiceAccount is not JSON"),
+        ('["a"]', "shop:fcmServiceAccount is not a JSON object"),
+        ('{"project_id": "p", "client_email": "a@p.iam.gserviceaccount.com"}', "shop:fcmServiceAccount lacks private_key"),
+        ('{"project_id": "p", "client_email": "me@example.com", "private_key": "-----BEGIN PRIVATE KEY-----s3cr3t"}',
+         "has a client_email that is not a service account"),
+        ('{"project_id": "p", "client_email": "a@p.iam.gserviceaccount.com", "private_key": "s3cr3t"}',
+         "has a private_key that is not a PEM private key"),
+    ],
+)  # fmt: skip
+def test_the_fcm_service_account_is_checked_before_anything_is_created(value: str, message: str):
+    import pulumi
+
+    from providers.azure.notifications import fcm_credential
+    from providers.azure.settings import AzureSettingsError
+
+    pulumi.runtime.set_all_config({"shop:fcmServiceAccount": value}, [])
+    with pytest.raises(AzureSettingsError) as err:
+        fcm_credential()
+    assert message in str(err.value)
+    assert "pulumi config set --secret shop:fcmServiceAccount" in str(err.value), "the error says how to fix it"
+    assert "s3cr3t" not in str(err.value), "the secret is never echoed"
+
+
 # -- static site ----------------------------------------------------------------------------
 
 

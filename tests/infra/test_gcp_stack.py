@@ -612,6 +612,16 @@ def test_push_notifications_use_a_custom_role_with_one_permission(gcp_dev: Built
         )
 
 
+def test_push_makes_the_project_a_firebase_project_with_fcm_enabled(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
+    firebase = gcp_prod.one(G + "firebase/project:Project", "firebase").inputs
+    assert firebase["project"] == GCP_PROD["gcp"]["project"], "FCM sends only for a Firebase project"
+    apis = {r.inputs["service"] for r in gcp_prod.of_type(G + "projects/service:Service")}
+    assert {"firebase.googleapis.com", "fcm.googleapis.com"} <= apis, apis
+    assert not gcp_dev.of_type(G + "firebase/project:Project"), "push is off by default: no Firebase project"
+    dev_apis = {r.inputs["service"] for r in gcp_dev.of_type(G + "projects/service:Service")}
+    assert not {"firebase.googleapis.com", "fcm.googleapis.com"} & dev_apis, dev_apis
+
+
 def test_identity_platform_offers_totp_and_limits_authorized_domains(gcp_dev: BuiltStack, gcp_prod: BuiltStack):
     dev = gcp_dev.one(G + "identityplatform/config:Config").inputs
     prod = gcp_prod.one(G + "identityplatform/config:Config").inputs

@@ -247,31 +247,6 @@ def test_managed_identity_token_is_fetched_once_and_cached(monkeypatch):
     assert t.sent[0].headers["X-IDENTITY-HEADER"] == "secret-header"
 
 
-def test_push_is_a_template_notification_to_the_users_tag_signed_with_the_hub_key():
-    t = FakeTransport().on("POST", "https://nh.servicebus.windows.net/shop-hub/messages/", 201, b"")
-    n = AzureNotifier(
-        namespace="ns",
-        topic="t",
-        credential=StaticCredential(),
-        transport=t,
-        notification_hub=("nh.servicebus.windows.net", "shop-hub", "DefaultFullSharedAccessSignature", "k3y"),
-    )
-    assert n.send_push("u1", "Shipped", "Your order is on its way") is True
-    sent = t.last("/messages/")
-    assert sent.headers["ServiceBusNotification-Tags"] == "user:u1"
-    assert sent.headers["ServiceBusNotification-Format"] == "template"
-    auth = dict(urllib.parse.parse_qsl(sent.headers["Authorization"].removeprefix("SharedAccessSignature ")))
-    expected = base64.b64encode(
-        hmac.new(
-            b"k3y",
-            f"{urllib.parse.quote('https://nh.servicebus.windows.net/shop-hub', safe='')}\n{auth['se']}".encode(),
-            hashlib.sha256,
-        ).digest()
-    ).decode()
-    assert auth["sig"] == expected and auth["skn"] == "DefaultFullSharedAccessSignature"
-    assert AzureNotifier(namespace="ns", topic="t", credential=StaticCredential()).send_push("u1", "x", "y") is False
-
-
 PASSWORD = {"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "pw"}
 EMAIL_METHOD = {"@odata.type": "#microsoft.graph.emailAuthenticationMethod", "id": "em", "emailAddress": "a@x.test"}
 SP = {"id": "sp-1", "appRoles": [{"id": "role-reader", "value": "reader"}, {"id": "role-admin", "value": "admin"}]}

@@ -88,3 +88,15 @@ def test_health_answers_while_cosmos_is_unreachable(settings, monkeypatch):
     resp = azure_http.handle_http(req, services_factory=azure_services.build_services)
     assert resp.status_code == 200, resp.get_body()
     assert b'"status":"ok"' in resp.get_body().replace(b" ", b"")
+
+
+def test_push_goes_through_the_notification_hub_when_its_key_is_set(settings, monkeypatch):
+    from functions.adapters.notification_hubs_push import HubConnection, NotificationHubsPushSender
+
+    assert azure_services.build_services().push is None, "no hub settings: no push sender"
+    monkeypatch.setenv(dm.AzureSettingNames.NOTIFICATION_HUB, "shop-nh.servicebus.windows.net/hub-orders")
+    assert azure_services.build_services().push is None, "the hub without its key: no push sender"
+    monkeypatch.setenv(dm.AzureSettingNames.NOTIFICATION_HUB_KEY, "shop-send:a2V5")
+    push = azure_services.build_services().push
+    assert isinstance(push, NotificationHubsPushSender)
+    assert push._hub == HubConnection("shop-nh.servicebus.windows.net", "hub-orders", "shop-send", "a2V5")

@@ -253,26 +253,6 @@ def test_email_goes_through_the_sendgrid_compatible_api():
         ).send_email("a@example.com", "S", "T")
 
 
-class StaticToken:
-    def token(self) -> str:
-        return "ya29.sa-token"
-
-
-def test_push_goes_to_the_users_fcm_topic_with_the_functions_token():
-    t = FakeTransport().on("POST", "https://fcm.googleapis.com/v1/projects/proj/messages:send", 200, {"name": "m/1"})
-    n = GcpNotifier(topic="t", sender="s@example.com", fcm_project="proj", credentials=StaticToken(), transport=t)
-    assert n.send_push("u1", "Order shipped", "Your order is on its way") is True
-    sent = t.last("messages:send")
-    assert sent.headers["Authorization"] == "Bearer ya29.sa-token"
-    assert sent.json() == {
-        "message": {"topic": "user-u1", "notification": {"title": "Order shipped", "body": "Your order is on its way"}}
-    }
-    t.on("POST", "https://fcm.googleapis.com/v1/projects/proj/messages:send", 403, b"denied")
-    with pytest.raises(RuntimeError, match="FCM send: HTTP 403"):
-        n.send_push("u1", "x", "y")
-    assert GcpNotifier(topic="t", sender=None, transport=t).send_push("u1", "x", "y") is False, "not configured"
-
-
 def test_email_goes_through_an_smtp_relay_with_starttls_and_login():
     log = []
 

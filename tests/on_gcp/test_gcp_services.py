@@ -59,3 +59,13 @@ def test_functions_without_the_identity_grant_start_and_name_the_key_if_they_use
     services = gcp_services.build_services()
     with pytest.raises(RuntimeError, match=dm.GcpSettingNames.IDENTITY_API_KEY):
         services.identity.log_in("a@example.com", "pw-123456789")
+
+
+def test_push_goes_through_fcm_only_where_the_stack_enabled_it(env, monkeypatch):
+    from functions.adapters.fcm_push import FcmPushSender
+
+    assert gcp_services.build_services().push is None, "no SHOP_FCM_ENABLED: no push sender"
+    monkeypatch.setenv(dm.GcpSettingNames.FCM_ENABLED, "true")
+    push = gcp_services.build_services().push
+    assert isinstance(push, FcmPushSender)
+    assert push._url == "https://fcm.googleapis.com/v1/projects/proj/messages:send"
