@@ -255,10 +255,7 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
         assert s[datamodel.AzureSettingNames.COSMOS_ENDPOINT].startswith("https://")
         assert s[datamodel.AzureSettingNames.COSMOS_DATABASE] == "shop"
         assert s[datamodel.AzureSettingNames.SERVICEBUS_NAMESPACE].endswith(".servicebus.windows.net")
-        assert (
-            s[datamodel.AzureSettingNames.IDENTITY_AUTHORITY]
-            == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
-        )
+        assert s[datamodel.AzureSettingNames.IDENTITY_AUTHORITY] == f"https://shopcustomers.ciamlogin.com/{EXTERNAL_TENANT}"
         assert s[datamodel.TokenEnv.JWKS_URL].endswith("/discovery/v2.0/keys")
         assert s["AZURE_CLIENT_ID"] == s["AzureWebJobsStorage__clientId"]
         assert datamodel.AzureSettingNames.COSMOS_KEY not in s  # managed identity only
@@ -271,9 +268,7 @@ def test_app_settings_are_what_the_runtime_reads(az: BuiltStack):
     assert datamodel.AzureSettingNames.IDENTITY_CLIENT_SECRET not in _settings(apps["catalog"])
     assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB].endswith(".servicebus.windows.net/" + az.one(
         AZ + "notificationhubs:NotificationHub").outputs["name"])  # fmt: skip
-    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY].endswith(
-        "/secrets/shop-" + az.stack + "-notificationHubKey/)"
-    )
+    assert n[datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY].endswith("/secrets/shop-" + az.stack + "-notificationHubKey/)")
     assert datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY not in _settings(apps["orders"])
     rule = az.one(AZ + "notificationhubs:NotificationHubAuthorizationRule").inputs
     assert rule["rights"] == ["Send"]
