@@ -8,7 +8,7 @@ endpoint to the site account's ``web`` sub-resource), which the account owner mu
 once: docs/deploy-azure.md. Standard has no Private Link: the site origin is public there.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
-Both routes answer with the security headers of functions/shop/security_headers.py (HSTS, a
+Every route answers with the security headers of functions/shop/security_headers.py (HSTS, a
 CSP naming the one upload host, nosniff, no framing, referrer policy) from a rule set.
 A custom domain gets its certificate and DNS records from certificate.py.
 """
@@ -356,15 +356,18 @@ def _media_route(
     site: AzureStaticSite,
     cache: cdn.AfdRouteCacheConfigurationArgs,
     parent: pulumi.Resource,
+    after: cdn.Route,
 ) -> tuple[cdn.Route, cdn.AFDOriginGroup]:
-    """/media/* from the uploads account (blob names keep the media/ prefix, so the path maps 1:1)."""
+    """/media/* from the uploads account (blob names keep the media/ prefix, so the path maps
+    1:1). Made after the site route, as that one waits for the API's: the endpoint's routes are
+    created one by one."""
     opts = pulumi.ResourceOptions(parent=parent)
     og_media, origin_media = _origin(env, edge.profile, "media", web_host(site.uploads.account), opts)
     short_cache = [r for r in site_delivery_rules() if r.name == "ShortCache"]
     media_rules, media_made = _rule_set(env, edge.profile, "media", short_cache, opts)
     route = _route(
         env, edge, "media", og_media, "/" + MEDIA_PREFIX + "*", media_rules, cache,
-        pulumi.ResourceOptions(parent=parent, depends_on=[origin_media, *media_made]),
+        pulumi.ResourceOptions(parent=parent, depends_on=[origin_media, after, *media_made]),
     )  # fmt: skip
     return route, og_media
 
@@ -391,7 +394,7 @@ def _routes(
         env, edge, "site", og_site, "/*", site_rules, cache,
         pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *site_made]),
     )  # fmt: skip
-    route_media, og_media = _media_route(env, edge, site, cache, parent)
+    route_media, og_media = _media_route(env, edge, site, cache, parent, after=route_site)
     routes = {"api": route_api, "site": route_site, "media": route_media}
     return routes, {"api": og_api, "site": og_site, "media": og_media}
 
