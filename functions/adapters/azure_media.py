@@ -1,7 +1,8 @@
 """Media on Azure: Blob Storage user-delegation SAS for product image uploads.
 
-The function's managed identity (role: Storage Blob Delegator on the account plus Storage
-Blob Data Contributor scoped to the site container) asks for a user delegation key once
+The function's managed identity (role: Storage Blob Delegator on the uploads account plus
+Storage Blob Data Contributor on its $web container, writes only under media/; it has no
+role on the site account, providers/azure/static_site.py) asks for a user delegation key once
 an hour, then signs per-upload SAS URLs locally with HMAC-SHA256: no account key exists
 anywhere. Clients PUT the file with the headers of UploadForm.headers.
 

@@ -429,7 +429,7 @@ class AzureSettingNames:
     EMAIL_ENDPOINT = "SHOP_EMAIL_ENDPOINT"  # https://<acs>.communication.azure.com
     NOTIFICATION_HUB = "SHOP_NOTIFICATION_HUB"  # optional: <ns>.servicebus.windows.net/<hub>
     NOTIFICATION_HUB_KEY = "SHOP_NOTIFICATION_HUB_KEY"  # optional secret: <keyName>:<key>
-    STORAGE_ACCOUNT = "SHOP_STORAGE_ACCOUNT"  # storage account of the site container
+    STORAGE_ACCOUNT = "SHOP_STORAGE_ACCOUNT"  # storage account of the uploads container
     IDENTITY_AUTHORITY = "SHOP_IDENTITY_AUTHORITY"  # https://<sub>.ciamlogin.com/<tenant-id>
     IDENTITY_TENANT_DOMAIN = "SHOP_IDENTITY_TENANT_DOMAIN"  # <sub>.onmicrosoft.com
     IDENTITY_SCOPE = "SHOP_IDENTITY_SCOPE"  # api://<app-id>/shop.access

@@ -1,10 +1,14 @@
 """CDN: Azure Front Door (Standard in dev, Premium in prod unless shop:azure.frontDoorSku says
-otherwise) with one endpoint, two origin groups (the static website and the API Management
-gateway), two routes (``/api/*`` -> API, never cached; ``/*`` -> site, cached, compressed),
-HTTPS redirect, and the WAF policy of firewall.py linked through a security policy.
+otherwise) with one endpoint, three origin groups (the site's static website, the uploads
+account's static website and the API Management gateway), three routes (``/api/*`` -> API,
+never cached; ``/media/*`` -> uploaded images; ``/*`` -> site, cached, compressed), HTTPS
+redirect, and the WAF policy of firewall.py linked through a security policy.
+On Premium the site origin is reached through Private Link (a Front Door managed private
+endpoint to the site account's ``web`` sub-resource), which the account owner must approve
+once: docs/deploy-azure.md. Standard has no Private Link: the site origin is public there.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
-Both routes answer with the security headers of functions/shop/security_headers.py (HSTS, a
+Every route answers with the security headers of functions/shop/security_headers.py (HSTS, a
 CSP naming the one upload host, nosniff, no framing, referrer policy) from a rule set.
 A custom domain gets its certificate and DNS records from certificate.py.
 """
@@ -20,12 +24,13 @@ import pulumi_azure_native.frontdoor as frontdoor
 
 from components import specs
 from functions.shop import security_headers as shared_headers
+from functions.shop.datamodel import MEDIA_PREFIX
 from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
 from providers.azure.api import AzureApi
 from providers.azure.certificate import create_custom_domain, create_dns_records
 from providers.azure.env import AzureEnv
 from providers.azure.firewall import create_firewall
-from providers.azure.static_site import AzureStaticSite
+from providers.azure.static_site import STATIC_WEBSITE_GROUP, AzureStaticSite, allow_uploads_from, web_host
 from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
 COMPRESSIBLE = [
@@ -64,7 +69,7 @@ class AzureCdn:
     endpoint: cdn.AFDEndpoint
     waf: frontdoor.Policy
     security_policy: cdn.SecurityPolicy
-    routes: dict[str, cdn.Route]  # "api" | "site" -> route
+    routes: dict[str, cdn.Route]  # "api" | "site" | "media" -> route
     origin_groups: dict[str, cdn.AFDOriginGroup]
     custom_domain: cdn.AFDCustomDomain | None
     host: pulumi.Output[str]  # the custom domain, else the endpoint's host
@@ -162,7 +167,7 @@ def api_delivery_rules() -> list[DeliveryRule]:
 
 
 def content_security_policy(upload_host: str) -> str:
-    """Own origin, plus the site account's blob host for the admins' SAS uploads."""
+    """Own origin, plus the uploads account's blob host for the admins' SAS uploads."""
     return shared_headers.content_security_policy(f"https://{upload_host}")
 
 
@@ -252,8 +257,27 @@ def lock_api_to_front_door(
     )
 
 
+def site_private_link(env: AzureEnv, site: AzureStaticSite) -> cdn.SharedPrivateLinkResourcePropertiesArgs | None:
+    """Premium: Front Door asks for a private endpoint to the site's static website; the
+    connection stays Pending until approved (docs/deploy-azure.md), and until then Front Door
+    answers the site's paths with an error, never through the public endpoint."""
+    if not site.private:
+        return None
+    return cdn.SharedPrivateLinkResourcePropertiesArgs(
+        group_id=STATIC_WEBSITE_GROUP,
+        private_link=cdn.ResourceReferenceArgs(id=site.account.id),
+        private_link_location=env.location,
+        request_message=f"Front Door origin of {env.context.name_prefix} storefront",
+    )
+
+
 def _origin(
-    env: AzureEnv, profile: cdn.Profile, key: str, host: pulumi.Input[str], opts: pulumi.ResourceOptions
+    env: AzureEnv,
+    profile: cdn.Profile,
+    key: str,
+    host: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    private_link: cdn.SharedPrivateLinkResourcePropertiesArgs | None = None,
 ) -> tuple[cdn.AFDOriginGroup, cdn.AFDOrigin]:
     group = cdn.AFDOriginGroup(
         f"og-{key}",
@@ -281,6 +305,7 @@ def _origin(
         weight=1000,
         enforce_certificate_name_check=True,
         enabled_state="Enabled",
+        shared_private_link_resource=private_link,
         opts=opts,
     )
     return group, origin
@@ -325,11 +350,33 @@ def _route(
     )
 
 
+def _media_route(
+    env: AzureEnv,
+    edge: _Edge,
+    site: AzureStaticSite,
+    cache: cdn.AfdRouteCacheConfigurationArgs,
+    parent: pulumi.Resource,
+    after: cdn.Route,
+) -> tuple[cdn.Route, cdn.AFDOriginGroup]:
+    """/media/* from the uploads account (blob names keep the media/ prefix, so the path maps
+    1:1). Made after the site route, as that one waits for the API's: the endpoint's routes are
+    created one by one."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    og_media, origin_media = _origin(env, edge.profile, "media", web_host(site.uploads.account), opts)
+    short_cache = [r for r in site_delivery_rules() if r.name == "ShortCache"]
+    media_rules, media_made = _rule_set(env, edge.profile, "media", short_cache, opts)
+    route = _route(
+        env, edge, "media", og_media, "/" + MEDIA_PREFIX + "*", media_rules, cache,
+        pulumi.ResourceOptions(parent=parent, depends_on=[origin_media, after, *media_made]),
+    )  # fmt: skip
+    return route, og_media
+
+
 def _routes(
     env: AzureEnv, edge: _Edge, args: specs.CdnArgs, site: AzureStaticSite, parent: pulumi.Resource
 ) -> tuple[dict[str, cdn.Route], dict[str, cdn.AFDOriginGroup]]:
     opts = pulumi.ResourceOptions(parent=parent)
-    og_site, origin_site = _origin(env, edge.profile, "site", site.web_host, opts)
+    og_site, origin_site = _origin(env, edge.profile, "site", site.web_host, opts, site_private_link(env, site))
     og_api, origin_api = _origin(env, edge.profile, "api", args.api.host, opts)
     api_rules, api_made = _rule_set(env, edge.profile, "api", api_delivery_rules(), opts)
     route_api = _route(
@@ -347,7 +394,9 @@ def _routes(
         env, edge, "site", og_site, "/*", site_rules, cache,
         pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *site_made]),
     )  # fmt: skip
-    return {"api": route_api, "site": route_site}, {"api": og_api, "site": og_site}
+    route_media, og_media = _media_route(env, edge, site, cache, parent, after=route_site)
+    routes = {"api": route_api, "site": route_site, "media": route_media}
+    return routes, {"api": og_api, "site": og_site, "media": og_media}
 
 
 def create_cdn(
@@ -370,12 +419,11 @@ def create_cdn(
     domain = None
     if args.domain_name:
         domain = create_custom_domain(env, profile, args.domain_name, args.dns_zone_id, parent)
-    upload_host = site.blob_endpoint.apply(lambda e: (e or "").removeprefix("https://").split("/")[0])
     edge = _Edge(
         profile,
         endpoint,
         [cdn.ActivatedResourceReferenceArgs(id=domain.id)] if domain is not None else [],
-        _security_headers_rule_set(env, profile, upload_host, opts),
+        _security_headers_rule_set(env, profile, site.uploads.blob_host, opts),
     )
     routes, origin_groups = _routes(env, edge, args, site, parent)
     waf = create_firewall(env, args.firewall, sku, parent)
@@ -399,4 +447,5 @@ def create_cdn(
         create_dns_records(env, domain, args.domain_name, endpoint, routes["site"], parent)
     lock_api_to_front_door(env, api, profile, parent)
     host = pulumi.Output.from_input(args.domain_name) if args.domain_name else endpoint.host_name
+    allow_uploads_from(env, site.uploads, host.apply(lambda h: f"https://{h}"), parent)
     return AzureCdn(profile, endpoint, waf, security_policy, routes, origin_groups, domain, host)

@@ -141,8 +141,10 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         "communication": up.notifications.email.communication.id,
         "identity-secret": identity_secret.id,
         "hub-key-secret": up.notifications.push.key_secret.id,
-        "media": pulumi.Output.concat(up.site.account.id, "/blobServices/default/containers/", up.site.container),
-        "site-account": up.site.account.id,
+        "media": pulumi.Output.concat(
+            up.site.uploads.account.id, "/blobServices/default/containers/", up.site.uploads.container
+        ),
+        "uploads-account": up.site.uploads.account.id,
         "host-account": host_account.id,
         "insights": insights.id,
     }
@@ -194,7 +196,7 @@ def _common_settings(
         dm.AzureSettingNames.COSMOS_DATABASE: db.database_name,
         dm.AzureSettingNames.SERVICEBUS_NAMESPACE: notes.bus.namespace_host,
         dm.AzureSettingNames.EMAIL_ENDPOINT: notes.email.endpoint,
-        dm.AzureSettingNames.STORAGE_ACCOUNT: up.site.account.name,
+        dm.AzureSettingNames.STORAGE_ACCOUNT: up.site.uploads.account.name,
         dm.AzureSettingNames.IDENTITY_AUTHORITY: auth.authority,
         dm.AzureSettingNames.IDENTITY_TENANT_DOMAIN: auth.tenant_domain,
         dm.AzureSettingNames.IDENTITY_SCOPE: auth.scope,

@@ -7,8 +7,9 @@ grants (``grant_plan``), every one on exactly the resource the grant names:
   email send         shop email sender (custom role)       on the Communication Services resource
                      + Key Vault Secrets User              on the Notification Hub send-key secret (push)
   identity *         Key Vault Secrets User                on the identity client-secret secret
-  media write        Storage Blob Data Contributor         on $web, condition: path starts with media/
-                     + Storage Blob Delegator              on the site account (user-delegation SAS)
+  media write        Storage Blob Data Contributor         on the uploads account's $web, condition:
+                                                           path starts with media/ (never the site account)
+                     + Storage Blob Delegator              on the uploads account (user-delegation SAS)
 plus the platform baseline every Function App needs (``PLATFORM_PLAN``): Storage Blob Data
 Contributor on its own deployment container (packages live in their own account: no app can
 write another app's code), Storage Blob Data Owner on the host-storage account (no packages
@@ -139,7 +140,7 @@ def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
             plan.append((KEY_VAULT_SECRETS_USER, "identity-secret"))
         elif grant.resource == dm.MEDIA:
             plan.append((STORAGE_BLOB_DATA_CONTRIBUTOR, "media"))
-            plan.append((STORAGE_BLOB_DELEGATOR, "site-account"))
+            plan.append((STORAGE_BLOB_DELEGATOR, "uploads-account"))
         elif grant.resource == dm.PUSH:
             continue  # Notification Hubs: the hub key secret, granted with e-mail above
         else:  # pragma: no cover - datamodel.Grant validates resources

@@ -15,8 +15,9 @@ The services themselves refuse public traffic in prod: Cosmos DB and Service Bus
 Standard has no private endpoints) disable public network access; Key Vault and the
 functions' storage account deny by default (trusted Azure services, e.g. Storage reading its
 customer-managed key, pass) and admit only shop:azure.deployerIpRanges, the addresses
-Pulumi and the operator's `az` commands come from. The site account is not among them: it
-is Front Door's origin and takes the admins' browser uploads (docs: README security).
+Pulumi and the operator's `az` commands come from. The site account is reached by Front Door
+Premium's own Private Link instead (providers/azure/static_site.py); the uploads account
+takes the admins' browser uploads, so it stays public (docs: README security).
 """
 
 from __future__ import annotations

@@ -1,15 +1,22 @@
 """Static site: a StorageV2 account with the static website ($web) holding site/ files and
-the generated config.json, plus the media/ prefix the admin function writes to.
+the generated config.json; a second account (uploads) takes the admins' image uploads.
 
 HTTPS only, TLS 1.2 minimum, Entra ID by default (shared keys only for Pulumi's uploads, or
 none with shop:azure.sharedKeyUploads=false), SAS lifetime capped at 1 hour, anonymous blob
 access disabled, infrastructure (double) encryption; in prod with the stack's Key Vault key
 (CMK: Azure requires purge protection on the vault, which dev vaults do not have).
-The static-website endpoint (<account>.z*.web.core.windows.net) is the one anonymous read
-path and Azure gives it no private option on Front Door Standard: static websites are
-served anonymously by design, whatever allowBlobPublicAccess says. It serves only what is
-in $web (the storefront and product images, public anyway) and Front Door is its only
-advertised entry; the blob endpoint stays Entra-ID-only.
+
+Front Door Premium (prod) reaches the site account through Private Link (its static-website
+sub-resource, group id ``web``): the account then refuses the internet (public network access
+disabled, or only shop:azure.deployerIpRanges let through so Pulumi can upload the files).
+Front Door Standard (dev) has no Private Link, so there the static-website endpoint stays
+public (static websites are served anonymously by design) and answers around Front Door.
+
+The uploads account exists because browsers PUT to it directly with a create-only SAS
+(functions/adapters/azure_media.py): it must accept the internet, so it holds nothing but
+the uploaded images, its CORS admits the shop's origin only (``allow_uploads_from``, once
+Front Door's host exists) and Front Door serves them under /media/* from its static website.
+No identity can write the site account but the deployer.
 """
 
 from __future__ import annotations
@@ -28,23 +35,46 @@ from providers.azure.env import AzureEnv
 from providers.site_files import GENERATED_CONFIG, asset, build_site
 
 WEB_CONTAINER = "$web"
+# Front Door Premium's Private Link to a storage static website targets this sub-resource.
+STATIC_WEBSITE_GROUP = "web"
+PREMIUM = "Premium_AzureFrontDoor"
+# the headers of the SAS upload (functions/adapters/azure_media.py)
+UPLOAD_HEADERS = ["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"]
+
+
+def web_host(account: storage.StorageAccount) -> pulumi.Output[str]:
+    """<account>.z6.web.core.windows.net (a Front Door origin)."""
+    return account.primary_endpoints.apply(lambda e: _host(e.web) if e and e.web else "")
+
+
+@dataclass(frozen=True)
+class AzureUploads:
+    """The admins' image uploads: written with a create-only SAS, read through Front Door."""
+
+    account: storage.StorageAccount
+    website: storage.StorageAccountStaticWebsite
+    container: str = WEB_CONTAINER
+
+    @property
+    def blob_host(self) -> pulumi.Output[str]:
+        """<account>.blob.core.windows.net: where browsers PUT (the CSP's one upload host)."""
+        return self.account.primary_endpoints.apply(lambda e: _host(e.blob) if e else "")
 
 
 @dataclass(frozen=True)
 class AzureStaticSite:
     account: storage.StorageAccount
     website: storage.StorageAccountStaticWebsite
+    uploads: AzureUploads
     file_count: int
+    # True: Front Door reaches the site over Private Link and the account refuses the internet.
+    private: bool
     container: str = WEB_CONTAINER
 
     @property
     def web_host(self) -> pulumi.Output[str]:
         """<account>.z6.web.core.windows.net (the Front Door origin)."""
-        return self.account.primary_endpoints.apply(lambda e: _host(e.web) if e and e.web else "")
-
-    @property
-    def blob_endpoint(self) -> pulumi.Output[str]:
-        return self.account.primary_endpoints.apply(lambda e: e.blob if e else "")
+        return web_host(self.account)
 
     @property
     def result(self) -> specs.StaticSiteResult:
@@ -85,6 +115,7 @@ def secure_account(
     encryption: AzureEncryption,
     protect: bool = False,
     network_rules: storage.NetworkRuleSetArgs | None = None,
+    public_network_access: str = "Enabled",
 ) -> storage.StorageAccount:
     """A StorageV2 account with every baseline this stack requires (also used for function packages)."""
     # Azure Storage accepts a Key Vault key only from a vault with purge protection, which is
@@ -107,7 +138,7 @@ def secure_account(
         sas_policy=storage.SasPolicyArgs(sas_expiration_period="00.01:00:00", expiration_action="Block"),
         key_policy=storage.KeyPolicyArgs(key_expiration_period_in_days=90),
         allow_cross_tenant_replication=False,
-        public_network_access="Enabled",
+        public_network_access=public_network_access,
         network_rule_set=network_rules
         or storage.NetworkRuleSetArgs(bypass="AzureServices", default_action=storage.DefaultAction.ALLOW),
         identity=storage.IdentityArgs(
@@ -120,11 +151,34 @@ def secure_account(
     )
 
 
+def private_site(env: AzureEnv) -> bool:
+    """Only Front Door Premium has Private Link: the site is private wherever Premium fronts it."""
+    return env.settings.sku_for(env.context.is_prod) == PREMIUM
+
+
+def _site_network(env: AzureEnv) -> tuple[storage.NetworkRuleSetArgs | None, str]:
+    """(network rules, public network access) of the site account. Private: Front Door's
+    private endpoint only, plus the deployer's addresses if any (Pulumi uploads the files)."""
+    if not private_site(env):
+        return None, "Enabled"
+    ranges = env.settings.deployer_ip_ranges
+    rules = storage.NetworkRuleSetArgs(
+        bypass="None",
+        default_action=storage.DefaultAction.DENY,
+        ip_rules=[storage.IPRuleArgs(i_p_address_or_range=r, action=storage.Action.ALLOW) for r in ranges],
+    )
+    return rules, "Enabled" if ranges else "Disabled"
+
+
 def create_static_site(
     env: AzureEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: AzureEncryption
 ) -> AzureStaticSite:
     # Shared keys are off: the deployer uploads the files with its Entra identity.
-    account = secure_account(env, "site", parent, encryption=encryption, protect=not args.force_destroy)
+    rules, public = _site_network(env)
+    account = secure_account(
+        env, "site", parent, encryption=encryption, protect=not args.force_destroy,
+        network_rules=rules, public_network_access=public,
+    )  # fmt: skip
     deployer = iam.assign_to_deployer(
         env, "site-deployer-blob", account.id, iam.STORAGE_BLOB_DATA_CONTRIBUTOR, parent,
         "the deploying principal uploads the storefront (shared keys are disabled)",
@@ -138,8 +192,10 @@ def create_static_site(
         error404_document="index.html",
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    uploads = _create_uploads(env, parent, encryption)
+    private = private_site(env)
     if not env.settings.shared_key_uploads:  # key-less: the operator uploads (docs/deploy-azure.md)
-        return AzureStaticSite(account, website, file_count=0)
+        return AzureStaticSite(account, website, uploads, file_count=0, private=private)
     upload_opts = pulumi.ResourceOptions(parent=parent, depends_on=[website, deployer])
     # Blobs carry no Cache-Control here (the resource has no such property): Front Door's
     # site rule set sets it from the name (providers/azure/cdn.py).
@@ -150,7 +206,44 @@ def create_static_site(
     _upload(
         env, account, website, f"file-{GENERATED_CONFIG}", GENERATED_CONFIG, config, "application/json", upload_opts
     )
-    return AzureStaticSite(account, website, file_count=len(files) + 1)
+    return AzureStaticSite(account, website, uploads, file_count=len(files) + 1, private=private)
+
+
+def _create_uploads(env: AzureEnv, parent: pulumi.Resource, encryption: AzureEncryption) -> AzureUploads:
+    """The uploads account: public network (browsers PUT to it), nothing in it but images."""
+    account = secure_account(env, "uploads", parent, encryption=encryption)
+    website = storage.StorageAccountStaticWebsite(
+        "uploads-website", resource_group_name=env.rg_name, account_name=account.name,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )  # fmt: skip
+    return AzureUploads(account, website)
+
+
+def allow_uploads_from(
+    env: AzureEnv, uploads: AzureUploads, origin: pulumi.Input[str], parent: pulumi.Resource
+) -> storage.BlobServiceProperties:
+    """CORS of the uploads account: the SAS PUT from the shop's one origin (https://<host>),
+    known once Front Door exists (providers/azure/cdn.py)."""
+    return storage.BlobServiceProperties(
+        "uploads-blob-service",
+        resource_group_name=env.rg_name,
+        account_name=uploads.account.name,
+        blob_services_name="default",
+        delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
+        container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
+        cors=storage.CorsRulesArgs(
+            cors_rules=[
+                storage.CorsRuleArgs(
+                    allowed_origins=[origin],
+                    allowed_methods=["PUT"],
+                    allowed_headers=UPLOAD_HEADERS,
+                    exposed_headers=["etag"],
+                    max_age_in_seconds=3600,
+                )
+            ]
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def _config_json(config: Mapping[str, object]) -> pulumi.Asset | pulumi.Archive | None:
@@ -191,17 +284,6 @@ def _blob_service(
         is_versioning_enabled=not args.force_destroy,
         delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7 if args.force_destroy else 30),
         container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
-        cors=storage.CorsRulesArgs(
-            cors_rules=[
-                storage.CorsRuleArgs(
-                    allowed_origins=list(args.upload_origins),
-                    allowed_methods=["PUT"],
-                    # the headers of the SAS upload (functions/adapters/azure_media.py)
-                    allowed_headers=["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"],
-                    exposed_headers=["etag"],
-                    max_age_in_seconds=3600,
-                )
-            ]
-        ),
+        # No CORS: nothing is uploaded from a browser to the site account (see AzureUploads).
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -263,7 +263,7 @@ def test_storage_is_https_tls12_keyless_private(az: BuiltStack):
             assert i["identity"]["type"] == "UserAssigned"
         else:
             assert i["encryption"]["keySource"] == "Microsoft.Storage"
-    assert az.one(AZ + "storage:StorageAccountStaticWebsite").inputs["indexDocument"] == "index.html"
+    assert az.one(AZ + "storage:StorageAccountStaticWebsite", "site-website").inputs["indexDocument"] == "index.html"
     blobs = {
         b.inputs["blobName"]: b for b in az.of_type(AZ + "storage:Blob") if b.inputs.get("containerName") == "$web"
     }
@@ -366,7 +366,7 @@ def _ids(stack: BuiltStack) -> dict[str, str]:
     base = f"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/{rg}/providers"
     acct = stack.one(AZ + "cosmosdb:DatabaseAccount").outputs["name"]
     ns = stack.one(AZ + "servicebus:Namespace").outputs["name"]
-    site = stack.one(AZ + "storage:StorageAccount", "site").outputs["name"]
+    uploads = stack.one(AZ + "storage:StorageAccount", "uploads").outputs["name"]
     acs = stack.one(AZ + "communication:CommunicationService").outputs["name"]
     vault = stack.one(AZ + "keyvault:Vault").outputs["name"]
     return {
@@ -377,8 +377,8 @@ def _ids(stack: BuiltStack) -> dict[str, str]:
         "communication": f"{base}/Microsoft.Communication/communicationServices/{acs}",
         "identity-secret": f"{base}/Microsoft.KeyVault/vaults/{vault}/secrets/shop-{stack.stack}-identityClientSecret",
         "hub-key-secret": f"{base}/Microsoft.KeyVault/vaults/{vault}/secrets/shop-{stack.stack}-notificationHubKey",
-        "media": f"{base}/Microsoft.Storage/storageAccounts/{site}/blobServices/default/containers/$web",
-        "site-account": f"{base}/Microsoft.Storage/storageAccounts/{site}",
+        "media": f"{base}/Microsoft.Storage/storageAccounts/{uploads}/blobServices/default/containers/$web",
+        "uploads-account": f"{base}/Microsoft.Storage/storageAccounts/{uploads}",
     }
 
 
@@ -387,7 +387,7 @@ def test_each_identity_gets_exactly_its_grants_on_exactly_the_granted_resource(a
     principals = {r.name.removeprefix("id-"): r.outputs["principalId"]
                   for r in az.of_type(AZ + "managedidentity:UserAssignedIdentity")}  # fmt: skip
     email_role = az.one(AZ + "authorization:RoleDefinition")
-    rg_id = ids["site-account"].split("/providers/")[0]
+    rg_id = ids["uploads-account"].split("/providers/")[0]
     assert email_role.inputs["assignableScopes"] == [rg_id]  # custom roles: resource group at most
     assert not any("*" in a for p in email_role.inputs["permissions"] for a in p["actions"])
     for service in datamodel.SERVICES:

@@ -165,7 +165,7 @@ def test_both_routes_send_the_security_headers_with_a_csp_naming_the_upload_host
         "Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
         "Referrer-Policy",
     }  # fmt: skip
-    account = az.one(AZ + "storage:StorageAccount", "site").outputs["name"]
+    account = az.one(AZ + "storage:StorageAccount", "uploads").outputs["name"]
     csp = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"]["value"].split(";"))
     assert csp["connect-src"] == f"'self' https://{account}.blob.core.windows.net"
     assert csp["frame-ancestors"] == "'none'"

@@ -31,9 +31,10 @@ def test_gcp_site_bucket_takes_signed_posts_from_the_shops_origin_only(gcp_prod:
     assert rule["origins"] == [SHOP]
 
 
-def test_azure_site_account_takes_sas_puts_from_the_shops_origin_only(az_prod: BuiltStack):
-    (service,) = az_prod.of_type(AZURE_BLOB_SERVICE)
-    (rule,) = service.inputs["cors"]["corsRules"]
+def test_azure_uploads_account_takes_sas_puts_from_the_shops_origin_only(az_prod: BuiltStack):
+    services = {r.name: r for r in az_prod.of_type(AZURE_BLOB_SERVICE)}
+    assert "cors" not in services["site-blob-service"].inputs, "browsers upload to the uploads account, never the site"
+    (rule,) = services["uploads-blob-service"].inputs["cors"]["corsRules"]
     assert rule["allowedMethods"] == ["PUT"], "a SAS upload is one PUT of one blob"
     assert rule["allowedOrigins"] == [SHOP]
     assert "x-ms-blob-content-type" in rule["allowedHeaders"], "the storefront sets the stored type with it"
