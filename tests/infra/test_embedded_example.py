@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pulumi
+import pytest
 
 from .conftest import ROOT, configure_mocks
 
@@ -34,3 +35,15 @@ def test_the_embedded_program_builds_the_shop_from_its_own_config() -> None:
     assert tables, "the embedded program built no table"
     assert all(t.inputs.get("streamEnabled") is True for t in tables), "its transformation did not reach the table"
     assert all(t.inputs.get("streamViewType") == "NEW_AND_OLD_IMAGES" for t in tables)
+
+
+def test_the_sdk_component_provider_cannot_expose_shop_as_it_is() -> None:
+    """What the README says about other languages: the SDK's schema analyzer (what `pulumi package
+    add` runs on a Python component provider) needs one annotated `args` input; Shop takes a
+    StackConfig and a CloudProvider object instead. If this starts passing, revisit the README."""
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    from components.shop import Shop
+
+    with pytest.raises(Exception, match="requires an argument named 'args'"):
+        Analyzer("shop").analyze_component(Shop)
