@@ -69,9 +69,7 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork
     _gateway_endpoints(env, vpc, [z.route_table for z in built], parent)
     function_sg = _function_security_group(env, vpc.id, parent)
     _flow_logs(env, vpc, args.encryption, parent)
-    return AwsNetwork(
-        vpc.id, function_sg, tuple(z.public.id for z in built), tuple(z.private.id for z in built)
-    )
+    return AwsNetwork(vpc.id, function_sg, tuple(z.public.id for z in built), tuple(z.private.id for z in built))
 
 
 def _zones(env: AwsEnv, args: NetworkArgs, parent: Parent) -> list[str]:
