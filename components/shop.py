@@ -93,12 +93,8 @@ class Shop(pulumi.ComponentResource):
         )
         self.auth = Auth("auth", _auth_args(config, self.notifications.result), provider, child("auth"))
         self.static_site = StaticSite("site", _site_args(config, self.auth.result, site_dir), provider, child("site"))
-        self.functions = Functions(
-            "functions",
-            self._functions_args(config, ctx.parameters_path, build_dependencies),
-            provider,
-            child("functions"),
-        )
+        functions_args = self._functions_args(config, ctx.parameters_path, build_dependencies)
+        self.functions = Functions("functions", functions_args, provider, child("functions"))
         api_args = _api_args(config, self.functions.result, self.auth.result, key)
         self.api = Api("api", api_args, provider, child("api"))
         self.cdn = Cdn("cdn", _cdn_args(config, self.static_site.result, self.api.result), provider, child("cdn"))
