@@ -72,6 +72,13 @@ _KEY_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
         re.compile(r"^arn:aws[a-z-]*:kms:(?P<location>[a-z0-9-]+):\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"),
         "arn:aws:kms:<region>:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     ),
+    "azure": (
+        re.compile(
+            r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[a-z0-9-]{3,24}/keys/[^/]+$",
+            re.I,
+        ),
+        "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/keys/<key>",
+    ),
     "gcp": (
         re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$"),
         "projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>",
@@ -79,12 +86,18 @@ _KEY_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
 }
 _AWS_VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _AWS_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_AZURE_SUBNET = re.compile(
+    r"^(?P<vnet>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+)"
+    r"/subnets/[^/]+$",
+    re.I,
+)
 _GCP_NETWORK = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/networks/[a-z]([-a-z0-9]*[a-z0-9])?$")
 _GCP_CONNECTOR = re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/connectors/[a-z][-a-z0-9]{0,23}$")
 _GCP_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 # Which shop:existingNetwork fields each cloud reads.
 _NETWORK_FIELDS = {
     "aws": {"vpc_id", "subnet_ids"},
+    "azure": {"function_subnet_ids", "endpoint_subnet_id"},
     "gcp": {"network", "connector", "connector_subnet"},
 }
 
@@ -102,13 +115,16 @@ class ExistingNetwork(BaseModel):
     """``shop:existingNetwork``: a network made outside the stack, which then creates none.
 
     AWS: the VPC and >= 2 private subnets (different zones, with egress) the functions run in.
-    Azure: not yet (see docs/configuration.md). GCP: the VPC network, and either a Serverless VPC Access connector or the /28 subnet to make one in.
+    Azure: one subnet per function app (Flex Consumption: a subnet serves one app), delegated to
+    Microsoft.App/environments, and in prod the private endpoints' subnet; all in one VNet. GCP: the VPC network, and either a Serverless VPC Access connector or the /28 subnet to make one in.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
     vpc_id: str | None = Field(None, alias="vpcId")
     subnet_ids: tuple[str, ...] = Field((), alias="subnetIds")
+    function_subnet_ids: dict[str, str] = Field(default_factory=dict, alias="functionSubnetIds")
+    endpoint_subnet_id: str | None = Field(None, alias="endpointSubnetId")
     network: str | None = None
     connector: str | None = None
     connector_subnet: str | None = Field(None, alias="connectorSubnet")
@@ -227,12 +243,6 @@ class StackConfig(BaseModel):
 
     @model_validator(mode="after")
     def _bring_your_own(self) -> StackConfig:
-        if self.cloud == "azure" and (self.existing_key_id or self.existing_network):
-            raise ValueError(
-                f"{NAMESPACE}:existingKeyId and {NAMESPACE}:existingNetwork are not supported on azure yet (the "
-                f"stack makes its own Key Vault key and VNet): `pulumi config rm {NAMESPACE}:existingKeyId` and "
-                f"`pulumi config rm {NAMESPACE}:existingNetwork`"
-            )
         problems = key_id_problems(self.existing_key_id, self.cloud, self.region)
         if self.existing_network is not None:
             problems += network_problems(self.existing_network, self.cloud, self.region, self.is_prod)
@@ -272,7 +282,7 @@ def network_problems(net: ExistingNetwork, cloud: str, region: str, is_prod: boo
         f"`pulumi config rm --path '{key}.{ExistingNetwork.model_fields[name].alias or name}'`"
         for name in sorted(given - _NETWORK_FIELDS[cloud])
     ]
-    checks = {"aws": _aws_network_problems, "gcp": _gcp_network_problems}
+    checks = {"aws": _aws_network_problems, "azure": _azure_network_problems, "gcp": _gcp_network_problems}
     return problems + [f"{key}.{p}" for p in checks[cloud](net, region, is_prod)]
 
 
@@ -288,6 +298,29 @@ def _aws_network_problems(net: ExistingNetwork, region: str, is_prod: bool) -> l
             f"`pulumi config set --path '{NAMESPACE}:existingNetwork.subnetIds[0]' subnet-0123456789abcdef0` "
             "(and [1]...)"
         )
+    return problems
+
+
+def _azure_network_problems(net: ExistingNetwork, region: str, is_prod: bool) -> list[str]:
+    from functions.shop.datamodel import SERVICES  # the function apps, one subnet each
+
+    path = f"{NAMESPACE}:existingNetwork"
+    fix = f"`pulumi config set --path '{path}.functionSubnetIds.<service>' <subnet id>`"
+    problems = []
+    wanted = sorted(s.name for s in SERVICES)
+    if sorted(net.function_subnet_ids) != wanted:
+        problems.append(f"functionSubnetIds must name one subnet per function app {wanted} "
+                        f"(got {sorted(net.function_subnet_ids)}): {fix}")  # fmt: skip
+    subnets = [*net.function_subnet_ids.values(), *([net.endpoint_subnet_id] if net.endpoint_subnet_id else [])]
+    matches = [_AZURE_SUBNET.match(s) for s in subnets]
+    if any(m is None for m in matches):
+        problems.append(f"subnet ids must be /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+                        f"Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>: {fix}")  # fmt: skip
+    elif len({m.group("vnet").lower() for m in matches if m is not None}) > 1:
+        problems.append("functionSubnetIds and endpointSubnetId must be subnets of one VNet")
+    if is_prod and not net.endpoint_subnet_id:
+        problems.append(f"endpointSubnetId is required in prod (the private endpoints go there): "
+                        f"`pulumi config set --path '{path}.endpointSubnetId' <subnet id>`")  # fmt: skip
     return problems
 
 
