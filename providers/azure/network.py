@@ -98,7 +98,6 @@ def create_network(env: AzureEnv, args: specs.NetworkArgs, parent: pulumi.Resour
     if args.existing is not None and args.existing.function_subnet_ids:
         return existing_network(args.existing)
     opts = pulumi.ResourceOptions(parent=parent)
-    zones = [str(z) for z in range(1, min(args.az_count, 3) + 1)]
     public_ip = network.PublicIPAddress(
         "pip-nat",
         resource_group_name=env.rg_name,
@@ -106,7 +105,7 @@ def create_network(env: AzureEnv, args: specs.NetworkArgs, parent: pulumi.Resour
         sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
         public_ip_address_version="IPv4",
-        zones=zones,
+        zones=[str(z) for z in range(1, min(args.az_count, 3) + 1)],
         opts=opts,
     )
     nat = network.NatGateway(
