@@ -63,7 +63,44 @@ EXAMPLES: dict[str, str] = {
     "authThreatProtection": "audit",
     "reservedConcurrency": "50",
     "tags": "--path 'shop:tags.costCenter' 1234",
+    "existingKeyId": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "existingNetwork": "--path 'shop:existingNetwork.vpcId' vpc-0123456789abcdef0",
     "fcmCredentials": "--secret < firebase-service-account.json",
+}
+
+# Bring your own key (shop:existingKeyId): the format each cloud's key id has, and an example.
+_KEY_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (
+        re.compile(r"^arn:aws[a-z-]*:kms:(?P<location>[a-z0-9-]+):\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$"),
+        "arn:aws:kms:<region>:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ),
+    "azure": (
+        re.compile(
+            r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[a-z0-9-]{3,24}/keys/[^/]+$",
+            re.I,
+        ),
+        "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>/keys/<key>",
+    ),
+    "gcp": (
+        re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/keyRings/[^/]+/cryptoKeys/[^/]+$"),
+        "projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>",
+    ),
+}
+_AWS_VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_AWS_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_AZURE_SUBNET = re.compile(
+    r"^(?P<vnet>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+)"
+    r"/subnets/[^/]+$",
+    re.I,
+)
+_GCP_NETWORK = re.compile(r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/networks/[a-z]([-a-z0-9]*[a-z0-9])?$")
+_GCP_CONNECTOR = re.compile(r"^projects/[^/]+/locations/(?P<location>[^/]+)/connectors/[a-z][-a-z0-9]{0,23}$")
+_GCP_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# Which shop:existingNetwork fields each cloud reads.
+_NETWORK_FIELDS = {
+    "aws": {"vpc_id", "subnet_ids"},
+    "azure": {"function_subnet_ids", "endpoint_subnet_id"},
+    "gcp": {"network", "connector", "connector_subnet"},
 }
 # Keys whose value never appears in an error message.
 SECRET_KEYS = frozenset({"fcmCredentials"})
@@ -78,6 +115,25 @@ class CloudSettings(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class ExistingNetwork(BaseModel):
+    """``shop:existingNetwork``: a network made outside the stack, which then creates none.
+
+    AWS: the VPC and >= 2 private subnets (different zones, with egress) the functions run in.
+    Azure: one subnet per function app (Flex Consumption: a subnet serves one app), delegated to
+    Microsoft.App/environments, and in prod the private endpoints' subnet; all in one VNet. GCP: the VPC network, and either a Serverless VPC Access connector or the /28 subnet to make one in.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    vpc_id: str | None = Field(None, alias="vpcId")
+    subnet_ids: tuple[str, ...] = Field((), alias="subnetIds")
+    function_subnet_ids: dict[str, str] = Field(default_factory=dict, alias="functionSubnetIds")
+    endpoint_subnet_id: str | None = Field(None, alias="endpointSubnetId")
+    network: str | None = None
+    connector: str | None = None
+    connector_subnet: str | None = Field(None, alias="connectorSubnet")
 
 
 class StackConfig(BaseModel):
@@ -109,6 +165,9 @@ class StackConfig(BaseModel):
     order_expiry_hours: int = Field(24, alias="orderExpiryHours", ge=1, le=720)
     owner: str = Field("platform-team", min_length=1, max_length=256)
     tags: dict[str, str] = Field(default_factory=dict)
+    # Bring your own: the stack uses these instead of creating its key / network.
+    existing_key_id: str | None = Field(None, alias="existingKeyId")
+    existing_network: ExistingNetwork | None = Field(None, alias="existingNetwork")
     azure: CloudSettings = Field(default_factory=CloudSettings)
     gcp: CloudSettings = Field(default_factory=CloudSettings)
     # Firebase Cloud Messaging credentials (the service-account key JSON), set with
@@ -211,9 +270,108 @@ class StackConfig(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _bring_your_own(self) -> StackConfig:
+        problems = key_id_problems(self.existing_key_id, self.cloud, self.region)
+        if self.existing_network is not None:
+            problems += network_problems(self.existing_network, self.cloud, self.region, self.is_prod)
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+
+def key_id_problems(key_id: str | None, cloud: str, region: str) -> list[str]:
+    """Why `key_id` cannot be the stack key on `cloud` (empty: it can, or none is given)."""
+    if not key_id:
+        return []
+    pattern, example = _KEY_FORMATS[cloud]
+    fix = f"`pulumi config set {NAMESPACE}:existingKeyId {example}`"
+    match = pattern.match(key_id)
+    if match is None:
+        return [f"{NAMESPACE}:existingKeyId {key_id!r} is not a {cloud} key id: set {fix}"]
+    location = match.groupdict().get("location")
+    if location is not None and location != region:
+        return [
+            f"{NAMESPACE}:existingKeyId is in {location}, the stack in {region} (the services encrypt only with "
+            f"a key of their own region): set {fix.replace('<region>', region)}"
+        ]
+    return []
+
+
+def network_problems(net: ExistingNetwork, cloud: str, region: str, is_prod: bool) -> list[str]:
+    """Every reason `net` cannot carry the stack on `cloud`, one line each, with its fix."""
+    key = f"{NAMESPACE}:existingNetwork"
+    given = {name for name in ExistingNetwork.model_fields if getattr(net, name)}
+    problems = [
+        f"{key}.{ExistingNetwork.model_fields[name].alias or name} is not used on {cloud}: "
+        f"`pulumi config rm --path '{key}.{ExistingNetwork.model_fields[name].alias or name}'`"
+        for name in sorted(given - _NETWORK_FIELDS[cloud])
+    ]
+    checks = {"aws": _aws_network_problems, "azure": _azure_network_problems, "gcp": _gcp_network_problems}
+    return problems + [f"{key}.{p}" for p in checks[cloud](net, region, is_prod)]
+
+
+def _aws_network_problems(net: ExistingNetwork, region: str, is_prod: bool) -> list[str]:
+    problems = []
+    if not net.vpc_id or not _AWS_VPC.match(net.vpc_id):
+        problems.append(f"vpcId must be a VPC id: `pulumi config set --path '{NAMESPACE}:existingNetwork.vpcId' "
+                        "vpc-0123456789abcdef0`")  # fmt: skip
+    bad = [s for s in net.subnet_ids if not _AWS_SUBNET.match(s)]
+    if len(net.subnet_ids) < 2 or bad:
+        problems.append(
+            f"subnetIds must be >= 2 private subnet ids in different zones (got {list(net.subnet_ids)}): "
+            f"`pulumi config set --path '{NAMESPACE}:existingNetwork.subnetIds[0]' subnet-0123456789abcdef0` "
+            "(and [1]...)"
+        )
+    return problems
+
+
+def _azure_network_problems(net: ExistingNetwork, region: str, is_prod: bool) -> list[str]:
+    from functions.shop.datamodel import SERVICES  # the function apps, one subnet each
+
+    path = f"{NAMESPACE}:existingNetwork"
+    fix = f"`pulumi config set --path '{path}.functionSubnetIds.<service>' <subnet id>`"
+    problems = []
+    wanted = sorted(s.name for s in SERVICES)
+    if sorted(net.function_subnet_ids) != wanted:
+        problems.append(f"functionSubnetIds must name one subnet per function app {wanted} "
+                        f"(got {sorted(net.function_subnet_ids)}): {fix}")  # fmt: skip
+    subnets = [*net.function_subnet_ids.values(), *([net.endpoint_subnet_id] if net.endpoint_subnet_id else [])]
+    matches = [_AZURE_SUBNET.match(s) for s in subnets]
+    if any(m is None for m in matches):
+        problems.append(f"subnet ids must be /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+                        f"Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>: {fix}")  # fmt: skip
+    elif len({m.group("vnet").lower() for m in matches if m is not None}) > 1:
+        problems.append("functionSubnetIds and endpointSubnetId must be subnets of one VNet")
+    if is_prod and not net.endpoint_subnet_id:
+        problems.append(f"endpointSubnetId is required in prod (the private endpoints go there): "
+                        f"`pulumi config set --path '{path}.endpointSubnetId' <subnet id>`")  # fmt: skip
+    return problems
+
+
+def _gcp_network_problems(net: ExistingNetwork, region: str, is_prod: bool) -> list[str]:
+    path = f"{NAMESPACE}:existingNetwork"
+    problems = []
+    if not net.network or not _GCP_NETWORK.match(net.network):
+        problems.append(f"network must be projects/<project>/global/networks/<name>: "
+                        f"`pulumi config set --path '{path}.network' projects/<project>/global/networks/<name>`")  # fmt: skip
+    if bool(net.connector) == bool(net.connector_subnet):
+        problems.append(f"set exactly one of connector (an existing Serverless VPC Access connector) and "
+                        f"connectorSubnet (a /28 subnet of the network to make one in): "
+                        f"`pulumi config set --path '{path}.connectorSubnet' <subnet name>`")  # fmt: skip
+    match = _GCP_CONNECTOR.match(net.connector or "")
+    if net.connector and (match is None or match.group("location") != region):
+        problems.append(f"connector must be projects/<project>/locations/{region}/connectors/<name> (the stack's "
+                        f"region): `pulumi config set --path '{path}.connector' "
+                        f"projects/<project>/locations/{region}/connectors/<name>`")  # fmt: skip
+    if net.connector_subnet and not _GCP_NAME.match(net.connector_subnet):
+        problems.append(f"connectorSubnet must be a subnet name like connector-28: "
+                        f"`pulumi config set --path '{path}.connectorSubnet' connector-28`")  # fmt: skip
+    return problems
 
 
 def _tag_text(value: object) -> str:
@@ -313,7 +471,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-_OBJECT_KEYS = {"tags", "azure", "gcp"}
+_OBJECT_KEYS = {"tags", "azure", "gcp", "existingNetwork"}
 
 
 def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi
 
 from components.config import StackConfig, load_stack_config
-from components.shop import ROOT, Shop
+from components.shop import ROOT, Shop, Transformations
 from components.specs import DeploymentContext
 from functions.shop import datamodel
 from providers import get_provider
@@ -34,12 +34,27 @@ def deployment_context(config: StackConfig) -> DeploymentContext:
 
 
 def build(
-    *, build_dependencies: bool = True, site_dir: Path | None = None, outputs: dict[str, object] | None = None
+    *,
+    build_dependencies: bool = True,
+    site_dir: Path | None = None,
+    outputs: dict[str, object] | None = None,
+    config: StackConfig | None = None,
+    transformations: Transformations | None = None,
 ) -> Shop:
-    """Build the stack and export its outputs (also copied into `outputs` when given)."""
-    config = load_stack_config()
+    """Build the stack and export its outputs (also copied into `outputs` when given).
+
+    `config`: the stack's settings, built in code by a program embedding the shop; default: read
+    from the stack's ``shop:*`` config. `transformations`: per component, see ``Shop``."""
+    config = config or load_stack_config()
     provider = get_provider(config.cloud, deployment_context(config))
-    shop = Shop("shop", config, provider, site_dir=site_dir or ROOT / "site", build_dependencies=build_dependencies)
+    shop = Shop(
+        "shop",
+        config,
+        provider,
+        site_dir=site_dir or ROOT / "site",
+        build_dependencies=build_dependencies,
+        transformations=transformations,
+    )
     exported = stack_outputs(config, shop, provider)
     for name, value in exported.items():
         pulumi.export(name, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pulumi
@@ -49,6 +50,12 @@ ROOT = Path(__file__).resolve().parent.parent
 API_PATH_PATTERN = "/api/*"
 # Parts of functions/ that are never deployed: the local dev stack and tests.
 CODE_EXCLUDES = ("local", "tests")
+# The Shop's components by logical name: the keys `transformations` accepts.
+COMPONENT_NAMES = (
+    "encryption", "network", "database", "notifications", "auth", "site",
+    "functions", "api", "cdn", "configuration", "monitoring",
+)  # fmt: skip
+Transformations = Mapping[str, Sequence[pulumi.ResourceTransformation]]
 
 
 class Shop(pulumi.ComponentResource):
@@ -62,36 +69,42 @@ class Shop(pulumi.ComponentResource):
         *,
         site_dir: Path = ROOT / "site",
         build_dependencies: bool = True,
+        transformations: Transformations | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`transformations`: component name (COMPONENT_NAMES) -> Pulumi resource transformations run
+        on that component and every resource under it, to change what the providers create."""
         super().__init__("shop:components:Shop", name, None, opts)
         ctx = provider.context
-        child = pulumi.ResourceOptions(parent=self)
+        child = _child_options(self, transformations or {})
 
         provider.foundation(self)
-        self.encryption = Encryption("encryption", EncryptionArgs(), provider, child)
+        self.encryption = Encryption("encryption", _encryption_args(config), provider, child("encryption"))
         key = self.encryption.result
-        self.network = Network(
-            "network", NetworkArgs(az_count=config.az_count, nat_mode=config.nat_mode, encryption=key), provider, child
-        )
+        self.network = Network("network", _network_args(config, key), provider, child("network"))
         self.database = Database(
             "database",
             DatabaseArgs(tables=datamodel.TABLES, encryption=key, deletion_protection=config.is_prod),
             provider,
-            child,
+            child("database"),
         )
-        self.notifications = Notifications("notifications", _notifications_args(config, key), provider, child)
-        self.auth = Auth("auth", _auth_args(config, self.notifications.result), provider, child)
-        self.static_site = StaticSite("site", _site_args(config, self.auth.result, site_dir), provider, child)
-        self.functions = Functions(
-            "functions", self._functions_args(config, ctx.parameters_path, build_dependencies), provider, child
+        self.notifications = Notifications(
+            "notifications", _notifications_args(config, key), provider, child("notifications")
         )
-        self.api = Api("api", _api_args(config, self.functions.result, self.auth.result, key), provider, child)
-        self.cdn = Cdn("cdn", _cdn_args(config, self.static_site.result, self.api.result), provider, child)
+        self.auth = Auth("auth", _auth_args(config, self.notifications.result), provider, child("auth"))
+        self.static_site = StaticSite("site", _site_args(config, self.auth.result, site_dir), provider, child("site"))
+        functions_args = self._functions_args(config, ctx.parameters_path, build_dependencies)
+        self.functions = Functions("functions", functions_args, provider, child("functions"))
+        api_args = _api_args(config, self.functions.result, self.auth.result, key)
+        self.api = Api("api", api_args, provider, child("api"))
+        self.cdn = Cdn("cdn", _cdn_args(config, self.static_site.result, self.api.result), provider, child("cdn"))
         self.configuration = Configuration(
-            "configuration", ConfigurationArgs(parameters=self._parameters(config), encryption=key), provider, child
+            "configuration",
+            ConfigurationArgs(parameters=self._parameters(config), encryption=key),
+            provider,
+            child("configuration"),
         )
-        self.monitoring = Monitoring("monitoring", self._monitoring_args(config), provider, child)
+        self.monitoring = Monitoring("monitoring", self._monitoring_args(config), provider, child("monitoring"))
 
         self.site_url = self.cdn.result.url
         self.api_url = self.api.result.url
@@ -178,6 +191,29 @@ class Shop(pulumi.ComponentResource):
             encryption=self.encryption.result,
             cdn=self.cdn.result,
         )
+
+
+def _child_options(shop: Shop, transformations: Transformations) -> Callable[[str], pulumi.ResourceOptions]:
+    """Options of each component: under the Shop, with the caller's transformations for it (a
+    component's transformations also run on every resource under it)."""
+    unknown = sorted(set(transformations) - set(COMPONENT_NAMES))
+    if unknown:
+        raise ValueError(f"transformations for {unknown}: no such component (known: {', '.join(COMPONENT_NAMES)})")
+
+    def child(name: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=shop, transformations=list(transformations.get(name, ())))
+
+    return child
+
+
+def _encryption_args(config: StackConfig) -> EncryptionArgs:
+    return EncryptionArgs(existing_key_id=config.existing_key_id)
+
+
+def _network_args(config: StackConfig, key: EncryptionResult) -> NetworkArgs:
+    return NetworkArgs(
+        az_count=config.az_count, nat_mode=config.nat_mode, encryption=key, existing=config.existing_network
+    )
 
 
 def _notifications_args(config: StackConfig, key: EncryptionResult) -> NotificationsArgs:

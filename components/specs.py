@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pulumi
 
+from components.config import ExistingNetwork
 from functions.shop.datamodel import ServiceSpec, TableSpec
 from functions.shop.routes import Route
 
@@ -75,6 +76,8 @@ class DeploymentContext:
 class EncryptionArgs:
     description: str = "Encrypts the shop's data at rest (table, topic, queues, secure parameters)"
     rotation: bool = True
+    # A customer-managed key made outside the stack (shop:existingKeyId): used instead of a new one.
+    existing_key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class NetworkArgs:
     nat_mode: str  # "single" (one shared NAT) | "perAz" (one per zone, zone-independent egress)
     cidr_block: str = "10.40.0.0/16"
     encryption: EncryptionResult | None = None  # encrypts flow logs where the cloud supports it
+    existing: ExistingNetwork | None = None  # shop:existingNetwork: used instead of a new network
 
 
 @dataclass(frozen=True)

@@ -57,11 +57,11 @@ _USE_ACTIONS = (
 
 @dataclass(frozen=True)
 class AwsEncryption:
-    key: aws.kms.Key
+    key_arn: pulumi.Output[str]  # the stack's key, or the one shop:existingKeyId names
 
     @property
     def result(self) -> EncryptionResult:
-        return EncryptionResult(key_id=self.key.arn)
+        return EncryptionResult(key_id=self.key_arn)
 
 
 def key_policy(account_id: str, partition: str, region: str) -> str:
@@ -117,6 +117,9 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
 
 
 def create_encryption(env: AwsEnv, args: EncryptionArgs, parent: Parent) -> AwsEncryption:
+    if args.existing_key_id:
+        # A key made outside the stack: its key policy must allow what key_policy() allows.
+        return AwsEncryption(pulumi.Output.from_input(args.existing_key_id))
     key = aws.kms.Key(
         "stack-key",
         description=args.description,
@@ -131,4 +134,4 @@ def create_encryption(env: AwsEnv, args: EncryptionArgs, parent: Parent) -> AwsE
         target_key_id=key.key_id,
         opts=env.opts(parent),
     )
-    return AwsEncryption(key)
+    return AwsEncryption(key.arn)

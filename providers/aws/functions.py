@@ -221,7 +221,7 @@ def _create_function(
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
         vpc_config=aws.lambda_.FunctionVpcConfigArgs(
-            subnet_ids=[s.id for s in network.private_subnets],
+            subnet_ids=list(network.private_subnet_ids),
             security_group_ids=[network.function_security_group.id],
         ),
         # The role's policy must exist before the first invocation/ENI creation, and the log

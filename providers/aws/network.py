@@ -24,21 +24,26 @@ _PRIVATE_OFFSET = 8
 
 @dataclass(frozen=True)
 class AwsNetwork:
-    vpc: aws.ec2.Vpc
+    vpc_id: pulumi.Input[str]
     function_security_group: aws.ec2.SecurityGroup
-    public_subnets: tuple[aws.ec2.Subnet, ...]
-    private_subnets: tuple[aws.ec2.Subnet, ...]  # where the functions run
+    public_subnet_ids: tuple[pulumi.Input[str], ...]
+    private_subnet_ids: tuple[pulumi.Input[str], ...]  # where the functions run
 
     @property
     def result(self) -> NetworkResult:
         return NetworkResult(
-            network_id=self.vpc.id,
-            public_subnet_ids=pulumi.Output.all(*[s.id for s in self.public_subnets]),
-            private_subnet_ids=pulumi.Output.all(*[s.id for s in self.private_subnets]),
+            network_id=pulumi.Output.from_input(self.vpc_id),
+            public_subnet_ids=pulumi.Output.all(*self.public_subnet_ids),
+            private_subnet_ids=pulumi.Output.all(*self.private_subnet_ids),
         )
 
 
 def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork:
+    if args.existing is not None and args.existing.vpc_id:
+        # shop:existingNetwork: its owner runs the subnets, routes, NAT and flow logs; the stack adds
+        # only the functions' own security group.
+        vpc_id = args.existing.vpc_id
+        return AwsNetwork(vpc_id, _function_security_group(env, vpc_id, parent), (), args.existing.subnet_ids)
     opts = env.opts(parent)
     zones = _zones(env, args, parent)
     blocks = [str(b) for b in ipaddress.ip_network(args.cidr_block).subnets(new_prefix=_SUBNET_PREFIX)]
@@ -62,9 +67,9 @@ def create_network(env: AwsEnv, args: NetworkArgs, parent: Parent) -> AwsNetwork
         built.append(_zone(env, i, zones[i], vpc, blocks, public_rt, igw, shared_nat, parent))
 
     _gateway_endpoints(env, vpc, [z.route_table for z in built], parent)
-    function_sg = _function_security_group(env, vpc, parent)
+    function_sg = _function_security_group(env, vpc.id, parent)
     _flow_logs(env, vpc, args.encryption, parent)
-    return AwsNetwork(vpc, function_sg, tuple(z.public for z in built), tuple(z.private for z in built))
+    return AwsNetwork(vpc.id, function_sg, tuple(z.public.id for z in built), tuple(z.private.id for z in built))
 
 
 def _zones(env: AwsEnv, args: NetworkArgs, parent: Parent) -> list[str]:
@@ -145,11 +150,11 @@ def _gateway_endpoints(env: AwsEnv, vpc: aws.ec2.Vpc, route_tables: list[aws.ec2
         )
 
 
-def _function_security_group(env: AwsEnv, vpc: aws.ec2.Vpc, parent: Parent) -> aws.ec2.SecurityGroup:
+def _function_security_group(env: AwsEnv, vpc_id: pulumi.Input[str], parent: Parent) -> aws.ec2.SecurityGroup:
     # Functions accept no inbound traffic and call AWS APIs over HTTPS only.
     return aws.ec2.SecurityGroup(
         "functions-sg",
-        vpc_id=vpc.id,
+        vpc_id=vpc_id,
         description="Shop functions: no inbound, HTTPS out",
         egress=[
             aws.ec2.SecurityGroupEgressArgs(

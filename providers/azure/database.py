@@ -88,7 +88,7 @@ def _account(
     env: AzureEnv, args: specs.DatabaseArgs, parent: pulumi.Resource, network: AzureNetwork, encryption: AzureEncryption
 ) -> cosmosdb.DatabaseAccount:
     # Prod: a private endpoint only (network.py); dev: the function subnets' service endpoints.
-    subnets = [] if private_only(env) else list(network.function_subnets.values())
+    subnets = [] if private_only(env) else list(network.function_subnet_ids.values())
     prod = env.context.is_prod
     # Prod encrypts with the stack key through the CMK identity (versionless key URI: Cosmos DB
     # follows the key's rotation), which must be able to unwrap the key before the account exists.
@@ -110,7 +110,7 @@ def _account(
         public_network_access="Enabled" if subnets else "Disabled",
         is_virtual_network_filter_enabled=bool(subnets),
         virtual_network_rules=[
-            cosmosdb.VirtualNetworkRuleArgs(id=s.id, ignore_missing_v_net_service_endpoint=False) for s in subnets
+            cosmosdb.VirtualNetworkRuleArgs(id=s, ignore_missing_v_net_service_endpoint=False) for s in subnets
         ],
         network_acl_bypass=cosmosdb.NetworkAclBypass.AZURE_SERVICES,
         backup_policy=cosmosdb.ContinuousModeBackupPolicyArgs(

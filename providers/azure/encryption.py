@@ -23,9 +23,19 @@ from providers.azure.network import vault_network_acls
 
 
 @dataclass(frozen=True)
+class StackKey:
+    """The key the stack encrypts with: its own, or the one shop:existingKeyId names."""
+
+    resource_id: pulumi.Output[str]  # ARM id: the scope of the CMK identity's role
+    name: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]  # of the key's vault, https://<vault>.vault.azure.net/
+    key_uri: pulumi.Output[str]  # versionless: services follow the key's rotation
+
+
+@dataclass(frozen=True)
 class AzureEncryption:
-    vault: keyvault.Vault
-    key: keyvault.Key
+    vault: keyvault.Vault  # the stack's vault: its secrets, and its key unless one is given
+    key: StackKey
     cmk_identity: managedidentity.UserAssignedIdentity
     cmk_grant: authorization.RoleAssignment  # the identity's role on the key: storage CMK must wait for it
 
@@ -38,6 +48,14 @@ class AzureEncryption:
         return specs.EncryptionResult(key_id=self.key.key_uri)
 
 
+def existing_key(resource_id: str) -> StackKey:
+    """shop:existingKeyId (/subscriptions/.../vaults/<vault>/keys/<key>, checked by components.config)."""
+    vault_name, key_name = resource_id.split("/")[-3], resource_id.split("/")[-1]
+    vault_uri = f"https://{vault_name}.vault.azure.net/"
+    out = pulumi.Output.from_input
+    return StackKey(out(resource_id), out(key_name), out(vault_uri), out(f"{vault_uri}keys/{key_name}"))
+
+
 def create_encryption(env: AzureEnv, args: specs.EncryptionArgs, parent: pulumi.Resource) -> AzureEncryption:
     vault = _vault(env, parent)
     # The deployer manages keys and secrets through RBAC (no access policies).
@@ -45,6 +63,31 @@ def create_encryption(env: AzureEnv, args: specs.EncryptionArgs, parent: pulumi.
         env, "vault-deployer-admin", vault.id, iam.KEY_VAULT_ADMINISTRATOR, parent,
         "the deploying principal manages the stack key and secrets",
     )  # fmt: skip
+    if args.existing_key_id:
+        key = existing_key(args.existing_key_id)
+    else:
+        key = _stack_key(env, args, vault, deployer_admin, parent)
+    cmk_identity = managedidentity.UserAssignedIdentity(
+        "id-cmk", resource_group_name=env.rg_name, location=env.location, opts=pulumi.ResourceOptions(parent=parent)
+    )
+    cmk_grant = iam.assign(
+        "cmk-key-user",
+        scope=key.resource_id,
+        role=iam.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+        principal_id=cmk_identity.principal_id,
+        subscription_id=env.subscription_id,
+        parent=parent,
+    )
+    return AzureEncryption(vault=vault, key=key, cmk_identity=cmk_identity, cmk_grant=cmk_grant)
+
+
+def _stack_key(
+    env: AzureEnv,
+    args: specs.EncryptionArgs,
+    vault: keyvault.Vault,
+    deployer_admin: authorization.RoleAssignment,
+    parent: pulumi.Resource,
+) -> StackKey:
     rotation = [
         keyvault.LifetimeActionArgs(
             action=keyvault.ActionArgs(type=keyvault.KeyRotationPolicyActionType.ROTATE),
@@ -70,18 +113,7 @@ def create_encryption(env: AzureEnv, args: specs.EncryptionArgs, parent: pulumi.
         ),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[deployer_admin]),
     )
-    cmk_identity = managedidentity.UserAssignedIdentity(
-        "id-cmk", resource_group_name=env.rg_name, location=env.location, opts=pulumi.ResourceOptions(parent=parent)
-    )
-    cmk_grant = iam.assign(
-        "cmk-key-user",
-        scope=key.id,
-        role=iam.KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-        principal_id=cmk_identity.principal_id,
-        subscription_id=env.subscription_id,
-        parent=parent,
-    )
-    return AzureEncryption(vault=vault, key=key, cmk_identity=cmk_identity, cmk_grant=cmk_grant)
+    return StackKey(key.id, key.name, vault.properties.vault_uri, key.key_uri)
 
 
 def _vault(env: AzureEnv, parent: pulumi.Resource) -> keyvault.Vault:

@@ -291,7 +291,7 @@ def _function_app(
             type=web.ManagedServiceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
         ),
         key_vault_reference_identity=identity.id,
-        virtual_network_subnet_id=up.network.function_subnets[name].id,
+        virtual_network_subnet_id=up.network.function_subnet_ids[name],
         outbound_vnet_routing=web.OutboundVnetRoutingArgs(all_traffic=True),
         # SiteConfigArgs would add its own defaults (.NET version, local MySQL): only these go.
         site_config=web.SiteConfigArgsDict(

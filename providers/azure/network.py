@@ -32,6 +32,7 @@ import pulumi_azure_native.privatedns as privatedns
 import pulumi_azure_native.storage as storage
 
 from components import specs
+from components.config import ExistingNetwork
 from functions.shop import datamodel
 from providers.azure.env import AzureEnv
 
@@ -54,20 +55,26 @@ HOST_STORAGE_GROUPS = ("blob", "queue", "table")
 
 @dataclass(frozen=True)
 class AzureNetwork:
-    vnet: network.VirtualNetwork
-    nsg: network.NetworkSecurityGroup
-    nat: network.NatGateway
-    public_ip: network.PublicIPAddress
-    function_subnets: dict[str, network.Subnet]  # service name -> subnet
-    endpoint_subnet: network.Subnet
+    vnet_id: pulumi.Input[str]
+    function_subnet_ids: dict[str, pulumi.Input[str]]  # service name -> its app's integration subnet
+    endpoint_subnet_id: pulumi.Input[str] | None  # private endpoints (prod); None: an existing dev network
 
     @property
     def result(self) -> specs.NetworkResult:
+        endpoints = [self.endpoint_subnet_id] if self.endpoint_subnet_id is not None else []
         return specs.NetworkResult(
-            network_id=self.vnet.id,
-            public_subnet_ids=pulumi.Output.all(self.endpoint_subnet.id).apply(list),
-            private_subnet_ids=pulumi.Output.all(*[s.id for s in self.function_subnets.values()]).apply(list),
+            network_id=pulumi.Output.from_input(self.vnet_id),
+            public_subnet_ids=pulumi.Output.all(*endpoints).apply(list),
+            private_subnet_ids=pulumi.Output.all(*self.function_subnet_ids.values()).apply(list),
         )
+
+
+def existing_network(existing: ExistingNetwork) -> AzureNetwork:
+    """shop:existingNetwork: its owner runs the VNet, NAT and NSGs; the subnet ids are checked by
+    components.config (one delegated subnet per app, all in one VNet, endpoints subnet in prod)."""
+    subnets = [*existing.function_subnet_ids.values(), *filter(None, [existing.endpoint_subnet_id])]
+    vnet_id = subnets[0].rsplit("/subnets/", 1)[0]
+    return AzureNetwork(vnet_id, dict(existing.function_subnet_ids), existing.endpoint_subnet_id)
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,9 @@ def _subnets(cidr: str, count: int) -> list[str]:
 
 
 def create_network(env: AzureEnv, args: specs.NetworkArgs, parent: pulumi.Resource) -> AzureNetwork:
+    if args.existing is not None and args.existing.function_subnet_ids:
+        return existing_network(args.existing)
     opts = pulumi.ResourceOptions(parent=parent)
-    zones = [str(z) for z in range(1, min(args.az_count, 3) + 1)]
     public_ip = network.PublicIPAddress(
         "pip-nat",
         resource_group_name=env.rg_name,
@@ -98,7 +106,7 @@ def create_network(env: AzureEnv, args: specs.NetworkArgs, parent: pulumi.Resour
         sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
         public_ip_address_version="IPv4",
-        zones=zones,
+        zones=[str(z) for z in range(1, min(args.az_count, 3) + 1)],
         opts=opts,
     )
     nat = network.NatGateway(
@@ -146,7 +154,7 @@ def create_network(env: AzureEnv, args: specs.NetworkArgs, parent: pulumi.Resour
         default_outbound_access=False,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[previous] if previous else None),
     )
-    return AzureNetwork(vnet, nsg, nat, public_ip, function_subnets, endpoint_subnet)
+    return AzureNetwork(vnet.id, {k: v.id for k, v in function_subnets.items()}, endpoint_subnet.id)
 
 
 def _security_group(env: AzureEnv, opts: pulumi.ResourceOptions) -> network.NetworkSecurityGroup:
@@ -212,7 +220,7 @@ def create_private_endpoints(
             resource_group_name=env.rg_name,
             location=env.location,
             # SubnetArgs would add its own defaults for the subnet's policies: only the id goes.
-            subnet=network.SubnetArgsDict(id=net.endpoint_subnet.id),
+            subnet=network.SubnetArgsDict(id=net.endpoint_subnet_id),
             private_link_service_connections=[
                 network.PrivateLinkServiceConnectionArgs(
                     name=t.key, private_link_service_id=t.resource_id, group_ids=[t.group_id]
@@ -245,7 +253,7 @@ def _private_zone(
         resource_group_name=env.rg_name,
         private_zone_name=zone.name,
         location="Global",
-        virtual_network=privatedns.SubResourceArgs(id=net.vnet.id),
+        virtual_network=privatedns.SubResourceArgs(id=net.vnet_id),
         registration_enabled=False,
         opts=opts,
     )

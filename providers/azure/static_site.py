@@ -102,7 +102,7 @@ def _encryption(env: AzureEnv, kv: AzureEncryption | None) -> storage.Encryption
         require_infrastructure_encryption=True,
         services=services,
         key_source=storage.KeySource.MICROSOFT_KEYVAULT,
-        key_vault_properties=storage.KeyVaultPropertiesArgs(key_name=kv.key.name, key_vault_uri=kv.vault_uri),
+        key_vault_properties=storage.KeyVaultPropertiesArgs(key_name=kv.key.name, key_vault_uri=kv.key.vault_uri),
         encryption_identity=storage.EncryptionIdentityArgs(encryption_user_assigned_identity=kv.cmk_identity.id),
     )
 

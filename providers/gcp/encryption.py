@@ -35,18 +35,13 @@ AGENT_SERVICES: Mapping[Agent, str] = {
 
 @dataclass(frozen=True)
 class GcpEncryption:
-    ring: gcp.kms.KeyRing
-    key: gcp.kms.CryptoKey
+    key_id: pulumi.Output[str]  # the stack key, or the one shop:existingKeyId names
     agent_members: Mapping[Agent, pulumi.Output[str]]  # "serviceAccount:<agent e-mail>"
     agent_grants: Mapping[Agent, gcp.kms.CryptoKeyIAMMember]  # each agent's use of the key
 
     @property
     def result(self) -> specs.EncryptionResult:
-        return specs.EncryptionResult(key_id=self.key.id)
-
-    @property
-    def key_id(self) -> pulumi.Output[str]:
-        return self.key.id
+        return specs.EncryptionResult(key_id=self.key_id)
 
 
 def stack_key(env: GcpEnv, parent: pulumi.Resource, name: str, ring: gcp.kms.KeyRing, *,
@@ -77,20 +72,25 @@ def _agent_members(env: GcpEnv, parent: pulumi.Resource) -> dict[Agent, pulumi.O
 
 
 def create_encryption(env: GcpEnv, args: specs.EncryptionArgs, parent: pulumi.Resource) -> GcpEncryption:
-    ring = gcp.kms.KeyRing("keyring", project=env.project, location=env.region, opts=env.opts(parent, CLOUDKMS))
-    key = stack_key(env, parent, "key-stack", ring, rotation=args.rotation)
+    if args.existing_key_id:
+        # shop:existingKeyId: no ring or key here; the service agents are still granted its use
+        # (additive IAM members: the deployer needs cloudkms.cryptoKeys.setIamPolicy on it).
+        key_id = pulumi.Output.from_input(args.existing_key_id)
+    else:
+        ring = gcp.kms.KeyRing("keyring", project=env.project, location=env.region, opts=env.opts(parent, CLOUDKMS))
+        key_id = stack_key(env, parent, "key-stack", ring, rotation=args.rotation).id
     members = _agent_members(env, parent)
     grants = {
         agent: gcp.kms.CryptoKeyIAMMember(
             f"key-user-{agent}",
-            crypto_key_id=key.id,
+            crypto_key_id=key_id,
             role=ENCRYPTER_DECRYPTER,
             member=member,
             opts=pulumi.ResourceOptions(parent=parent),
         )
         for agent, member in members.items()
     }
-    return GcpEncryption(ring=ring, key=key, agent_members=members, agent_grants=grants)
+    return GcpEncryption(key_id=key_id, agent_members=members, agent_grants=grants)
 
 
 def cmek_opts(

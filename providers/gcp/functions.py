@@ -191,7 +191,7 @@ def _service_config(env: GcpEnv, args: specs.FunctionsArgs, service: dm.ServiceS
         "environment_variables": dict(sorted(fn_env.items())),
         "secret_environment_variables": list(grants.secret_env) or None,
         "service_account_email": account.email,
-        "vpc_connector": network.connector.id,
+        "vpc_connector": network.connector_id,
         "vpc_connector_egress_settings": "ALL_TRAFFIC",
         "ingress_settings": "ALLOW_ALL" if is_http else "ALLOW_INTERNAL_ONLY",
         "all_traffic_on_latest_revision": True,

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import specs
+from components.config import ExistingNetwork
 from providers.gcp.env import GcpEnv
 
 COMPUTE = "compute.googleapis.com"
@@ -25,29 +26,27 @@ COMPUTE = "compute.googleapis.com"
 
 @dataclass(frozen=True)
 class GcpNetwork:
-    network: gcp.compute.Network
-    connector_subnet: gcp.compute.Subnetwork
-    connector: gcp.vpcaccess.Connector
-    router: gcp.compute.Router
-    nat: gcp.compute.RouterNat
-    addresses: tuple[gcp.compute.Address, ...]  # NAT egress addresses (natMode perAz)
-    firewall: gcp.compute.Firewall
+    network_id: pulumi.Input[str]
+    subnet_ids: tuple[pulumi.Input[str], ...]  # the connector's subnet, when the stack knows it
+    connector_id: pulumi.Input[str]  # the Serverless VPC Access connector the functions egress through
 
     @property
     def result(self) -> specs.NetworkResult:
         return specs.NetworkResult(
-            network_id=self.network.id,
+            network_id=pulumi.Output.from_input(self.network_id),
             public_subnet_ids=pulumi.Output.from_input([]),
-            private_subnet_ids=pulumi.Output.all(self.connector_subnet.id).apply(list),
+            private_subnet_ids=pulumi.Output.all(*self.subnet_ids).apply(list),
         )
 
 
-def _connector(env: GcpEnv, subnet: gcp.compute.Subnetwork, parent: pulumi.Resource) -> gcp.vpcaccess.Connector:
+def _connector(
+    env: GcpEnv, subnet_name: pulumi.Input[str], parent: pulumi.Resource, subnet_project: str | None = None
+) -> gcp.vpcaccess.Connector:
     return gcp.vpcaccess.Connector(
         "connector",
         project=env.project,
         region=env.region,
-        subnet={"name": subnet.name, "project_id": env.project},
+        subnet={"name": subnet_name, "project_id": subnet_project or env.project},
         machine_type="e2-standard-4" if env.context.is_prod else "e2-micro",
         min_instances=2,
         max_instances=10 if env.context.is_prod else 3,
@@ -84,7 +83,21 @@ def _nat(env: GcpEnv, args: specs.NetworkArgs, router: gcp.compute.Router, subne
     return nat, addresses
 
 
+def _existing_network(env: GcpEnv, existing: ExistingNetwork, parent: pulumi.Resource) -> GcpNetwork:
+    """shop:existingNetwork: its owner runs the subnets, router, NAT and firewall; the stack makes at
+    most the connector, in the /28 subnet it is given (of the network's project: Shared VPC)."""
+    network = existing.network or ""
+    if existing.connector:
+        return GcpNetwork(network, (), existing.connector)
+    host_project = network.split("/")[1]
+    connector = _connector(env, existing.connector_subnet or "", parent, host_project)
+    subnet_id = f"projects/{host_project}/regions/{env.region}/subnetworks/{existing.connector_subnet}"
+    return GcpNetwork(network, (subnet_id,), connector.id)
+
+
 def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource) -> GcpNetwork:
+    if args.existing is not None and args.existing.network:
+        return _existing_network(env, args.existing, parent)
     opts = env.opts(parent, COMPUTE)
     network = gcp.compute.Network(
         "vpc",
@@ -106,10 +119,10 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         ),
         opts=opts,
     )
-    connector = _connector(env, subnet, parent)
+    connector = _connector(env, subnet.name, parent)
     router = gcp.compute.Router("router", project=env.project, region=env.region, network=network.id, opts=opts)
-    nat, addresses = _nat(env, args, router, subnet, opts)
-    firewall = gcp.compute.Firewall(
+    _nat(env, args, router, subnet, opts)
+    gcp.compute.Firewall(
         "fw-deny-ingress",
         project=env.project,
         network=network.id,
@@ -121,4 +134,4 @@ def create_network(env: GcpEnv, args: specs.NetworkArgs, parent: pulumi.Resource
         description="Nothing reaches the VPC from outside; the connector's own rules (priority 1000) still apply",
         opts=opts,
     )
-    return GcpNetwork(network, subnet, connector, router, nat, addresses, firewall)
+    return GcpNetwork(network.id, (subnet.id,), connector.id)

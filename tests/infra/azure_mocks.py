@@ -273,5 +273,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         return rid, {**inputs, **out}
 
 
-def build_azure_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
-    return run_program(AzureMocks(region=str(config.get("region"))), config, stack, site_dir)
+def build_azure_stack(
+    config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None, **build_args: Any
+) -> BuiltStack:
+    return run_program(AzureMocks(region=str(config.get("region"))), config, stack, site_dir, **build_args)

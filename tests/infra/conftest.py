@@ -318,7 +318,9 @@ def configure_mocks(config: Mapping[str, Any], stack: str) -> ShopMocks:
     return mocks
 
 
-def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Path | None = None) -> BuiltStack:
+def run_program(
+    mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Path | None = None, **build_args: Any
+) -> BuiltStack:
     """Run ``components.program.build`` under `mocks` with this stack config; return what it created."""
     from pulumi.runtime import settings
 
@@ -338,7 +340,7 @@ def run_program(mocks: Any, config: Mapping[str, Any], stack: str, site_dir: Pat
     @pulumi.runtime.test
     def run() -> pulumi.Output:
         exported: dict[str, Any] = {}  # exactly what `pulumi up` exports
-        build(build_dependencies=False, site_dir=site_dir, outputs=exported)
+        build(build_dependencies=False, site_dir=site_dir, outputs=exported, **build_args)
         return pulumi.Output.all(**exported).apply(outputs.update)
 
     run()
@@ -354,10 +356,12 @@ def build_stack(
     *,
     site_dir: Path | None = None,
     lambda_concurrency_quota: float = 1000.0,
+    **build_args: Any,
 ) -> BuiltStack:
-    """Run the program under fresh AWS mocks with this stack config; return what it created."""
+    """Run the program under fresh AWS mocks with this stack config; return what it created.
+    `build_args` go to ``components.program.build`` (e.g. transformations)."""
     mocks = ShopMocks(region=str(config.get("region", "eu-west-1")), lambda_concurrency_quota=lambda_concurrency_quota)
-    return run_program(mocks, config, stack, site_dir)
+    return run_program(mocks, config, stack, site_dir, **build_args)
 
 
 # One build per config for the whole session: every test reads the same recorded stack.

@@ -186,5 +186,7 @@ class GcpMocks(pulumi.runtime.Mocks):
         return rid, {**inputs, **out}
 
 
-def build_gcp_stack(config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None) -> BuiltStack:
-    return run_program(GcpMocks(region=str(config.get("region"))), config, stack, site_dir)
+def build_gcp_stack(
+    config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None, **build_args: Any
+) -> BuiltStack:
+    return run_program(GcpMocks(region=str(config.get("region"))), config, stack, site_dir, **build_args)

@@ -84,7 +84,7 @@ def test_pulumi_yaml_schema_defaults_match_the_model():
             assert default is None, key
         else:
             assert spec["default"] == default, f"{key}: Pulumi.yaml default {spec['default']!r} != model {default!r}"
-    assert set(CONFIG_KEYS) - set(schema) == {"tags", "azure", "gcp", "reservedConcurrency"}
+    assert set(CONFIG_KEYS) - set(schema) == {"tags", "azure", "gcp", "reservedConcurrency", "existingNetwork"}
 
 
 @pytest.mark.parametrize("stack_file", ["Pulumi.dev.yaml", "Pulumi.prod.yaml"])
