@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
+from functions.shop import datamodel as dm
 
 from .azure_mocks import AZURE_DEV, build_azure_stack
 from .conftest import DEV_CONFIG, BuiltStack, Resource, build_stack
@@ -19,9 +20,8 @@ AWS_NETWORK = {"vpcId": "vpc-0123456789abcdef0", "subnetIds": ["subnet-0aaaaaaaa
 _RG = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/platform/providers"
 AZURE_KEY = f"{_RG}/Microsoft.KeyVault/vaults/platform-kv/keys/shop"
 _VNET = f"{_RG}/Microsoft.Network/virtualNetworks/spoke"
-AZURE_SUBNETS = {
-    s: f"{_VNET}/subnets/fn-{s}" for s in ("accounts", "catalog", "cart", "orders", "admin", "notifications")
-}
+# One subnet per function app (a Flex Consumption subnet serves one app): every service.
+AZURE_SUBNETS = {s.name: f"{_VNET}/subnets/fn-{s.name}" for s in dm.SERVICES}
 AZURE_NETWORK = {"functionSubnetIds": AZURE_SUBNETS, "endpointSubnetId": f"{_VNET}/subnets/endpoints"}
 GCP_KEY = "projects/shared-kms-123456/locations/europe-west1/keyRings/platform/cryptoKeys/shop"
 GCP_NETWORK = {"network": "projects/host-net-123456/global/networks/shared", "connectorSubnet": "shop-connector-28"}
