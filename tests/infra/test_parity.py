@@ -136,3 +136,42 @@ def test_same_handler_package_and_route_table_on_every_cloud():
     gcp = {k for k in gcp_archive(code)[0].assets if k.startswith("functions/")}
     assert aws == azure == gcp, "the three clouds must deploy the same functions/ package"
     assert "functions/shop/routes.py" in aws and not any(k.startswith("functions/local/") for k in aws)
+
+
+def _pushing_aws(stack: BuiltStack) -> set[str]:
+    setting = datamodel.AwsSettingNames.PUSH_APPLICATION_ARN
+    return {r.name for r in stack.of_type("aws:lambda/function:Function")
+            if setting in (r.inputs.get("environment") or {}).get("variables", {})}  # fmt: skip
+
+
+def _pushing_azure(stack: BuiltStack) -> set[str]:
+    needed = {datamodel.AzureSettingNames.NOTIFICATION_HUB, datamodel.AzureSettingNames.NOTIFICATION_HUB_KEY}
+    return {r.inputs["tags"]["service"] for r in stack.of_type("azure-native:web:WebApp")
+            if needed <= {s["name"] for s in r.inputs["siteConfig"]["appSettings"]}}  # fmt: skip
+
+
+def _pushing_gcp(stack: BuiltStack) -> set[str]:
+    setting = datamodel.GcpSettingNames.FCM_ENABLED
+    return {r.inputs["labels"]["service"] for r in stack.of_type("gcp:cloudfunctionsv2/function:Function")
+            if r.inputs["serviceConfig"]["environmentVariables"].get(setting) == "true"}  # fmt: skip
+
+
+# With push configured: the cloud's channel to FCM, which the notifications function is wired to.
+PUSH_CHANNEL = {
+    "aws": ("aws:sns/platformApplication:PlatformApplication", _pushing_aws),
+    "azure": ("azure-native:notificationhubs:NotificationHub", _pushing_azure),
+    "gcp": ("gcp:firebase/project:Project", _pushing_gcp),
+}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_push_goes_through_the_clouds_channel_from_the_notifications_function_only(
+    prod: BuiltStack, az_prod: BuiltStack, gcp_prod: BuiltStack, cloud: str
+):
+    """Device registration is in the route table (every route is deployed, above); here: with
+    push configured, each cloud has its FCM channel and exactly the notifications function sends."""
+    stack = {"aws": prod, "azure": az_prod, "gcp": gcp_prod}[cloud]
+    channel, pushing = PUSH_CHANNEL[cloud]
+    assert stack.of_type(channel), f"{cloud}: push configured but no {channel}"
+    assert pushing(stack) == {"notifications"}, f"{cloud}: functions configured to push: {sorted(pushing(stack))}"
+    assert any(r.route_key == "POST /api/me/devices" for r in ROUTES), "device registration left the route table"
