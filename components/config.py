@@ -184,7 +184,13 @@ class StackConfig(BaseModel):
         except ValueError:
             key = None
         missing = [f for f in _FCM_FIELDS if not (isinstance(key, dict) and isinstance(key.get(f), str) and key[f])]
-        if not isinstance(key, dict) or key.get("type") != "service_account" or missing:
+        well_formed = (
+            isinstance(key, dict)
+            and not missing
+            and key["client_email"].endswith(".iam.gserviceaccount.com")
+            and "-----BEGIN PRIVATE KEY-----" in key["private_key"]
+        )
+        if not well_formed or key.get("type") != "service_account":
             raise ValueError(
                 'must be a Firebase service-account key (JSON with type "service_account", '
                 + ", ".join(_FCM_FIELDS)

@@ -5,7 +5,7 @@ Communication Services Email (the order-confirmation email); Notification Hubs (
 Push: the functions send each order update straight to the customer's FCM tokens through the
 hub (direct send, functions/adapters/notification_hubs_push.py); the hub forwards to FCM v1 with
 the Firebase project's service-account key, taken from the stack's secret config
-(``pulumi config set --secret shop:fcmServiceAccount "$(cat <key>.json)"``) and checked before
+(``pulumi config set shop:fcmCredentials --secret < <key>.json``, the same key as on AWS) and checked before
 anything is created. Unset: the hub has no FCM credentials and pushes are not delivered (a
 warning says so; e-mail is unaffected).
 
@@ -25,61 +25,29 @@ import pulumi_azure_native.communication as communication
 import pulumi_azure_native.keyvault as keyvault
 import pulumi_azure_native.notificationhubs as notificationhubs
 import pulumi_azure_native.servicebus as servicebus
-from pulumi.runtime.config import get_config
 
 from components import specs
-from components.config import NAMESPACE
 from providers.azure.configuration import secret_name, secret_uri, vault_secret
 from providers.azure.encryption import AzureEncryption
 from providers.azure.env import AzureEnv
 from providers.azure.network import private_only
-from providers.azure.settings import AzureSettingsError
 
 HUB_KEY_SECRET = "notificationHubKey"
-# The stack-config key (a Pulumi secret) holding the Firebase service-account key file (JSON).
-FCM_CREDENTIAL_KEY = "fcmServiceAccount"
-_FCM_FIELDS = ("project_id", "client_email", "private_key")
 
 
-def _fcm_problem(raw: str) -> str | None:
-    """What is wrong with the key file, never quoting it."""
-    try:
-        key = json.loads(raw)
-    except ValueError:
-        return "is not JSON"
-    if not isinstance(key, dict):
-        return "is not a JSON object"
-    missing = [f for f in _FCM_FIELDS if not isinstance(key.get(f), str) or not key[f].strip()]
-    if missing:
-        return f"lacks {', '.join(missing)}"
-    if not key["client_email"].endswith(".iam.gserviceaccount.com"):
-        return "has a client_email that is not a service account (<name>@<project>.iam.gserviceaccount.com)"
-    if "-----BEGIN PRIVATE KEY-----" not in key["private_key"]:
-        return "has a private_key that is not a PEM private key"
-    return None
-
-
-def fcm_credential() -> notificationhubs.FcmV1CredentialArgs | None:
-    """The hub's FCM v1 credentials from the stack's secret config, validated (never echoed)
-    before any resource exists; None (push not delivered, with a warning) when unset."""
-    key = f"{NAMESPACE}:{FCM_CREDENTIAL_KEY}"
-    raw = get_config(key)  # the plaintext, only to check its shape
-    fix = f'`pulumi config set --secret {key} "$(cat <firebase-service-account>.json)"`'
-    if not raw:
-        pulumi.log.warn(f"{key} is not set: the Notification Hub has no FCM v1 credentials and push "
-                        f"notifications are not delivered until it is ({fix}, then pulumi up)")  # fmt: skip
+def fcm_credential(push_credentials: pulumi.Output[str] | None) -> notificationhubs.FcmV1CredentialArgs | None:
+    """The hub's FCM v1 credentials from `shop:fcmCredentials` (a Pulumi secret, its shape checked
+    with the rest of the stack config); None (push not delivered, with a warning) when unset."""
+    if push_credentials is None:
+        pulumi.log.warn("shop:fcmCredentials is not set: the Notification Hub has no FCM v1 credentials and push "
+                        "notifications are not delivered until it is (`pulumi config set shop:fcmCredentials "
+                        "--secret < firebase-service-account.json`, then pulumi up)")  # fmt: skip
         return None
-    problem = _fcm_problem(raw)
-    if problem:
-        raise AzureSettingsError(
-            f"{key} {problem}: it must be the Firebase project's service-account key file "
-            f"(Firebase console > Project settings > Service accounts > Generate new private key); set {fix}"
-        )
-    parsed = json.loads(raw)
+    key = push_credentials.apply(json.loads)
     return notificationhubs.FcmV1CredentialArgs(
-        client_email=parsed["client_email"],
-        private_key=pulumi.Output.secret(parsed["private_key"]),
-        project_id=parsed["project_id"],
+        client_email=key.apply(lambda k: str(k["client_email"])),
+        private_key=key.apply(lambda k: str(k["private_key"])),
+        project_id=key.apply(lambda k: str(k["project_id"])),
     )
 
 
@@ -143,7 +111,7 @@ def create_notifications(
     return AzureNotifications(
         bus=_service_bus(env, args, opts),
         email=_email(env, args, opts),
-        push=_push(env, encryption, parent, fcm_credential()),
+        push=_push(env, encryption, parent, fcm_credential(args.push_credentials)),
     )
 
 

@@ -34,7 +34,7 @@ AZURE_DEV: dict[str, Any] = {
     "azure": {"tenantId": EXTERNAL_TENANT, "tenantSubdomain": "shopcustomers", "adminObjectIds": [ADMIN_USER]},
 }
 # The Firebase project's service-account key file; a Pulumi secret in a real stack
-# (`pulumi config set --secret shop:fcmServiceAccount "$(cat key.json)"`). Not a real key.
+# (`pulumi config set shop:fcmCredentials --secret < key.json`). Not a real key.
 FCM_SERVICE_ACCOUNT = {
     "type": "service_account",
     "project_id": "shop-firebase-123",
@@ -53,7 +53,7 @@ AZURE_PROD: dict[str, Any] = {
     "wafRateLimit": 1000,
     "reservedConcurrency": 50,
     "tags": {"costCenter": "shop-42"},
-    "fcmServiceAccount": json.dumps(FCM_SERVICE_ACCOUNT),
+    "fcmCredentials": json.dumps(FCM_SERVICE_ACCOUNT),
     # Hand-made app registrations, referenced.
     "azure": {
         "tenantId": EXTERNAL_TENANT,

@@ -43,7 +43,7 @@ FCM_CREDENTIALS = json.dumps(
     {
         "type": "service_account",
         "project_id": "shop-push-test",
-        "private_key": "fake-key-for-tests",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nfake-key-for-tests\n-----END PRIVATE KEY-----\n",
         "client_email": "push@shop-push-test.iam.gserviceaccount.com",
     }
 )

@@ -65,6 +65,22 @@ def test_without_fcm_credentials_there_is_no_platform_application_and_no_push():
         "AAAA-legacy-server-key",  # FCM's legacy server keys stopped working in 2024
         json.dumps({"type": "authorized_user", "client_id": "x"}),
         json.dumps({"type": "service_account", "project_id": "p", "client_email": "a@b.c"}),  # no private_key
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "client_email": "me@example.com",
+                "private_key": "-----BEGIN PRIVATE KEY-----s3cr3t",
+            }
+        ),  # not a service account's e-mail
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "client_email": "a@p.iam.gserviceaccount.com",
+                "private_key": "s3cr3t",
+            }
+        ),  # not a PEM key
     ],
 )
 def test_a_wrong_fcm_key_fails_the_preview_naming_the_key_never_the_value(bad: str):

@@ -213,34 +213,8 @@ def test_the_notification_hub_forwards_to_fcm_v1_with_the_configured_service_acc
     )
     assert "gcmCredential" not in hub, "no legacy FCM credentials (Google turned that API off)"
     assert "fcmV1Credential" not in az_dev.one(AZ + "notificationhubs:NotificationHub").inputs, (
-        "dev without shop:fcmServiceAccount: a hub without FCM credentials (push not delivered, warned)"
+        "dev without shop:fcmCredentials: a hub without FCM credentials (push not delivered, warned)"
     )
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("not json", "shop:fcmServiceAccount is not JSON"),
-        ('["a"]', "shop:fcmServiceAccount is not a JSON object"),
-        ('{"project_id": "p", "client_email": "a@p.iam.gserviceaccount.com"}', "shop:fcmServiceAccount lacks private_key"),
-        ('{"project_id": "p", "client_email": "me@example.com", "private_key": "-----BEGIN PRIVATE KEY-----s3cr3t"}',
-         "has a client_email that is not a service account"),
-        ('{"project_id": "p", "client_email": "a@p.iam.gserviceaccount.com", "private_key": "s3cr3t"}',
-         "has a private_key that is not a PEM private key"),
-    ],
-)  # fmt: skip
-def test_the_fcm_service_account_is_checked_before_anything_is_created(value: str, message: str):
-    import pulumi
-
-    from providers.azure.notifications import fcm_credential
-    from providers.azure.settings import AzureSettingsError
-
-    pulumi.runtime.set_all_config({"shop:fcmServiceAccount": value}, [])
-    with pytest.raises(AzureSettingsError) as err:
-        fcm_credential()
-    assert message in str(err.value)
-    assert "pulumi config set --secret shop:fcmServiceAccount" in str(err.value), "the error says how to fix it"
-    assert "s3cr3t" not in str(err.value), "the secret is never echoed"
 
 
 # -- static site ----------------------------------------------------------------------------
