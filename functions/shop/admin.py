@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, cast
 
 from . import checkout, datamodel, ports
@@ -24,6 +26,8 @@ from .models import (
 from .orders import publish
 from .routes import ADMIN, route
 from .services import Services
+
+log = logging.getLogger("shop.admin")
 
 if TYPE_CHECKING:
     from .api import Ctx
@@ -135,7 +139,27 @@ def image_upload_url(services: Services, product_id: str, content_type: str) -> 
 
 def list_orders(services: Services, status: str, limit: int, cursor: str | None) -> OrderList:
     page = services.store.list_orders_by_status(status, limit=limit, cursor=cursor)
-    return OrderList(items=[OrderOut.of(o, admin=True) for o in page.items], next_cursor=page.next_cursor)
+    orders = _with_emails(services.identity, page.items)
+    return OrderList(items=[OrderOut.of(o, admin=True) for o in orders], next_cursor=page.next_cursor)
+
+
+def _with_emails(identity: ports.Identity, orders: list[ports.Order]) -> list[ports.Order]:
+    """An order records the e-mail only when the access token carried one (Cognito's never do):
+    the others get the customer's verified address from the identity service, asked once per
+    customer on the page. A failed look-up leaves the address out rather than the whole list."""
+    known: dict[str, str | None] = {}
+    completed = []
+    for order in orders:
+        if order.email is None:
+            if order.user_id not in known:
+                try:
+                    known[order.user_id] = identity.lookup_email(order.user_id)
+                except ports.IdentityError as exc:
+                    log.warning("admin orders: no e-mail for %s: %s", order.user_id, exc.code)
+                    known[order.user_id] = None
+            order = replace(order, email=known[order.user_id])
+        completed.append(order)
+    return completed
 
 
 def set_order_status(services: Services, order_id: str, new: str) -> OrderOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -275,3 +276,34 @@ def test_confirmation_is_needed_where_the_identity_provider_asks_for_it(shop):
 
 def test_me_shows_the_admin_group(shop, admin):
     assert shop.ok("GET", "/api/me", who=admin)["groups"] == ["admin"]
+
+
+def test_the_admin_list_asks_the_identity_service_for_an_email_the_token_lacked(shop, customer, admin):
+    """Cognito's access tokens carry no e-mail, so the order records none: the admin list looks
+    the customer's verified address up, once per customer on the page."""
+    tokenless = replace(customer, email=None)
+    first = shop.order(tokenless, {"b2": 1}, key="k-1")["orderId"]
+    second = shop.order(tokenless, {"b2": 1}, key="k-2")["orderId"]
+    asked: list[str] = []
+    real = shop.services.identity.lookup_email
+
+    def counting(user_id: str) -> str | None:
+        asked.append(user_id)
+        return real(user_id)
+
+    shop.services.identity.lookup_email = counting
+    listed = shop.ok("GET", "/api/admin/orders", who=admin, query={"status": "PLACED"})["items"]
+    assert {o["orderId"] for o in listed} == {first, second}
+    assert {o["customer"]["email"] for o in listed} == {"c@example.com"}, listed
+    assert asked == [customer.user_id], f"one look-up per customer on the page, got {asked}"
+
+
+def test_a_failed_email_look_up_leaves_the_address_out_not_the_list(shop, customer, admin):
+    shop.order(replace(customer, email=None), {"b2": 1})
+
+    def down(user_id: str) -> str | None:
+        raise ports.IdentityError("IDENTITY_UNAVAILABLE", "the identity service did not answer", 503)
+
+    shop.services.identity.lookup_email = down
+    (listed,) = shop.ok("GET", "/api/admin/orders", who=admin, query={"status": "PLACED"})["items"]
+    assert listed["customer"]["email"] is None and listed["customer"]["name"], listed

@@ -93,7 +93,8 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
         | db("Query", gsi2, ("STATUS#*",))
         | db("GetItem UpdateItem", t, customer)
         | {("sns:Publish", a["topic"], (), ()), ("s3:PutObject", f"{a['bucket']}/media/*", (), ())}
-        | {("cognito-idp:AdminListGroupsForUser", a["pool"], (), ())},  # the admin re-check
+        | {("cognito-idp:AdminListGroupsForUser", a["pool"], (), ())}  # the admin re-check
+        | {("cognito-idp:AdminGetUser", a["pool"], (), ())},  # an order's e-mail the token lacked
         "notifications": {
             ("sqs:ReceiveMessage", a["queue"], (), ()),
             ("sqs:DeleteMessage", a["queue"], (), ()),
