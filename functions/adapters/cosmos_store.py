@@ -55,6 +55,7 @@ from typing import Any
 
 from functions.shop import datamodel, push
 from functions.shop.checkout import OrderRules
+from functions.shop.clock import now_iso
 from functions.shop.ports import (
     BROWSE_DEFAULT,
     AlreadyExists,
@@ -80,7 +81,6 @@ from ._documents import (
     SORT_FIELDS,
     decode_cursor,
     encode_cursor,
-    now_iso,
     order_fields,
     order_from,
     orders_scope,
