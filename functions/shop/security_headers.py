@@ -14,33 +14,46 @@ REFERRER_POLICY = "strict-origin-when-cross-origin"
 # The storefront uses none of these; a page that got a script in still cannot ask for them.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
-# Every directive but connect-src, which names where each cloud's signed uploads go.
-_DIRECTIVES_BEFORE_CONNECT = (
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data: https:",
-)
-_DIRECTIVES_AFTER_CONNECT = (
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-)
+# Stripe.js, only on a shop that takes cards through Stripe: its script, the iframes that
+# hold the card fields (and 3-D Secure), and the API the script calls. Stripe documents
+# exactly these hosts for card payments.
+STRIPE_SCRIPT_ORIGINS = ("https://js.stripe.com",)
+STRIPE_FRAME_ORIGINS = ("https://js.stripe.com", "https://hooks.stripe.com")
+STRIPE_CONNECT_ORIGINS = ("https://api.stripe.com",)
 
 
-def content_security_policy(*upload_origins: str) -> str:
+def content_security_policy(*upload_origins: str, stripe: bool = False) -> str:
     """The storefront's CSP; `upload_origins` are the hosts its browser uploads go to
-    besides its own origin (none locally: uploads go through the local gateway)."""
-    connect = " ".join(("connect-src 'self'", *upload_origins))
-    return "; ".join((*_DIRECTIVES_BEFORE_CONNECT, connect, *_DIRECTIVES_AFTER_CONNECT))
+    besides its own origin (none locally: uploads go through the local gateway); `stripe`
+    admits Stripe.js and nothing else of Stripe's."""
+
+    def directive(name: str, *sources: str) -> str:
+        return " ".join((name, *sources))
+
+    scripts = STRIPE_SCRIPT_ORIGINS if stripe else ()
+    connects = (*upload_origins, *(STRIPE_CONNECT_ORIGINS if stripe else ()))
+    frames = directive("frame-src", *STRIPE_FRAME_ORIGINS) if stripe else directive("frame-src", "'none'")
+    return "; ".join(
+        (
+            "default-src 'self'",
+            directive("script-src", "'self'", *scripts),
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            directive("connect-src", "'self'", *connects),
+            frames,
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
-def response_headers(*upload_origins: str, https: bool) -> dict[str, str]:
+def response_headers(*upload_origins: str, https: bool, stripe: bool = False) -> dict[str, str]:
     """Every header above, lower-case names; HSTS only over HTTPS (browsers ignore it on http)."""
     headers = {
-        "content-security-policy": content_security_policy(*upload_origins),
+        "content-security-policy": content_security_policy(*upload_origins, stripe=stripe),
         "x-content-type-options": CONTENT_TYPE_OPTIONS,
         "x-frame-options": FRAME_OPTIONS,
         "referrer-policy": REFERRER_POLICY,
