@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 NAMESPACE = "shop"
 
@@ -66,6 +75,9 @@ EXAMPLES: dict[str, str] = {
     "existingKeyId": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "existingNetwork": "--path 'shop:existingNetwork.vpcId' vpc-0123456789abcdef0",
     "fcmCredentials": "--secret < firebase-service-account.json",
+    "stripeSecretKey": "--secret sk_test_...",
+    "stripeWebhookSecret": "--secret whsec_...",
+    "stripePublishableKey": "pk_test_...",
 }
 
 # Bring your own key (shop:existingKeyId): the format each cloud's key id has, and an example.
@@ -102,8 +114,17 @@ _NETWORK_FIELDS = {
     "azure": {"function_subnet_ids", "endpoint_subnet_id"},
     "gcp": {"network", "connector", "connector_subnet"},
 }
+# Keys that must be set with `pulumi config set --secret`: a plain value would sit readable in
+# Pulumi.<stack>.yaml (and in the repository holding it).
+MUST_BE_SECRET = ("stripeSecretKey", "stripeWebhookSecret")
 # Keys whose value never appears in an error message.
-SECRET_KEYS = frozenset({"fcmCredentials"})
+SECRET_KEYS = frozenset({"fcmCredentials", *MUST_BE_SECRET})
+# Stripe's keys: the secret key (or a restricted one), the webhook endpoint's signing secret and
+# the publishable key Stripe.js uses in the storefront. Test keys and live keys never mix.
+_STRIPE_SECRET_KEY = re.compile(r"^(sk|rk)_(?P<mode>test|live)_[A-Za-z0-9]{10,}$")
+_STRIPE_WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]{16,}$")
+_STRIPE_PUBLISHABLE_KEY = re.compile(r"^pk_(?P<mode>test|live)_[A-Za-z0-9]{10,}$")
+STRIPE_KEYS = ("stripeSecretKey", "stripeWebhookSecret", "stripePublishableKey")
 # What a Firebase service-account key (JSON) must hold for FCM HTTP v1.
 _FCM_FIELDS = ("project_id", "private_key", "client_email")
 
@@ -173,6 +194,36 @@ class StackConfig(BaseModel):
     # Firebase Cloud Messaging credentials (the service-account key JSON), set with
     # `pulumi config set --secret`: mobile push of order updates. Unset: e-mail only.
     fcm_credentials: SecretStr | None = Field(None, alias="fcmCredentials")
+    # Card payments through Stripe (docs/deploy-*.md, "Payments (Stripe)"): all three or none.
+    # Unset: the payment routes answer 503 PAYMENTS_UNAVAILABLE.
+    stripe_secret_key: SecretStr | None = Field(None, alias="stripeSecretKey")
+    stripe_webhook_secret: SecretStr | None = Field(None, alias="stripeWebhookSecret")
+    stripe_publishable_key: str | None = Field(None, alias="stripePublishableKey")
+
+    @field_validator("stripe_secret_key", "stripe_webhook_secret")
+    @classmethod
+    def _stripe_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret_key = info.field_name == "stripe_secret_key"
+        pattern = _STRIPE_SECRET_KEY if secret_key else _STRIPE_WEBHOOK_SECRET
+        if not pattern.match(value.get_secret_value().strip()):
+            raise ValueError(
+                "must be a Stripe secret key (sk_test_..., sk_live_..., or restricted rk_test_.../rk_live_...; "
+                "Dashboard > Developers > API keys)"
+                if secret_key
+                else "must be a webhook endpoint's signing secret (whsec_...; Dashboard > Developers > Webhooks)"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("stripe_publishable_key")
+    @classmethod
+    def _stripe_publishable(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not _STRIPE_PUBLISHABLE_KEY.match(value):
+            raise ValueError("must be a Stripe publishable key (pk_test_... or pk_live_...)")
+        return value
 
     @field_validator("fcm_credentials")
     @classmethod
@@ -285,9 +336,49 @@ class StackConfig(BaseModel):
             raise ValueError("\n  ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _stripe_together(self) -> StackConfig:
+        problems = stripe_problems(self)
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
+
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def takes_cards(self) -> bool:
+        """Stripe is configured (the three keys, validated together)."""
+        return self.stripe_secret_key is not None
+
+
+def stripe_problems(config: StackConfig) -> list[str]:
+    """Why the Stripe keys cannot work together: all three or none, one mode (test or live)."""
+    given = {
+        "stripeSecretKey": config.stripe_secret_key,
+        "stripeWebhookSecret": config.stripe_webhook_secret,
+        "stripePublishableKey": config.stripe_publishable_key,
+    }
+    missing = [k for k, v in given.items() if v is None]
+    if len(missing) == len(given):
+        return []
+    if missing:
+        return [
+            f"{NAMESPACE}:{k} is required with the other Stripe keys (card payments need all three): "
+            f"set `pulumi config set {NAMESPACE}:{k} {EXAMPLES[k]}`, or remove the others"
+            for k in missing
+        ]
+    secret = config.stripe_secret_key.get_secret_value() if config.stripe_secret_key else ""
+    secret_mode = _STRIPE_SECRET_KEY.match(secret)
+    public_mode = _STRIPE_PUBLISHABLE_KEY.match(config.stripe_publishable_key or "")
+    if secret_mode and public_mode and secret_mode.group("mode") != public_mode.group("mode"):
+        return [
+            f"{NAMESPACE}:stripeSecretKey is a {secret_mode.group('mode')} key but {NAMESPACE}:stripePublishableKey "
+            f"a {public_mode.group('mode')} key (Stripe refuses to mix modes): set both from the same mode, e.g. "
+            f"`pulumi config set --secret {NAMESPACE}:stripeSecretKey sk_{public_mode.group('mode')}_...`"
+        ]
+    return []
 
 
 def key_id_problems(key_id: str | None, cloud: str, region: str) -> list[str]:
@@ -437,16 +528,26 @@ _KEY_BY_FIELD = {name: (f.alias or name) for name, f in StackConfig.model_fields
 CONFIG_KEYS: tuple[str, ...] = tuple(_KEY_BY_FIELD.values())
 
 
-def parse_stack_config(values: Mapping[str, object]) -> StackConfig:
-    """Validate raw config values (config key -> value as Pulumi returns it, strings included)."""
+def parse_stack_config(values: Mapping[str, object], *, plain: Collection[str] = ()) -> StackConfig:
+    """Validate raw config values (config key -> value as Pulumi returns it, strings included).
+    `plain`: the keys set without --secret (MUST_BE_SECRET ones among them are refused)."""
+    unprotected = [
+        f"{NAMESPACE}:{key} must be set with --secret (a plain value is readable in Pulumi.<stack>.yaml): "
+        f"`pulumi config set --secret {NAMESPACE}:{key} {EXAMPLES[key].removeprefix('--secret ')}`"
+        for key in MUST_BE_SECRET
+        if key in plain and values.get(key)
+    ]
     try:
-        return StackConfig.model_validate(dict(values))
+        config = StackConfig.model_validate(dict(values))
     except ValidationError as exc:
-        raise ConfigError(_explain(exc, values)) from None
+        raise ConfigError(_explain(exc, values, unprotected)) from None
+    if unprotected:
+        raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(unprotected))
+    return config
 
 
-def _explain(exc: ValidationError, values: Mapping[str, object]) -> str:
-    lines = []
+def _explain(exc: ValidationError, values: Mapping[str, object], lines: list[str]) -> str:
+    lines = list(lines)
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
         if not loc:  # model-level check: its message already names keys and the fix
@@ -488,4 +589,5 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
         value = config.get_object(key) if key in _OBJECT_KEYS else config.get(key)
         if value is not None:
             values[key] = value
-    return parse_stack_config(values)
+    plain = [key for key in values if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")]
+    return parse_stack_config(values, plain=plain)

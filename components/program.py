@@ -13,9 +13,13 @@ import pulumi
 from components.config import StackConfig, load_stack_config
 from components.shop import ROOT, Shop, Transformations
 from components.specs import DeploymentContext
-from functions.shop import datamodel
+from functions.shop import datamodel, routes
 from providers import get_provider
 from providers.base import CloudProvider
+
+
+# The route Stripe posts payment events to (functions/shop/payments.py), under the site's URL.
+PAYMENTS_WEBHOOK_PATH = next(r.path for r in routes.ROUTES if r.operation_id == "paymentWebhook")
 
 
 def deployment_context(config: StackConfig) -> DeploymentContext:
@@ -83,6 +87,8 @@ def stack_outputs(config: StackConfig, shop: Shop, provider: CloudProvider) -> d
         "cdnDistributionId": shop.cdn.result.distribution_id,
         "dashboard": shop.monitoring.result.dashboard_name,
         "functionNames": {s: f.name for s, f in shop.functions.result.functions.items()},
+        # Where Stripe posts payment events (through the CDN, like the storefront's own calls)
+        "paymentsWebhookUrl": shop.site_url.apply(lambda url: f"{url}{PAYMENTS_WEBHOOK_PATH}"),
     }
     specific = provider.stack_outputs()
     clash = set(common) & set(specific)

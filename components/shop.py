@@ -38,6 +38,7 @@ from components.specs import (
     NotificationsArgs,
     NotificationsResult,
     ParameterSpec,
+    PaymentSecrets,
     StaticSiteArgs,
     StaticSiteResult,
 )
@@ -162,6 +163,7 @@ class Shop(pulumi.ComponentResource):
             log_retention_days=config.log_retention_days,
             parameters_path=parameters_path,
             reserved_concurrency=config.reserved_concurrency,
+            payments=_payment_secrets(config),
         )
 
     def _parameters(self, config: StackConfig) -> tuple[ParameterSpec, ...]:
@@ -191,6 +193,19 @@ class Shop(pulumi.ComponentResource):
             encryption=self.encryption.result,
             cdn=self.cdn.result,
         )
+
+
+def _payment_secrets(config: StackConfig) -> PaymentSecrets | None:
+    """Stripe's secret key and webhook signing secret, kept secret in the state; None without Stripe."""
+    key, signing = config.stripe_secret_key, config.stripe_webhook_secret
+    if key is None or signing is None:
+        return None
+    return PaymentSecrets(
+        values={
+            datamodel.STRIPE_SECRET_KEY: pulumi.Output.secret(key.get_secret_value()),
+            datamodel.STRIPE_WEBHOOK_SECRET: pulumi.Output.secret(signing.get_secret_value()),
+        }
+    )
 
 
 def _child_options(shop: Shop, transformations: Transformations) -> Callable[[str], pulumi.ResourceOptions]:
@@ -255,6 +270,8 @@ def _site_args(config: StackConfig, auth: AuthResult, site_dir: Path) -> StaticS
             "userPoolClientId": auth.client_id,
             "currency": config.currency,
             "environment": config.environment,
+            # Stripe.js's card entry (publishable: meant for browsers); absent without Stripe
+            **({"stripePublishableKey": config.stripe_publishable_key} if config.stripe_publishable_key else {}),
         },
         media_prefix=datamodel.MEDIA_PREFIX,
         force_destroy=not config.is_prod,
@@ -282,4 +299,5 @@ def _cdn_args(config: StackConfig, site: StaticSiteResult, api: ApiResult) -> Cd
         domain_name=config.domain_name,
         dns_zone_id=config.hosted_zone_id,
         log_retention_days=config.log_retention_days,
+        stripe=config.takes_cards,
     )

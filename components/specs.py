@@ -239,6 +239,15 @@ class GrantTargets:
 
 
 @dataclass(frozen=True)
+class PaymentSecrets:
+    """The card processor's secrets (shop:stripeSecretKey, shop:stripeWebhookSecret) as secret
+    Outputs, by their datamodel.PAYMENT_SECRETS name. Each cloud keeps them in its secret store,
+    readable only by the functions granted datamodel.PAYMENTS."""
+
+    values: Mapping[str, pulumi.Output[str]]
+
+
+@dataclass(frozen=True)
 class FunctionsArgs:
     services: tuple[ServiceSpec, ...]
     code: CodePackage
@@ -250,6 +259,7 @@ class FunctionsArgs:
     log_retention_days: int
     parameters_path: str  # functions may read settings under this path
     reserved_concurrency: int | None = None
+    payments: PaymentSecrets | None = None  # None: the stack takes no cards (payment routes answer 503)
 
 
 @dataclass(frozen=True)
@@ -318,6 +328,8 @@ class CdnArgs:
     domain_name: str | None = None
     dns_zone_id: str | None = None  # hosted zone / DNS zone the certificate is validated in
     log_retention_days: int = 90
+    # The storefront loads Stripe.js for card entry: the security headers admit Stripe's hosts.
+    stripe: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from functions.shop import datamodel as dm
+from functions.shop.ports import PaymentProcessor
 from functions.shop.push import PushSender
 from functions.shop.services import Services
 
@@ -39,8 +41,30 @@ def build_services() -> Services:
             currency=env.get(dm.ENV_CURRENCY, "USD"),
             processed_events=DynamoDBProcessedEvents(env[dm.ENV_TABLE]),
             push=_push_sender(env.get(dm.AwsSettingNames.PUSH_APPLICATION_ARN, "")),
+            payments=_payments(env),
         )
     return _services
+
+
+def _payments(env: Mapping[str, str]) -> PaymentProcessor | None:
+    """Stripe when the function has its keys' parameter names (the orders function of a stack
+    taking cards); the values are read from Parameter Store on the first payment call."""
+    names = [env.get(dm.AwsSettingNames.PAYMENT_PARAMETERS[name], "") for name in dm.PAYMENT_SECRETS]
+    if not all(names):
+        return None
+    from .stripe_payments import StripeProcessor
+
+    def read() -> tuple[str, str]:
+        key, signing = (_secure_parameter(name) for name in names)
+        return key, signing
+
+    return StripeProcessor.reading(read)
+
+
+def _secure_parameter(name: str) -> str:
+    from .aws_clients import client
+
+    return str(client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
 
 
 def _push_sender(application_arn: str) -> PushSender | None:

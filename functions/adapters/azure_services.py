@@ -71,6 +71,7 @@ def build_services() -> Services:
     from .azure_notifier import AzureNotifier
     from .cosmos_processed_events import CosmosProcessedEvents
     from .cosmos_store import CosmosStore
+    from .stripe_payments import from_settings
 
     credential = ManagedIdentityCredential()
     container = LazyContainer(credential)  # one client for the store and the consumer's records
@@ -100,4 +101,5 @@ def build_services() -> Services:
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
         processed_events=CosmosProcessedEvents(container),
         push=push_sender(),
+        payments=from_settings(os.environ),
     )

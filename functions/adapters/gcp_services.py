@@ -54,6 +54,7 @@ def build_services() -> Services:
     from .gcp_identity import IdentityPlatform
     from .gcp_media import GcsSignedUrlMedia, IamSigner
     from .gcp_notifier import GcpNotifier
+    from .stripe_payments import from_settings
 
     credentials = MetadataCredentials()
     topic = _env(dm.ENV_TOPIC, dm.ORDER_EVENTS_TOPIC)
@@ -80,4 +81,5 @@ def build_services() -> Services:
         currency=os.environ.get(dm.ENV_CURRENCY, "USD"),
         processed_events=FirestoreProcessedEvents(db, root=os.environ.get(dm.ENV_TABLE)),
         push=push_sender(),
+        payments=from_settings(os.environ),
     )

@@ -6,19 +6,32 @@ The `stripe` package is imported lazily: only functions configured for Stripe lo
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from functions.shop import datamodel as dm
 from functions.shop.ports import Order, Payment, PaymentEvent, PaymentSignatureError
 
 from ._payments import STATUSES, event_from
+
+# (secret key, webhook signing secret)
+Credentials = tuple[str, str]
 
 
 class StripeProcessor:
     def __init__(self, api_key: str, webhook_secret: str, client: Any = None) -> None:
         """`client`: a stripe.StripeClient (tests pass one with a recorded HTTP client)."""
-        self._api_key = api_key
-        self._secret = webhook_secret
+        self._read: Callable[[], Credentials] = lambda: (api_key, webhook_secret)
         self._client = client
+
+    @classmethod
+    def reading(cls, read: Callable[[], Credentials], client: Any = None) -> StripeProcessor:
+        """A processor whose keys `read` fetches on the first payment call (once): a function
+        that reads them from a secret store pays for it only when it takes a payment."""
+        processor = cls("", "", client)
+        processor._read = functools.cache(read)
+        return processor
 
     in_api_confirmation = None  # the browser confirms with Stripe.js
 
@@ -27,7 +40,7 @@ class StripeProcessor:
         if self._client is None:
             import stripe
 
-            self._client = stripe.StripeClient(self._api_key, max_network_retries=2)
+            self._client = stripe.StripeClient(self._read()[0], max_network_retries=2)
         return self._client
 
     def create_payment(self, order: Order) -> Payment:
@@ -57,7 +70,17 @@ class StripeProcessor:
         import stripe
 
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._secret)
+            event = stripe.Webhook.construct_event(payload, signature, self._read()[1])
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise PaymentSignatureError(str(exc)) from exc
         return event_from(event.to_dict())
+
+
+def from_settings(settings: Mapping[str, str]) -> StripeProcessor | None:
+    """Stripe with the keys the function's settings hold (Azure: Key Vault references, GCP:
+    Secret Manager mounts, both resolved by the platform); None when the stack takes no cards."""
+    key = settings.get(dm.PaymentSettingNames.SECRET_KEY, "")
+    signing = settings.get(dm.PaymentSettingNames.WEBHOOK_SECRET, "")
+    if not key or not signing:
+        return None
+    return StripeProcessor(key, signing)

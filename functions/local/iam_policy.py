@@ -66,6 +66,11 @@ class Where:
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
 
+    @property
+    def key_arn(self) -> str:
+        """The stack key SecureString parameters are encrypted with."""
+        return self.arn("kms", "key/local")
+
 
 def _is_unauthenticated(model: OperationModel) -> bool:
     """Cognito's client APIs (SignUp, InitiateAuth, GetUser...) are not signed: no IAM."""
@@ -183,6 +188,8 @@ def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], wh
         return calls
     if prefix == "cognito-idp" and "UserPoolId" in params:
         return [Call(function, action, where.arn("cognito-idp", f"userpool/{params['UserPoolId']}"))]
+    if prefix == "ssm" and op == "GetParameter":
+        return _secure_parameter(function, params, where)
     if prefix == "s3" and "Bucket" in params:
         return [
             Call(
@@ -190,6 +197,21 @@ def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], wh
             )
         ]
     return [Call(function, action, "*")]
+
+
+def _secure_parameter(function: str, params: Mapping[str, Any], where: Where) -> list[Call]:
+    """ssm:GetParameter on the parameter; decrypted, also the kms:Decrypt SSM makes with the
+    caller's credentials, through SSM and naming the parameter in the encryption context."""
+    name = params["Name"]
+    arn = where.arn("ssm", "parameter" + (name if name.startswith("/") else f"/{name}"))
+    calls = [Call(function, "ssm:GetParameter", arn)]
+    if params.get("WithDecryption"):
+        context = (
+            ("kms:ViaService", f"ssm.{where.region}.amazonaws.com"),
+            (iam.PARAMETER_ENCRYPTION_CONTEXT, arn),
+        )
+        calls.append(Call(function, "kms:Decrypt", where.key_arn, context=context))
+    return calls
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -260,7 +282,7 @@ def local_policies(names: Mapping[str, str], sender: str, where: Where) -> dict[
         user_pool_arn=where.arn("cognito-idp", f"userpool/{names['pool']}"),
         bucket_arn=f"arn:aws:s3:::{names['bucket']}",
         media_prefix=dm.MEDIA_PREFIX,
-        key_arn=where.arn("kms", "key/local"),
+        key_arn=where.key_arn,
         push_application_arn=names.get("push_application") or None,
     )
     return {

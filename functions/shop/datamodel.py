@@ -126,6 +126,7 @@ EMAIL = "email"  # the sender identity
 IDENTITY = "identity"  # the user pool / tenant
 MEDIA = "media"  # MEDIA_PREFIX of the site bucket
 PUSH = "push"  # the mobile push service (SNS platform application, Notification Hub, FCM)
+PAYMENTS = "payments"  # the card processor's secrets (Stripe secret key, webhook signing secret)
 
 # Table actions, one per store operation (functions/adapters/dynamodb_store.py): each maps
 # to one DynamoDB API action, so a function is granted only the operations it performs.
@@ -145,6 +146,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     MEDIA: ("write",),
     # "send": one notification to registered devices (and forgetting the tokens it refuses)
     PUSH: ("send",),
+    # "read": the processor's two secrets from the stack's secret store (PAYMENT_SECRETS)
+    PAYMENTS: ("read",),
 }
 
 
@@ -280,6 +283,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
             # prices and stock read at checkout; stock taken and returned in the same transactions
             table(("batch-get", "update"), PRODUCTS),
             Grant(TOPIC, ("publish",)),
+            # the pay route and the processor's webhook: Stripe's keys, when the stack takes cards
+            Grant(PAYMENTS, ("read",)),
         ),
     ),
     ServiceSpec(
@@ -339,6 +344,22 @@ ENV_USER_POOL_CLIENT = "SHOP_USER_POOL_CLIENT_ID"
 ENV_CURRENCY = "SHOP_CURRENCY"
 ENV_CLOUD = "SHOP_CLOUD"  # aws | azure | gcp | local
 ENV_PARAMETERS_PATH = "SHOP_PARAMETERS_PATH"  # Parameter Store / Key Vault / Secret Manager prefix
+
+# The card processor's secrets (shop:stripeSecretKey, shop:stripeWebhookSecret) by their name in
+# the stack's secret store (Parameter Store under the parameters path, Key Vault, Secret Manager).
+# Only functions granted PAYMENTS can read them, and only when the stack takes cards.
+STRIPE_SECRET_KEY = "stripeSecretKey"
+STRIPE_WEBHOOK_SECRET = "stripeWebhookSecret"
+PAYMENT_SECRETS: tuple[str, ...] = (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET)
+
+
+class PaymentSettingNames:
+    """Azure and GCP: the secrets' values, as Key Vault references / Secret Manager mounts
+    (AWS: their parameter names, AwsSettingNames)."""
+
+    SECRET_KEY = "SHOP_STRIPE_SECRET_KEY"
+    WEBHOOK_SECRET = "SHOP_STRIPE_WEBHOOK_SECRET"
+    BY_SECRET: dict[str, str] = {STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET}
 
 
 # ---------------------------------------------------------------------------
@@ -406,6 +427,13 @@ class AwsSettingNames:
 
     # optional: the SNS platform application (FCM) order updates are pushed through; unset: no push
     PUSH_APPLICATION_ARN = "SHOP_SNS_PLATFORM_APPLICATION_ARN"
+    # optional: the SecureString parameters holding Stripe's keys, read on the first payment call
+    STRIPE_SECRET_KEY_PARAMETER = "SHOP_STRIPE_SECRET_KEY_PARAMETER"
+    STRIPE_WEBHOOK_SECRET_PARAMETER = "SHOP_STRIPE_WEBHOOK_SECRET_PARAMETER"
+    PAYMENT_PARAMETERS: dict[str, str] = {
+        STRIPE_SECRET_KEY: STRIPE_SECRET_KEY_PARAMETER,
+        STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET_PARAMETER,
+    }
 
 
 class TokenEnv:

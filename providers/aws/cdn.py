@@ -65,11 +65,11 @@ function handler(event) {
 ORIGIN_SECRET_LENGTH = 48
 
 
-def content_security_policy(upload_host: str) -> str:
-    """The storefront talks to its own origin (site and /api) and, for admin image uploads,
-    to the one bucket host its signed forms name: nothing else (functions/shop/security_headers.py,
-    the policy the local gateway sends too)."""
-    return security_headers.content_security_policy(f"https://{upload_host}")
+def content_security_policy(upload_host: str, stripe: bool = False) -> str:
+    """The storefront talks to its own origin (site and /api), for admin image uploads to the
+    one bucket host its signed forms name and, when it takes cards, to Stripe.js's hosts:
+    nothing else (functions/shop/security_headers.py, the policy the local gateway sends too)."""
+    return security_headers.content_security_policy(f"https://{upload_host}", stripe=stripe)
 
 
 def create_origin_secret(parent: Parent) -> pulumi.Output[str]:
@@ -112,7 +112,7 @@ def create_cdn(
         signing_protocol="sigv4",
         opts=env.opts(parent),
     )
-    headers = _security_headers(env, site.bucket.bucket_regional_domain_name, parent)
+    headers = _security_headers(env, site.bucket.bucket_regional_domain_name, args.stripe, parent)
     spa_routing, sitemap_host = _edge_functions(env, parent)
     api_prefix = args.api_path_pattern.removesuffix("*")
     firewall = create_firewall(env, args.firewall, api_prefix, args.log_retention_days, parent)
@@ -317,7 +317,7 @@ def _dns_records(env: AwsEnv, args: CdnArgs, distribution: aws.cloudfront.Distri
 
 
 def _security_headers(
-    env: AwsEnv, upload_host: pulumi.Input[str], parent: Parent
+    env: AwsEnv, upload_host: pulumi.Input[str], stripe: bool, parent: Parent
 ) -> aws.cloudfront.ResponseHeadersPolicy:
     # No X-XSS-Protection: browsers dropped the filter it drove; the CSP is the protection.
     return aws.cloudfront.ResponseHeadersPolicy(
@@ -328,7 +328,9 @@ def _security_headers(
                 access_control_max_age_sec=HSTS_MAX_AGE_SECONDS, include_subdomains=True, preload=True, override=True
             ),
             content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                content_security_policy=pulumi.Output.from_input(upload_host).apply(content_security_policy),
+                content_security_policy=pulumi.Output.from_input(upload_host).apply(
+                    lambda host: content_security_policy(host, stripe)
+                ),
                 override=True,
             ),
             content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.specs import ConfigurationArgs, ConfigurationResult
+from components.specs import ConfigurationArgs, ConfigurationResult, ParameterSpec
 from providers.aws.env import AwsEnv
 from providers.base import Parent
 
@@ -23,19 +23,23 @@ class AwsConfiguration:
         return ConfigurationResult(path=self.path, parameter_names={n: p.name for n, p in self.parameters.items()})
 
 
+def create_parameter(
+    env: AwsEnv, spec: ParameterSpec, key_id: pulumi.Input[str], parent: Parent
+) -> aws.ssm.Parameter:
+    """One parameter under the stack's path; a secret one is a SecureString under the stack key."""
+    return aws.ssm.Parameter(
+        spec.name,
+        # Explicit names: the path hierarchy is the contract (ENV_PARAMETERS_PATH).
+        name=f"{env.context.parameters_path}{spec.name}",
+        type="SecureString" if spec.secret else "String",
+        key_id=key_id if spec.secret else None,
+        value=pulumi.Output.secret(spec.value) if spec.secret else spec.value,
+        description=spec.description or None,
+        tier="Standard",
+        opts=env.opts(parent),
+    )
+
+
 def create_configuration(env: AwsEnv, args: ConfigurationArgs, parent: Parent) -> AwsConfiguration:
-    path = env.context.parameters_path
-    parameters: dict[str, aws.ssm.Parameter] = {}
-    for spec in args.parameters:
-        parameters[spec.name] = aws.ssm.Parameter(
-            spec.name,
-            # Explicit names: the path hierarchy is the contract (ENV_PARAMETERS_PATH).
-            name=f"{path}{spec.name}",
-            type="SecureString" if spec.secret else "String",
-            key_id=args.encryption.key_id if spec.secret else None,
-            value=pulumi.Output.secret(spec.value) if spec.secret else spec.value,
-            description=spec.description or None,
-            tier="Standard",
-            opts=env.opts(parent),
-        )
-    return AwsConfiguration(path, parameters)
+    parameters = {spec.name: create_parameter(env, spec, args.encryption.key_id, parent) for spec in args.parameters}
+    return AwsConfiguration(env.context.parameters_path, parameters)

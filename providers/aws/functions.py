@@ -11,11 +11,19 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from components.specs import FunctionResult, FunctionsArgs, FunctionsResult
+from components.specs import FunctionResult, FunctionsArgs, FunctionsResult, ParameterSpec
 from functions.runtimes.origin import ORIGIN_SECRET_ENV
-from functions.shop.datamodel import EXPIRY_SCHEDULE_MINUTES, PUSH, SHOP_TABLE, AwsSettingNames, ServiceSpec
+from functions.shop.datamodel import (
+    EXPIRY_SCHEDULE_MINUTES,
+    PAYMENTS,
+    PUSH,
+    SHOP_TABLE,
+    AwsSettingNames,
+    ServiceSpec,
+)
 from providers.aws import iam, packaging
 from providers.aws.auth import AwsAuth
+from providers.aws.configuration import create_parameter
 from providers.aws.database import AwsDatabase
 from providers.aws.env import AwsEnv
 from providers.aws.network import AwsNetwork
@@ -70,6 +78,8 @@ class AwsFunction:
 class AwsFunctions:
     functions: Mapping[str, AwsFunction]  # by service name
     origin_secret: pulumi.Output[str]  # CloudFront sends it to the API origin (cdn.py), the functions demand it
+    # Stripe's keys as SecureString parameters (datamodel.PAYMENT_SECRETS name -> parameter); empty without Stripe
+    payment_parameters: Mapping[str, aws.ssm.Parameter]
 
     @property
     def result(self) -> FunctionsResult:
@@ -99,12 +109,41 @@ def create_functions(
         opts=opts,
     )
     code = packaging.code_archive(args.code)
-    grant_arns = _grant_arns(args, targets)
+    payments = _payment_parameters(env, args, parent)
+    grant_arns = _grant_arns(args, targets, payments)
+    shared = _Shared(layer, code, grant_arns, payments)
     functions = {
-        service.name: _create_function(env, args, service, layer, code, grant_arns, network, targets, parent)
+        service.name: _create_function(env, args, service, shared, network, targets, parent)
         for service in args.services
     }
-    return AwsFunctions(functions, origin_secret)
+    return AwsFunctions(functions, origin_secret, payments)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every function of the stack shares: the dependencies layer, the code, the grants' ARNs
+    and the secret parameters some of them read."""
+
+    layer: aws.lambda_.LayerVersion
+    code: pulumi.AssetArchive
+    grant_arns: pulumi.Output[iam.GrantArns]
+    payment_parameters: Mapping[str, aws.ssm.Parameter]
+
+
+def _payment_parameters(env: AwsEnv, args: FunctionsArgs, parent: Parent) -> dict[str, aws.ssm.Parameter]:
+    """Stripe's keys as SecureString parameters under the stack's path, encrypted with the stack
+    key: never a plain function setting (the functions get their names and read them lazily)."""
+    if args.payments is None:
+        return {}
+    return {
+        name: create_parameter(
+            env,
+            ParameterSpec(name, value, secret=True, description="Stripe (payments); read by the orders function"),
+            args.targets.encryption.key_id,
+            parent,
+        )
+        for name, value in args.payments.values.items()
+    }
 
 
 def _reserving(services: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
@@ -142,7 +181,9 @@ def check_concurrency_quota(env: AwsEnv, per_function: int, functions: int, pare
         )
 
 
-def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[iam.GrantArns]:
+def _grant_arns(
+    args: FunctionsArgs, targets: AwsGrantTargets, payments: Mapping[str, aws.ssm.Parameter]
+) -> pulumi.Output[iam.GrantArns]:
     t = args.targets
     db, notes, auth, site = targets.database, targets.notifications, targets.auth, targets.site
     return pulumi.Output.all(
@@ -156,6 +197,7 @@ def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[
         bucket=site.bucket.arn,
         key=t.encryption.key_id,
         push=notes.platform_application.arn if notes.platform_application else "",
+        payments=pulumi.Output.all(*(p.arn for p in payments.values())),
     ).apply(
         lambda v: iam.GrantArns(
             table_arn=v["table"],
@@ -169,16 +211,23 @@ def _grant_arns(args: FunctionsArgs, targets: AwsGrantTargets) -> pulumi.Output[
             media_prefix=t.media_prefix,
             key_arn=v["key"],
             push_application_arn=v["push"] or None,
+            payment_parameter_arns=tuple(v["payments"]),
         )
     )
 
 
-def _environment(args: FunctionsArgs, service: ServiceSpec, targets: AwsGrantTargets) -> dict[str, pulumi.Input[str]]:
-    """The common settings, and the push channel for a function granted push."""
+def _environment(
+    args: FunctionsArgs, service: ServiceSpec, targets: AwsGrantTargets, shared: _Shared
+) -> dict[str, pulumi.Input[str]]:
+    """The common settings, the push channel for a function granted push, and the names (not
+    the values) of Stripe's key parameters for a function granted payments."""
     variables = dict(args.environment)
     application = targets.notifications.platform_application
     if application is not None and any(g.resource == PUSH for g in service.grants):
         variables[AwsSettingNames.PUSH_APPLICATION_ARN] = application.arn
+    if any(g.resource == PAYMENTS for g in service.grants):
+        for name, parameter in shared.payment_parameters.items():
+            variables[AwsSettingNames.PAYMENT_PARAMETERS[name]] = parameter.name
     return variables
 
 
@@ -186,9 +235,7 @@ def _create_function(
     env: AwsEnv,
     args: FunctionsArgs,
     service: ServiceSpec,
-    layer: aws.lambda_.LayerVersion,
-    code: pulumi.AssetArchive,
-    grant_arns: pulumi.Output[iam.GrantArns],
+    shared: _Shared,
     network: AwsNetwork,
     targets: AwsGrantTargets,
     parent: Parent,
@@ -203,7 +250,7 @@ def _create_function(
         kms_key_id=args.targets.encryption.key_id,
         opts=env.opts(parent),
     )
-    role, policy = _role(env, service, grant_arns, log_group, parent)
+    role, policy = _role(env, service, shared.grant_arns, log_group, parent)
     function = aws.lambda_.Function(
         service.name,
         name=function_name,
@@ -212,12 +259,12 @@ def _create_function(
         runtime=packaging.runtime_name(args.code.python_version),
         architectures=[packaging.LAMBDA_ARCHITECTURE],
         handler=HANDLERS[service.trigger],
-        code=code,
-        layers=[layer.arn],
+        code=shared.code,
+        layers=[shared.layer.arn],
         memory_size=args.memory_mb,
         timeout=args.timeout_seconds,
         reserved_concurrent_executions=args.reserved_concurrency if service in _reserving(args.services) else None,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=_environment(args, service, targets)),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=_environment(args, service, targets, shared)),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
         vpc_config=aws.lambda_.FunctionVpcConfigArgs(

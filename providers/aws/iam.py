@@ -24,10 +24,15 @@ action the handlers call, on the exact resources:
 - push/send      sns:CreatePlatformEndpoint on the FCM platform application, sns:Publish and
                  sns:DeleteEndpoint on that application's endpoints only (functions/adapters/
                  sns_push.py); nothing when the stack has no platform application
+- payments/read  ssm:GetParameter on exactly the Stripe keys' two SecureString parameters, and
+                 kms:Decrypt on the stack key only as SSM decrypts those parameters
+                 (kms:ViaService ssm, kms:EncryptionContext:PARAMETER_ARN one of them); nothing
+                 when the stack takes no cards
 
 Plus what every function needs to run, each justified below: its own log group, X-Ray,
 VPC network interfaces, and the stack key only through the services that encrypt with it
-(kms:ViaService). No function reads Parameter Store: settings arrive in the environment.
+(kms:ViaService). Settings arrive in the environment; only Stripe's keys are read from Parameter
+Store (payments/read), so that they sit in no function's configuration in plain text.
 """
 
 from __future__ import annotations
@@ -91,7 +96,11 @@ ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     (datamodel.IDENTITY, "verify"): ("cognito-idp:AdminListGroupsForUser",),
     (datamodel.MEDIA, "write"): ("s3:PutObject",),
     (datamodel.PUSH, "send"): PUSH_APPLICATION_ACTIONS + PUSH_ENDPOINT_ACTIONS,
+    (datamodel.PAYMENTS, "read"): ("ssm:GetParameter",),
 }
+# SSM decrypts a SecureString with the caller's kms:Decrypt, naming the parameter in the
+# encryption context: the grant holds only for those parameters.
+PARAMETER_ENCRYPTION_CONTEXT = "kms:EncryptionContext:PARAMETER_ARN"
 
 # Which AWS service encrypts a granted resource with the stack key (kms:ViaService), and
 # the key actions a caller of that service needs.
@@ -119,6 +128,7 @@ class GrantArns:
     media_prefix: str
     key_arn: str
     push_application_arn: str | None = None  # the SNS platform application (FCM), when configured
+    payment_parameter_arns: tuple[str, ...] = ()  # Stripe's keys' SecureString parameters, when configured
 
 
 def push_endpoints_arn(application_arn: str) -> str:
@@ -211,6 +221,8 @@ def grant_statements(grants: Iterable[datamodel.Grant], arns: GrantArns, region:
                 statements.append(statement(sid, iam_actions, [f"{arns.bucket_arn}/{prefix}/*"]))
             elif grant.resource == datamodel.PUSH:
                 statements.extend(push_statements(sid, arns.push_application_arn))
+            elif grant.resource == datamodel.PAYMENTS:
+                statements.extend(secret_parameter_statements(sid, arns.payment_parameter_arns, arns.key_arn, region))
             else:  # pragma: no cover - datamodel.Grant validates resources
                 raise ValueError(f"no IAM mapping for grant resource {grant.resource!r}")
     for service, actions_on_key in sorted(kms_services.items()):
@@ -232,6 +244,26 @@ def push_statements(sid: str, application_arn: str | None) -> list[dict]:
     return [
         statement(f"{sid}Endpoints", PUSH_APPLICATION_ACTIONS, [application_arn]),
         statement(f"{sid}ToEndpoints", PUSH_ENDPOINT_ACTIONS, [push_endpoints_arn(application_arn)]),
+    ]
+
+
+def secret_parameter_statements(sid: str, parameter_arns: Sequence[str], key_arn: str, region: str) -> list[dict]:
+    """Read these SecureString parameters, and decrypt them (and nothing else) with the stack key."""
+    if not parameter_arns:
+        return []  # the stack takes no cards: nothing to read
+    return [
+        statement(f"{sid}Parameters", ACTIONS[(datamodel.PAYMENTS, "read")], list(parameter_arns)),
+        statement(
+            f"{sid}Decrypt",
+            ["kms:Decrypt"],
+            [key_arn],
+            {
+                "StringEquals": {
+                    "kms:ViaService": f"ssm.{region}.amazonaws.com",
+                    PARAMETER_ENCRYPTION_CONTEXT: list(parameter_arns),
+                }
+            },
+        ),
     ]
 
 

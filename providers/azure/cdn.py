@@ -166,16 +166,17 @@ def api_delivery_rules() -> list[DeliveryRule]:
     return [DeliveryRule("SitemapHost", 1, [sitemap], [_header("Request", SITE_HOST_HEADER, "{hostname}")])]
 
 
-def content_security_policy(upload_host: str) -> str:
-    """Own origin, plus the uploads account's blob host for the admins' SAS uploads."""
-    return shared_headers.content_security_policy(f"https://{upload_host}")
+def content_security_policy(upload_host: str, stripe: bool = False) -> str:
+    """Own origin, plus the uploads account's blob host for the admins' SAS uploads, and
+    Stripe.js's hosts when the shop takes cards."""
+    return shared_headers.content_security_policy(f"https://{upload_host}", stripe=stripe)
 
 
-def security_headers(upload_host: pulumi.Input[str]) -> list[tuple[str, pulumi.Input[str]]]:
+def security_headers(upload_host: pulumi.Input[str], stripe: bool = False) -> list[tuple[str, pulumi.Input[str]]]:
     """functions/shop/security_headers.py's policy, the one the local gateway sends too."""
     return [
         ("Strict-Transport-Security", f"max-age={shared_headers.HSTS_MAX_AGE_SECONDS}; includeSubDomains; preload"),
-        ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(content_security_policy)),
+        ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(lambda h: content_security_policy(h, stripe))),
         ("X-Content-Type-Options", shared_headers.CONTENT_TYPE_OPTIONS),
         ("X-Frame-Options", shared_headers.FRAME_OPTIONS),
         ("Referrer-Policy", shared_headers.REFERRER_POLICY),
@@ -183,7 +184,7 @@ def security_headers(upload_host: pulumi.Input[str]) -> list[tuple[str, pulumi.I
 
 
 def _security_headers_rule_set(
-    env: AzureEnv, profile: cdn.Profile, upload_host: pulumi.Input[str], opts: pulumi.ResourceOptions
+    env: AzureEnv, profile: cdn.Profile, upload_host: pulumi.Input[str], stripe: bool, opts: pulumi.ResourceOptions
 ) -> cdn.RuleSet:
     rule_set = cdn.RuleSet(
         "rules-headers", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="securityheaders",
@@ -197,7 +198,7 @@ def _security_headers_rule_set(
         rule_name="securityheaders",
         order=1,
         conditions=[],
-        actions=[_header("Response", n, v) for n, v in security_headers(upload_host)],
+        actions=[_header("Response", n, v) for n, v in security_headers(upload_host, stripe)],
         match_processing_behavior="Continue",
         opts=opts,
     )
@@ -423,7 +424,7 @@ def create_cdn(
         profile,
         endpoint,
         [cdn.ActivatedResourceReferenceArgs(id=domain.id)] if domain is not None else [],
-        _security_headers_rule_set(env, profile, site.uploads.blob_host, opts),
+        _security_headers_rule_set(env, profile, site.uploads.blob_host, args.stripe, opts),
     )
     routes, origin_groups = _routes(env, edge, args, site, parent)
     waf = create_firewall(env, args.firewall, sku, parent)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.keyvault as keyvault
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.operationalinsights as operationalinsights
 import pulumi_azure_native.storage as storage
@@ -78,6 +79,7 @@ class AzureFunctions:
     package_account: storage.StorageAccount
     host_account: storage.StorageAccount  # AzureWebJobsStorage of every app (no packages in it)
     email_role: authorization.RoleDefinition | None
+    payment_secrets: Mapping[str, keyvault.Secret]  # Stripe's keys; empty when the stack takes no cards
 
     @property
     def result(self) -> specs.FunctionsResult:
@@ -93,6 +95,7 @@ class _Shared:
     host_account: storage.StorageAccount
     settings: Mapping[str, pulumi.Input[str]]  # app settings every app gets
     identity_secret_ref: pulumi.Output[str]  # Key Vault reference to the Graph app's client secret
+    payment_refs: Mapping[str, pulumi.Output[str]]  # setting -> Key Vault reference to a Stripe secret
     scopes: iam.GrantScopes
     archive: pulumi.AssetArchive | None  # None: the operator deploys the package (key-less)
 
@@ -132,6 +135,7 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         up.encryption,
         pulumi.ResourceOptions(parent=parent, ignore_changes=["properties.value"]),
     )
+    payments = _payment_secrets(env, args, up.encryption, parent)
     needs_email = any(g.resource == dm.EMAIL for s in args.services for g in s.grants)
     email_role = iam.email_sender_role(env, parent) if needs_email else None
     targets: dict[str, pulumi.Input[str]] = {
@@ -147,6 +151,7 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         "uploads-account": up.site.uploads.account.id,
         "host-account": host_account.id,
         "insights": insights.id,
+        **{iam.PAYMENT_TARGETS[name]: secret.id for name, secret in payments.items()},
     }
     shared = _Shared(
         insights=insights,
@@ -154,11 +159,29 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         host_account=host_account,
         settings=_common_settings(args, up, host_account),
         identity_secret_ref=key_vault_reference(secret_uri(up.encryption, identity_secret_name)),
+        payment_refs={
+            dm.PaymentSettingNames.BY_SECRET[name]: key_vault_reference(secret_uri(up.encryption, secret_name(env, name)))
+            for name in payments
+        },
         scopes=iam.GrantScopes(targets, up.database.account, email_role, args.targets.media_prefix),
         archive=package_archive(args.code) if env.settings.shared_key_uploads else None,
     )
     apps = {s.name: _function_app(env, args, s, shared, up, parent) for s in args.services}
-    return AzureFunctions(apps, workspace, insights, package_account, host_account, email_role)
+    return AzureFunctions(apps, workspace, insights, package_account, host_account, email_role, payments)
+
+
+def _payment_secrets(
+    env: AzureEnv, args: specs.FunctionsArgs, encryption: AzureEncryption, parent: pulumi.Resource
+) -> dict[str, keyvault.Secret]:
+    """Stripe's keys as Key Vault secrets (datamodel.PAYMENT_SECRETS name -> secret); none without Stripe.
+    The functions granted payments read them through Key Vault references with their own identity."""
+    if args.payments is None:
+        return {}
+    opts = pulumi.ResourceOptions(parent=parent, additional_secret_outputs=["properties"])
+    return {
+        name: vault_secret(env, f"secret-{name}", secret_name(env, name), value, encryption, opts, enabled=True)
+        for name, value in args.payments.values.items()
+    }
 
 
 def _observability(
@@ -244,6 +267,8 @@ def _app_settings(
         settings[dm.AzureSettingNames.NOTIFICATION_HUB_KEY] = key_vault_reference(notes.push.key_secret_uri)
     if any(g.resource == dm.IDENTITY for g in service.grants):
         settings[dm.AzureSettingNames.IDENTITY_CLIENT_SECRET] = shared.identity_secret_ref
+    if any(g.resource == dm.PAYMENTS for g in service.grants):
+        settings.update(shared.payment_refs)
     return settings
 
 

@@ -7,6 +7,8 @@ grants (``grant_plan``), every one on exactly the resource the grant names:
   email send         shop email sender (custom role)       on the Communication Services resource
                      + Key Vault Secrets User              on the Notification Hub send-key secret (push)
   identity *         Key Vault Secrets User                on the identity client-secret secret
+  payments read      Key Vault Secrets User                on each of Stripe's two secrets (nothing when
+                                                           the stack takes no cards)
   media write        Storage Blob Data Contributor         on the uploads account's $web, condition:
                                                            path starts with media/ (never the site account)
                      + Storage Blob Delegator              on the uploads account (user-delegation SAS)
@@ -68,6 +70,11 @@ PLATFORM_PLAN: tuple[tuple[str, str, str], ...] = (
     ("host", STORAGE_BLOB_DATA_OWNER, "host-account"),
     ("insights", MONITORING_METRICS_PUBLISHER, "insights"),
 )
+
+
+# The grant targets of Stripe's secrets (datamodel.PAYMENT_SECRETS name -> target); they exist
+# only when the stack takes cards.
+PAYMENT_TARGETS: Mapping[str, str] = {dm.STRIPE_SECRET_KEY: "stripe-secret-key", dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret"}
 
 
 def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
@@ -143,6 +150,8 @@ def grant_plan(service: dm.ServiceSpec) -> list[tuple[str, str]]:
             plan.append((STORAGE_BLOB_DELEGATOR, "uploads-account"))
         elif grant.resource == dm.PUSH:
             continue  # Notification Hubs: the hub key secret, granted with e-mail above
+        elif grant.resource == dm.PAYMENTS:
+            plan.extend((KEY_VAULT_SECRETS_USER, target) for target in PAYMENT_TARGETS.values())
         else:  # pragma: no cover - datamodel.Grant validates resources
             raise ValueError(f"no Azure mapping for grant {grant}")
     return plan
@@ -218,6 +227,8 @@ def grant_service_roles(
         )
 
     for role, target in grant_plan(service):
+        if target in PAYMENT_TARGETS.values() and target not in scopes.targets:
+            continue  # the stack takes no cards: no secrets to read
         if role in COSMOS_ROLES:
             given.append(_cosmos_assignment(env, name, role, principal_id, scopes, parent))
         elif role == EMAIL_SENDER:

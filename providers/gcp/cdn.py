@@ -33,13 +33,18 @@ COMPUTE = "compute.googleapis.com"
 UPLOAD_ORIGIN = "https://storage.googleapis.com"
 HSTS = f"Strict-Transport-Security: max-age={headers.HSTS_MAX_AGE_SECONDS}; includeSubDomains; preload"
 NOSNIFF = f"X-Content-Type-Options: {headers.CONTENT_TYPE_OPTIONS}"
-SECURITY_HEADERS = (
-    HSTS,
-    f"Content-Security-Policy: {headers.content_security_policy(UPLOAD_ORIGIN)}",
-    NOSNIFF,
-    f"X-Frame-Options: {headers.FRAME_OPTIONS}",
-    f"Referrer-Policy: {headers.REFERRER_POLICY}",
-)
+
+
+def security_headers(stripe: bool = False) -> tuple[str, ...]:
+    """The storefront's headers; `stripe`: the CSP admits Stripe.js's hosts (card entry)."""
+    return (
+        HSTS,
+        f"Content-Security-Policy: {headers.content_security_policy(UPLOAD_ORIGIN, stripe=stripe)}",
+        NOSNIFF,
+        f"X-Frame-Options: {headers.FRAME_OPTIONS}",
+        f"Referrer-Policy: {headers.REFERRER_POLICY}",
+    )
+
 
 PathRule = gcp.compute.URLMapPathMatcherPathRuleArgsDict
 
@@ -96,7 +101,7 @@ def origin_host(bucket: str) -> str:
     return f"{bucket}.storage.googleapis.com"
 
 
-def _site_backend(env: GcpEnv, site: GcpStaticSite, firewall: GcpFirewall,
+def _site_backend(env: GcpEnv, site: GcpStaticSite, firewall: GcpFirewall, stripe: bool,
                   opts: pulumi.ResourceOptions) -> gcp.compute.BackendService:  # fmt: skip
     """The private site bucket behind Cloud CDN and Cloud Armor (module docstring)."""
     host = site.bucket.name.apply(origin_host)
@@ -136,7 +141,7 @@ def _site_backend(env: GcpEnv, site: GcpStaticSite, firewall: GcpFirewall,
                 "origin_region": env.region,
             }
         },
-        custom_response_headers=list(SECURITY_HEADERS),
+        custom_response_headers=list(security_headers(stripe)),
         log_config={"enable": True, "sample_rate": 1.0},
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[endpoint])),
     )
@@ -237,7 +242,7 @@ def create_cdn(env: GcpEnv, args: specs.CdnArgs, parent: pulumi.Resource, *, sit
     address = gcp.compute.GlobalAddress(
         "lb-ip", project=env.project, address_type="EXTERNAL", ip_version="IPV4", opts=opts
     )
-    backend_site = _site_backend(env, site, firewall, opts)
+    backend_site = _site_backend(env, site, firewall, args.stripe, opts)
     neg, backend_api = _api_backend(env, api, firewall, opts)
     url_map = _url_map(env, args.api_path_pattern, backend_site, backend_api, opts)
     certificate = create_certificate(env, address, args.domain_name, parent)

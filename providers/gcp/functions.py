@@ -13,13 +13,14 @@ and reads the source bucket.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_gcp as gcp
 
 from components import specs
 from functions.shop import datamodel as dm
+from providers.gcp.configuration import GcpSecret, create_secret
 from providers.gcp.encryption import GcpEncryption, cmek_opts
 from providers.gcp.env import GcpEnv
 from providers.gcp.iam import (
@@ -100,6 +101,7 @@ class GcpFunctions:
     push: GcpPushDelivery | None  # the notifications queue's push subscription
     schedule: GcpSchedule | None  # the expiry function's Cloud Scheduler job
     logs: LogRoute  # the functions' and the gateway's
+    payment_secrets: Mapping[str, GcpSecret]  # Stripe's keys; empty when the stack takes no cards
 
     @property
     def result(self) -> specs.FunctionsResult:
@@ -226,6 +228,7 @@ def _function(env: GcpEnv, args: specs.FunctionsArgs, service: dm.ServiceSpec, t
 def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Resource, *, encryption: GcpEncryption,
                      network: GcpNetwork, targets: GrantTargets) -> GcpFunctions:  # fmt: skip
     build = _build(env, args.code, encryption, parent)
+    targets = replace(targets, payments=_payment_secrets(env, args, encryption, parent))
     environment = _common_environment(env, args, targets)
     roles = create_custom_roles(env, parent)
     functions: dict[str, GcpFunction] = {}
@@ -239,7 +242,20 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
             schedule = _schedule(env, service, made.function, parent)
         functions[service.name] = made
     logs = _log_route(env, args, encryption, functions, parent)
-    return GcpFunctions(functions, build, roles, push, schedule, logs)
+    return GcpFunctions(functions, build, roles, push, schedule, logs, targets.payments)
+
+
+def _payment_secrets(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,
+                     parent: pulumi.Resource) -> dict[str, GcpSecret]:  # fmt: skip
+    """Stripe's keys as Secret Manager secrets under the stack key (none without Stripe); the
+    functions granted payments mount them as environment variables."""
+    if args.payments is None:
+        return {}
+    return {
+        name: create_secret(env, name, encryption=encryption, parent=parent, value=value,
+                            description="Stripe (payments); read by the orders function")  # fmt: skip
+        for name, value in args.payments.values.items()
+    }
 
 
 def _log_route(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,

@@ -14,6 +14,8 @@ grants (``grant_plan``), on exactly the resource the grant names:
                        the user's refresh tokens (validSince); Identity Platform has no narrower
                        permission, so the accounts function could also edit users (it already
                        creates them)
+  payments read      roles/secretmanager.secretAccessor  on each of Stripe's two secrets (none when the
+                                                         stack takes no cards)
   media write        roles/storage.objectCreator         on the site bucket, condition: objects under media/
                      + roles/iam.serviceAccountTokenCreator on its own account (signBlob for signed URLs)
 Firestore's IAM is project-level; an IAM condition on the database name scopes it to this
@@ -24,7 +26,8 @@ viewer role). No function gets a KMS role: the service agents hold the stack key
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
@@ -51,6 +54,8 @@ AUTH_REVOKER = "auth-revoker"  # custom role: firebaseauth.users.update only (si
 PUSH_INVOKER = "push-invoker"
 
 SecretEnv = gcp.cloudfunctionsv2.FunctionServiceConfigSecretEnvironmentVariableArgsDict
+# The grant targets of Stripe's secrets (datamodel.PAYMENT_SECRETS name -> target).
+PAYMENT_TARGETS: dict[str, str] = {dm.STRIPE_SECRET_KEY: "stripe-secret-key", dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret"}
 
 
 def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, str]]:
@@ -82,6 +87,8 @@ def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, s
             plan.append((TOKEN_CREATOR, "self"))
         elif grant.resource == dm.PUSH:
             continue  # FCM: the sender role, granted with e-mail above
+        elif grant.resource == dm.PAYMENTS:
+            plan.extend((SECRET_ACCESSOR, target) for target in PAYMENT_TARGETS.values())
         else:  # pragma: no cover - datamodel.Grant validates resources
             raise ValueError(f"no GCP mapping for grant {grant}")
     return list(dict.fromkeys(plan))
@@ -146,6 +153,8 @@ class GrantTargets:
     auth: GcpAuth
     site: GcpStaticSite
     media_prefix: str
+    # Stripe's keys (datamodel.PAYMENT_SECRETS name -> secret); empty when the stack takes no cards
+    payments: Mapping[str, GcpSecret] = field(default_factory=dict)
 
     def secret(self, target: str) -> tuple[str, GcpSecret] | None:
         """(environment variable, secret) a secret-reading target mounts, else None."""
@@ -153,6 +162,9 @@ class GrantTargets:
             return dm.GcpSettingNames.IDENTITY_API_KEY, self.auth.api_key_secret
         if target == "email-secret":
             return self.notifications.email_secret_env, self.notifications.email_secret
+        for name, payment_target in PAYMENT_TARGETS.items():
+            if target == payment_target and name in self.payments:
+                return dm.PaymentSettingNames.BY_SECRET[name], self.payments[name]
         return None
 
 
@@ -204,6 +216,8 @@ def grant_service(env: GcpEnv, service: dm.ServiceSpec, account: gcp.serviceacco
     for role, target in plan:
         if target == PUSH_INVOKER:
             continue
+        if target in PAYMENT_TARGETS.values() and targets.secret(target) is None:
+            continue  # the stack takes no cards: no secrets to read
         name = f"iam-{service.name}-{target}"
         opts = pulumi.ResourceOptions(parent=parent)
         members.append(_member(env, targets, roles, account, role, target, name, opts))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from .conftest import BuiltStack, Resource, run_program
+from .conftest import STRIPE_CONFIG, BuiltStack, Resource, run_program
 
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -54,6 +54,7 @@ AZURE_PROD: dict[str, Any] = {
     "reservedConcurrency": 50,
     "tags": {"costCenter": "shop-42"},
     "fcmCredentials": json.dumps(FCM_SERVICE_ACCOUNT),
+    **STRIPE_CONFIG,  # prod takes cards, dev does not
     # Hand-made app registrations, referenced.
     "azure": {
         "tenantId": EXTERNAL_TENANT,

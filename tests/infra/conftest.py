@@ -47,6 +47,12 @@ FCM_CREDENTIALS = json.dumps(
         "client_email": "push@shop-push-test.iam.gserviceaccount.com",
     }
 )
+# Stripe test-mode keys as `pulumi config set [--secret]` holds them (shapes only: Stripe is never called here).
+STRIPE_CONFIG: dict[str, str] = {
+    "stripeSecretKey": "sk_test_51ShopTestSecretKey0123456789",
+    "stripeWebhookSecret": "whsec_ShopTestSigningSecret0123456789",
+    "stripePublishableKey": "pk_test_51ShopTestPublishableKey0123456789",
+}
 DEV_CONFIG: dict[str, Any] = {
     "cloud": "aws",
     "region": "eu-west-1",
@@ -55,9 +61,10 @@ DEV_CONFIG: dict[str, Any] = {
     "senderEmail": "shop@example.com",
     "owner": "platform-team",
     "fcmCredentials": FCM_CREDENTIALS,
+    **STRIPE_CONFIG,  # the dev stack takes cards (the least-privilege proof pays with Stripe); prod does not
 }
 PROD_CONFIG: dict[str, Any] = {
-    **DEV_CONFIG,
+    **{k: v for k, v in DEV_CONFIG.items() if k not in STRIPE_CONFIG},
     "region": "eu-central-1",
     "environment": "prod",
     "domainName": "shop.example.com",
@@ -305,6 +312,16 @@ def _parent_recorder(parents: dict[tuple[str, str], tuple[str, str]]) -> Callabl
     return record
 
 
+def set_stack_config(config: Mapping[str, Any]) -> None:
+    """The stack's config as `pulumi up` gives it; the keys that are secrets in a real stack marked secret."""
+    from components.config import SECRET_KEYS
+
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()},
+        [f"{PROJECT}:{k}" for k in config if k in SECRET_KEYS],
+    )
+
+
 def configure_mocks(config: Mapping[str, Any], stack: str) -> ShopMocks:
     """Fresh mocks, root stack and stack config, as `pulumi up` would provide them."""
     from pulumi.runtime import settings
@@ -312,9 +329,7 @@ def configure_mocks(config: Mapping[str, Any], stack: str) -> ShopMocks:
     mocks = ShopMocks(region=str(config.get("region", "eu-west-1")))
     settings.set_root_resource(None)  # a fresh root Stack per build
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(
-        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
-    )
+    set_stack_config(config)
     return mocks
 
 
@@ -326,9 +341,7 @@ def run_program(
 
     settings.set_root_resource(None)  # a fresh root Stack per build
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
-    pulumi.runtime.set_all_config(
-        {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, []
-    )
+    set_stack_config(config)
     parents: dict[tuple[str, str], tuple[str, str]] = {}
     pulumi.runtime.register_stack_transformation(_parent_recorder(parents))
     outputs: dict[str, Any] = {}

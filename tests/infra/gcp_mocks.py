@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from .conftest import BuiltStack, Resource, run_program
+from .conftest import STRIPE_CONFIG, BuiltStack, Resource, run_program
 
 PROJECT_ID = "shop-dev-123456"
 PROJECT_NUMBER = "123456789012"
@@ -41,6 +41,7 @@ GCP_PROD: dict[str, Any] = {
     "wafRateLimit": 1000,
     "reservedConcurrency": 50,
     "tags": {"costCenter": "shop-42"},
+    **STRIPE_CONFIG,  # prod takes cards, dev does not
     "gcp": {
         "project": "shop-prod-654321",
         "apiGatewayRegion": "europe-west1",

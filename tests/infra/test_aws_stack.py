@@ -180,6 +180,8 @@ def test_config_json_is_generated_from_the_stack_outputs(dev: BuiltStack):
         "userPoolClientId": dev.outputs["userPoolClientId"],
         "currency": "EUR",
         "environment": "dev",
+        # the dev stack takes cards: Stripe.js gets the publishable key (never a secret one)
+        "stripePublishableKey": dev.config["stripePublishableKey"],
     }
 
 
@@ -445,7 +447,9 @@ def test_function_environment_sets_every_datamodel_variable(dev: BuiltStack):
         env = fn.inputs["environment"]["variables"]
         # only the function granted push learns the platform application
         push = {datamodel.AwsSettingNames.PUSH_APPLICATION_ARN} if fn.name == "notifications" else set()
-        assert set(env) == expected_names | push, fn.name
+        # only the function granted payments learns where Stripe's keys are
+        payments = set(datamodel.AwsSettingNames.PAYMENT_PARAMETERS.values()) if fn.name == "orders" else set()
+        assert set(env) == expected_names | push | payments, fn.name
         assert env.get(datamodel.AwsSettingNames.PUSH_APPLICATION_ARN, push_app) == push_app, fn.name
         assert env[datamodel.ENV_TABLE] == table
         assert env[datamodel.ENV_TOPIC] == topic
@@ -524,8 +528,9 @@ def test_parameters_live_under_the_stack_path_secrets_encrypted(any_stack: Built
         assert p.inputs["name"].startswith(f"/shop/{any_stack.stack}/"), p.inputs["name"]
         if p.inputs["type"] == "SecureString":
             assert p.inputs["keyId"] == key_arn
-    secure = [p.name for p in params if p.inputs["type"] == "SecureString"]
-    assert secure == ["alertEmail"]
+    secure = sorted(p.name for p in params if p.inputs["type"] == "SecureString")
+    takes_cards = bool(any_stack.config.get("stripeSecretKey"))  # dev does, prod not
+    assert secure == sorted(["alertEmail", *(datamodel.PAYMENT_SECRETS if takes_cards else ())]), secure
 
 
 def test_alarms_cover_functions_api_table_and_dead_letters(any_stack: BuiltStack):

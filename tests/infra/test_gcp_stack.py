@@ -285,6 +285,8 @@ TARGET_TYPES = {
     "topic": G + "pubsub/topicIAMMember:TopicIAMMember",
     "email-secret": G + "secretmanager/secretIamMember:SecretIamMember",
     "identity-secret": G + "secretmanager/secretIamMember:SecretIamMember",
+    "stripe-secret-key": G + "secretmanager/secretIamMember:SecretIamMember",
+    "stripe-webhook-secret": G + "secretmanager/secretIamMember:SecretIamMember",
     "media": G + "storage/bucketIAMMember:BucketIAMMember",
     "self": G + "serviceaccount/iAMMember:IAMMember",
 }
@@ -299,6 +301,8 @@ def _expected_roles(stack: BuiltStack, spec) -> set[tuple[str, str]]:
     for role, target in grant_plan(spec, _push(stack)):
         if target == "push-invoker":  # granted to the push subscription's account, not this one
             continue
+        if target in gcp_iam.PAYMENT_TARGETS.values() and not stack.config.get("stripeSecretKey"):
+            continue  # a stack that takes no cards has no Stripe secrets
         if role == gcp_iam.FCM_SENDER:
             role = custom["cloudmessaging.messages.create"]
         if role == gcp_iam.AUTH_REVOKER:

@@ -54,6 +54,8 @@ def _arns(stack: BuiltStack) -> dict[str, str]:
         "configset": stack.one("aws:sesv2/configurationSet:ConfigurationSet").outputs["arn"],
         "bucket": stack.one("aws:s3/bucket:Bucket", "site").outputs["arn"],
         "push": stack.one("aws:sns/platformApplication:PlatformApplication").outputs["arn"],
+        "key": stack.one("aws:kms/key:Key", "stack-key").outputs["arn"],
+        **{name: stack.one("aws:ssm/parameter:Parameter", name).outputs["arn"] for name in dm.PAYMENT_SECRETS},
     }
 
 
@@ -86,7 +88,21 @@ def _expected(a: dict[str, str]) -> dict[str, set[tuple]]:
         | db("Query PutItem DeleteItem", t, devices),  # /api/me/devices
         "orders": db("GetItem Query PutItem UpdateItem DeleteItem", t, customer)
         | db("BatchGetItem UpdateItem", t, product)
-        | {("sns:Publish", a["topic"], (), ())},
+        | {("sns:Publish", a["topic"], (), ())}
+        # Stripe's keys: their two SecureString parameters, decrypted with the stack key only through SSM
+        # and only for those parameters
+        | {("ssm:GetParameter", a[name], (), ()) for name in dm.PAYMENT_SECRETS}
+        | {
+            (
+                "kms:Decrypt",
+                a["key"],
+                (),
+                (
+                    ("StringEquals", "kms:EncryptionContext:PARAMETER_ARN", tuple(a[n] for n in dm.PAYMENT_SECRETS)),
+                    ("StringEquals", "kms:ViaService", (f"ssm.{REGION}.amazonaws.com",)),
+                ),
+            )
+        },
         "admin": db("GetItem BatchGetItem PutItem UpdateItem DeleteItem", t, product)
         | db("Query PutItem", t, category)
         | db("Query", gsi1, ("ORDER#*",))
@@ -138,7 +154,14 @@ def test_what_every_aws_role_needs_to_run_is_scoped_to_its_account_and_region(an
     ]
     assert by_sid["VpcDescribe"]["Action"] == ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
     assert by_sid["VpcDescribe"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": region}}
-    actions = {a for st in doc["Statement"] for a in _list(st["Action"])}
+    # Stripe's keys are the one thing read from Parameter Store: by the function granted payments,
+    # on exactly their two parameters, on a stack that takes cards
+    reads = [st for st in doc["Statement"] if "ssm:GetParameter" in _list(st["Action"])]
+    reads_cards = service == "orders" and bool(any_stack.config.get("stripeSecretKey"))
+    parameters = [f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/shop/{any_stack.stack}/{n}" for n in dm.PAYMENT_SECRETS]
+    assert [(st["Action"], st["Resource"]) for st in reads] == ([(["ssm:GetParameter"], parameters)] if reads_cards
+                                                              else []), f"{service}: {reads}"  # fmt: skip
+    actions = {a for st in doc["Statement"] if st not in reads for a in _list(st["Action"])}
     never = {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "dynamodb:Scan",
              "dynamodb:ConditionCheckItem", "cognito-idp:ListUsers", "ses:SendRawEmail",
              "sqs:ChangeMessageVisibility"}  # fmt: skip
@@ -235,9 +258,14 @@ def test_each_azure_identity_holds_only_the_roles_its_grants_derive(az: BuiltSta
     acs = az.one(AZ + "communication:CommunicationService").outputs["name"]
     comm = _azure_id(az, "Microsoft.Communication/communicationServices", acs)
     (email_role,) = {role for roles_ in given.values() for role, scope in roles_ if scope == comm}
+    takes_cards = bool(az.config.get("stripeSecretKey"))
     for spec in dm.SERVICES:
         roles_held = sorted(role for role, _ in given[spec.name])
-        derived = [email_role if r == "email-sender" else r for r, _ in iam.grant_plan(spec)]
+        derived = [
+            email_role if r == "email-sender" else r
+            for r, target in iam.grant_plan(spec)
+            if takes_cards or target not in iam.PAYMENT_TARGETS.values()  # no cards: no Stripe secrets
+        ]
         derived += [role for _, role, _ in iam.PLATFORM_PLAN]
         assert roles_held == sorted(derived), f"{spec.name}: holds {roles_held}, its grants derive {sorted(derived)}"
     assert iam.COSMOS_DATA_READER in {r for r, _ in given["catalog"]}
