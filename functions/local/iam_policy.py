@@ -199,11 +199,14 @@ def calls_of(function: str, model: OperationModel, params: Mapping[str, Any], wh
     return [Call(function, action, "*")]
 
 
+def parameter_arn(name: str, where: Where) -> str:
+    return where.arn("ssm", "parameter" + (name if name.startswith("/") else f"/{name}"))
+
+
 def _secure_parameter(function: str, params: Mapping[str, Any], where: Where) -> list[Call]:
     """ssm:GetParameter on the parameter; decrypted, also the kms:Decrypt SSM makes with the
     caller's credentials, through SSM and naming the parameter in the encryption context."""
-    name = params["Name"]
-    arn = where.arn("ssm", "parameter" + (name if name.startswith("/") else f"/{name}"))
+    arn = parameter_arn(params["Name"], where)
     calls = [Call(function, "ssm:GetParameter", arn)]
     if params.get("WithDecryption"):
         context = (
@@ -284,6 +287,8 @@ def local_policies(names: Mapping[str, str], sender: str, where: Where) -> dict[
         media_prefix=dm.MEDIA_PREFIX,
         key_arn=where.key_arn,
         push_application_arn=names.get("push_application") or None,
+        # Stripe's keys' parameters, by datamodel.PAYMENT_SECRETS name, when the stack has them
+        payment_parameter_arns=tuple(parameter_arn(names[n], where) for n in dm.PAYMENT_SECRETS if names.get(n)),
     )
     return {
         s.name: iam.function_policy(

@@ -43,6 +43,8 @@ NAMES = {"table": "proof-shop", "bucket": "proof-site", "topic_name": "proof-ord
 GONE_TOKEN = "fcm-token-gone"  # a device FCM no longer knows: its SNS endpoint is disabled
 ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main St", "city": "London", "postalCode": "N1 1AA", "country": "GB"}
 ADMIN_SUB = "a0a0a0a0-0000-4000-8000-00000000000a"
+PARAMETERS = "/proof/"  # the scenario's parameters path
+STRIPE_KEYS = {dm.STRIPE_SECRET_KEY: "sk_test_proof", dm.STRIPE_WEBHOOK_SECRET: "whsec_proof"}
 PASSWORD = "Customer-pass-1!"
 
 # (statement Sid prefix, action, resource fragment) -> why no handler call uses it.
@@ -137,7 +139,11 @@ def _resources(client) -> dict[str, str]:
     push = sns.create_platform_application(
         Name=NAMES["push_name"], Platform="GCM", Attributes={"PlatformCredential": "{}"}
     )["PlatformApplicationArn"]
+    key = client("kms").create_key(Description="the proof's stack key")["KeyMetadata"]["KeyId"]
+    for name, value in STRIPE_KEYS.items():
+        client("ssm").put_parameter(Name=f"{PARAMETERS}{name}", Value=value, Type="SecureString", KeyId=key)
     return {
+        **{name: f"{PARAMETERS}{name}" for name in dm.PAYMENT_SECRETS},
         "push_application": push,
         "table": NAMES["table"],
         "topic": topic,
@@ -240,6 +246,42 @@ def _pushed(names: dict[str, str], user: str) -> None:
     assert [d.token for d in devices] == ["fcm-token-phone"], "the refused token was not pruned"
 
 
+def _recorded_stripe(intent: dict) -> Any:
+    """stripe.StripeClient answering every request with `intent` (what Stripe returns on creating it)."""
+    import stripe
+
+    class Recorded(stripe.HTTPClient):
+        name = "recorded"
+
+        def request(self, method: str, url: str, headers: Any, post_data: Any = None, *, _usage: Any = None) -> Any:
+            assert (method, url) == ("post", "https://api.stripe.com/v1/payment_intents"), (method, url)
+            return json.dumps(intent), 200, {"request-id": "req_proof"}
+
+        def close(self) -> None:
+            pass
+
+    real = stripe.StripeClient
+    return mock.patch.object(stripe, "StripeClient", lambda key, **kw: real(key, **{**kw, "http_client": Recorded()}))
+
+
+def _pays_with_stripe(api: Driver, customer: dict, order: dict) -> None:
+    import stripe
+
+    intent = {"id": "pi_proof", "object": "payment_intent", "amount": order["total"], "currency": "usd",
+              "status": "requires_payment_method", "client_secret": "pi_proof_secret_1", "last_payment_error": None,
+              "metadata": {"orderId": order["orderId"], "userId": customer["sub"]}}  # fmt: skip
+    with _recorded_stripe(intent):
+        started = api("POST", f"/api/orders/{order['orderId']}/payment", 200, who=customer, body={})
+    assert started["clientSecret"] == "pi_proof_secret_1" and started["orderStatus"] == "PLACED", started
+    event = {"id": "evt_proof", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {**intent, "status": "succeeded"}}}  # fmt: skip
+    signature = stripe.WebhookSignature.generate_signature_header(json.dumps(event), STRIPE_KEYS[dm.STRIPE_WEBHOOK_SECRET])
+    paid = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
+    replay = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
+    assert (paid, replay) == ({"status": "paid"}, {"status": "already-paid"}), (paid, replay)
+    assert api("GET", f"/api/orders/{order['orderId']}", 200, who=customer)["status"] == "PAID"
+
+
 def _drive(api: Driver, names: dict[str, str]) -> None:
     from functions.adapters.aws_services import build_services
 
@@ -327,22 +369,11 @@ def _drive(api: Driver, names: dict[str, str]) -> None:
         else:
             api("PUT", f"/api/admin/orders/{order['orderId']}/status", 200, who=admin, body={"status": "CANCELLED"})
 
-    # paying with the simulated processor: its signed event marks the order PAID inside the
-    # orders function; the webhook route then gets the same event again (a replay)
-    from functions.adapters import aws_services
-    from functions.adapters.payments_simulated import APPROVE, SimulatedProcessor
-    from functions.shop.payments import apply_event
-
-    services = aws_services.build_services()
-    services.payments = SimulatedProcessor(deliver=lambda payload, sig: apply_event(services, payload, sig))
+    # paying with Stripe (recorded HTTP responses): the orders function reads Stripe's keys from
+    # Parameter Store on its first payment call; the webhook, signed with Stripe's own signing,
+    # marks the order PAID once, and its replay finds it paid
     api("PUT", "/api/cart/items/p1", 200, who=customer, body={"quantity": 1})
-    to_pay = checkout("k-pay")
-    paid = api("POST", f"/api/orders/{to_pay['orderId']}/payment", 200, who=customer, body={"testCard": APPROVE})
-    assert paid["orderStatus"] == "PAID", paid
-    event = json.loads(services.payments.sent[-1][0])
-    signature = services.payments.sign(json.dumps(event).encode())
-    replay = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
-    assert replay == {"status": "already-paid"}, replay
+    _pays_with_stripe(api, customer, checkout("k-pay"))
 
     # admin: orders by status, a status change
     api("GET", "/api/admin/orders", 200, who=admin, query="status=PLACED")
@@ -441,6 +472,7 @@ def scenario() -> Iterator[Scenario]:
                 dm.ENV_MEDIA_BASE_URL: "https://shop.example.com/media/", dm.ENV_SENDER: SENDER,
                 dm.ENV_USER_POOL: names["pool"], dm.ENV_USER_POOL_CLIENT: names["client"], dm.ENV_CURRENCY: "USD",
                 dm.AwsSettingNames.PUSH_APPLICATION_ARN: names["push_application"],
+                **{dm.AwsSettingNames.PAYMENT_PARAMETERS[n]: names[n] for n in dm.PAYMENT_SECRETS},
             })  # fmt: skip
             aws_clients.add_hook(iam_policy.HOOK_EVENT, recorder)
             iam_policy.enforce(id(recorder), names, SENDER, where)  # the local stack's check, on the same calls
@@ -459,6 +491,9 @@ def scenario() -> Iterator[Scenario]:
                 "bucket": f"arn:aws:s3:::{names['bucket']}",
                 "push": names["push_application"],
                 "push_endpoints": names["push_application"].replace(":app/", ":endpoint/"),
+                "key": where.key_arn,
+                "ssm": f"ssm.{REGION}.amazonaws.com",
+                **{n: iam_policy.parameter_arn(names[n], where) for n in dm.PAYMENT_SECRETS},
             }
             yield Scenario(recorder.calls, api.driven, local_arns, where, names)
     finally:
@@ -484,11 +519,15 @@ def _deployed_arns(stack: BuiltStack) -> dict[str, str]:
         "bucket": stack.one("aws:s3/bucket:Bucket", "site").outputs["arn"],
         "push": push,
         "push_endpoints": push.replace(":app/", ":endpoint/"),
+        "key": stack.one("aws:kms/key:Key", "stack-key").outputs["arn"],
+        "ssm": f"ssm.{stack.config['region']}.amazonaws.com",  # kms:ViaService
+        **{n: stack.one("aws:ssm/parameter:Parameter", n).outputs["arn"] for n in dm.PAYMENT_SECRETS},
     }
 
 
 def _as_deployed(calls: list[Call], local: dict[str, str], deployed: dict[str, str]) -> list[Call]:
-    """The same calls, on the deployed stack's resources (the scenario's names differ)."""
+    """The same calls, on the deployed stack's resources (the scenario's names and region differ),
+    condition keys naming them included (kms:ViaService, kms:EncryptionContext:PARAMETER_ARN)."""
 
     def arn(resource: str) -> str:
         for name, prefix in local.items():
@@ -496,7 +535,10 @@ def _as_deployed(calls: list[Call], local: dict[str, str], deployed: dict[str, s
                 return deployed[name] + resource[len(prefix) :]
         return resource
 
-    return [replace(c, resource=arn(c.resource)) for c in calls]
+    return [
+        replace(c, resource=arn(c.resource), context=tuple((key, arn(value)) for key, value in c.context))
+        for c in calls
+    ]
 
 
 def _policy(stack: BuiltStack, service: str) -> dict:
