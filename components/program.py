@@ -17,7 +17,6 @@ from functions.shop import datamodel, routes
 from providers import get_provider
 from providers.base import CloudProvider
 
-
 # The route Stripe posts payment events to (functions/shop/payments.py), under the site's URL.
 PAYMENTS_WEBHOOK_PATH = next(r.path for r in routes.ROUTES if r.operation_id == "paymentWebhook")
 

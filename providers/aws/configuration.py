@@ -23,9 +23,7 @@ class AwsConfiguration:
         return ConfigurationResult(path=self.path, parameter_names={n: p.name for n, p in self.parameters.items()})
 
 
-def create_parameter(
-    env: AwsEnv, spec: ParameterSpec, key_id: pulumi.Input[str], parent: Parent
-) -> aws.ssm.Parameter:
+def create_parameter(env: AwsEnv, spec: ParameterSpec, key_id: pulumi.Input[str], parent: Parent) -> aws.ssm.Parameter:
     """One parameter under the stack's path; a secret one is a SecureString under the stack key."""
     return aws.ssm.Parameter(
         spec.name,

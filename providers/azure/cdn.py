@@ -176,7 +176,10 @@ def security_headers(upload_host: pulumi.Input[str], stripe: bool = False) -> li
     """functions/shop/security_headers.py's policy, the one the local gateway sends too."""
     return [
         ("Strict-Transport-Security", f"max-age={shared_headers.HSTS_MAX_AGE_SECONDS}; includeSubDomains; preload"),
-        ("Content-Security-Policy", pulumi.Output.from_input(upload_host).apply(lambda h: content_security_policy(h, stripe))),
+        (
+            "Content-Security-Policy",
+            pulumi.Output.from_input(upload_host).apply(lambda h: content_security_policy(h, stripe)),
+        ),
         ("X-Content-Type-Options", shared_headers.CONTENT_TYPE_OPTIONS),
         ("X-Frame-Options", shared_headers.FRAME_OPTIONS),
         ("Referrer-Policy", shared_headers.REFERRER_POLICY),

@@ -160,7 +160,9 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         settings=_common_settings(args, up, host_account),
         identity_secret_ref=key_vault_reference(secret_uri(up.encryption, identity_secret_name)),
         payment_refs={
-            dm.PaymentSettingNames.BY_SECRET[name]: key_vault_reference(secret_uri(up.encryption, secret_name(env, name)))
+            dm.PaymentSettingNames.BY_SECRET[name]: key_vault_reference(
+                secret_uri(up.encryption, secret_name(env, name))
+            )
             for name in payments
         },
         scopes=iam.GrantScopes(targets, up.database.account, email_role, args.targets.media_prefix),

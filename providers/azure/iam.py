@@ -74,7 +74,10 @@ PLATFORM_PLAN: tuple[tuple[str, str, str], ...] = (
 
 # The grant targets of Stripe's secrets (datamodel.PAYMENT_SECRETS name -> target); they exist
 # only when the stack takes cards.
-PAYMENT_TARGETS: Mapping[str, str] = {dm.STRIPE_SECRET_KEY: "stripe-secret-key", dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret"}
+PAYMENT_TARGETS: Mapping[str, str] = {
+    dm.STRIPE_SECRET_KEY: "stripe-secret-key",
+    dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret",
+}
 
 
 def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:

@@ -245,6 +245,9 @@ def create_functions(env: GcpEnv, args: specs.FunctionsArgs, parent: pulumi.Reso
     return GcpFunctions(functions, build, roles, push, schedule, logs, targets.payments)
 
 
+PAYMENT_SECRET_DESCRIPTION = "Stripe (payments); read by the orders function"
+
+
 def _payment_secrets(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncryption,
                      parent: pulumi.Resource) -> dict[str, GcpSecret]:  # fmt: skip
     """Stripe's keys as Secret Manager secrets under the stack key (none without Stripe); the
@@ -252,8 +255,9 @@ def _payment_secrets(env: GcpEnv, args: specs.FunctionsArgs, encryption: GcpEncr
     if args.payments is None:
         return {}
     return {
-        name: create_secret(env, name, encryption=encryption, parent=parent, value=value,
-                            description="Stripe (payments); read by the orders function")  # fmt: skip
+        name: create_secret(
+            env, name, encryption=encryption, parent=parent, value=value, description=PAYMENT_SECRET_DESCRIPTION
+        )
         for name, value in args.payments.values.items()
     }
 

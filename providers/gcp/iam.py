@@ -55,7 +55,10 @@ PUSH_INVOKER = "push-invoker"
 
 SecretEnv = gcp.cloudfunctionsv2.FunctionServiceConfigSecretEnvironmentVariableArgsDict
 # The grant targets of Stripe's secrets (datamodel.PAYMENT_SECRETS name -> target).
-PAYMENT_TARGETS: dict[str, str] = {dm.STRIPE_SECRET_KEY: "stripe-secret-key", dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret"}
+PAYMENT_TARGETS: dict[str, str] = {
+    dm.STRIPE_SECRET_KEY: "stripe-secret-key",
+    dm.STRIPE_WEBHOOK_SECRET: "stripe-webhook-secret",
+}
 
 
 def grant_plan(service: dm.ServiceSpec, push: bool = False) -> list[tuple[str, str]]:

@@ -150,6 +150,7 @@ def test_csp_names_the_upload_bucket_host_exactly_and_no_xss_header(any_stack: B
     csp = config["contentSecurityPolicy"]["contentSecurityPolicy"]
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     bucket = any_stack.one("aws:s3/bucket:Bucket", "site").outputs["bucketRegionalDomainName"]
-    assert directives["connect-src"] == f"'self' https://{bucket}"
+    stripe = " https://api.stripe.com" if any_stack.config.get("stripePublishableKey") else ""  # card entry
+    assert directives["connect-src"] == f"'self' https://{bucket}{stripe}"
     assert "*" not in csp, f"no wildcard hosts in the CSP: {csp}"
     assert "xssProtection" not in config, "X-XSS-Protection is deprecated: drop it"

@@ -14,6 +14,7 @@ AZ = "azure-native:"
 COMMON_OUTPUTS = {
     "cloud", "region", "environment", "siteUrl", "apiUrl", "userPoolId", "userPoolClientId", "tableName",
     "topic", "alarmTopic", "siteBucket", "parametersPath", "cdnDistributionId", "dashboard", "functionNames",
+    "paymentsWebhookUrl",
 }  # fmt: skip
 
 

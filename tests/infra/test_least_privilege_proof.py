@@ -275,7 +275,9 @@ def _pays_with_stripe(api: Driver, customer: dict, order: dict) -> None:
     assert started["clientSecret"] == "pi_proof_secret_1" and started["orderStatus"] == "PLACED", started
     event = {"id": "evt_proof", "object": "event", "type": "payment_intent.succeeded",
              "data": {"object": {**intent, "status": "succeeded"}}}  # fmt: skip
-    signature = stripe.WebhookSignature.generate_signature_header(json.dumps(event), STRIPE_KEYS[dm.STRIPE_WEBHOOK_SECRET])
+    signature = stripe.WebhookSignature.generate_signature_header(
+        json.dumps(event), STRIPE_KEYS[dm.STRIPE_WEBHOOK_SECRET]
+    )
     paid = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
     replay = api("POST", "/api/payments/webhook", 200, body=event, headers={"stripe-signature": signature})
     assert (paid, replay) == ({"status": "paid"}, {"status": "already-paid"}), (paid, replay)

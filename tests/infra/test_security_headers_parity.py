@@ -18,7 +18,9 @@ def test_cloudfront_sends_the_shared_policy(dev: BuiltStack):
     assert config["referrerPolicy"]["referrerPolicy"] == security_headers.REFERRER_POLICY
     assert config["strictTransportSecurity"]["accessControlMaxAgeSec"] == security_headers.HSTS_MAX_AGE_SECONDS
     deployed = _directives(config["contentSecurityPolicy"]["contentSecurityPolicy"])
-    local = _directives(security_headers.content_security_policy())
+    # the dev stack takes cards: the same policy with Stripe.js admitted (the local gateway's when it does)
+    local = _directives(security_headers.content_security_policy(stripe=bool(dev.config.get("stripePublishableKey"))))
     # connect-src differs on purpose: the cloud adds the storage host its signed uploads go to
-    assert deployed.pop("connect-src").startswith("'self'") and local.pop("connect-src") == "'self'"
+    connect = " https://api.stripe.com" if dev.config.get("stripePublishableKey") else ""
+    assert deployed.pop("connect-src").startswith("'self'") and local.pop("connect-src") == "'self'" + connect
     assert deployed == local, f"the CDN's CSP and the local gateway's differ: {deployed} vs {local}"

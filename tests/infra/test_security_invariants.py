@@ -161,6 +161,8 @@ def test_each_function_role_allows_exactly_its_grants(any_stack: BuiltStack, ser
         for action in grant.actions:
             if grant.resource == datamodel.TABLE:
                 expected.add(iam.TABLE_ACTIONS[action])
+            elif grant.resource == datamodel.PAYMENTS and not any_stack.config.get("stripeSecretKey"):
+                continue  # a stack that takes no cards has no Stripe parameters to read
             else:
                 expected |= set(iam.ACTIONS[(grant.resource, action)])
     kms = {a for st in doc["Statement"] if st["Sid"].startswith("StackKeyVia") for a in st["Action"]}

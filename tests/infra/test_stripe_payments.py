@@ -205,15 +205,21 @@ def test_azure_keeps_the_keys_in_key_vault_and_orders_reads_them_by_reference(az
 def test_azure_only_the_orders_identity_may_read_the_stripe_secrets(az_dev: BuiltStack, az_prod: BuiltStack):
     principals = {r.outputs["principalId"]: r.name.removeprefix("id-")
                   for r in az_prod.of_type(AZ + "managedidentity:UserAssignedIdentity")}  # fmt: skip
-    secret_ids = {s.outputs["id"] for s in az_prod.of_type(AZ + "keyvault:Secret")
-                  if s.inputs["secretName"].endswith(dm.PAYMENT_SECRETS)}  # fmt: skip
-    assert len(secret_ids) == 2
-    on_stripe = [r for r in az_prod.of_type(AZ + "authorization:RoleAssignment") if r.inputs["scope"] in secret_ids]
+    secret_paths = {f"/vaults/{s.inputs['vaultName']}/secrets/{s.inputs['secretName']}"
+                    for s in az_prod.of_type(AZ + "keyvault:Secret")
+                    if s.inputs["secretName"].endswith(dm.PAYMENT_SECRETS)}  # fmt: skip
+    assert len(secret_paths) == 2
+    on_stripe = [r for r in az_prod.of_type(AZ + "authorization:RoleAssignment")
+                 if r.inputs["scope"].endswith(tuple(secret_paths))]  # fmt: skip
     assert sorted((principals.get(r.inputs["principalId"]), r.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
                   for r in on_stripe) == [("orders", azure_iam.KEY_VAULT_SECRETS_USER)] * 2  # fmt: skip
-    assert {r.inputs["scope"] for r in on_stripe} == secret_ids, "one assignment per secret, on the secret itself"
-    # no other assignment of the orders identity reaches Key Vault beyond its own secrets
-    assert not [s for s in az_dev.of_type(AZ + "keyvault:Secret") if s.inputs["secretName"].endswith(dm.PAYMENT_SECRETS)]
+    assert {"/vaults/" + r.inputs["scope"].split("/vaults/", 1)[1] for r in on_stripe} == secret_paths, (
+        "one assignment per secret, on the secret itself (never the vault)"
+    )
+    # a stack that takes no cards has neither the secrets nor a grant on them
+    assert not [
+        s for s in az_dev.of_type(AZ + "keyvault:Secret") if s.inputs["secretName"].endswith(dm.PAYMENT_SECRETS)
+    ]
     assert not [r for r in az_dev.of_type(AZ + "authorization:RoleAssignment") if "stripe" in r.name]
 
 
@@ -221,7 +227,10 @@ def test_azure_only_the_orders_identity_may_read_the_stripe_secrets(az_dev: Buil
 
 
 def test_gcp_keeps_the_keys_in_secret_manager_mounted_only_in_orders(gcp_prod: BuiltStack, gcp_dev: BuiltStack):
-    key = gcp_prod.one(G + "kms/cryptoKey:CryptoKey").outputs["id"]
+    keys = {r["customerManagedEncryption"]["kmsKeyName"] for s in gcp_prod.of_type(G + "secretmanager/secret:Secret")
+            for r in s.inputs["replication"]["userManaged"]["replicas"]}  # fmt: skip
+    assert len(keys) == 1 and "/cryptoKeys/" in next(iter(keys)), keys
+    (key,) = keys
     secrets = {}
     for name in dm.PAYMENT_SECRETS:
         secret = gcp_prod.one(G + "secretmanager/secret:Secret", f"secret-{name}")
