@@ -250,3 +250,27 @@ def test_gcp_keeps_the_keys_in_secret_manager_mounted_only_in_orders(gcp_prod: B
         (f"serviceAccount:{orders}", gcp_iam.SECRET_ACCESSOR, s) for s in secrets.values()
     )
     assert not [s for s in gcp_dev.of_type(G + "secretmanager/secret:Secret") if s.name.endswith(dm.PAYMENT_SECRETS)]
+
+
+def _config_json(stack: BuiltStack) -> dict[str, str]:
+    """The storefront's generated config.json, as each cloud uploads it."""
+    cloud = stack.config["cloud"]
+    if cloud == "aws":
+        (obj,) = [o for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.inputs["key"] == "config.json"]
+        return json.loads(obj.inputs["content"])
+    if cloud == "azure":
+        (blob,) = [b for b in stack.of_type(AZ + "storage:Blob") if b.inputs.get("blobName") == "config.json"]
+        source = blob.inputs["source"]
+        return json.loads(source.text if hasattr(source, "text") else source["text"])
+    (obj,) = [o for o in stack.of_type(G + "storage/bucketObject:BucketObject") if o.inputs["name"] == "config.json"]
+    content = obj.inputs["content"]
+    return json.loads(content["value"] if isinstance(content, dict) else content)
+
+
+def test_the_storefront_learns_the_publishable_key_only_on_a_stack_that_takes_cards(stack: BuiltStack):
+    config = _config_json(stack)
+    if _takes_cards(stack):
+        assert config["stripePublishableKey"] == STRIPE_CONFIG["stripePublishableKey"]
+    else:
+        assert "stripePublishableKey" not in config, config
+    assert not any(v in json.dumps(config) for v in SECRET_VALUES), "never a secret key in the browser's config"
