@@ -15,7 +15,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    stack = LocalStack(port=int(os.environ.get("PORT", "8000")), stripe=StripeSettings.from_env())
+    try:
+        stripe = StripeSettings.from_env()
+    except ValueError as exc:  # some SHOP_STRIPE_* keys but not all
+        raise SystemExit(str(exc)) from exc
+    stack = LocalStack(port=int(os.environ.get("PORT", "8000")), stripe=stripe)
     stack.start()
     payments = (
         f"Stripe test mode (forward webhooks: stripe listen --forward-to {stack.base_url}/api/payments/webhook)"
