@@ -195,3 +195,11 @@ def test_a_csp_without_stripe_blocks_stripe_js_and_the_page_says_so(stripe_shop,
     finally:
         contexts.close()
     assert not contexts.errors, "console errors:\n" + "\n".join(contexts.errors)
+
+
+def test_the_stripe_stack_publishes_its_key_and_admits_stripe_js(stripe_shop):
+    shop = stripe_shop.shop
+    config = shop.api("GET", "/config.json").json()
+    assert config.get("stripePublishableKey") == PUBLISHABLE_KEY, f"config.json: {config}"
+    served = shop.api("GET", "/").headers["content-security-policy"]
+    assert served == content_security_policy(stripe=True), f"the local stack's CSP in Stripe mode: {served}"
