@@ -17,9 +17,8 @@ const processing = () =>
   h("p", { class: "alert alert-info", role: "status" },
     "Payment processing. Stripe accepted your card; this order shows as paid as soon as Stripe confirms the payment to us.");
 
-/** The "Pay" box for Stripe; onPaid(order) gets the order once the API says it is paid. */
-export function stripePaymentBox(order, publishableKey, onPaid) {
-  const result = resultSlot();
+/** The form around the slot Stripe.js mounts its card element in (a labelled group). */
+function cardForm(order, publishableKey, onSubmit) {
   const cardError = h("p", { class: "field-error", id: "card-element-error" });
   const slot = h("div", { id: "card-element", class: "card-element", role: "group",
     "aria-labelledby": "card-element-label", "aria-describedby": "card-element-error" });
@@ -34,6 +33,13 @@ export function stripePaymentBox(order, publishableKey, onPaid) {
     ),
     submit,
   );
+  return { form, slot, cardError, submit };
+}
+
+/** The "Pay" box for Stripe; onPaid(order) gets the order once the API says it is paid. */
+export function stripePaymentBox(order, publishableKey, onPaid) {
+  const result = resultSlot();
+  const { form, slot, cardError, submit } = cardForm(order, publishableKey, onSubmit);
   let stripe = null;
   let card = null;
 
