@@ -50,6 +50,8 @@ CONCURRENCY = int(os.environ.get("SHOP_LOCAL_CONCURRENCY", "8"))
 MAX_BODY = 1024 * 1024  # API Gateway's own limit is 10 MB; the handlers cap JSON at 64 KiB
 # The CDN's headers minus HSTS (plain http here); uploads go through this gateway: no other origin.
 SECURITY_HEADERS = security_headers.response_headers(https=False)
+# The same with Stripe.js admitted, for a stack that takes cards through Stripe (stripe_mode.py).
+STRIPE_SECURITY_HEADERS = security_headers.response_headers(https=False, stripe=True)
 OUTBOX_KEY_HEADER = "x-shop-outbox-key"
 UPLOADS = "/local/s3/"
 MEDIA = "/media/"
@@ -74,6 +76,11 @@ class GatewayConfig:
     outbox: Callable[[], list[dict[str, Any]]]
     upload_credentials: s3_post.Credentials
     site: LocalSite | None  # None: no storefront (site/) here
+    stripe_publishable_key: str | None = None  # set: config.json names it and the CSP admits Stripe.js
+
+    @property
+    def security_headers(self) -> dict[str, str]:
+        return STRIPE_SECURITY_HEADERS if self.stripe_publishable_key else SECURITY_HEADERS
 
 
 def _with_headers(response: Response, headers: dict[str, str]) -> Response:
@@ -138,7 +145,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         # `stricter` is this gateway's own tightening for a path (media), applied last
         merged = {"content-type": "application/json"}
         merged.update({k.lower(): v for k, v in (headers or {}).items()})
-        merged.update(SECURITY_HEADERS)
+        merged.update(self.config.security_headers)
         merged.update(stricter or {})
         if self.close_connection:
             merged["connection"] = "close"
@@ -258,6 +265,8 @@ class GatewayHandler(BaseHTTPRequestHandler):
             "userPoolId": self.config.pool,
             "userPoolClientId": self.config.client_id,
         }
+        if self.config.stripe_publishable_key:
+            config["stripePublishableKey"] = self.config.stripe_publishable_key
         self._send(200, json.dumps(config).encode(), {"cache-control": cache_control(GENERATED_CONFIG)})
 
     def _outbox(self, raw_query: str) -> None:

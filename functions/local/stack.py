@@ -32,6 +32,7 @@ from .notifications import NotificationWorker
 from .s3_post import Credentials
 from .shared_emulator import EMULATOR, REGION
 from .storefront import local_site
+from .stripe_mode import StripeSettings
 
 log = logging.getLogger("shop.local")
 
@@ -63,10 +64,18 @@ class LocalStack:
     Several stacks may run in one process (they share the emulator: shared_emulator.py).
     Each stack's gateway and notification worker use that stack's own adapters, so two
     stacks never see each other's table, pool, queue or outbox.
+
+    `stripe`: take cards through Stripe (test mode) instead of the simulated processor.
     """
 
     def __init__(
-        self, port: int = 8000, *, seed: bool = True, admin_email: str | None = None, admin_password: str | None = None
+        self,
+        port: int = 8000,
+        *,
+        seed: bool = True,
+        admin_email: str | None = None,
+        admin_password: str | None = None,
+        stripe: StripeSettings | None = None,
     ) -> None:
         self.port = port or free_port()
         self.seed = seed
@@ -78,6 +87,7 @@ class LocalStack:
         self.moto_url = ""
         self.sender = SENDER
         self.currency = "USD"
+        self.stripe = stripe
         self.issuer = ""
         self.names: dict[str, str] = {}
         self.services: Services | None = None  # wired to this stack's resources by start()
@@ -153,7 +163,7 @@ class LocalStack:
         EMULATOR.setenv(self._function_env())
         aws_services.reset()
         services = aws_services.build_services()
-        services.payments = _simulated_payments(services)
+        services.payments = self.stripe.processor() if self.stripe else _simulated_payments(services)
         # No FCM locally: pushes are recorded (LocalStack.pushes), as e-mails land in the outbox.
         services.push = self.push_sender
         # Cached clients keep pointing at this emulator whatever the process does later.
@@ -175,6 +185,7 @@ class LocalStack:
                 outbox=self.outbox,
                 upload_credentials=_upload_credentials(),
                 site=local_site(),
+                stripe_publishable_key=self.stripe.publishable_key if self.stripe else None,
             )
         )
         self._undo.append(lambda: self._close(server))

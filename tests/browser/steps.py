@@ -146,14 +146,16 @@ class Contexts:
     as a console error; a test that expects such an answer passes its status in `allow`.
     """
 
-    def __init__(self, browser: Browser, base_url: str) -> None:
+    def __init__(self, browser: Browser, base_url: str, csp: str | None = "") -> None:
+        """`csp`: the policy pages are served under; "" the CDN's (production_csp()), None
+        the one the shop under test sends itself."""
         self.browser = browser
         self.base_url = base_url
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
         self.allowed_statuses: set[int] = set()
         self.allowed_texts: set[str] = set()
-        self.csp = production_csp()
+        self.csp = production_csp() if csp == "" else csp
 
     def new_page(
         self, width: int = 1366, height: int = 900, allow: tuple[int, ...] = (), allow_text: tuple[str, ...] = ()
@@ -166,7 +168,8 @@ class Contexts:
         )
         self.contexts.append(ctx)
         # Every page is a document: / and index.html, and real paths such as /p/<id> (no dot).
-        ctx.route(re.compile(r"^https?://[^/]+/([^?#.]*|index\.html)(\?[^#]*)?$"), self._with_csp)
+        if self.csp is not None:
+            ctx.route(re.compile(r"^https?://[^/]+/([^?#.]*|index\.html)(\?[^#]*)?$"), self._with_csp)
         page = ctx.new_page()
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
@@ -177,7 +180,7 @@ class Contexts:
             route.continue_()
             return
         response = route.fetch()
-        route.fulfill(response=response, headers={**response.headers, "content-security-policy": self.csp})
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": self.csp or ""})
 
     def _on_console(self, msg) -> None:
         if msg.type != "error":

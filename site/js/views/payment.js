@@ -1,35 +1,30 @@
 // The payment step of an order waiting for one (PLACED). The card goes to the API's
 // POST /api/orders/{id}/payment; with the simulated processor of `make dev` the answer is
-// final at once (approved, declined, or an extra confirmation step to pass). The order
-// itself becomes PAID only from the processor's verified event (functions/shop/payments.py),
-// so the page waits for the order to say so.
+// final at once (approved, declined, or an extra confirmation step to pass). Where
+// config.json names a Stripe publishable key the card goes to Stripe.js instead
+// (stripe-payment.js). Either way the page waits for the order to say it is paid.
 
 import * as api from "../api.js";
 import { h, field, errorBox, formatPrice, showFieldErrors } from "../ui.js";
+import { paymentSection, resultSlot, settledOrder } from "./payment-common.js";
+import { stripePaymentBox } from "./stripe-payment.js";
 
 const DECLINES = {
   card_declined: "Your card was declined.",
   insufficient_funds: "Your card was declined: insufficient funds.",
   authentication_failed: "The payment was not confirmed with your bank.",
 };
-const POLLS = 20;
-const POLL_MS = 250;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** The order once it says PAID (the processor's event may land just after its answer). */
-async function paidOrder(orderId) {
-  for (let i = 0; i < POLLS; i++) {
-    const order = await api.getMyOrder(orderId);
-    if (order.status !== "PLACED") return order;
-    await sleep(POLL_MS);
-  }
-  return null;
-}
+const POLLS_MS = Array(20).fill(250);
 
 /** The "Pay" box; onPaid(order) gets the order once it is paid. */
 export function paymentBox(order, onPaid) {
-  const result = h("div", { class: "alert-slot", tabindex: "-1", "aria-live": "polite" });
+  const key = api.getConfig().stripePublishableKey;
+  if (typeof key === "string" && key) return stripePaymentBox(order, key, onPaid);
+  return simulatedPaymentBox(order, onPaid);
+}
+
+function simulatedPaymentBox(order, onPaid) {
+  const result = resultSlot();
   const total = formatPrice(order.total, order.currency);
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, `Pay ${total}`);
   const form = h("form", { class: "payment-form", novalidate: true, onsubmit: onSubmit },
@@ -71,7 +66,7 @@ export function paymentBox(order, onPaid) {
       return;
     }
     if (payment.status !== "succeeded") return;
-    const order = payment.orderStatus === "PAID" ? await api.getMyOrder(payment.orderId) : await paidOrder(payment.orderId);
+    const order = payment.orderStatus === "PAID" ? await api.getMyOrder(payment.orderId) : await settledOrder(payment.orderId, POLLS_MS);
     if (order) onPaid(order);
     else result.replaceChildren(h("p", { class: "alert alert-info" }, "Payment received. Your order will show as paid in a moment."));
   }
@@ -83,10 +78,5 @@ export function paymentBox(order, onPaid) {
     settle({ testCard: card });
   }
 
-  return h("section", { class: "payment", "aria-labelledby": "payment-title" },
-    h("h2", { id: "payment-title" }, "Payment"),
-    h("p", {}, `Pay ${total} to confirm your order.`),
-    result,
-    form,
-  );
+  return paymentSection(order, result, form);
 }
