@@ -1,7 +1,8 @@
 """Azure storefront origin: in prod (Front Door Premium) the site account refuses the internet
 and Front Door reaches it through Private Link; the admins' uploads live in a separate
-account whose CORS admits the shop's origin only, and no function identity can write the
-site. Dev (Front Door Standard, no Private Link) keeps a public static-website origin."""
+account that needs no CORS (browsers upload to the shop's own origin, through Front Door;
+test_edge_azure_uploads.py), and no function identity can write the site. Dev (Front Door
+Standard, no Private Link) keeps a public static-website origin."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_prod_site_account_without_deployer_addresses_disables_public_network_ac
     for ranges, want in (([], "Disabled"), (["203.0.113.7"], "Enabled")):
         settings = parse_azure_settings({**AZURE_PROD["azure"], "deployerIpRanges": ranges})
         env = cast(AzureEnv, SimpleNamespace(settings=settings, context=SimpleNamespace(is_prod=True)))
-        rules, public = static_site._site_network(env)
+        rules, public = static_site.front_door_only_network(env)
         assert public == want, f"deployerIpRanges={ranges}: public network access must be {want}"
         assert rules is not None and rules.default_action == "Deny"
 
@@ -100,15 +101,14 @@ def test_uploads_are_a_separate_account_served_under_media(az: BuiltStack):
     assert associations[0]["patternsToMatch"] == ["/*"]
 
 
-def test_uploads_cors_admits_only_the_shops_origin(az: BuiltStack):
+def test_no_storage_account_admits_a_cross_origin_browser(az: BuiltStack):
+    """Browsers upload to the shop's own origin (Front Door's uploads route): no CORS anywhere."""
     services = {r.name: r.inputs for r in az.of_type(AZ + "storage:BlobServiceProperties")}
     uploads = az.one(T_ACCOUNT, "uploads").outputs["name"]
     assert services["uploads-blob-service"]["accountName"] == uploads
-    rules = services["uploads-blob-service"]["cors"]["corsRules"]
-    assert len(rules) == 1 and rules[0]["allowedMethods"] == ["PUT"]
-    assert rules[0]["allowedOrigins"] == [az.outputs["siteUrl"]], "uploads CORS must name the shop's origin only"
-    assert "*" not in az.outputs["siteUrl"]
-    assert "cors" not in services["site-blob-service"], "nothing is uploaded from a browser to the site account"
+    assert services["uploads-blob-service"]["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    for name in ("uploads-blob-service", "site-blob-service"):
+        assert "cors" not in services[name], f"{name}: no browser calls a storage host cross-origin"
 
 
 def test_functions_write_only_the_uploads_container_never_the_site(az: BuiltStack):
