@@ -61,6 +61,39 @@ def shop_origin(media_base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _string_to_sign(fields: dict[str, str], resource: str) -> str:
+    """The user-delegation SAS string-to-sign (version 2020-12-06 and later) of `fields`, for
+    the canonicalized resource /blob/<account>/<container>/<blob>."""
+    return "\n".join(
+        [
+            fields["sp"],
+            fields["st"],
+            fields["se"],
+            resource,
+            fields["skoid"],
+            fields["sktid"],
+            fields["skt"],
+            fields["ske"],
+            fields["sks"],
+            fields["skv"],
+            "",
+            "",
+            "",  # saoid, suoid, scid
+            "",  # signed IP
+            fields["spr"],
+            fields["sv"],
+            fields["sr"],
+            "",
+            "",  # snapshot time, encryption scope
+            "",
+            "",
+            "",
+            "",
+            fields["rsct"],  # rscc, rscd, rsce, rscl, rsct
+        ]
+    )
+
+
 class AzureBlobMedia:
     def __init__(
         self,
@@ -127,34 +160,8 @@ class AzureBlobMedia:
             "sr": "b",
             "rsct": content_type,
         }
-        string_to_sign = "\n".join(
-            [
-                fields["sp"],
-                start,
-                expiry,
-                f"/blob/{self._account}/{self._container}/{blob}",
-                fields["skoid"],
-                fields["sktid"],
-                fields["skt"],
-                fields["ske"],
-                fields["sks"],
-                fields["skv"],
-                "",
-                "",
-                "",  # saoid, suoid, scid
-                "",  # signed IP
-                fields["spr"],
-                SAS_VERSION,
-                "b",
-                "",
-                "",  # snapshot time, encryption scope
-                "",
-                "",
-                "",
-                "",
-                content_type,  # rscc, rscd, rsce, rscl, rsct
-            ]
-        )
+        resource = f"/blob/{self._account}/{self._container}/{blob}"
+        string_to_sign = _string_to_sign(fields, resource)
         sig = base64.b64encode(
             hmac.new(base64.b64decode(dk["Value"]), string_to_sign.encode(), hashlib.sha256).digest()
         )

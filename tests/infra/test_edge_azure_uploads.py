@@ -19,7 +19,7 @@ from functions.shop import datamodel
 from providers.azure import static_site
 from tests.fakes.http import FakeTransport
 
-from .azure_mocks import AZURE_PROD, SUBSCRIPTION, build_azure_stack
+from .azure_mocks import AZURE_PROD, build_azure_stack, front_door_origins, storage_account_id
 from .conftest import BuiltStack
 
 AZ = "azure-native:"
@@ -32,33 +32,12 @@ def az(request: pytest.FixtureRequest, az_dev: BuiltStack, az_prod: BuiltStack) 
     return az_dev if request.param == "dev" else az_prod
 
 
-def _account_id(stack: BuiltStack, name: str) -> str:
-    rg = stack.one(AZ + "resources:ResourceGroup").outputs["name"]
-    account = stack.one(T_ACCOUNT, name).outputs["name"]
-    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
-
-
-def _origins(stack: BuiltStack) -> dict[str, dict]:
-    return {r.name.removeprefix("origin-"): r.inputs for r in stack.of_type(AZ + "cdn:AFDOrigin")}
-
-
 def _routes(stack: BuiltStack) -> dict[str, dict]:
     return {r.name.removeprefix("route-"): r.inputs for r in stack.of_type(AZ + "cdn:Route")}
 
 
-# -- the uploads account refuses the internet in prod -------------------------------------------
-
-
-def test_prod_uploads_account_admits_only_private_endpoints_and_the_deployer(az_prod: BuiltStack):
-    uploads = az_prod.one(T_ACCOUNT, "uploads").inputs
-    rules = uploads["networkRuleSet"]
-    assert rules["defaultAction"] == "Deny", "prod's uploads account must deny the internet (Front Door: Private Link)"
-    assert rules["bypass"] == "None", "no trusted-service exception: only private endpoints reach it"
-    assert not rules.get("virtualNetworkRules")
-    # Pulumi sets the static-website property through the blob data plane: the deployer only.
-    allowed = [r["iPAddressOrRange"] for r in rules.get("ipRules", [])]
-    assert allowed == list(AZURE_PROD["azure"]["deployerIpRanges"])
-    assert "cors" not in az_prod.one(AZ + "storage:BlobServiceProperties", "uploads-blob-service").inputs
+# -- the uploads account refuses the internet in prod (the network rules themselves:
+# test_edge_azure_site.py::test_prod_storage_accounts_refuse_the_internet) -----------------------
 
 
 def test_prod_uploads_account_without_deployer_addresses_disables_public_network_access():
@@ -73,7 +52,7 @@ def test_prod_uploads_account_without_deployer_addresses_disables_public_network
 def test_prod_functions_reach_the_uploads_blob_endpoint_through_a_private_endpoint(az_prod: BuiltStack):
     endpoint = az_prod.one(AZ + "network:PrivateEndpoint", "pe-uploads-blob").inputs
     (conn,) = endpoint["privateLinkServiceConnections"]
-    assert conn["privateLinkServiceId"] == _account_id(az_prod, "uploads")
+    assert conn["privateLinkServiceId"] == storage_account_id(az_prod, "uploads")
     assert conn["groupIds"] == ["blob"], "user delegation keys come from the blob endpoint"
     subnet = az_prod.one(AZ + "network:Subnet", "snet-endpoints").outputs["name"]
     assert endpoint["subnet"]["id"].endswith("/" + subnet)
@@ -90,15 +69,15 @@ def test_prod_functions_reach_the_uploads_blob_endpoint_through_a_private_endpoi
 
 
 def test_prod_front_door_takes_uploads_to_the_blob_endpoint_over_private_link(az_prod: BuiltStack):
-    uploads_id = _account_id(az_prod, "uploads")
+    uploads_id = storage_account_id(az_prod, "uploads")
     account = az_prod.one(T_ACCOUNT, "uploads").outputs["name"]
-    origin = _origins(az_prod)["uploads"]
+    origin = front_door_origins(az_prod)["uploads"]
     assert origin["hostName"] == origin["originHostHeader"] == f"{account}.blob.core.windows.net"
     link = origin.get("sharedPrivateLinkResource")
     assert link, "prod's upload origin must use Front Door Premium's Private Link, not the public endpoint"
     assert (link["groupId"], link["privateLink"]["id"]) == (static_site.BLOB_GROUP, uploads_id)
     assert link["privateLinkLocation"] == az_prod.config["region"] and link["requestMessage"]
-    media = _origins(az_prod)["media"].get("sharedPrivateLinkResource")
+    media = front_door_origins(az_prod)["media"].get("sharedPrivateLinkResource")
     assert media, "prod's /media/* origin (the uploads account's static website) must use Private Link"
     assert (media["groupId"], media["privateLink"]["id"]) == (static_site.STATIC_WEBSITE_GROUP, uploads_id)
 
@@ -114,7 +93,7 @@ def test_the_uploads_route_is_https_only_and_never_cached(az: BuiltStack):
 
 def test_dev_uploads_origin_is_the_public_blob_endpoint(az_dev: BuiltStack):
     """Front Door Standard has no Private Link: the gap README's security section states."""
-    assert "sharedPrivateLinkResource" not in _origins(az_dev)["uploads"]
+    assert "sharedPrivateLinkResource" not in front_door_origins(az_dev)["uploads"]
     assert az_dev.one(T_ACCOUNT, "uploads").inputs["networkRuleSet"]["defaultAction"] == "Allow"
 
 
