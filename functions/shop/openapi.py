@@ -69,13 +69,14 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
     "429": {"Retry-After": _RETRY_AFTER},
     "503": {"Retry-After": _RETRY_AFTER},
 }
-# Field -> format, as a generated client should parse it (image URLs may be site-relative).
+# Field -> format, as a generated client should parse it (image URLs, and Azure's upload URL,
+# may be site-relative: Azure uploads go through the shop's own origin).
 FORMATS = {
     ("Order", "createdAt"): "date-time",
     ("Order", "updatedAt"): "date-time",
     ("Product", "imageUrl"): "uri-reference",
     ("ProductInput", "imageUrl"): "uri-reference",
-    ("ImageUploadResponse", "uploadUrl"): "uri",
+    ("ImageUploadResponse", "uploadUrl"): "uri-reference",
     ("ImageUploadResponse", "imageUrl"): "uri-reference",
 }
 JSON = "application/json"

@@ -1,15 +1,19 @@
 """CDN: Azure Front Door (Standard in dev, Premium in prod unless shop:azure.frontDoorSku says
-otherwise) with one endpoint, three origin groups (the site's static website, the uploads
-account's static website and the API Management gateway), three routes (``/api/*`` -> API,
-never cached; ``/media/*`` -> uploaded images; ``/*`` -> site, cached, compressed), HTTPS
-redirect, and the WAF policy of firewall.py linked through a security policy.
-On Premium the site origin is reached through Private Link (a Front Door managed private
-endpoint to the site account's ``web`` sub-resource), which the account owner must approve
-once: docs/deploy-azure.md. Standard has no Private Link: the site origin is public there.
+otherwise) with one endpoint, four origin groups (the site's static website, the uploads
+account's static website and blob endpoint, the API Management gateway), four routes
+(``/api/*`` -> API, never cached; ``/media/*`` -> uploaded images; ``/media-uploads/*`` ->
+the admins' SAS PUTs, never cached; ``/*`` -> site, cached, compressed), HTTPS redirect, and
+the WAF policy of firewall.py (which also caps the uploads' method, size and type) linked
+through a security policy.
+On Premium every storage origin is reached through Private Link (Front Door managed private
+endpoints to the site account's ``web`` and the uploads account's ``web`` and ``blob``
+sub-resources), which the account owner must approve once: docs/deploy-azure.md. Standard
+has no Private Link: the storage origins are public there.
 API Management accepts only requests carrying this profile's X-Azure-FDID (an API policy
 created here, once the profile id exists), so the WAF sits in front of every API call.
 Every route answers with the security headers of functions/shop/security_headers.py (HSTS, a
-CSP naming the one upload host, nosniff, no framing, referrer policy) from a rule set.
+CSP with no storage host: uploads go to the shop's own origin, nosniff, no framing, referrer
+policy) from a rule set.
 A custom domain gets its certificate and DNS records from certificate.py.
 """
 
@@ -21,8 +25,10 @@ import pulumi
 import pulumi_azure_native.apimanagement as apim
 import pulumi_azure_native.cdn as cdn
 import pulumi_azure_native.frontdoor as frontdoor
+import pulumi_azure_native.storage as storage
 
 from components import specs
+from functions.adapters.azure_media import UPLOAD_PATH, upload_origin_path
 from functions.shop import security_headers as shared_headers
 from functions.shop.datamodel import MEDIA_PREFIX
 from functions.shop.routes import SITE_HOST_HEADER, SITEMAP_PATH
@@ -30,7 +36,7 @@ from providers.azure.api import AzureApi
 from providers.azure.certificate import create_custom_domain, create_dns_records
 from providers.azure.env import AzureEnv
 from providers.azure.firewall import create_firewall
-from providers.azure.static_site import STATIC_WEBSITE_GROUP, AzureStaticSite, allow_uploads_from, web_host
+from providers.azure.static_site import BLOB_GROUP, STATIC_WEBSITE_GROUP, AzureStaticSite, web_host
 from providers.site_files import ENTRY, HASH_LENGTH, IMMUTABLE, NO_CACHE, REVALIDATE, SHORT
 
 COMPRESSIBLE = [
@@ -69,7 +75,7 @@ class AzureCdn:
     endpoint: cdn.AFDEndpoint
     waf: frontdoor.Policy
     security_policy: cdn.SecurityPolicy
-    routes: dict[str, cdn.Route]  # "api" | "site" | "media" -> route
+    routes: dict[str, cdn.Route]  # "api" | "site" | "media" | "uploads" -> route
     origin_groups: dict[str, cdn.AFDOriginGroup]
     custom_domain: cdn.AFDCustomDomain | None
     host: pulumi.Output[str]  # the custom domain, else the endpoint's host
@@ -166,20 +172,17 @@ def api_delivery_rules() -> list[DeliveryRule]:
     return [DeliveryRule("SitemapHost", 1, [sitemap], [_header("Request", SITE_HOST_HEADER, "{hostname}")])]
 
 
-def content_security_policy(upload_host: str, stripe: bool = False) -> str:
-    """Own origin, plus the uploads account's blob host for the admins' SAS uploads, and
-    Stripe.js's hosts when the shop takes cards."""
-    return shared_headers.content_security_policy(f"https://{upload_host}", stripe=stripe)
+def content_security_policy(stripe: bool = False) -> str:
+    """Own origin (the admins' SAS uploads go to it too, through Front Door's uploads route),
+    plus Stripe.js's hosts when the shop takes cards."""
+    return shared_headers.content_security_policy(stripe=stripe)
 
 
-def security_headers(upload_host: pulumi.Input[str], stripe: bool = False) -> list[tuple[str, pulumi.Input[str]]]:
+def security_headers(stripe: bool = False) -> list[tuple[str, pulumi.Input[str]]]:
     """functions/shop/security_headers.py's policy, the one the local gateway sends too."""
     return [
         ("Strict-Transport-Security", f"max-age={shared_headers.HSTS_MAX_AGE_SECONDS}; includeSubDomains; preload"),
-        (
-            "Content-Security-Policy",
-            pulumi.Output.from_input(upload_host).apply(lambda h: content_security_policy(h, stripe)),
-        ),
+        ("Content-Security-Policy", content_security_policy(stripe)),
         ("X-Content-Type-Options", shared_headers.CONTENT_TYPE_OPTIONS),
         ("X-Frame-Options", shared_headers.FRAME_OPTIONS),
         ("Referrer-Policy", shared_headers.REFERRER_POLICY),
@@ -187,7 +190,7 @@ def security_headers(upload_host: pulumi.Input[str], stripe: bool = False) -> li
 
 
 def _security_headers_rule_set(
-    env: AzureEnv, profile: cdn.Profile, upload_host: pulumi.Input[str], stripe: bool, opts: pulumi.ResourceOptions
+    env: AzureEnv, profile: cdn.Profile, stripe: bool, opts: pulumi.ResourceOptions
 ) -> cdn.RuleSet:
     rule_set = cdn.RuleSet(
         "rules-headers", resource_group_name=env.rg_name, profile_name=profile.name, rule_set_name="securityheaders",
@@ -201,7 +204,7 @@ def _security_headers_rule_set(
         rule_name="securityheaders",
         order=1,
         conditions=[],
-        actions=[_header("Response", n, v) for n, v in security_headers(upload_host, stripe)],
+        actions=[_header("Response", n, v) for n, v in security_headers(stripe)],
         match_processing_behavior="Continue",
         opts=opts,
     )
@@ -261,17 +264,19 @@ def lock_api_to_front_door(
     )
 
 
-def site_private_link(env: AzureEnv, site: AzureStaticSite) -> cdn.SharedPrivateLinkResourcePropertiesArgs | None:
-    """Premium: Front Door asks for a private endpoint to the site's static website; the
-    connection stays Pending until approved (docs/deploy-azure.md), and until then Front Door
-    answers the site's paths with an error, never through the public endpoint."""
+def private_link(
+    env: AzureEnv, site: AzureStaticSite, account: storage.StorageAccount, group: str, what: str
+) -> cdn.SharedPrivateLinkResourcePropertiesArgs | None:
+    """Premium: Front Door asks for a private endpoint to the account's `group` sub-resource;
+    the connection stays Pending until approved (docs/deploy-azure.md), and until then Front
+    Door answers that origin's paths with an error, never through the public endpoint."""
     if not site.private:
         return None
     return cdn.SharedPrivateLinkResourcePropertiesArgs(
-        group_id=STATIC_WEBSITE_GROUP,
-        private_link=cdn.ResourceReferenceArgs(id=site.account.id),
+        group_id=group,
+        private_link=cdn.ResourceReferenceArgs(id=account.id),
         private_link_location=env.location,
-        request_message=f"Front Door origin of {env.context.name_prefix} storefront",
+        request_message=f"Front Door origin of {env.context.name_prefix} {what}",
     )
 
 
@@ -331,10 +336,12 @@ def _route(
     key: str,
     group: cdn.AFDOriginGroup,
     pattern: str,
-    rule_set: cdn.RuleSet,
+    rule_set: cdn.RuleSet | None,
     cache: cdn.AfdRouteCacheConfigurationArgs | None,
     opts: pulumi.ResourceOptions,
+    origin_path: str | None = None,
 ) -> cdn.Route:
+    rule_sets = [r for r in (rule_set, edge.headers) if r is not None]
     return cdn.Route(
         f"route-{key}",
         resource_group_name=env.rg_name,
@@ -348,7 +355,8 @@ def _route(
         link_to_default_domain="Enabled",
         custom_domains=edge.domains or None,
         cache_configuration=cache,
-        rule_sets=[cdn.ResourceReferenceArgs(id=rule_set.id), cdn.ResourceReferenceArgs(id=edge.headers.id)],
+        origin_path=origin_path,
+        rule_sets=[cdn.ResourceReferenceArgs(id=r.id) for r in rule_sets],
         enabled_state="Enabled",
         opts=opts,
     )
@@ -366,7 +374,8 @@ def _media_route(
     1:1). Made after the site route, as that one waits for the API's: the endpoint's routes are
     created one by one."""
     opts = pulumi.ResourceOptions(parent=parent)
-    og_media, origin_media = _origin(env, edge.profile, "media", web_host(site.uploads.account), opts)
+    link = private_link(env, site, site.uploads.account, STATIC_WEBSITE_GROUP, "product images")
+    og_media, origin_media = _origin(env, edge.profile, "media", web_host(site.uploads.account), opts, link)
     short_cache = [r for r in site_delivery_rules() if r.name == "ShortCache"]
     media_rules, media_made = _rule_set(env, edge.profile, "media", short_cache, opts)
     route = _route(
@@ -376,11 +385,29 @@ def _media_route(
     return route, og_media
 
 
+def _uploads_route(
+    env: AzureEnv, edge: _Edge, site: AzureStaticSite, parent: pulumi.Resource, after: cdn.Route
+) -> tuple[cdn.Route, cdn.AFDOriginGroup]:
+    """The admins' SAS PUTs on the shop's origin: UPLOAD_PATH<key> goes to the uploads account's
+    blob endpoint as /$web/media/<key> (the route's origin path replaces the matched prefix),
+    the blob the SAS is signed for. Never cached; the WAF checks method, size and type."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    link = private_link(env, site, site.uploads.account, BLOB_GROUP, "admin image uploads")
+    og_uploads, origin_uploads = _origin(env, edge.profile, "uploads", site.uploads.blob_host, opts, link)
+    route = _route(
+        env, edge, "uploads", og_uploads, UPLOAD_PATH + "*", None, None,
+        pulumi.ResourceOptions(parent=parent, depends_on=[origin_uploads, after]),
+        origin_path=upload_origin_path(site.uploads.container),
+    )  # fmt: skip
+    return route, og_uploads
+
+
 def _routes(
     env: AzureEnv, edge: _Edge, args: specs.CdnArgs, site: AzureStaticSite, parent: pulumi.Resource
 ) -> tuple[dict[str, cdn.Route], dict[str, cdn.AFDOriginGroup]]:
     opts = pulumi.ResourceOptions(parent=parent)
-    og_site, origin_site = _origin(env, edge.profile, "site", site.web_host, opts, site_private_link(env, site))
+    site_link = private_link(env, site, site.account, STATIC_WEBSITE_GROUP, "storefront")
+    og_site, origin_site = _origin(env, edge.profile, "site", site.web_host, opts, site_link)
     og_api, origin_api = _origin(env, edge.profile, "api", args.api.host, opts)
     api_rules, api_made = _rule_set(env, edge.profile, "api", api_delivery_rules(), opts)
     route_api = _route(
@@ -399,8 +426,9 @@ def _routes(
         pulumi.ResourceOptions(parent=parent, depends_on=[origin_site, route_api, *site_made]),
     )  # fmt: skip
     route_media, og_media = _media_route(env, edge, site, cache, parent, after=route_site)
-    routes = {"api": route_api, "site": route_site, "media": route_media}
-    return routes, {"api": og_api, "site": og_site, "media": og_media}
+    route_uploads, og_uploads = _uploads_route(env, edge, site, parent, after=route_media)
+    routes = {"api": route_api, "site": route_site, "media": route_media, "uploads": route_uploads}
+    return routes, {"api": og_api, "site": og_site, "media": og_media, "uploads": og_uploads}
 
 
 def create_cdn(
@@ -427,7 +455,7 @@ def create_cdn(
         profile,
         endpoint,
         [cdn.ActivatedResourceReferenceArgs(id=domain.id)] if domain is not None else [],
-        _security_headers_rule_set(env, profile, site.uploads.blob_host, args.stripe, opts),
+        _security_headers_rule_set(env, profile, args.stripe, opts),
     )
     routes, origin_groups = _routes(env, edge, args, site, parent)
     waf = create_firewall(env, args.firewall, sku, parent)
@@ -451,5 +479,4 @@ def create_cdn(
         create_dns_records(env, domain, args.domain_name, endpoint, routes["site"], parent)
     lock_api_to_front_door(env, api, profile, parent)
     host = pulumi.Output.from_input(args.domain_name) if args.domain_name else endpoint.host_name
-    allow_uploads_from(env, site.uploads, host.apply(lambda h: f"https://{h}"), parent)
     return AzureCdn(profile, endpoint, waf, security_policy, routes, origin_groups, domain, host)

@@ -6,8 +6,9 @@ Azure subnets are regional (they span zones), so ``az_count`` becomes the zones 
 gateway's public IP; ``natMode: perAz`` is met by a zone-redundant Standard NAT gateway
 (one NAT gateway per subnet is the Azure limit).
 
-Private endpoints (prod): Key Vault, Cosmos DB, Service Bus and the functions' storage
-accounts are reached from the VNet through private endpoints in the endpoint subnet, with
+Private endpoints (prod): Key Vault, Cosmos DB, Service Bus, the functions' storage
+accounts and the uploads account's blob endpoint (user delegation keys for the SAS) are
+reached from the VNet through private endpoints in the endpoint subnet, with
 their privatelink DNS zones linked to the VNet, so the Function Apps (VNet-integrated, all
 outbound traffic through the VNet) resolve them to private addresses.
 
@@ -15,9 +16,8 @@ The services themselves refuse public traffic in prod: Cosmos DB and Service Bus
 Standard has no private endpoints) disable public network access; Key Vault and the
 functions' storage account deny by default (trusted Azure services, e.g. Storage reading its
 customer-managed key, pass) and admit only shop:azure.deployerIpRanges, the addresses
-Pulumi and the operator's `az` commands come from. The site account is reached by Front Door
-Premium's own Private Link instead (providers/azure/static_site.py); the uploads account
-takes the admins' browser uploads, so it stays public (docs: README security).
+Pulumi and the operator's `az` commands come from. Front Door Premium reaches the site and
+uploads accounts through its own Private Link (providers/azure/static_site.py, cdn.py).
 """
 
 from __future__ import annotations
@@ -196,6 +196,7 @@ def targets(
     servicebus_id: pulumi.Input[str],
     host_storage_id: pulumi.Input[str],
     package_storage_id: pulumi.Input[str] | None = None,
+    uploads_storage_id: pulumi.Input[str] | None = None,
 ) -> list[Target]:
     out = [
         Target("vault", vault_id, "vault", ZONES["vault"]),
@@ -205,6 +206,8 @@ def targets(
     out += [Target(f"fnstorage-{g}", host_storage_id, g, ZONES[g]) for g in HOST_STORAGE_GROUPS]
     if package_storage_id is not None:  # the apps read their code packages from it (blob only)
         out.append(Target("fnpackages-blob", package_storage_id, "blob", ZONES["blob"]))
+    if uploads_storage_id is not None:  # the media functions ask it for user delegation keys
+        out.append(Target("uploads-blob", uploads_storage_id, "blob", ZONES["blob"]))
     return out
 
 

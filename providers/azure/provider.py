@@ -130,13 +130,15 @@ class Provider(CloudProvider):
         )
         b.functions = fns = create_functions(env, args, parent, up)
         if private_only(env):
-            # Every private target exists now (vault, Cosmos DB, Service Bus, functions' storage).
+            # Every private target exists now (vault, Cosmos DB, Service Bus, functions' storage,
+            # the uploads account the SAS-signing functions ask for user delegation keys).
             wanted = targets(
                 up.encryption.vault.id,
                 up.database.account.id,
                 up.notifications.bus.namespace.id,
                 fns.host_account.id,
                 fns.package_account.id,
+                up.site.uploads.account.id,
             )
             create_private_endpoints(env, up.network, wanted, parent)
         return fns.result

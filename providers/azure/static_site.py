@@ -6,17 +6,19 @@ none with shop:azure.sharedKeyUploads=false), SAS lifetime capped at 1 hour, ano
 access disabled, infrastructure (double) encryption; in prod with the stack's Key Vault key
 (CMK: Azure requires purge protection on the vault, which dev vaults do not have).
 
-Front Door Premium (prod) reaches the site account through Private Link (its static-website
-sub-resource, group id ``web``): the account then refuses the internet (public network access
-disabled, or only shop:azure.deployerIpRanges let through so Pulumi can upload the files).
-Front Door Standard (dev) has no Private Link, so there the static-website endpoint stays
-public (static websites are served anonymously by design) and answers around Front Door.
+Front Door Premium (prod) reaches both accounts through Private Link and they refuse the
+internet (public network access disabled, or only shop:azure.deployerIpRanges let through:
+Pulumi sets the static-website property through the blob data plane, and uploads the site
+files). Front Door Standard (dev) has no Private Link, so there both accounts stay public
+(static websites are served anonymously by design) and answer around Front Door.
 
-The uploads account exists because browsers PUT to it directly with a create-only SAS
-(functions/adapters/azure_media.py): it must accept the internet, so it holds nothing but
-the uploaded images, its CORS admits the shop's origin only (``allow_uploads_from``, once
-Front Door's host exists) and Front Door serves them under /media/* from its static website.
-No identity can write the site account but the deployer.
+The uploads account holds nothing but the uploaded images. Browsers PUT them with a
+create-only SAS (functions/adapters/azure_media.py) to the shop's own origin: Front Door's
+uploads route forwards them to the account's blob endpoint (group ``blob``) behind the WAF's
+method, size and type rules, and serves them under /media/* from its static website (group
+``web``). Same origin, so the account needs no CORS. The functions reach its blob endpoint
+for user delegation keys through their own private endpoint (network.py). No identity can
+write the site account but the deployer.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ from providers.azure.env import AzureEnv
 from providers.site_files import GENERATED_CONFIG, asset, build_site
 
 WEB_CONTAINER = "$web"
-# Front Door Premium's Private Link to a storage static website targets this sub-resource.
+# Front Door Premium's Private Link targets these sub-resources of an account: the static
+# website (reads of the site and of /media/*) and the blob endpoint (the admins' SAS PUTs).
 STATIC_WEBSITE_GROUP = "web"
+BLOB_GROUP = "blob"
 PREMIUM = "Premium_AzureFrontDoor"
-# the headers of the SAS upload (functions/adapters/azure_media.py)
-UPLOAD_HEADERS = ["content-type", "x-ms-blob-type", "x-ms-blob-content-type", "x-ms-version"]
 
 
 def web_host(account: storage.StorageAccount) -> pulumi.Output[str]:
@@ -49,7 +51,7 @@ def web_host(account: storage.StorageAccount) -> pulumi.Output[str]:
 
 @dataclass(frozen=True)
 class AzureUploads:
-    """The admins' image uploads: written with a create-only SAS, read through Front Door."""
+    """The admins' image uploads: written with a create-only SAS, both through Front Door."""
 
     account: storage.StorageAccount
     website: storage.StorageAccountStaticWebsite
@@ -57,7 +59,7 @@ class AzureUploads:
 
     @property
     def blob_host(self) -> pulumi.Output[str]:
-        """<account>.blob.core.windows.net: where browsers PUT (the CSP's one upload host)."""
+        """<account>.blob.core.windows.net: the origin of Front Door's uploads route."""
         return self.account.primary_endpoints.apply(lambda e: _host(e.blob) if e else "")
 
 
@@ -67,7 +69,7 @@ class AzureStaticSite:
     website: storage.StorageAccountStaticWebsite
     uploads: AzureUploads
     file_count: int
-    # True: Front Door reaches the site over Private Link and the account refuses the internet.
+    # True: Front Door reaches both accounts over Private Link and they refuse the internet.
     private: bool
     container: str = WEB_CONTAINER
 
@@ -156,9 +158,10 @@ def private_site(env: AzureEnv) -> bool:
     return env.settings.sku_for(env.context.is_prod) == PREMIUM
 
 
-def _site_network(env: AzureEnv) -> tuple[storage.NetworkRuleSetArgs | None, str]:
-    """(network rules, public network access) of the site account. Private: Front Door's
-    private endpoint only, plus the deployer's addresses if any (Pulumi uploads the files)."""
+def front_door_only_network(env: AzureEnv) -> tuple[storage.NetworkRuleSetArgs | None, str]:
+    """(network rules, public network access) of an account Front Door reads. Private: private
+    endpoints only, plus the deployer's addresses if any (Pulumi writes the static-website
+    property and the site files through the blob data plane)."""
     if not private_site(env):
         return None, "Enabled"
     ranges = env.settings.deployer_ip_ranges
@@ -174,7 +177,7 @@ def create_static_site(
     env: AzureEnv, args: specs.StaticSiteArgs, parent: pulumi.Resource, encryption: AzureEncryption
 ) -> AzureStaticSite:
     # Shared keys are off: the deployer uploads the files with its Entra identity.
-    rules, public = _site_network(env)
+    rules, public = front_door_only_network(env)
     account = secure_account(
         env, "site", parent, encryption=encryption, protect=not args.force_destroy,
         network_rules=rules, public_network_access=public,
@@ -210,40 +213,26 @@ def create_static_site(
 
 
 def _create_uploads(env: AzureEnv, parent: pulumi.Resource, encryption: AzureEncryption) -> AzureUploads:
-    """The uploads account: public network (browsers PUT to it), nothing in it but images."""
-    account = secure_account(env, "uploads", parent, encryption=encryption)
+    """The uploads account: nothing in it but images, written and read through Front Door."""
+    rules, public = front_door_only_network(env)
+    account = secure_account(
+        env, "uploads", parent, encryption=encryption, network_rules=rules, public_network_access=public
+    )
     website = storage.StorageAccountStaticWebsite(
         "uploads-website", resource_group_name=env.rg_name, account_name=account.name,
         opts=pulumi.ResourceOptions(parent=parent),
     )  # fmt: skip
-    return AzureUploads(account, website)
-
-
-def allow_uploads_from(
-    env: AzureEnv, uploads: AzureUploads, origin: pulumi.Input[str], parent: pulumi.Resource
-) -> storage.BlobServiceProperties:
-    """CORS of the uploads account: the SAS PUT from the shop's one origin (https://<host>),
-    known once Front Door exists (providers/azure/cdn.py)."""
-    return storage.BlobServiceProperties(
+    storage.BlobServiceProperties(
         "uploads-blob-service",
         resource_group_name=env.rg_name,
-        account_name=uploads.account.name,
+        account_name=account.name,
         blob_services_name="default",
         delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
         container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=7),
-        cors=storage.CorsRulesArgs(
-            cors_rules=[
-                storage.CorsRuleArgs(
-                    allowed_origins=[origin],
-                    allowed_methods=["PUT"],
-                    allowed_headers=UPLOAD_HEADERS,
-                    exposed_headers=["etag"],
-                    max_age_in_seconds=3600,
-                )
-            ]
-        ),
+        # No CORS: browsers PUT to the shop's own origin (Front Door's uploads route).
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    return AzureUploads(account, website)
 
 
 def _config_json(config: Mapping[str, object]) -> pulumi.Asset | pulumi.Archive | None:

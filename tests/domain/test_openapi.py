@@ -216,8 +216,9 @@ def test_timestamps_and_urls_have_formats():
         return {b["format"] for b in prop.get("anyOf", [prop]) if "format" in b}
 
     assert fmt("Order", "createdAt") == fmt("Order", "updatedAt") == {"date-time"}
-    assert fmt("ImageUploadResponse", "uploadUrl") == {"uri"}
-    # Images may be served from the site's own origin (/media/...): a URI reference, not a URI.
+    # Images may be served from the site's own origin (/media/...), and Azure's uploads go to it
+    # (/media-uploads/...): URI references, not URIs.
+    assert fmt("ImageUploadResponse", "uploadUrl") == {"uri-reference"}
     assert fmt("Product", "imageUrl") == fmt("ProductInput", "imageUrl") == {"uri-reference"}
 
 

@@ -278,3 +278,15 @@ def build_azure_stack(
     config: Mapping[str, Any], stack: str = "dev", *, site_dir: Path | None = None, **build_args: Any
 ) -> BuiltStack:
     return run_program(AzureMocks(region=str(config.get("region"))), config, stack, site_dir, **build_args)
+
+
+def storage_account_id(stack: BuiltStack, name: str) -> str:
+    """The ARM id of the stack's storage account with logical name `name`."""
+    rg = stack.one("azure-native:resources:ResourceGroup").outputs["name"]
+    account = stack.one("azure-native:storage:StorageAccount", name).outputs["name"]
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
+
+
+def front_door_origins(stack: BuiltStack) -> dict[str, dict]:
+    """Front Door origins by key ("site", "api", "media", "uploads") -> their inputs."""
+    return {r.name.removeprefix("origin-"): r.inputs for r in stack.of_type("azure-native:cdn:AFDOrigin")}

@@ -1,7 +1,8 @@
 """Azure storefront origin: in prod (Front Door Premium) the site account refuses the internet
 and Front Door reaches it through Private Link; the admins' uploads live in a separate
-account whose CORS admits the shop's origin only, and no function identity can write the
-site. Dev (Front Door Standard, no Private Link) keeps a public static-website origin."""
+account that needs no CORS (browsers upload to the shop's own origin, through Front Door;
+test_edge_azure_uploads.py), and no function identity can write the site. Dev (Front Door
+Standard, no Private Link) keeps a public static-website origin."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from providers.azure import iam, static_site
 from providers.azure.env import AzureEnv
 from providers.azure.settings import parse_azure_settings
 
-from .azure_mocks import AZURE_PROD, SUBSCRIPTION
+from .azure_mocks import AZURE_PROD, front_door_origins, storage_account_id
 from .conftest import BuiltStack
 
 AZ = "azure-native:"
@@ -27,44 +28,37 @@ def az(request: pytest.FixtureRequest, az_dev: BuiltStack, az_prod: BuiltStack) 
     return az_dev if request.param == "dev" else az_prod
 
 
-def _account_id(stack: BuiltStack, name: str) -> str:
-    rg = stack.one(AZ + "resources:ResourceGroup").outputs["name"]
-    account = stack.one(T_ACCOUNT, name).outputs["name"]
-    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{account}"
-
-
-def _origins(stack: BuiltStack) -> dict[str, dict]:
-    return {r.name.removeprefix("origin-"): r.inputs for r in stack.of_type(AZ + "cdn:AFDOrigin")}
-
-
 # -- the site account -----------------------------------------------------------------------
 
 
-def test_prod_site_account_refuses_the_internet(az_prod: BuiltStack):
-    site = az_prod.one(T_ACCOUNT, "site").inputs
-    rules = site["networkRuleSet"]
-    assert rules["defaultAction"] == "Deny", "prod's site account must deny by default (Front Door uses Private Link)"
-    assert rules["bypass"] == "None", "no trusted-service exception: nothing but Front Door reads the site"
+@pytest.mark.parametrize("name", ["site", "uploads"])
+def test_prod_storage_accounts_refuse_the_internet(az_prod: BuiltStack, name: str):
+    """Both accounts Front Door reads (the uploads account is written through it too)."""
+    account = az_prod.one(T_ACCOUNT, name).inputs
+    rules = account["networkRuleSet"]
+    assert rules["defaultAction"] == "Deny", f"prod's {name} account must deny by default (Front Door: Private Link)"
+    assert rules["bypass"] == "None", f"no trusted-service exception: only private endpoints reach the {name} account"
     assert not rules.get("virtualNetworkRules")
-    # Only the deployer's addresses (Pulumi uploads the files); with none, public access is off.
+    # Only the deployer's addresses (Pulumi sets the static-website property and uploads the
+    # site files through the blob data plane); with none, public access is off.
     allowed = [r["iPAddressOrRange"] for r in rules.get("ipRules", [])]
     assert allowed == list(AZURE_PROD["azure"]["deployerIpRanges"])
-    assert site["publicNetworkAccess"] == "Enabled"
+    assert account["publicNetworkAccess"] == "Enabled"
 
 
 def test_prod_site_account_without_deployer_addresses_disables_public_network_access():
     for ranges, want in (([], "Disabled"), (["203.0.113.7"], "Enabled")):
         settings = parse_azure_settings({**AZURE_PROD["azure"], "deployerIpRanges": ranges})
         env = cast(AzureEnv, SimpleNamespace(settings=settings, context=SimpleNamespace(is_prod=True)))
-        rules, public = static_site._site_network(env)
+        rules, public = static_site.front_door_only_network(env)
         assert public == want, f"deployerIpRanges={ranges}: public network access must be {want}"
         assert rules is not None and rules.default_action == "Deny"
 
 
 def test_prod_front_door_reaches_the_site_over_private_link(az_prod: BuiltStack):
     account = az_prod.one(T_ACCOUNT, "site")
-    account_id = _account_id(az_prod, "site")
-    site = _origins(az_prod)["site"]
+    account_id = storage_account_id(az_prod, "site")
+    site = front_door_origins(az_prod)["site"]
     link = site.get("sharedPrivateLinkResource")
     assert link, "prod's site origin must use Front Door Premium's Private Link, not the public endpoint"
     assert link["groupId"] == static_site.STATIC_WEBSITE_GROUP == "web"
@@ -78,7 +72,7 @@ def test_prod_front_door_reaches_the_site_over_private_link(az_prod: BuiltStack)
 def test_dev_keeps_the_public_static_website_origin(az_dev: BuiltStack):
     """Front Door Standard has no Private Link: the gap README's security section states."""
     assert az_dev.one(AZ + "cdn:Profile").inputs["sku"]["name"] == "Standard_AzureFrontDoor"
-    assert "sharedPrivateLinkResource" not in _origins(az_dev)["site"]
+    assert "sharedPrivateLinkResource" not in front_door_origins(az_dev)["site"]
     site = az_dev.one(T_ACCOUNT, "site").inputs
     assert site["publicNetworkAccess"] == "Enabled" and site["networkRuleSet"]["defaultAction"] == "Allow"
 
@@ -88,31 +82,30 @@ def test_dev_keeps_the_public_static_website_origin(az_dev: BuiltStack):
 
 def test_uploads_are_a_separate_account_served_under_media(az: BuiltStack):
     uploads = az.one(T_ACCOUNT, "uploads")
-    assert _account_id(az, "uploads") != _account_id(az, "site")
+    assert storage_account_id(az, "uploads") != storage_account_id(az, "site")
     routes = {r.name: r.inputs for r in az.of_type(AZ + "cdn:Route")}
     assert routes["route-media"]["patternsToMatch"] == ["/" + datamodel.MEDIA_PREFIX + "*"]
     assert routes["route-media"]["httpsRedirect"] == "Enabled"
     assert routes["route-media"]["forwardingProtocol"] == "HttpsOnly"
-    media = _origins(az)["media"]
+    media = front_door_origins(az)["media"]
     assert media["hostName"] == f"{uploads.outputs['name']}.z6.web.core.windows.net"
     # The WAF covers every path of the endpoint, /media/* included.
     associations = az.one(AZ + "cdn:SecurityPolicy").inputs["parameters"]["associations"]
     assert associations[0]["patternsToMatch"] == ["/*"]
 
 
-def test_uploads_cors_admits_only_the_shops_origin(az: BuiltStack):
+def test_no_storage_account_admits_a_cross_origin_browser(az: BuiltStack):
+    """Browsers upload to the shop's own origin (Front Door's uploads route): no CORS anywhere."""
     services = {r.name: r.inputs for r in az.of_type(AZ + "storage:BlobServiceProperties")}
     uploads = az.one(T_ACCOUNT, "uploads").outputs["name"]
     assert services["uploads-blob-service"]["accountName"] == uploads
-    rules = services["uploads-blob-service"]["cors"]["corsRules"]
-    assert len(rules) == 1 and rules[0]["allowedMethods"] == ["PUT"]
-    assert rules[0]["allowedOrigins"] == [az.outputs["siteUrl"]], "uploads CORS must name the shop's origin only"
-    assert "*" not in az.outputs["siteUrl"]
-    assert "cors" not in services["site-blob-service"], "nothing is uploaded from a browser to the site account"
+    assert services["uploads-blob-service"]["deleteRetentionPolicy"] == {"enabled": True, "days": 7}
+    for name in ("uploads-blob-service", "site-blob-service"):
+        assert "cors" not in services[name], f"{name}: no browser calls a storage host cross-origin"
 
 
 def test_functions_write_only_the_uploads_container_never_the_site(az: BuiltStack):
-    site_id, uploads_id = _account_id(az, "site"), _account_id(az, "uploads")
+    site_id, uploads_id = storage_account_id(az, "site"), storage_account_id(az, "uploads")
     principals = {r.outputs["principalId"] for r in az.of_type(AZ + "managedidentity:UserAssignedIdentity")}
     storage_roles = {iam.STORAGE_BLOB_DATA_CONTRIBUTOR, iam.STORAGE_BLOB_DATA_OWNER, iam.STORAGE_BLOB_DELEGATOR}
     for r in az.of_type(AZ + "authorization:RoleAssignment"):

@@ -14,7 +14,7 @@ import pytest
 
 from functions.adapters.azure_auth import ManagedIdentityCredential
 from functions.adapters.azure_identity import GRAPH, EntraIdentity
-from functions.adapters.azure_media import AzureBlobMedia
+from functions.adapters.azure_media import UPLOAD_PATH, AzureBlobMedia, upload_origin_path
 from functions.adapters.azure_notifier import AzureNotifier
 from functions.shop.ports import IdentityError, OrderEvent, OrderLine, Principal
 from tests.fakes.http import FakeTransport
@@ -182,7 +182,7 @@ def test_sas_url_is_create_only_short_lived_scoped_to_one_media_blob_and_signed_
     media = AzureBlobMedia(
         account="acct",
         container="$web",
-        public_base_url="https://shop.example/media-root",
+        public_base_url="https://shop.example/media/",  # SHOP_MEDIA_BASE_URL names the media/ prefix
         credential=StaticCredential(),
         transport=t,
         clock=lambda: datetime(2026, 11, 25, 0, 30, tzinfo=UTC),
@@ -193,8 +193,9 @@ def test_sas_url_is_create_only_short_lived_scoped_to_one_media_blob_and_signed_
     public = form.image_url
     url = urllib.parse.urlsplit(form.url)
     q = dict(urllib.parse.parse_qsl(url.query))
-    assert url.netloc == "acct.blob.core.windows.net" and url.path == "/$web/media/products/p1.png"
-    assert public == "https://shop.example/media-root/media/products/p1.png"
+    # On the shop's own origin: Front Door's uploads route forwards it to the blob (and its WAF).
+    assert (url.scheme, url.netloc, url.path) == ("https", "shop.example", UPLOAD_PATH + "products/p1.png")
+    assert public == "https://shop.example/media/products/p1.png", "served by Front Door's /media/* route"
     # create only ("c"): the URL cannot overwrite the blob once uploaded, nor any other
     assert (q["sp"], q["sr"], q["spr"], q["rsct"], q["se"]) == ("c", "b", "https", "image/png", "2026-11-25T00:35:00Z")
     # Recompute the documented string-to-sign (version 2020-12-06+) independently.
@@ -230,6 +231,40 @@ def test_sas_url_is_create_only_short_lived_scoped_to_one_media_blob_and_signed_
     assert q["sig"] == expected
     media.presign_upload("products/p2.png", "image/png", 1024, 300)
     assert len([s for s in t.sent if "userdelegationkey" in s.url]) == 1, "the delegation key is cached"
+
+
+def _signature_check(url: str, resource: str) -> bool:
+    """Recompute the SAS signature (version 2020-12-06+ layout) for `resource` from the URL's
+    own query, with the delegation key the fake storage handed out."""
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    signed = [q["sp"], q["st"], q["se"], resource, q["skoid"], q["sktid"], q["skt"], q["ske"], q["sks"], q["skv"]]
+    sts = "\n".join([*signed, "", "", "", "", q["spr"], q["sv"], q["sr"], "", "", "", "", "", "", q["rsct"]])
+    expected = base64.b64encode(hmac.new(b"k" * 32, sts.encode(), hashlib.sha256).digest()).decode()
+    return q["sig"] == expected
+
+
+@pytest.mark.parametrize("base", ["/media/", "https://shop.example/media/"])
+def test_the_upload_path_reaches_exactly_the_blob_the_sas_signs(base: str):
+    """Front Door's uploads route replaces UPLOAD_PATH's prefix with upload_origin_path(): the
+    blob the storage service then sees is the one in the SAS's canonicalized resource."""
+    t = FakeTransport().on(
+        "POST", "https://acct.blob.core.windows.net/?restype=service&comp=userdelegationkey", 200, KEY_XML
+    )
+    media = AzureBlobMedia(
+        account="acct", container="$web", public_base_url=base, credential=StaticCredential(), transport=t,
+        clock=lambda: datetime(2026, 11, 25, 0, 30, tzinfo=UTC),
+    )  # fmt: skip
+    form = media.presign_upload("products/p 1/ä.png", "image/png", 5 * 1024 * 1024, 300)
+    url = urllib.parse.urlsplit(form.url)
+    origin = urllib.parse.urlsplit(base)
+    assert (url.scheme, url.netloc) == (origin.scheme, origin.netloc), "the upload goes to the shop's own origin"
+    assert url.path.startswith(UPLOAD_PATH)
+    forwarded = upload_origin_path("$web") + url.path[len(UPLOAD_PATH) - 1 :]
+    blob_path = urllib.parse.unquote(forwarded)  # Blob Storage decodes the path
+    assert blob_path == "/$web/media/products/p 1/ä.png"
+    assert _signature_check(form.url, "/blob/acct" + blob_path), "the SAS must be signed for the forwarded blob"
+    assert not _signature_check(form.url, "/blob/acct" + urllib.parse.unquote(url.path)), "nor any other path"
+    assert urllib.parse.unquote(urllib.parse.urlsplit(form.image_url).path) == "/media/products/p 1/ä.png"
 
 
 def test_managed_identity_token_is_fetched_once_and_cached(monkeypatch):
