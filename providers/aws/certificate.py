@@ -114,9 +114,7 @@ def create_origin_client_certificate(env: AwsEnv, domain_name: str, parent: Pare
     request = tls.CertRequest(
         "origin-client",
         private_key_pem=client_key.private_key_pem,
-        subject=tls.CertRequestSubjectArgs(
-            common_name=f"cloudfront.{domain_name}", organization=env.context.project
-        ),
+        subject=tls.CertRequestSubjectArgs(common_name=f"cloudfront.{domain_name}", organization=env.context.project),
         # ACM imports only certificates that name a host.
         dns_names=[f"cloudfront.{domain_name}"],
         opts=opts,

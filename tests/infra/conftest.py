@@ -292,7 +292,9 @@ class ShopMocks(pulumi.runtime.Mocks):
             case "tls:index/privateKey:PrivateKey":
                 out = {"privateKeyPem": f"-----BEGIN PRIVATE KEY-----\n{name}\n-----END PRIVATE KEY-----\n"}
             case "tls:index/certRequest:CertRequest":
-                out = {"certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\n{name}\n-----END CERTIFICATE REQUEST-----\n"}
+                out = {
+                    "certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\n{name}\n-----END CERTIFICATE REQUEST-----\n"
+                }
             case "tls:index/selfSignedCert:SelfSignedCert" | "tls:index/locallySignedCert:LocallySignedCert":
                 out = {"certPem": f"-----BEGIN CERTIFICATE-----\n{name}\n-----END CERTIFICATE-----\n"}
             case "aws:route53/record:Record":

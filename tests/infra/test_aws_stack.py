@@ -296,7 +296,9 @@ def test_prod_has_a_dns_validated_us_east_1_certificate_and_tls12(prod: BuiltSta
     }
     assert prod.one("aws:cloudfront/distribution:Distribution").inputs["aliases"] == ["shop.example.com"]
     aliases = [
-        r for r in prod.of_type("aws:route53/record:Record") if r.inputs.get("aliases") and r.inputs["name"] == "shop.example.com"
+        r
+        for r in prod.of_type("aws:route53/record:Record")
+        if r.inputs.get("aliases") and r.inputs["name"] == "shop.example.com"
     ]
     assert sorted(r.inputs["type"] for r in aliases) == ["A", "AAAA"]
 

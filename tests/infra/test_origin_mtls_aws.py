@@ -48,8 +48,12 @@ def test_the_api_domain_requires_mutual_tls_with_the_versioned_truststore(prod: 
     versioning = prod.one("aws:s3/bucketVersioning:BucketVersioning", "origin-truststore").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "origin-truststore").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    assert prod.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "origin-truststore")
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    assert prod.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "origin-truststore"
+    )
 
 
 def test_the_api_domain_is_mapped_to_the_stage_and_named_in_the_zone(prod: BuiltStack):
@@ -81,7 +85,9 @@ def test_the_client_certificate_is_clientauth_and_signed_by_the_truststores_ca(p
     store = prod.one("aws:s3/bucketObjectv2:BucketObjectv2", "origin-truststore")
     imported = prod.one("aws:acm/certificate:Certificate", "origin-client").inputs
     assert ca.inputs["isCaCertificate"] is True and "cert_signing" in ca.inputs["allowedUses"]
-    assert "client_auth" in client.inputs["allowedUses"], "CloudFront refuses a client certificate without clientAuth EKU"
+    assert "client_auth" in client.inputs["allowedUses"], (
+        "CloudFront refuses a client certificate without clientAuth EKU"
+    )
     assert client.inputs["caCertPem"] == ca.outputs["certPem"] == store.inputs["content"], (
         "API Gateway would refuse CloudFront's certificate: its CA is not the truststore's"
     )
