@@ -320,6 +320,13 @@ class StackConfig(BaseModel):
                 f"certificate needs a domain you own): set `pulumi config set {NAMESPACE}:domainName "
                 f"{EXAMPLES['domainName']}`"
             )
+        if self.cloud == "aws" and self.is_prod and not self.domain_name:
+            raise ValueError(
+                f"{NAMESPACE}:domainName and {NAMESPACE}:hostedZoneId are required for a prod stack on aws (the API "
+                f"answers only CloudFront, by mutual TLS on a sub-domain of it): set `pulumi config set "
+                f"{NAMESPACE}:domainName {EXAMPLES['domainName']}` and `pulumi config set {NAMESPACE}:hostedZoneId "
+                f"{EXAMPLES['hostedZoneId']}` (a Route 53 public hosted zone you own)"
+            )
         if self.cloud == "aws" and not _AWS_REGION.match(self.region):
             raise ValueError(
                 f"{NAMESPACE}:region {self.region!r} is not an AWS region: "

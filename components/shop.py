@@ -287,6 +287,8 @@ def _api_args(config: StackConfig, functions: FunctionsResult, auth: AuthResult,
         admin_group=routes.ADMIN_GROUP,
         log_retention_days=config.log_retention_days,
         encryption=key,
+        domain_name=config.domain_name,
+        dns_zone_id=config.hosted_zone_id,
     )
 
 

@@ -292,6 +292,10 @@ class ApiArgs:
     throttle_rate_limit: float = 100.0  # steady requests/s per stage (default route)
     throttle_burst_limit: int = 200
     encryption: EncryptionResult | None = None  # encrypts access logs where the cloud supports it
+    # The shop's custom domain and its DNS zone (CdnArgs has the same): AWS puts the API on a
+    # sub-domain of it that only the CDN can reach (mutual TLS), and turns its own URL off.
+    domain_name: str | None = None
+    dns_zone_id: str | None = None
 
 
 @dataclass(frozen=True)

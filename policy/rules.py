@@ -357,6 +357,12 @@ def check_tls(typ: str, p: Props, ctx: Context) -> Iterator[str]:
 def check_cdn_firewall(typ: str, p: Props, ctx: Context) -> Iterator[str]:
     if typ == "aws:cloudfront/distribution:Distribution" and not p.get("webAclId"):
         yield "CloudFront distribution must have a WAF web ACL attached (webAclId)"
+    elif typ == "aws:apigatewayv2/api:Api" and ctx.prod and p.get("disableExecuteApiEndpoint") is not True:
+        # An HTTP API takes no WAF: its own URL would let callers around CloudFront onto the stage throttle.
+        yield "prod HTTP API must disable its execute-api endpoint (disableExecuteApiEndpoint: true)"
+    elif typ == "aws:apigatewayv2/domainName:DomainName" and ctx.prod:
+        if not (p.get("mutualTlsAuthentication") or {}).get("truststoreUri"):
+            yield "prod API domain must require CloudFront's client certificate (mutualTlsAuthentication)"
     elif typ == "gcp:compute/backendService:BackendService" and not p.get("securityPolicy"):
         yield "load balancer backend must have a Cloud Armor security policy attached (securityPolicy)"
 
@@ -433,7 +439,8 @@ RULES: tuple[Rule, ...] = (
     Rule("tls-1-2", "HTTPS only with TLS 1.2 or later (prod CDN certificates included).", check_tls),
     Rule(
         "firewall-on-cdn",
-        "The CDN / load balancer has a web application firewall attached.",
+        "The CDN / load balancer has a web application firewall attached; in prod the API answers only the CDN "
+        "(AWS: execute-api endpoint off, mutual TLS on the API's domain).",
         check_cdn_firewall,
         check_front_door_waf,
     ),

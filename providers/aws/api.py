@@ -2,9 +2,14 @@
 one Lambda proxy integration (payload 2.0) per service, $default stage with JSON access
 logs and throttling (tighter on /api/auth/*), and invoke permissions scoped to this API.
 
-The execute-api URL stays reachable (CloudFront needs it as origin; an HTTP API takes no
-WAF and no resource policy), but the functions refuse any request without CloudFront's
-origin secret header (cdn.py, functions/runtimes/origin.py).
+Only CloudFront reaches the API. With a custom domain (always in prod), the API's own
+execute-api endpoint is off and CloudFront's origin is ``origin-api.<domain>``, a custom
+domain that requires mutual TLS: a caller without CloudFront's client certificate (signed by
+the stack's private CA, the domain's truststore) fails the TLS handshake before API Gateway
+routes, authorizes or throttles anything. An HTTP API takes no WAF and no resource policy, so
+this is the way to keep direct callers off the stage's throttle. Without a domain (dev), the
+execute-api URL answers, and the functions refuse any request without CloudFront's origin
+secret header (cdn.py, functions/runtimes/origin.py), which they check in both cases.
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pulumi
 import pulumi_aws as aws
 
 from components.specs import ApiArgs, ApiResult
 from functions.shop.routes import PUBLIC
+from providers.aws.certificate import (
+    OriginClientCertificate,
+    create_origin_certificate,
+    create_origin_client_certificate,
+    origin_api_host,
+)
 from providers.aws.env import AwsEnv
+from providers.aws.iam import deny_insecure_transport, policy_document
+from providers.aws.static_site import harden_bucket
 from providers.base import Parent
 
 # API Gateway ends an HTTP API integration after 30 s whatever the function's timeout.
@@ -50,29 +64,50 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+TRUSTSTORE_KEY = "truststore.pem"
+
+
+@dataclass(frozen=True)
+class AwsOriginDomain:
+    """The API's mutual-TLS custom domain, CloudFront's only way in."""
+
+    host: str  # origin-api.<domain>
+    site_url: str  # https://<domain>: where the API answers the public (through CloudFront)
+    domain: aws.apigatewayv2.DomainName
+    truststore: aws.s3.BucketObjectv2
+    client_certificate: OriginClientCertificate
+
+
 @dataclass(frozen=True)
 class AwsApi:
     api: aws.apigatewayv2.Api
     stage: aws.apigatewayv2.Stage
     authorizer: aws.apigatewayv2.Authorizer
     routes: Mapping[str, aws.apigatewayv2.Route]  # route_key -> route
+    origin: AwsOriginDomain | None = None  # None: no domain, the execute-api URL is the origin
 
     @property
     def result(self) -> ApiResult:
-        return ApiResult(
-            url=self.stage.invoke_url.apply(lambda u: u.rstrip("/")),
-            host=self.api.api_endpoint.apply(lambda e: e.removeprefix("https://")),
-            api_id=self.api.id,
-            route_count=len(self.routes),
-        )
+        # With the execute-api endpoint off, the one URL that answers API calls is the site's
+        # (routes under /api), known up front because it is the configured domain.
+        if self.origin is not None:
+            url: pulumi.Output[str] = pulumi.Output.from_input(self.origin.site_url)
+            host: pulumi.Output[str] = pulumi.Output.from_input(self.origin.host)
+        else:
+            url = self.stage.invoke_url.apply(lambda u: u.rstrip("/"))
+            host = self.api.api_endpoint.apply(lambda e: e.removeprefix("https://"))
+        return ApiResult(url=url, host=host, api_id=self.api.id, route_count=len(self.routes))
 
 
 def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
+    with_domain = bool(args.domain_name and args.dns_zone_id)
     api = aws.apigatewayv2.Api(
         "http-api",
         protocol_type="HTTP",
         description="Shop API (routes from functions/shop/routes.py)",
         # No CORS: the storefront calls the API on its own origin through the CDN.
+        # With a domain, only the mutual-TLS custom domain answers (module docstring).
+        disable_execute_api_endpoint=True if with_domain else None,
         opts=env.opts(parent),
     )
     authorizer = aws.apigatewayv2.Authorizer(
@@ -91,7 +126,86 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
     integrations = _integrations(env, args, api, parent)
     routes = _routes(env, args, api, authorizer, integrations, parent)
     stage = _stage(env, args, api, routes, parent)
-    return AwsApi(api, stage, authorizer, routes)
+    origin = None
+    if args.domain_name and args.dns_zone_id:
+        origin = _origin_domain(env, args.domain_name, args.dns_zone_id, api, stage, parent)
+    return AwsApi(api, stage, authorizer, routes, origin)
+
+
+def _origin_domain(
+    env: AwsEnv,
+    domain_name: str,
+    hosted_zone_id: str,
+    api: aws.apigatewayv2.Api,
+    stage: aws.apigatewayv2.Stage,
+    parent: Parent,
+) -> AwsOriginDomain:
+    """origin-api.<domain>: REGIONAL, TLS 1.2, mutual TLS against the stack's private CA, mapped
+    to the $default stage, with its alias record in the hosted zone."""
+    host = origin_api_host(domain_name)
+    client_certificate = create_origin_client_certificate(env, domain_name, parent)
+    truststore = _truststore(env, client_certificate.ca_cert_pem, parent)
+    domain = aws.apigatewayv2.DomainName(
+        "origin-api",
+        domain_name=host,
+        domain_name_configuration=aws.apigatewayv2.DomainNameDomainNameConfigurationArgs(
+            certificate_arn=create_origin_certificate(env, host, hosted_zone_id, parent),
+            endpoint_type="REGIONAL",
+            security_policy="TLS_1_2",
+        ),
+        mutual_tls_authentication=aws.apigatewayv2.DomainNameMutualTlsAuthenticationArgs(
+            truststore_uri=pulumi.Output.concat("s3://", truststore.bucket, "/", truststore.key),
+            # A new CA uploads a new version, and the domain follows it.
+            truststore_version=truststore.version_id,
+        ),
+        opts=env.opts(parent),
+    )
+    aws.apigatewayv2.ApiMapping(
+        "origin-api", api_id=api.id, domain_name=domain.id, stage=stage.name, opts=env.opts(parent)
+    )
+    target = domain.domain_name_configuration
+    aws.route53.Record(
+        "origin-api",
+        zone_id=hosted_zone_id,
+        name=host,
+        type="A",
+        aliases=[
+            aws.route53.RecordAliasArgs(
+                name=target.target_domain_name, zone_id=target.hosted_zone_id, evaluate_target_health=False
+            )
+        ],
+        opts=env.opts(parent),
+    )
+    return AwsOriginDomain(host, f"https://{domain_name}", domain, truststore, client_certificate)
+
+
+def _truststore(env: AwsEnv, ca_cert_pem: pulumi.Input[str], parent: Parent) -> aws.s3.BucketObjectv2:
+    """The CA's certificate as API Gateway's truststore: a private, versioned bucket of the API's
+    region (the domain names the object version it trusts)."""
+    opts = env.opts(parent)
+    bucket = aws.s3.Bucket("origin-truststore", force_destroy=not env.context.is_prod, opts=opts)
+    versioning = aws.s3.BucketVersioning(
+        "origin-truststore",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=opts,
+    )
+    harden_bucket(env, "origin-truststore", bucket, parent, object_ownership="BucketOwnerEnforced")
+    aws.s3.BucketPolicy(
+        "origin-truststore",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(lambda arn: policy_document(deny_insecure_transport("s3:*", [arn, f"{arn}/*"]))),
+        opts=opts,
+    )
+    return aws.s3.BucketObjectv2(
+        "origin-truststore",
+        bucket=bucket.id,
+        key=TRUSTSTORE_KEY,
+        content=ca_cert_pem,
+        content_type="application/x-pem-file",
+        # The object has a version id only once versioning is on.
+        opts=env.opts(parent, depends_on=[versioning]),
+    )
 
 
 def _integrations(

@@ -1,8 +1,10 @@
 """CloudFront in front of the site bucket (OAC) and the HTTP API (/api/*).
 
-Only CloudFront reaches the API: the API origin gets a secret header (x-origin-verify,
-a random value kept as a Pulumi secret) that the functions demand
-(functions/runtimes/origin.py), so the execute-api URL answers 403 to anyone else.
+Only CloudFront reaches the API. With a custom domain, the API origin is the API's
+mutual-TLS domain (api.py) and CloudFront presents the stack's client certificate to it
+(origin mTLS); the execute-api URL is off. In every case the API origin also gets a secret
+header (x-origin-verify, a random value kept as a Pulumi secret) that the functions demand
+(functions/runtimes/origin.py), so without a domain the execute-api URL answers 403 to anyone else.
 
 SPA fallback without hiding API errors: distribution-wide custom error responses
 (403/404 -> /index.html) would also rewrite the API's own 404s and 403s into the app
@@ -101,9 +103,16 @@ class AwsCdn:
 
 
 def create_cdn(
-    env: AwsEnv, args: CdnArgs, parent: Parent, site: AwsStaticSite, origin_secret: pulumi.Input[str]
+    env: AwsEnv,
+    args: CdnArgs,
+    parent: Parent,
+    site: AwsStaticSite,
+    origin_secret: pulumi.Input[str],
+    client_certificate_arn: pulumi.Input[str] | None = None,
 ) -> AwsCdn:
-    """`site`: the handles of args.site; `origin_secret`: the header value the functions demand."""
+    """`site`: the handles of args.site; `origin_secret`: the header value the functions demand;
+    `client_certificate_arn`: CloudFront's certificate for the API origin's mutual TLS (ACM,
+    us-east-1), when the API origin is its mutual-TLS custom domain (api.py)."""
     oac = aws.cloudfront.OriginAccessControl(
         "site",
         description="CloudFront reads the private site bucket with SigV4",
@@ -128,7 +137,7 @@ def create_cdn(
         price_class="PriceClass_All" if env.context.is_prod else "PriceClass_100",
         default_root_object="index.html",
         aliases=aliases,
-        origins=_origins(site, oac, args.api.host, origin_secret),
+        origins=_origins(site, oac, args.api.host, origin_secret, client_certificate_arn),
         default_cache_behavior=_site_behavior(policies, headers, spa_routing),
         ordered_cache_behaviors=_api_behaviors(policies, headers, sitemap_host, args.api_path_pattern),
         restrictions=aws.cloudfront.DistributionRestrictionsArgs(
@@ -211,6 +220,7 @@ def _origins(
     oac: aws.cloudfront.OriginAccessControl,
     api_host: pulumi.Input[str],
     origin_secret: pulumi.Input[str],
+    client_certificate_arn: pulumi.Input[str] | None,
 ) -> list[aws.cloudfront.DistributionOriginArgs]:
     return [
         aws.cloudfront.DistributionOriginArgs(
@@ -228,6 +238,13 @@ def _origins(
                 https_port=443,
                 origin_protocol_policy="https-only",
                 origin_ssl_protocols=["TLSv1.2"],
+                origin_mtls_config=(
+                    aws.cloudfront.DistributionOriginCustomOriginConfigOriginMtlsConfigArgs(
+                        client_certificate_arn=client_certificate_arn
+                    )
+                    if client_certificate_arn is not None
+                    else None
+                ),
             ),
         ),
     ]

@@ -114,8 +114,15 @@ class Provider(CloudProvider):
     def cdn(self, args: specs.CdnArgs, parent: Parent) -> specs.CdnResult:
         site = self.built.need_static_site("cdn")
         origin_secret = self.built.need_functions("cdn").origin_secret
-        self.built.cdn = create_cdn(self.env, args, parent, site, origin_secret)
+        origin = self.built.need_api("cdn").origin
+        client_certificate = origin.client_certificate.acm_certificate.arn if origin is not None else None
+        self.built.cdn = create_cdn(self.env, args, parent, site, origin_secret, client_certificate)
         return self.built.cdn.result
+
+    def stack_outputs(self) -> dict[str, str]:
+        """With a domain: the API's mutual-TLS origin host (answers CloudFront's certificate only)."""
+        origin = self.built.need_api("stack_outputs").origin
+        return {"apiOriginDomain": origin.host} if origin is not None else {}
 
     def configuration(self, args: specs.ConfigurationArgs, parent: Parent) -> specs.ConfigurationResult:
         self.built.configuration = create_configuration(self.env, args, parent)

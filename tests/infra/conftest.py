@@ -267,6 +267,8 @@ class ShopMocks(pulumi.runtime.Mocks):
             case "aws:wafv2/webAcl:WebAcl":
                 rid = f"{_suffix(name)}-0000-1111"
                 out = {"arn": arn("wafv2", f"global/webacl/{physical}/{rid}", "us-east-1"), "name": physical}
+            case "aws:acm/certificate:Certificate" if "certificateBody" in inputs:  # an import
+                out = {"arn": arn("acm", f"certificate/{_suffix(name, 'import')}")}
             case "aws:acm/certificate:Certificate":
                 domain = inputs["domainName"]
                 out = {
@@ -282,6 +284,26 @@ class ShopMocks(pulumi.runtime.Mocks):
                 }
             case "aws:acm/certificateValidation:CertificateValidation":
                 out = {"certificateArn": inputs["certificateArn"]}
+            case "aws:apigatewayv2/domainName:DomainName":
+                rid = inputs["domainName"]
+                out = {
+                    "arn": f"arn:aws:apigateway:{region}::/domainnames/{rid}",
+                    "domainNameConfiguration": {
+                        **inputs["domainNameConfiguration"],
+                        "targetDomainName": f"d-{_suffix(name)}.execute-api.{region}.amazonaws.com",
+                        "hostedZoneId": "ZLY8HYME6SFDD",
+                    },
+                }
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                out = {"versionId": f"v{_suffix(name, str(inputs.get('content', '')))}"}
+            case "tls:index/privateKey:PrivateKey":
+                out = {"privateKeyPem": f"-----BEGIN PRIVATE KEY-----\n{name}\n-----END PRIVATE KEY-----\n"}
+            case "tls:index/certRequest:CertRequest":
+                out = {
+                    "certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\n{name}\n-----END CERTIFICATE REQUEST-----\n"
+                }
+            case "tls:index/selfSignedCert:SelfSignedCert" | "tls:index/locallySignedCert:LocallySignedCert":
+                out = {"certPem": f"-----BEGIN CERTIFICATE-----\n{name}\n-----END CERTIFICATE-----\n"}
             case "aws:route53/record:Record":
                 out = {"fqdn": inputs["name"].rstrip(".")}
             case "aws:ssm/parameter:Parameter":

@@ -23,6 +23,7 @@ PROGRAM_PACKAGES = (
     "pulumi-azure-native",
     "pulumi-gcp",
     "pulumi-random",
+    "pulumi-tls",
     "pulumi-azuread",
     "pydantic",
 )
