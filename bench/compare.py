@@ -548,13 +548,14 @@ FILE_OBJECTS = {
 
 
 def per_component(resources: Sequence[ResourceLike]) -> Counter[str]:
-    """Cloud resources per component (site file uploads counted apart)."""
+    """Cloud resources per component (the storefront's file uploads counted apart; other objects,
+    such as function packages or the mTLS truststore, stay with their component)."""
     counts: Counter[str] = Counter()
     for r in resources:
         if r.type.startswith(("shop:", "pulumi:")):
             continue
         component = (r.parent_type or "").removeprefix("shop:components:") or "(root)"
-        counts["site files" if r.type in FILE_OBJECTS else component] += 1
+        counts["site files" if r.type in FILE_OBJECTS and component == "StaticSite" else component] += 1
     return counts
 
 

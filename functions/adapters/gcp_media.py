@@ -80,5 +80,6 @@ class GcsSignedUrlMedia:
         encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode())
         fields["policy"] = encoded.decode()
         fields["x-goog-signature"] = self._signer.sign(encoded).hex()
-        public = f"{self._base}/{urllib.parse.quote(name, safe='/~')}"
+        # SHOP_MEDIA_BASE_URL names the media/ prefix already (".../media/"), as on the other clouds.
+        public = f"{self._base}/{urllib.parse.quote(key.lstrip('/'), safe='/~')}"
         return UploadForm("POST", f"https://{HOST}/{self._bucket}/", fields, {}, public)

@@ -40,6 +40,16 @@ SMALL = Measured(
 )
 
 
+def test_only_the_storefronts_uploads_count_as_site_files():
+    def obj(parent: str) -> SimpleNamespace:
+        return SimpleNamespace(type="aws:s3/bucketObjectv2:BucketObjectv2", name="o", inputs={}, parent_type=parent)
+
+    counts = compare.per_component(
+        [obj("shop:components:StaticSite"), obj("shop:components:Api"), res("aws:ec2/vpc:Vpc")]
+    )
+    assert counts == {"site files": 1, "Api": 1, "Network": 1}, f"the API's truststore is no site file: {counts}"
+
+
 def test_fixed_cost_of_a_small_aws_stack_by_hand():
     prices = hand_prices(
         aws={"nat_gateway_hour": 0.1, "public_ipv4_hour": 0.01, "waf_web_acl_month": 5, "waf_rule_month": 1,

@@ -309,13 +309,13 @@ def test_v4_post_policy_pins_key_type_and_size_and_verifies_against_the_signers_
     signer = RsaSigner()
     media = GcsSignedUrlMedia(
         bucket="shop-site",
-        public_base_url="https://cdn.example",
+        public_base_url="https://cdn.example/media/",  # SHOP_MEDIA_BASE_URL names the media/ prefix
         signer=signer,
         clock=lambda: datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC),
     )
     form = media.presign_upload("products/p 1.png", "image/png", 5 * 1024 * 1024, 300)
     assert form.method == "POST" and form.url == "https://storage.googleapis.com/shop-site/"
-    assert form.image_url == "https://cdn.example/media/products/p%201.png"
+    assert form.image_url == "https://cdn.example/media/products/p%201.png", "the image URL names media/ once"
     f = form.fields
     credential = f"{signer.email}/20261125/auto/storage/goog4_request"
     assert (f["key"], f["Content-Type"], f["x-goog-algorithm"], f["x-goog-credential"], f["x-goog-date"]) == (
