@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.specs import SIGN_IN_SERVICE, MonitoringArgs, MonitoringResult
 from functions.shop.accounts import SIGN_IN_FAILED
-from providers.aws.api import AwsApi
+from providers.aws.api import AwsApi, AwsOriginDomain
 from providers.aws.cdn import AwsCdn
 from providers.aws.env import AwsEnv
 from providers.aws.firewall import AwsFirewall
@@ -19,6 +19,9 @@ from providers.aws.iam import deny_insecure_transport, policy_document
 from providers.base import Parent
 
 PERIOD = 300  # seconds; one evaluation window
+# ACM's own default warning window for expiring certificates, well inside the client
+# certificate's early-renewal window (providers/aws/certificate.py).
+ORIGIN_CERTIFICATE_ALARM_DAYS = 45
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class _Metric:
     extended_statistic: str | None = None
     dimensions: Mapping[str, pulumi.Input[str]] | None = None
     evaluation_periods: int = 1
+    period: int = PERIOD
+    treat_missing_data: str = "notBreaching"
 
 
 def create_monitoring(
@@ -65,7 +70,12 @@ def create_monitoring(
     ]
     alarms = [_alarm(env, name, text, metric, topic, parent) for name, text, metric in watched]
     if cdn is not None:
-        alarms.append(_firewall_blocked_alarm(env, args, cdn.firewall, parent))
+        edge_topic = _alert_topic(
+            env, "alarms-edge", "alert-email-edge", cdn.firewall.edge_key.arn, args.alert_email, parent, us_east_1=True
+        )
+        alarms.append(_firewall_blocked_alarm(env, args, cdn.firewall, edge_topic, parent))
+        if api.origin is not None:
+            alarms.append(_origin_certificate_alarm(env, api.origin, edge_topic, parent))
     sign_ins = _failed_sign_ins_metric(env, args, parent)
     if sign_ins is not None:
         text = f"{args.failed_sign_in_threshold}+ refused sign-ins in 5 minutes (credential stuffing?)"
@@ -112,8 +122,8 @@ def _alarm(
         alarm_description=description,
         alarm_actions=[topic.arn],
         ok_actions=[topic.arn],
-        treat_missing_data="notBreaching",
-        period=PERIOD,
+        treat_missing_data=metric.treat_missing_data,
+        period=metric.period,
         namespace=metric.namespace,
         metric_name=metric.metric_name,
         dimensions=metric.dimensions,
@@ -223,14 +233,11 @@ def _dashboard(env: AwsEnv, args: MonitoringArgs, parent: Parent) -> aws.cloudwa
 
 
 def _firewall_blocked_alarm(
-    env: AwsEnv, args: MonitoringArgs, firewall: AwsFirewall, parent: Parent
+    env: AwsEnv, args: MonitoringArgs, firewall: AwsFirewall, topic: aws.sns.Topic, parent: Parent
 ) -> aws.cloudwatch.MetricAlarm:
     """A spike of requests the CloudFront firewall blocked. Its metrics live in us-east-1 and
-    an alarm can only notify a topic of its own region: a second, us-east-1 alert topic
+    an alarm can only notify a topic of its own region: `topic` is the us-east-1 alert topic
     (encrypted with the edge key) to the same address."""
-    topic = _alert_topic(
-        env, "alarms-edge", "alert-email-edge", firewall.edge_key.arn, args.alert_email, parent, us_east_1=True
-    )
     description = (
         f"CloudFront firewall: {args.firewall_blocked_threshold}+ blocked requests in 5 minutes "
         "(an attack, or a rule refusing shoppers: see the aws-waf-logs-* log group)"
@@ -243,6 +250,33 @@ def _firewall_blocked_alarm(
         dimensions={"WebACL": firewall.web_acl.name, "Rule": "ALL"},
     )
     return _alarm(env, "firewall-blocked", description, metric, topic, parent, us_east_1=True)
+
+
+def _origin_certificate_alarm(
+    env: AwsEnv, origin: AwsOriginDomain, topic: aws.sns.Topic, parent: Parent
+) -> aws.cloudwatch.MetricAlarm:
+    """CloudFront's client certificate for the API origin nears its end. ACM never renews an
+    imported certificate: a `pulumi up` in its last CLIENT_EARLY_RENEWAL_HOURS does, and this
+    alarm says when nobody has run one. Past expiry API Gateway refuses CloudFront, so every
+    API call fails. ACM publishes DaysToExpiry once a day, in the certificate's region."""
+    days = ORIGIN_CERTIFICATE_ALARM_DAYS
+    description = (
+        f"CloudFront's client certificate for the API origin expires in {days} days or less: run `pulumi up` "
+        "to renew it (docs/deploy-aws.md, Rotation); once it expires every API call fails"
+    )
+    metric = _Metric(
+        "AWS/CertificateManager",
+        "DaysToExpiry",
+        "LessThanOrEqualToThreshold",
+        days,
+        statistic="Minimum",
+        dimensions={"CertificateArn": origin.client_certificate.acm_certificate.arn},
+        period=24 * 3600,
+        # No data until ACM's first daily figure (no alarm on a fresh stack); the warning
+        # comes weeks before the figures stop at expiry.
+        treat_missing_data="missing",
+    )
+    return _alarm(env, "origin-certificate-expiry", description, metric, topic, parent, us_east_1=True)
 
 
 def _alarm_topic_policy(topic_arn: str, account_id: str) -> str:

@@ -140,3 +140,23 @@ def test_dev_on_aws_without_a_domain_is_accepted():
 def test_the_origin_host_is_under_the_shops_domain():
     # The hosted zone that validates the shop's domain also holds the origin's records.
     assert certificate.origin_api_host("shop.example.com") == ORIGIN_HOST
+
+
+def test_an_expiring_client_certificate_pages_the_alert_address_from_us_east_1(prod: BuiltStack):
+    alarm = prod.one("aws:cloudwatch/metricAlarm:MetricAlarm", "origin-certificate-expiry")
+    imported = prod.one("aws:acm/certificate:Certificate", "origin-client")
+    topic = prod.one("aws:sns/topic:Topic", "alarms-edge")
+    a = alarm.inputs
+    assert (a["namespace"], a["metricName"], a["statistic"]) == ("AWS/CertificateManager", "DaysToExpiry", "Minimum")
+    assert a["dimensions"] == {"CertificateArn": imported.outputs["arn"]}, "the alarm must watch CloudFront's cert"
+    assert a["comparisonOperator"] == "LessThanOrEqualToThreshold" and a["period"] == 86400
+    early_renewal_days = certificate.CLIENT_EARLY_RENEWAL_HOURS / 24
+    assert 0 < a["threshold"] < early_renewal_days, "warn after the renewal window opened, long before expiry"
+    assert a["alarmActions"] == [topic.outputs["arn"]]
+    assert "aws-us-east-1" in alarm.provider, "ACM publishes the metric in the certificate's region, us-east-1"
+
+
+def test_without_a_domain_there_is_no_client_certificate_to_watch(dev: BuiltStack):
+    assert not [
+        a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.name == "origin-certificate-expiry"
+    ], "dev without a domain has no origin client certificate"
