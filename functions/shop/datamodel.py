@@ -434,6 +434,9 @@ class AwsSettingNames:
         STRIPE_SECRET_KEY: STRIPE_SECRET_KEY_PARAMETER,
         STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET_PARAMETER,
     }
+    # the parameters' versions: read by no code, it changes the function's configuration when a
+    # key does, so `pulumi up` replaces the instances that hold the old key in memory
+    STRIPE_KEYS_VERSION = "SHOP_STRIPE_KEYS_VERSION"
 
 
 class TokenEnv:

@@ -225,9 +225,13 @@ def _environment(
     application = targets.notifications.platform_application
     if application is not None and any(g.resource == PUSH for g in service.grants):
         variables[AwsSettingNames.PUSH_APPLICATION_ARN] = application.arn
-    if any(g.resource == PAYMENTS for g in service.grants):
+    if any(g.resource == PAYMENTS for g in service.grants) and shared.payment_parameters:
+        parameters = [shared.payment_parameters[name] for name in sorted(shared.payment_parameters)]
         for name, parameter in shared.payment_parameters.items():
             variables[AwsSettingNames.PAYMENT_PARAMETERS[name]] = parameter.name
+        variables[AwsSettingNames.STRIPE_KEYS_VERSION] = pulumi.Output.all(*[p.version for p in parameters]).apply(
+            lambda versions: ".".join(str(v) for v in versions)
+        )
     return variables
 
 

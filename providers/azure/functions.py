@@ -159,11 +159,14 @@ def create_functions(env: AzureEnv, args: specs.FunctionsArgs, parent: pulumi.Re
         host_account=host_account,
         settings=_common_settings(args, up, host_account),
         identity_secret_ref=key_vault_reference(secret_uri(up.encryption, identity_secret_name)),
+        # Versioned: a new key changes the setting, so `pulumi up` restarts the app on it (a
+        # versionless reference is refreshed only within a day).
         payment_refs={
             dm.PaymentSettingNames.BY_SECRET[name]: key_vault_reference(
-                secret_uri(up.encryption, secret_name(env, name))
+                # the URI names the secret, never its value
+                pulumi.Output.unsecret(secret.properties.apply(lambda p: p.secret_uri_with_version))
             )
-            for name in payments
+            for name, secret in payments.items()
         },
         scopes=iam.GrantScopes(targets, up.database.account, email_role, args.targets.media_prefix),
         archive=package_archive(args.code) if env.settings.shared_key_uploads else None,

@@ -30,6 +30,14 @@ class GcpSecret:
     secret: gcp.secretmanager.Secret
     version: gcp.secretmanager.SecretVersion
     secret_id: str
+    placeholder: bool = False  # the operator adds the real value outside Pulumi
+
+    @property
+    def mounted_version(self) -> pulumi.Input[str]:
+        """The version a function mounts: the stack's own, so a new value set through Pulumi
+        changes the function and `pulumi up` rolls out instances that resolve it; "latest"
+        for a placeholder, which the operator supersedes outside Pulumi."""
+        return "latest" if self.placeholder else self.version.version
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ def create_secret(
         # The operator's own versions supersede a placeholder; Pulumi never rewrites it.
         opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["secret_data"] if placeholder else None),
     )
-    return GcpSecret(secret=secret, version=version, secret_id=secret_id)
+    return GcpSecret(secret=secret, version=version, secret_id=secret_id, placeholder=placeholder)
 
 
 def create_parameter(

@@ -228,7 +228,8 @@ def grant_service(env: GcpEnv, service: dm.ServiceSpec, account: gcp.serviceacco
         if mounted is not None:
             env_name, secret = mounted
             secret_env.append(
-                {"key": env_name, "project_id": env.project, "secret": secret.secret_id, "version": "latest"}
-            )
+                {"key": env_name, "project_id": env.project, "secret": secret.secret_id,
+                 "version": secret.mounted_version}
+            )  # fmt: skip
     queue_consumer = any(target == PUSH_INVOKER for _, target in plan)
     return ServiceGrants(members=tuple(members), secret_env=tuple(secret_env), queue_consumer=queue_consumer)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,17 @@ def _guid(*parts: str) -> str:
     return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
 
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc's special-value signature key
+
+
+def _with_secret_unwrapped(value: Any, change: Callable[[dict], dict]) -> Any:
+    """`change` applied to a property the mocks may receive as a Pulumi secret ({SECRET_SIG: ...,
+    "value": ...}), answered in the same form, as the engine would."""
+    if isinstance(value, dict) and SECRET_SIG in value:
+        return {**value, "value": change(value["value"])}
+    return change(value)
+
+
 class AzureMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
@@ -162,6 +173,10 @@ class AzureMocks(pulumi.runtime.Mocks):
                 out["keyUriWithVersion"] = out["keyUri"] + "/0123456789abcdef"
             case "keyvault:Secret":
                 out["name"] = inputs["secretName"]
+                uri = f"https://{inputs['vaultName']}.vault.azure.net/secrets/{inputs['secretName']}"
+                out["properties"] = _with_secret_unwrapped(
+                    inputs["properties"], lambda p: {**p, "secretUri": uri, "secretUriWithVersion": uri + "/0a1b2c3d"}
+                )
                 rid = (
                     f"{rg_id}/providers/Microsoft.KeyVault/vaults/{inputs['vaultName']}/secrets/{inputs['secretName']}"
                 )

@@ -307,7 +307,7 @@ class ShopMocks(pulumi.runtime.Mocks):
             case "aws:route53/record:Record":
                 out = {"fqdn": inputs["name"].rstrip(".")}
             case "aws:ssm/parameter:Parameter":
-                out = {"arn": arn("ssm", f"parameter{inputs['name']}")}
+                out = {"arn": arn("ssm", f"parameter{inputs['name']}"), "version": 1}
             case "aws:cloudwatch/metricAlarm:MetricAlarm":
                 out = {"arn": arn("cloudwatch", f"alarm:{physical}")}
             case "aws:cloudwatch/dashboard:Dashboard":

@@ -131,7 +131,7 @@ class GcpMocks(pulumi.runtime.Mocks):
                 out["name"] = f"projects/{PROJECT_NUMBER}/secrets/{inputs['secretId']}"
             case "secretmanager/secretVersion:SecretVersion":
                 rid = f"{inputs['secret']}/versions/1"
-                out["name"] = rid
+                out.update(name=rid, version="1")
             case "parametermanager/regionalParameter:RegionalParameter":
                 rid = f"projects/{p}/locations/{inputs['location']}/parameters/{inputs['parameterId']}"
                 out["name"] = rid

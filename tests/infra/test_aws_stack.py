@@ -455,7 +455,11 @@ def test_function_environment_sets_every_datamodel_variable(dev: BuiltStack):
         # only the function granted push learns the platform application
         push = {datamodel.AwsSettingNames.PUSH_APPLICATION_ARN} if fn.name == "notifications" else set()
         # only the function granted payments learns where Stripe's keys are
-        payments = set(datamodel.AwsSettingNames.PAYMENT_PARAMETERS.values()) if fn.name == "orders" else set()
+        payments = (
+            {*datamodel.AwsSettingNames.PAYMENT_PARAMETERS.values(), datamodel.AwsSettingNames.STRIPE_KEYS_VERSION}
+            if fn.name == "orders"
+            else set()
+        )
         assert set(env) == expected_names | push | payments, fn.name
         assert env.get(datamodel.AwsSettingNames.PUSH_APPLICATION_ARN, push_app) == push_app, fn.name
         assert env[datamodel.ENV_TABLE] == table

@@ -151,6 +151,11 @@ def test_aws_keeps_the_keys_in_secure_parameters_and_tells_only_orders_their_nam
         assert parameter.inputs["name"] == f"/shop/dev/{name}"
         assert parameter.outputs["arn"] == _parameter_arn(dev, name)
     names = {s: f"/shop/dev/{n}" for n, s in dm.AwsSettingNames.PAYMENT_PARAMETERS.items()}
+    # the parameters' versions: a new key changes the function, so `pulumi up` replaces its instances
+    versions = ".".join(
+        str(dev.one("aws:ssm/parameter:Parameter", n).outputs["version"]) for n in sorted(dm.PAYMENT_SECRETS)
+    )
+    names[dm.AwsSettingNames.STRIPE_KEYS_VERSION] = versions
     for fn in dev.of_type("aws:lambda/function:Function"):
         env = fn.inputs["environment"]["variables"]
         told = {k: env[k] for k in names if k in env}
@@ -192,9 +197,10 @@ def test_azure_keeps_the_keys_in_key_vault_and_orders_reads_them_by_reference(az
     refs = {}
     for name in dm.PAYMENT_SECRETS:
         assert f"shop-prod-{name}" in secrets, sorted(secrets)
-        refs[dm.PaymentSettingNames.BY_SECRET[name]] = (
-            f"@Microsoft.KeyVault(SecretUri={vault}secrets/shop-prod-{name}/)"
-        )
+        versioned = secrets[f"shop-prod-{name}"].outputs["properties"]["value"]["secretUriWithVersion"]
+        assert versioned.startswith(f"{vault}secrets/shop-prod-{name}/"), versioned
+        # the version the stack wrote: a new key changes the setting, and `pulumi up` restarts the app
+        refs[dm.PaymentSettingNames.BY_SECRET[name]] = f"@Microsoft.KeyVault(SecretUri={versioned})"
     for app in az_prod.of_type(AZ + "web:WebApp"):
         settings = _settings(app)
         told = {k: settings[k] for k in refs if k in settings}
@@ -231,16 +237,23 @@ def test_gcp_keeps_the_keys_in_secret_manager_mounted_only_in_orders(gcp_prod: B
             for r in s.inputs["replication"]["userManaged"]["replicas"]}  # fmt: skip
     assert len(keys) == 1 and "/cryptoKeys/" in next(iter(keys)), keys
     (key,) = keys
-    secrets = {}
+    secrets, written = {}, {}
     for name in dm.PAYMENT_SECRETS:
         secret = gcp_prod.one(G + "secretmanager/secret:Secret", f"secret-{name}")
         (replica,) = secret.inputs["replication"]["userManaged"]["replicas"]
         assert replica["customerManagedEncryption"]["kmsKeyName"] == key, "CMEK, like the other secrets"
         secrets[dm.PaymentSettingNames.BY_SECRET[name]] = secret.inputs["secretId"]
+        written[dm.PaymentSettingNames.BY_SECRET[name]] = gcp_prod.one(
+            G + "secretmanager/secretVersion:SecretVersion", f"secret-{name}-v"
+        ).outputs["version"]
     for fn in gcp_prod.of_type(G + "cloudfunctionsv2/function:Function"):
         svc = fn.inputs["serviceConfig"]
         mounted = {s["key"]: s["secret"] for s in svc.get("secretEnvironmentVariables") or [] if s["key"] in secrets}
         assert mounted == (secrets if fn.name == "fn-orders" else {}), fn.name
+        pinned = {s["key"]: s["version"] for s in svc.get("secretEnvironmentVariables") or [] if s["key"] in secrets}
+        # the version the stack wrote, never "latest": a new key changes the function, and
+        # `pulumi up` rolls out instances that resolve it
+        assert pinned == {k: written[k] for k in pinned}, (fn.name, pinned)
         assert not set(svc.get("environmentVariables") or {}) & set(secrets), "never a plain variable"
     _no_secret_in(gcp_prod, G + "cloudfunctionsv2/function:Function")
     readers = [r for r in gcp_prod.of_type(G + "secretmanager/secretIamMember:SecretIamMember")
