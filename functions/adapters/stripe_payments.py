@@ -19,6 +19,13 @@ from ._payments import STATUSES, event_from
 Credentials = tuple[str, str]
 
 
+def new_client(api_key: str, api_base: str | None = None) -> Any:
+    """A stripe.StripeClient for `api_key`, aimed at `api_base` when given (a test double)."""
+    import stripe
+
+    return stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else {}, max_network_retries=2)
+
+
 class StripeProcessor:
     def __init__(self, api_key: str, webhook_secret: str, client: Any = None) -> None:
         """`client`: a stripe.StripeClient (tests pass one with a recorded HTTP client)."""
@@ -38,9 +45,7 @@ class StripeProcessor:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import stripe
-
-            self._client = stripe.StripeClient(self._read()[0], max_network_retries=2)
+            self._client = new_client(self._read()[0])
         return self._client
 
     def create_payment(self, order: Order) -> Payment:

@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from functions.adapters.stripe_payments import StripeProcessor
+from functions.adapters.stripe_payments import StripeProcessor, new_client
 
 ENV_SECRET_KEY = "SHOP_STRIPE_SECRET_KEY"
 ENV_WEBHOOK_SECRET = "SHOP_STRIPE_WEBHOOK_SECRET"
@@ -55,11 +55,5 @@ class StripeSettings:
 
     def processor(self) -> StripeProcessor:
         """The production adapter, with a client aimed at `api_base` when one is set."""
-        import stripe
-
-        client = stripe.StripeClient(
-            self.secret_key,
-            base_addresses={"api": self.api_base} if self.api_base else {},
-            max_network_retries=2,
-        )
+        client = new_client(self.secret_key, self.api_base)
         return StripeProcessor(self.secret_key, self.webhook_secret, client=client)

@@ -30,8 +30,7 @@ from providers.aws.certificate import (
     origin_api_host,
 )
 from providers.aws.env import AwsEnv
-from providers.aws.iam import deny_insecure_transport, policy_document
-from providers.aws.static_site import harden_bucket
+from providers.aws.static_site import deny_insecure_transport_policy, harden_bucket
 from providers.base import Parent
 
 # API Gateway ends an HTTP API integration after 30 s whatever the function's timeout.
@@ -100,14 +99,14 @@ class AwsApi:
 
 
 def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
-    with_domain = bool(args.domain_name and args.dns_zone_id)
+    domain = (args.domain_name, args.dns_zone_id) if args.domain_name and args.dns_zone_id else None
     api = aws.apigatewayv2.Api(
         "http-api",
         protocol_type="HTTP",
         description="Shop API (routes from functions/shop/routes.py)",
         # No CORS: the storefront calls the API on its own origin through the CDN.
         # With a domain, only the mutual-TLS custom domain answers (module docstring).
-        disable_execute_api_endpoint=True if with_domain else None,
+        disable_execute_api_endpoint=True if domain else None,
         opts=env.opts(parent),
     )
     authorizer = aws.apigatewayv2.Authorizer(
@@ -126,9 +125,7 @@ def create_api(env: AwsEnv, args: ApiArgs, parent: Parent) -> AwsApi:
     integrations = _integrations(env, args, api, parent)
     routes = _routes(env, args, api, authorizer, integrations, parent)
     stage = _stage(env, args, api, routes, parent)
-    origin = None
-    if args.domain_name and args.dns_zone_id:
-        origin = _origin_domain(env, args.domain_name, args.dns_zone_id, api, stage, parent)
+    origin = _origin_domain(env, *domain, api, stage, parent) if domain else None
     return AwsApi(api, stage, authorizer, routes, origin)
 
 
@@ -191,12 +188,7 @@ def _truststore(env: AwsEnv, ca_cert_pem: pulumi.Input[str], parent: Parent) -> 
         opts=opts,
     )
     harden_bucket(env, "origin-truststore", bucket, parent, object_ownership="BucketOwnerEnforced")
-    aws.s3.BucketPolicy(
-        "origin-truststore",
-        bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: policy_document(deny_insecure_transport("s3:*", [arn, f"{arn}/*"]))),
-        opts=opts,
-    )
+    deny_insecure_transport_policy(env, "origin-truststore", bucket, parent)
     return aws.s3.BucketObjectv2(
         "origin-truststore",
         bucket=bucket.id,

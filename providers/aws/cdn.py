@@ -30,8 +30,7 @@ from functions.shop.security_headers import FRAME_OPTIONS, HSTS_MAX_AGE_SECONDS,
 from providers.aws.certificate import create_certificate
 from providers.aws.env import AwsEnv
 from providers.aws.firewall import AwsFirewall, create_firewall
-from providers.aws.iam import deny_insecure_transport, policy_document
-from providers.aws.static_site import AwsStaticSite, harden_bucket, site_bucket_policy
+from providers.aws.static_site import AwsStaticSite, deny_insecure_transport_policy, harden_bucket, site_bucket_policy
 from providers.base import Parent
 
 SITE_ORIGIN = "site"
@@ -383,10 +382,5 @@ def _access_logs_bucket(env: AwsEnv, retention_days: int, parent: Parent) -> aws
         ],
         opts=opts,
     )
-    aws.s3.BucketPolicy(
-        "cdn-logs",
-        bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: policy_document(deny_insecure_transport("s3:*", [arn, f"{arn}/*"]))),
-        opts=opts,
-    )
+    deny_insecure_transport_policy(env, "cdn-logs", bucket, parent)
     return bucket

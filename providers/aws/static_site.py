@@ -115,6 +115,19 @@ def harden_bucket(
     return public_access_block
 
 
+def deny_insecure_transport_policy(
+    env: AwsEnv, name: str, bucket: aws.s3.Bucket, parent: Parent
+) -> aws.s3.BucketPolicy:
+    """A bucket policy refusing every request that is not over TLS (a bucket with no other
+    policy statement: the site bucket's own policy adds the same statement to its OAC grant)."""
+    return aws.s3.BucketPolicy(
+        name,
+        bucket=bucket.id,
+        policy=bucket.arn.apply(lambda arn: policy_document(deny_insecure_transport("s3:*", [arn, f"{arn}/*"]))),
+        opts=env.opts(parent),
+    )
+
+
 def _upload_files(env: AwsEnv, args: StaticSiteArgs, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> int:
     """The site/ files and the generated config.json; how many objects that is."""
     files = build_site(args.site_dir)

@@ -31,12 +31,12 @@ import pulumi
 import pulumi_azure_native.storage as storage
 
 from components import specs
+from functions.adapters.azure_media import WEB_CONTAINER
 from providers.azure import iam
 from providers.azure.encryption import AzureEncryption
 from providers.azure.env import AzureEnv
 from providers.site_files import GENERATED_CONFIG, asset, build_site
 
-WEB_CONTAINER = "$web"
 # Front Door Premium's Private Link targets these sub-resources of an account: the static
 # website (reads of the site and of /media/*) and the blob endpoint (the admins' SAS PUTs).
 STATIC_WEBSITE_GROUP = "web"
