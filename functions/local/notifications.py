@@ -14,6 +14,8 @@ from functions.shop.services import Services
 log = logging.getLogger("shop.local.notifications")
 # The notifications function: the one whose trigger is the queue (its role polls it).
 FUNCTION = next(s.name for s in dm.SERVICES if s.trigger == "queue")
+# The poller's thread: a test watching one request's SDK calls sets this one's aside.
+THREAD = "notifications"
 
 
 class NotificationWorker:

@@ -24,7 +24,7 @@ from functions.shop import datamodel as dm
 from functions.shop.payments import apply_event
 from functions.shop.services import Services
 
-from . import iam_policy, resources
+from . import iam_policy, notifications, resources
 from .authorizer import TokenVerifier
 from .gateway import GatewayConfig, GatewayServer, make_server
 from .loopback import free_port
@@ -191,7 +191,7 @@ class LocalStack:
         self._undo.append(lambda: self._close(server))
         worker = NotificationWorker(self.names["queue"], REGION, iam_policy.LOCAL_ACCOUNT, services, self._stop)
         self._spawn(server.serve_forever, "gateway")
-        self._spawn(worker.run, "notifications")
+        self._spawn(worker.run, notifications.THREAD)
 
     def _close(self, server: GatewayServer) -> None:
         server.shutdown()

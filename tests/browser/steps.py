@@ -9,6 +9,7 @@ import struct
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "Shopper-Passw0rd!"
+# (width, height) of the form factors the layout and accessibility tests cover
+VIEWPORTS = {"phone": (390, 844), "desktop": (1366, 900)}
 # What the CDN sends (providers/aws/cdn.py); the tests serve the page under it so a
 # violation (inline style, blob: image, eval...) shows up as a console error here first.
 FALLBACK_CSP = (
@@ -207,7 +210,10 @@ def open_shop(page: Page, path: str = "/") -> None:
     expect(page.locator("html[data-ready=true]")).to_be_attached()
 
 
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+def sign_in(
+    page: Page, email: str, password: str = PASSWORD, on_second_factor: Callable[[], None] | None = None
+) -> None:
+    """Signs in through the form; `on_second_factor` runs while the code form is shown."""
     open_shop(page, "/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
@@ -216,6 +222,8 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     code = page.get_by_label("Authentication code")
     expect(signed_in.or_(code)).to_be_visible()
     if code.is_visible():
+        if on_second_factor:
+            on_second_factor()
         answer_second_factor(page, email)
     expect(signed_in).to_be_visible()
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .steps import cart_link, fill_address, no_horizontal_overflow, open_shop, sign_in
+from .steps import VIEWPORTS, cart_link, fill_address, no_horizontal_overflow, open_shop, sign_in
 
 pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"phone": (390, 844), "desktop": (1366, 900)}
 
 
 @pytest.mark.parametrize("device", list(VIEWPORTS))

@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .steps import open_shop, sign_in, wait_until
+from .steps import VIEWPORTS, open_shop, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"phone": (390, 844), "desktop": (1366, 900)}
 CLS_BUDGET = 0.02
 
 # Every layout-shift entry since navigation (buffered), minus those right after input.

@@ -305,14 +305,14 @@ def test_an_api_call_runs_as_its_routes_function_under_that_functions_policy(sho
     from botocore.exceptions import ClientError
 
     from functions.adapters import aws_clients
-    from functions.local import iam_policy
+    from functions.local import iam_policy, notifications
     from functions.shop import routes
 
     seen: list[str | None] = []
 
     def record(**_: object) -> None:
-        # the stack's queue poller (thread "notifications") long-polls SQS meanwhile, as its own function
-        if threading.current_thread().name != "notifications":
+        # the stack's queue poller long-polls SQS meanwhile, as its own function
+        if threading.current_thread().name != notifications.THREAD:
             seen.append(aws_clients.current_function())
 
     aws_clients.add_hook(iam_policy.HOOK_EVENT, record)
